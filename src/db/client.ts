@@ -1,0 +1,70 @@
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+/** One query layer for both engines: code above src/db never knows which one it talks to. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL server; when set, PGlite is not used. */
+  databaseUrl?: string | undefined;
+  /** PGlite's directory; omitted means in memory. */
+  dataDir?: string | undefined;
+  /** Work inside this schema (tests isolate themselves this way). */
+  schema?: string | undefined;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertSchemaName(name: string): string {
+  if (!SCHEMA_NAME.test(name)) throw new Error(`Invalid schema name: ${name}`);
+  return name;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const schemaName = options.schema ? assertSchemaName(options.schema) : undefined;
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 10,
+      ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}),
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+    return { db, kind: 'postgres', close: () => pool.end() };
+  }
+  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  const database = await usePglite(client, schemaName);
+  return { ...database, close: () => client.close() };
+}
+
+/** Wrap a PGlite instance the caller owns (tests share one per worker); close() leaves it open. */
+export async function usePglite(client: PGlite, schemaName?: string): Promise<Database> {
+  await client.waitReady;
+  if (schemaName) await client.exec(`SET search_path TO ${assertSchemaName(schemaName)}`);
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return { db, kind: 'pglite', close: async () => undefined };
+}
+
+/** Run raw SQL and get its rows, whichever engine is underneath. */
+export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}

@@ -1,0 +1,442 @@
+/**
+ * The npq-ops data model. Vocabularies are text columns with CHECK constraints rather than
+ * PostgreSQL enums: enum types would be created schema-qualified by drizzle-kit, which breaks the
+ * schema-per-test isolation, and CHECKs are easier to extend in a forward-only migration.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import {
+  ACTIVITY_KINDS,
+  ENGAGEMENT_SOURCES,
+  ENROLMENT_STATUSES,
+  FUNDING_ROUTES,
+  ROLES,
+  WORKING_PATTERNS,
+} from '../domain/catalogue.js';
+
+const oneOf = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+
+const id = () => integer('id').primaryKey().generatedAlwaysAsIdentity();
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const leadProvider = pgTable('lead_provider', {
+  id: id(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+/** English regions (ITL1) used to decide whether a school is inside a lead provider's network. */
+export const region = pgTable('region', {
+  id: id(),
+  code: text('code').notNull().unique(),
+  name: text('name').notNull(),
+});
+
+/** The regions a lead provider covers: its network (policy 2.6.4). */
+export const leadProviderRegion = pgTable(
+  'lead_provider_region',
+  {
+    leadProviderId: integer('lead_provider_id')
+      .notNull()
+      .references(() => leadProvider.id),
+    regionId: integer('region_id')
+      .notNull()
+      .references(() => region.id),
+  },
+  (t) => [primaryKey({ columns: [t.leadProviderId, t.regionId] })],
+);
+
+/** A delivery partner, or the lead provider's own national arm (is_national) for national cohorts. */
+export const deliveryPartner = pgTable(
+  'delivery_partner',
+  {
+    id: id(),
+    leadProviderId: integer('lead_provider_id')
+      .notNull()
+      .references(() => leadProvider.id),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    isNational: boolean('is_national').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('delivery_partner_lead_provider_idx').on(t.leadProviderId)],
+);
+
+export const school = pgTable(
+  'school',
+  {
+    id: id(),
+    urn: text('urn').notNull().unique(),
+    name: text('name').notNull(),
+    regionId: integer('region_id')
+      .notNull()
+      .references(() => region.id),
+    town: text('town'),
+    phase: text('phase'),
+  },
+  (t) => [
+    index('school_region_idx').on(t.regionId),
+    check('school_urn_format', sql`${t.urn} ~ '^[0-9]{6,7}$'`),
+  ],
+);
+
+export const course = pgTable(
+  'course',
+  {
+    id: id(),
+    identifier: text('identifier').notNull().unique(),
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    courseGroup: text('course_group').notNull(),
+  },
+  (t) => [check('course_group_valid', oneOf('course_group', ['specialist', 'leadership', 'ehco']))],
+);
+
+/** A course's curriculum version. */
+export const programme = pgTable(
+  'programme',
+  {
+    id: id(),
+    courseId: integer('course_id')
+      .notNull()
+      .references(() => course.id),
+    version: text('version').notNull(),
+    name: text('name').notNull(),
+    coachingEntitled: boolean('coaching_entitled').notNull().default(false),
+    assessmentTitle: text('assessment_title').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('programme_course_version_uq').on(t.courseId, t.version)],
+);
+
+/** Modules run over a half term, in order. */
+export const programmeModule = pgTable(
+  'programme_module',
+  {
+    id: id(),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programme.id),
+    position: integer('position').notNull(),
+    title: text('title').notNull(),
+  },
+  (t) => [
+    uniqueIndex('programme_module_position_uq').on(t.programmeId, t.position),
+    check('programme_module_position_positive', sql`${t.position} >= 1`),
+  ],
+);
+
+/**
+ * Every required piece of a programme in programme order: study sessions (six per module, in
+ * sequence), clinics (in sequence), community sessions, coaching and conferences. Engagement
+ * (policy 2.1.1) is measured against these rows, so a deferred participant's earlier completions
+ * carry over to any cohort of the same programme.
+ */
+export const programmeActivity = pgTable(
+  'programme_activity',
+  {
+    id: id(),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programme.id),
+    kind: text('kind').notNull(),
+    position: integer('position').notNull(),
+    moduleId: integer('module_id').references(() => programmeModule.id),
+    sessionNumber: integer('session_number'),
+    sequenceNumber: integer('sequence_number').notNull(),
+    title: text('title').notNull(),
+    contentMd: text('content_md'),
+    plannedMinutes: integer('planned_minutes').notNull().default(50),
+    weight: integer('weight'),
+    required: boolean('required').notNull().default(true),
+  },
+  (t) => [
+    uniqueIndex('programme_activity_position_uq').on(t.programmeId, t.position),
+    uniqueIndex('programme_activity_kind_sequence_uq').on(t.programmeId, t.kind, t.sequenceNumber),
+    index('programme_activity_module_idx').on(t.moduleId),
+    check('programme_activity_kind_valid', oneOf('kind', ACTIVITY_KINDS)),
+    check('programme_activity_minutes_positive', sql`${t.plannedMinutes} > 0`),
+    check('programme_activity_weight_positive', sql`${t.weight} is null or ${t.weight} > 0`),
+    check(
+      'programme_activity_study_session_shape',
+      sql`(${t.kind} = 'study_session') = (${t.moduleId} is not null and ${t.sessionNumber} between 1 and 6)`,
+    ),
+  ],
+);
+
+/** One cohort per programme per year for a lead provider. */
+export const cohort = pgTable(
+  'cohort',
+  {
+    id: id(),
+    leadProviderId: integer('lead_provider_id')
+      .notNull()
+      .references(() => leadProvider.id),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programme.id),
+    year: integer('year').notNull(),
+    name: text('name').notNull(),
+    startDate: date('start_date').notNull(),
+    engagementDeadline: date('engagement_deadline').notNull(),
+    endDate: date('end_date').notNull(),
+    isFinal: boolean('is_final').notNull().default(false),
+    contractEndDate: date('contract_end_date'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('cohort_programme_year_uq').on(t.leadProviderId, t.programmeId, t.year),
+    check(
+      'cohort_dates_ordered',
+      sql`${t.startDate} < ${t.engagementDeadline} and ${t.engagementDeadline} <= ${t.endDate}`,
+    ),
+  ],
+);
+
+/** When each module is released to a cohort, and its ideal 2-week window (advice, not a lock). */
+export const cohortModuleRelease = pgTable(
+  'cohort_module_release',
+  {
+    cohortId: integer('cohort_id')
+      .notNull()
+      .references(() => cohort.id),
+    moduleId: integer('module_id')
+      .notNull()
+      .references(() => programmeModule.id),
+    releaseDate: date('release_date').notNull(),
+    idealWindowStart: date('ideal_window_start').notNull(),
+    idealWindowEnd: date('ideal_window_end').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.cohortId, t.moduleId] }),
+    check(
+      'cohort_module_release_window_ordered',
+      sql`${t.releaseDate} <= ${t.idealWindowStart} and ${t.idealWindowStart} <= ${t.idealWindowEnd}`,
+    ),
+  ],
+);
+
+/** Dated events of a cohort: clinic slots (with capacity), community sessions, conferences. */
+export const cohortEvent = pgTable(
+  'cohort_event',
+  {
+    id: id(),
+    cohortId: integer('cohort_id')
+      .notNull()
+      .references(() => cohort.id),
+    activityId: integer('activity_id')
+      .notNull()
+      .references(() => programmeActivity.id),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    capacity: integer('capacity'),
+    location: text('location').notNull().default('Online'),
+    publishedOn: date('published_on').notNull(),
+  },
+  (t) => [
+    index('cohort_event_cohort_idx').on(t.cohortId, t.startsAt),
+    index('cohort_event_activity_idx').on(t.activityId),
+    check('cohort_event_times_ordered', sql`${t.startsAt} < ${t.endsAt}`),
+    check('cohort_event_capacity_positive', sql`${t.capacity} is null or ${t.capacity} > 0`),
+  ],
+);
+
+/** An 8-day assessment window (policy 2.2.1.5). */
+export const assessmentWindow = pgTable(
+  'assessment_window',
+  {
+    id: id(),
+    cohortId: integer('cohort_id')
+      .notNull()
+      .references(() => cohort.id),
+    sequenceNumber: integer('sequence_number').notNull(),
+    opensOn: date('opens_on').notNull(),
+    closesOn: date('closes_on').notNull(),
+  },
+  (t) => [
+    uniqueIndex('assessment_window_cohort_sequence_uq').on(t.cohortId, t.sequenceNumber),
+    check('assessment_window_eight_days', sql`${t.closesOn} - ${t.opensOn} = 7`),
+  ],
+);
+
+export const participant = pgTable(
+  'participant',
+  {
+    id: id(),
+    trn: text('trn').unique(),
+    dfeRegistrationId: text('dfe_registration_id').unique(),
+    fullName: text('full_name').notNull(),
+    email: text('email').notNull(),
+    dfeRegistrationConfirmed: boolean('dfe_registration_confirmed').notNull().default(false),
+    employmentConfirmed: boolean('employment_confirmed').notNull().default(false),
+    currentSchoolId: integer('current_school_id').references(() => school.id),
+    fundingRoute: text('funding_route').notNull(),
+    workingPattern: text('working_pattern').notNull().default('full_time'),
+    partTimeFraction: numeric('part_time_fraction', { precision: 3, scale: 2 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('participant_email_uq').on(sql`lower(${t.email})`),
+    index('participant_school_idx').on(t.currentSchoolId),
+    check(
+      'participant_has_identifier',
+      sql`${t.trn} is not null or ${t.dfeRegistrationId} is not null`,
+    ),
+    check('participant_trn_format', sql`${t.trn} is null or ${t.trn} ~ '^[0-9]{7}$'`),
+    check('participant_funding_route_valid', oneOf('funding_route', FUNDING_ROUTES)),
+    check('participant_working_pattern_valid', oneOf('working_pattern', WORKING_PATTERNS)),
+    check(
+      'participant_part_time_fraction',
+      sql`(${t.workingPattern} = 'full_time' and ${t.partTimeFraction} is null) or (${t.workingPattern} = 'part_time' and ${t.partTimeFraction} > 0 and ${t.partTimeFraction} < 1)`,
+    ),
+  ],
+);
+
+/** Employment history: a school move inside the network adds a row here (policy 2.6.2–2.6.3). */
+export const participantEmployment = pgTable(
+  'participant_employment',
+  {
+    id: id(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => school.id),
+    startedOn: date('started_on').notNull(),
+    endedOn: date('ended_on'),
+  },
+  (t) => [
+    index('participant_employment_participant_idx').on(t.participantId),
+    check(
+      'participant_employment_dates',
+      sql`${t.endedOn} is null or ${t.endedOn} >= ${t.startedOn}`,
+    ),
+  ],
+);
+
+export const enrolment = pgTable(
+  'enrolment',
+  {
+    id: id(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    cohortId: integer('cohort_id')
+      .notNull()
+      .references(() => cohort.id),
+    deliveryPartnerId: integer('delivery_partner_id')
+      .notNull()
+      .references(() => deliveryPartner.id),
+    status: text('status').notNull().default('applied'),
+    deferralCount: integer('deferral_count').notNull().default(0),
+    assessmentAttemptsUsed: integer('assessment_attempts_used').notNull().default(0),
+    statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('enrolment_participant_cohort_uq').on(t.participantId, t.cohortId),
+    index('enrolment_cohort_status_idx').on(t.cohortId, t.status),
+    index('enrolment_delivery_partner_idx').on(t.deliveryPartnerId),
+    check('enrolment_status_valid', oneOf('status', ENROLMENT_STATUSES)),
+    check('enrolment_attempts_range', sql`${t.assessmentAttemptsUsed} between 0 and 2`),
+    check('enrolment_deferral_count_range', sql`${t.deferralCount} >= 0`),
+  ],
+);
+
+/**
+ * Evidence of engagement. (source, source_event_id) is unique so that every import, xAPI feed
+ * and retry is idempotent.
+ */
+export const engagementRecord = pgTable(
+  'engagement_record',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    activityId: integer('activity_id')
+      .notNull()
+      .references(() => programmeActivity.id),
+    kind: text('kind').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    source: text('source').notNull(),
+    sourceEventId: text('source_event_id').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('engagement_record_source_event_uq').on(t.source, t.sourceEventId),
+    index('engagement_record_participant_activity_idx').on(t.participantId, t.activityId),
+    index('engagement_record_activity_idx').on(t.activityId),
+    check('engagement_record_kind_valid', oneOf('kind', ACTIVITY_KINDS)),
+    check('engagement_record_source_valid', oneOf('source', ENGAGEMENT_SOURCES)),
+  ],
+);
+
+/** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */
+export const appUser = pgTable(
+  'app_user',
+  {
+    id: id(),
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role').notNull(),
+    leadProviderId: integer('lead_provider_id').references(() => leadProvider.id),
+    deliveryPartnerId: integer('delivery_partner_id').references(() => deliveryPartner.id),
+    participantId: integer('participant_id').references(() => participant.id),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('app_user_email_uq').on(sql`lower(${t.email})`),
+    check('app_user_role_valid', oneOf('role', ROLES)),
+    check(
+      'app_user_participant_scope',
+      sql`(${t.role} = 'participant') = (${t.participantId} is not null)`,
+    ),
+    check(
+      'app_user_partner_scope',
+      sql`${t.role} <> 'delivery_partner_staff' or ${t.deliveryPartnerId} is not null`,
+    ),
+    check(
+      'app_user_lead_provider_scope',
+      sql`${t.role} in ('participant', 'admin', 'delivery_partner_staff') or ${t.leadProviderId} is not null`,
+    ),
+  ],
+);
+
+/** Append-only: a trigger in the migrations refuses UPDATE and DELETE. */
+export const auditEvent = pgTable(
+  'audit_event',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    what: text('what').notNull(),
+    who: text('who').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    details: jsonb('details').notNull().default({}),
+    correlationId: text('correlation_id'),
+  },
+  (t) => [
+    index('audit_event_subject_idx').on(t.subjectType, t.subjectId, t.occurredAt),
+    index('audit_event_occurred_idx').on(t.occurredAt),
+  ],
+);

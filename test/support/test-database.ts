@@ -1,0 +1,64 @@
+import { PGlite } from '@electric-sql/pglite';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { openDatabase, usePglite, type Database } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+
+/**
+ * A migrated, empty database in a schema of its own. PGlite (one instance per test worker) by
+ * default; the PostgreSQL server at TEST_DATABASE_URL when that is set.
+ */
+export interface TestDatabase extends Database {
+  readonly schema: string;
+  /** Drops the schema and closes connections. */
+  destroy(): Promise<void>;
+}
+
+export function assertTestDatabaseUrl(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!name.includes('test')) {
+    throw new Error(
+      `Refusing to run tests against database "${name}": its name must contain "test" (TEST_DATABASE_URL).`,
+    );
+  }
+  return url;
+}
+
+const cache = globalThis as typeof globalThis & { __npqOpsPglite?: Promise<PGlite> };
+
+function workerPglite(): Promise<PGlite> {
+  cache.__npqOpsPglite ??= (async () => {
+    const client = new PGlite();
+    await client.waitReady;
+    return client;
+  })();
+  return cache.__npqOpsPglite;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const url = process.env.TEST_DATABASE_URL;
+  let database: Database;
+  if (url) {
+    const admin = await openDatabase({
+      databaseUrl: assertTestDatabaseUrl(url),
+      maxConnections: 1,
+    });
+    await admin.db.execute(sql.raw(`create schema ${schema}`));
+    await admin.close();
+    database = await openDatabase({ databaseUrl: url, schema, maxConnections: 5 });
+  } else {
+    const client = await workerPglite();
+    await client.exec(`create schema ${schema}`);
+    database = await usePglite(client, schema);
+  }
+  await migrate(database.db);
+  return {
+    ...database,
+    schema,
+    async destroy() {
+      await database.db.execute(sql.raw(`drop schema ${schema} cascade`));
+      await database.close();
+    },
+  };
+}
