@@ -105,7 +105,7 @@ export const course = pgTable(
     name: text('name').notNull(),
     courseGroup: text('course_group').notNull(),
   },
-  (t) => [check('course_group_valid', oneOf('course_group', ['specialist', 'leadership', 'ehco']))],
+  (_t) => [check('course_group_valid', oneOf('course_group', ['specialist', 'leadership', 'ehco']))],
 );
 
 /** A course's curriculum version. */

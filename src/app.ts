@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import type { Db } from './db/client.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createViewEnvironment, GOVUK_FRONTEND_DIST, PUBLIC_DIR } from './web/render.js';
+import { healthRoutes } from './web/routes/health.js';
+import { homeRoutes } from './web/routes/home.js';
+
+export interface AppDependencies {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  logger?: FastifyBaseLogger;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    view(template: string, context?: Record<string, unknown>): FastifyReply;
+  }
+}
+
+/**
+ * The composition root: everything the app touches comes in here, so a test can hand in a PGlite
+ * database and a fixed clock. Order matters and is kept visible: health, assets, views, routes,
+ * then the not-found and error handlers.
+ */
+export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { db, config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger ?? (createLogger(config) as FastifyBaseLogger),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: config.env === 'production',
+  });
+
+  healthRoutes(app, db);
+
+  const govuk = path.join(GOVUK_FRONTEND_DIST, 'govuk');
+  await app.register(fastifyStatic, { root: path.join(govuk, 'assets'), prefix: '/assets/' });
+  await app.register(fastifyStatic, {
+    root: govuk,
+    prefix: '/stylesheets/',
+    decorateReply: false,
+    allowedPath: (p) => p.startsWith('/govuk-frontend.min.css'),
+  });
+  await app.register(fastifyStatic, {
+    root: [govuk, PUBLIC_DIR],
+    prefix: '/javascripts/',
+    decorateReply: false,
+    allowedPath: (p) => p === '/govuk-frontend.min.js' || p === '/init.js',
+  });
+
+  const views = createViewEnvironment();
+  app.decorateReply(
+    'view',
+    function (this, template: string, context: Record<string, unknown> = {}) {
+      return this.type('text/html; charset=utf-8').send(views.render(template, context));
+    },
+  );
+
+  homeRoutes(app, db);
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404);
+    if (wantsJson(request.headers.accept, request.url)) return reply.send({ error: 'Not Found' });
+    return reply.view('not-found.njk');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    reply.code(status);
+    // Messages and stacks are for developers: production shows only a reference to quote.
+    const detail = config.env === 'production' || status < 500 ? undefined : error.stack;
+    if (wantsJson(request.headers.accept, request.url)) {
+      return reply.send({
+        error: status >= 500 ? 'Internal Server Error' : error.message,
+        reference: request.id,
+      });
+    }
+    if (status < 500) return reply.send({ error: error.message });
+    return reply.view('error.njk', { reference: request.id, detail });
+  });
+
+  return app;
+}
+
+function wantsJson(accept: string | undefined, url: string): boolean {
+  return (
+    url.startsWith('/api/') ||
+    (accept !== undefined && accept.includes('application/json') && !accept.includes('text/html'))
+  );
+}

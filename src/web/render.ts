@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import nunjucks from 'nunjucks';
+
+const require = createRequire(import.meta.url);
+
+/** govuk-frontend's dist folder: its Nunjucks macros and the assets the app serves itself. */
+export const GOVUK_FRONTEND_DIST = path.resolve(
+  path.dirname(require.resolve('govuk-frontend')),
+  '..',
+);
+export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'Europe/London',
+});
+
+/** "2025-09-01" or a Date, shown the GOV.UK way: 1 September 2025. */
+export function govukDate(value: string | Date | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '';
+  const d = typeof value === 'string' ? new Date(`${value.slice(0, 10)}T12:00:00Z`) : value;
+  return Number.isNaN(d.getTime()) ? String(value) : dateFormat.format(d);
+}
+
+export function createViewEnvironment(): nunjucks.Environment {
+  const env = new nunjucks.Environment(
+    new nunjucks.FileSystemLoader([VIEWS_DIR, GOVUK_FRONTEND_DIST], { noCache: false }),
+    { autoescape: true, throwOnUndefined: false },
+  );
+  env.addFilter('govukDate', govukDate);
+  return env;
+}

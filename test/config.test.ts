@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has working defaults for a newcomer', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      host: 'localhost',
+      dataDir: './data',
+      allowDemoData: true,
+    });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/npq',
+      DATABASE_URL: 'postgres://npq@db:5432/npq',
+      SESSION_SECRET: 'x'.repeat(40),
+      NODE_ENV: 'test',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/npq',
+      databaseUrl: 'postgres://npq@db:5432/npq',
+      sessionSecret: 'x'.repeat(40),
+      env: 'test',
+    });
+  });
+
+  it('refuses to start in production without SESSION_SECRET and DATABASE_URL', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+      expect.unreachable('production config without secrets must fail');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        'DATABASE_URL: DATABASE_URL is required in production',
+        'SESSION_SECRET: SESSION_SECRET is required in production',
+      ]);
+    }
+  });
+
+  it('never allows demo data in production', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://npq@db/npq',
+      SESSION_SECRET: 's'.repeat(32),
+    });
+    expect(config.allowDemoData).toBe(false);
+  });
+
+  it('names the bad field', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x/y' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/at least 32/);
+  });
+});

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { createApp } from '../../src/app.js';
+import { fixedClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/client.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const config = loadConfig({ NODE_ENV: 'test' });
+const clock = fixedClock('2025-11-03T09:00:00Z');
+
+let t: TestDatabase;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await t.db.execute(sql`insert into lead_provider (slug, name) values ('lp', 'Lead Provider')`);
+  await t.db.execute(sql`insert into course (identifier, code, name, course_group)
+    values ('npq-headship', 'NPQH', 'NPQ for Headship', 'leadership'),
+           ('npq-senco', 'NPQSENCO', 'NPQ for SENCOs', 'leadership')`);
+  await t.db.execute(sql`insert into programme (course_id, version, name, assessment_title)
+    select id, '2024.1', name, 'Case study' from course`);
+  await t.db
+    .execute(sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final)
+    select 1, p.id, 2025, c.code || ' 2025', '2025-10-01', '2027-01-15', '2027-02-25', c.code = 'NPQSENCO'
+    from programme p join course c on c.id = p.course_id`);
+  await t.db.execute(
+    sql`insert into delivery_partner (lead_provider_id, slug, name) values (1, 'north', 'North')`,
+  );
+  app = await createApp({ db: t.db, clock, config });
+});
+
+afterAll(async () => {
+  await app.close();
+  await t.destroy();
+});
+
+describe('home page', () => {
+  it('lists cohorts with participant counts in the GOV.UK template', async () => {
+    await t.db.execute(sql`insert into participant (trn, full_name, email, funding_route)
+      values ('1000001', 'Ada', 'ada@example.test', 'self'), ('1000002', 'Bo', 'bo@example.test', 'school')`);
+    await t.db
+      .execute(sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
+      select p.id, c.id, 1, case when p.trn = '1000001' then 'active' else 'deferred' end
+      from participant p, cohort c where c.name = 'NPQH 2025'`);
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('<html lang="en"');
+    expect(res.body).toContain('govuk-template');
+    const row =
+      /<tr class="govuk-table__row">\s*<th scope="row" class="govuk-table__header">NPQH 2025<\/th>([\s\S]*?)<\/tr>/.exec(
+        res.body,
+      );
+    expect(row, 'NPQH 2025 row').not.toBeNull();
+    const cells = [...row![1]!.matchAll(/<td[^>]*>\s*([^<]*?)\s*<\/td>/g)].map((m) => m[1]);
+    expect(cells).toEqual(['2025', '1 October 2025', '2', '1', '1']);
+    expect(res.body).toMatch(/NPQSENCO 2025.*Final cohort/s);
+  });
+
+  it('serves the govuk-frontend assets itself', async () => {
+    const css = await app.inject({ method: 'GET', url: '/stylesheets/govuk-frontend.min.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toContain('text/css');
+    const js = await app.inject({ method: 'GET', url: '/javascripts/govuk-frontend.min.js' });
+    expect(js.statusCode).toBe(200);
+    const font = await app.inject({ method: 'GET', url: '/assets/images/favicon.ico' });
+    expect(font.statusCode).toBe(200);
+    const outside = await app.inject({ method: 'GET', url: '/javascripts/all.bundle.js' });
+    expect(outside.statusCode).toBe(404);
+  });
+
+  it('answers unknown pages with a GOV.UK style 404', async () => {
+    const res = await app.inject({ method: 'GET', url: '/no-such-page' });
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toContain('Page not found');
+  });
+});
+
+describe('/healthz', () => {
+  it('is UP when the database answers', async () => {
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'UP', checks: { database: 'UP' } });
+  });
+
+  it('is DOWN with 503 when the database is gone', async () => {
+    const url = process.env.TEST_DATABASE_URL;
+    const doomed = await openDatabase(url ? { databaseUrl: url, maxConnections: 1 } : {});
+    const downApp = await createApp({ db: doomed.db, clock, config });
+    expect((await downApp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await doomed.close();
+    const res = await downApp.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'DOWN', checks: { database: 'DOWN' } });
+    await downApp.close();
+  });
+});
