@@ -59,6 +59,14 @@ export async function usePglite(client: PGlite, schemaName?: string): Promise<Da
   return { db, kind: 'pglite', close: async () => undefined };
 }
 
+/**
+ * A JS array as ONE query parameter (for `= any(...)` and `unnest(...)`). Interpolated directly,
+ * drizzle would expand an array into a list of parameters instead.
+ */
+export function arrayParam<T>(values: readonly T[]): SQL {
+  return sql`${sql.param(values)}`;
+}
+
 /** Run raw SQL and get its rows, whichever engine is underneath. */
 export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };

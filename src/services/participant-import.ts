@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows, type Db } from '../db/client.js';
+import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { COURSE_IDENTIFIERS, FUNDING_ROUTES, WORKING_PATTERNS } from '../domain/catalogue.js';
 
 /**
@@ -258,7 +258,7 @@ async function writeChunk(
       (
         await queryRows<{ id: number; urn: string }>(
           tx,
-          sql`select id, urn from school where urn = any(${urns}::text[])`,
+          sql`select id, urn from school where urn = any(${arrayParam(urns)}::text[])`,
         )
       ).map((r) => [r.urn, r.id]),
     );
@@ -266,7 +266,7 @@ async function writeChunk(
       (
         await queryRows<{ id: number; slug: string }>(
           tx,
-          sql`select id, slug from delivery_partner where slug = any(${partners}::text[])`,
+          sql`select id, slug from delivery_partner where slug = any(${arrayParam(partners)}::text[])`,
         )
       ).map((r) => [r.slug, r.id]),
     );
@@ -287,9 +287,9 @@ async function writeChunk(
     }>(
       tx,
       sql`select id, trn, dfe_registration_id, lower(email) as email from participant
-          where trn = any(${chunk.map((c) => c.row.trn ?? '')}::text[])
-             or dfe_registration_id = any(${chunk.map((c) => c.row.dfe_registration_id ?? '')}::text[])
-             or lower(email) = any(${chunk.map((c) => c.row.email.toLowerCase())}::text[])`,
+          where trn = any(${arrayParam(chunk.map((c) => c.row.trn ?? ''))}::text[])
+             or dfe_registration_id = any(${arrayParam(chunk.map((c) => c.row.dfe_registration_id ?? ''))}::text[])
+             or lower(email) = any(${arrayParam(chunk.map((c) => c.row.email.toLowerCase()))}::text[])`,
     );
 
     const toCreate: (ParsedRow & { schoolId: number })[] = [];
@@ -360,7 +360,7 @@ async function writeChunk(
       await tx.execute(sql`insert into audit_event (what, who, subject_type, subject_id, details, correlation_id)
         select 'PARTICIPANT_IMPORTED', ${options.who ?? 'system:import'}, 'participant', id::text,
                jsonb_build_object('line', line), ${options.correlationId ?? null}
-        from unnest(${created.map((c) => c.id)}::int[], ${created.map((c) => c.line)}::int[]) as u(id, line)`);
+        from unnest(${arrayParam(created.map((c) => c.id))}::int[], ${arrayParam(created.map((c) => c.line))}::int[]) as u(id, line)`);
     }
     return { created: created.length, enrolled, unchanged, errors };
   });
@@ -391,11 +391,11 @@ async function insertParticipants(
     sql`insert into participant (trn, dfe_registration_id, full_name, email, dfe_registration_confirmed,
           employment_confirmed, current_school_id, funding_route, working_pattern, part_time_fraction)
         select * from unnest(
-          ${col((r) => r.trn ?? null)}::text[], ${col((r) => r.dfe_registration_id ?? null)}::text[],
-          ${col((r) => r.full_name)}::text[], ${col((r) => r.email)}::text[],
-          ${col((r) => r.dfe_registration_confirmed)}::boolean[], ${col((r) => r.employment_confirmed)}::boolean[],
-          ${rows.map((r) => r.schoolId)}::int[], ${col((r) => r.funding_route)}::text[],
-          ${col((r) => r.working_pattern)}::text[], ${col((r) => r.part_time_fraction ?? null)}::numeric[])
+          ${arrayParam(col((r) => r.trn ?? null))}::text[], ${arrayParam(col((r) => r.dfe_registration_id ?? null))}::text[],
+          ${arrayParam(col((r) => r.full_name))}::text[], ${arrayParam(col((r) => r.email))}::text[],
+          ${arrayParam(col((r) => r.dfe_registration_confirmed))}::boolean[], ${arrayParam(col((r) => r.employment_confirmed))}::boolean[],
+          ${arrayParam(rows.map((r) => r.schoolId))}::int[], ${arrayParam(col((r) => r.funding_route))}::text[],
+          ${arrayParam(col((r) => r.working_pattern))}::text[], ${arrayParam(col((r) => r.part_time_fraction ?? null))}::numeric[])
         returning id, trn, dfe_registration_id`,
   );
   const lineByKey = new Map(rows.map((r) => [identityKey(r.row), r.line]));
@@ -407,7 +407,7 @@ async function insertParticipants(
     return { id: p.id, key, line: lineByKey.get(key) ?? 0 };
   });
   await tx.execute(sql`insert into participant_employment (participant_id, school_id, started_on)
-    select id, current_school_id, ${today}::date from participant where id = any(${created.map((c) => c.id)}::int[])`);
+    select id, current_school_id, ${today}::date from participant where id = any(${arrayParam(created.map((c) => c.id))}::int[])`);
   return created;
 }
 
@@ -420,8 +420,8 @@ async function insertEnrolments(
     tx,
     sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
         select participant_id, cohort_id, partner_id, 'accepted'
-        from unnest(${rows.map((r) => r.participantId)}::int[], ${rows.map((r) => r.cohortId)}::int[],
-                    ${rows.map((r) => r.partnerId)}::int[]) as u(participant_id, cohort_id, partner_id)
+        from unnest(${arrayParam(rows.map((r) => r.participantId))}::int[], ${arrayParam(rows.map((r) => r.cohortId))}::int[],
+                    ${arrayParam(rows.map((r) => r.partnerId))}::int[]) as u(participant_id, cohort_id, partner_id)
         on conflict (participant_id, cohort_id) do nothing
         returning id`,
   );

@@ -5,6 +5,7 @@ import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
+import { insertReferenceWorld } from '../support/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const config = loadConfig({ NODE_ENV: 'test' });
@@ -15,19 +16,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await t.db.execute(sql`insert into lead_provider (slug, name) values ('lp', 'Lead Provider')`);
-  await t.db.execute(sql`insert into course (identifier, code, name, course_group)
-    values ('npq-headship', 'NPQH', 'NPQ for Headship', 'leadership'),
-           ('npq-senco', 'NPQSENCO', 'NPQ for SENCOs', 'leadership')`);
-  await t.db.execute(sql`insert into programme (course_id, version, name, assessment_title)
-    select id, '2024.1', name, 'Case study' from course`);
-  await t.db
-    .execute(sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final)
-    select 1, p.id, 2025, c.code || ' 2025', '2025-10-01', '2027-01-15', '2027-02-25', c.code = 'NPQSENCO'
-    from programme p join course c on c.id = p.course_id`);
-  await t.db.execute(
-    sql`insert into delivery_partner (lead_provider_id, slug, name) values (1, 'north', 'North')`,
-  );
+  await insertReferenceWorld(t.db);
   app = await createApp({ db: t.db, clock, config });
 });
 
