@@ -21,6 +21,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import {
   ACTIVITY_KINDS,
+  DFE_WITHDRAWAL_REASONS,
   ENGAGEMENT_SOURCES,
   ENROLMENT_STATUSES,
   FUNDING_ROUTES,
@@ -105,7 +106,9 @@ export const course = pgTable(
     name: text('name').notNull(),
     courseGroup: text('course_group').notNull(),
   },
-  (_t) => [check('course_group_valid', oneOf('course_group', ['specialist', 'leadership', 'ehco']))],
+  (_t) => [
+    check('course_group_valid', oneOf('course_group', ['specialist', 'leadership', 'ehco'])),
+  ],
 );
 
 /** A course's curriculum version. */
@@ -438,5 +441,421 @@ export const auditEvent = pgTable(
   (t) => [
     index('audit_event_subject_idx').on(t.subjectType, t.subjectId, t.occurredAt),
     index('audit_event_occurred_idx').on(t.occurredAt),
+  ],
+);
+
+/* ---------------------------------------------------------------------------------------------
+ * Access: machine tokens and the staff assignments that scope coaches, facilitators, assessors.
+ * ------------------------------------------------------------------------------------------- */
+
+/** Bearer tokens for machine clients; only a SHA-256 of the token is stored. */
+export const apiToken = pgTable(
+  'api_token',
+  {
+    id: id(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('api_token_user_idx').on(t.userId)],
+);
+
+/** Which participants a coach or assessor works with, and which events a facilitator runs. */
+export const staffAssignment = pgTable(
+  'staff_assignment',
+  {
+    id: id(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id),
+    participantId: integer('participant_id').references(() => participant.id),
+    cohortEventId: integer('cohort_event_id').references(() => cohortEvent.id),
+  },
+  (t) => [
+    uniqueIndex('staff_assignment_participant_uq').on(t.userId, t.participantId),
+    uniqueIndex('staff_assignment_event_uq').on(t.userId, t.cohortEventId),
+    index('staff_assignment_participant_idx').on(t.participantId),
+    check(
+      'staff_assignment_one_target',
+      sql`(${t.participantId} is null) <> (${t.cohortEventId} is null)`,
+    ),
+  ],
+);
+
+/** Replays of a POST with the same Idempotency-Key get the first response. */
+export const idempotencyKey = pgTable(
+  'idempotency_key',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseBody: jsonb('response_body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/* ---------------------------------------------------------------------------------------------
+ * Bookings: clinics, community sessions and conferences are cohort events; coaching is booked
+ * with a coach.
+ * ------------------------------------------------------------------------------------------- */
+
+export const eventBooking = pgTable(
+  'event_booking',
+  {
+    id: id(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    cohortEventId: integer('cohort_event_id')
+      .notNull()
+      .references(() => cohortEvent.id),
+    status: text('status').notNull().default('booked'),
+    /** Set when staff allowed an out-of-sequence change for a part-time participant (2.2.1.2). */
+    accommodation: text('accommodation'),
+    bookedAt: timestamp('booked_at', { withTimezone: true }).notNull(),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('event_booking_active_uq')
+      .on(t.participantId, t.cohortEventId)
+      .where(sql`status <> 'cancelled'`),
+    index('event_booking_event_idx').on(t.cohortEventId, t.status),
+    check('event_booking_status_valid', oneOf('status', ['booked', 'cancelled', 'attended'])),
+  ],
+);
+
+export const coachingSession = pgTable(
+  'coaching_session',
+  {
+    id: id(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    coachUserId: integer('coach_user_id')
+      .notNull()
+      .references(() => appUser.id),
+    activityId: integer('activity_id')
+      .notNull()
+      .references(() => programmeActivity.id),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    status: text('status').notNull().default('scheduled'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('coaching_session_coach_idx').on(t.coachUserId, t.startsAt),
+    index('coaching_session_participant_idx').on(t.participantId, t.startsAt),
+    check('coaching_session_times', sql`${t.startsAt} < ${t.endsAt}`),
+    check('coaching_session_status_valid', oneOf('status', ['scheduled', 'cancelled', 'attended'])),
+  ],
+);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cases. Each stores the policy decision it was decided on (reasons with clause numbers) and a
+ * version for optimistic concurrency: two staff deciding one case at once get one winner.
+ * ------------------------------------------------------------------------------------------- */
+
+export const deferralCase = pgTable(
+  'deferral_case',
+  {
+    id: id(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    status: text('status').notNull().default('requested'),
+    circumstance: text('circumstance').notNull(),
+    description: text('description').notNull(),
+    dfeReason: text('dfe_reason').notNull(),
+    requestedOn: date('requested_on').notNull(),
+    requestedBy: integer('requested_by')
+      .notNull()
+      .references(() => appUser.id),
+    alternativesOffered: jsonb('alternatives_offered'),
+    participantChoice: text('participant_choice'),
+    isException: boolean('is_exception').notNull().default(false),
+    exceptionApprovedBy: integer('exception_approved_by').references(() => appUser.id),
+    targetCohortId: integer('target_cohort_id').references(() => cohort.id),
+    rejoinActivityId: integer('rejoin_activity_id').references(() => programmeActivity.id),
+    rejoinDate: date('rejoin_date'),
+    rejoinPlan: jsonb('rejoin_plan'),
+    intentContactDueOn: date('intent_contact_due_on'),
+    reasonableAdjustments: text('reasonable_adjustments'),
+    decision: jsonb('decision'),
+    decidedBy: integer('decided_by').references(() => appUser.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('deferral_case_enrolment_idx').on(t.enrolmentId),
+    index('deferral_case_status_idx').on(t.status),
+    uniqueIndex('deferral_case_one_open_per_enrolment_uq')
+      .on(t.enrolmentId)
+      .where(
+        sql`status in ('requested', 'discussed', 'approved', 'deferred', 'intent_contact_due', 'confirmed')`,
+      ),
+    check(
+      'deferral_case_status_valid',
+      oneOf('status', [
+        'requested',
+        'discussed',
+        'approved',
+        'declined',
+        'deferred',
+        'intent_contact_due',
+        'confirmed',
+        'resumed',
+        'withdrawn',
+      ]),
+    ),
+  ],
+);
+
+/** Which window an enrolment is entered into; an approved assessment deferral moves it on. */
+export const assessmentEntry = pgTable(
+  'assessment_entry',
+  {
+    enrolmentId: integer('enrolment_id')
+      .primaryKey()
+      .references(() => enrolment.id),
+    windowId: integer('window_id')
+      .notNull()
+      .references(() => assessmentWindow.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('assessment_entry_window_idx').on(t.windowId)],
+);
+
+export const assessmentSubmission = pgTable(
+  'assessment_submission',
+  {
+    id: id(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    windowId: integer('window_id')
+      .notNull()
+      .references(() => assessmentWindow.id),
+    attemptNumber: integer('attempt_number').notNull(),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }).notNull(),
+    outcome: text('outcome'),
+    assessedBy: integer('assessed_by').references(() => appUser.id),
+    assessedAt: timestamp('assessed_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('assessment_submission_attempt_uq').on(t.enrolmentId, t.attemptNumber),
+    uniqueIndex('assessment_submission_window_uq').on(t.enrolmentId, t.windowId),
+    check('assessment_submission_attempt_range', sql`${t.attemptNumber} between 1 and 2`),
+    check(
+      'assessment_submission_outcome_valid',
+      sql`${t.outcome} is null or ${t.outcome} in ('passed', 'failed')`,
+    ),
+  ],
+);
+
+/** Window-close processing: one row per enrolment and window, so running it twice changes nothing. */
+export const assessmentWindowResult = pgTable(
+  'assessment_window_result',
+  {
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    windowId: integer('window_id')
+      .notNull()
+      .references(() => assessmentWindow.id),
+    result: text('result').notNull(),
+    decision: jsonb('decision').notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.enrolmentId, t.windowId] }),
+    check(
+      'assessment_window_result_valid',
+      oneOf('result', ['submitted', 'attempt_lost', 'protected', 'not_entered']),
+    ),
+  ],
+);
+
+export const assessmentDeferralCase = pgTable(
+  'assessment_deferral_case',
+  {
+    id: id(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    windowId: integer('window_id')
+      .notNull()
+      .references(() => assessmentWindow.id),
+    status: text('status').notNull().default('requested'),
+    circumstance: text('circumstance').notNull(),
+    description: text('description').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+    requestedBy: integer('requested_by')
+      .notNull()
+      .references(() => appUser.id),
+    evidenceRequest: text('evidence_request'),
+    evidenceNote: text('evidence_note'),
+    nextWindowId: integer('next_window_id').references(() => assessmentWindow.id),
+    decision: jsonb('decision'),
+    decidedBy: integer('decided_by').references(() => appUser.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('assessment_deferral_case_enrolment_idx').on(t.enrolmentId),
+    uniqueIndex('assessment_deferral_case_open_uq')
+      .on(t.enrolmentId, t.windowId)
+      .where(sql`status in ('requested', 'evidence_requested', 'evidence_received')`),
+    check(
+      'assessment_deferral_case_status_valid',
+      oneOf('status', [
+        'requested',
+        'evidence_requested',
+        'evidence_received',
+        'approved',
+        'declined',
+      ]),
+    ),
+  ],
+);
+
+/* ---------------------------------------------------------------------------------------------
+ * Portability and withdrawal.
+ * ------------------------------------------------------------------------------------------- */
+
+export const schoolMove = pgTable(
+  'school_move',
+  {
+    id: id(),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    fromSchoolId: integer('from_school_id').references(() => school.id),
+    toSchoolId: integer('to_school_id')
+      .notNull()
+      .references(() => school.id),
+    movedOn: date('moved_on').notNull(),
+    insideNetwork: boolean('inside_network').notNull(),
+    notifiedBy: integer('notified_by')
+      .notNull()
+      .references(() => appUser.id),
+    decision: jsonb('decision').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('school_move_participant_idx').on(t.participantId)],
+);
+
+export const transferCase = pgTable(
+  'transfer_case',
+  {
+    id: id(),
+    schoolMoveId: integer('school_move_id')
+      .notNull()
+      .unique()
+      .references(() => schoolMove.id),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    status: text('status').notNull().default('opened'),
+    receivingLeadProvider: text('receiving_lead_provider'),
+    dataSharingConsent: boolean('data_sharing_consent'),
+    consentRecordedAt: timestamp('consent_recorded_at', { withTimezone: true }),
+    exportPackage: jsonb('export_package'),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('transfer_case_enrolment_idx').on(t.enrolmentId),
+    check(
+      'transfer_case_status_valid',
+      oneOf('status', ['opened', 'provider_chosen', 'exported', 'transferred_out', 'cancelled']),
+    ),
+  ],
+);
+
+export const withdrawal = pgTable(
+  'withdrawal',
+  {
+    id: id(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .unique()
+      .references(() => enrolment.id),
+    reason: text('reason').notNull(),
+    withdrawnOn: date('withdrawn_on').notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    note: text('note'),
+    createdAt: createdAt(),
+  },
+  (t) => [check('withdrawal_reason_valid', oneOf('reason', DFE_WITHDRAWAL_REASONS))],
+);
+
+/* ---------------------------------------------------------------------------------------------
+ * Work the daily job creates: follow-ups for staff and alerts. Unique keys make it idempotent.
+ * ------------------------------------------------------------------------------------------- */
+
+export const staffTask = pgTable(
+  'staff_task',
+  {
+    id: id(),
+    kind: text('kind').notNull(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    deferralCaseId: integer('deferral_case_id').references(() => deferralCase.id),
+    dueOn: date('due_on').notNull(),
+    status: text('status').notNull().default('open'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('staff_task_kind_case_uq').on(t.kind, t.deferralCaseId),
+    index('staff_task_open_idx').on(t.status, t.dueOn),
+    check('staff_task_kind_valid', oneOf('kind', ['intent_contact'])),
+    check('staff_task_status_valid', oneOf('status', ['open', 'done'])),
+  ],
+);
+
+export const engagementAlert = pgTable(
+  'engagement_alert',
+  {
+    id: id(),
+    kind: text('kind').notNull(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    raisedOn: date('raised_on').notNull(),
+    details: jsonb('details').notNull(),
+  },
+  (t) => [
+    uniqueIndex('engagement_alert_kind_enrolment_uq').on(t.kind, t.enrolmentId),
+    check(
+      'engagement_alert_kind_valid',
+      oneOf('kind', ['engagement_unreachable', 'engagement_behind']),
+    ),
   ],
 );
