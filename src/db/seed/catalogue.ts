@@ -1,0 +1,336 @@
+/**
+ * The NPQ catalogue: the 11 DfE courses and one programme (curriculum version) per course, with
+ * its ordered modules, study sessions, clinics, community sessions, coaching and conferences.
+ * Idempotent: every insert is `on conflict do nothing` on a natural key, so re-running it (at every
+ * start-up, before the demo seed, in tests) changes nothing.
+ */
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../client.js';
+import {
+  COACHING_COURSES,
+  COURSES,
+  type ActivityKind,
+  type Course,
+  type CourseIdentifier,
+} from '../../domain/catalogue.js';
+
+/** Anything that can run SQL: the database or a transaction. */
+export type Executor = Pick<Db, 'execute'>;
+
+export const CATALOGUE_VERSION = '2024.1';
+
+export const STUDY_SESSION_MINUTES = 50;
+export const SESSIONS_PER_MODULE = 6;
+export const CLINIC_MINUTES = 60;
+export const COMMUNITY_SESSION_MINUTES = 60;
+export const COACHING_MINUTES = 60;
+export const CONFERENCE_MINUTES = 360;
+
+/** Module titles per course, drawn from the DfE NPQ frameworks (2020 leadership, 2022 specialist). */
+export const MODULE_TITLES: Record<CourseIdentifier, readonly string[]> = {
+  'npq-leading-teaching': [
+    'Teaching',
+    'Curriculum and assessment',
+    'Professional development',
+    'Implementation',
+  ],
+  'npq-leading-teaching-development': [
+    'Teaching',
+    'Professional development',
+    'Designing effective professional development',
+    'Implementation',
+  ],
+  'npq-leading-behaviour-culture': [
+    'School culture',
+    'Behaviour',
+    'Professional development',
+    'Implementation',
+  ],
+  'npq-leading-literacy': [
+    'Reading and writing',
+    'Language and vocabulary',
+    'Assessing and responding to literacy needs',
+    'Implementation',
+  ],
+  'npq-leading-primary-mathematics': [
+    'Mathematical knowledge for teaching',
+    'Teaching for mastery',
+    'Curriculum and assessment in mathematics',
+    'Implementation',
+  ],
+  'npq-senco': [
+    'The SENCO role and school culture',
+    'Identifying and assessing needs',
+    'Teaching for all pupils',
+    'Curriculum, assessment and adaptation',
+    'Working with families and external partners',
+    'Leading SEND provision and implementation',
+  ],
+  'npq-senior-leadership': [
+    'Teaching',
+    'Curriculum and assessment',
+    'Behaviour',
+    'Professional development',
+    'Implementation',
+    'Organisational management',
+  ],
+  'npq-headship': [
+    'School culture',
+    'Teaching and curriculum',
+    'Behaviour and additional needs',
+    'Professional development',
+    'Organisational management',
+    'Governance, accountability and working in partnership',
+  ],
+  'npq-executive-leadership': [
+    'Strategy and school culture',
+    'Teaching and curriculum excellence',
+    'Professional development across a trust',
+    'Organisational management',
+    'Working in partnership',
+    'Governance and accountability',
+  ],
+  'npq-early-years-leadership': [
+    'Early years culture',
+    "Children's development and learning",
+    'Curriculum and pedagogy',
+    'Inclusion and special educational needs',
+    'Professional development',
+    'Organisational management and implementation',
+  ],
+  'npq-early-headship-coaching-offer': [
+    'Leading the school',
+    'Leading people and teams',
+    'Leading yourself and sustainability',
+  ],
+};
+
+/** The six study sessions of every module: a title and what the session asks of the participant. */
+const SESSION_TEMPLATES: readonly { title: string; body: (module: string) => string }[] = [
+  {
+    title: 'Introduction',
+    body: (m) =>
+      `This session introduces **${m}**. You will meet the key ideas of the module, see how they ` +
+      `connect to the framework, and set out what you want to get from the next six weeks.`,
+  },
+  {
+    title: 'What the evidence tells us',
+    body: (m) =>
+      `We look at the best available evidence on ${m.toLowerCase()}: what it says with confidence, ` +
+      `where it is less certain, and what that means for leaders making decisions in school.`,
+  },
+  {
+    title: 'Case study',
+    body: (m) =>
+      `Work through a case study from a school like yours. Note where the leader's choices about ` +
+      `${m.toLowerCase()} helped, where they did not, and what you would have done differently.`,
+  },
+  {
+    title: 'Unpacking expert practice',
+    body: (m) =>
+      `Watch an expert leader talk through their approach to ${m.toLowerCase()} and break it ` +
+      `down into the decisions behind it.`,
+  },
+  {
+    title: 'Applying it in your setting',
+    body: (m) =>
+      `Plan one concrete change to ${m.toLowerCase()} in your own school or setting, and decide ` +
+      `how you will know whether it is working.`,
+  },
+  {
+    title: 'Review and reflection',
+    body: (m) =>
+      `Check your understanding of **${m}** with a short quiz, then reflect on what you will keep, ` +
+      `stop and start doing. Bring your notes to the clinic.`,
+  },
+];
+
+function sessionContent(course: Course, module: string, session: number): string {
+  const template = SESSION_TEMPLATES[session - 1];
+  if (!template) throw new Error(`No study session ${session}`);
+  return [
+    `## ${module}: ${template.title.toLowerCase()}`,
+    '',
+    template.body(module),
+    '',
+    `- Part of the ${course.name} (${course.code})`,
+    `- Study session ${session} of ${SESSIONS_PER_MODULE} · about ${STUDY_SESSION_MINUTES} minutes`,
+    '- Complete the sessions in order; any device will do.',
+  ].join('\n');
+}
+
+export interface PlannedModule {
+  position: number;
+  title: string;
+}
+
+export interface PlannedActivity {
+  kind: ActivityKind;
+  /** Global order in the programme, from 1. */
+  position: number;
+  /** Order within its kind, from 1. */
+  sequenceNumber: number;
+  /** Position of the module a study session (or a module's clinic, coaching…) belongs to. */
+  modulePosition: number | null;
+  sessionNumber: number | null;
+  title: string;
+  contentMd: string | null;
+  plannedMinutes: number;
+}
+
+export interface ProgrammePlan {
+  course: Course;
+  version: string;
+  name: string;
+  coachingEntitled: boolean;
+  assessmentTitle: string;
+  modules: PlannedModule[];
+  activities: PlannedActivity[];
+}
+
+/** Conferences per course group: leadership has an opening and a mid-programme conference. */
+function conferenceCount(course: Course): number {
+  return course.group === 'leadership' ? 2 : 1;
+}
+
+/** Coaching sessions a module carries (NPQEL one per module, EHCO two per module). */
+function coachingPerModule(course: Course): number {
+  if (!COACHING_COURSES.includes(course.identifier)) return 0;
+  return course.group === 'ehco' ? 2 : 1;
+}
+
+/**
+ * The shape of a course's programme, in programme order: an opening conference, then per module
+ * its six study sessions, its community session, its clinic and any coaching; leadership courses
+ * have a second conference half way through.
+ */
+export function planProgramme(course: Course): ProgrammePlan {
+  const titles = MODULE_TITLES[course.identifier];
+  const modules = titles.map((title, i) => ({ position: i + 1, title }));
+  const activities: PlannedActivity[] = [];
+  const sequence = new Map<ActivityKind, number>();
+  const add = (a: Omit<PlannedActivity, 'position' | 'sequenceNumber'>) => {
+    const next = (sequence.get(a.kind) ?? 0) + 1;
+    sequence.set(a.kind, next);
+    activities.push({ ...a, position: activities.length + 1, sequenceNumber: next });
+  };
+  const conferences = conferenceCount(course);
+  const midpoint = Math.ceil(modules.length / 2);
+  const conference = (n: number) =>
+    add({
+      kind: 'conference',
+      modulePosition: null,
+      sessionNumber: null,
+      title:
+        n === 1 ? `${course.code} opening conference` : `${course.code} mid-programme conference`,
+      contentMd:
+        n === 1
+          ? `A day together to launch the ${course.name}: the programme journey, your cohort and your first module.`
+          : `A day together half way through: revisit the modules so far and prepare for the ones ahead.`,
+      plannedMinutes: CONFERENCE_MINUTES,
+    });
+
+  conference(1);
+  for (const module of modules) {
+    for (let s = 1; s <= SESSIONS_PER_MODULE; s++) {
+      const template = SESSION_TEMPLATES[s - 1]!;
+      add({
+        kind: 'study_session',
+        modulePosition: module.position,
+        sessionNumber: s,
+        title: `${module.title}: ${template.title}`,
+        contentMd: sessionContent(course, module.title, s),
+        plannedMinutes: STUDY_SESSION_MINUTES,
+      });
+    }
+    add({
+      kind: 'community_session',
+      modulePosition: module.position,
+      sessionNumber: null,
+      title: `Community session: ${module.title}`,
+      contentMd: `A one-hour, peer-led conversation about a persistent problem in ${module.title.toLowerCase()}.`,
+      plannedMinutes: COMMUNITY_SESSION_MINUTES,
+    });
+    add({
+      kind: 'clinic',
+      modulePosition: module.position,
+      sessionNumber: null,
+      title: `Clinic: ${module.title}`,
+      contentMd: `A facilitated clinic to test your plan for ${module.title.toLowerCase()} against other leaders' experience. Book a slot that fits your timetable.`,
+      plannedMinutes: CLINIC_MINUTES,
+    });
+    for (let c = 0; c < coachingPerModule(course); c++) {
+      add({
+        kind: 'coaching',
+        modulePosition: module.position,
+        sessionNumber: null,
+        title: `Coaching conversation: ${module.title}`,
+        contentMd: 'A one-to-one coaching conversation, scheduled with your coach.',
+        plannedMinutes: COACHING_MINUTES,
+      });
+    }
+    if (conferences >= 2 && module.position === midpoint) conference(2);
+  }
+  return {
+    course,
+    version: CATALOGUE_VERSION,
+    name: course.name,
+    coachingEntitled: COACHING_COURSES.includes(course.identifier),
+    assessmentTitle:
+      course.group === 'ehco'
+        ? `${course.code} reflective review`
+        : `${course.code} summative assessment: case study`,
+    modules,
+    activities,
+  };
+}
+
+export const PROGRAMME_PLANS: readonly ProgrammePlan[] = COURSES.map(planProgramme);
+
+/** Inserts the courses and their programmes; safe to run any number of times. */
+export async function seedCatalogue(db: Executor): Promise<void> {
+  for (const plan of PROGRAMME_PLANS) {
+    const { course } = plan;
+    await db.execute(sql`
+      insert into course (identifier, code, name, course_group)
+      values (${course.identifier}, ${course.code}, ${course.name}, ${course.group})
+      on conflict do nothing`);
+    await db.execute(sql`
+      insert into programme (course_id, version, name, coaching_entitled, assessment_title)
+      select c.id, ${plan.version}, ${plan.name}, ${plan.coachingEntitled}, ${plan.assessmentTitle}
+      from course c where c.identifier = ${course.identifier}
+      on conflict do nothing`);
+    const [programmeRow] = await queryRows<{ id: number }>(
+      db,
+      sql`select p.id from programme p join course c on c.id = p.course_id
+          where c.identifier = ${course.identifier} and p.version = ${plan.version}`,
+    );
+    if (!programmeRow) throw new Error(`Programme for ${course.identifier} was not created`);
+    const programmeId = programmeRow.id;
+
+    await db.execute(sql`
+      insert into programme_module (programme_id, position, title)
+      select ${programmeId}, m.position, m.title
+      from unnest(${sql.param(plan.modules.map((m) => m.position))}::int[],
+                  ${sql.param(plan.modules.map((m) => m.title))}::text[]) as m(position, title)
+      on conflict do nothing`);
+
+    const a = plan.activities;
+    await db.execute(sql`
+      insert into programme_activity
+        (programme_id, kind, position, module_id, session_number, sequence_number, title, content_md, planned_minutes)
+      select ${programmeId}, a.kind, a.position, pm.id, a.session_number, a.sequence_number, a.title, a.content_md, a.planned_minutes
+      from unnest(
+        ${sql.param(a.map((x) => x.kind))}::text[],
+        ${sql.param(a.map((x) => x.position))}::int[],
+        ${sql.param(a.map((x) => x.modulePosition))}::int[],
+        ${sql.param(a.map((x) => x.sessionNumber))}::int[],
+        ${sql.param(a.map((x) => x.sequenceNumber))}::int[],
+        ${sql.param(a.map((x) => x.title))}::text[],
+        ${sql.param(a.map((x) => x.contentMd))}::text[],
+        ${sql.param(a.map((x) => x.plannedMinutes))}::int[]
+      ) as a(kind, position, module_position, session_number, sequence_number, title, content_md, planned_minutes)
+      left join programme_module pm on pm.programme_id = ${programmeId} and pm.position = a.module_position
+      on conflict do nothing`);
+  }
+}

@@ -1,0 +1,1044 @@
+/**
+ * The deterministic demo-data generator. The same code makes 100 participants for the demo and
+ * 100,000 (millions of engagement records) for benchmarks, so every bulk path is set-based: rows
+ * are built in memory per chunk of participants and inserted with `insert … select from unnest(…)`,
+ * one array parameter per column, which works unchanged on PGlite and node-postgres.
+ *
+ * Everything is derived from `seed` (mulberry32 streams per entity, so a participant's data does
+ * not depend on chunking) and `now` (records never lie in the future). The whole seed runs in one
+ * transaction: it is all or nothing, and on PostgreSQL one commit is faster than many.
+ */
+import { hash } from '@node-rs/argon2';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../client.js';
+import {
+  type CourseIdentifier,
+  type EnrolmentStatus,
+  type FundingRoute,
+  type Role,
+} from '../../domain/catalogue.js';
+import {
+  CATALOGUE_VERSION,
+  PROGRAMME_PLANS,
+  seedCatalogue,
+  type Executor,
+  type ProgrammePlan,
+} from './catalogue.js';
+import {
+  FIRST_NAMES,
+  LAST_NAMES,
+  LEAD_PROVIDER,
+  PARTNERS,
+  REGIONS,
+  SAINTS,
+  SCHOOL_PLACES,
+  UNCOVERED_REGION_CODE,
+  type PartnerSpec,
+} from './reference-data.js';
+import { Random } from './random.js';
+import { cohortSchedule, DAY, HOUR, isoDate, MINUTE, type CohortSchedule } from './schedule.js';
+
+export const DEMO_PASSWORD = 'demo-password';
+export const DEFAULT_DEMO_SEED = 20_240_901;
+/** The demo's default "today": mid-way through the 2025 cohorts, after the 2024 ones finished. */
+export const DEFAULT_DEMO_NOW = new Date('2026-03-16T09:00:00Z');
+
+export interface DemoSignIn {
+  email: string;
+  role: Role;
+  description: string;
+}
+
+export const DEMO_SIGN_INS: readonly DemoSignIn[] = [
+  { email: 'admin@demo.npq-ops.test', role: 'admin', description: 'Administrator' },
+  {
+    email: 'programme.team@demo.npq-ops.test',
+    role: 'programme_team',
+    description: 'Ambition Institute programme team (all partners and national cohorts)',
+  },
+  {
+    email: 'partner.north@demo.npq-ops.test',
+    role: 'delivery_partner_staff',
+    description: 'Staff of North Star Teaching School Hub',
+  },
+  {
+    email: 'partner.south@demo.npq-ops.test',
+    role: 'delivery_partner_staff',
+    description: 'Staff of South Coast Teaching School Hub',
+  },
+  { email: 'coach@demo.npq-ops.test', role: 'coach', description: 'Coach (NPQEL and EHCO)' },
+  { email: 'assessor@demo.npq-ops.test', role: 'assessor', description: 'Assessor' },
+  {
+    email: 'participant1@demo.npq-ops.test',
+    role: 'participant',
+    description: 'NPQSL 2025, South Coast, part-time (0.6), on track',
+  },
+  {
+    email: 'participant2@demo.npq-ops.test',
+    role: 'participant',
+    description: 'NPQH 2025, North Star, behind on engagement',
+  },
+  {
+    email: 'participant3@demo.npq-ops.test',
+    role: 'participant',
+    description: 'NPQSENCO 2025, South Coast, deferred once',
+  },
+  {
+    email: 'participant4@demo.npq-ops.test',
+    role: 'participant',
+    description: 'NPQEL 2025 with coaching, North Star, on track',
+  },
+  {
+    email: 'participant5@demo.npq-ops.test',
+    role: 'participant',
+    description: 'NPQLT 2025, Ambition national cohort',
+  },
+];
+
+export interface DemoSeedOptions {
+  participants: number;
+  seed?: number;
+  /** Create the demo sign-ins (never in production). */
+  withUsers?: boolean;
+  /** Called after each chunk of participants. */
+  onProgress?: (done: number, total: number) => void;
+  /** "Today" for the generated history; defaults to DEFAULT_DEMO_NOW. */
+  now?: Date;
+  /** Participants per insert chunk (default 2,000). */
+  chunkSize?: number;
+}
+
+export interface DemoSeedSummary {
+  seed: number;
+  now: string;
+  leadProviderId: number;
+  regions: number;
+  deliveryPartners: number;
+  schools: number;
+  cohorts: number;
+  participants: number;
+  enrolments: number;
+  employments: number;
+  engagementRecords: number;
+  users: number;
+}
+
+/** True when nothing has been set up yet (no lead provider): the app seeds on first start. */
+export async function isDatabaseEmpty(db: Executor): Promise<boolean> {
+  const [row] = await queryRows<{ empty: boolean }>(
+    db,
+    sql`select not exists (select 1 from lead_provider) as empty`,
+  );
+  return row?.empty ?? true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is generated
+
+interface DemoProgramme {
+  identifier: CourseIdentifier;
+  share: number;
+}
+
+/** The programmes the demo lead provider runs cohorts of. */
+export const DEMO_PROGRAMMES: readonly DemoProgramme[] = [
+  { identifier: 'npq-senior-leadership', share: 25 },
+  { identifier: 'npq-headship', share: 15 },
+  { identifier: 'npq-executive-leadership', share: 8 },
+  { identifier: 'npq-senco', share: 17 },
+  { identifier: 'npq-leading-teaching', share: 20 },
+  { identifier: 'npq-leading-behaviour-culture', share: 15 },
+];
+
+export const DEMO_YEARS = [2024, 2025, 2026] as const;
+type DemoYear = (typeof DEMO_YEARS)[number];
+const YEAR_SHARE: Record<DemoYear, number> = { 2024: 0.3, 2025: 0.5, 2026: 0.2 };
+
+/** NPQLBC's 2026 cohort is its last; NPQH's 2026 cohort runs up to the contract's end. */
+const FINAL_COHORTS: readonly string[] = ['npq-leading-behaviour-culture:2026'];
+const CONTRACT_END: Readonly<Record<string, string>> = { 'npq-headship:2026': '2028-03-31' };
+
+type Profile = 'on_track' | 'behind' | 'hopeless';
+
+interface FeaturedParticipant {
+  ordinal: number;
+  email: string;
+  identifier: CourseIdentifier;
+  year: DemoYear;
+  partner: string;
+  status: EnrolmentStatus;
+  profile: Profile;
+  partTimeFraction: number | null;
+  fundingRoute: FundingRoute;
+}
+
+/** The participants behind participant1…5@demo.npq-ops.test (always ordinals 1–5). */
+export const FEATURED_PARTICIPANTS: readonly FeaturedParticipant[] = [
+  {
+    ordinal: 1,
+    email: 'participant1@demo.npq-ops.test',
+    identifier: 'npq-senior-leadership',
+    year: 2025,
+    partner: 'south',
+    status: 'active',
+    profile: 'on_track',
+    partTimeFraction: 0.6,
+    fundingRoute: 'dfe_scholarship',
+  },
+  {
+    ordinal: 2,
+    email: 'participant2@demo.npq-ops.test',
+    identifier: 'npq-headship',
+    year: 2025,
+    partner: 'north',
+    status: 'active',
+    profile: 'behind',
+    partTimeFraction: null,
+    fundingRoute: 'school',
+  },
+  {
+    ordinal: 3,
+    email: 'participant3@demo.npq-ops.test',
+    identifier: 'npq-senco',
+    year: 2025,
+    partner: 'south',
+    status: 'deferred',
+    profile: 'on_track',
+    partTimeFraction: null,
+    fundingRoute: 'dfe_scholarship',
+  },
+  {
+    ordinal: 4,
+    email: 'participant4@demo.npq-ops.test',
+    identifier: 'npq-executive-leadership',
+    year: 2025,
+    partner: 'north',
+    status: 'active',
+    profile: 'on_track',
+    partTimeFraction: null,
+    fundingRoute: 'trust',
+  },
+  {
+    ordinal: 5,
+    email: 'participant5@demo.npq-ops.test',
+    identifier: 'npq-leading-teaching',
+    year: 2025,
+    partner: 'national',
+    status: 'active',
+    profile: 'on_track',
+    partTimeFraction: null,
+    fundingRoute: 'self',
+  },
+];
+
+// Independent random streams.
+const STREAM_SCHOOL = 1;
+const STREAM_PARTICIPANT = 2;
+const STREAM_IDENTIFIERS = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Internal world model built before participants are generated
+
+interface CohortInfo {
+  id: number;
+  key: string;
+  identifier: CourseIdentifier;
+  year: DemoYear;
+  schedule: CohortSchedule;
+  /** Activity ids in programme order, with when and how each can be completed. */
+  activityIds: number[];
+  idealAt: number[];
+  slots: (number[] | null)[];
+  startMs: number;
+  endMs: number;
+}
+
+interface World {
+  seed: number;
+  nowMs: number;
+  cohorts: CohortInfo[];
+  cohortByKey: Map<string, CohortInfo>;
+  partnerIds: Map<string, number>;
+  schoolsByRegion: Map<string, number[]>;
+  coveredRegionCodes: string[];
+}
+
+interface ParticipantRow {
+  trn: string | null;
+  dfeRegistrationId: string | null;
+  fullName: string;
+  email: string;
+  dfeRegistrationConfirmed: boolean;
+  employmentConfirmed: boolean;
+  schoolId: number;
+  fundingRoute: FundingRoute;
+  partTimeFraction: number | null;
+  createdAt: number;
+  employments: { schoolId: number; startedOn: string; endedOn: string | null }[];
+  enrolment: {
+    cohortId: number;
+    partnerId: number;
+    status: EnrolmentStatus;
+    deferralCount: number;
+    attemptsUsed: number;
+    statusChangedAt: number;
+    createdAt: number;
+  };
+  engagement: { activityIds: number[]; times: number[] };
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const p = sql.param;
+
+// ---------------------------------------------------------------------------------------------
+// Schools
+
+interface SchoolRow {
+  urn: string;
+  name: string;
+  regionCode: string;
+  town: string;
+  phase: string;
+}
+
+function schoolCount(participants: number): number {
+  return Math.max(300, Math.ceil(participants / 8));
+}
+
+function makeSchool(seed: number, ordinal: number): SchoolRow {
+  const r = Random.for(seed, STREAM_SCHOOL, ordinal);
+  // The first school is always outside the network so portability has a case to show.
+  const region =
+    ordinal === 0
+      ? REGIONS.find((x) => x.code === UNCOVERED_REGION_CODE)!
+      : r.weighted(REGIONS.map((x) => [x, x.share] as const));
+  const town = r.pick(region.towns);
+  const place = r.pick(SCHOOL_PLACES);
+  const saint = r.pick(SAINTS);
+  const phase = r.weighted([
+    ['Primary', 60],
+    ['Secondary', 22],
+    ['All-through', 3],
+    ['Nursery', 4],
+    ['Special', 7],
+    ['16 plus', 4],
+  ] as const);
+  let name: string;
+  switch (phase) {
+    case 'Primary':
+      name = r.weighted([
+        [`St ${saint}'s C of E Primary School`, 15],
+        [`St ${saint}'s Catholic Primary School`, 10],
+        [`${place} Primary School`, 45],
+        [`${place} Infant School`, 10],
+        [`${place} Junior School`, 10],
+        [`${place} Primary Academy`, 10],
+      ] as const);
+      break;
+    case 'Secondary':
+      name = r.weighted([
+        [`${place} Academy`, 35],
+        [`${place} High School`, 25],
+        [`${place} School`, 15],
+        [`St ${saint}'s Catholic High School`, 10],
+        [`${place} Community College`, 10],
+        [`${town} Grammar School`, 5],
+      ] as const);
+      break;
+    case 'All-through':
+      name = `${place} All-through Academy`;
+      break;
+    case 'Nursery':
+      name = `${place} Nursery School`;
+      break;
+    case 'Special':
+      name = r.chance(0.5) ? `${place} School` : `${place} Special School`;
+      break;
+    case '16 plus':
+      name = `${town} Sixth Form College`;
+      break;
+  }
+  // A bijection from ordinal to a 6-digit URN (387577 is coprime with 900000).
+  const urn = String(100000 + ((ordinal * 387_577 + (seed % 900000)) % 900000));
+  return { urn, name, regionCode: region.code, town, phase };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Participants
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z]/g, '');
+}
+
+function uuidFrom(seed: number, ordinal: number): string {
+  const r = Random.for(seed, STREAM_IDENTIFIERS, ordinal);
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0').slice(-width);
+  const rand = (width: number) => hex(Math.floor(r.next() * 16 ** width), width);
+  // The last group embeds the ordinal so ids are unique.
+  const tail = hex(((ordinal ^ (seed & 0xffff)) >>> 0) & 0xffffffff, 8);
+  return `${rand(8)}-${rand(4)}-4${rand(3)}-${(8 + r.int(0, 3)).toString(16)}${rand(3)}-${rand(4)}${tail}`;
+}
+
+function pickCohort(r: Random, world: World): CohortInfo {
+  const year = r.weighted(DEMO_YEARS.map((y) => [y, YEAR_SHARE[y]] as const));
+  const programme = r.weighted(DEMO_PROGRAMMES.map((x) => [x, x.share] as const));
+  return world.cohortByKey.get(`${programme.identifier}:${year}`)!;
+}
+
+function pickStatus(r: Random, year: DemoYear): EnrolmentStatus {
+  switch (year) {
+    case 2024:
+      return r.weighted([
+        ['completed_passed', 68],
+        ['completed_failed', 5],
+        ['withdrawn', 13],
+        ['deferred', 5],
+        ['transferred_out', 4],
+        ['active', 5],
+      ] as const);
+    case 2025:
+      return r.weighted([
+        ['active', 80],
+        ['deferred', 7],
+        ['withdrawn', 9],
+        ['transferred_out', 2],
+        ['accepted', 2],
+      ] as const);
+    case 2026:
+      return r.weighted([
+        ['accepted', 65],
+        ['applied', 35],
+      ] as const);
+  }
+}
+
+interface EngagementPlan {
+  /** Lag behind the ideal date for self-paced activities, in days. */
+  lagDays: number;
+  /** How many activities (in programme order) at most. */
+  limit: number;
+}
+
+function engagementPlan(
+  r: Random,
+  status: EnrolmentStatus,
+  profile: Profile,
+  total: number,
+  partTime: boolean,
+): EngagementPlan {
+  const extra = partTime ? r.float(0, 4) : 0;
+  switch (status) {
+    case 'completed_passed':
+    case 'completed_failed':
+      return { lagDays: r.float(0, 3) + extra, limit: total - r.int(0, 2) };
+    case 'withdrawn':
+      return { lagDays: r.float(0, 20) + extra, limit: Math.floor(total * r.float(0.05, 0.5)) };
+    case 'deferred':
+    case 'transferred_out':
+      return {
+        lagDays: r.float(0, 10) + extra,
+        limit: Math.max(1, Math.floor(total * r.float(0.15, 0.6))),
+      };
+    case 'applied':
+    case 'accepted':
+      return { lagDays: 0, limit: 0 };
+    case 'active':
+      switch (profile) {
+        case 'on_track':
+          return { lagDays: r.float(0, 2) + extra, limit: total };
+        case 'behind':
+          return {
+            lagDays: r.float(12, 45) + extra,
+            limit: Math.ceil(total * r.float(0.4, 0.85)),
+          };
+        case 'hopeless':
+          return {
+            lagDays: r.float(20, 60) + extra,
+            limit: Math.floor(total * r.float(0, 0.2)),
+          };
+      }
+  }
+}
+
+/** Completions in programme order, each at a plausible instant, none after now. */
+function generateEngagement(
+  r: Random,
+  cohort: CohortInfo,
+  plan: EngagementPlan,
+  nowMs: number,
+): { activityIds: number[]; times: number[] } {
+  const activityIds: number[] = [];
+  const times: number[] = [];
+  const lag = Math.round(plan.lagDays) * DAY;
+  let prev = -Infinity;
+  const n = Math.min(plan.limit, cohort.activityIds.length);
+  for (let i = 0; i < n; i++) {
+    const slots = cohort.slots[i];
+    let t: number;
+    if (slots) {
+      // The first slot they can make after their previous completion, sometimes a later one.
+      let k = slots.findIndex((s) => s >= prev);
+      if (k < 0) k = slots.length - 1;
+      else if (k < slots.length - 1 && r.chance(0.4)) k += 1;
+      t = slots[k]!;
+    } else {
+      const jitter = r.int(0, 4) * HOUR + r.int(0, 59) * MINUTE;
+      t = Math.max(cohort.idealAt[i]! + lag + jitter, prev + 20 * MINUTE);
+      t = Math.ceil(t / MINUTE) * MINUTE;
+    }
+    if (t > nowMs) break;
+    activityIds.push(cohort.activityIds[i]!);
+    times.push(t);
+    prev = Math.max(prev, t);
+  }
+  return { activityIds, times };
+}
+
+function makeParticipant(world: World, ordinal: number): ParticipantRow {
+  const { seed, nowMs } = world;
+  const r = Random.for(seed, STREAM_PARTICIPANT, ordinal);
+  const featured = FEATURED_PARTICIPANTS.find((f) => f.ordinal === ordinal);
+
+  const first = r.pick(FIRST_NAMES);
+  const last = r.pick(LAST_NAMES);
+  const fullName = `${first} ${last}`;
+  const email = featured?.email ?? `${slug(first)}.${slug(last)}${ordinal}@example.org`;
+
+  // TRNs: a bijection from ordinal to 7 digits (2750159 is coprime with 9000000), so unique.
+  const idKind = featured
+    ? 'trn'
+    : r.weighted([
+        ['trn', 74],
+        ['both', 20],
+        ['dfe', 6],
+      ] as const);
+  const trn =
+    idKind === 'dfe'
+      ? null
+      : String(1000000 + ((ordinal * 2_750_159 + (seed % 9000000)) % 9000000));
+  const dfeRegistrationId = idKind === 'trn' ? null : uuidFrom(seed, ordinal);
+
+  const cohort = featured
+    ? world.cohortByKey.get(`${featured.identifier}:${featured.year}`)!
+    : pickCohort(r, world);
+  const partnerSpec: PartnerSpec = featured
+    ? PARTNERS.find((x) => x.slug === featured.partner)!
+    : r.weighted(PARTNERS.map((x) => [x, x.share] as const));
+  const status = featured?.status ?? pickStatus(r, cohort.year);
+  const profile: Profile =
+    featured?.profile ??
+    r.weighted([
+      ['on_track', 55],
+      ['behind', 30],
+      ['hopeless', 15],
+    ] as const);
+
+  const fundingRoute: FundingRoute =
+    featured?.fundingRoute ??
+    r.weighted([
+      ['dfe_scholarship', 55],
+      ['school', 22],
+      ['trust', 13],
+      ['self', 5],
+      ['employer', 5],
+    ] as const);
+  const partTimeFraction = featured
+    ? featured.partTimeFraction
+    : r.chance(0.15)
+      ? r.pick([0.4, 0.5, 0.6, 0.7, 0.8])
+      : null;
+
+  let dfeRegistrationConfirmed = true;
+  let employmentConfirmed = true;
+  if (!featured) {
+    if (status === 'applied') {
+      dfeRegistrationConfirmed = r.chance(0.5);
+      employmentConfirmed = r.chance(0.4);
+    } else if (status === 'accepted') {
+      dfeRegistrationConfirmed = r.chance(cohort.year === 2026 ? 0.95 : 0.5);
+      employmentConfirmed = r.chance(cohort.year === 2026 ? 0.9 : 0.5);
+    } else if (status === 'active' && cohort.year === 2025 && r.chance(0.06)) {
+      if (r.chance(0.5)) dfeRegistrationConfirmed = false;
+      else employmentConfirmed = false;
+    }
+  }
+
+  // Engagement.
+  const plan =
+    featured?.status === 'deferred'
+      ? { lagDays: 1, limit: 2 * 8 } // two modules, then deferred
+      : engagementPlan(r, status, profile, cohort.activityIds.length, partTimeFraction !== null);
+  const engagement = generateEngagement(r, cohort, plan, nowMs);
+  const lastAt = engagement.times.length
+    ? engagement.times[engagement.times.length - 1]!
+    : cohort.startMs;
+
+  // Enrolment dates and outcome.
+  const enrolCreatedAt = cohort.startMs - r.int(30, 120) * DAY - r.int(8, 18) * HOUR;
+  let statusChangedAt: number;
+  let attemptsUsed = 0;
+  let deferralCount = 0;
+  switch (status) {
+    case 'completed_passed':
+    case 'completed_failed': {
+      attemptsUsed = status === 'completed_failed' || r.chance(0.15) ? 2 : 1;
+      const window = cohort.schedule.assessmentWindows[attemptsUsed - 1]!;
+      statusChangedAt = Date.parse(`${window.closesOn}T12:00:00Z`) + r.int(28, 42) * DAY;
+      break;
+    }
+    case 'active':
+      attemptsUsed = cohort.year === 2024 ? 1 : 0;
+      statusChangedAt = cohort.startMs + r.int(0, 3) * DAY + 9 * HOUR;
+      break;
+    case 'withdrawn':
+      statusChangedAt = lastAt + r.int(14, 45) * DAY;
+      break;
+    case 'deferred':
+      deferralCount = 1;
+      statusChangedAt = lastAt + r.int(7, 30) * DAY;
+      break;
+    case 'transferred_out':
+      statusChangedAt = lastAt + r.int(7, 30) * DAY;
+      break;
+    default:
+      statusChangedAt = Math.max(enrolCreatedAt, nowMs - r.int(10, 120) * DAY);
+  }
+  statusChangedAt = Math.min(statusChangedAt, nowMs);
+
+  // Schools and employment history.
+  const pickSchool = (codes: readonly string[]): number => {
+    const code = r.pick(codes);
+    const list = world.schoolsByRegion.get(code);
+    if (list && list.length > 0) return r.pick(list);
+    return r.pick(world.schoolsByRegion.get(r.pick(world.coveredRegionCodes)) ?? []);
+  };
+  const firstSchool = pickSchool(partnerSpec.regionCodes);
+  const startedOn = isoDate(cohort.startMs - r.int(1, 12) * 365 * DAY - r.int(0, 200) * DAY);
+  const employments: ParticipantRow['employments'] = [];
+  let schoolId = firstSchool;
+  const movedOut = status === 'transferred_out';
+  const movedWithin = !featured && !movedOut && status === 'active' && r.chance(0.03);
+  if (movedOut || movedWithin) {
+    const movedAt = movedOut
+      ? statusChangedAt - r.int(5, 20) * DAY
+      : cohort.startMs +
+        r.float(0.2, 0.8) * Math.max(DAY, Math.min(nowMs, cohort.endMs) - cohort.startMs);
+    schoolId = movedOut ? pickSchool([UNCOVERED_REGION_CODE]) : pickSchool(partnerSpec.regionCodes);
+    const endedOn = isoDate(Math.max(movedAt, Date.parse(`${startedOn}T00:00:00Z`)));
+    employments.push({ schoolId: firstSchool, startedOn, endedOn });
+    employments.push({ schoolId, startedOn: endedOn, endedOn: null });
+  } else {
+    employments.push({ schoolId, startedOn, endedOn: null });
+  }
+
+  return {
+    trn,
+    dfeRegistrationId,
+    fullName,
+    email,
+    dfeRegistrationConfirmed,
+    employmentConfirmed,
+    schoolId,
+    fundingRoute,
+    partTimeFraction,
+    createdAt: enrolCreatedAt - DAY,
+    employments,
+    enrolment: {
+      cohortId: cohort.id,
+      partnerId: world.partnerIds.get(partnerSpec.slug)!,
+      status,
+      deferralCount,
+      attemptsUsed,
+      statusChangedAt,
+      createdAt: enrolCreatedAt,
+    },
+    engagement,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database writes
+
+async function insertOrganisations(db: Executor) {
+  await db.execute(sql`
+    insert into region (code, name)
+    select * from unnest(${p(REGIONS.map((r) => r.code))}::text[], ${p(REGIONS.map((r) => r.name))}::text[])
+    on conflict do nothing`);
+  const [lp] = await queryRows<{ id: number }>(
+    db,
+    sql`insert into lead_provider (slug, name) values (${LEAD_PROVIDER.slug}, ${LEAD_PROVIDER.name}) returning id`,
+  );
+  const leadProviderId = lp!.id;
+  const covered = REGIONS.filter((r) => r.code !== UNCOVERED_REGION_CODE).map((r) => r.code);
+  await db.execute(sql`
+    insert into lead_provider_region (lead_provider_id, region_id)
+    select ${leadProviderId}, id from region where code = any(${p(covered)}::text[])`);
+  const partners = await queryRows<{ id: number; slug: string }>(
+    db,
+    sql`insert into delivery_partner (lead_provider_id, slug, name, is_national)
+        select ${leadProviderId}, * from unnest(
+          ${p(PARTNERS.map((x) => x.slug))}::text[],
+          ${p(PARTNERS.map((x) => x.name))}::text[],
+          ${p(PARTNERS.map((x) => x.isNational))}::boolean[])
+        returning id, slug`,
+  );
+  return {
+    leadProviderId,
+    coveredRegionCodes: covered,
+    partnerIds: new Map(partners.map((x) => [x.slug, x.id])),
+  };
+}
+
+async function insertSchools(db: Executor, seed: number, count: number) {
+  const schoolsByRegion = new Map<string, number[]>();
+  const regions = await queryRows<{ id: number; code: string }>(
+    db,
+    sql`select id, code from region`,
+  );
+  const regionCode = new Map(regions.map((r) => [r.id, r.code]));
+  const ordinals = Array.from({ length: count }, (_, i) => i);
+  for (const chunk of chunked(ordinals, 5000)) {
+    const rows = chunk.map((i) => makeSchool(seed, i));
+    const inserted = await queryRows<{ id: number; region_id: number }>(
+      db,
+      sql`insert into school (urn, name, region_id, town, phase)
+          select s.urn, s.name, r.id, s.town, s.phase
+          from unnest(${p(rows.map((x) => x.urn))}::text[], ${p(rows.map((x) => x.name))}::text[],
+                      ${p(rows.map((x) => x.regionCode))}::text[], ${p(rows.map((x) => x.town))}::text[],
+                      ${p(rows.map((x) => x.phase))}::text[]) with ordinality as s(urn, name, region_code, town, phase, n)
+          join region r on r.code = s.region_code
+          order by s.n
+          returning id, region_id`,
+    );
+    for (const row of inserted) {
+      const code = regionCode.get(row.region_id)!;
+      const list = schoolsByRegion.get(code) ?? [];
+      list.push(row.id);
+      schoolsByRegion.set(code, list);
+    }
+  }
+  // Returned order is not guaranteed: sort so picks are deterministic.
+  for (const list of schoolsByRegion.values()) list.sort((a, b) => a - b);
+  return schoolsByRegion;
+}
+
+function clinicCapacity(participants: number, programme: DemoProgramme, year: DemoYear): number {
+  const totalShare = DEMO_PROGRAMMES.reduce((s, x) => s + x.share, 0);
+  const expected = (participants * YEAR_SHARE[year] * programme.share) / totalShare;
+  return Math.max(20, Math.ceil((expected * 1.2) / 3 / 5) * 5);
+}
+
+async function insertCohorts(
+  db: Executor,
+  leadProviderId: number,
+  participants: number,
+): Promise<CohortInfo[]> {
+  const programmes = await queryRows<{ id: number; identifier: string }>(
+    db,
+    sql`select p.id, c.identifier from programme p join course c on c.id = p.course_id
+        where p.version = ${CATALOGUE_VERSION}`,
+  );
+  const programmeId = new Map(programmes.map((x) => [x.identifier, x.id]));
+  const activities = await queryRows<{ id: number; programme_id: number; position: number }>(
+    db,
+    sql`select id, programme_id, position from programme_activity order by programme_id, position`,
+  );
+  const modules = await queryRows<{ id: number; programme_id: number; position: number }>(
+    db,
+    sql`select id, programme_id, position from programme_module`,
+  );
+  const activityId = new Map(activities.map((a) => [`${a.programme_id}:${a.position}`, a.id]));
+  const moduleId = new Map(modules.map((m) => [`${m.programme_id}:${m.position}`, m.id]));
+
+  const cohorts: CohortInfo[] = [];
+  for (const year of DEMO_YEARS) {
+    for (const programme of DEMO_PROGRAMMES) {
+      const plan: ProgrammePlan = PROGRAMME_PLANS.find(
+        (x) => x.course.identifier === programme.identifier,
+      )!;
+      const pid = programmeId.get(programme.identifier);
+      if (pid === undefined) throw new Error(`No programme for ${programme.identifier}`);
+      const key = `${programme.identifier}:${year}`;
+      const schedule = cohortSchedule(plan, year, clinicCapacity(participants, programme, year));
+      const [row] = await queryRows<{ id: number }>(
+        db,
+        sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date)
+            values (${leadProviderId}, ${pid}, ${year}, ${`${plan.course.code} ${year}`}, ${schedule.startDate},
+                    ${schedule.engagementDeadline}, ${schedule.endDate}, ${FINAL_COHORTS.includes(key)},
+                    ${CONTRACT_END[key] ?? null})
+            returning id`,
+      );
+      const cohortId = row!.id;
+
+      await db.execute(sql`
+        insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
+        select ${cohortId}, * from unnest(
+          ${p(plan.modules.map((m) => moduleId.get(`${pid}:${m.position}`)!))}::int[],
+          ${p(schedule.releases.map(isoDate))}::date[],
+          ${p(schedule.releases.map(isoDate))}::date[],
+          ${p(schedule.releases.map((r) => isoDate(r + 13 * DAY)))}::date[])`);
+
+      const ids = schedule.activities.map((a) => activityId.get(`${pid}:${a.activity.position}`)!);
+      const events = schedule.activities.flatMap((a, i) =>
+        a.slots.map((s) => ({ activityId: ids[i]!, ...s })),
+      );
+      await db.execute(sql`
+        insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, capacity, location, published_on)
+        select ${cohortId}, e.activity_id, to_timestamp(e.starts_at), to_timestamp(e.ends_at), e.capacity, e.location,
+               ${schedule.publishedOn}::date
+        from unnest(
+          ${p(events.map((e) => e.activityId))}::int[],
+          ${p(events.map((e) => e.startsAt / 1000))}::float8[],
+          ${p(events.map((e) => e.endsAt / 1000))}::float8[],
+          ${p(events.map((e) => e.capacity))}::int[],
+          ${p(events.map((e) => e.location))}::text[]) as e(activity_id, starts_at, ends_at, capacity, location)`);
+
+      await db.execute(sql`
+        insert into assessment_window (cohort_id, sequence_number, opens_on, closes_on)
+        select ${cohortId}, * from unnest(
+          ${p(schedule.assessmentWindows.map((_, i) => i + 1))}::int[],
+          ${p(schedule.assessmentWindows.map((w) => w.opensOn))}::date[],
+          ${p(schedule.assessmentWindows.map((w) => w.closesOn))}::date[])`);
+
+      cohorts.push({
+        id: cohortId,
+        key,
+        identifier: programme.identifier,
+        year,
+        schedule,
+        activityIds: ids,
+        idealAt: schedule.activities.map((a) => a.idealAt),
+        slots: schedule.activities.map((a) =>
+          a.slots.length > 0 ? a.slots.map((s) => s.startsAt) : null,
+        ),
+        startMs: schedule.releases[0]!,
+        endMs: Date.parse(`${schedule.endDate}T00:00:00Z`),
+      });
+    }
+  }
+  return cohorts;
+}
+
+const ENGAGEMENT_BATCH = 50_000;
+
+async function insertEngagement(
+  db: Executor,
+  participantIds: number[],
+  activityIds: number[],
+  seconds: number[],
+): Promise<void> {
+  await db.execute(sql`
+    insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)
+    select u.participant_id, u.activity_id, pa.kind, to_timestamp(u.at), 'platform',
+           'seed-' || u.participant_id || '-' || u.activity_id, to_timestamp(u.at)
+    from unnest(${p(participantIds)}::int[], ${p(activityIds)}::int[], ${p(seconds)}::float8[])
+      as u(participant_id, activity_id, at)
+    join programme_activity pa on pa.id = u.activity_id`);
+}
+
+async function insertParticipantChunk(
+  db: Executor,
+  rows: ParticipantRow[],
+): Promise<{ ids: number[]; employments: number; engagement: number }> {
+  const inserted = await queryRows<{ id: number; email: string }>(
+    db,
+    sql`insert into participant (trn, dfe_registration_id, full_name, email, dfe_registration_confirmed,
+          employment_confirmed, current_school_id, funding_route, working_pattern, part_time_fraction, created_at)
+        select u.trn, u.dfe_id, u.full_name, u.email, u.dfe_ok, u.emp_ok, u.school_id, u.funding,
+               case when u.fraction is null then 'full_time' else 'part_time' end, u.fraction, to_timestamp(u.created_at)
+        from unnest(
+          ${p(rows.map((x) => x.trn))}::text[],
+          ${p(rows.map((x) => x.dfeRegistrationId))}::text[],
+          ${p(rows.map((x) => x.fullName))}::text[],
+          ${p(rows.map((x) => x.email))}::text[],
+          ${p(rows.map((x) => x.dfeRegistrationConfirmed))}::boolean[],
+          ${p(rows.map((x) => x.employmentConfirmed))}::boolean[],
+          ${p(rows.map((x) => x.schoolId))}::int[],
+          ${p(rows.map((x) => x.fundingRoute))}::text[],
+          ${p(rows.map((x) => x.partTimeFraction))}::numeric[],
+          ${p(rows.map((x) => x.createdAt / 1000))}::float8[]
+        ) as u(trn, dfe_id, full_name, email, dfe_ok, emp_ok, school_id, funding, fraction, created_at)
+        returning id, email`,
+  );
+  const idByEmail = new Map(inserted.map((x) => [x.email, x.id]));
+  const ids = rows.map((x) => {
+    const id = idByEmail.get(x.email);
+    if (id === undefined) throw new Error(`Participant ${x.email} was not inserted`);
+    return id;
+  });
+
+  const emp = rows.flatMap((x, i) => x.employments.map((e) => ({ participantId: ids[i]!, ...e })));
+  await db.execute(sql`
+    insert into participant_employment (participant_id, school_id, started_on, ended_on)
+    select * from unnest(
+      ${p(emp.map((e) => e.participantId))}::int[],
+      ${p(emp.map((e) => e.schoolId))}::int[],
+      ${p(emp.map((e) => e.startedOn))}::date[],
+      ${p(emp.map((e) => e.endedOn))}::date[])`);
+
+  const en = rows.map((x) => x.enrolment);
+  await db.execute(sql`
+    insert into enrolment (participant_id, cohort_id, delivery_partner_id, status, deferral_count,
+      assessment_attempts_used, status_changed_at, created_at)
+    select u.participant_id, u.cohort_id, u.partner_id, u.status, u.deferral_count, u.attempts,
+           to_timestamp(u.changed_at), to_timestamp(u.created_at)
+    from unnest(
+      ${p(ids)}::int[],
+      ${p(en.map((e) => e.cohortId))}::int[],
+      ${p(en.map((e) => e.partnerId))}::int[],
+      ${p(en.map((e) => e.status))}::text[],
+      ${p(en.map((e) => e.deferralCount))}::int[],
+      ${p(en.map((e) => e.attemptsUsed))}::int[],
+      ${p(en.map((e) => e.statusChangedAt / 1000))}::float8[],
+      ${p(en.map((e) => e.createdAt / 1000))}::float8[]
+    ) as u(participant_id, cohort_id, partner_id, status, deferral_count, attempts, changed_at, created_at)`);
+
+  let pIds: number[] = [];
+  let aIds: number[] = [];
+  let secs: number[] = [];
+  let engagement = 0;
+  const flush = async () => {
+    if (pIds.length === 0) return;
+    await insertEngagement(db, pIds, aIds, secs);
+    engagement += pIds.length;
+    pIds = [];
+    aIds = [];
+    secs = [];
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const { activityIds, times } = rows[i]!.engagement;
+    for (let k = 0; k < activityIds.length; k++) {
+      pIds.push(ids[i]!);
+      aIds.push(activityIds[k]!);
+      secs.push(times[k]! / 1000);
+    }
+    if (pIds.length >= ENGAGEMENT_BATCH) await flush();
+  }
+  await flush();
+  return { ids, employments: emp.length, engagement };
+}
+
+async function insertUsers(
+  db: Executor,
+  leadProviderId: number,
+  partnerIds: Map<string, number>,
+): Promise<number> {
+  // One hash for everyone: it is the same password, and argon2 is deliberately slow.
+  const passwordHash = await hash(DEMO_PASSWORD);
+  const participantEmails = FEATURED_PARTICIPANTS.map((f) => f.email);
+  const participants = await queryRows<{ id: number; email: string; full_name: string }>(
+    db,
+    sql`select id, email, full_name from participant where email = any(${p(participantEmails)}::text[])`,
+  );
+  const byEmail = new Map(participants.map((x) => [x.email, x]));
+  const displayNames: Record<string, string> = {
+    'admin@demo.npq-ops.test': 'Demo Administrator',
+    'programme.team@demo.npq-ops.test': 'Programme Team',
+    'partner.north@demo.npq-ops.test': 'North Star Partner',
+    'partner.south@demo.npq-ops.test': 'South Coast Partner',
+    'coach@demo.npq-ops.test': 'Demo Coach',
+    'assessor@demo.npq-ops.test': 'Demo Assessor',
+  };
+  const users = DEMO_SIGN_INS.flatMap((s) => {
+    const participant = byEmail.get(s.email);
+    if (s.role === 'participant' && !participant) return []; // too few participants generated
+    const partner =
+      s.role === 'delivery_partner_staff'
+        ? partnerIds.get(s.email.startsWith('partner.north') ? 'north' : 'south')!
+        : null;
+    const scopedToProvider = !['admin', 'participant', 'delivery_partner_staff'].includes(s.role);
+    return [
+      {
+        email: s.email,
+        displayName: participant?.full_name ?? displayNames[s.email] ?? s.email,
+        role: s.role,
+        leadProviderId: scopedToProvider ? leadProviderId : null,
+        partnerId: partner,
+        participantId: participant?.id ?? null,
+      },
+    ];
+  });
+  await db.execute(sql`
+    insert into app_user (email, display_name, password_hash, role, lead_provider_id, delivery_partner_id, participant_id)
+    select u.email, u.display_name, ${passwordHash}, u.role, u.lead_provider_id, u.partner_id, u.participant_id
+    from unnest(
+      ${p(users.map((u) => u.email))}::text[],
+      ${p(users.map((u) => u.displayName))}::text[],
+      ${p(users.map((u) => u.role))}::text[],
+      ${p(users.map((u) => u.leadProviderId))}::int[],
+      ${p(users.map((u) => u.partnerId))}::int[],
+      ${p(users.map((u) => u.participantId))}::int[]
+    ) as u(email, display_name, role, lead_provider_id, partner_id, participant_id)`);
+  return users.length;
+}
+
+/**
+ * Seeds the catalogue (if needed) and a whole demo lead provider. Refuses to run twice: call it on
+ * an empty database (see isDatabaseEmpty).
+ */
+export async function seedDemo(db: Db, options: DemoSeedOptions): Promise<DemoSeedSummary> {
+  const seed = (options.seed ?? DEFAULT_DEMO_SEED) >>> 0;
+  const nowMs = (options.now ?? DEFAULT_DEMO_NOW).getTime();
+  const total = Math.max(0, Math.floor(options.participants));
+  const chunkSize = Math.max(1, options.chunkSize ?? 2000);
+
+  return db.transaction(async (tx) => {
+    const [exists] = await queryRows<{ found: boolean }>(
+      tx,
+      sql`select exists (select 1 from lead_provider where slug = ${LEAD_PROVIDER.slug}) as found`,
+    );
+    if (exists?.found) {
+      throw new Error(`Demo data is already present (lead provider "${LEAD_PROVIDER.slug}")`);
+    }
+    await seedCatalogue(tx);
+    const org = await insertOrganisations(tx);
+    const schools = schoolCount(total);
+    const schoolsByRegion = await insertSchools(tx, seed, schools);
+    const cohorts = await insertCohorts(tx, org.leadProviderId, total);
+    const world: World = {
+      seed,
+      nowMs,
+      cohorts,
+      cohortByKey: new Map(cohorts.map((c) => [c.key, c])),
+      partnerIds: org.partnerIds,
+      schoolsByRegion,
+      coveredRegionCodes: org.coveredRegionCodes,
+    };
+
+    let participants = 0;
+    let employments = 0;
+    let engagementRecords = 0;
+    for (let start = 1; start <= total; start += chunkSize) {
+      const end = Math.min(total, start + chunkSize - 1);
+      const rows: ParticipantRow[] = [];
+      for (let ordinal = start; ordinal <= end; ordinal++)
+        rows.push(makeParticipant(world, ordinal));
+      const result = await insertParticipantChunk(tx, rows);
+      participants += rows.length;
+      employments += result.employments;
+      engagementRecords += result.engagement;
+      options.onProgress?.(participants, total);
+    }
+
+    const users = options.withUsers ? await insertUsers(tx, org.leadProviderId, org.partnerIds) : 0;
+    return {
+      seed,
+      now: new Date(nowMs).toISOString(),
+      leadProviderId: org.leadProviderId,
+      regions: REGIONS.length,
+      deliveryPartners: PARTNERS.length,
+      schools,
+      cohorts: cohorts.length,
+      participants,
+      enrolments: participants,
+      employments,
+      engagementRecords,
+      users,
+    };
+  });
+}
