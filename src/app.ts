@@ -9,6 +9,8 @@ import { createLogger } from './logger.js';
 import { createViewEnvironment, GOVUK_FRONTEND_DIST, PUBLIC_DIR } from './web/render.js';
 import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
+import { signInRoutes } from './web/routes/sign-in.js';
+import { registerAuth } from './web/plugins/auth.js';
 
 export interface AppDependencies {
   db: Db;
@@ -60,10 +62,17 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.decorateReply(
     'view',
     function (this, template: string, context: Record<string, unknown> = {}) {
-      return this.type('text/html; charset=utf-8').send(views.render(template, context));
+      const actor = this.request.actor;
+      // Every page shows who is signed in and offers a CSRF-protected sign-out.
+      const common = actor ? { actor, csrfToken: this.generateCsrf() } : {};
+      return this.type('text/html; charset=utf-8').send(
+        views.render(template, { ...common, ...context }),
+      );
     },
   );
 
+  await registerAuth(app, deps);
+  signInRoutes(app, db);
   homeRoutes(app, db);
 
   app.setNotFoundHandler((request, reply) => {

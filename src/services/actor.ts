@@ -1,0 +1,51 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { appUser } from '../db/schema.js';
+import type { Role } from '../domain/catalogue.js';
+
+/** Who is acting: a signed-in person or a machine client's token, with the scope of its role. */
+export interface Actor {
+  readonly userId: number;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly leadProviderId: number | null;
+  readonly deliveryPartnerId: number | null;
+  readonly participantId: number | null;
+}
+
+/** The daily job and imports act as the system; audit events record it by this name. */
+export const SYSTEM = 'system';
+
+export function actorLabel(actor: Actor | typeof SYSTEM): string {
+  return actor === SYSTEM ? SYSTEM : `user:${actor.userId}`;
+}
+
+export async function loadActor(db: Db, userId: number): Promise<Actor | null> {
+  const [user] = await db
+    .select({
+      userId: appUser.id,
+      email: appUser.email,
+      displayName: appUser.displayName,
+      role: appUser.role,
+      leadProviderId: appUser.leadProviderId,
+      deliveryPartnerId: appUser.deliveryPartnerId,
+      participantId: appUser.participantId,
+    })
+    .from(appUser)
+    .where(eq(appUser.id, userId));
+  return user ? { ...user, role: user.role as Role } : null;
+}
+
+export const STAFF_ROLES: readonly Role[] = [
+  'delivery_partner_staff',
+  'programme_team',
+  'coach',
+  'facilitator',
+  'assessor',
+  'admin',
+];
+
+export function isStaff(actor: Actor): boolean {
+  return STAFF_ROLES.includes(actor.role);
+}

@@ -1,0 +1,146 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { apiToken, appUser, deliveryPartner, leadProvider } from '../db/schema.js';
+import { ROLES, type Role } from '../domain/catalogue.js';
+import { loadActor, type Actor } from './actor.js';
+import { audit } from './audit.js';
+import { ValidationError } from './errors.js';
+
+// Verifying against this when the email is unknown keeps the answer time the same either way.
+const UNKNOWN_USER_HASH = await hash('npq-ops-unknown-user');
+
+export async function hashPassword(password: string): Promise<string> {
+  return hash(password);
+}
+
+export async function authenticatePassword(
+  db: Db,
+  email: string,
+  password: string,
+): Promise<Actor | null> {
+  const [user] = await db
+    .select({ id: appUser.id, passwordHash: appUser.passwordHash })
+    .from(appUser)
+    .where(sql`lower(${appUser.email}) = ${email.trim().toLowerCase()}`);
+  const ok = await verify(user?.passwordHash ?? UNKNOWN_USER_HASH, password).catch(() => false);
+  return ok && user ? loadActor(db, user.id) : null;
+}
+
+function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function authenticateToken(db: Db, token: string, now: Date): Promise<Actor | null> {
+  const [row] = await db
+    .update(apiToken)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiToken.tokenHash, tokenDigest(token)), isNull(apiToken.revokedAt)))
+    .returning({ userId: apiToken.userId });
+  return row ? loadActor(db, row.userId) : null;
+}
+
+export interface CreateTokenInput {
+  email: string;
+  role: string;
+  name?: string | undefined;
+  /** Slug of the lead provider, for staff roles scoped to one. */
+  leadProvider?: string | undefined;
+  /** Slug of the delivery partner, for delivery_partner_staff. */
+  deliveryPartner?: string | undefined;
+}
+
+/**
+ * Issues a bearer token for a machine client. The token is shown once; only its digest is kept.
+ * A token for an email with no account creates a machine account with that role (no password
+ * sign-in: its password hash is of random bytes nobody knows).
+ */
+export async function createApiToken(
+  db: Db,
+  input: CreateTokenInput,
+  now: Date,
+): Promise<{ token: string; userId: number }> {
+  if (!(ROLES as readonly string[]).includes(input.role)) {
+    throw new ValidationError([
+      { path: 'role', message: `Role must be one of ${ROLES.join(', ')}` },
+    ]);
+  }
+  const role = input.role as Role;
+  if (role === 'participant') {
+    throw new ValidationError([
+      { path: 'role', message: 'API tokens are for staff and machine clients, not participants' },
+    ]);
+  }
+  return db.transaction(async (tx) => {
+    let [user] = await tx
+      .select({ id: appUser.id, role: appUser.role })
+      .from(appUser)
+      .where(sql`lower(${appUser.email}) = ${input.email.trim().toLowerCase()}`);
+    if (user && user.role !== role) {
+      throw new ValidationError([
+        { path: 'role', message: `${input.email} has the role ${user.role}, not ${role}` },
+      ]);
+    }
+    if (!user) {
+      const scope = await resolveScope(tx as unknown as Db, role, input);
+      [user] = await tx
+        .insert(appUser)
+        .values({
+          email: input.email.trim(),
+          displayName: input.name ?? input.email,
+          passwordHash: await hash(randomBytes(32).toString('hex')),
+          role,
+          ...scope,
+        })
+        .returning({ id: appUser.id, role: appUser.role });
+    }
+    const token = `npq_${randomBytes(32).toString('base64url')}`;
+    const [row] = await tx
+      .insert(apiToken)
+      .values({ userId: user!.id, name: input.name ?? 'cli', tokenHash: tokenDigest(token) })
+      .returning({ id: apiToken.id });
+    await audit(tx, {
+      what: 'API_TOKEN_CREATED',
+      who: 'system',
+      subjectType: 'api_token',
+      subjectId: row!.id,
+      details: { userId: user!.id, role },
+      at: now,
+    });
+    return { token, userId: user!.id };
+  });
+}
+
+async function resolveScope(db: Db, role: Role, input: CreateTokenInput) {
+  if (role === 'delivery_partner_staff') {
+    if (!input.deliveryPartner)
+      throw new ValidationError([
+        {
+          path: 'delivery-partner',
+          message: 'Give the delivery partner for delivery_partner_staff',
+        },
+      ]);
+    const [dp] = await db
+      .select({ id: deliveryPartner.id, leadProviderId: deliveryPartner.leadProviderId })
+      .from(deliveryPartner)
+      .where(eq(deliveryPartner.slug, input.deliveryPartner));
+    if (!dp)
+      throw new ValidationError([
+        { path: 'delivery-partner', message: `No delivery partner "${input.deliveryPartner}"` },
+      ]);
+    return { deliveryPartnerId: dp.id, leadProviderId: dp.leadProviderId };
+  }
+  if (role === 'admin') return {};
+  const lps = await db.select({ id: leadProvider.id, slug: leadProvider.slug }).from(leadProvider);
+  const lp = input.leadProvider
+    ? lps.find((l) => l.slug === input.leadProvider)
+    : lps.length === 1
+      ? lps[0]
+      : undefined;
+  if (!lp)
+    throw new ValidationError([
+      { path: 'lead-provider', message: 'Give the lead provider (its slug) for this role' },
+    ]);
+  return { leadProviderId: lp.id };
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import secureSession from '@fastify/secure-session';
+import csrfProtection from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import type { Db } from '../../db/client.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import { loadActor, type Actor } from '../../services/actor.js';
+import { authenticateToken } from '../../services/auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+    authMethod: 'session' | 'token' | null;
+  }
+}
+
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    userId: number;
+    _csrf: string;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SESSION_HOURS = 12;
+
+/**
+ * Sessions live in an encrypted, http-only, secure cookie; machine clients send a bearer token.
+ * Every unsafe request made with the session cookie must carry the CSRF token (form field
+ * `_csrf` or header `x-csrf-token`); bearer-token requests cannot be forged by a browser.
+ */
+export async function registerAuth(
+  app: FastifyInstance,
+  deps: { db: Db; clock: Clock; config: Config },
+) {
+  await app.register(formbody);
+  await app.register(secureSession, {
+    key: createHash('sha256').update(deps.config.sessionSecret).digest(),
+    cookieName: 'npq_session',
+    expiry: SESSION_HOURS * 3600,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'lax',
+      maxAge: SESSION_HOURS * 3600,
+    },
+  });
+  await app.register(csrfProtection, {
+    sessionPlugin: '@fastify/secure-session',
+    getToken: (req) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined;
+      const header = req.headers['x-csrf-token'];
+      return fromBody ?? (typeof header === 'string' ? header : undefined);
+    },
+  });
+
+  app.decorateRequest('actor', null);
+  app.decorateRequest('authMethod', null);
+
+  app.addHook('onRequest', async (request) => {
+    const authorization = request.headers.authorization;
+    if (authorization?.startsWith('Bearer ')) {
+      request.actor = await authenticateToken(
+        deps.db,
+        authorization.slice(7).trim(),
+        deps.clock.now(),
+      );
+      request.authMethod = request.actor ? 'token' : null;
+      return;
+    }
+    const userId = request.session.get('userId');
+    if (typeof userId === 'number') {
+      request.actor = await loadActor(deps.db, userId);
+      request.authMethod = request.actor ? 'session' : null;
+      if (!request.actor) request.session.delete();
+    }
+  });
+
+  app.addHook('preHandler', (request, reply, done) => {
+    if (SAFE_METHODS.has(request.method) || request.authMethod === 'token') return done();
+    app.csrfProtection(request, reply, done);
+  });
+}
+
+export function signIn(request: FastifyRequest, actor: Actor): void {
+  // A fresh session on sign-in, so a session planted before it cannot be reused.
+  request.session.regenerate();
+  request.session.set('userId', actor.userId);
+}
+
+export function signOut(request: FastifyRequest): void {
+  request.session.delete();
+}
+
+/** Where each role lands after signing in. */
+export function homeFor(actor: Actor): string {
+  return actor.role === 'participant' ? '/my-programme' : '/';
+}
+
+export function requireSignedIn(request: FastifyRequest, reply: FastifyReply): Actor | null {
+  if (request.actor) return request.actor;
+  void reply.redirect(`/sign-in?next=${encodeURIComponent(request.url)}`);
+  return null;
+}
