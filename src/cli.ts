@@ -1,0 +1,164 @@
+import { mkdir } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { seedCatalogue } from './db/seed/catalogue.js';
+import { DEMO_PASSWORD, seedDemo } from './db/seed/demo.js';
+import { prepareDatabase } from './services/bootstrap.js';
+import { importParticipantsCsv } from './services/participant-import.js';
+
+async function withDatabase<T>(
+  config: Config,
+  work: (database: Database) => Promise<T>,
+): Promise<T> {
+  if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+function describeDatabase(config: Config): string {
+  return config.databaseUrl
+    ? 'PostgreSQL (DATABASE_URL)'
+    : `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
+}
+
+export function buildCli(config: Config): Command {
+  const program = new Command('npq-ops').description(
+    'Run NPQ programmes: policy-checked, audited.',
+  );
+
+  program
+    .command('migrate')
+    .description('apply database migrations')
+    .action(() =>
+      withDatabase(config, async ({ db }) => {
+        const { applied, alreadyApplied } = await migrate(db);
+        console.log(
+          `Migrations applied: ${applied.length} (${applied.join(', ') || 'none'}); already applied: ${alreadyApplied}.`,
+        );
+      }),
+    );
+
+  program
+    .command('seed')
+    .description(
+      'add the NPQ catalogue; with --demo, a demo lead provider, cohorts, participants and sign-ins',
+    )
+    .option('--demo', 'add demo data (never in production)')
+    .option('--participants <n>', 'number of demo participants', positiveInteger, 100)
+    .option('--seed <n>', 'random seed for the demo generator', positiveInteger, 1)
+    .action((opts: { demo?: boolean; participants: number; seed: number }) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        await seedCatalogue(db);
+        console.log('NPQ catalogue ready.');
+        if (!opts.demo) return;
+        if (!config.allowDemoData)
+          throw new Error('Demo data is never created in production (NODE_ENV=production).');
+        const started = performance.now();
+        const summary = await seedDemo(db, {
+          participants: opts.participants,
+          seed: opts.seed,
+          withUsers: true,
+          now: systemClock.now(),
+          onProgress: (done, total) => process.stderr.write(`\rParticipants: ${done}/${total}`),
+        });
+        process.stderr.write('\n');
+        console.log(
+          `Demo data seeded in ${((performance.now() - started) / 1000).toFixed(1)} s:`,
+          summary,
+        );
+      }),
+    );
+
+  program
+    .command('serve')
+    .description(`serve the web app on HOST:PORT (default localhost:3000)`)
+    .action(async () => {
+      if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+      });
+      const report = await prepareDatabase(database.db, config, systemClock.now());
+      const app = await createApp({ db: database.db, clock: systemClock, config });
+      const shutdown = async () => {
+        await app.close();
+        await database.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown());
+      process.once('SIGTERM', () => void shutdown());
+      await app.listen({ port: config.port, host: config.host });
+      console.log(
+        `npq-ops is running at http://${config.host}:${config.port} on ${describeDatabase(config)}.`,
+      );
+      if (report.migrationsApplied.length)
+        console.log(`Applied migrations: ${report.migrationsApplied.join(', ')}.`);
+      if (report.demoSeeded) console.log('Seeded the NPQ catalogue and demo data.');
+      if (report.demoSignIns.length) {
+        console.log(`\nDemo sign-ins (password: ${DEMO_PASSWORD}):`);
+        for (const s of report.demoSignIns)
+          console.log(`  ${s.email.padEnd(38)} ${s.role.padEnd(24)} ${s.description}`);
+      }
+    });
+
+  const importCommand = program.command('import').description('import data from files');
+  importCommand
+    .command('participants')
+    .argument('<file>', 'CSV file with a header row')
+    .description(
+      'import participants and their enrolments; re-running the same file changes nothing',
+    )
+    .action((file: string) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const summary = await importParticipantsCsv(db, file, {
+          today: systemClock.now().toISOString().slice(0, 10),
+          who: 'system:cli-import',
+          onProgress: (rows) => process.stderr.write(`\rRows read: ${rows}`),
+        });
+        process.stderr.write('\n');
+        for (const e of summary.errors) console.log(`Line ${e.line}, ${e.field}: ${e.message}`);
+        console.log(
+          `Rows: ${summary.rows}. Participants created: ${summary.created}; already present: ${summary.unchanged}; enrolments added: ${summary.enrolled}; rows with errors: ${new Set(summary.errors.map((e) => e.line)).size}.`,
+        );
+        if (summary.errors.length > 0) process.exitCode = 1;
+      }),
+    );
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  await buildCli(config).parseAsync(process.argv);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
