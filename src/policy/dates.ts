@@ -1,0 +1,86 @@
+/**
+ * Calendar dates for the policy. Every deadline in the policy is a calendar day in England
+ * ("an 8-day window", "the agreed restart date"), so rules take ISO dates ('YYYY-MM-DD'), never
+ * instants. Callers turn an instant into the day it falls on in England with `londonDateOf`.
+ */
+
+/** A calendar date written 'YYYY-MM-DD'. */
+export type IsoDate = string;
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MS_PER_DAY = 86_400_000;
+
+/** Days since 1970-01-01; throws on anything that is not a real calendar date. */
+export function dayNumber(date: IsoDate): number {
+  const match = ISO_DATE.exec(date);
+  if (!match)
+    throw new RangeError(`Not an ISO calendar date (YYYY-MM-DD): ${JSON.stringify(date)}`);
+  const [, y, m, d] = match;
+  const ms = Date.UTC(Number(y), Number(m) - 1, Number(d));
+  const day = ms / MS_PER_DAY;
+  if (fromDayNumber(day) !== date) throw new RangeError(`No such calendar date: ${date}`);
+  return day;
+}
+
+export function fromDayNumber(day: number): IsoDate {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+export function isIsoDate(value: string): boolean {
+  try {
+    dayNumber(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  return fromDayNumber(dayNumber(date) + days);
+}
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export function daysBetween(from: IsoDate, to: IsoDate): number {
+  return dayNumber(to) - dayNumber(from);
+}
+
+export function compareDates(a: IsoDate, b: IsoDate): number {
+  return dayNumber(a) - dayNumber(b);
+}
+
+export function isBefore(a: IsoDate, b: IsoDate): boolean {
+  return compareDates(a, b) < 0;
+}
+
+export function isOnOrBefore(a: IsoDate, b: IsoDate): boolean {
+  return compareDates(a, b) <= 0;
+}
+
+export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
+  return isBefore(a, b) ? b : a;
+}
+
+const LONDON_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/London',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The calendar day in England on which an instant falls (a submission at 00:30 BST counts for that day). */
+export function londonDateOf(instant: Date): IsoDate {
+  const parts = Object.fromEntries(LONDON_DAY.formatToParts(instant).map((p) => [p.type, p.value]));
+  return `${parts['year']}-${parts['month']}-${parts['day']}`;
+}
+
+const LONG_DATE = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+
+/** '2026-03-05' -> '5 March 2026', for messages a participant reads. */
+export function formatLongDate(date: IsoDate): string {
+  return LONG_DATE.format(new Date(dayNumber(date) * MS_PER_DAY));
+}

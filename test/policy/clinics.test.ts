@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateClinicAttendance, evaluateClinicBooking } from '../../src/policy/index.js';
+import type {
+  ClinicAccommodation,
+  ClinicBookingInput,
+  ClinicRecord,
+} from '../../src/policy/index.js';
+
+const TODAY = '2025-10-01';
+
+const accommodation: ClinicAccommodation = {
+  grantedBy: 'staff-17',
+  grantedByRole: 'delivery_partner_staff',
+  recordedOn: TODAY,
+  note: 'Works Mondays to Wednesdays; clinic 2 slots all fall on Thursdays.',
+};
+
+function book(overrides: Partial<ClinicBookingInput>): ReturnType<typeof evaluateClinicBooking> {
+  return evaluateClinicBooking({
+    clinicNumber: 1,
+    sessionOn: '2025-10-20',
+    today: TODAY,
+    history: [],
+    workingPattern: 'full_time',
+    ...overrides,
+  });
+}
+
+describe('2.2.1.2 clinics should be attended in sequence', () => {
+  const rows: {
+    name: string;
+    clinicNumber: number;
+    sessionOn: string;
+    history: ClinicRecord[];
+    outcome: string;
+    code: string;
+  }[] = [
+    {
+      name: 'the first clinic',
+      clinicNumber: 1,
+      sessionOn: '2025-10-20',
+      history: [],
+      outcome: 'allowed',
+      code: 'CLINIC.IN_SEQUENCE',
+    },
+    {
+      name: 'clinic 2 after clinic 1 was attended',
+      clinicNumber: 2,
+      sessionOn: '2025-11-20',
+      history: [{ clinicNumber: 1, status: 'attended', on: '2025-09-20' }],
+      outcome: 'allowed',
+      code: 'CLINIC.IN_SEQUENCE',
+    },
+    {
+      name: 'clinic 2 after clinic 1 is booked for an earlier date',
+      clinicNumber: 2,
+      sessionOn: '2025-11-20',
+      history: [{ clinicNumber: 1, status: 'booked', on: '2025-10-20' }],
+      outcome: 'allowed',
+      code: 'CLINIC.IN_SEQUENCE',
+    },
+    {
+      name: 'clinic 2 on the same day as booked clinic 1',
+      clinicNumber: 2,
+      sessionOn: '2025-10-20',
+      history: [{ clinicNumber: 1, status: 'booked', on: '2025-10-20' }],
+      outcome: 'refused',
+      code: 'CLINIC.OUT_OF_SEQUENCE',
+    },
+    {
+      name: 'clinic 2 with clinic 1 neither booked nor attended',
+      clinicNumber: 2,
+      sessionOn: '2025-11-20',
+      history: [],
+      outcome: 'refused',
+      code: 'CLINIC.OUT_OF_SEQUENCE',
+    },
+    {
+      name: 'moving clinic 1 after an already booked clinic 2',
+      clinicNumber: 1,
+      sessionOn: '2025-12-01',
+      history: [
+        { clinicNumber: 1, status: 'booked', on: '2025-10-20' },
+        { clinicNumber: 2, status: 'booked', on: '2025-11-20' },
+      ],
+      outcome: 'refused',
+      code: 'CLINIC.AFTER_LATER_CLINIC',
+    },
+    {
+      name: 'moving clinic 1 to another date still before clinic 2',
+      clinicNumber: 1,
+      sessionOn: '2025-10-27',
+      history: [
+        { clinicNumber: 1, status: 'booked', on: '2025-10-20' },
+        { clinicNumber: 2, status: 'booked', on: '2025-11-20' },
+      ],
+      outcome: 'allowed',
+      code: 'CLINIC.IN_SEQUENCE',
+    },
+  ];
+  it.each(rows)(
+    '2.2.1.2 $name -> $outcome',
+    ({ clinicNumber, sessionOn, history, outcome, code }) => {
+      const d = book({ clinicNumber, sessionOn, history });
+      expect(d.outcome).toBe(outcome);
+      expect(d.reasons.map((r) => r.code)).toContain(code);
+      expect(d.details.allowedByAccommodation).toBe(false);
+      expect(d.reasons.every((r) => r.clause === '2.2.1.2')).toBe(true);
+    },
+  );
+
+  it('2.2.1.2 a clinic date that has passed cannot be booked, even with an accommodation', () => {
+    const d = book({ sessionOn: '2025-09-01', workingPattern: 'part_time', accommodation });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons[0]?.code).toBe('CLINIC.DATE_PASSED');
+  });
+
+  it('2.2.1.2 a clinic already attended cannot be booked again', () => {
+    const d = book({ history: [{ clinicNumber: 1, status: 'attended', on: '2025-09-20' }] });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons.map((r) => r.code)).toContain('CLINIC.ALREADY_ATTENDED');
+  });
+
+  it.each([
+    { attended: [1], clinic: 2, outcome: 'allowed' },
+    { attended: [], clinic: 2, outcome: 'refused' },
+    { attended: [1, 2], clinic: 3, outcome: 'allowed' },
+    { attended: [1], clinic: 3, outcome: 'refused' },
+  ])(
+    '2.2.1.2 attending clinic $clinic after attending $attended -> $outcome',
+    ({ attended, clinic, outcome }) => {
+      const history: ClinicRecord[] = attended.map((n) => ({
+        clinicNumber: n,
+        status: 'attended',
+        on: `2025-1${n}-01`,
+      }));
+      const d = evaluateClinicAttendance({
+        clinicNumber: clinic,
+        attendedOn: '2025-12-20',
+        history,
+        workingPattern: 'full_time',
+      });
+      expect(d.outcome).toBe(outcome);
+    },
+  );
+});
+
+describe('2.2.1.2 we will seek to accommodate changes for participants who work part-time (2.1.2, 2.2.1)', () => {
+  const outOfSequence = {
+    clinicNumber: 2,
+    sessionOn: '2025-10-15',
+    history: [{ clinicNumber: 1, status: 'booked' as const, on: '2025-10-20' }],
+  };
+
+  it('2.2.1.2 2.1.2 a part-time participant with a staff accommodation may change the sequence, recorded as allowed by accommodation', () => {
+    const d = book({ ...outOfSequence, workingPattern: 'part_time', accommodation });
+    expect(d.outcome).toBe('allowed');
+    expect(d.details).toEqual({ inSequence: false, allowedByAccommodation: true });
+    const codes = d.reasons.map((r) => r.code);
+    expect(codes).toContain('CLINIC.OUT_OF_SEQUENCE');
+    expect(codes).toContain('CLINIC.ALLOWED_BY_ACCOMMODATION');
+    const considered = d.reasons.find((r) => r.code === 'CLINIC.WORKING_PATTERN_CONSIDERED');
+    expect(considered?.clause).toBe('2.1.2');
+    expect(
+      d.reasons.find((r) => r.code === 'CLINIC.ALLOWED_BY_ACCOMMODATION')?.evidence['grantedBy'],
+    ).toBe('staff-17');
+  });
+
+  it('2.2.1 2.2.1.2 a part-time participant without an accommodation is refused and told how to ask for one', () => {
+    const d = book({ ...outOfSequence, workingPattern: 'part_time' });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons.find((r) => r.code === 'CLINIC.NO_ACCOMMODATION')?.message).toContain(
+      'part-time',
+    );
+  });
+
+  it('2.2.1.2 a full-time participant with an accommodation needs a programme-team exception', () => {
+    const d = book({ ...outOfSequence, workingPattern: 'full_time', accommodation });
+    expect(d.outcome).toBe('needs_exception');
+    expect(d.details.allowedByAccommodation).toBe(false);
+  });
+
+  it.each([
+    {
+      name: 'recorded by a participant',
+      acc: { ...accommodation, grantedByRole: 'participant' as const },
+    },
+    { name: 'recorded without a note', acc: { ...accommodation, note: '  ' } },
+  ])('2.2.1.2 an accommodation $name is not valid', ({ acc }) => {
+    const d = book({ ...outOfSequence, workingPattern: 'part_time', accommodation: acc });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons.map((r) => r.code)).toContain('CLINIC.ACCOMMODATION_INVALID');
+  });
+
+  it('2.2.1.2 an accommodation also covers attending out of sequence', () => {
+    const d = evaluateClinicAttendance({
+      clinicNumber: 2,
+      attendedOn: '2025-10-15',
+      history: [],
+      workingPattern: 'part_time',
+      accommodation,
+    });
+    expect(d.outcome).toBe('allowed');
+    expect(d.details.allowedByAccommodation).toBe(true);
+  });
+
+  it('2.2.1.2 rejects a clinic number below 1', () => {
+    expect(() => book({ clinicNumber: 0 })).toThrow(RangeError);
+  });
+});

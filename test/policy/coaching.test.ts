@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { COURSES } from '../../src/domain/catalogue.js';
+import {
+  POLICY_REGISTER,
+  evaluateCoachingBooking,
+  evaluateCoachingEntitlement,
+  evaluateEngagement,
+} from '../../src/policy/index.js';
+import type { PolicyRegister } from '../../src/policy/index.js';
+
+describe('2.2.1.3 coaching is applicable to NPQEL and EHCO only', () => {
+  it.each(COURSES.map((c) => ({ code: c.code, identifier: c.identifier })))(
+    '2.2.1.3 $code',
+    ({ code, identifier }) => {
+      const d = evaluateCoachingEntitlement({ course: identifier });
+      const entitled = code === 'NPQEL' || code === 'EHCO';
+      expect(d.outcome).toBe(entitled ? 'allowed' : 'refused');
+      expect(d.details.entitled).toBe(entitled);
+      expect(d.reasons[0]?.clause).toBe('2.2.1.3');
+    },
+  );
+
+  it('2.2.1.3 the list of coaching courses lives in the register', () => {
+    const register: PolicyRegister = {
+      ...POLICY_REGISTER,
+      parameters: { ...POLICY_REGISTER.parameters, coachingCourses: ['npq-headship'] },
+    };
+    expect(evaluateCoachingEntitlement({ course: 'npq-headship' }, register).outcome).toBe(
+      'allowed',
+    );
+    expect(
+      evaluateCoachingEntitlement({ course: 'npq-executive-leadership' }, register).outcome,
+    ).toBe('refused');
+  });
+
+  it('2.2.1.3 coaching counts towards engagement only where the course includes it', () => {
+    const activities = [
+      { id: 's', kind: 'study_session' as const, sequence: 1, plannedMinutes: 90 },
+      { id: 'c', kind: 'coaching' as const, sequence: 2, plannedMinutes: 60 },
+    ];
+    const base = {
+      activities,
+      completedActivityIds: ['s'],
+      deadline: '2026-03-01',
+      today: '2026-01-01',
+    };
+    expect(evaluateEngagement({ ...base, course: 'npq-headship' }).outcome).toBe('met');
+    expect(
+      evaluateEngagement({ ...base, course: 'npq-early-headship-coaching-offer' }).outcome,
+    ).toBe('not_met');
+  });
+});
+
+describe("2.2.1.3 coaching is scheduled on the participant's availability, in conjunction with their coach's", () => {
+  const base = {
+    course: 'npq-early-headship-coaching-offer' as const,
+    today: '2026-01-05',
+    participantAvailableOn: ['2026-01-12', '2026-01-14', '2026-01-16', '2026-01-02'],
+    coachAvailableOn: ['2026-01-14', '2026-01-16', '2026-01-20', '2026-01-02'],
+  };
+  it.each([
+    { proposedOn: '2026-01-14', outcome: 'allowed', code: 'COACHING.BOTH_AVAILABLE' },
+    { proposedOn: '2026-01-12', outcome: 'refused', code: 'COACHING.COACH_UNAVAILABLE' },
+    { proposedOn: '2026-01-20', outcome: 'refused', code: 'COACHING.PARTICIPANT_UNAVAILABLE' },
+    { proposedOn: '2026-01-02', outcome: 'refused', code: 'COACHING.DATE_PASSED' },
+  ])('2.2.1.3 proposing $proposedOn -> $outcome ($code)', ({ proposedOn, outcome, code }) => {
+    const d = evaluateCoachingBooking({ ...base, proposedOn });
+    expect(d.outcome).toBe(outcome);
+    expect(d.reasons.at(-1)?.code).toBe(code);
+    expect(d.details.sharedAvailability).toEqual(['2026-01-14', '2026-01-16']);
+  });
+
+  it('2.2.1.3 a course without coaching cannot book it, even on a shared day', () => {
+    const d = evaluateCoachingBooking({
+      ...base,
+      course: 'npq-headship',
+      proposedOn: '2026-01-14',
+    });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons[0]?.code).toBe('COACHING.NOT_PART_OF_COURSE');
+    expect(d.details.sharedAvailability).toEqual([]);
+  });
+});
