@@ -11,6 +11,8 @@ import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
 import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
+import { registerApi } from './web/api/plugin.js';
+import { API_MODULES } from './web/api/index.js';
 
 export interface AppDependencies {
   db: Db;
@@ -72,6 +74,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await registerAuth(app, deps);
+  await registerApi(app, { db, clock: deps.clock }, API_MODULES);
   signInRoutes(app, db);
   homeRoutes(app, db);
 

@@ -1,0 +1,271 @@
+import { sql } from 'drizzle-orm';
+import type {
+  CourseIdentifier,
+  EnrolmentStatus,
+  FundingRoute,
+  WorkingPattern,
+  ActivityKind,
+} from '../../domain/catalogue.js';
+import type {
+  Cohort as PolicyCohort,
+  RequiredActivity,
+  StudyModule,
+  StudySession,
+} from '../../policy/index.js';
+import { arrayParam, queryRows, type Db } from '../client.js';
+
+/**
+ * Everything the policy needs to know about one enrolment, loaded in a handful of queries. Ids
+ * become strings at this boundary because the policy keys activities by string.
+ */
+export interface EnrolmentFacts {
+  enrolment: {
+    id: number;
+    status: EnrolmentStatus;
+    deferralCount: number;
+    assessmentAttemptsUsed: number;
+    version: number;
+    deliveryPartnerId: number;
+    deliveryPartnerName: string;
+    isNational: boolean;
+  };
+  participant: {
+    id: number;
+    fullName: string;
+    email: string;
+    dfeRegistrationConfirmed: boolean;
+    employmentConfirmed: boolean;
+    fundingRoute: FundingRoute;
+    workingPattern: WorkingPattern;
+    partTimeFraction: string | null;
+    currentSchoolId: number | null;
+  };
+  cohort: CohortFacts;
+  activities: RequiredActivity[];
+  modules: StudyModule[];
+  sessions: StudySession[];
+  completedActivityIds: Set<string>;
+}
+
+export interface CohortFacts {
+  id: number;
+  name: string;
+  year: number;
+  leadProviderId: number;
+  programmeId: number;
+  course: CourseIdentifier;
+  startDate: string;
+  engagementDeadline: string;
+  endDate: string;
+  isFinal: boolean;
+  contractEndDate: string | null;
+}
+
+type Executor = Pick<Db, 'execute'>;
+
+export async function loadEnrolmentFacts(
+  db: Executor,
+  enrolmentId: number,
+): Promise<EnrolmentFacts | null> {
+  const [row] = await queryRows<{
+    id: number;
+    status: EnrolmentStatus;
+    deferral_count: number;
+    assessment_attempts_used: number;
+    version: number;
+    delivery_partner_id: number;
+    delivery_partner_name: string;
+    is_national: boolean;
+    participant_id: number;
+    full_name: string;
+    email: string;
+    dfe_registration_confirmed: boolean;
+    employment_confirmed: boolean;
+    funding_route: FundingRoute;
+    working_pattern: WorkingPattern;
+    part_time_fraction: string | null;
+    current_school_id: number | null;
+    cohort_id: number;
+  }>(
+    db,
+    sql`select e.id, e.status, e.deferral_count, e.assessment_attempts_used, e.version,
+               e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national,
+               p.id as participant_id, p.full_name, p.email, p.dfe_registration_confirmed, p.employment_confirmed,
+               p.funding_route, p.working_pattern, p.part_time_fraction::text, p.current_school_id, e.cohort_id
+        from enrolment e
+        join participant p on p.id = e.participant_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        where e.id = ${enrolmentId}`,
+  );
+  if (!row) return null;
+  const [cohort] = await loadCohorts(db, [row.cohort_id]);
+  if (!cohort) return null;
+  const plan = await loadCohortPlan(db, cohort.id);
+  const completed = await queryRows<{ activity_id: number }>(
+    db,
+    sql`select distinct activity_id from engagement_record where participant_id = ${row.participant_id}`,
+  );
+  return {
+    enrolment: {
+      id: row.id,
+      status: row.status,
+      deferralCount: row.deferral_count,
+      assessmentAttemptsUsed: row.assessment_attempts_used,
+      version: row.version,
+      deliveryPartnerId: row.delivery_partner_id,
+      deliveryPartnerName: row.delivery_partner_name,
+      isNational: row.is_national,
+    },
+    participant: {
+      id: row.participant_id,
+      fullName: row.full_name,
+      email: row.email,
+      dfeRegistrationConfirmed: row.dfe_registration_confirmed,
+      employmentConfirmed: row.employment_confirmed,
+      fundingRoute: row.funding_route,
+      workingPattern: row.working_pattern,
+      partTimeFraction: row.part_time_fraction,
+      currentSchoolId: row.current_school_id,
+    },
+    cohort,
+    ...plan,
+    completedActivityIds: new Set(completed.map((c) => String(c.activity_id))),
+  };
+}
+
+export async function loadCohorts(
+  db: Executor,
+  cohortIds: readonly number[],
+): Promise<CohortFacts[]> {
+  const rows = await queryRows<{
+    id: number;
+    name: string;
+    year: number;
+    lead_provider_id: number;
+    programme_id: number;
+    course: CourseIdentifier;
+    start_date: string;
+    engagement_deadline: string;
+    end_date: string;
+    is_final: boolean;
+    contract_end_date: string | null;
+  }>(
+    db,
+    sql`select c.id, c.name, c.year, c.lead_provider_id, c.programme_id, co.identifier as course,
+               c.start_date::text, c.engagement_deadline::text, c.end_date::text, c.is_final, c.contract_end_date::text
+        from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+        where c.id = any(${arrayParam(cohortIds)}::int[])
+        order by c.start_date`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    year: r.year,
+    leadProviderId: r.lead_provider_id,
+    programmeId: r.programme_id,
+    course: r.course,
+    startDate: r.start_date,
+    engagementDeadline: r.engagement_deadline,
+    endDate: r.end_date,
+    isFinal: r.is_final,
+    contractEndDate: r.contract_end_date,
+  }));
+}
+
+/**
+ * A cohort's required activities in programme order, each with the day this cohort does it:
+ * study sessions on their module's release date, events on the first slot of the cohort's
+ * schedule, coaching undated (it is arranged with the coach).
+ */
+export async function loadCohortPlan(
+  db: Executor,
+  cohortId: number,
+): Promise<Pick<EnrolmentFacts, 'activities' | 'modules' | 'sessions'>> {
+  const activities = await queryRows<{
+    id: number;
+    kind: ActivityKind;
+    position: number;
+    planned_minutes: number;
+    weight: number | null;
+    module_id: number | null;
+    session_number: number | null;
+    title: string;
+    scheduled_on: string | null;
+  }>(
+    db,
+    sql`select a.id, a.kind, a.position, a.planned_minutes, a.weight, a.module_id, a.session_number, a.title,
+               coalesce(r.release_date, ev.first_day)::text as scheduled_on
+        from cohort c
+        join programme_activity a on a.programme_id = c.programme_id and a.required
+        left join cohort_module_release r on r.cohort_id = c.id and r.module_id = a.module_id
+        left join lateral (
+          select min((e.starts_at at time zone 'Europe/London')::date) as first_day
+          from cohort_event e where e.cohort_id = c.id and e.activity_id = a.id
+        ) ev on true
+        where c.id = ${cohortId}
+        order by a.position`,
+  );
+  const modules = await queryRows<{
+    id: number;
+    position: number;
+    title: string;
+    release_date: string;
+    ideal_window_start: string;
+  }>(
+    db,
+    sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text
+        from cohort c
+        join programme_module m on m.programme_id = c.programme_id
+        join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id
+        where c.id = ${cohortId}
+        order by m.position`,
+  );
+  return {
+    activities: activities.map((a) => ({
+      id: String(a.id),
+      kind: a.kind,
+      sequence: a.position,
+      plannedMinutes: a.planned_minutes,
+      ...(a.weight !== null ? { weight: a.weight } : {}),
+      ...(a.module_id !== null ? { moduleId: String(a.module_id) } : {}),
+      title: a.title,
+      ...(a.scheduled_on !== null ? { scheduledOn: a.scheduled_on } : {}),
+    })),
+    modules: modules.map((m) => ({
+      id: String(m.id),
+      sequence: m.position,
+      title: m.title,
+      releasedOn: m.release_date,
+      scheduledStartOn: m.ideal_window_start,
+    })),
+    sessions: activities
+      .filter((a) => a.kind === 'study_session' && a.module_id !== null)
+      .map((a) => ({
+        id: String(a.id),
+        moduleId: String(a.module_id),
+        sequence: a.session_number ?? 0,
+        title: a.title,
+      })),
+  };
+}
+
+/** A cohort as the deferral rules see it: its dates and when it does each activity. */
+export function toPolicyCohort(
+  cohort: CohortFacts,
+  activities: readonly RequiredActivity[],
+  delivery: PolicyCohort['delivery'],
+  assessmentWindowOpensOn?: string,
+): PolicyCohort {
+  const schedule: Record<string, string> = {};
+  for (const a of activities) if (a.scheduledOn) schedule[a.id] = a.scheduledOn;
+  return {
+    id: String(cohort.id),
+    course: cohort.course,
+    startsOn: cohort.startDate,
+    endsOn: cohort.endDate,
+    isFinal: cohort.isFinal,
+    delivery,
+    schedule,
+    ...(assessmentWindowOpensOn ? { assessmentWindowOpensOn } : {}),
+  };
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import {
+  getEnrolment,
+  getParticipant,
+  listCohorts,
+  listParticipants,
+} from '../../services/participants.js';
+import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
+import { IdParam, Pagination, PolicyDecision } from './schemas.js';
+
+const EnrolmentSummary = z.object({
+  id: z.number(),
+  cohortId: z.number(),
+  cohortName: z.string(),
+  deliveryPartner: z.string(),
+  status: z.string(),
+});
+
+const ParticipantSummary = z
+  .object({
+    id: z.number(),
+    fullName: z.string(),
+    email: z.string(),
+    trn: z.string().nullable(),
+    enrolments: z.array(EnrolmentSummary),
+  })
+  .meta({ id: 'ParticipantSummary' });
+
+const Participant = z
+  .object({
+    id: z.number(),
+    fullName: z.string(),
+    email: z.string(),
+    trn: z.string().nullable(),
+    dfeRegistrationId: z.string().nullable(),
+    dfeRegistrationConfirmed: z.boolean(),
+    employmentConfirmed: z.boolean(),
+    fundingRoute: z.string(),
+    workingPattern: z.string(),
+    partTimeFraction: z.number().nullable(),
+    currentSchool: z.object({ urn: z.string(), name: z.string() }).nullable(),
+    employmentHistory: z.array(
+      z.object({
+        schoolUrn: z.string(),
+        schoolName: z.string(),
+        startedOn: z.string(),
+        endedOn: z.string().nullable(),
+      }),
+    ),
+    enrolments: z.array(EnrolmentSummary),
+  })
+  .meta({ id: 'Participant' });
+
+const Cohort = z.object({
+  id: z.number(),
+  name: z.string(),
+  year: z.number(),
+  leadProviderId: z.number(),
+  programmeId: z.number(),
+  course: z.string(),
+  startDate: z.string(),
+  engagementDeadline: z.string(),
+  endDate: z.string(),
+  isFinal: z.boolean(),
+  contractEndDate: z.string().nullable(),
+});
+
+const Enrolment = z
+  .object({
+    id: z.number(),
+    participantId: z.number(),
+    status: z.string(),
+    deliveryPartner: z.string(),
+    cohort: Cohort,
+    deferralCount: z.number(),
+    assessmentAttemptsUsed: z.number(),
+    version: z.number(),
+    engagement: PolicyDecision,
+  })
+  .meta({ id: 'Enrolment' });
+
+const errors = { 401: ErrorBody, 404: ErrorBody };
+
+export const participantsApi: ApiModule = (app, deps) => {
+  app.get(
+    '/participants',
+    {
+      schema: {
+        tags: ['Participants'],
+        summary: 'Participants you may see',
+        querystring: Pagination.extend({ cohortId: z.coerce.number().int().positive().optional() }),
+        response: {
+          200: z.object({ items: z.array(ParticipantSummary), total: z.number() }),
+          401: ErrorBody,
+        },
+      },
+    },
+    async (request) => listParticipants(deps, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/participants/:id',
+    {
+      schema: {
+        tags: ['Participants'],
+        summary: 'A participant, their school history and enrolments',
+        params: IdParam,
+        response: { 200: Participant, ...errors },
+      },
+    },
+    async (request) => getParticipant(deps, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/enrolments/:id',
+    {
+      schema: {
+        tags: ['Enrolments'],
+        summary: 'An enrolment with engagement against the 90% requirement (policy 2.1.1)',
+        params: IdParam,
+        response: { 200: Enrolment, ...errors },
+      },
+    },
+    async (request) => getEnrolment(deps, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/cohorts',
+    {
+      schema: {
+        tags: ['Cohorts'],
+        summary: 'Cohorts you may see, with the number of your participants in each',
+        response: {
+          200: z.array(
+            z.object({
+              id: z.number(),
+              name: z.string(),
+              year: z.number(),
+              course: z.string(),
+              start_date: z.string(),
+              engagement_deadline: z.string(),
+              end_date: z.string(),
+              is_final: z.boolean(),
+              participants: z.number(),
+            }),
+          ),
+          401: ErrorBody,
+        },
+      },
+    },
+    async (request) => listCohorts(deps, actorOf(request)),
+  );
+};

@@ -1,0 +1,101 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { sql } from 'drizzle-orm';
+import { createApp } from '../../src/app.js';
+import { fixedClock, type Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { queryRows } from '../../src/db/client.js';
+import { seedCatalogue } from '../../src/db/seed/catalogue.js';
+import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
+import { loadActor, type Actor } from '../../src/services/actor.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+/**
+ * A test database holding the catalogue and a small demo (with the demo sign-ins), an app on it
+ * with the clock fixed at the demo's "today", and ways to act as any demo user.
+ */
+export interface DemoWorld {
+  t: TestDatabase;
+  app: FastifyInstance;
+  clock: Clock;
+  actor(email: string): Promise<Actor>;
+  /** Signs in through the real form; returns cookies and the CSRF token for unsafe requests. */
+  signIn(email: string): Promise<Session>;
+  destroy(): Promise<void>;
+}
+
+export interface Session {
+  cookies: Record<string, string>;
+  csrf: string;
+  /** Sends a request as this user (adds the CSRF header to unsafe methods). */
+  request(options: {
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+    url: string;
+    payload?: unknown;
+    headers?: Record<string, string>;
+  }): Promise<LightMyRequestResponse>;
+}
+
+export async function createDemoWorld(
+  options: { participants?: number; now?: Date } = {},
+): Promise<DemoWorld> {
+  const t = await createTestDatabase();
+  const now = options.now ?? DEFAULT_DEMO_NOW;
+  await seedCatalogue(t.db);
+  await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
+  const clock = fixedClock(now);
+  const app = await createApp({ db: t.db, clock, config: loadConfig({ NODE_ENV: 'test' }) });
+
+  const cookiesOf = (res: LightMyRequestResponse) =>
+    Object.fromEntries(res.cookies.map((c) => [c.name, c.value]));
+
+  return {
+    t,
+    app,
+    clock,
+    async actor(email) {
+      const [row] = await queryRows<{ id: number }>(
+        t.db,
+        sql`select id from app_user where lower(email) = lower(${email})`,
+      );
+      const actor = row ? await loadActor(t.db, row.id) : null;
+      if (!actor) throw new Error(`No demo user ${email}`);
+      return actor;
+    },
+    async signIn(email) {
+      const form = await app.inject({ method: 'GET', url: '/sign-in' });
+      const formCsrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+      const res = await app.inject({
+        method: 'POST',
+        url: '/sign-in',
+        cookies: cookiesOf(form),
+        payload: { _csrf: formCsrf, email, password: DEMO_PASSWORD },
+      });
+      if (res.statusCode !== 303) throw new Error(`Sign-in as ${email} failed: ${res.statusCode}`);
+      let cookies = cookiesOf(res);
+      // A page render issues the session's CSRF secret; the API takes the token as a header.
+      const page = await app.inject({ method: 'GET', url: '/', cookies });
+      cookies = { ...cookies, ...cookiesOf(page) };
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      const session: Session = {
+        cookies,
+        csrf,
+        async request({ method, url, payload, headers }) {
+          const res = await app.inject({
+            method,
+            url,
+            cookies: session.cookies,
+            ...(payload !== undefined ? { payload: payload as object } : {}),
+            headers: { ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }), ...headers },
+          });
+          session.cookies = { ...session.cookies, ...cookiesOf(res) };
+          return res;
+        },
+      };
+      return session;
+    },
+    async destroy() {
+      await app.close();
+      await t.destroy();
+    },
+  };
+}
