@@ -13,6 +13,7 @@ import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
+import { xapiRoutes } from './web/xapi.js';
 
 export interface AppDependencies {
   db: Db;
@@ -75,6 +76,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   await registerAuth(app, deps);
   await registerApi(app, { db, clock: deps.clock }, API_MODULES);
+  xapiRoutes(app, { db, clock: deps.clock });
   signInRoutes(app, db);
   homeRoutes(app, db);
 

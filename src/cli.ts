@@ -9,6 +9,8 @@ import { seedCatalogue } from './db/seed/catalogue.js';
 import { DEMO_PASSWORD, seedDemo } from './db/seed/demo.js';
 import { prepareDatabase } from './services/bootstrap.js';
 import { importParticipantsCsv } from './services/participant-import.js';
+import { runDailyProcessing } from './services/daily.js';
+import { createApiToken } from './services/auth.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -116,6 +118,46 @@ export function buildCli(config: Config): Command {
           console.log(`  ${s.email.padEnd(38)} ${s.role.padEnd(24)} ${s.description}`);
       }
     });
+
+  program
+    .command('daily')
+    .description('run the daily processing job once (idempotent: safe to run twice)')
+    .action(() =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const report = await runDailyProcessing({ db, clock: systemClock });
+        console.log('Daily processing done:', report);
+      }),
+    );
+
+  const token = program.command('token').description('API tokens for machine clients');
+  token
+    .command('create')
+    .description(
+      'create a bearer token (shown once) for the account with this email, creating a machine account if none exists',
+    )
+    .requiredOption('--role <role>', 'role of the account, e.g. programme_team')
+    .requiredOption('--email <email>', 'email of the account')
+    .option('--name <name>', 'a label for the token')
+    .option('--lead-provider <slug>', 'lead provider, for staff roles (default: the only one)')
+    .option('--delivery-partner <slug>', 'delivery partner, for delivery_partner_staff')
+    .action(
+      (opts: {
+        role: string;
+        email: string;
+        name?: string;
+        leadProvider?: string;
+        deliveryPartner?: string;
+      }) =>
+        withDatabase(config, async ({ db }) => {
+          await migrate(db);
+          const { token: value } = await createApiToken(db, opts, systemClock.now());
+          console.log(value);
+          console.error(
+            'Keep this token secret: it is shown only once. Send it as "Authorization: Bearer <token>".',
+          );
+        }),
+    );
 
   const importCommand = program.command('import').description('import data from files');
   importCommand

@@ -1,5 +1,21 @@
+import { assessmentApi } from './assessment.js';
+import { auditApi } from './audit.js';
+import { bookingsApi } from './bookings.js';
+import { deferralCasesApi } from './deferral-cases.js';
+import { engagementApi } from './engagement.js';
 import type { ApiModule } from './plugin.js';
 import { participantsApi } from './participants.js';
+import { schoolMovesApi } from './school-moves.js';
+import { withdrawalsApi } from './withdrawals.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
-export const API_MODULES: readonly ApiModule[] = [participantsApi];
+export const API_MODULES: readonly ApiModule[] = [
+  participantsApi,
+  engagementApi,
+  bookingsApi,
+  deferralCasesApi,
+  assessmentApi,
+  schoolMovesApi,
+  withdrawalsApi,
+  auditApi,
+];
