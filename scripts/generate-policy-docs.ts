@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   const contents = await buildPolicyDocs();
   mkdirSync(dirname(DOCS_PATH), { recursive: true });
   writeFileSync(DOCS_PATH, contents);
-  process.stdout.write(`Wrote ${DOCS_PATH} (${readdirSync(TEST_DIR).length} test files scanned)\n`);
+  process.stdout.write(
+    `Wrote ${DOCS_PATH} (${readdirSync(TEST_DIR).filter((f) => f.endsWith('.test.ts')).length} test files scanned)\n`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

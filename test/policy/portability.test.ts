@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  TRANSFER_DATA_CATEGORIES,
+  evaluateSchoolMove,
+  transition,
+} from '../../src/policy/index.js';
+import type { EmploymentPeriod, SchoolMoveInput } from '../../src/policy/index.js';
+
+const OLD: EmploymentPeriod = {
+  school: { urn: '100001', name: 'Riverside Primary', region: 'North West' },
+  from: '2019-09-01',
+};
+const PREVIOUS: EmploymentPeriod = {
+  school: { urn: '100000', name: 'Hilltop Infants', region: 'North West' },
+  from: '2015-09-01',
+  to: '2019-08-31',
+};
+
+function move(overrides: Partial<SchoolMoveInput> = {}) {
+  return evaluateSchoolMove({
+    enrolmentStatus: 'active',
+    employmentHistory: [PREVIOUS, OLD],
+    newSchool: { urn: '200002', name: 'Moorside Academy', region: 'Yorkshire and the Humber' },
+    movedOn: '2026-01-05',
+    notifiedOn: '2025-12-10',
+    coveredRegions: ['North West', 'Yorkshire and the Humber'],
+    delivery: { kind: 'delivery_partner', deliveryPartnerName: 'North Star Teaching School Hub' },
+    ...overrides,
+  });
+}
+
+describe('2.6.1 participants are expected to stay in the same school, but a move may be unavoidable', () => {
+  it('2.6.1 a move is recognised, not refused', () => {
+    const d = move();
+    expect(d.outcome).toBe('allowed');
+    expect(d.reasons[0]?.code).toBe('PORTABILITY.MOVE_RECOGNISED');
+    expect(d.reasons[0]?.clause).toBe('2.6.1');
+  });
+});
+
+describe('2.6.2 a move inside the network does not stop the participant continuing', () => {
+  it('2.6.2 1.1.1 the enrolment continues and the new school is added to the employment history', () => {
+    const d = move();
+    expect(d.details.route).toBe('continue');
+    expect(d.details.lifecycleEvent).toBeNull();
+    expect(d.details.dataSharing).toBeNull();
+    expect(d.details.employmentHistory).toEqual([
+      PREVIOUS,
+      { ...OLD, to: '2026-01-04' },
+      {
+        school: { urn: '200002', name: 'Moorside Academy', region: 'Yorkshire and the Humber' },
+        from: '2026-01-05',
+      },
+    ]);
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.CONTINUES')?.clause).toBe('2.6.2');
+  });
+
+  it.each([
+    { status: 'active' as const },
+    { status: 'deferred' as const },
+    { status: 'accepted' as const },
+  ])('2.6.2 1.1.2 2.1.2 a $status participant can continue after moving', ({ status }) => {
+    expect(move({ enrolmentStatus: status }).details.route).toBe('continue');
+  });
+
+  it.each([
+    { status: 'withdrawn' as const },
+    { status: 'completed_passed' as const },
+    { status: 'transferred_out' as const },
+  ])('2.6.2 a $status participant has no enrolment to continue', ({ status }) => {
+    const d = move({ enrolmentStatus: status });
+    expect(d.outcome).toBe('refused');
+    expect(d.details.route).toBeNull();
+  });
+
+  it('2.6.2 a move dated before the current job began is a data error', () => {
+    expect(() => move({ movedOn: '2019-08-01' })).toThrow(RangeError);
+  });
+});
+
+describe('2.6.3 a participant who moves must notify their Delivery Partner or the Programmes Team', () => {
+  it.each([
+    {
+      name: 'notified',
+      notifiedOn: '2025-12-10',
+      outcome: 'allowed',
+      code: 'PORTABILITY.NOTIFIED',
+    },
+    {
+      name: 'not notified (learnt another way)',
+      notifiedOn: undefined,
+      outcome: 'needs_review',
+      code: 'PORTABILITY.NOT_NOTIFIED',
+    },
+  ])('2.6.3 $name -> $outcome', ({ notifiedOn, outcome, code }) => {
+    const d = move({ notifiedOn });
+    expect(d.outcome).toBe(outcome);
+    const r = d.reasons.find((x) => x.code === code);
+    expect(r?.clause).toBe('2.6.3');
+  });
+
+  it('2.6.3 a national-cohort participant is told to notify the Ambition Programmes Team', () => {
+    const d = move({ notifiedOn: undefined, delivery: { kind: 'national' } });
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.NOT_NOTIFIED')?.message).toContain(
+      'Ambition Programmes Team',
+    );
+  });
+});
+
+describe('2.6.4 a move outside the network opens a transfer to the lead provider of their choice', () => {
+  const outside = { newSchool: { urn: '300003', name: 'Harbour School', region: 'South West' } };
+
+  it('2.6.4 a school in a region we do not cover opens a transfer with a data-sharing record', () => {
+    const d = move({ ...outside, chosenLeadProvider: 'Best Practice Network' });
+    expect(d.outcome).toBe('allowed');
+    expect(d.details.route).toBe('transfer_out');
+    expect(d.details.lifecycleEvent).toBe('transfer_out');
+    expect(d.details.dataSharing).toEqual({
+      recipient: 'Best Practice Network',
+      purpose: expect.stringContaining('lead provider of their choice'),
+      categories: TRANSFER_DATA_CATEGORIES,
+      status: 'ready_to_share',
+    });
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.OUTSIDE_NETWORK')?.clause).toBe('2.6.4');
+    expect(transition('active', d.details.lifecycleEvent ?? 'commence').ok).toBe(true);
+  });
+
+  it('2.6.4 until the participant chooses a lead provider, the data-sharing record waits for their choice', () => {
+    const d = move(outside);
+    expect(d.details.dataSharing?.recipient).toBeNull();
+    expect(d.details.dataSharing?.status).toBe('awaiting_participant_choice');
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.OUTSIDE_NETWORK')?.message).toContain(
+      'which lead provider you choose',
+    );
+  });
+
+  it('2.6.4 the employment history is updated for a move outside the network too', () => {
+    const d = move(outside);
+    expect(d.details.employmentHistory.at(-1)?.school.urn).toBe('300003');
+  });
+});
