@@ -1,0 +1,122 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows } from '../db/client.js';
+import type { Actor } from './actor.js';
+import { requireEnrolment, requireParticipant } from './authorisation.js';
+import { NotFoundError } from './errors.js';
+import type { ServiceDeps } from './participants.js';
+
+/**
+ * Reading the audit trail. Audit events name their subject by table (subject_type) and id; this
+ * maps every subject that belongs to a participant back to them, so a participant's log shows
+ * their enrolments, bookings, cases, moves and withdrawals together.
+ */
+const SUBJECTS_OF_PARTICIPANT = (participantId: number): SQL => sql`
+  select 'participant' as t, ${participantId}::text as sid
+  union all select 'enrolment', e.id::text from enrolment e where e.participant_id = ${participantId}
+  union all select 'event_booking', b.id::text from event_booking b where b.participant_id = ${participantId}
+  union all select 'coaching_session', s.id::text from coaching_session s where s.participant_id = ${participantId}
+  union all select 'deferral_case', d.id::text from deferral_case d where d.participant_id = ${participantId}
+  union all select 'school_move', m.id::text from school_move m where m.participant_id = ${participantId}
+  union all select 'transfer_case', tc.id::text from transfer_case tc join enrolment e on e.id = tc.enrolment_id where e.participant_id = ${participantId}
+  union all select 'withdrawal', w.id::text from withdrawal w join enrolment e on e.id = w.enrolment_id where e.participant_id = ${participantId}
+  union all select 'assessment_submission', a.id::text from assessment_submission a join enrolment e on e.id = a.enrolment_id where e.participant_id = ${participantId}
+  union all select 'assessment_deferral_case', a.id::text from assessment_deferral_case a join enrolment e on e.id = a.enrolment_id where e.participant_id = ${participantId}`;
+
+/** The enrolment a case-like subject belongs to, for the authorisation check. */
+const ENROLMENT_OF_SUBJECT: Record<string, (id: number) => SQL> = {
+  enrolment: (id) => sql`select id as enrolment_id from enrolment where id = ${id}`,
+  deferral_case: (id) => sql`select enrolment_id from deferral_case where id = ${id}`,
+  assessment_deferral_case: (id) =>
+    sql`select enrolment_id from assessment_deferral_case where id = ${id}`,
+  assessment_submission: (id) =>
+    sql`select enrolment_id from assessment_submission where id = ${id}`,
+  school_move: (id) => sql`select enrolment_id from school_move where id = ${id}`,
+  transfer_case: (id) => sql`select enrolment_id from transfer_case where id = ${id}`,
+  withdrawal: (id) => sql`select enrolment_id from withdrawal where id = ${id}`,
+  event_booking: (id) => sql`select enrolment_id from event_booking where id = ${id}`,
+  coaching_session: (id) => sql`select enrolment_id from coaching_session where id = ${id}`,
+};
+
+export const AUDITABLE_CASE_TYPES = Object.keys(ENROLMENT_OF_SUBJECT);
+
+const AUDIT_READERS: readonly Actor['role'][] = [
+  'admin',
+  'programme_team',
+  'delivery_partner_staff',
+];
+
+export interface AuditEventView {
+  id: number;
+  what: string;
+  who: string;
+  subjectType: string;
+  subjectId: string;
+  occurredAt: string;
+  details: unknown;
+  correlationId: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  what: string;
+  who: string;
+  subject_type: string;
+  subject_id: string;
+  occurred_at: string | Date;
+  details: unknown;
+  correlation_id: string | null;
+}
+
+const toView = (r: AuditRow): AuditEventView => ({
+  id: Number(r.id),
+  what: r.what,
+  who: r.who,
+  subjectType: r.subject_type,
+  subjectId: r.subject_id,
+  occurredAt: new Date(r.occurred_at).toISOString(),
+  details: r.details,
+  correlationId: r.correlation_id,
+});
+
+function requireAuditReader(actor: Actor, notFound: string): void {
+  // Coaches, assessors, facilitators and participants work from the records themselves; the log is for staff who run cases.
+  if (!AUDIT_READERS.includes(actor.role)) throw new NotFoundError(notFound);
+}
+
+export async function participantAuditLog(
+  { db }: ServiceDeps,
+  actor: Actor,
+  participantId: number,
+): Promise<AuditEventView[]> {
+  requireAuditReader(actor, 'Participant not found');
+  await requireParticipant(db, actor, participantId);
+  const rows = await queryRows<AuditRow>(
+    db,
+    sql`with subjects as (${SUBJECTS_OF_PARTICIPANT(participantId)})
+        select ae.id, ae.what, ae.who, ae.subject_type, ae.subject_id, ae.occurred_at, ae.details, ae.correlation_id
+        from audit_event ae join subjects s on ae.subject_type = s.t and ae.subject_id = s.sid
+        order by ae.occurred_at, ae.id`,
+  );
+  return rows.map(toView);
+}
+
+export async function subjectAuditLog(
+  { db }: ServiceDeps,
+  actor: Actor,
+  subjectType: string,
+  subjectId: number,
+): Promise<AuditEventView[]> {
+  requireAuditReader(actor, 'Not found');
+  const enrolmentOf = ENROLMENT_OF_SUBJECT[subjectType];
+  if (!enrolmentOf) throw new NotFoundError('Not found');
+  const [owner] = await queryRows<{ enrolment_id: number }>(db, enrolmentOf(subjectId));
+  if (!owner) throw new NotFoundError('Not found');
+  await requireEnrolment(db, actor, owner.enrolment_id);
+  const rows = await queryRows<AuditRow>(
+    db,
+    sql`select id, what, who, subject_type, subject_id, occurred_at, details, correlation_id
+        from audit_event where subject_type = ${subjectType} and subject_id = ${String(subjectId)}
+        order by occurred_at, id`,
+  );
+  return rows.map(toView);
+}
