@@ -1,0 +1,287 @@
+/**
+ * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL]
+ *
+ * Seeds the demo generator at scale and times the cohort-wide queries later features need.
+ * PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) in a fresh
+ * schema bench_<timestamp>, dropped afterwards unless --keep; or an in-memory PGlite (--pglite).
+ *
+ * The queries are written inline here for now; they move to the engagement service when it exists.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { sql, type SQL } from 'drizzle-orm';
+import { openDatabase, queryRows, type Database, type Db } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { seedDemo } from '../src/db/seed/demo.js';
+
+const { values: args } = parseArgs({
+  options: {
+    participants: { type: 'string', default: '100000' },
+    pglite: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    seed: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    url: { type: 'string' },
+  },
+});
+
+const participants = Number(args.participants);
+const runs = Math.max(1, Number(args.runs));
+if (!Number.isInteger(participants) || participants < 1) {
+  throw new Error(`--participants must be a positive integer, got ${args.participants}`);
+}
+const url = args.url ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
+const ms = (n: number) => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : fmt(n));
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+// --- The queries --------------------------------------------------------------------------------
+
+/** Engagement (policy 2.1.1) per enrolment of one cohort: completed required weight / total. */
+function engagementForCohort(cohortId: number): SQL {
+  return sql`
+    with req as (
+      select pa.id, coalesce(pa.weight, pa.planned_minutes) as w
+      from programme_activity pa join cohort c on c.programme_id = pa.programme_id
+      where c.id = ${cohortId} and pa.required
+    ), total as (select sum(w) as total from req)
+    select e.id as enrolment_id, e.participant_id, e.status, coalesce(d.completed, 0) as completed,
+           total.total, round(coalesce(d.completed, 0)::numeric / total.total, 4) as engagement
+    from enrolment e cross join total
+    left join lateral (
+      select sum(req.w) as completed
+      from (select distinct r.activity_id from engagement_record r where r.participant_id = e.participant_id) done
+      join req on req.id = done.activity_id
+    ) d on true
+    where e.cohort_id = ${cohortId}`;
+}
+
+/** Active participants of a cohort below 90%, least engaged first. */
+function atRiskForCohort(cohortId: number): SQL {
+  return sql`
+    with engagement as (${engagementForCohort(cohortId)})
+    select p.id, p.full_name, p.email, en.engagement, dp.name as delivery_partner
+    from engagement en
+    join enrolment e on e.id = en.enrolment_id
+    join participant p on p.id = en.participant_id
+    join delivery_partner dp on dp.id = e.delivery_partner_id
+    where en.status = 'active' and en.engagement < 0.9
+    order by en.engagement, p.full_name`;
+}
+
+const countsPerCohort = sql`
+  select c.id, c.name, c.year, count(e.id) as enrolments,
+         count(e.id) filter (where e.status = 'active') as active,
+         count(e.id) filter (where e.status = 'deferred') as deferred,
+         count(e.id) filter (where e.status = 'withdrawn') as withdrawn,
+         count(e.id) filter (where e.status like 'completed%') as completed
+  from cohort c left join enrolment e on e.cohort_id = c.id
+  group by c.id, c.name, c.year order by c.year, c.name`;
+
+/**
+ * The heavy one: average engagement of every cohort (a programme-team dashboard). Completed
+ * weight is aggregated per participant and programme once (materialized), then joined to
+ * enrolments; letting the planner inline it re-ran the aggregate per cohort (25 s at 100,000).
+ */
+const engagementAllCohorts = sql`
+  with req as (
+    select id, programme_id, coalesce(weight, planned_minutes) as w from programme_activity where required
+  ), totals as (select programme_id, sum(w) as total from req group by programme_id),
+  done as materialized (
+    select r.participant_id, req.programme_id, sum(req.w) as completed
+    from (select distinct participant_id, activity_id from engagement_record) r
+    join req on req.id = r.activity_id
+    group by r.participant_id, req.programme_id
+  )
+  select c.id, c.name, count(e.id) as enrolments,
+         round(avg(coalesce(d.completed, 0)::numeric / t.total), 4) as average_engagement
+  from cohort c join totals t on t.programme_id = c.programme_id
+  left join enrolment e on e.cohort_id = c.id
+  left join done d on d.participant_id = e.participant_id and d.programme_id = c.programme_id
+  group by c.id, c.name order by c.id`;
+
+/** One participant's timeline (their dashboard page). */
+function participantTimeline(participantId: number): SQL {
+  return sql`
+    select pa.position, pa.kind, pa.title, r.occurred_at
+    from enrolment e join cohort c on c.id = e.cohort_id
+    join programme_activity pa on pa.programme_id = c.programme_id
+    left join engagement_record r on r.participant_id = e.participant_id and r.activity_id = pa.id
+    where e.participant_id = ${participantId}
+    order by pa.position`;
+}
+
+// --- Running -------------------------------------------------------------------------------------
+
+async function open(): Promise<{
+  database: Database;
+  label: string;
+  cleanup: () => Promise<void>;
+}> {
+  if (args.pglite) {
+    const database = await openDatabase({});
+    return { database, label: 'PGlite (in memory)', cleanup: () => database.close() };
+  }
+  const schema = `bench_${Date.now()}`;
+  const admin = await openDatabase({ databaseUrl: url, maxConnections: 1 });
+  await admin.db.execute(sql.raw(`create schema ${schema}`));
+  const database = await openDatabase({ databaseUrl: url, schema, maxConnections: 2 });
+  const where = new URL(url);
+  return {
+    database,
+    label: `PostgreSQL ${where.host}${where.pathname}, schema ${schema}`,
+    cleanup: async () => {
+      await database.close();
+      if (args.keep) console.log(`\nKept schema ${schema} (--keep).`);
+      else await admin.db.execute(sql.raw(`drop schema ${schema} cascade`));
+      await admin.close();
+    },
+  };
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await fn();
+  return [result, performance.now() - start];
+}
+
+async function count(db: Db, table: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(db, sql.raw(`select count(*) as n from ${table}`));
+  return Number(row?.n ?? 0);
+}
+
+async function main() {
+  const { database, label, cleanup } = await open();
+  const { db } = database;
+  try {
+    console.log(`npq-ops bench: ${fmt(participants)} participants on ${label}\n`);
+    const [, migrateMs] = await time(() => migrate(db));
+
+    const tty = process.stderr.isTTY;
+    let lastReport = 0;
+    const [summary, seedMs] = await time(() =>
+      seedDemo(db, {
+        participants,
+        ...(args.seed ? { seed: Number(args.seed) } : {}),
+        onProgress: (done, total) => {
+          const now = performance.now();
+          if (done < total && now - lastReport < 1000) return;
+          lastReport = now;
+          const line = `  seeding… ${fmt(done)} / ${fmt(total)} participants`;
+          if (tty) process.stderr.write(`\r${line}`);
+          else console.error(line);
+        },
+      }),
+    );
+    if (tty) process.stderr.write('\n');
+    // After a bulk load: statistics for the planner, and the visibility map for index-only scans
+    // (autovacuum would get there on its own, later).
+    const [, analyzeMs] = await time(() => db.execute(sql`vacuum analyze`));
+
+    const counts = {
+      schools: await count(db, 'school'),
+      cohorts: await count(db, 'cohort'),
+      participants: await count(db, 'participant'),
+      employments: await count(db, 'participant_employment'),
+      enrolments: await count(db, 'enrolment'),
+      engagementRecords: await count(db, 'engagement_record'),
+    };
+    const rows =
+      counts.schools +
+      counts.participants +
+      counts.employments +
+      counts.enrolments +
+      counts.engagementRecords;
+    console.log(
+      table(
+        ['Generation', 'value'],
+        [
+          ['migrate (ms)', ms(migrateMs)],
+          ['seed (s)', (seedMs / 1000).toFixed(2)],
+          ['vacuum analyze (ms)', ms(analyzeMs)],
+          ['schools', fmt(counts.schools)],
+          ['cohorts', fmt(counts.cohorts)],
+          ['participants', fmt(counts.participants)],
+          ['enrolments', fmt(counts.enrolments)],
+          ['employment rows', fmt(counts.employments)],
+          ['engagement records', fmt(counts.engagementRecords)],
+          ['rows written', fmt(rows)],
+          ['rows/s', fmt(rows / (seedMs / 1000))],
+          ['participants/s', fmt(counts.participants / (seedMs / 1000))],
+        ],
+      ),
+    );
+    if (counts.engagementRecords !== summary.engagementRecords) {
+      throw new Error('Engagement count differs from the seed summary');
+    }
+
+    // The largest in-progress cohort and its first active participant.
+    const [cohort] = await queryRows<{ id: number; name: string; n: string }>(
+      db,
+      sql`select c.id, c.name, count(*) as n from cohort c join enrolment e on e.cohort_id = c.id
+          where c.year = 2025 group by c.id, c.name order by count(*) desc, c.id limit 1`,
+    );
+    if (!cohort) throw new Error('No 2025 cohort was seeded');
+    const [someone] = await queryRows<{ participant_id: number }>(
+      db,
+      sql`select participant_id from enrolment where cohort_id = ${cohort.id} and status = 'active'
+          order by id limit 1`,
+    );
+
+    const queries: [string, SQL][] = [
+      [
+        `engagement per enrolment (${cohort.name}, ${fmt(Number(cohort.n))})`,
+        engagementForCohort(cohort.id),
+      ],
+      [`at-risk list < 90% (${cohort.name})`, atRiskForCohort(cohort.id)],
+      ['participant counts per cohort', countsPerCohort],
+      ['average engagement, every cohort', engagementAllCohorts],
+      ...(someone
+        ? [
+            ['one participant timeline', participantTimeline(someone.participant_id)] as [
+              string,
+              SQL,
+            ],
+          ]
+        : []),
+    ];
+    const results: string[][] = [];
+    for (const [name, query] of queries) {
+      await queryRows(db, query); // warm-up
+      const times: number[] = [];
+      let returned = 0;
+      for (let i = 0; i < runs; i++) {
+        const [rowsOut, t] = await time(() => queryRows(db, query));
+        times.push(t);
+        returned = rowsOut.length;
+      }
+      results.push([
+        name,
+        fmt(returned),
+        ms(median(times)),
+        ms(Math.min(...times)),
+        ms(Math.max(...times)),
+      ]);
+    }
+    console.log(
+      `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
+    );
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();
