@@ -23,6 +23,17 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** What each outcome means, in words a programme manager or participant would use. */
+export const OUTCOME_MEANINGS: Readonly<Record<Outcome, string>> = {
+  allowed: 'The policy permits the request or action.',
+  refused: 'The policy does not permit it; the unmet reasons say why and which clause applies.',
+  needs_exception:
+    'Only possible as an exception recorded and approved by the programme team (for example a second deferral).',
+  needs_review: 'Staff must decide, for example once requested evidence arrives.',
+  met: 'The requirement is satisfied.',
+  not_met: 'The requirement is not satisfied.',
+};
+
 export const POLICY_AREAS = [
   'ENGAGEMENT',
   'ACCESS',

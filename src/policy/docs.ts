@@ -8,6 +8,7 @@
  */
 import { isClauseNumber } from './clauses.js';
 import type { ClauseNumber } from './clauses.js';
+import { OUTCOMES, OUTCOME_MEANINGS } from './decision.js';
 import type { RuleMetadata } from './decision.js';
 import { clauseNumbers } from './register.js';
 import type { PolicyRegister } from './register.js';
@@ -179,6 +180,20 @@ export function renderPolicyDocs({ register, rules, citations }: PolicyDocsInput
         ];
       }),
     ),
+  );
+
+  out.push('## How to read a decision');
+  out.push(
+    'Every rule answers with `{ outcome, reasons: [{ code, clause, met, message, evidence }], policyVersion, details }`. The outcome is one of:',
+  );
+  out.push(
+    table(
+      ['Outcome', 'Meaning'],
+      OUTCOMES.map((o) => [`\`${o}\``, OUTCOME_MEANINGS[o]]),
+    ),
+  );
+  out.push(
+    'A reason with `met: false` under an `allowed` or `met` outcome is advice (for example, being behind the ideal 2-week module window).',
   );
 
   out.push('## Parameters');

@@ -272,6 +272,14 @@ describe('2.3.5 the expected re-joining date, about 12 months later, sooner to c
     expect(plan?.returnSooner).toBe(false);
     expect(plan?.rejoinOn).toBe(NEXT.schedule['m2-s3']);
   });
+  it('2.3.5 an activity scheduled on the day the deferral is agreed is not content missed before it', () => {
+    const agreedOn = CURRENT.schedule['m2-s3'] as string;
+    const plan = evaluateDeferral(input({ requestedOn: agreedOn })).details.plan;
+    expect(plan?.catchUpActivityIds).toEqual([]);
+    expect(plan?.returnWithoutCatchUpOn).toBe(NEXT.schedule['m2-s3']);
+    const dayLater = evaluateDeferral(input({ requestedOn: addDays(agreedOn, 1) })).details.plan;
+    expect(dayLater?.catchUpActivityIds).toEqual(['m2-s3']);
+  });
 });
 
 describe('2.3.6 restart with a new cohort at the point last engaged', () => {
