@@ -49,10 +49,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const govuk = path.join(GOVUK_FRONTEND_DIST, 'govuk');
   await app.register(fastifyStatic, { root: path.join(govuk, 'assets'), prefix: '/assets/' });
   await app.register(fastifyStatic, {
-    root: govuk,
+    root: [govuk, PUBLIC_DIR],
     prefix: '/stylesheets/',
     decorateReply: false,
-    allowedPath: (p) => p.startsWith('/govuk-frontend.min.css'),
+    allowedPath: (p) => p.startsWith('/govuk-frontend.min.css') || p === '/app.css',
   });
   await app.register(fastifyStatic, {
     root: [govuk, PUBLIC_DIR],

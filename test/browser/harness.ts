@@ -1,0 +1,109 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { fixedClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { seedCatalogue } from '../../src/db/seed/catalogue.js';
+import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export const PHONE = { width: 375, height: 667 } as const;
+export const DESKTOP = { width: 1280, height: 900 } as const;
+
+/** The app on a real port over an in-memory demo database, and a Chromium to drive it. */
+export interface BrowserWorld {
+  baseUrl: string;
+  app: FastifyInstance;
+  database: Database;
+  browser: Browser;
+  newPage(viewport?: {
+    width: number;
+    height: number;
+  }): Promise<{ context: BrowserContext; page: Page }>;
+  signIn(page: Page, email: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserWorld(
+  options: { participants?: number } = {},
+): Promise<BrowserWorld> {
+  const database = await openDatabase({});
+  await migrate(database.db);
+  await seedCatalogue(database.db);
+  await seedDemo(database.db, {
+    participants: options.participants ?? 40,
+    withUsers: true,
+    now: DEFAULT_DEMO_NOW,
+  });
+  const app = await createApp({
+    db: database.db,
+    clock: fixedClock(DEFAULT_DEMO_NOW),
+    config: loadConfig({ NODE_ENV: 'test' }),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
+  const baseUrl = `http://localhost:${port}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return {
+    baseUrl,
+    app,
+    database,
+    browser,
+    async newPage(viewport = DESKTOP) {
+      const context = await browser.newContext({
+        viewport,
+        baseURL: baseUrl,
+        timezoneId: 'Europe/London',
+        locale: 'en-GB',
+      });
+      return { context, page: await context.newPage() };
+    },
+    async signIn(page, email) {
+      await page.goto('/sign-in');
+      await page.getByLabel('Email address').fill(email);
+      await page.getByLabel('Password').fill(DEMO_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+    },
+    async close() {
+      await browser.close();
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+/** WCAG 2.2 AA by axe-core: every page of every journey must have zero violations. */
+export async function expectNoAxeViolations(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
+  expect(summary, `axe violations on ${page.url()}`).toEqual([]);
+}
+
+/** Nothing on the page may be wider than the viewport (no sideways scrolling of the whole page). */
+export async function expectNoHorizontalScroll(page: Page): Promise<void> {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, `page ${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
+}
