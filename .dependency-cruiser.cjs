@@ -3,7 +3,8 @@ module.exports = {
   forbidden: [
     {
       name: 'core-no-shell',
-      comment: 'src/policy and src/domain are pure: they may not import the database, web or services layers.',
+      comment:
+        'src/policy and src/domain are pure: they may not import the database, web or services layers.',
       severity: 'error',
       from: { path: '^src/(policy|domain)/' },
       to: { path: '^src/(db|web|services)/|^src/cli\\.ts$|^src/config\\.ts$|^src/app\\.ts$' },
@@ -36,6 +37,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -811,7 +811,7 @@ export const withdrawal = pgTable(
     note: text('note'),
     createdAt: createdAt(),
   },
-  (t) => [check('withdrawal_reason_valid', oneOf('reason', DFE_WITHDRAWAL_REASONS))],
+  (_t) => [check('withdrawal_reason_valid', oneOf('reason', DFE_WITHDRAWAL_REASONS))],
 );
 
 /* ---------------------------------------------------------------------------------------------
