@@ -122,6 +122,30 @@ describe('seedDemo', () => {
     }
   });
 
+  it('records a DfE reason for every withdrawal and assigns the coach to coaching programmes', async () => {
+    const row = await one<{
+      withdrawn: number;
+      with_reason: number;
+      coached: number;
+      wrong: number;
+    }>(
+      a,
+      sql`select (select count(*)::int from enrolment where status = 'withdrawn') as withdrawn,
+                 (select count(*)::int from withdrawal w join enrolment e on e.id = w.enrolment_id
+                   where e.status = 'withdrawn' and w.withdrawn_on <= e.status_changed_at::date) as with_reason,
+                 (select count(*)::int from staff_assignment s join app_user u on u.id = s.user_id
+                   where u.role = 'coach') as coached,
+                 (select count(*)::int from staff_assignment s
+                   join enrolment e on e.participant_id = s.participant_id
+                   join cohort c on c.id = e.cohort_id join programme p on p.id = c.programme_id
+                   where not p.coaching_entitled) as wrong`,
+    );
+    expect(row.withdrawn).toBeGreaterThan(0);
+    expect(row.with_reason).toBe(row.withdrawn);
+    expect(row.coached).toBeGreaterThan(0);
+    expect(row.wrong).toBe(0);
+  });
+
   it('makes the five featured participants what the sign-in list says', async () => {
     const rows = await queryRows<{
       email: string;

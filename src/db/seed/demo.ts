@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.js';
 import {
   type CourseIdentifier,
+  type DfeWithdrawalReason,
   type EnrolmentStatus,
   type FundingRoute,
   type Role,
@@ -71,27 +72,27 @@ export const DEMO_SIGN_INS: readonly DemoSignIn[] = [
   {
     email: 'participant1@demo.npq-ops.test',
     role: 'participant',
-    description: 'NPQSL 2025, South Coast, part-time (0.6), on track',
+    description: 'NPQSL, South Coast, part-time (0.6), on track',
   },
   {
     email: 'participant2@demo.npq-ops.test',
     role: 'participant',
-    description: 'NPQH 2025, North Star, behind on engagement',
+    description: 'NPQH, North Star, behind on engagement',
   },
   {
     email: 'participant3@demo.npq-ops.test',
     role: 'participant',
-    description: 'NPQSENCO 2025, South Coast, deferred once',
+    description: 'NPQSENCO, South Coast, deferred once',
   },
   {
     email: 'participant4@demo.npq-ops.test',
     role: 'participant',
-    description: 'NPQEL 2025 with coaching, North Star, on track',
+    description: 'NPQEL with coaching, North Star, on track',
   },
   {
     email: 'participant5@demo.npq-ops.test',
     role: 'participant',
-    description: 'NPQLT 2025, Ambition national cohort',
+    description: 'NPQLT, Ambition national cohort',
   },
 ];
 
@@ -172,7 +173,10 @@ interface FeaturedParticipant {
   fundingRoute: FundingRoute;
 }
 
-/** The participants behind participant1…5@demo.npq-ops.test (always ordinals 1–5). */
+/**
+ * The participants behind participant1…5@demo.npq-ops.test (always ordinals 1–5), in the running
+ * cohort of their programme (`year` when none is running: 2025 at the default now).
+ */
 export const FEATURED_PARTICIPANTS: readonly FeaturedParticipant[] = [
   {
     ordinal: 1,
@@ -283,6 +287,7 @@ interface ParticipantRow {
     attemptsUsed: number;
     statusChangedAt: number;
     createdAt: number;
+    withdrawalReason: DfeWithdrawalReason | null;
   };
   engagement: { activityIds: number[]; times: number[] };
 }
@@ -390,18 +395,33 @@ function pickCohort(r: Random, world: World): CohortInfo {
   return world.cohortByKey.get(`${programme.identifier}:${year}`)!;
 }
 
-function pickStatus(r: Random, year: DemoYear): EnrolmentStatus {
-  switch (year) {
-    case 2024:
+/** The latest running cohort of the featured participant's programme (2025 at the default now). */
+function featuredCohort(world: World, featured: FeaturedParticipant): CohortInfo {
+  const running = DEMO_YEARS.map((y) =>
+    world.cohortByKey.get(`${featured.identifier}:${y}`)!,
+  ).filter((c) => cohortPhase(c, world.nowMs) === 'running');
+  return running.at(-1) ?? world.cohortByKey.get(`${featured.identifier}:${featured.year}`)!;
+}
+
+/** Where a cohort is relative to "now": statuses follow it, so any `now` gives coherent data. */
+type CohortPhase = 'finished' | 'running' | 'future';
+
+function cohortPhase(cohort: CohortInfo, nowMs: number): CohortPhase {
+  if (nowMs < cohort.startMs) return 'future';
+  return nowMs >= cohort.endMs ? 'finished' : 'running';
+}
+
+function pickStatus(r: Random, phase: CohortPhase): EnrolmentStatus {
+  switch (phase) {
+    case 'finished':
       return r.weighted([
-        ['completed_passed', 68],
+        ['completed_passed', 73],
         ['completed_failed', 5],
         ['withdrawn', 13],
         ['deferred', 5],
         ['transferred_out', 4],
-        ['active', 5],
       ] as const);
-    case 2025:
+    case 'running':
       return r.weighted([
         ['active', 80],
         ['deferred', 7],
@@ -409,7 +429,7 @@ function pickStatus(r: Random, year: DemoYear): EnrolmentStatus {
         ['transferred_out', 2],
         ['accepted', 2],
       ] as const);
-    case 2026:
+    case 'future':
       return r.weighted([
         ['accepted', 65],
         ['applied', 35],
@@ -523,13 +543,12 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
       : String(1000000 + ((ordinal * 2_750_159 + (seed % 9000000)) % 9000000));
   const dfeRegistrationId = idKind === 'trn' ? null : uuidFrom(seed, ordinal);
 
-  const cohort = featured
-    ? world.cohortByKey.get(`${featured.identifier}:${featured.year}`)!
-    : pickCohort(r, world);
+  const cohort = featured ? featuredCohort(world, featured) : pickCohort(r, world);
   const partnerSpec: PartnerSpec = featured
     ? PARTNERS.find((x) => x.slug === featured.partner)!
     : r.weighted(PARTNERS.map((x) => [x, x.share] as const));
-  const status = featured?.status ?? pickStatus(r, cohort.year);
+  const phase = cohortPhase(cohort, nowMs);
+  const status = featured?.status ?? pickStatus(r, phase);
   const profile: Profile =
     featured?.profile ??
     r.weighted([
@@ -560,9 +579,9 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
       dfeRegistrationConfirmed = r.chance(0.5);
       employmentConfirmed = r.chance(0.4);
     } else if (status === 'accepted') {
-      dfeRegistrationConfirmed = r.chance(cohort.year === 2026 ? 0.95 : 0.5);
-      employmentConfirmed = r.chance(cohort.year === 2026 ? 0.9 : 0.5);
-    } else if (status === 'active' && cohort.year === 2025 && r.chance(0.06)) {
+      dfeRegistrationConfirmed = r.chance(phase === 'future' ? 0.95 : 0.5);
+      employmentConfirmed = r.chance(phase === 'future' ? 0.9 : 0.5);
+    } else if (status === 'active' && phase === 'running' && r.chance(0.06)) {
       if (r.chance(0.5)) dfeRegistrationConfirmed = false;
       else employmentConfirmed = false;
     }
@@ -592,7 +611,9 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
       break;
     }
     case 'active':
-      attemptsUsed = cohort.year === 2024 ? 1 : 0;
+      // Still active after the first window closed: one attempt used, the resit to come.
+      attemptsUsed =
+        nowMs > Date.parse(`${cohort.schedule.assessmentWindows[0]!.closesOn}T23:59:59Z`) ? 1 : 0;
       statusChangedAt = cohort.startMs + r.int(0, 3) * DAY + 9 * HOUR;
       break;
     case 'withdrawn':
@@ -636,6 +657,21 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
     employments.push({ schoolId, startedOn, endedOn: null });
   }
 
+  const withdrawalReason =
+    status === 'withdrawn'
+      ? r.weighted<DfeWithdrawalReason>([
+          ['insufficient-capacity-to-undertake-programme', 20],
+          ['personal-reason-health-or-pregnancy-related', 15],
+          ['disengaged-and-unresponsive', 15],
+          ['change-in-school-circumstances', 10],
+          ['change-in-developmental-or-personal-priorities', 10],
+          ['personal-reason-moving-school', 8],
+          ['change-in-career', 8],
+          ['personal-reason-other', 8],
+          ['other', 6],
+        ])
+      : null;
+
   return {
     trn,
     dfeRegistrationId,
@@ -656,6 +692,7 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
       attemptsUsed,
       statusChangedAt,
       createdAt: enrolCreatedAt,
+      withdrawalReason,
     },
     engagement,
   };
@@ -898,6 +935,23 @@ async function insertParticipantChunk(
       ${p(en.map((e) => e.createdAt / 1000))}::float8[]
     ) as u(participant_id, cohort_id, partner_id, status, deferral_count, attempts, changed_at, created_at)`);
 
+  // Withdrawn enrolments carry their DfE reason and date.
+  const withdrawn = rows.flatMap((x, i) =>
+    x.enrolment.withdrawalReason ? [{ participantId: ids[i]!, ...x.enrolment }] : [],
+  );
+  if (withdrawn.length > 0) {
+    await db.execute(sql`
+      insert into withdrawal (enrolment_id, reason, withdrawn_on, recorded_by, created_at)
+      select e.id, u.reason, to_timestamp(u.at)::date, 'demo-seed', to_timestamp(u.at)
+      from unnest(
+        ${p(withdrawn.map((w) => w.participantId))}::int[],
+        ${p(withdrawn.map((w) => w.cohortId))}::int[],
+        ${p(withdrawn.map((w) => w.withdrawalReason))}::text[],
+        ${p(withdrawn.map((w) => w.statusChangedAt / 1000))}::float8[]
+      ) as u(participant_id, cohort_id, reason, at)
+      join enrolment e on e.participant_id = u.participant_id and e.cohort_id = u.cohort_id`);
+  }
+
   let pIds: number[] = [];
   let aIds: number[] = [];
   let secs: number[] = [];
@@ -974,6 +1028,15 @@ async function insertUsers(
       ${p(users.map((u) => u.partnerId))}::int[],
       ${p(users.map((u) => u.participantId))}::int[]
     ) as u(email, display_name, role, lead_provider_id, partner_id, participant_id)`);
+  // The demo coach works with every active participant of a coaching programme (NPQEL, EHCO).
+  await db.execute(sql`
+    insert into staff_assignment (user_id, participant_id)
+    select distinct u.id, e.participant_id
+    from app_user u
+    cross join enrolment e
+    join cohort c on c.id = e.cohort_id
+    join programme pr on pr.id = c.programme_id
+    where u.email = 'coach@demo.npq-ops.test' and pr.coaching_entitled and e.status = 'active'`);
   return users.length;
 }
 
