@@ -1,0 +1,155 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { POLICY_REGISTER, type PolicyRegister } from '../../policy/index.js';
+import { arrayParam, queryRows, type Db } from '../client.js';
+
+/**
+ * Engagement (policy 2.1.1) for every enrolment of a cohort in one set-based statement, computed
+ * exactly as evaluateEngagement does (a test holds the two together): weights are the
+ * programme's weight or planned minutes; coaching counts only on coaching courses; an activity is
+ * still possible before the deadline if it is flexible (study sessions, coaching) or its date has
+ * not passed. Whole numbers throughout, so 90.0% meets the bar and 89.99% does not.
+ *
+ * The pace projection assumes a participant keeps their pace: someone who has done 80% of the
+ * work due so far is projected at 80% at the deadline (never above what is still possible).
+ */
+export interface EnrolmentEngagementRow {
+  enrolmentId: number;
+  participantId: number;
+  fullName: string;
+  deliveryPartner: string;
+  status: string;
+  completedWeight: number;
+  totalWeight: number;
+  /** Weight not yet done that can still be done before the deadline. */
+  stillPossibleWeight: number;
+  /** Weight scheduled on or before today (what should have been done by now). */
+  dueWeight: number;
+  completedDueWeight: number;
+  basisPoints: number;
+  bestPossibleBasisPoints: number;
+  projectedBasisPoints: number;
+  meetsThreshold: boolean;
+  reachable: boolean;
+  atRisk: boolean;
+}
+
+interface Row {
+  enrolment_id: number;
+  participant_id: number;
+  full_name: string;
+  delivery_partner: string;
+  status: string;
+  completed: number;
+  total: number;
+  still_possible: number;
+  due: number;
+  completed_due: number;
+}
+
+export async function cohortEngagement(
+  db: Pick<Db, 'execute'>,
+  options: { cohortId: number; today: string; visibleTo: SQL; register?: PolicyRegister },
+): Promise<EnrolmentEngagementRow[]> {
+  const register = options.register ?? POLICY_REGISTER;
+  const coachingCourses = [...register.parameters.coachingCourses];
+  const rows = await queryRows<Row>(
+    db,
+    sql`with c as (
+          select c.id, c.programme_id, c.engagement_deadline as deadline, c.lead_provider_id,
+                 co.identifier = any(${arrayParam(coachingCourses)}::text[]) as coaching_counts
+          from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+          where c.id = ${options.cohortId}
+        ),
+        req as (
+          select a.id, coalesce(a.weight, a.planned_minutes)::bigint as w,
+                 sched.on_day,
+                 case
+                   when c.deadline < ${options.today}::date then false
+                   when sched.on_day is null then true
+                   when sched.on_day > c.deadline then false
+                   when a.kind in ('study_session', 'coaching') then true
+                   else sched.on_day >= ${options.today}::date
+                 end as possible,
+                 coalesce(sched.on_day <= ${options.today}::date, false) as due
+          from c
+          join programme_activity a on a.programme_id = c.programme_id and a.required
+          left join cohort_module_release r on r.cohort_id = c.id and r.module_id = a.module_id
+          left join lateral (
+            select coalesce(r.release_date,
+                            (select min((ev.starts_at at time zone 'Europe/London')::date)
+                             from cohort_event ev where ev.cohort_id = c.id and ev.activity_id = a.id)) as on_day
+          ) sched on true
+          where a.kind <> 'coaching' or c.coaching_counts
+        ),
+        totals as (
+          select coalesce(sum(w), 0) as total,
+                 coalesce(sum(w) filter (where possible), 0) as possible,
+                 coalesce(sum(w) filter (where due), 0) as due
+          from req
+        ),
+        e as (
+          select e.id, e.participant_id, e.status, e.delivery_partner_id
+          from enrolment e join c on c.id = e.cohort_id
+          where (${options.visibleTo})
+        ),
+        done as (
+          select e.id as enrolment_id,
+                 sum(req.w) as completed,
+                 coalesce(sum(req.w) filter (where req.possible), 0) as completed_possible,
+                 coalesce(sum(req.w) filter (where req.due), 0) as completed_due
+          from e
+          join (select distinct participant_id, activity_id from engagement_record
+                where participant_id in (select participant_id from e)) r on r.participant_id = e.participant_id
+          join req on req.id = r.activity_id
+          group by e.id
+        )
+        select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
+               coalesce(d.completed, 0)::bigint as completed, t.total::bigint as total,
+               (t.possible - coalesce(d.completed_possible, 0))::bigint as still_possible,
+               t.due::bigint as due, coalesce(d.completed_due, 0)::bigint as completed_due
+        from e cross join totals t
+        join participant p on p.id = e.participant_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        left join done d on d.enrolment_id = e.id
+        order by p.full_name, e.id`,
+  );
+  const bp = register.parameters.engagementThresholdBp;
+  return rows.map((r) => {
+    const completed = Number(r.completed);
+    const total = Number(r.total);
+    const stillPossible = Number(r.still_possible);
+    const due = Number(r.due);
+    const completedDue = Number(r.completed_due);
+    const basisPoints = toBasisPoints(completed, total);
+    const bestPossibleBasisPoints = toBasisPoints(completed + stillPossible, total);
+    // With nothing due yet there is no pace to extrapolate: assume the participant keeps up.
+    const projectedBasisPoints =
+      due === 0
+        ? bestPossibleBasisPoints
+        : Math.min(bestPossibleBasisPoints, toBasisPoints(completedDue, due));
+    const meetsThreshold = total > 0 && completed * 10_000 >= total * bp;
+    const reachable = total > 0 && (completed + stillPossible) * 10_000 >= total * bp;
+    return {
+      enrolmentId: r.enrolment_id,
+      participantId: r.participant_id,
+      fullName: r.full_name,
+      deliveryPartner: r.delivery_partner,
+      status: r.status,
+      completedWeight: completed,
+      totalWeight: total,
+      stillPossibleWeight: stillPossible,
+      dueWeight: due,
+      completedDueWeight: completedDue,
+      basisPoints,
+      bestPossibleBasisPoints,
+      projectedBasisPoints,
+      meetsThreshold,
+      reachable,
+      atRisk: !meetsThreshold && (!reachable || projectedBasisPoints < bp),
+    };
+  });
+}
+
+function toBasisPoints(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.floor((part * 10_000) / whole);
+}
