@@ -14,6 +14,9 @@ import { registerAuth } from './web/plugins/auth.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
 import { xapiRoutes } from './web/xapi.js';
+import { navigationFor } from './web/navigation.js';
+import { participantRoutes } from './web/routes/participant/index.js';
+import { staffRoutes } from './web/routes/staff/index.js';
 
 export interface AppDependencies {
   db: Db;
@@ -67,7 +70,13 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     function (this, template: string, context: Record<string, unknown> = {}) {
       const actor = this.request.actor;
       // Every page shows who is signed in and offers a CSRF-protected sign-out.
-      const common = actor ? { actor, csrfToken: this.generateCsrf() } : {};
+      const common = {
+        navigation: navigationFor(actor, this.request.url.split('?')[0] ?? '/').map((n) => ({
+          ...n,
+          current: n.active,
+        })),
+        ...(actor ? { actor, csrfToken: this.generateCsrf() } : {}),
+      };
       return this.type('text/html; charset=utf-8').send(
         views.render(template, { ...common, ...context }),
       );
@@ -79,6 +88,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   xapiRoutes(app, { db, clock: deps.clock });
   signInRoutes(app, db);
   homeRoutes(app, db);
+  await participantRoutes(app, { db, clock: deps.clock });
+  await staffRoutes(app, { db, clock: deps.clock });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);

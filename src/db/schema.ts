@@ -859,3 +859,13 @@ export const engagementAlert = pgTable(
     ),
   ],
 );
+
+/** A participant's private calendar feed (iCal); the URL's secret is stored only as a digest. */
+export const calendarFeed = pgTable('calendar_feed', {
+  participantId: integer('participant_id')
+    .primaryKey()
+    .references(() => participant.id),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});

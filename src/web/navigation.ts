@@ -1,0 +1,41 @@
+import type { Actor } from '../services/actor.js';
+
+export interface NavItem {
+  href: string;
+  text: string;
+}
+
+/** The service navigation for each kind of user; the current page is marked by its path prefix. */
+export function navigationFor(
+  actor: Actor | null,
+  path: string,
+): (NavItem & { active: boolean })[] {
+  const items: NavItem[] = !actor
+    ? []
+    : actor.role === 'participant'
+      ? [
+          { href: '/my-programme', text: 'My programme' },
+          { href: '/events', text: 'Clinics and events' },
+          { href: '/assessment', text: 'Assessment' },
+          { href: '/changes', text: 'Changes' },
+          { href: '/calendar', text: 'Calendar' },
+        ]
+      : [
+          { href: '/', text: 'Cohorts' },
+          { href: '/participants', text: 'Participants' },
+          { href: '/cases', text: 'Cases' },
+          ...(['admin', 'programme_team', 'delivery_partner_staff'].includes(actor.role)
+            ? [{ href: '/imports', text: 'Imports' }]
+            : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/cohorts/new', text: 'Set up a cohort' }]
+            : []),
+        ];
+  return items.map((item) => ({
+    ...item,
+    active:
+      item.href === '/'
+        ? path === '/' || (path.startsWith('/cohorts/') && !path.startsWith('/cohorts/new'))
+        : path.startsWith(item.href),
+  }));
+}
