@@ -78,7 +78,7 @@ function atRiskForCohort(cohortId: number): SQL {
     join enrolment e on e.id = en.enrolment_id
     join participant p on p.id = en.participant_id
     join delivery_partner dp on dp.id = e.delivery_partner_id
-    where en.status = 'active' and en.engagement < 0.9
+    where en.status = 'active' and en.completed * 10 < en.total * 9 -- whole numbers, as the policy compares
     order by en.engagement, p.full_name`;
 }
 

@@ -274,6 +274,22 @@ describe('seedDemo', () => {
     });
   });
 
+  it("keeps clinic attendance within each slot's capacity", async () => {
+    const row = await one<{ over: number; attended: number }>(
+      a,
+      sql`select count(*) filter (where n > capacity)::int as over, coalesce(sum(n), 0)::int as attended
+          from (select ev.id, ev.capacity, count(r.id) as n
+                from cohort_event ev
+                join programme_activity pa on pa.id = ev.activity_id and pa.kind = 'clinic'
+                join enrolment e on e.cohort_id = ev.cohort_id
+                join engagement_record r on r.participant_id = e.participant_id
+                  and r.activity_id = ev.activity_id and r.occurred_at = ev.starts_at
+                group by ev.id, ev.capacity) x`,
+    );
+    expect(row.attended).toBeGreaterThan(0);
+    expect(row.over).toBe(0);
+  });
+
   it('leaves a region outside the network, with at least one school in it', async () => {
     const row = await one<{ uncovered: number; schools: number }>(
       a,

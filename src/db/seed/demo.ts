@@ -501,10 +501,13 @@ function generateEngagement(
     const slots = cohort.slots[i];
     let t: number;
     if (slots) {
-      // The first slot they can make after their previous completion, sometimes a later one.
-      let k = slots.findIndex((s) => s >= prev);
-      if (k < 0) k = slots.length - 1;
-      else if (k < slots.length - 1 && r.chance(0.4)) k += 1;
+      // Any slot after their previous completion; one running behind on self-study still comes to
+      // a dated event on its date. Spread evenly, so clinic slots stay within capacity.
+      const first = Math.max(
+        0,
+        slots.findIndex((s) => s >= prev),
+      );
+      const k = first + r.int(0, slots.length - 1 - first);
       t = slots[k]!;
     } else {
       const jitter = r.int(0, 4) * HOUR + r.int(0, 59) * MINUTE;
@@ -767,7 +770,8 @@ async function insertSchools(db: Executor, seed: number, count: number) {
 function clinicCapacity(participants: number, programme: DemoProgramme, year: DemoYear): number {
   const totalShare = DEMO_PROGRAMMES.reduce((s, x) => s + x.share, 0);
   const expected = (participants * YEAR_SHARE[year] * programme.share) / totalShare;
-  return Math.max(20, Math.ceil((expected * 1.2) / 3 / 5) * 5);
+  // Three slots per clinic with room to spare (half as much again as an even split).
+  return Math.max(20, Math.ceil((expected * 1.5) / 3 / 5) * 5);
 }
 
 async function insertCohorts(
