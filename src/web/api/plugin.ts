@@ -111,7 +111,8 @@ export async function registerApi(
 
       api.get('/openapi.json', async () => app.swagger());
 
-      api.addHook('preHandler', async (request) => {
+      // Before body validation, so a signed-out caller learns nothing about the route's schema.
+      api.addHook('onRequest', async (request) => {
         if (request.routeOptions.url === `${API_PREFIX}/openapi.json`) return;
         actorOf(request);
       });
