@@ -1,4 +1,285 @@
-import type { ApiModule } from './plugin.js';
+import { z } from 'zod';
+import { ASSESSMENT_CIRCUMSTANCES } from '../../policy/index.js';
+import {
+  getEnrolmentAssessment,
+  listCohortWindows,
+  recordOutcome,
+  submitAssessment,
+} from '../../services/assessment.js';
+import {
+  approveAssessmentDeferral,
+  checkPreWindowDeferral,
+  declineAssessmentDeferral,
+  getAssessmentDeferralCase,
+  provideEvidence,
+  requestAssessmentDeferral,
+  requestEvidence,
+} from '../../services/assessment-deferrals.js';
+import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
+import { IdParam, PolicyDecision } from './schemas.js';
 
-/** Assessment windows, submissions and assessment deferrals: routes under /api/v1. */
-export const assessmentApi: ApiModule = () => undefined;
+const AssessmentWindow = z
+  .object({
+    id: z.number(),
+    cohortId: z.number(),
+    sequenceNumber: z.number(),
+    opensOn: z.string(),
+    closesOn: z.string(),
+    state: z.enum(['upcoming', 'open', 'closed']),
+  })
+  .meta({ id: 'AssessmentWindow' });
+
+const Submission = z
+  .object({
+    id: z.number(),
+    enrolmentId: z.number(),
+    windowId: z.number(),
+    attemptNumber: z.number(),
+    submittedAt: z.string(),
+    outcome: z.enum(['passed', 'failed']).nullable(),
+    assessedAt: z.string().nullable(),
+  })
+  .meta({ id: 'AssessmentSubmission' });
+
+const EnrolmentAssessment = z
+  .object({
+    enrolmentId: z.number(),
+    enrolmentStatus: z.string(),
+    attemptsUsed: z.number(),
+    attemptsRemaining: z.number(),
+    entered: z.boolean(),
+    window: AssessmentWindow.nullable(),
+    nextWindow: AssessmentWindow.nullable(),
+    eligibility: PolicyDecision.nullable(),
+    engagementAtDeadline: PolicyDecision,
+    submissions: z.array(Submission),
+    deferralCases: z.array(
+      z.object({ id: z.number(), windowId: z.number(), status: z.string(), version: z.number() }),
+    ),
+  })
+  .meta({ id: 'EnrolmentAssessment' });
+
+const DeferralCase = z
+  .object({
+    id: z.number(),
+    enrolmentId: z.number(),
+    windowId: z.number(),
+    status: z.enum([
+      'requested',
+      'evidence_requested',
+      'evidence_received',
+      'approved',
+      'declined',
+    ]),
+    circumstance: z.string(),
+    description: z.string(),
+    requestedAt: z.string(),
+    evidenceRequest: z.string().nullable(),
+    evidenceNote: z.string().nullable(),
+    nextWindowId: z.number().nullable(),
+    decision: PolicyDecision.nullable(),
+    staffReasons: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+    version: z.number(),
+  })
+  .meta({ id: 'AssessmentDeferralCase' });
+
+const CaseDecisionResult = z.object({
+  case: DeferralCase,
+  attempt: PolicyDecision.nullable(),
+  nextWindow: AssessmentWindow.nullable(),
+  attemptsRemaining: z.number(),
+});
+
+const Version = z.object({ expectedVersion: z.number().int().positive() });
+const Text = z.string().trim().min(1).max(4000);
+
+const readErrors = { 401: ErrorBody, 404: ErrorBody };
+const writeErrors = {
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+};
+
+/** Assessment windows, submissions and assessment deferrals (policy 2.2.1.5, 2.5). */
+export const assessmentApi: ApiModule = (app, deps) => {
+  app.get(
+    '/cohorts/:id/assessment-windows',
+    {
+      schema: {
+        tags: ['Assessment'],
+        summary: "A cohort's 8-day assessment windows (policy 2.2.1.5)",
+        params: IdParam,
+        response: { 200: z.array(AssessmentWindow), ...readErrors },
+      },
+    },
+    async (request) => listCohortWindows(deps, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/enrolments/:id/assessment',
+    {
+      schema: {
+        tags: ['Assessment'],
+        summary:
+          'The window an enrolment is entered into, attempts left and eligibility to sit (2.1.1, 2.5.1)',
+        params: IdParam,
+        response: { 200: EnrolmentAssessment, ...readErrors },
+      },
+    },
+    async (request) => getEnrolmentAssessment(deps, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/enrolments/:id/assessment/pre-window-deferral-check',
+    {
+      schema: {
+        tags: ['Assessment'],
+        summary:
+          'Would a deferral asked for today, before the window, keep both attempts? (2.5.1; opens nothing)',
+        params: IdParam,
+        response: {
+          200: z.object({
+            enrolmentId: z.number(),
+            window: AssessmentWindow,
+            decision: PolicyDecision,
+            deferralProcess: z.object({ how: z.string(), endpoint: z.string() }).nullable(),
+          }),
+          ...writeErrors,
+        },
+      },
+    },
+    async (request) => checkPreWindowDeferral(deps, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/assessment-submissions',
+    {
+      schema: {
+        tags: ['Assessment'],
+        summary: 'Submit the assessment inside the window, if eligible (2.2.1.5, 2.1.1)',
+        body: z.object({ enrolmentId: z.number().int().positive() }),
+        response: {
+          201: z.object({ submission: Submission, decision: PolicyDecision }),
+          ...writeErrors,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await submitAssessment(deps, actorOf(request), request.body)),
+  );
+
+  app.post(
+    '/assessment-submissions/:id/outcome',
+    {
+      schema: {
+        tags: ['Assessment'],
+        summary: "An assessor's outcome: passed completes; failed uses an attempt",
+        params: IdParam,
+        body: z.object({ outcome: z.enum(['passed', 'failed']) }),
+        response: {
+          200: z.object({
+            submission: Submission,
+            enrolmentStatus: z.string(),
+            attemptsRemaining: z.number(),
+            nextWindow: AssessmentWindow.nullable(),
+          }),
+          ...writeErrors,
+        },
+      },
+    },
+    async (request) => recordOutcome(deps, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/assessment-deferral-cases',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary: 'Ask for an assessment deferral during or after the window (2.5.2, 2.5.3)',
+        body: z.object({
+          enrolmentId: z.number().int().positive(),
+          circumstance: z.enum(ASSESSMENT_CIRCUMSTANCES),
+          description: Text,
+        }),
+        response: { 201: DeferralCase, ...writeErrors },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await requestAssessmentDeferral(deps, actorOf(request), request.body)),
+  );
+
+  app.get(
+    '/assessment-deferral-cases/:id',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary: 'An assessment-deferral case with its decision',
+        params: IdParam,
+        response: { 200: DeferralCase, ...readErrors },
+      },
+    },
+    async (request) => getAssessmentDeferralCase(deps, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/assessment-deferral-cases/:id/request-evidence',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary: 'Staff ask for supporting evidence (2.5.2)',
+        params: IdParam,
+        body: Version.extend({ request: Text }),
+        response: { 200: DeferralCase, ...writeErrors },
+      },
+    },
+    async (request) => requestEvidence(deps, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/assessment-deferral-cases/:id/evidence',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary: 'The evidence asked for has been received',
+        params: IdParam,
+        body: Version.extend({ note: Text }),
+        response: { 200: DeferralCase, ...writeErrors },
+      },
+    },
+    async (request) => provideEvidence(deps, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/assessment-deferral-cases/:id/approve',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary: 'Approve: the attempt is kept and the next window entered (2.5.2)',
+        params: IdParam,
+        body: Version,
+        response: { 200: CaseDecisionResult, ...writeErrors },
+      },
+    },
+    async (request) =>
+      approveAssessmentDeferral(deps, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/assessment-deferral-cases/:id/decline',
+    {
+      schema: {
+        tags: ['Assessment deferrals'],
+        summary:
+          'Decline, with reasons; after a window closed without a submission the attempt is lost (2.5.4)',
+        params: IdParam,
+        body: Version.extend({ reasons: Text }),
+        response: { 200: CaseDecisionResult, ...writeErrors },
+      },
+    },
+    async (request) =>
+      declineAssessmentDeferral(deps, actorOf(request), request.params.id, request.body),
+  );
+};
