@@ -1,11 +1,195 @@
-import type { Db } from '../db/client.js';
+/**
+ * The daily processing job. Each step is its own transaction that first takes a transaction-level
+ * advisory lock, so two runs at once (two servers, or the CLI beside the scheduler) queue behind
+ * each other instead of racing; and each step only picks up work not yet done, backed by unique
+ * keys (staff_task (kind, deferral_case_id), engagement_alert (kind, enrolment_id)), so a second
+ * run finds nothing left to do.
+ */
+import { sql } from 'drizzle-orm';
+import { arrayParam, queryRows, type Db } from '../db/client.js';
 import type { Clock } from '../clock.js';
+import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
+import { SYSTEM } from './actor.js';
+import { closeDueAssessmentWindows } from './assessment.js';
+import { audit } from './audit.js';
+import { withdrawEnrolment, type Tx } from './withdrawals.js';
 
 export interface DailyReport {
   [step: string]: number;
 }
 
-/** The daily processing job (to be filled in): idempotent, safe to run twice or concurrently. */
-export async function runDailyProcessing(_deps: { db: Db; clock: Clock }): Promise<DailyReport> {
-  return {};
+/** Arbitrary but fixed: the key every run of the daily job locks on. */
+const DAILY_LOCK_KEY = 4_204_2001;
+
+async function locked<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${DAILY_LOCK_KEY})`);
+    return work(tx);
+  });
+}
+
+/**
+ * (a) 2.3.7: deferred participants whose intent-contact date has come: the case becomes
+ * intent_contact_due and staff get a task to contact them.
+ */
+export async function openIntentContacts(
+  tx: Tx,
+  today: string,
+  at: Date,
+): Promise<{ casesDue: number; tasksOpened: number }> {
+  const due = await queryRows<{
+    id: number;
+    enrolment_id: number;
+    intent_contact_due_on: string;
+    rejoin_date: string | null;
+    task_id: number | null;
+  }>(
+    tx,
+    sql`with due as (
+          update deferral_case set status = 'intent_contact_due', version = version + 1, updated_at = ${at}
+          where status = 'deferred' and intent_contact_due_on <= ${today}::date
+          returning id, enrolment_id, intent_contact_due_on, rejoin_date
+        ), tasks as (
+          insert into staff_task (kind, enrolment_id, deferral_case_id, due_on)
+          select 'intent_contact', enrolment_id, id, intent_contact_due_on from due
+          on conflict (kind, deferral_case_id) do nothing
+          returning id, deferral_case_id
+        )
+        select due.id, due.enrolment_id, due.intent_contact_due_on::text, due.rejoin_date::text, tasks.id as task_id
+        from due left join tasks on tasks.deferral_case_id = due.id`,
+  );
+  await audit(
+    tx,
+    ...due.map((d) => ({
+      what: 'DEFERRAL_INTENT_CONTACT_DUE',
+      who: SYSTEM as typeof SYSTEM,
+      subjectType: 'deferral_case',
+      subjectId: d.id,
+      details: {
+        enrolmentId: d.enrolment_id,
+        intentContactDueOn: d.intent_contact_due_on,
+        restartOn: d.rejoin_date,
+        staffTaskId: d.task_id,
+        clause: '2.3.7',
+      },
+      at,
+    })),
+  );
+  return { casesDue: due.length, tasksOpened: due.filter((d) => d.task_id !== null).length };
+}
+
+/** (b) 2.3.8: participants who did not confirm their return by the restart date are withdrawn. */
+export async function withdrawNonReturners(tx: Tx, today: string, at: Date): Promise<number> {
+  const candidates = await queryRows<{ id: number; enrolment_id: number; rejoin_date: string }>(
+    tx,
+    sql`select id, enrolment_id, rejoin_date::text from deferral_case
+        where status in ('deferred', 'intent_contact_due') and rejoin_date < ${today}::date
+        order by id for update`,
+  );
+  let withdrawn = 0;
+  // Per case because each withdrawal goes through the lifecycle state machine; there are few a day.
+  for (const c of candidates) {
+    const decision = evaluateReturnFromDeferral({
+      restartOn: c.rejoin_date,
+      today,
+      intent: 'no_response',
+    });
+    if (decision.details.lifecycleEvent !== 'withdraw') continue;
+    await tx.execute(
+      sql`update deferral_case set status = 'withdrawn', version = version + 1, updated_at = ${at},
+            decision = coalesce(decision, '{}'::jsonb) || jsonb_build_object('returnFromDeferral', ${JSON.stringify(decision)}::jsonb)
+          where id = ${c.id}`,
+    );
+    await tx.execute(
+      sql`update staff_task set status = 'done', completed_at = ${at} where deferral_case_id = ${c.id} and status = 'open'`,
+    );
+    await withdrawEnrolment(tx, {
+      enrolmentId: c.enrolment_id,
+      reason: 'other',
+      withdrawnOn: today,
+      note: `Did not confirm their return from deferral by the restart date, ${c.rejoin_date} (policy 2.3.8).`,
+      who: SYSTEM,
+      at,
+      details: { deferralCaseId: c.id, clause: '2.3.8' },
+    });
+    withdrawn += 1;
+  }
+  return withdrawn;
+}
+
+/**
+ * (d) 2.1.1: active enrolments for which 90% can no longer be reached by the engagement deadline,
+ * in one statement. It follows evaluateEngagement exactly: weight is the activity's weight or its
+ * planned minutes; coaching counts only on coaching courses; study sessions and coaching remain
+ * possible until the deadline, dated events only if on or after today and by the deadline; nothing
+ * is possible once the deadline has passed. A test compares this with the policy function.
+ */
+export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<number> {
+  const p = POLICY_REGISTER.parameters;
+  const rows = await queryRows<{ id: number }>(
+    tx,
+    sql`with activity as (
+          select e.id as enrolment_id, c.engagement_deadline as deadline,
+                 coalesce(a.weight, a.planned_minutes)::bigint as weight,
+                 exists (select 1 from engagement_record r
+                         where r.participant_id = e.participant_id and r.activity_id = a.id) as done,
+                 a.kind in ('study_session', 'coaching') as flexible,
+                 coalesce(rel.release_date, ev.first_day) as scheduled_on
+          from enrolment e
+          join cohort c on c.id = e.cohort_id
+          join programme pr on pr.id = c.programme_id
+          join course co on co.id = pr.course_id
+          join programme_activity a on a.programme_id = c.programme_id and a.required
+          left join cohort_module_release rel on rel.cohort_id = c.id and rel.module_id = a.module_id
+          left join lateral (
+            select min((ce.starts_at at time zone 'Europe/London')::date) as first_day
+            from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a.id
+          ) ev on true
+          where e.status = 'active'
+            and (a.kind <> 'coaching' or co.identifier = any(${arrayParam(p.coachingCourses)}::text[]))
+        ), totals as (
+          select enrolment_id, min(deadline) as deadline,
+                 sum(weight) as total_weight,
+                 sum(weight) filter (where done) as completed_weight,
+                 sum(weight) filter (where not done and deadline >= ${today}::date and (
+                   scheduled_on is null or (scheduled_on <= deadline and (flexible or scheduled_on >= ${today}::date))
+                 )) as possible_weight
+          from activity group by enrolment_id
+        )
+        insert into engagement_alert (kind, enrolment_id, raised_on, details)
+        select 'engagement_unreachable', enrolment_id, ${today}::date,
+               jsonb_build_object('completedWeight', coalesce(completed_weight, 0), 'totalWeight', total_weight,
+                                  'stillPossibleWeight', coalesce(possible_weight, 0), 'deadline', deadline::text,
+                                  'thresholdBp', ${p.engagementThresholdBp}::int, 'clause', '2.1.1')
+        from totals
+        where total_weight > 0
+          and (coalesce(completed_weight, 0) + coalesce(possible_weight, 0)) * 10000 < total_weight * ${p.engagementThresholdBp}::bigint
+        on conflict (kind, enrolment_id) do nothing
+        returning id`,
+  );
+  return rows.length;
+}
+
+/** Runs every step for today (Europe/London) and reports how much each one did. */
+export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promise<DailyReport> {
+  const at = deps.clock.now();
+  const today = londonDateOf(at);
+  const intent = await locked(deps.db, (tx) => openIntentContacts(tx, today, at));
+  const nonReturnersWithdrawn = await locked(deps.db, (tx) => withdrawNonReturners(tx, today, at));
+  // Nested in the locked transaction (a savepoint), so window closing also queues behind other runs.
+  const windows = await locked(deps.db, (tx) =>
+    closeDueAssessmentWindows({ db: tx as unknown as Db, clock: deps.clock }, today),
+  );
+  const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
+    raiseUnreachableAlerts(tx, today),
+  );
+  return {
+    intentContactsDue: intent.casesDue,
+    intentContactTasksOpened: intent.tasksOpened,
+    nonReturnersWithdrawn,
+    assessmentResultsProcessed: windows.processed,
+    assessmentAttemptsLost: windows.attemptsLost,
+    assessmentAttemptsProtected: windows.protected,
+    engagementUnreachableAlerts,
+  };
 }
