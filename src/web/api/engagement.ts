@@ -1,4 +1,219 @@
-import type { ApiModule } from './plugin.js';
+import { z } from 'zod';
+import { ACTIVITY_KINDS, ENGAGEMENT_SOURCES } from '../../domain/catalogue.js';
+import {
+  completeStudySession,
+  getEnrolmentEngagement,
+  importEngagementCsv,
+  ingestEngagement,
+  recordAttendance,
+} from '../../services/engagement.js';
+import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
+import { IdParam, PolicyDecision } from './schemas.js';
 
-/** Engagement (helper: engagement and bookings): routes under /api/v1. */
-export const engagementApi: ApiModule = () => undefined;
+/** Bulk feeds can be large: a 100,000-row batch is about 15 MB of JSON. */
+const BULK_BODY_LIMIT = 64 * 1024 * 1024;
+const MAX_BATCH_ROWS = 200_000;
+
+const Completion = z
+  .object({
+    enrolmentId: z.number(),
+    activityId: z.number(),
+    changed: z.boolean(),
+    decision: PolicyDecision,
+  })
+  .meta({ id: 'StudySessionCompletion' });
+
+const Accommodation = z
+  .object({
+    note: z.string().trim().min(1).max(2000),
+  })
+  .meta({
+    id: 'ClinicAccommodation',
+    description:
+      'Staff agreeing a change to the clinic sequence for a participant who works part-time (policy 2.2.1.2).',
+  });
+
+const AttendanceBody = z
+  .object({
+    enrolmentId: z.number().int().positive(),
+    cohortEventId: z.number().int().positive().optional(),
+    coachingSessionId: z.number().int().positive().optional(),
+    accommodation: Accommodation.optional(),
+  })
+  .refine((b) => (b.cohortEventId === undefined) !== (b.coachingSessionId === undefined), {
+    message: 'Give either cohortEventId or coachingSessionId',
+    path: ['cohortEventId'],
+  });
+
+const Attendance = z
+  .object({
+    enrolmentId: z.number(),
+    activityId: z.number(),
+    kind: z.enum(ACTIVITY_KINDS),
+    changed: z.boolean(),
+    bookingId: z.number().nullable(),
+    coachingSessionId: z.number().nullable(),
+    decision: PolicyDecision.nullable(),
+  })
+  .meta({ id: 'Attendance' });
+
+const IngestRow = z.record(z.string(), z.unknown()).meta({
+  id: 'EngagementRow',
+  description: `{ participant: TRN (7 digits) | email | participant id (or prefixed trn:/email:/id:), activityId: programme activity id, kind?: ${ACTIVITY_KINDS.join('|')}, occurredAt: ISO date-time, source?: ${ENGAGEMENT_SOURCES.join('|')} (default import), sourceEventId: string }. Rows are validated one by one, so a bad row is reported rather than failing the batch.`,
+});
+
+const IngestResult = z
+  .object({
+    received: z.number(),
+    inserted: z.number(),
+    duplicates: z.number(),
+    errors: z.array(
+      z.object({
+        index: z.number(),
+        line: z.number().nullable(),
+        field: z.string(),
+        message: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'EngagementIngestResult' });
+
+const KindBreakdown = z.object({
+  kind: z.enum(ACTIVITY_KINDS),
+  activities: z.number(),
+  completed: z.number(),
+  totalWeight: z.number(),
+  completedWeight: z.number(),
+  countsTowardsEngagement: z.boolean(),
+});
+
+const EnrolmentEngagement = z
+  .object({
+    enrolmentId: z.number(),
+    participantId: z.number(),
+    course: z.string(),
+    decision: PolicyDecision,
+    byKind: z.array(KindBreakdown),
+    sessions: z.array(
+      z.object({
+        activityId: z.number(),
+        moduleId: z.number(),
+        title: z.string(),
+        state: z.enum(['done', 'open', 'locked']),
+        advice: z.string().nullable(),
+        decision: PolicyDecision,
+      }),
+    ),
+  })
+  .meta({ id: 'EnrolmentEngagement' });
+
+const writeErrors = {
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+};
+
+/** Engagement: completing study sessions, attendance, bulk feeds and the engagement breakdown. */
+export const engagementApi: ApiModule = async (app, deps) => {
+  app.post(
+    '/enrolments/:id/study-sessions/:activityId/complete',
+    {
+      schema: {
+        tags: ['Engagement'],
+        summary:
+          'Complete a study session, in sequence (policy 2.2.1.1); completing it again changes nothing',
+        params: IdParam.extend({ activityId: z.coerce.number().int().positive() }),
+        response: { 200: Completion, ...writeErrors },
+      },
+    },
+    async (request) =>
+      completeStudySession(deps, actorOf(request), {
+        enrolmentId: request.params.id,
+        activityId: request.params.activityId,
+      }),
+  );
+
+  app.post(
+    '/attendance',
+    {
+      schema: {
+        tags: ['Engagement'],
+        summary:
+          'Record attendance at a clinic, community session or conference (cohortEventId) or a coaching session (coachingSessionId)',
+        body: AttendanceBody,
+        response: { 200: Attendance, 400: ErrorBody, ...writeErrors },
+      },
+    },
+    async (request) => recordAttendance(deps, actorOf(request), request.body),
+  );
+
+  app.get(
+    '/enrolments/:id/engagement',
+    {
+      schema: {
+        tags: ['Engagement'],
+        summary:
+          'Engagement against the 90% requirement (policy 2.1.1), by kind of activity, with each study session open, done or locked',
+        params: IdParam,
+        response: { 200: EnrolmentEngagement, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => getEnrolmentEngagement(deps, actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/engagement/batch',
+    {
+      bodyLimit: BULK_BODY_LIMIT,
+      schema: {
+        tags: ['Engagement'],
+        summary:
+          'Load engagement records in bulk (staff). Idempotent by (source, sourceEventId); bad rows are reported by index and field, good rows land.',
+        body: z.array(IngestRow).max(MAX_BATCH_ROWS),
+        response: { 200: IngestResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => ingestEngagement(deps, actorOf(request), request.body, { format: 'json' }),
+  );
+
+  await app.register(async (csvScope) => csvImportRoute(csvScope, deps));
+};
+
+/**
+ * POST /engagement/import takes the CSV itself as a `text/csv` body, or JSON `{ "csv": "..." }`
+ * for clients that only send JSON. The text/csv parser is registered in this scope only.
+ */
+function csvImportRoute(app: ApiApp, deps: ApiDeps) {
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: BULK_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  );
+  app.post(
+    '/engagement/import',
+    {
+      bodyLimit: BULK_BODY_LIMIT,
+      schema: {
+        tags: ['Engagement'],
+        summary:
+          'Load engagement records from CSV (staff): header participant,activity_id,kind,occurred_at,source,source_event_id; send text/csv, or JSON {"csv": "..."}. Errors name the CSV line and column.',
+        body: z.union([z.string(), z.object({ csv: z.string() })]),
+        response: {
+          200: IngestResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request) =>
+      importEngagementCsv(
+        deps,
+        actorOf(request),
+        typeof request.body === 'string' ? request.body : request.body.csv,
+      ),
+  );
+}

@@ -1,0 +1,810 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/client.js';
+import { loadEnrolmentFacts, type EnrolmentFacts } from '../db/queries/enrolment-facts.js';
+import type { ActivityKind } from '../domain/catalogue.js';
+import {
+  evaluateClinicBooking,
+  evaluateCoachingBooking,
+  evaluateCoachingEntitlement,
+  evaluateEventNotice,
+  londonDateOf,
+  type ClinicAccommodation,
+  type ClinicDecision,
+  type ClinicRecord,
+  type Decision,
+} from '../policy/index.js';
+import type { Actor } from './actor.js';
+import { audit } from './audit.js';
+import { requireEnrolment } from './authorisation.js';
+import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
+import type { ServiceDeps } from './participants.js';
+
+/**
+ * Bookings (policy 2.2.1.2–2.2.1.4): clinic slots booked in sequence and within capacity,
+ * community sessions and conferences signed up for, coaching arranged at a time free for both the
+ * participant and their coach. Participants book for themselves; staff who may change a record
+ * book for their participants. The policy decides; these functions make the decision happen.
+ */
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Executor = Pick<Db, 'execute'>;
+
+/** A booking is only made while the participant is actually on the programme. */
+const BOOKABLE_STATUSES = ['active'];
+
+/** Coaching sessions are conversations, not days out: anything longer is a typing mistake. */
+const MAX_COACHING_MINUTES = 180;
+
+export interface AccommodationInput {
+  /** Why the change to the clinic sequence is agreed (2.2.1.2). */
+  note: string;
+}
+
+export interface EventView {
+  cohortEventId: number;
+  activityId: number;
+  kind: ActivityKind;
+  /** Clinic n, community session n, conference n: the activity's place in its kind's sequence. */
+  number: number;
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  location: string;
+  capacity: number | null;
+  booked: number;
+  remaining: number | null;
+  /** This participant's active booking of the event, if any. */
+  myBookingId: number | null;
+}
+
+export interface BookingView {
+  id: number;
+  enrolmentId: number;
+  participantId: number;
+  cohortEventId: number;
+  activityId: number;
+  kind: ActivityKind;
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  status: string;
+  accommodation: string | null;
+  bookedAt: string;
+  cancelledAt: string | null;
+}
+
+export interface CoachingSessionView {
+  id: number;
+  enrolmentId: number;
+  participantId: number;
+  coachUserId: number;
+  coachName: string;
+  activityId: number;
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  status: string;
+}
+
+const iso = (v: string | Date): string => new Date(v).toISOString();
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reads                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+interface EventRow {
+  id: number;
+  cohort_id: number;
+  activity_id: number;
+  kind: ActivityKind;
+  sequence_number: number;
+  programme_id: number;
+  title: string;
+  starts_at: string | Date;
+  ends_at: string | Date;
+  location: string;
+  capacity: number | null;
+  booked: number;
+  my_booking_id: number | null;
+}
+
+function toEventView(r: EventRow): EventView {
+  return {
+    cohortEventId: r.id,
+    activityId: r.activity_id,
+    kind: r.kind,
+    number: r.sequence_number,
+    title: r.title,
+    startsAt: iso(r.starts_at),
+    endsAt: iso(r.ends_at),
+    location: r.location,
+    capacity: r.capacity,
+    booked: r.booked,
+    remaining: r.capacity === null ? null : Math.max(0, r.capacity - r.booked),
+    myBookingId: r.my_booking_id,
+  };
+}
+
+/**
+ * The dated events of the enrolment's cohort (all kinds, or one), each with how many places are
+ * taken: one query, counting active bookings per event.
+ */
+export async function listCohortEvents(
+  { db }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+  kind?: ActivityKind,
+): Promise<EventView[]> {
+  await requireEnrolment(db, actor, enrolmentId);
+  const rows = await queryRows<EventRow>(
+    db,
+    sql`select ce.id, ce.cohort_id, ce.activity_id, a.kind, a.sequence_number, a.programme_id, a.title,
+               ce.starts_at, ce.ends_at, ce.location, ce.capacity,
+               coalesce(n.booked, 0)::int as booked, mine.id as my_booking_id
+        from enrolment e
+        join cohort_event ce on ce.cohort_id = e.cohort_id
+        join programme_activity a on a.id = ce.activity_id
+        left join (select b.cohort_event_id, count(*) as booked from event_booking b
+                   join cohort_event x on x.id = b.cohort_event_id
+                   join enrolment ee on ee.cohort_id = x.cohort_id and ee.id = ${enrolmentId}
+                   where b.status <> 'cancelled' group by b.cohort_event_id) n on n.cohort_event_id = ce.id
+        left join event_booking mine on mine.cohort_event_id = ce.id and mine.participant_id = e.participant_id
+                                     and mine.status <> 'cancelled'
+        where e.id = ${enrolmentId} ${kind ? sql`and a.kind = ${kind}` : sql``}
+        order by ce.starts_at, ce.id`,
+  );
+  return rows.map(toEventView);
+}
+
+export interface ClinicSlotView extends EventView {
+  /** What the policy would say to booking this slot now (2.2.1.2); null once it has passed. */
+  decision: ClinicDecision | null;
+}
+
+/** The cohort's clinic slots with remaining capacity and, for each future slot, the booking rule's answer. */
+export async function listClinicSlots(
+  deps: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<ClinicSlotView[]> {
+  const slots = await listCohortEvents(deps, actor, enrolmentId, 'clinic');
+  const facts = await loadEnrolmentFacts(deps.db, enrolmentId);
+  if (!facts) throw new NotFoundError('Enrolment not found');
+  const history = await loadClinicHistory(deps.db, facts.participant.id, facts.cohort.programmeId);
+  const now = deps.clock.now();
+  const today = londonDateOf(now);
+  return slots.map((slot) => ({
+    ...slot,
+    decision:
+      new Date(slot.startsAt) <= now
+        ? null
+        : evaluateClinicBooking({
+            clinicNumber: slot.number,
+            sessionOn: londonDateOf(new Date(slot.startsAt)),
+            today,
+            history,
+            workingPattern: facts.participant.workingPattern,
+          }),
+  }));
+}
+
+export async function listBookings(
+  { db }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<{ events: BookingView[]; coaching: CoachingSessionView[] }> {
+  await requireEnrolment(db, actor, enrolmentId);
+  const events = await queryRows<BookingRow>(
+    db,
+    sql`${BOOKING_SELECT} where b.enrolment_id = ${enrolmentId} order by ce.starts_at, b.id`,
+  );
+  const coaching = await queryRows<CoachingRow>(
+    db,
+    sql`${COACHING_SELECT} where s.enrolment_id = ${enrolmentId} order by s.starts_at, s.id`,
+  );
+  return { events: events.map(toBookingView), coaching: coaching.map(toCoachingView) };
+}
+
+interface BookingRow {
+  id: number;
+  enrolment_id: number;
+  participant_id: number;
+  cohort_event_id: number;
+  activity_id: number;
+  kind: ActivityKind;
+  title: string;
+  starts_at: string | Date;
+  ends_at: string | Date;
+  status: string;
+  accommodation: string | null;
+  booked_at: string | Date;
+  cancelled_at: string | Date | null;
+}
+
+const BOOKING_SELECT = sql`select b.id, b.enrolment_id, b.participant_id, b.cohort_event_id, ce.activity_id, a.kind, a.title,
+       ce.starts_at, ce.ends_at, b.status, b.accommodation, b.booked_at, b.cancelled_at
+  from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
+  join programme_activity a on a.id = ce.activity_id`;
+
+function toBookingView(r: BookingRow): BookingView {
+  return {
+    id: r.id,
+    enrolmentId: r.enrolment_id,
+    participantId: r.participant_id,
+    cohortEventId: r.cohort_event_id,
+    activityId: r.activity_id,
+    kind: r.kind,
+    title: r.title,
+    startsAt: iso(r.starts_at),
+    endsAt: iso(r.ends_at),
+    status: r.status,
+    accommodation: r.accommodation,
+    bookedAt: iso(r.booked_at),
+    cancelledAt: r.cancelled_at === null ? null : iso(r.cancelled_at),
+  };
+}
+
+interface CoachingRow {
+  id: number;
+  enrolment_id: number;
+  participant_id: number;
+  coach_user_id: number;
+  coach_name: string;
+  activity_id: number;
+  title: string;
+  starts_at: string | Date;
+  ends_at: string | Date;
+  status: string;
+}
+
+const COACHING_SELECT = sql`select s.id, s.enrolment_id, s.participant_id, s.coach_user_id, u.display_name as coach_name,
+       s.activity_id, a.title, s.starts_at, s.ends_at, s.status
+  from coaching_session s join app_user u on u.id = s.coach_user_id
+  join programme_activity a on a.id = s.activity_id`;
+
+function toCoachingView(r: CoachingRow): CoachingSessionView {
+  return {
+    id: r.id,
+    enrolmentId: r.enrolment_id,
+    participantId: r.participant_id,
+    coachUserId: r.coach_user_id,
+    coachName: r.coach_name,
+    activityId: r.activity_id,
+    title: r.title,
+    startsAt: iso(r.starts_at),
+    endsAt: iso(r.ends_at),
+    status: r.status,
+  };
+}
+
+/**
+ * A participant's clinics as the clinic rules see them: attended (from engagement evidence, any
+ * source, any cohort of the programme, so attendance before a deferral still counts) and booked.
+ */
+export async function loadClinicHistory(
+  db: Executor,
+  participantId: number,
+  programmeId: number,
+  options: { excludeBookingId?: number } = {},
+): Promise<ClinicRecord[]> {
+  const rows = await queryRows<{
+    clinic_number: number;
+    status: 'booked' | 'attended';
+    on: string;
+  }>(
+    db,
+    sql`select a.sequence_number as clinic_number, 'attended' as status,
+               min((r.occurred_at at time zone 'Europe/London')::date)::text as on
+        from engagement_record r join programme_activity a on a.id = r.activity_id
+        where r.participant_id = ${participantId} and a.kind = 'clinic' and a.programme_id = ${programmeId}
+        group by a.sequence_number
+        union all
+        select a.sequence_number, 'booked', ((ce.starts_at at time zone 'Europe/London')::date)::text
+        from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
+        join programme_activity a on a.id = ce.activity_id
+        where b.participant_id = ${participantId} and b.status = 'booked' and a.kind = 'clinic'
+          and a.programme_id = ${programmeId} and b.id <> ${options.excludeBookingId ?? -1}
+        order by 1, 2`,
+  );
+  return rows.map((r) => ({ clinicNumber: r.clinic_number, status: r.status, on: r.on }));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Event bookings                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface BookEventInput {
+  enrolmentId: number;
+  cohortEventId: number;
+  accommodation?: AccommodationInput | undefined;
+}
+
+export interface BookingResult {
+  booking: BookingView;
+  /** The clinic rule's decision (2.2.1.2), or for other events whether their date was shared in time. */
+  decision: Decision;
+  /** The booking this one replaced, when rebooking. */
+  cancelled?: BookingView;
+}
+
+async function loadFactsFor(tx: Executor, enrolmentId: number): Promise<EnrolmentFacts> {
+  const facts = await loadEnrolmentFacts(tx, enrolmentId);
+  if (!facts) throw new NotFoundError('Enrolment not found');
+  return facts;
+}
+
+function requireBookable(facts: EnrolmentFacts): void {
+  if (!BOOKABLE_STATUSES.includes(facts.enrolment.status)) {
+    throw new ValidationError([
+      {
+        path: 'enrolmentId',
+        message: `Bookings can only be made while you are actively on the programme (this enrolment is ${facts.enrolment.status}).`,
+      },
+    ]);
+  }
+}
+
+/** Locks the event row so that places are counted and taken one booking at a time. */
+async function lockEvent(tx: Tx, cohortEventId: number, cohortId: number): Promise<EventRow> {
+  const [row] = await queryRows<EventRow>(
+    tx,
+    sql`select ce.id, ce.cohort_id, ce.activity_id, a.kind, a.sequence_number, a.programme_id, a.title,
+               ce.starts_at, ce.ends_at, ce.location, ce.capacity, 0 as booked, null as my_booking_id
+        from cohort_event ce join programme_activity a on a.id = ce.activity_id
+        where ce.id = ${cohortEventId}
+        for update of ce`,
+  );
+  // An event of another cohort is, for this participant, an event that does not exist.
+  if (!row || row.cohort_id !== cohortId) throw new NotFoundError('Event not found');
+  return row;
+}
+
+function accommodationFor(
+  actor: Actor,
+  input: AccommodationInput | undefined,
+  today: string,
+): ClinicAccommodation | undefined {
+  if (!input) return undefined;
+  return {
+    grantedBy: actor.displayName,
+    grantedByRole: actor.role,
+    recordedOn: today,
+    note: input.note,
+  };
+}
+
+/** Checks, decides and inserts one event booking inside the caller's transaction. */
+async function placeBooking(
+  tx: Tx,
+  deps: ServiceDeps,
+  actor: Actor,
+  facts: EnrolmentFacts,
+  input: BookEventInput,
+  options: { replacingBookingId?: number } = {},
+): Promise<{ booking: BookingView; decision: Decision; accommodation?: ClinicAccommodation }> {
+  const now = deps.clock.now();
+  const today = londonDateOf(now);
+  const event = await lockEvent(tx, input.cohortEventId, facts.cohort.id);
+  const participantId = facts.participant.id;
+  if (!['clinic', 'community_session', 'conference'].includes(event.kind)) {
+    throw new ValidationError([
+      {
+        path: 'cohortEventId',
+        message: 'Only clinics, community sessions and conferences are booked here.',
+      },
+    ]);
+  }
+  const startsAt = new Date(event.starts_at);
+  const eventOn = londonDateOf(startsAt);
+
+  const taken = await queryRows<{ id: number; cohort_event_id: number }>(
+    tx,
+    sql`select b.id, b.cohort_event_id from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
+        where b.participant_id = ${participantId} and b.status <> 'cancelled'
+          and ce.activity_id = ${event.activity_id} and b.id <> ${options.replacingBookingId ?? -1}`,
+  );
+  if (taken.some((t) => t.cohort_event_id === event.id)) {
+    throw new ConflictError('You are already booked on this session.');
+  }
+  if (taken.length > 0) {
+    throw new ConflictError(
+      'You are already booked on another date for this session. Change that booking instead.',
+    );
+  }
+
+  let decision: Decision;
+  let accommodation: ClinicAccommodation | undefined;
+  if (event.kind === 'clinic') {
+    accommodation = accommodationFor(actor, input.accommodation, today);
+    const history = await loadClinicHistory(tx, participantId, event.programme_id, {
+      ...(options.replacingBookingId !== undefined
+        ? { excludeBookingId: options.replacingBookingId }
+        : {}),
+    });
+    const clinic = evaluateClinicBooking({
+      clinicNumber: event.sequence_number,
+      sessionOn: eventOn,
+      today,
+      history,
+      workingPattern: facts.participant.workingPattern,
+      ...(accommodation ? { accommodation } : {}),
+    });
+    if (clinic.outcome !== 'allowed') throw new PolicyRefusalError(clinic);
+    if (!clinic.details.allowedByAccommodation) accommodation = undefined;
+    decision = clinic;
+  } else {
+    // Not a gate: it tells the participant whether the date was shared in good time (2.1.3, 2.2.1.4).
+    decision = evaluateEventNotice({
+      kind: event.kind === 'conference' ? 'conference' : 'community_session',
+      eventOn,
+      publishedOn: await publishedOn(tx, event.id),
+      inPerson: event.location !== 'Online',
+    });
+  }
+
+  if (startsAt <= now) {
+    throw new ValidationError([
+      { path: 'cohortEventId', message: 'This session has already taken place.' },
+    ]);
+  }
+
+  // The event row is locked, so this count cannot change before our insert commits.
+  if (event.capacity !== null) {
+    const [count] = await queryRows<{ n: number }>(
+      tx,
+      sql`select count(*)::int as n from event_booking where cohort_event_id = ${event.id} and status <> 'cancelled'`,
+    );
+    if ((count?.n ?? 0) >= event.capacity) {
+      throw new ConflictError('This session is full. Please choose another date.');
+    }
+  }
+
+  const [inserted] = await queryRows<{ id: number }>(
+    tx,
+    sql`insert into event_booking (participant_id, enrolment_id, cohort_event_id, status, accommodation, booked_at)
+        values (${participantId}, ${facts.enrolment.id}, ${event.id}, 'booked', ${accommodation?.note ?? null}, ${now})
+        returning id`,
+  );
+  const [booking] = await queryRows<BookingRow>(
+    tx,
+    sql`${BOOKING_SELECT} where b.id = ${inserted!.id}`,
+  );
+  return {
+    booking: toBookingView(booking!),
+    decision,
+    ...(accommodation ? { accommodation } : {}),
+  };
+}
+
+async function publishedOn(tx: Executor, cohortEventId: number): Promise<string> {
+  const [row] = await queryRows<{ published_on: string }>(
+    tx,
+    sql`select published_on::text from cohort_event where id = ${cohortEventId}`,
+  );
+  return row!.published_on;
+}
+
+const bookedWhat = (kind: ActivityKind) =>
+  kind === 'clinic' ? 'CLINIC' : kind === 'conference' ? 'CONFERENCE' : 'COMMUNITY_SESSION';
+
+/** Book a clinic slot, or sign up for a community session or conference. */
+export async function bookEvent(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: BookEventInput,
+): Promise<BookingResult> {
+  return deps.db.transaction(async (tx) => {
+    await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
+    const facts = await loadFactsFor(tx, input.enrolmentId);
+    requireBookable(facts);
+    const placed = await placeBooking(tx, deps, actor, facts, input);
+    await audit(tx, {
+      what: `${bookedWhat(placed.booking.kind)}_BOOKED`,
+      who: actor,
+      subjectType: 'event_booking',
+      subjectId: placed.booking.id,
+      details: {
+        enrolmentId: input.enrolmentId,
+        cohortEventId: input.cohortEventId,
+        accommodation: placed.accommodation ?? null,
+        decision: placed.decision,
+      },
+      at: deps.clock.now(),
+    });
+    return { booking: placed.booking, decision: placed.decision };
+  });
+}
+
+async function lockBooking(tx: Tx, actor: Actor, bookingId: number): Promise<BookingRow> {
+  const [row] = await queryRows<BookingRow>(
+    tx,
+    sql`${BOOKING_SELECT} where b.id = ${bookingId} for update of b`,
+  );
+  if (!row) throw new NotFoundError('Booking not found');
+  await requireEnrolment(tx, actor, row.enrolment_id, 'write', { participantMayWrite: true });
+  return row;
+}
+
+async function markCancelled(tx: Tx, bookingId: number, at: Date): Promise<BookingView> {
+  await tx.execute(
+    sql`update event_booking set status = 'cancelled', cancelled_at = ${at} where id = ${bookingId}`,
+  );
+  const [row] = await queryRows<BookingRow>(tx, sql`${BOOKING_SELECT} where b.id = ${bookingId}`);
+  return toBookingView(row!);
+}
+
+/** Cancel a booking; cancelling one already cancelled changes nothing. */
+export async function cancelBooking(
+  deps: ServiceDeps,
+  actor: Actor,
+  bookingId: number,
+): Promise<{ booking: BookingView; changed: boolean }> {
+  return deps.db.transaction(async (tx) => {
+    const row = await lockBooking(tx, actor, bookingId);
+    if (row.status === 'cancelled') return { booking: toBookingView(row), changed: false };
+    if (row.status === 'attended') {
+      throw new ConflictError(
+        'This session has been attended, so the booking cannot be cancelled.',
+      );
+    }
+    const now = deps.clock.now();
+    const booking = await markCancelled(tx, bookingId, now);
+    await audit(tx, {
+      what: `${bookedWhat(row.kind)}_BOOKING_CANCELLED`,
+      who: actor,
+      subjectType: 'event_booking',
+      subjectId: bookingId,
+      details: { enrolmentId: row.enrolment_id, cohortEventId: row.cohort_event_id },
+      at: now,
+    });
+    return { booking, changed: true };
+  });
+}
+
+/**
+ * Move a booking to another date of the same session, atomically: if the new date cannot be
+ * booked, the original booking stands.
+ */
+export async function rebookBooking(
+  deps: ServiceDeps,
+  actor: Actor,
+  bookingId: number,
+  input: { cohortEventId: number; accommodation?: AccommodationInput | undefined },
+): Promise<BookingResult> {
+  return deps.db.transaction(async (tx) => {
+    const row = await lockBooking(tx, actor, bookingId);
+    if (row.status !== 'booked') {
+      throw new ConflictError(`Only a current booking can be changed; this one is ${row.status}.`);
+    }
+    const facts = await loadFactsFor(tx, row.enrolment_id);
+    requireBookable(facts);
+    const [target] = await queryRows<{ activity_id: number }>(
+      tx,
+      sql`select activity_id from cohort_event where id = ${input.cohortEventId} and cohort_id = ${facts.cohort.id}`,
+    );
+    if (!target) throw new NotFoundError('Event not found');
+    if (input.cohortEventId === row.cohort_event_id) {
+      throw new ConflictError('You are already booked on this date.');
+    }
+    if (target.activity_id !== row.activity_id) {
+      throw new ValidationError([
+        { path: 'cohortEventId', message: 'Choose another date of the same session.' },
+      ]);
+    }
+    const now = deps.clock.now();
+    // The old place is released first, so a full session can still be rebooked onto itself.
+    const cancelled = await markCancelled(tx, bookingId, now);
+    const placed = await placeBooking(
+      tx,
+      deps,
+      actor,
+      facts,
+      { enrolmentId: row.enrolment_id, ...input },
+      { replacingBookingId: bookingId },
+    );
+    await audit(tx, {
+      what: `${bookedWhat(row.kind)}_REBOOKED`,
+      who: actor,
+      subjectType: 'event_booking',
+      subjectId: placed.booking.id,
+      details: {
+        enrolmentId: row.enrolment_id,
+        from: { bookingId, cohortEventId: row.cohort_event_id },
+        cohortEventId: input.cohortEventId,
+        accommodation: placed.accommodation ?? null,
+        decision: placed.decision,
+      },
+      at: now,
+    });
+    return { booking: placed.booking, decision: placed.decision, cancelled };
+  });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Coaching                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface BookCoachingInput {
+  enrolmentId: number;
+  coachUserId: number;
+  startsAt: Date;
+  endsAt: Date;
+  /** Which coaching conversation; the next one not yet done or booked when omitted. */
+  activityId?: number | undefined;
+}
+
+export async function bookCoaching(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: BookCoachingInput,
+): Promise<{ session: CoachingSessionView; decision: Decision }> {
+  return deps.db.transaction(async (tx) => {
+    await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
+    const facts = await loadFactsFor(tx, input.enrolmentId);
+    const now = deps.clock.now();
+    const today = londonDateOf(now);
+    const entitlement = evaluateCoachingEntitlement({ course: facts.cohort.course });
+    if (entitlement.outcome !== 'allowed') throw new PolicyRefusalError(entitlement);
+    requireBookable(facts);
+
+    const minutes = (input.endsAt.getTime() - input.startsAt.getTime()) / 60_000;
+    if (!(minutes > 0 && minutes <= MAX_COACHING_MINUTES)) {
+      throw new ValidationError([
+        {
+          path: 'endsAt',
+          message: `A coaching session ends after it starts and lasts at most ${MAX_COACHING_MINUTES} minutes.`,
+        },
+      ]);
+    }
+
+    // Locking the coach and the participant serialises bookings that could overlap for either.
+    const [coach] = await queryRows<{ id: number; role: string }>(
+      tx,
+      sql`select u.id, u.role from app_user u where u.id = ${input.coachUserId} for update`,
+    );
+    const assigned = coach
+      ? await queryRows<{ id: number }>(
+          tx,
+          sql`select id from staff_assignment where user_id = ${input.coachUserId} and participant_id = ${facts.participant.id}`,
+        )
+      : [];
+    if (!coach || coach.role !== 'coach' || assigned.length === 0) {
+      throw new ValidationError([
+        { path: 'coachUserId', message: 'Choose the coach you have been assigned.' },
+      ]);
+    }
+    await tx.execute(sql`select id from participant where id = ${facts.participant.id} for update`);
+
+    const activityId = await coachingActivity(tx, facts, input.activityId);
+    const clash = await queryRows<{ who: 'coach' | 'participant' | 'event' }>(
+      tx,
+      sql`select 'coach' as who from coaching_session s
+            where s.coach_user_id = ${input.coachUserId} and s.status = 'scheduled'
+              and s.starts_at < ${input.endsAt} and s.ends_at > ${input.startsAt}
+          union all
+          select 'participant' from coaching_session s
+            where s.participant_id = ${facts.participant.id} and s.status = 'scheduled'
+              and s.starts_at < ${input.endsAt} and s.ends_at > ${input.startsAt}
+          union all
+          select 'event' from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
+            where b.participant_id = ${facts.participant.id} and b.status = 'booked'
+              and ce.starts_at < ${input.endsAt} and ce.ends_at > ${input.startsAt}`,
+    );
+    const proposedOn = londonDateOf(input.startsAt);
+    const participantFree = !clash.some((c) => c.who !== 'coach');
+    const coachFree = !clash.some((c) => c.who === 'coach');
+    const decision = evaluateCoachingBooking({
+      course: facts.cohort.course,
+      proposedOn,
+      today,
+      participantAvailableOn: participantFree ? [proposedOn] : [],
+      coachAvailableOn: coachFree ? [proposedOn] : [],
+    });
+    if (decision.outcome !== 'allowed') {
+      const message = !participantFree
+        ? 'You already have a coaching session or a booked event at that time; choose a time you are both free.'
+        : !coachFree
+          ? 'Your coach already has a coaching session at that time; choose a time you are both free.'
+          : undefined;
+      throw new PolicyRefusalError(decision, message);
+    }
+    if (input.startsAt <= now) {
+      throw new ValidationError([
+        { path: 'startsAt', message: 'Choose a time that has not already passed.' },
+      ]);
+    }
+
+    const [inserted] = await queryRows<{ id: number }>(
+      tx,
+      sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, status)
+          values (${facts.enrolment.id}, ${facts.participant.id}, ${input.coachUserId}, ${activityId},
+                  ${input.startsAt}, ${input.endsAt}, 'scheduled')
+          returning id`,
+    );
+    const [row] = await queryRows<CoachingRow>(
+      tx,
+      sql`${COACHING_SELECT} where s.id = ${inserted!.id}`,
+    );
+    await audit(tx, {
+      what: 'COACHING_BOOKED',
+      who: actor,
+      subjectType: 'coaching_session',
+      subjectId: inserted!.id,
+      details: {
+        enrolmentId: facts.enrolment.id,
+        coachUserId: input.coachUserId,
+        activityId,
+        decision,
+      },
+      at: now,
+    });
+    return { session: toCoachingView(row!), decision };
+  });
+}
+
+/** The coaching conversation being booked: the one asked for, or the next one not done or booked. */
+async function coachingActivity(
+  tx: Executor,
+  facts: EnrolmentFacts,
+  requested: number | undefined,
+): Promise<number> {
+  const rows = await queryRows<{ id: number; taken: boolean }>(
+    tx,
+    sql`select a.id,
+               exists (select 1 from engagement_record r where r.participant_id = ${facts.participant.id} and r.activity_id = a.id)
+               or exists (select 1 from coaching_session s where s.participant_id = ${facts.participant.id}
+                          and s.activity_id = a.id and s.status <> 'cancelled') as taken
+        from programme_activity a
+        where a.programme_id = ${facts.cohort.programmeId} and a.kind = 'coaching'
+        order by a.position`,
+  );
+  if (requested !== undefined) {
+    const found = rows.find((r) => r.id === requested);
+    if (!found) {
+      throw new ValidationError([
+        { path: 'activityId', message: 'This is not a coaching conversation of your programme.' },
+      ]);
+    }
+    if (found.taken)
+      throw new ConflictError('This coaching conversation is already booked or done.');
+    return found.id;
+  }
+  const next = rows.find((r) => !r.taken);
+  if (!next) throw new ConflictError('All your coaching conversations are already booked or done.');
+  return next.id;
+}
+
+/** Cancel a scheduled coaching session: the participant, staff who may change the record, or the coach. */
+export async function cancelCoaching(
+  deps: ServiceDeps,
+  actor: Actor,
+  sessionId: number,
+): Promise<{ session: CoachingSessionView; changed: boolean }> {
+  return deps.db.transaction(async (tx) => {
+    const [row] = await queryRows<CoachingRow>(
+      tx,
+      sql`${COACHING_SELECT} where s.id = ${sessionId} for update of s`,
+    );
+    if (!row) throw new NotFoundError('Coaching session not found');
+    if (actor.role === 'coach' && row.coach_user_id === actor.userId) {
+      await requireEnrolment(tx, actor, row.enrolment_id);
+    } else {
+      await requireEnrolment(tx, actor, row.enrolment_id, 'write', { participantMayWrite: true });
+    }
+    if (row.status === 'cancelled') return { session: toCoachingView(row), changed: false };
+    if (row.status === 'attended') {
+      throw new ConflictError('This coaching session has taken place, so it cannot be cancelled.');
+    }
+    const now = deps.clock.now();
+    await tx.execute(sql`update coaching_session set status = 'cancelled' where id = ${sessionId}`);
+    await audit(tx, {
+      what: 'COACHING_CANCELLED',
+      who: actor,
+      subjectType: 'coaching_session',
+      subjectId: sessionId,
+      details: { enrolmentId: row.enrolment_id },
+      at: now,
+    });
+    return { session: { ...toCoachingView(row), status: 'cancelled' }, changed: true };
+  });
+}

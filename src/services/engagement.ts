@@ -1,0 +1,1016 @@
+import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { arrayParam, queryRows, type Db } from '../db/client.js';
+import { loadEnrolmentFacts, type EnrolmentFacts } from '../db/queries/enrolment-facts.js';
+import {
+  ACTIVITY_KINDS,
+  ENGAGEMENT_SOURCES,
+  type ActivityKind,
+  type EngagementSource,
+  type Role,
+} from '../domain/catalogue.js';
+import {
+  evaluateClinicAttendance,
+  evaluateCoachingEntitlement,
+  evaluateEngagement,
+  evaluateProgrammeAccess,
+  evaluateStudySessionAccess,
+  isCoachingCourse,
+  londonDateOf,
+  type AccessInput,
+  type ClinicAccommodation,
+  type Decision,
+  type SessionAccessDecision,
+} from '../policy/index.js';
+import type { Actor } from './actor.js';
+import { audit } from './audit.js';
+import { enrolmentVisibleTo, requireEnrolment } from './authorisation.js';
+import { loadClinicHistory, type AccommodationInput, type Tx } from './bookings.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PolicyRefusalError,
+  ValidationError,
+  type FieldError,
+} from './errors.js';
+import type { ServiceDeps } from './participants.js';
+
+/**
+ * Engagement evidence (policy 2.1.1, 2.1.3, 2.2.1.1): study sessions completed in sequence,
+ * attendance at clinics, community sessions, conferences and coaching, and bulk feeds (JSON, CSV,
+ * xAPI). Every record is keyed by (source, source_event_id), so a retry, a re-sent statement or a
+ * re-run import lands once.
+ */
+
+type Executor = Pick<Db, 'execute'>;
+
+/** Roles that may feed engagement in bulk; a delivery partner only for its own participants. */
+const INGEST_ROLES: readonly Role[] = ['admin', 'programme_team', 'delivery_partner_staff'];
+const EVENT_KINDS: readonly ActivityKind[] = ['clinic', 'community_session', 'conference'];
+const INGEST_CHUNK = 5_000;
+
+/** The source event id of a platform completion: the same session completed twice lands once. */
+export const sessionEventId = (participantId: number, activityId: number) =>
+  `session-${participantId}-${activityId}`;
+/** The source event id of attendance recorded by staff, one per participant and activity. */
+export const attendanceEventId = (participantId: number, activityId: number) =>
+  `attendance-${participantId}-${activityId}`;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Study sessions                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+async function loadFacts(db: Executor, enrolmentId: number): Promise<EnrolmentFacts> {
+  const facts = await loadEnrolmentFacts(db, enrolmentId);
+  if (!facts) throw new NotFoundError('Enrolment not found');
+  return facts;
+}
+
+/** The access rule's input: content stays open to the end of a re-joined cohort after a deferral. */
+async function accessInput(
+  db: Executor,
+  facts: EnrolmentFacts,
+  today: string,
+): Promise<AccessInput> {
+  const [rejoin] = await queryRows<{ end_date: string }>(
+    db,
+    sql`select c.end_date::text from deferral_case d join cohort c on c.id = d.target_cohort_id
+        where d.enrolment_id = ${facts.enrolment.id}
+          and d.status in ('approved', 'deferred', 'intent_contact_due', 'confirmed', 'resumed')
+        order by d.id desc limit 1`,
+  );
+  return {
+    modules: facts.modules,
+    sessions: facts.sessions,
+    completedSessionIds: facts.completedActivityIds,
+    today,
+    enrolmentStatus: facts.enrolment.status,
+    programmeEndsOn: facts.cohort.endDate,
+    ...(rejoin ? { rejoinCohortEndsOn: rejoin.end_date } : {}),
+  };
+}
+
+export interface CompletionResult {
+  enrolmentId: number;
+  activityId: number;
+  /** False when the session was already complete: nothing was written. */
+  changed: boolean;
+  decision: SessionAccessDecision;
+}
+
+/**
+ * A participant completes a study session (or staff who may change the record do so for them).
+ * Refused, with the access rule's reasons, when an earlier session is not done or the content is
+ * not open; completing a completed session changes nothing.
+ */
+export async function completeStudySession(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: { enrolmentId: number; activityId: number },
+): Promise<CompletionResult> {
+  return deps.db.transaction(async (tx) => {
+    await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
+    const facts = await loadFacts(tx, input.enrolmentId);
+    const sessionId = String(input.activityId);
+    if (!facts.sessions.some((s) => s.id === sessionId)) {
+      throw new NotFoundError('Study session not found');
+    }
+    const now = deps.clock.now();
+    const decision = evaluateStudySessionAccess(
+      await accessInput(tx, facts, londonDateOf(now)),
+      sessionId,
+    );
+    const base = { enrolmentId: input.enrolmentId, activityId: input.activityId, decision };
+    if (decision.details.state === 'done') return { ...base, changed: false };
+    if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
+
+    const participantId = facts.participant.id;
+    const inserted = await insertRecords(
+      tx,
+      [
+        {
+          participantId,
+          activityId: input.activityId,
+          kind: 'study_session',
+          occurredAt: now,
+          source: 'platform',
+          sourceEventId: sessionEventId(participantId, input.activityId),
+        },
+      ],
+      now,
+    );
+    if (inserted === 0) return { ...base, changed: false };
+    await audit(tx, {
+      what: 'STUDY_SESSION_COMPLETED',
+      who: actor,
+      subjectType: 'enrolment',
+      subjectId: input.enrolmentId,
+      details: { activityId: input.activityId, participantId, decision },
+      at: now,
+    });
+    return { ...base, changed: true };
+  });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Attendance                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface AttendanceInput {
+  enrolmentId: number;
+  cohortEventId?: number | undefined;
+  coachingSessionId?: number | undefined;
+  /** Staff agreeing, for a part-time participant, that a clinic attended out of order counts (2.2.1.2). */
+  accommodation?: AccommodationInput | undefined;
+}
+
+export interface AttendanceResult {
+  enrolmentId: number;
+  activityId: number;
+  kind: ActivityKind;
+  /** False when this attendance was already recorded. */
+  changed: boolean;
+  bookingId: number | null;
+  coachingSessionId: number | null;
+  /** The clinic sequence decision (2.2.1.2) or the coaching entitlement (2.2.1.3); null for other events. */
+  decision: Decision | null;
+}
+
+/**
+ * Records attendance at a clinic, community session or conference (a cohort event) or at a coaching
+ * session, and marks the matching booking or session attended. Delivery-partner staff, the
+ * programme team and admins record for participants they can see; a facilitator for events
+ * assigned to them; a coach for their own participants' coaching.
+ */
+export async function recordAttendance(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: AttendanceInput,
+): Promise<AttendanceResult> {
+  if ((input.cohortEventId === undefined) === (input.coachingSessionId === undefined)) {
+    throw new ValidationError([
+      { path: 'cohortEventId', message: 'Give either a cohort event or a coaching session.' },
+    ]);
+  }
+  return deps.db.transaction(async (tx) => {
+    const facilitatorOfEvent =
+      actor.role === 'facilitator' &&
+      input.cohortEventId !== undefined &&
+      (
+        await queryRows(
+          tx,
+          sql`select 1 from staff_assignment where user_id = ${actor.userId} and cohort_event_id = ${input.cohortEventId}`,
+        )
+      ).length > 0;
+    if (!facilitatorOfEvent) {
+      await requireEnrolment(tx, actor, input.enrolmentId);
+      // A coach may see only their assigned participants, so seeing the enrolment is the check.
+      const coachOfSession = actor.role === 'coach' && input.coachingSessionId !== undefined;
+      if (!coachOfSession) await requireEnrolment(tx, actor, input.enrolmentId, 'write');
+    }
+    const facts = await loadFacts(tx, input.enrolmentId);
+    return input.cohortEventId !== undefined
+      ? attendEvent(tx, deps, actor, facts, input.cohortEventId, input.accommodation)
+      : attendCoaching(tx, deps, actor, facts, input.coachingSessionId!);
+  });
+}
+
+async function attendEvent(
+  tx: Tx,
+  deps: ServiceDeps,
+  actor: Actor,
+  facts: EnrolmentFacts,
+  cohortEventId: number,
+  accommodationInput: AccommodationInput | undefined,
+): Promise<AttendanceResult> {
+  const now = deps.clock.now();
+  const participantId = facts.participant.id;
+  const [event] = await queryRows<{
+    activity_id: number;
+    kind: ActivityKind;
+    sequence_number: number;
+    programme_id: number;
+    cohort_id: number;
+    starts_at: string | Date;
+  }>(
+    tx,
+    sql`select ce.activity_id, a.kind, a.sequence_number, a.programme_id, ce.cohort_id, ce.starts_at
+        from cohort_event ce join programme_activity a on a.id = ce.activity_id where ce.id = ${cohortEventId}`,
+  );
+  if (!event || event.cohort_id !== facts.cohort.id) throw new NotFoundError('Event not found');
+  if (!EVENT_KINDS.includes(event.kind)) {
+    throw new ValidationError([
+      {
+        path: 'cohortEventId',
+        message: 'Attendance is recorded for clinics, community sessions and conferences.',
+      },
+    ]);
+  }
+  const startsAt = new Date(event.starts_at);
+  if (startsAt > now) {
+    throw new ValidationError([
+      { path: 'cohortEventId', message: 'This session has not taken place yet.' },
+    ]);
+  }
+  const [booking] = await queryRows<{ id: number; status: string; accommodation: string | null }>(
+    tx,
+    sql`select id, status, accommodation from event_booking
+        where participant_id = ${participantId} and cohort_event_id = ${cohortEventId} and status <> 'cancelled'
+        for update`,
+  );
+  const base = {
+    enrolmentId: facts.enrolment.id,
+    activityId: event.activity_id,
+    kind: event.kind,
+    bookingId: booking?.id ?? null,
+    coachingSessionId: null,
+  };
+  const already = facts.completedActivityIds.has(String(event.activity_id));
+  if (already && (!booking || booking.status === 'attended')) {
+    return { ...base, changed: false, decision: null };
+  }
+
+  let decision: Decision | null = null;
+  if (event.kind === 'clinic' && !already) {
+    const accommodation =
+      accommodationFromInput(actor, accommodationInput, londonDateOf(now)) ??
+      (booking?.accommodation
+        ? await accommodationOfBooking(tx, booking.id, booking.accommodation)
+        : undefined);
+    const clinic = evaluateClinicAttendance({
+      clinicNumber: event.sequence_number,
+      attendedOn: londonDateOf(startsAt),
+      history: await loadClinicHistory(tx, participantId, event.programme_id),
+      workingPattern: facts.participant.workingPattern,
+      ...(accommodation ? { accommodation } : {}),
+    });
+    if (clinic.outcome !== 'allowed') throw new PolicyRefusalError(clinic);
+    decision = clinic;
+  }
+
+  await insertRecords(
+    tx,
+    [
+      {
+        participantId,
+        activityId: event.activity_id,
+        kind: event.kind,
+        occurredAt: startsAt,
+        source: 'staff',
+        sourceEventId: attendanceEventId(participantId, event.activity_id),
+      },
+    ],
+    now,
+  );
+  if (booking && booking.status === 'booked') {
+    await tx.execute(sql`update event_booking set status = 'attended' where id = ${booking.id}`);
+  }
+  await audit(tx, {
+    what: 'ATTENDANCE_RECORDED',
+    who: actor,
+    subjectType: booking ? 'event_booking' : 'enrolment',
+    subjectId: booking?.id ?? facts.enrolment.id,
+    details: {
+      enrolmentId: facts.enrolment.id,
+      cohortEventId,
+      activityId: event.activity_id,
+      kind: event.kind,
+      decision,
+    },
+    at: now,
+  });
+  return { ...base, changed: true, decision };
+}
+
+function accommodationFromInput(
+  actor: Actor,
+  input: AccommodationInput | undefined,
+  today: string,
+): ClinicAccommodation | undefined {
+  return input
+    ? {
+        grantedBy: actor.displayName,
+        grantedByRole: actor.role,
+        recordedOn: today,
+        note: input.note,
+      }
+    : undefined;
+}
+
+/** The accommodation agreed at booking, with who agreed it (kept in the booking's audit event). */
+async function accommodationOfBooking(
+  tx: Executor,
+  bookingId: number,
+  note: string,
+): Promise<ClinicAccommodation | undefined> {
+  const [row] = await queryRows<{ accommodation: ClinicAccommodation | null }>(
+    tx,
+    sql`select details->'accommodation' as accommodation from audit_event
+        where subject_type = 'event_booking' and subject_id = ${String(bookingId)}
+          and details ? 'accommodation' and details->'accommodation' <> 'null'::jsonb
+        order by id desc limit 1`,
+  );
+  return row?.accommodation ? { ...row.accommodation, note } : undefined;
+}
+
+async function attendCoaching(
+  tx: Tx,
+  deps: ServiceDeps,
+  actor: Actor,
+  facts: EnrolmentFacts,
+  sessionId: number,
+): Promise<AttendanceResult> {
+  const now = deps.clock.now();
+  const [session] = await queryRows<{
+    id: number;
+    enrolment_id: number;
+    coach_user_id: number;
+    activity_id: number;
+    starts_at: string | Date;
+    status: string;
+  }>(
+    tx,
+    sql`select id, enrolment_id, coach_user_id, activity_id, starts_at, status from coaching_session
+        where id = ${sessionId} for update`,
+  );
+  if (!session || session.enrolment_id !== facts.enrolment.id) {
+    throw new NotFoundError('Coaching session not found');
+  }
+  const base = {
+    enrolmentId: facts.enrolment.id,
+    activityId: session.activity_id,
+    kind: 'coaching' as const,
+    bookingId: null,
+    coachingSessionId: session.id,
+  };
+  const decision = evaluateCoachingEntitlement({ course: facts.cohort.course });
+  if (session.status === 'attended') return { ...base, changed: false, decision };
+  if (session.status === 'cancelled') {
+    throw new ConflictError('This coaching session was cancelled, so it cannot be attended.');
+  }
+  if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
+  const startsAt = new Date(session.starts_at);
+  if (startsAt > now) {
+    throw new ValidationError([
+      { path: 'coachingSessionId', message: 'This coaching session has not taken place yet.' },
+    ]);
+  }
+  await insertRecords(
+    tx,
+    [
+      {
+        participantId: facts.participant.id,
+        activityId: session.activity_id,
+        kind: 'coaching',
+        occurredAt: startsAt,
+        source: 'staff',
+        sourceEventId: attendanceEventId(facts.participant.id, session.activity_id),
+      },
+    ],
+    now,
+  );
+  await tx.execute(sql`update coaching_session set status = 'attended' where id = ${session.id}`);
+  await audit(tx, {
+    what: 'COACHING_ATTENDED',
+    who: actor,
+    subjectType: 'coaching_session',
+    subjectId: session.id,
+    details: { enrolmentId: facts.enrolment.id, activityId: session.activity_id, decision },
+    at: now,
+  });
+  return { ...base, changed: true, decision };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bulk ingest: JSON batch, CSV, xAPI                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface EngagementRow {
+  participantId: number;
+  activityId: number;
+  kind: ActivityKind;
+  occurredAt: Date;
+  source: EngagementSource;
+  sourceEventId: string;
+}
+
+/** Set-based insert; rows already there (same source and source event id) are skipped. */
+async function insertRecords(
+  tx: Executor,
+  rows: readonly EngagementRow[],
+  now: Date,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const [result] = await queryRows<{ n: number }>(
+    tx,
+    sql`with ins as (
+          insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)
+          select u.participant_id, u.activity_id, u.kind, to_timestamp(u.at), u.source, u.source_event_id, ${now}
+          from unnest(
+            ${arrayParam(rows.map((r) => r.participantId))}::int[],
+            ${arrayParam(rows.map((r) => r.activityId))}::int[],
+            ${arrayParam(rows.map((r) => r.kind))}::text[],
+            ${arrayParam(rows.map((r) => r.occurredAt.getTime() / 1000))}::float8[],
+            ${arrayParam(rows.map((r) => r.source))}::text[],
+            ${arrayParam(rows.map((r) => r.sourceEventId))}::text[]
+          ) as u(participant_id, activity_id, kind, at, source, source_event_id)
+          on conflict (source, source_event_id) do nothing
+          returning 1)
+        select count(*)::int as n from ins`,
+  );
+  return result?.n ?? 0;
+}
+
+/**
+ * Who a row is about. `trn:`, `email:` or `id:` say it outright; otherwise an address with @ is
+ * an email, seven digits a TRN, and any other whole number a participant id.
+ */
+export function parseParticipantRef(
+  value: string,
+): { by: 'trn' | 'email' | 'id'; key: string } | null {
+  const v = value.trim();
+  const prefixed = /^(trn|email|id):(.+)$/i.exec(v);
+  if (prefixed) {
+    const by = prefixed[1]!.toLowerCase() as 'trn' | 'email' | 'id';
+    const key = prefixed[2]!.trim();
+    if (by === 'trn' && !/^\d{7}$/.test(key)) return null;
+    if (by === 'id' && !/^\d{1,9}$/.test(key)) return null;
+    return { by, key: by === 'email' ? key.toLowerCase() : key };
+  }
+  if (v.includes('@')) return { by: 'email', key: v.toLowerCase() };
+  if (/^\d{7}$/.test(v)) return { by: 'trn', key: v };
+  if (/^\d{1,9}$/.test(v)) return { by: 'id', key: v };
+  return null;
+}
+
+const IngestRowSchema = z.object({
+  participant: z
+    .string({ message: 'Enter the participant (TRN, email or participant id)' })
+    .trim()
+    .min(1, 'Enter the participant (TRN, email or participant id)')
+    .refine(
+      (v) => parseParticipantRef(v) !== null,
+      'Enter a TRN (7 digits), an email address or a participant id',
+    ),
+  activityId: z.coerce
+    .number({ message: 'Activity id must be a whole number' })
+    .int('Activity id must be a whole number')
+    .positive('Activity id must be a whole number'),
+  kind: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .enum(ACTIVITY_KINDS, { message: `Kind must be one of ${ACTIVITY_KINDS.join(', ')}` })
+      .optional(),
+  ),
+  occurredAt: z.iso.datetime({
+    offset: true,
+    message: 'Enter when it happened as a date and time, e.g. 2026-03-01T10:00:00Z',
+  }),
+  source: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .enum(ENGAGEMENT_SOURCES, {
+        message: `Source must be one of ${ENGAGEMENT_SOURCES.join(', ')}`,
+      })
+      .default('import'),
+  ),
+  sourceEventId: z
+    .string({ message: 'Enter the source event id' })
+    .trim()
+    .min(1, 'Enter the source event id')
+    .max(200, 'The source event id must be 200 characters or fewer'),
+});
+
+export type IngestRowInput = z.input<typeof IngestRowSchema>;
+
+export interface IngestError {
+  /** 0-based position in the batch. */
+  index: number;
+  /** The CSV line (the header is line 1); null for JSON. */
+  line: number | null;
+  field: string;
+  message: string;
+}
+
+export interface IngestResult {
+  received: number;
+  inserted: number;
+  /** Valid rows already recorded (the same source and source event id), e.g. on a re-run. */
+  duplicates: number;
+  errors: IngestError[];
+}
+
+/** CSV column for each row field, so CSV errors name the column the user wrote. */
+export const ENGAGEMENT_CSV_COLUMNS = {
+  participant: 'participant',
+  activityId: 'activity_id',
+  kind: 'kind',
+  occurredAt: 'occurred_at',
+  source: 'source',
+  sourceEventId: 'source_event_id',
+} as const;
+
+interface ValidRow {
+  index: number;
+  ref: { by: 'trn' | 'email' | 'id'; key: string };
+  activityId: number;
+  kind: ActivityKind | undefined;
+  occurredAt: Date;
+  source: EngagementSource;
+  sourceEventId: string;
+}
+
+interface Resolved {
+  rows: EngagementRow[];
+  errors: { index: number; field: keyof typeof ENGAGEMENT_CSV_COLUMNS; message: string }[];
+}
+
+/**
+ * Validates rows and resolves participants and activities in a few set-based queries. A row about
+ * a participant the actor cannot see is an error, reported as not found: nothing is written for it.
+ */
+async function resolveRows(
+  db: Executor,
+  actor: Actor,
+  input: readonly unknown[],
+  now: Date,
+): Promise<Resolved> {
+  const errors: Resolved['errors'] = [];
+  const valid: ValidRow[] = [];
+  input.forEach((raw, index) => {
+    const parsed = IngestRowSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0] ?? 'participant') as keyof typeof ENGAGEMENT_CSV_COLUMNS;
+        errors.push({
+          index,
+          field: field in ENGAGEMENT_CSV_COLUMNS ? field : 'participant',
+          message: issue.message,
+        });
+      }
+      return;
+    }
+    const occurredAt = new Date(parsed.data.occurredAt);
+    if (occurredAt > now) {
+      errors.push({
+        index,
+        field: 'occurredAt',
+        message: 'This is in the future; record engagement once it has happened',
+      });
+      return;
+    }
+    valid.push({
+      index,
+      ref: parseParticipantRef(parsed.data.participant)!,
+      activityId: parsed.data.activityId,
+      kind: parsed.data.kind,
+      occurredAt,
+      source: parsed.data.source,
+      sourceEventId: parsed.data.sourceEventId,
+    });
+  });
+
+  const keys = (by: ValidRow['ref']['by']) => [
+    ...new Set(valid.filter((v) => v.ref.by === by).map((v) => v.ref.key)),
+  ];
+  const trns = keys('trn');
+  const emails = keys('email');
+  const ids = keys('id').map(Number);
+  const found = await queryRows<{ id: number; trn: string | null; email: string }>(
+    db,
+    sql`select p.id, p.trn, lower(p.email) as email from participant p
+        where p.trn = any(${arrayParam(trns)}::text[])
+           or lower(p.email) = any(${arrayParam(emails)}::text[])
+           or p.id = any(${arrayParam(ids)}::int[])`,
+  );
+  const byTrn = new Map(found.filter((f) => f.trn !== null).map((f) => [f.trn!, f.id]));
+  const byEmail = new Map(found.map((f) => [f.email, f.id]));
+  const byId = new Set(found.map((f) => f.id));
+  const participantOf = (ref: ValidRow['ref']): number | undefined =>
+    ref.by === 'trn'
+      ? byTrn.get(ref.key)
+      : ref.by === 'email'
+        ? byEmail.get(ref.key)
+        : byId.has(Number(ref.key))
+          ? Number(ref.key)
+          : undefined;
+
+  // Programmes each participant is enrolled on, as far as the actor may see.
+  const scope = await queryRows<{ participant_id: number; programme_id: number }>(
+    db,
+    sql`select distinct e.participant_id, c.programme_id from enrolment e join cohort c on c.id = e.cohort_id
+        where e.participant_id = any(${arrayParam(found.map((f) => f.id))}::int[]) and (${enrolmentVisibleTo(actor)})`,
+  );
+  const visible = new Set(scope.map((s) => s.participant_id));
+  const onProgramme = new Set(scope.map((s) => `${s.participant_id}:${s.programme_id}`));
+  const activities = await queryRows<{ id: number; kind: ActivityKind; programme_id: number }>(
+    db,
+    sql`select id, kind, programme_id from programme_activity
+        where id = any(${arrayParam([...new Set(valid.map((v) => v.activityId))])}::int[])`,
+  );
+  const activityById = new Map(activities.map((a) => [a.id, a]));
+
+  const rows: EngagementRow[] = [];
+  for (const v of valid) {
+    const participantId = participantOf(v.ref);
+    if (participantId === undefined || !visible.has(participantId)) {
+      errors.push({
+        index: v.index,
+        field: 'participant',
+        message: 'No participant of yours matches this',
+      });
+      continue;
+    }
+    const activity = activityById.get(v.activityId);
+    if (!activity || !onProgramme.has(`${participantId}:${activity.programme_id}`)) {
+      errors.push({
+        index: v.index,
+        field: 'activityId',
+        message: "This activity is not part of the participant's programme",
+      });
+      continue;
+    }
+    if (v.kind !== undefined && v.kind !== activity.kind) {
+      errors.push({
+        index: v.index,
+        field: 'kind',
+        message: `This activity is a ${activity.kind}, not a ${v.kind}`,
+      });
+      continue;
+    }
+    rows.push({
+      participantId,
+      activityId: v.activityId,
+      kind: activity.kind,
+      occurredAt: v.occurredAt,
+      source: v.source,
+      sourceEventId: v.sourceEventId,
+    });
+  }
+  errors.sort((a, b) => a.index - b.index);
+  return { rows, errors };
+}
+
+function requireIngestRole(actor: Actor): void {
+  if (!INGEST_ROLES.includes(actor.role)) {
+    throw new ForbiddenError(
+      'Only delivery partner staff, the programme team and admins can load engagement records.',
+    );
+  }
+}
+
+/**
+ * Bulk ingest of engagement rows (a JSON batch or a parsed CSV). Bad rows are reported with their
+ * position (and CSV line) and field; good rows land, in chunks of one transaction each, so a run
+ * killed half-way keeps whole chunks and re-running it inserts only what is missing.
+ */
+export async function ingestEngagement(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: readonly unknown[],
+  options: { format: 'json' | 'csv'; lines?: readonly number[] } = { format: 'json' },
+): Promise<IngestResult> {
+  requireIngestRole(actor);
+  const now = deps.clock.now();
+  const { rows, errors } = await resolveRows(deps.db, actor, input, now);
+  let inserted = 0;
+  for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
+    const chunk = rows.slice(i, i + INGEST_CHUNK);
+    inserted += await deps.db.transaction(async (tx) => {
+      const n = await insertRecords(tx, chunk, now);
+      await audit(tx, {
+        what: 'ENGAGEMENT_IMPORTED',
+        who: actor,
+        subjectType: 'engagement_import',
+        subjectId: `${options.format}:${chunk[0]!.source}:${chunk[0]!.sourceEventId}`,
+        details: {
+          format: options.format,
+          rows: chunk.length,
+          inserted: n,
+          duplicates: chunk.length - n,
+        },
+        at: now,
+      });
+      return n;
+    });
+  }
+  return {
+    received: input.length,
+    inserted,
+    duplicates: rows.length - inserted,
+    errors: errors.map((e) => ({
+      index: e.index,
+      line: options.lines?.[e.index] ?? null,
+      field: options.format === 'csv' ? ENGAGEMENT_CSV_COLUMNS[e.field] : e.field,
+      message: e.message,
+    })),
+  };
+}
+
+/**
+ * Parses an engagement CSV (header: participant, activity_id, kind, occurred_at, source,
+ * source_event_id) into row objects and the line each starts on.
+ */
+export function parseEngagementCsv(text: string): {
+  rows: Record<string, string>[];
+  lines: number[];
+} {
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      info: true,
+      relax_column_count: true,
+    }) as unknown as typeof records;
+  } catch (error) {
+    throw new ValidationError([
+      { path: 'body', message: `The CSV could not be read: ${(error as Error).message}` },
+    ]);
+  }
+  const first = records[0]?.record;
+  if (first) {
+    const missing = ['participant', 'activity_id', 'occurred_at', 'source_event_id'].filter(
+      (c) => !(c in first),
+    );
+    if (missing.length > 0) {
+      throw new ValidationError(
+        missing.map((c) => ({ path: `header.${c}`, message: `The CSV needs a ${c} column` })),
+      );
+    }
+  }
+  const rows = records.map(({ record }) => {
+    const out: Record<string, string> = {};
+    for (const [field, column] of Object.entries(ENGAGEMENT_CSV_COLUMNS)) {
+      if (record[column] !== undefined) out[field] = record[column];
+    }
+    return out;
+  });
+  // info.lines is the line a record ends on; a record spanning lines is rare enough to report its end.
+  return { rows, lines: records.map((r) => r.info.lines) };
+}
+
+export async function importEngagementCsv(
+  deps: ServiceDeps,
+  actor: Actor,
+  csv: string,
+): Promise<IngestResult> {
+  requireIngestRole(actor);
+  const { rows, lines } = parseEngagementCsv(csv);
+  return ingestEngagement(deps, actor, rows, { format: 'csv', lines });
+}
+
+/* xAPI ------------------------------------------------------------------------------------- */
+
+export const XAPI_COMPLETED = 'http://adlnet.gov/expapi/verbs/completed';
+export const XAPI_ATTENDED = 'http://adlnet.gov/expapi/verbs/attended';
+/** Our activity IRIs: `<base>/activities/<programme_activity id>`; any base is accepted. */
+export const XAPI_ACTIVITY_BASE = 'https://npq-ops.example/activities/';
+const XAPI_ACTIVITY_ID = /\/activities\/(\d{1,9})\/?$/;
+
+const XapiStatement = z.looseObject({
+  id: z.uuid({ message: 'Each statement needs an id (a UUID) so that re-sending it is safe' }),
+  actor: z.looseObject({
+    mbox: z
+      .string({ message: 'The actor must be identified by mbox (mailto:<email>)' })
+      .regex(/^mailto:[^@\s]+@[^@\s]+$/i, 'The actor must be identified by mbox (mailto:<email>)'),
+  }),
+  verb: z.looseObject({ id: z.string({ message: 'The verb needs an id' }) }),
+  object: z.looseObject({
+    id: z
+      .string({ message: 'The object needs an id' })
+      .regex(
+        XAPI_ACTIVITY_ID,
+        `The object id must be an activity IRI such as ${XAPI_ACTIVITY_BASE}<id>`,
+      ),
+  }),
+  timestamp: z.iso
+    .datetime({ offset: true, message: 'The timestamp must be an ISO 8601 date and time' })
+    .optional(),
+});
+
+/**
+ * xAPI statements with the completed and attended verbs. A batch is all or nothing, as an LRS
+ * treats it; the statement id is the source event id, so a re-sent statement changes nothing.
+ * `completed` is for study sessions; `attended` for clinics, community sessions, conferences and
+ * coaching. Returns the statement ids in the order received.
+ */
+export async function recordXapiStatements(
+  deps: ServiceDeps,
+  actor: Actor,
+  statements: readonly unknown[],
+): Promise<string[]> {
+  requireIngestRole(actor);
+  const problems: FieldError[] = [];
+  const rows: IngestRowInput[] = [];
+  const verbs: string[] = [];
+  const ids: string[] = [];
+  const now = deps.clock.now();
+  statements.forEach((raw, i) => {
+    const parsed = XapiStatement.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        problems.push({ path: [i, ...issue.path].join('.'), message: issue.message });
+      }
+      return;
+    }
+    const s = parsed.data;
+    if (s.verb.id !== XAPI_COMPLETED && s.verb.id !== XAPI_ATTENDED) {
+      problems.push({
+        path: `${i}.verb.id`,
+        message: `Only the verbs ${XAPI_COMPLETED} and ${XAPI_ATTENDED} are recorded; ${s.verb.id} is not`,
+      });
+      return;
+    }
+    ids.push(s.id);
+    verbs.push(s.verb.id);
+    rows.push({
+      participant: `email:${s.actor.mbox.slice('mailto:'.length)}`,
+      activityId: Number(XAPI_ACTIVITY_ID.exec(s.object.id)![1]),
+      occurredAt: s.timestamp ?? now.toISOString(),
+      source: 'xapi',
+      sourceEventId: s.id.toLowerCase(),
+    });
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+
+  const { rows: resolved, errors } = await resolveRows(deps.db, actor, rows, now);
+  const xapiPath: Record<string, string> = {
+    participant: 'actor.mbox',
+    activityId: 'object.id',
+    occurredAt: 'timestamp',
+    kind: 'object.id',
+  };
+  for (const e of errors)
+    problems.push({ path: `${e.index}.${xapiPath[e.field] ?? e.field}`, message: e.message });
+  if (problems.length > 0) throw new ValidationError(problems);
+  // With no errors, resolved rows are the statements in order.
+  resolved.forEach((r, i) => {
+    const completed = verbs[i] === XAPI_COMPLETED;
+    if (completed !== (r.kind === 'study_session')) {
+      problems.push({
+        path: `${i}.verb.id`,
+        message: completed
+          ? `"completed" is for study sessions; this activity is a ${r.kind}, so use "attended"`
+          : '"attended" is for clinics, community sessions, conferences and coaching; a study session is "completed"',
+      });
+    }
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+
+  await deps.db.transaction(async (tx) => {
+    for (let i = 0; i < resolved.length; i += INGEST_CHUNK) {
+      const chunk = resolved.slice(i, i + INGEST_CHUNK);
+      const n = await insertRecords(tx, chunk, now);
+      await audit(tx, {
+        what: 'XAPI_STATEMENTS_RECORDED',
+        who: actor,
+        subjectType: 'engagement_import',
+        subjectId: `xapi:${chunk[0]!.sourceEventId}`,
+        details: { statements: chunk.length, inserted: n, duplicates: chunk.length - n },
+        at: now,
+      });
+    }
+  });
+  return ids;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading engagement                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface KindBreakdown {
+  kind: ActivityKind;
+  activities: number;
+  completed: number;
+  totalWeight: number;
+  completedWeight: number;
+  /** Coaching counts only on courses that include it (2.2.1.3). */
+  countsTowardsEngagement: boolean;
+}
+
+export interface SessionAccessView {
+  activityId: number;
+  moduleId: number;
+  title: string;
+  state: 'done' | 'open' | 'locked';
+  advice: string | null;
+  decision: SessionAccessDecision;
+}
+
+export interface EnrolmentEngagement {
+  enrolmentId: number;
+  participantId: number;
+  course: string;
+  decision: ReturnType<typeof evaluateEngagement>;
+  byKind: KindBreakdown[];
+  sessions: SessionAccessView[];
+}
+
+/** Where an enrolment stands against 2.1.1, by kind of activity, and which study sessions are open. */
+export async function getEnrolmentEngagement(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<EnrolmentEngagement> {
+  await requireEnrolment(db, actor, enrolmentId);
+  const facts = await loadFacts(db, enrolmentId);
+  const today = londonDateOf(clock.now());
+  const decision = evaluateEngagement({
+    course: facts.cohort.course,
+    activities: facts.activities,
+    completedActivityIds: facts.completedActivityIds,
+    deadline: facts.cohort.engagementDeadline,
+    today,
+  });
+  const kinds = await queryRows<{
+    kind: ActivityKind;
+    activities: number;
+    completed: number;
+    total_weight: number;
+    completed_weight: number;
+  }>(
+    db,
+    sql`select a.kind, count(*)::int as activities, count(done.activity_id)::int as completed,
+               sum(coalesce(a.weight, a.planned_minutes))::int as total_weight,
+               coalesce(sum(coalesce(a.weight, a.planned_minutes)) filter (where done.activity_id is not null), 0)::int as completed_weight
+        from enrolment e
+        join cohort c on c.id = e.cohort_id
+        join programme_activity a on a.programme_id = c.programme_id and a.required
+        left join (select distinct r.activity_id from engagement_record r
+                   join enrolment ee on ee.participant_id = r.participant_id and ee.id = ${enrolmentId}) done
+          on done.activity_id = a.id
+        where e.id = ${enrolmentId}
+        group by a.kind
+        order by min(a.position)`,
+  );
+  const coaching = isCoachingCourse(facts.cohort.course);
+  const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
+  const access = evaluateProgrammeAccess(await accessInput(db, facts, today));
+  return {
+    enrolmentId,
+    participantId: facts.participant.id,
+    course: facts.cohort.course,
+    decision,
+    byKind: kinds.map((k) => ({
+      kind: k.kind,
+      activities: k.activities,
+      completed: k.completed,
+      totalWeight: k.total_weight,
+      completedWeight: k.completed_weight,
+      countsTowardsEngagement: k.kind !== 'coaching' || coaching,
+    })),
+    sessions: access.map((d) => ({
+      activityId: Number(d.details.sessionId),
+      moduleId: Number(d.details.moduleId),
+      title: titles.get(d.details.sessionId) ?? '',
+      state: d.details.state,
+      advice: d.details.advice,
+      decision: d,
+    })),
+  };
+}
