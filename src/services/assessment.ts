@@ -578,6 +578,8 @@ export async function closeDueAssessmentWindows(
                    ${decisions}::jsonb -> (result || ':' || case when result = 'submitted' then greatest(used, 1) else used end),
                    ${at}
             from cand
+            -- One key order for every run, so racing runs wait on each other instead of deadlocking.
+            order by enrolment_id, window_id
             on conflict (enrolment_id, window_id) do nothing
             returning enrolment_id, window_id, result
           ),

@@ -158,13 +158,22 @@ describe('closeDueAssessmentWindows', () => {
     expect(byId(await state([20]), 20).used).toBe(1);
   });
 
-  it('uses the second attempt at the next window and leaves nobody with a third', async () => {
-    const report = await closeDueAssessmentWindows({ db: w.t.db, clock: w.clock }, '2026-12-02');
-    // 9, 20 and 36 were entered into window 14 and did not submit.
-    expect(report).toEqual({ processed: 3, attemptsLost: 3, protected: 0 });
+  it('uses the second attempt at the next window once, when two runs race, and leaves nobody with a third', async () => {
+    const runs = await Promise.all([
+      closeDueAssessmentWindows({ db: w.t.db, clock: w.clock }, '2026-12-02'),
+      closeDueAssessmentWindows({ db: w.t.db, clock: w.clock }, '2026-12-02'),
+    ]);
+    // 9, 20 and 36 were entered into window 14 and did not submit: each loses one attempt, once.
+    expect(runs.reduce((n, r) => n + r.attemptsLost, 0)).toBe(3);
+    expect(runs.reduce((n, r) => n + r.processed, 0)).toBe(3);
     const after = await state([9, 20, 36]);
     expect(after.map((r) => r.used)).toEqual([2, 2, 2]);
     // No attempts left: they stay in window 14 rather than being entered into another.
     expect(after.map((r) => r.entry)).toEqual([14, 14, 14]);
+    const [audits] = await queryRows<{ n: number }>(
+      w.t.db,
+      sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_ATTEMPT_LOST'`,
+    );
+    expect(audits!.n).toBe(5);
   });
 });
