@@ -178,7 +178,7 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const nonReturnersWithdrawn = await locked(deps.db, (tx) => withdrawNonReturners(tx, today, at));
   // Nested in the locked transaction (a savepoint), so window closing also queues behind other runs.
   const windows = await locked(deps.db, (tx) =>
-    closeDueAssessmentWindows({ db: tx as unknown as Db, clock: deps.clock }, today),
+    closeDueAssessmentWindows({ db: tx, clock: deps.clock }, today),
   );
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),

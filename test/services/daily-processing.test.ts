@@ -55,7 +55,15 @@ async function alerted(): Promise<number[]> {
 }
 
 async function counts() {
-  const [row] = await queryRows<Record<string, number>>(
+  const [row] = await queryRows<{
+    tasks: number;
+    alerts: number;
+    withdrawals: number;
+    window_results: number;
+    audit_events: number;
+    case_versions: number;
+    enrolment_versions: number;
+  }>(
     w.t.db,
     sql`select (select count(*)::int from staff_task) as tasks,
                (select count(*)::int from engagement_alert) as alerts,
