@@ -80,7 +80,8 @@ export interface SchoolMoveView {
   toSchool: { urn: string; name: string };
   movedOn: string;
   insideNetwork: boolean;
-  decision: Decision;
+  /** Null for a move recorded without a policy decision (e.g. imported history). */
+  decision: Decision | null;
   transfer: TransferView | null;
 }
 
@@ -94,7 +95,11 @@ interface MoveRow {
   to_name: string;
   moved_on: string;
   inside_network: boolean;
-  decision: Decision;
+  decision: Partial<Decision> | null;
+}
+
+function storedDecision(d: Partial<Decision> | null): Decision | null {
+  return d && typeof d.outcome === 'string' && Array.isArray(d.reasons) ? (d as Decision) : null;
 }
 
 const MOVE_SELECT = sql`select m.id, m.participant_id, m.enrolment_id, fs.urn as from_urn, fs.name as from_name,
@@ -125,7 +130,7 @@ async function moveViews(tx: Pick<Tx, 'execute'>, moves: MoveRow[]): Promise<Sch
       toSchool: { urn: m.to_urn, name: m.to_name },
       movedOn: m.moved_on,
       insideNetwork: m.inside_network,
-      decision: m.decision,
+      decision: storedDecision(m.decision),
       transfer: t ? transferView(t) : null,
     };
   });

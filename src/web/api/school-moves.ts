@@ -37,7 +37,7 @@ const SchoolMove = z
     toSchool: SchoolRef,
     movedOn: z.string(),
     insideNetwork: z.boolean(),
-    decision: PolicyDecision,
+    decision: PolicyDecision.nullable(),
     transfer: Transfer.nullable(),
   })
   .meta({ id: 'SchoolMove' });
