@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { programmeRoutes } from './programme.js';
 
 /** The participant's pages (My programme, study sessions, events, calendar, assessment, changes). */
-export async function participantRoutes(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}
+export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  programmeRoutes(app, deps);
+}

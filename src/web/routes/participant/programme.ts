@@ -1,0 +1,182 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sql } from 'drizzle-orm';
+import { cohortEngagement } from '../../../db/queries/cohort-engagement.js';
+import {
+  formatBasisPoints,
+  formatThreshold,
+  londonDateOf,
+  POLICY_REGISTER,
+} from '../../../policy/index.js';
+import {
+  completeStudySession,
+  getEnrolmentEngagement,
+  type EnrolmentEngagement,
+  type SessionAccessView,
+} from '../../../services/engagement.js';
+import { getEnrolment } from '../../../services/participants.js';
+import type { FormErrors } from '../../forms.js';
+import {
+  formFailureOf,
+  parseId,
+  participantPage,
+  renderMarkdown,
+  renderNotFound,
+  setFlash,
+  takeFlash,
+  type PageDeps,
+  type ParticipantContext,
+} from './helpers.js';
+import { moduleSchedule, sessionContent } from './queries.js';
+
+const STATE_TAGS = {
+  done: { text: 'Completed', classes: 'govuk-tag--green' },
+  open: { text: 'Open', classes: 'govuk-tag--blue' },
+  locked: { text: 'Locked', classes: 'govuk-tag--grey' },
+} as const;
+
+function sessionItem(s: SessionAccessView) {
+  return {
+    activityId: s.activityId,
+    moduleId: s.moduleId,
+    title: s.title,
+    state: s.state,
+    tag: STATE_TAGS[s.state],
+    href: `/sessions/${s.activityId}`,
+    behind: s.advice === 'behind_ideal_window' && s.state === 'open',
+    decision: s.decision,
+  };
+}
+
+export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
+  app.get('/my-programme', (request, reply) =>
+    participantPage(deps, request, reply, async ({ actor, enrolment }) => {
+      const [record, engagement, modules] = await Promise.all([
+        getEnrolment(deps, actor, enrolment.id),
+        getEnrolmentEngagement(deps, actor, enrolment.id),
+        moduleSchedule(deps.db, enrolment.cohortId),
+      ]);
+      const today = londonDateOf(deps.clock.now());
+      // The pace projection comes from the same set-based query staff dashboards use.
+      const [pace] = await cohortEngagement(deps.db, {
+        cohortId: enrolment.cohortId,
+        today,
+        visibleTo: sql`e.id = ${enrolment.id}`,
+      });
+      const sessions = engagement.sessions.map(sessionItem);
+      const continueWith = sessions.find((s) => s.state === 'open');
+      const details = engagement.decision.details;
+      const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
+      const unreachable = engagement.decision.reasons.find(
+        (r) => r.code === 'ENGAGEMENT.NOT_REACHABLE',
+      );
+      const behindPace =
+        !details.meetsThreshold &&
+        details.projection.reachable &&
+        pace !== undefined &&
+        pace.projectedBasisPoints < POLICY_REGISTER.parameters.engagementThresholdBp;
+      const behindModules = modules.filter((m) =>
+        sessions.some((s) => s.behind && s.moduleId === m.id),
+      );
+      return reply.view('participant/my-programme.njk', {
+        flash: takeFlash(request),
+        cohort: record.cohort,
+        enrolment,
+        threshold,
+        engagement: engagement.decision,
+        percentage: details.percentage,
+        bestPossible: formatBasisPoints(details.projection.bestPossibleBasisPoints),
+        projected: pace ? formatBasisPoints(pace.projectedBasisPoints) : null,
+        meetsThreshold: details.meetsThreshold,
+        unreachable,
+        behindPace,
+        behindModules,
+        continueWith,
+        modules: modules.map((m) => ({
+          ...m,
+          sessions: sessions.filter((s) => s.moduleId === m.id),
+          released: m.releaseDate <= today,
+        })),
+        byKind: engagement.byKind,
+      });
+    }),
+  );
+
+  app.get<{ Params: { activityId: string } }>('/sessions/:activityId', (request, reply) =>
+    participantPage(deps, request, reply, async (ctx) => {
+      const activityId = parseId(request.params.activityId);
+      if (activityId === null) return renderNotFound(reply);
+      const engagement = await getEnrolmentEngagement(deps, ctx.actor, ctx.enrolment.id);
+      return renderSession(deps, reply, ctx, engagement, activityId, {
+        flash: takeFlash(request),
+      });
+    }),
+  );
+
+  app.post<{ Params: { activityId: string } }>('/sessions/:activityId/complete', (request, reply) =>
+    participantPage(deps, request, reply, async (ctx) => {
+      const activityId = parseId(request.params.activityId);
+      if (activityId === null) return renderNotFound(reply);
+      try {
+        const result = await completeStudySession(deps, ctx.actor, {
+          enrolmentId: ctx.enrolment.id,
+          activityId,
+        });
+        const engagement = await getEnrolmentEngagement(deps, ctx.actor, ctx.enrolment.id);
+        const index = engagement.sessions.findIndex((s) => s.activityId === activityId);
+        const done = engagement.sessions[index];
+        const next = engagement.sessions[index + 1];
+        setFlash(request, {
+          heading: result.changed
+            ? `You have completed ${done?.title ?? 'this session'}`
+            : `You had already completed ${done?.title ?? 'this session'}`,
+          ...(next && next.state === 'open'
+            ? {
+                html: `Next: <a class="govuk-link" href="/sessions/${next.activityId}">${escapeHtml(next.title)}</a>`,
+              }
+            : { html: '<a class="govuk-link" href="/my-programme">Back to my programme</a>' }),
+        });
+        return reply.redirect(`/sessions/${activityId}`, 303);
+      } catch (error) {
+        const failure = formFailureOf(error, 'complete');
+        if (!failure) throw error;
+        const engagement = await getEnrolmentEngagement(deps, ctx.actor, ctx.enrolment.id);
+        return renderSession(deps, reply.code(422), ctx, engagement, activityId, {
+          errors: failure.errors,
+        });
+      }
+    }),
+  );
+}
+
+async function renderSession(
+  deps: PageDeps,
+  reply: FastifyReply,
+  _ctx: ParticipantContext,
+  engagement: EnrolmentEngagement,
+  activityId: number,
+  extra: { flash?: unknown; errors?: FormErrors },
+): Promise<FastifyReply> {
+  const index = engagement.sessions.findIndex((s) => s.activityId === activityId);
+  const session = engagement.sessions[index];
+  // A session of someone else's programme is, for this participant, a page that does not exist.
+  if (!session) return renderNotFound(reply);
+  const content = await sessionContent(deps.db, activityId);
+  if (!content) return renderNotFound(reply);
+  const previous = engagement.sessions[index - 1];
+  const next = engagement.sessions[index + 1];
+  return reply.view('participant/session.njk', {
+    ...extra,
+    session: sessionItem(session),
+    content,
+    // Locked content is not shown: sessions are done in order (2.2.1.1), and unreleased ones are not out yet.
+    contentHtml: session.state === 'locked' ? '' : renderMarkdown(content.contentMd),
+    previous: previous ? { href: `/sessions/${previous.activityId}`, title: previous.title } : null,
+    next: next ? { href: `/sessions/${next.activityId}`, title: next.title } : null,
+    position: index + 1,
+    total: engagement.sessions.length,
+  });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,88 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../../db/client.js';
+
+/**
+ * Page-only reads of programme content (module dates, session text). The caller has already
+ * resolved the enrolment through a service that checks the participant may see it.
+ */
+
+export interface ModuleSchedule {
+  id: number;
+  position: number;
+  title: string;
+  releaseDate: string;
+  idealWindowStart: string;
+  idealWindowEnd: string;
+}
+
+export async function moduleSchedule(
+  db: Pick<Db, 'execute'>,
+  cohortId: number,
+): Promise<ModuleSchedule[]> {
+  const rows = await queryRows<{
+    id: number;
+    position: number;
+    title: string;
+    release_date: string;
+    ideal_window_start: string;
+    ideal_window_end: string;
+  }>(
+    db,
+    sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text, r.ideal_window_end::text
+        from cohort c
+        join programme_module m on m.programme_id = c.programme_id
+        join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id
+        where c.id = ${cohortId}
+        order by m.position`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    position: r.position,
+    title: r.title,
+    releaseDate: r.release_date,
+    idealWindowStart: r.ideal_window_start,
+    idealWindowEnd: r.ideal_window_end,
+  }));
+}
+
+export interface SessionContent {
+  id: number;
+  title: string;
+  contentMd: string | null;
+  plannedMinutes: number;
+  sessionNumber: number | null;
+  moduleTitle: string | null;
+  modulePosition: number | null;
+}
+
+export async function sessionContent(
+  db: Pick<Db, 'execute'>,
+  activityId: number,
+): Promise<SessionContent | null> {
+  const [row] = await queryRows<{
+    id: number;
+    title: string;
+    content_md: string | null;
+    planned_minutes: number;
+    session_number: number | null;
+    module_title: string | null;
+    module_position: number | null;
+  }>(
+    db,
+    sql`select a.id, a.title, a.content_md, a.planned_minutes, a.session_number,
+               m.title as module_title, m.position as module_position
+        from programme_activity a left join programme_module m on m.id = a.module_id
+        where a.id = ${activityId} and a.kind = 'study_session'`,
+  );
+  return row
+    ? {
+        id: row.id,
+        title: row.title,
+        contentMd: row.content_md,
+        plannedMinutes: row.planned_minutes,
+        sessionNumber: row.session_number,
+        moduleTitle: row.module_title,
+        modulePosition: row.module_position,
+      }
+    : null;
+}

@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+let world: DemoWorld;
+
+/**
+ * Signs in through the form. "/" now redirects participants, so the CSRF token the demo world
+ * picks up there is empty: take it from a participant page instead.
+ */
+async function signIn(email: string) {
+  const session = await world.signIn(email);
+  const page = await session.request({ method: 'GET', url: '/my-programme' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return {
+    cookies: session.cookies,
+    request: (options: Parameters<typeof session.request>[0]) =>
+      session.request({
+        ...options,
+        headers: {
+          ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+          ...options.headers,
+        },
+      }),
+  };
+}
+beforeAll(async () => {
+  world = await createDemoWorld();
+});
+afterAll(async () => {
+  await world?.destroy();
+});
+
+const text = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+
+/** The study sessions of a participant's current programme in order, with whether each is done. */
+async function sessionsOf(email: string) {
+  return queryRows<{ id: number; title: string; done: boolean }>(
+    world.t.db,
+    sql`select a.id, a.title, exists (select 1 from engagement_record r where r.participant_id = p.id and r.activity_id = a.id) as done
+        from participant p
+        join enrolment e on e.participant_id = p.id
+        join cohort c on c.id = e.cohort_id
+        join programme_activity a on a.programme_id = c.programme_id and a.kind = 'study_session'
+        join programme_module m on m.id = a.module_id
+        where lower(p.email) = ${email} and e.status in ('active', 'deferred')
+        order by m.position, a.session_number`,
+  );
+}
+
+describe('My programme', () => {
+  it('sends a signed-out visitor to sign in', async () => {
+    const res = await world.app.inject({ method: 'GET', url: '/my-programme' });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/sign-in?next=%2Fmy-programme');
+  });
+
+  it('is not for staff', async () => {
+    const staff = await signIn('partner.north@demo.npq-ops.test');
+    const res = await staff.request({ method: 'GET', url: '/my-programme' });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('You cannot use this page');
+  });
+
+  it('warns a participant who is behind, with the clause', async () => {
+    const me = await signIn('participant2@demo.npq-ops.test');
+    const res = await me.request({ method: 'GET', url: '/my-programme' });
+    expect(res.statusCode).toBe(200);
+    const body = text(res.body);
+    expect(res.body).toContain('data-testid="warning-behind"');
+    expect(body).toMatch(/At your current pace you would reach \d+\.\d% by/);
+    expect(body).toContain('(Policy 2.1.1)');
+    expect(body).toContain('Continue where you left off');
+  });
+
+  it('warns when 90% can no longer be reached', async () => {
+    const me = await signIn('participant3@demo.npq-ops.test');
+    const res = await me.request({ method: 'GET', url: '/my-programme' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-testid="warning-unreachable"');
+    expect(text(res.body)).toContain('90% is no longer reachable');
+  });
+});
+
+describe('study sessions', () => {
+  it('shows an open session, completes it, and opens the next', async () => {
+    const email = 'participant2@demo.npq-ops.test';
+    const me = await signIn(email);
+    const sessions = await sessionsOf(email);
+    const index = sessions.findIndex((s) => !s.done);
+    const open = sessions[index]!;
+    const next = sessions[index + 1]!;
+
+    const programme = await me.request({ method: 'GET', url: '/my-programme' });
+    expect(programme.body).toContain(`href="/sessions/${open.id}"`);
+
+    const page = await me.request({ method: 'GET', url: `/sessions/${open.id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('data-testid="session-content"');
+    expect(text(page.body)).toContain('About 50 minutes');
+    expect(page.body).toContain('Mark as complete');
+
+    const done = await me.request({
+      method: 'POST',
+      url: `/sessions/${open.id}/complete`,
+      payload: {},
+    });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(`/sessions/${open.id}`);
+    const after = await me.request({ method: 'GET', url: `/sessions/${open.id}` });
+    expect(text(after.body)).toContain(`You have completed ${open.title}`);
+    expect(after.body).toContain(`href="/sessions/${next.id}"`);
+    expect(after.body).not.toContain('Mark as complete');
+
+    const [record] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from engagement_record r join participant p on p.id = r.participant_id
+          where lower(p.email) = ${email} and r.activity_id = ${open.id}`,
+    );
+    expect(record?.n).toBe(1);
+  });
+
+  it('refuses completion out of sequence and says why, with the clause', async () => {
+    // participant2 is behind: the module they are on is released, so only the sequence holds them back.
+    const email = 'participant2@demo.npq-ops.test';
+    const me = await signIn(email);
+    const sessions = await sessionsOf(email);
+    const index = sessions.findIndex((s) => !s.done);
+    expect(index).toBeGreaterThanOrEqual(0);
+    const firstOpen = sessions[index]!;
+    const later = sessions[index + 1]!;
+    const res = await me.request({
+      method: 'POST',
+      url: `/sessions/${later.id}/complete`,
+      payload: {},
+    });
+    expect(res.statusCode).toBe(422);
+    const body = text(res.body);
+    expect(body).toContain('Error: ');
+    expect(res.body).toContain('govuk-error-summary');
+    expect(body).toContain(`complete ${firstOpen.title} first`);
+    expect(body).toContain('(Policy 2.2.1.1)');
+    const [record] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from engagement_record r join participant p on p.id = r.participant_id
+          where lower(p.email) = ${email} and r.activity_id = ${later.id}`,
+    );
+    expect(record?.n).toBe(0);
+  });
+
+  it("answers 404 for a session of someone else's programme, and for nonsense ids", async () => {
+    const other = (await sessionsOf('participant1@demo.npq-ops.test'))[0]!;
+    const me = await signIn('participant5@demo.npq-ops.test');
+    const get = await me.request({ method: 'GET', url: `/sessions/${other.id}` });
+    expect(get.statusCode).toBe(404);
+    expect(get.body).toContain('Page not found');
+    const post = await me.request({
+      method: 'POST',
+      url: `/sessions/${other.id}/complete`,
+      payload: {},
+    });
+    expect(post.statusCode).toBe(404);
+    const junk = await me.request({ method: 'GET', url: '/sessions/abc' });
+    expect(junk.statusCode).toBe(404);
+  });
+
+  it('refuses a completion without the CSRF token', async () => {
+    const email = 'participant5@demo.npq-ops.test';
+    const me = await signIn(email);
+    const open = (await sessionsOf(email)).find((s) => !s.done);
+    const res = await world.app.inject({
+      method: 'POST',
+      url: `/sessions/${open?.id ?? 1}/complete`,
+      cookies: me.cookies,
+      payload: {},
+    });
+    expect(res.statusCode).toBe(403);
+  });
+});
+
+describe('study content', () => {
+  it('renders Markdown and strips anything unsafe', () => {
+    const html = renderMarkdown(
+      '# Title\n\nSome **bold** text and [a link](https://example.org) and [bad](javascript:alert(1)).\n\n<script>alert(1)</script><img src=x onerror=alert(1)>',
+    );
+    expect(html).toContain('<h2 class="govuk-heading-m">Title</h2>');
+    expect(html).toContain('<strong>bold</strong>');
+    expect(html).toMatch(
+      /<a (class="govuk-link" )?href="https:\/\/example.org"( class="govuk-link")?>a link<\/a>/,
+    );
+    expect(html).not.toContain('javascript:');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('onerror');
+    expect(html).not.toContain('<img');
+  });
+});
