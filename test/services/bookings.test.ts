@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { bookCoaching, bookEvent } from '../../src/services/bookings.js';
+import { ConflictError, PolicyRefusalError } from '../../src/services/errors.js';
+import type { Actor } from '../../src/services/actor.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+let w: DemoWorld;
+let admin: Actor;
+
+beforeAll(async () => {
+  w = await createDemoWorld();
+  admin = await w.actor('admin@demo.npq-ops.test');
+});
+afterAll(async () => {
+  await w.destroy();
+});
+
+describe('Booking under concurrency', () => {
+  it('gives the last place of a clinic to exactly one of two people booking at once', async () => {
+    // A future clinic slot with two active participants for whom it is next in sequence.
+    const candidates = await queryRows<{ event_id: number; enrolment_ids: number[] }>(
+      w.t.db,
+      sql`select ce.id as event_id, array_agg(e.id order by e.id) as enrolment_ids
+          from cohort_event ce
+          join programme_activity a on a.id = ce.activity_id and a.kind = 'clinic'
+          join enrolment e on e.cohort_id = ce.cohort_id and e.status = 'active'
+          where ce.starts_at > ${w.clock.now()}
+            and not exists (select 1 from engagement_record r where r.participant_id = e.participant_id and r.activity_id = a.id)
+            and (a.sequence_number = 1 or exists (
+                  select 1 from engagement_record r join programme_activity prev on prev.id = r.activity_id
+                  where r.participant_id = e.participant_id and prev.programme_id = a.programme_id
+                    and prev.kind = 'clinic' and prev.sequence_number = a.sequence_number - 1))
+          group by ce.id having count(*) >= 2
+          order by ce.starts_at limit 1`,
+    );
+    expect(candidates).toHaveLength(1);
+    const { event_id: eventId, enrolment_ids: ids } = candidates[0]!;
+    await w.t.db.execute(sql`update cohort_event set capacity = 1 where id = ${eventId}`);
+
+    const deps = { db: w.t.db, clock: w.clock };
+    const results = await Promise.allSettled(
+      ids
+        .slice(0, 2)
+        .map((enrolmentId) => bookEvent(deps, admin, { enrolmentId, cohortEventId: eventId })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failure = results.find((r) => r.status === 'rejected');
+    expect(failure?.reason).toBeInstanceOf(ConflictError);
+    const [booked] = await queryRows<{ n: number }>(
+      w.t.db,
+      sql`select count(*)::int as n from event_booking where cohort_event_id = ${eventId} and status = 'booked'`,
+    );
+    expect(booked!.n).toBe(1);
+  });
+
+  it('never double-books a coach when two participants ask for the same time at once', async () => {
+    const coach = await w.actor('coach@demo.npq-ops.test');
+    const rows = await queryRows<{ id: number; participant_id: number }>(
+      w.t.db,
+      sql`select e.id, e.participant_id from enrolment e join cohort c on c.id = e.cohort_id
+          join programme pr on pr.id = c.programme_id
+          where pr.coaching_entitled and e.status = 'active' order by e.id limit 2`,
+    );
+    expect(rows).toHaveLength(2);
+    await w.t.db.execute(sql`
+      insert into staff_assignment (user_id, participant_id)
+      select ${coach.userId}, e.participant_id from enrolment e where e.id in (${rows[0]!.id}, ${rows[1]!.id})
+      on conflict do nothing`);
+    const deps = { db: w.t.db, clock: w.clock };
+    const startsAt = new Date('2026-03-24T14:00:00Z');
+    const endsAt = new Date('2026-03-24T15:00:00Z');
+    const results = await Promise.allSettled(
+      rows.map((r) =>
+        bookCoaching(deps, admin, {
+          enrolmentId: r.id,
+          coachUserId: coach.userId,
+          startsAt,
+          endsAt,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failure = results.find((r) => r.status === 'rejected');
+    expect(failure?.reason).toBeInstanceOf(PolicyRefusalError);
+    expect((failure?.reason as PolicyRefusalError).decision.reasons).toContainEqual(
+      expect.objectContaining({ code: 'COACHING.COACH_UNAVAILABLE', clause: '2.2.1.3' }),
+    );
+  });
+});
