@@ -10,6 +10,7 @@ import { DEMO_PASSWORD, seedDemo } from './db/seed/demo.js';
 import { prepareDatabase } from './services/bootstrap.js';
 import { importParticipantsCsv } from './services/participant-import.js';
 import { runDailyProcessing } from './services/daily.js';
+import { startScheduler } from './services/job-scheduler.js';
 import { createApiToken } from './services/auth.js';
 
 async function withDatabase<T>(
@@ -98,7 +99,17 @@ export function buildCli(config: Config): Command {
       });
       const report = await prepareDatabase(database.db, config, systemClock.now());
       const app = await createApp({ db: database.db, clock: systemClock, config });
+      // On a PostgreSQL server pg-boss runs the daily job; on the embedded database run `npq-ops daily` (e.g. from cron).
+      const stopScheduler = config.databaseUrl
+        ? await startScheduler({
+            databaseUrl: config.databaseUrl,
+            db: database.db,
+            clock: systemClock,
+            logger: app.log,
+          })
+        : async () => undefined;
       const shutdown = async () => {
+        await stopScheduler();
         await app.close();
         await database.close();
         process.exit(0);

@@ -72,10 +72,10 @@ export async function createDemoWorld(
       });
       if (res.statusCode !== 303) throw new Error(`Sign-in as ${email} failed: ${res.statusCode}`);
       let cookies = cookiesOf(res);
-      // A page render issues the session's CSRF secret; the API takes the token as a header.
-      const page = await app.inject({ method: 'GET', url: '/', cookies });
-      cookies = { ...cookies, ...cookiesOf(page) };
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      // The API hands a session its CSRF token (and may set the secret's cookie).
+      const who = await app.inject({ method: 'GET', url: '/api/v1/session', cookies });
+      cookies = { ...cookies, ...cookiesOf(who) };
+      const csrf = (who.json() as { csrfToken: string }).csrfToken;
       const session: Session = {
         cookies,
         csrf,

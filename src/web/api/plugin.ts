@@ -111,6 +111,41 @@ export async function registerApi(
 
       api.get('/openapi.json', async () => app.swagger());
 
+      // Browser clients using the session cookie read the CSRF token for unsafe requests here.
+      api.get(
+        '/session',
+        {
+          schema: {
+            tags: ['Session'],
+            summary: 'Who is signed in, and the CSRF token to send as x-csrf-token',
+            response: {
+              200: z.object({
+                user: z.object({
+                  id: z.number(),
+                  email: z.string(),
+                  displayName: z.string(),
+                  role: z.string(),
+                }),
+                csrfToken: z.string().nullable(),
+              }),
+              401: ErrorBody,
+            },
+          },
+        },
+        async (request, reply) => {
+          const actor = actorOf(request);
+          return {
+            user: {
+              id: actor.userId,
+              email: actor.email,
+              displayName: actor.displayName,
+              role: actor.role,
+            },
+            csrfToken: request.authMethod === 'session' ? reply.generateCsrf() : null,
+          };
+        },
+      );
+
       // Before body validation, so a signed-out caller learns nothing about the route's schema.
       api.addHook('onRequest', async (request) => {
         if (request.routeOptions.url === `${API_PREFIX}/openapi.json`) return;
@@ -190,10 +225,13 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
           },
         ]);
       }
+      // The stored body is the response as first sent: replay it as is, not through the route's schema again.
       return reply
         .code(stored.responseStatus)
         .header('idempotent-replay', 'true')
-        .send(stored.responseBody);
+        .type('application/json; charset=utf-8')
+        .serializer((body: unknown) => body as string)
+        .send(JSON.stringify(stored.responseBody));
     }
     request.idempotency = { key, hash, userId: request.actor.userId };
   });
