@@ -5,6 +5,7 @@ import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
+import { createApiToken } from '../../src/services/auth.js';
 import { insertReferenceWorld } from '../support/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -26,20 +27,35 @@ afterAll(async () => {
 });
 
 describe('home page', () => {
+  it('sends signed-out visitors to sign in: cohort figures are not public', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/sign-in');
+  });
+
   it('lists cohorts with participant counts in the GOV.UK template', async () => {
+    const { token } = await createApiToken(
+      t.db,
+      { email: 'admin@example.test', role: 'admin', name: 'home page' },
+      clock.now(),
+    );
     await t.db.execute(sql`insert into participant (trn, full_name, email, funding_route)
       values ('1000001', 'Ada', 'ada@example.test', 'self'), ('1000002', 'Bo', 'bo@example.test', 'school')`);
     await t.db
       .execute(sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
       select p.id, c.id, 1, case when p.trn = '1000001' then 'active' else 'deferred' end
       from participant p, cohort c where c.name = 'NPQH 2025'`);
-    const res = await app.inject({ method: 'GET', url: '/' });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toContain('<html lang="en"');
     expect(res.body).toContain('govuk-template');
     const row =
-      /<tr class="govuk-table__row">\s*<th scope="row" class="govuk-table__header">NPQH 2025<\/th>([\s\S]*?)<\/tr>/.exec(
+      /<tr class="govuk-table__row">\s*<th scope="row" class="govuk-table__header"><a class="govuk-link" href="\/cohorts\/\d+">NPQH 2025<\/a><\/th>([\s\S]*?)<\/tr>/.exec(
         res.body,
       );
     expect(row, 'NPQH 2025 row').not.toBeNull();

@@ -1,10 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { listCohortSummaries } from '../../db/queries/cohorts.js';
+import { cohortOverview } from '../../services/staff-dashboard.js';
 
+/**
+ * "/" is the staff's cohorts overview. Signed-out visitors are sent to sign in (cohort figures are
+ * not public) and participants to their own programme.
+ */
 export function homeRoutes(app: FastifyInstance, db: Db): void {
-  app.get('/', async (_request, reply) => {
-    const cohorts = await listCohortSummaries(db);
+  app.get('/', async (request, reply) => {
+    const actor = request.actor;
+    if (!actor) return reply.redirect('/sign-in', 303);
+    if (actor.role === 'participant') return reply.redirect('/my-programme', 303);
+    const cohorts = await cohortOverview({ db }, actor);
     return reply.view('home.njk', { cohorts });
   });
 }

@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { cohortDashboardRoutes } from './cohorts.js';
+import { participantRoutes } from './participants.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
-export async function staffRoutes(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}
+export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  cohortDashboardRoutes(app, deps);
+  participantRoutes(app, deps);
+}

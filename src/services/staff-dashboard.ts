@@ -1,0 +1,742 @@
+/**
+ * Read models for the staff pages: the cohorts overview, a cohort's dashboard (engagement bands,
+ * the at-risk list, what is coming up), participant search, a participant's record and the case
+ * queues. Every query filters in the database by what the actor may see (enrolmentVisibleTo), so a
+ * delivery partner's pages and exports only ever hold its own participants.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { arrayParam, queryRows } from '../db/client.js';
+import { cohortEngagement, type EnrolmentEngagementRow } from '../db/queries/cohort-engagement.js';
+import { ENROLMENT_STATUSES, type EnrolmentStatus } from '../domain/catalogue.js';
+import {
+  POLICY_REGISTER,
+  evaluateFundingAtDeferral,
+  formatBasisPoints,
+  londonDateOf,
+  type Decision,
+} from '../policy/index.js';
+import type { Actor } from './actor.js';
+import { isStaff } from './actor.js';
+import { participantAuditLog, type AuditEventView } from './audit-log.js';
+import { cohortVisibleTo, enrolmentVisibleTo, requireParticipant } from './authorisation.js';
+import { getEnrolmentEngagement, type EnrolmentEngagement } from './engagement.js';
+import { NotFoundError } from './errors.js';
+import { getParticipant, type ServiceDeps } from './participants.js';
+
+/** Staff pages are for staff; anyone else is told the page does not exist. */
+export function requireStaff(actor: Actor): void {
+  if (!isStaff(actor)) throw new NotFoundError('Page not found');
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Cohorts overview
+ * ------------------------------------------------------------------------------------------- */
+
+export interface CohortOverviewItem {
+  id: number;
+  name: string;
+  year: number;
+  course: string;
+  startDate: string;
+  engagementDeadline: string;
+  isFinal: boolean;
+  contractEndDate: string | null;
+  participants: number;
+  active: number;
+  deferred: number;
+}
+
+export async function cohortOverview(
+  { db }: Pick<ServiceDeps, 'db'>,
+  actor: Actor,
+): Promise<CohortOverviewItem[]> {
+  requireStaff(actor);
+  const rows = await queryRows<{
+    id: number;
+    name: string;
+    year: number;
+    course: string;
+    start_date: string;
+    engagement_deadline: string;
+    is_final: boolean;
+    contract_end_date: string | null;
+    participants: number;
+    active: number;
+    deferred: number;
+  }>(
+    db,
+    sql`select c.id, c.name, c.year, co.name as course, c.start_date::text, c.engagement_deadline::text,
+               c.is_final, c.contract_end_date::text,
+               coalesce(n.participants, 0)::int as participants, coalesce(n.active, 0)::int as active,
+               coalesce(n.deferred, 0)::int as deferred
+        from cohort c
+        join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+        left join lateral (
+          select count(*) as participants,
+                 count(*) filter (where e.status = 'active') as active,
+                 count(*) filter (where e.status = 'deferred') as deferred
+          from enrolment e where e.cohort_id = c.id and (${enrolmentVisibleTo(actor)})
+        ) n on true
+        where ${cohortVisibleTo(actor)}
+        order by c.year desc, co.name`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    year: r.year,
+    course: r.course,
+    startDate: r.start_date,
+    engagementDeadline: r.engagement_deadline,
+    isFinal: r.is_final,
+    contractEndDate: r.contract_end_date,
+    participants: r.participants,
+    active: r.active,
+    deferred: r.deferred,
+  }));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Cohort dashboard
+ * ------------------------------------------------------------------------------------------- */
+
+export interface DashboardFilters {
+  deliveryPartnerId?: number | undefined;
+  status?: EnrolmentStatus | undefined;
+  atRiskOnly?: boolean | undefined;
+}
+
+export interface EngagementBand {
+  key: string;
+  label: string;
+  count: number;
+}
+
+export interface UpcomingItem {
+  on: string;
+  /** Inclusive last day, for windows. */
+  until: string | null;
+  kind: 'module_release' | 'clinic' | 'community_session' | 'conference' | 'deadline' | 'window';
+  title: string;
+}
+
+export interface DashboardRow extends EnrolmentEngagementRow {
+  engagement: string;
+  projected: string;
+  bestPossible: string;
+}
+
+export interface CohortDashboard {
+  cohort: {
+    id: number;
+    name: string;
+    year: number;
+    course: string;
+    startDate: string;
+    engagementDeadline: string;
+    endDate: string;
+    isFinal: boolean;
+    contractEndDate: string | null;
+  };
+  today: string;
+  thresholdLabel: string;
+  rows: DashboardRow[];
+  atRisk: DashboardRow[];
+  bands: EngagementBand[];
+  upcoming: UpcomingItem[];
+  /** Partners with participants in this cohort the actor can see (for the filter). */
+  deliveryPartners: { id: number; name: string }[];
+  /** Whether the actor may filter by partner (a partner's staff only ever see their own). */
+  canFilterByPartner: boolean;
+  statuses: readonly EnrolmentStatus[];
+}
+
+/** Participants still working towards the deadline; the others are not "at risk" of anything. */
+const IN_PROGRESS: readonly string[] = ['active', 'accepted'];
+
+const BANDS: { key: string; label: string; min: number; max: number }[] = [
+  { key: 'below-50', label: 'Below 50%', min: 0, max: 5000 },
+  { key: '50-75', label: '50% to 74.9%', min: 5000, max: 7500 },
+  { key: '75-90', label: '75% to 89.9%', min: 7500, max: 9000 },
+  { key: '90-plus', label: '90% or more', min: 9000, max: Number.POSITIVE_INFINITY },
+];
+
+async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: number) {
+  const [row] = await queryRows<{
+    id: number;
+    name: string;
+    year: number;
+    course: string;
+    start_date: string;
+    engagement_deadline: string;
+    end_date: string;
+    is_final: boolean;
+    contract_end_date: string | null;
+  }>(
+    db,
+    sql`select c.id, c.name, c.year, co.name as course, c.start_date::text, c.engagement_deadline::text,
+               c.end_date::text, c.is_final, c.contract_end_date::text
+        from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+        where c.id = ${cohortId} and (${cohortVisibleTo(actor)})`,
+  );
+  if (!row) throw new NotFoundError('Cohort not found');
+  return {
+    id: row.id,
+    name: row.name,
+    year: row.year,
+    course: row.course,
+    startDate: row.start_date,
+    engagementDeadline: row.engagement_deadline,
+    endDate: row.end_date,
+    isFinal: row.is_final,
+    contractEndDate: row.contract_end_date,
+  };
+}
+
+/** The rows of the dashboard and its CSV export: one query, the same filters. */
+export async function cohortEngagementRows(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  cohortId: number,
+  filters: DashboardFilters,
+): Promise<{ cohort: CohortDashboard['cohort']; today: string; rows: DashboardRow[] }> {
+  requireStaff(actor);
+  const cohort = await requireCohort(db, actor, cohortId);
+  const today = londonDateOf(clock.now());
+  const conditions: SQL[] = [sql`(${enrolmentVisibleTo(actor)})`];
+  if (filters.deliveryPartnerId !== undefined) {
+    conditions.push(sql`e.delivery_partner_id = ${filters.deliveryPartnerId}`);
+  }
+  if (filters.status !== undefined) conditions.push(sql`e.status = ${filters.status}`);
+  const rows = await cohortEngagement(db, {
+    cohortId,
+    today,
+    visibleTo: sql.join(conditions, sql` and `),
+  });
+  const withLabels = rows
+    .filter((r) => !filters.atRiskOnly || isAtRisk(r))
+    .map((r) => ({
+      ...r,
+      engagement: formatBasisPoints(r.basisPoints),
+      projected: formatBasisPoints(r.projectedBasisPoints),
+      bestPossible: formatBasisPoints(r.bestPossibleBasisPoints),
+    }));
+  return { cohort, today, rows: withLabels };
+}
+
+function isAtRisk(r: EnrolmentEngagementRow): boolean {
+  return r.atRisk && IN_PROGRESS.includes(r.status);
+}
+
+export async function cohortDashboard(
+  deps: ServiceDeps,
+  actor: Actor,
+  cohortId: number,
+  filters: DashboardFilters,
+): Promise<CohortDashboard> {
+  const { cohort, today, rows } = await cohortEngagementRows(deps, actor, cohortId, filters);
+  const { db } = deps;
+  const bands = BANDS.map((b) => ({
+    key: b.key,
+    label: b.label,
+    count: rows.filter((r) => r.basisPoints >= b.min && r.basisPoints < b.max).length,
+  }));
+  const atRisk = rows
+    .filter(isAtRisk)
+    .sort(
+      (a, b) => a.projectedBasisPoints - b.projectedBasisPoints || a.enrolmentId - b.enrolmentId,
+    );
+
+  const upcomingRows = await queryRows<{
+    on_day: string;
+    until_day: string | null;
+    kind: UpcomingItem['kind'];
+    title: string;
+  }>(
+    db,
+    sql`select * from (
+          select r.release_date::text as on_day, r.ideal_window_end::text as until_day,
+                 'module_release' as kind, 'Module ' || m.position || ' released: ' || m.title as title
+          from cohort_module_release r join programme_module m on m.id = r.module_id
+          where r.cohort_id = ${cohortId} and r.ideal_window_end >= ${today}::date
+          union all
+          select min((ev.starts_at at time zone 'Europe/London')::date)::text,
+                 case when count(*) > 1 then max((ev.starts_at at time zone 'Europe/London')::date)::text end,
+                 a.kind, a.title
+          from cohort_event ev join programme_activity a on a.id = ev.activity_id
+          where ev.cohort_id = ${cohortId}
+          group by a.id, a.kind, a.title
+          having max((ev.starts_at at time zone 'Europe/London')::date) >= ${today}::date
+          union all
+          select c.engagement_deadline::text, null, 'deadline', 'Deadline for 90% engagement'
+          from cohort c where c.id = ${cohortId} and c.engagement_deadline >= ${today}::date
+          union all
+          select w.opens_on::text, w.closes_on::text, 'window', 'Assessment window ' || w.sequence_number
+          from assessment_window w where w.cohort_id = ${cohortId} and w.closes_on >= ${today}::date
+        ) u order by on_day, kind, title limit 12`,
+  );
+  const canFilterByPartner = actor.role !== 'delivery_partner_staff';
+  const deliveryPartners = await queryRows<{ id: number; name: string }>(
+    db,
+    sql`select distinct dp.id, dp.name from enrolment e join cohort c on c.id = e.cohort_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        where e.cohort_id = ${cohortId} and (${enrolmentVisibleTo(actor)}) order by dp.name`,
+  );
+  return {
+    cohort,
+    today,
+    thresholdLabel: `${POLICY_REGISTER.parameters.engagementThresholdBp / 100}%`,
+    rows,
+    atRisk,
+    bands,
+    upcoming: upcomingRows.map((u) => ({
+      on: u.on_day,
+      until: u.until_day,
+      kind: u.kind,
+      title: u.title,
+    })),
+    deliveryPartners,
+    canFilterByPartner,
+    statuses: ENROLMENT_STATUSES,
+  };
+}
+
+/** CSV text for the dashboard rows; cells that a spreadsheet would run as a formula are defused. */
+export function engagementCsv(rows: readonly DashboardRow[]): string {
+  const header = [
+    'participant_id',
+    'enrolment_id',
+    'full_name',
+    'delivery_partner',
+    'status',
+    'engagement',
+    'projected_at_deadline',
+    'best_possible',
+    'meets_90',
+    'reachable',
+    'at_risk',
+  ];
+  const lines = rows.map((r) =>
+    [
+      r.participantId,
+      r.enrolmentId,
+      r.fullName,
+      r.deliveryPartner,
+      r.status,
+      r.engagement,
+      r.projected,
+      r.bestPossible,
+      r.meetsThreshold ? 'yes' : 'no',
+      r.reachable ? 'yes' : 'no',
+      isAtRisk(r) ? 'yes' : 'no',
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return [header.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+export function csvCell(value: string | number): string {
+  let s = String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Participants: search and the record
+ * ------------------------------------------------------------------------------------------- */
+
+export interface ParticipantSearchItem {
+  id: number;
+  fullName: string;
+  trn: string | null;
+  enrolments: {
+    id: number;
+    cohortId: number;
+    cohortName: string;
+    deliveryPartner: string;
+    status: string;
+  }[];
+}
+
+/** Participants the actor may see, by name (any part) or TRN (its start), a page at a time. */
+export async function searchParticipants(
+  { db }: ServiceDeps,
+  actor: Actor,
+  filter: { q?: string | undefined; limit: number; offset: number },
+): Promise<{ items: ParticipantSearchItem[]; total: number }> {
+  requireStaff(actor);
+  const q = (filter.q ?? '').trim();
+  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const search = q
+    ? /^\d{1,7}$/.test(q)
+      ? sql` and p.trn like ${`${q}%`}`
+      : sql` and p.full_name ilike ${like}`
+    : sql``;
+  const where = sql`(${enrolmentVisibleTo(actor)})${search}`;
+  const [count] = await queryRows<{ total: number }>(
+    db,
+    sql`select count(distinct p.id)::int as total from enrolment e join cohort c on c.id = e.cohort_id
+        join participant p on p.id = e.participant_id where ${where}`,
+  );
+  const ids = await queryRows<{ id: number }>(
+    db,
+    sql`select p.id from participant p
+        where exists (select 1 from enrolment e join cohort c on c.id = e.cohort_id
+                      where e.participant_id = p.id and ${where})
+        order by p.full_name, p.id limit ${filter.limit} offset ${filter.offset}`,
+  );
+  if (ids.length === 0) return { items: [], total: count?.total ?? 0 };
+  const rows = await queryRows<{
+    id: number;
+    full_name: string;
+    trn: string | null;
+    enrolment_id: number;
+    cohort_id: number;
+    cohort_name: string;
+    delivery_partner: string;
+    status: string;
+  }>(
+    db,
+    sql`select p.id, p.full_name, p.trn, e.id as enrolment_id, c.id as cohort_id, c.name as cohort_name,
+               dp.name as delivery_partner, e.status
+        from participant p join enrolment e on e.participant_id = p.id join cohort c on c.id = e.cohort_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        where p.id = any(${arrayParam(ids.map((i) => i.id))}::int[]) and (${enrolmentVisibleTo(actor)})
+        order by p.full_name, p.id, c.start_date`,
+  );
+  const byId = new Map<number, ParticipantSearchItem>();
+  for (const r of rows) {
+    const item = byId.get(r.id) ?? { id: r.id, fullName: r.full_name, trn: r.trn, enrolments: [] };
+    item.enrolments.push({
+      id: r.enrolment_id,
+      cohortId: r.cohort_id,
+      cohortName: r.cohort_name,
+      deliveryPartner: r.delivery_partner,
+      status: r.status,
+    });
+    byId.set(r.id, item);
+  }
+  return { items: [...byId.values()], total: count?.total ?? 0 };
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: 'engagement' | 'decision';
+  title: string;
+  detail: string;
+}
+
+export interface OpenCase {
+  type: 'deferral' | 'assessment_deferral' | 'transfer' | 'intent_contact';
+  id: number;
+  status: string;
+  openedOn: string;
+  href: string;
+  label: string;
+}
+
+export interface ParticipantRecord {
+  participant: Awaited<ReturnType<typeof getParticipant>>;
+  enrolments: {
+    id: number;
+    cohortId: number;
+    cohortName: string;
+    deliveryPartner: string;
+    status: string;
+    deferralCount: number;
+    attemptsUsed: number;
+    attemptsLeft: number;
+    engagement: EnrolmentEngagement;
+  }[];
+  funding: Decision;
+  timeline: TimelineEntry[];
+  openCases: OpenCase[];
+  /** Null for roles that do not read the audit log (coaches, assessors, facilitators). */
+  auditLog: AuditEventView[] | null;
+}
+
+const AUDIT_TITLES: Record<string, string> = {
+  DEFERRAL_REQUESTED: 'Deferral requested',
+  DEFERRAL_REQUEST_DECLINED_BY_POLICY: 'Deferral request declined by the policy',
+  DEFERRAL_DISCUSSED: 'Deferral options discussed',
+  DEFERRAL_EXCEPTION_APPROVED: 'Further deferral approved as an exception',
+  DEFERRAL_APPROVED: 'Deferral approved',
+  DEFERRAL_DECLINED: 'Deferral declined',
+  DEFERRAL_STARTED: 'Deferral started',
+  DEFERRAL_RETURN_CONFIRMED: 'Return confirmed',
+  DEFERRAL_RESUMED: 'Re-joined after deferral',
+};
+
+/** "SOME_EVENT_NAME" as "Some event name" when there is no better title. */
+export function auditTitle(what: string): string {
+  const known = AUDIT_TITLES[what];
+  if (known) return known;
+  const words = what.toLowerCase().replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export async function participantRecord(
+  deps: ServiceDeps,
+  actor: Actor,
+  participantId: number,
+): Promise<ParticipantRecord> {
+  requireStaff(actor);
+  const { db } = deps;
+  await requireParticipant(db, actor, participantId);
+  const participant = await getParticipant(deps, actor, participantId);
+  const facts = await queryRows<{
+    id: number;
+    deferral_count: number;
+    assessment_attempts_used: number;
+  }>(
+    db,
+    sql`select e.id, e.deferral_count, e.assessment_attempts_used from enrolment e
+        where e.id = any(${arrayParam(participant.enrolments.map((e) => e.id))}::int[])`,
+  );
+  const maxAttempts = POLICY_REGISTER.parameters.assessmentAttempts;
+  const enrolments = [];
+  for (const e of participant.enrolments) {
+    const f = facts.find((x) => x.id === e.id);
+    const used = f?.assessment_attempts_used ?? 0;
+    enrolments.push({
+      ...e,
+      deferralCount: f?.deferral_count ?? 0,
+      attemptsUsed: used,
+      attemptsLeft: Math.max(0, maxAttempts - used),
+      engagement: await getEnrolmentEngagement(deps, actor, e.id),
+    });
+  }
+  const engagement = await queryRows<{
+    occurred_at: string | Date;
+    kind: string;
+    title: string;
+    source: string;
+  }>(
+    db,
+    sql`select r.occurred_at, r.kind, a.title, r.source from engagement_record r
+        join programme_activity a on a.id = r.activity_id
+        where r.participant_id = ${participantId} order by r.occurred_at desc, r.id desc`,
+  );
+  let auditLog: AuditEventView[] | null = null;
+  try {
+    auditLog = await participantAuditLog(deps, actor, participantId);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  const timeline: TimelineEntry[] = [
+    ...engagement.map((r) => ({
+      at: new Date(r.occurred_at).toISOString(),
+      kind: 'engagement' as const,
+      title: r.title,
+      detail: `${r.kind === 'study_session' ? 'Completed' : 'Attended'} (${r.source})`,
+    })),
+    ...(auditLog ?? []).map((a) => ({
+      at: a.occurredAt,
+      kind: 'decision' as const,
+      title: auditTitle(a.what),
+      detail: a.who === 'system' ? 'By the daily job' : `By ${a.who}`,
+    })),
+  ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+
+  const openCases = await participantOpenCases(deps, actor, participantId);
+  return {
+    participant,
+    enrolments,
+    funding: evaluateFundingAtDeferral({
+      fundingRoute: participant.fundingRoute as Parameters<
+        typeof evaluateFundingAtDeferral
+      >[0]['fundingRoute'],
+    }),
+    timeline,
+    openCases,
+    auditLog,
+  };
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Case queues
+ * ------------------------------------------------------------------------------------------- */
+
+export const OPEN_DEFERRAL_STATUSES = [
+  'requested',
+  'discussed',
+  'approved',
+  'deferred',
+  'intent_contact_due',
+  'confirmed',
+] as const;
+export const OPEN_ASSESSMENT_DEFERRAL_STATUSES = [
+  'requested',
+  'evidence_requested',
+  'evidence_received',
+] as const;
+export const OPEN_TRANSFER_STATUSES = ['opened', 'provider_chosen', 'exported'] as const;
+
+export type QueueKind = 'deferrals' | 'assessment-deferrals' | 'school-moves' | 'intent-contacts';
+
+export interface QueueItem {
+  id: number;
+  participantId: number;
+  fullName: string;
+  cohortName: string;
+  deliveryPartner: string;
+  status: string;
+  on: string;
+  href: string;
+  summary: string;
+}
+
+function queueSql(kind: QueueKind, actor: Actor, openOnly: boolean, participantId?: number): SQL {
+  const visible = enrolmentVisibleTo(actor);
+  const forParticipant =
+    participantId === undefined ? sql`` : sql` and e.participant_id = ${participantId}`;
+  const base = (from: SQL, where: SQL, order: SQL) =>
+    sql`${from} join enrolment e on e.id = x.enrolment_id join cohort c on c.id = e.cohort_id
+        join participant p on p.id = e.participant_id join delivery_partner dp on dp.id = e.delivery_partner_id
+        where (${visible})${forParticipant} and ${where} order by ${order}`;
+  switch (kind) {
+    case 'deferrals':
+      return base(
+        sql`select x.id, p.id as participant_id, p.full_name, c.name as cohort_name, dp.name as delivery_partner,
+                   x.status, x.requested_on::text as on_day, x.circumstance as summary from deferral_case x`,
+        openOnly
+          ? sql`x.status = any(${arrayParam([...OPEN_DEFERRAL_STATUSES])}::text[])`
+          : sql`true`,
+        sql`x.requested_on, x.id`,
+      );
+    case 'assessment-deferrals':
+      return base(
+        sql`select x.id, p.id as participant_id, p.full_name, c.name as cohort_name, dp.name as delivery_partner,
+                   x.status, (x.requested_at at time zone 'Europe/London')::date::text as on_day,
+                   x.circumstance as summary from assessment_deferral_case x`,
+        openOnly
+          ? sql`x.status = any(${arrayParam([...OPEN_ASSESSMENT_DEFERRAL_STATUSES])}::text[])`
+          : sql`true`,
+        sql`x.requested_at, x.id`,
+      );
+    case 'school-moves':
+      return base(
+        sql`select x.id, p.id as participant_id, p.full_name, c.name as cohort_name, dp.name as delivery_partner,
+                   coalesce(t.status, case when x.inside_network then 'inside_network' else 'outside_network' end) as status,
+                   x.moved_on::text as on_day, ts.name as summary
+            from school_move x join school ts on ts.id = x.to_school_id
+            left join transfer_case t on t.school_move_id = x.id`,
+        openOnly
+          ? sql`t.status = any(${arrayParam([...OPEN_TRANSFER_STATUSES])}::text[])`
+          : sql`true`,
+        sql`x.moved_on desc, x.id desc`,
+      );
+    case 'intent-contacts':
+      return base(
+        sql`select x.id, p.id as participant_id, p.full_name, c.name as cohort_name, dp.name as delivery_partner,
+                   x.status, x.due_on::text as on_day, coalesce(x.deferral_case_id::text, '') as summary
+            from staff_task x`,
+        sql`x.kind = 'intent_contact'${openOnly ? sql` and x.status = 'open'` : sql``}`,
+        sql`x.due_on, x.id`,
+      );
+  }
+}
+
+interface QueueRow {
+  id: number;
+  participant_id: number;
+  full_name: string;
+  cohort_name: string;
+  delivery_partner: string;
+  status: string;
+  on_day: string;
+  summary: string;
+}
+
+function hrefOf(kind: QueueKind, r: QueueRow): string {
+  switch (kind) {
+    case 'deferrals':
+      return `/cases/deferrals/${r.id}`;
+    case 'assessment-deferrals':
+      return `/cases/assessment-deferrals/${r.id}`;
+    case 'school-moves':
+      return `/cases/school-moves/${r.id}`;
+    case 'intent-contacts':
+      return r.summary ? `/cases/deferrals/${r.summary}` : `/participants/${r.participant_id}`;
+  }
+}
+
+export async function caseQueue(
+  { db }: ServiceDeps,
+  actor: Actor,
+  kind: QueueKind,
+  options: { openOnly: boolean } = { openOnly: true },
+): Promise<QueueItem[]> {
+  requireStaff(actor);
+  const rows = await queryRows<QueueRow>(
+    db,
+    sql`${queueSql(kind, actor, options.openOnly)} limit 200`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    participantId: r.participant_id,
+    fullName: r.full_name,
+    cohortName: r.cohort_name,
+    deliveryPartner: r.delivery_partner,
+    status: r.status,
+    on: r.on_day,
+    href: hrefOf(kind, r),
+    summary: kind === 'intent-contacts' ? 'Ask whether they intend to return' : r.summary,
+  }));
+}
+
+export async function caseQueueCounts(
+  deps: ServiceDeps,
+  actor: Actor,
+): Promise<Record<QueueKind, number>> {
+  requireStaff(actor);
+  const kinds: QueueKind[] = [
+    'deferrals',
+    'assessment-deferrals',
+    'school-moves',
+    'intent-contacts',
+  ];
+  const [row] = await queryRows<Record<string, number>>(
+    deps.db,
+    sql`select ${sql.join(
+      kinds.map(
+        (k) =>
+          sql`(select count(*)::int from (${queueSql(k, actor, true)}) q) as ${sql.identifier(k)}`,
+      ),
+      sql`, `,
+    )}`,
+  );
+  return Object.fromEntries(kinds.map((k) => [k, Number(row?.[k] ?? 0)])) as Record<
+    QueueKind,
+    number
+  >;
+}
+
+async function participantOpenCases(
+  { db }: ServiceDeps,
+  actor: Actor,
+  participantId: number,
+): Promise<OpenCase[]> {
+  const labels: Record<QueueKind, [OpenCase['type'], string]> = {
+    deferrals: ['deferral', 'Deferral'],
+    'assessment-deferrals': ['assessment_deferral', 'Assessment deferral'],
+    'school-moves': ['transfer', 'School move'],
+    'intent-contacts': ['intent_contact', 'Intent to return contact'],
+  };
+  const out: OpenCase[] = [];
+  for (const kind of Object.keys(labels) as QueueKind[]) {
+    const rows = await queryRows<QueueRow>(db, queueSql(kind, actor, true, participantId));
+    for (const r of rows) {
+      const [type, label] = labels[kind];
+      out.push({
+        type,
+        id: r.id,
+        status: r.status,
+        openedOn: r.on_day,
+        href: hrefOf(kind, r),
+        label,
+      });
+    }
+  }
+  return out;
+}
