@@ -24,24 +24,20 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       reply.header('X-Experience-API-Version', XAPI_VERSION);
       // Machine clients only: a browser session cannot post statements.
       if (!request.actor || request.authMethod !== 'token') {
-        return reply
-          .code(401)
-          .send({
-            error: 'Send a bearer API token to post xAPI statements',
-            code: 'UNAUTHENTICATED',
-          });
+        return reply.code(401).send({
+          error: 'Send a bearer API token to post xAPI statements',
+          code: 'UNAUTHENTICATED',
+        });
       }
     });
 
     xapi.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof ValidationError) {
-        return reply
-          .code(400)
-          .send({
-            error: 'The statements are not valid',
-            code: 'BAD_REQUEST',
-            errors: error.errors,
-          });
+        return reply.code(400).send({
+          error: 'The statements are not valid',
+          code: 'BAD_REQUEST',
+          errors: error.errors,
+        });
       }
       if (error instanceof ServiceError) {
         return reply.code(error.status).send({ error: error.message, code: error.code });
@@ -68,8 +64,7 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (statements.length === 0) {
         throw new ValidationError([{ path: 'body', message: 'Send at least one statement' }]);
       }
-      if (!request.actor)
-        throw new ValidationError([{ path: 'authorization', message: 'Sign in' }]);
+      if (!request.actor) throw new UnauthenticatedError();
       return recordXapiStatements(deps, request.actor, statements);
     });
   });
