@@ -24,6 +24,16 @@ export interface Flash {
   text?: string;
   /** A calendar feed secret, shown once right after it is made (only its digest is stored). */
   calendarToken?: string;
+  /** The decision behind the outcome, without its evidence so the cookie stays small. */
+  decision?: Pick<Decision, 'outcome' | 'reasons'>;
+}
+
+/** A decision trimmed for the flash cookie: the reasons in words and clauses, no evidence. */
+export function flashDecision(decision: Decision): Pick<Decision, 'outcome' | 'reasons'> {
+  return {
+    outcome: decision.outcome,
+    reasons: decision.reasons.map((r) => ({ ...r, evidence: {} })),
+  };
 }
 
 declare module '@fastify/secure-session' {
@@ -239,6 +249,36 @@ export function govukDateTimeRange(startsAt: string | Date, endsAt: string | Dat
   const start = new Date(startsAt);
   const end = new Date(endsAt);
   return `${DATE_TIME.format(start).replace(',', '')}, ${govukTime(start)} to ${govukTime(end)}`;
+}
+
+/**
+ * A wall-clock time in England as an instant: the offset is found for that day, so 2:30pm is
+ * 2:30pm in summer time too.
+ */
+export function londonInstant(date: string, time: string): Date | null {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const t = /^(\d{1,2}):(\d{2})$/.exec(time);
+  if (!d || !t) return null;
+  const guess = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +t[1]!, +t[2]!);
+  let at = guess;
+  for (let i = 0; i < 2; i += 1) at = guess - londonOffsetMs(new Date(at));
+  return new Date(at);
+}
+
+const OFFSET_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function londonOffsetMs(at: Date): number {
+  const p = Object.fromEntries(OFFSET_FORMAT.formatToParts(at).map((x) => [x.type, x.value]));
+  const wall = Date.UTC(+p['year']!, +p['month']! - 1, +p['day']!, +p['hour']!, +p['minute']!);
+  return wall - Math.floor(at.getTime() / 60_000) * 60_000;
 }
 
 export function parseId(value: string | undefined): number | null {

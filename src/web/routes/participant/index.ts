@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 
 /** The participant's pages (My programme, study sessions, events, calendar, assessment, changes). */
 export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   programmeRoutes(app, deps);
+  eventRoutes(app, deps);
 }

@@ -86,3 +86,17 @@ export async function sessionContent(
       }
     : null;
 }
+
+/** The coach assigned to a participant (policy 2.2.1.3: coaching is arranged with them). */
+export async function assignedCoach(
+  db: Pick<Db, 'execute'>,
+  participantId: number,
+): Promise<{ id: number; name: string } | null> {
+  const [row] = await queryRows<{ id: number; name: string }>(
+    db,
+    sql`select u.id, u.display_name as name from staff_assignment sa join app_user u on u.id = sa.user_id
+        where sa.participant_id = ${participantId} and u.role = 'coach'
+        order by sa.id limit 1`,
+  );
+  return row ?? null;
+}

@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+let world: DemoWorld;
+beforeAll(async () => {
+  world = await createDemoWorld();
+});
+afterAll(async () => {
+  await world?.destroy();
+});
+
+/** Signs in; "/" redirects participants, so the CSRF token is taken from a participant page. */
+async function signIn(email: string) {
+  const session = await world.signIn(email);
+  const page = await session.request({ method: 'GET', url: '/my-programme' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return (options: Parameters<typeof session.request>[0]) =>
+    session.request({
+      ...options,
+      headers: {
+        ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+        ...options.headers,
+      },
+    });
+}
+
+const text = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ');
+
+/** A participant's cohort's future dates of clinic n, in date order. */
+async function clinicSlots(email: string, n: number) {
+  return queryRows<{ id: number }>(
+    world.t.db,
+    sql`select ce.id from participant p join enrolment e on e.participant_id = p.id
+        join cohort_event ce on ce.cohort_id = e.cohort_id
+        join programme_activity a on a.id = ce.activity_id
+        where lower(p.email) = ${email} and e.status = 'active' and a.kind = 'clinic'
+          and a.sequence_number = ${n} and ce.starts_at > ${world.clock.now()}
+        order by ce.starts_at`,
+  );
+}
+
+async function bookingStatus(id: number) {
+  const [row] = await queryRows<{ status: string }>(
+    world.t.db,
+    sql`select status from event_booking where id = ${id}`,
+  );
+  return row?.status;
+}
+
+describe('clinics', () => {
+  it('books the next clinic, changes its date, then cancels it', async () => {
+    const email = 'participant1@demo.npq-ops.test';
+    const request = await signIn(email);
+    const page = await request({ method: 'GET', url: '/events' });
+    expect(page.statusCode).toBe(200);
+    const bookable = [...page.body.matchAll(/action="\/events\/(\d+)\/book"/g)].map((m) =>
+      Number(m[1]),
+    );
+    const [first, second] = await clinicSlots(email, 4);
+    expect(bookable).toContain(first!.id);
+    expect(text(page.body)).toContain('(Policy 2.2.1.2)');
+
+    const booked = await request({ method: 'POST', url: `/events/${first!.id}/book`, payload: {} });
+    expect(booked.statusCode).toBe(303);
+    const [booking] = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select id from event_booking where cohort_event_id = ${first!.id} and status = 'booked'`,
+    );
+    expect(booking).toBeDefined();
+    const after = await request({ method: 'GET', url: '/events' });
+    expect(text(after.body)).toContain('Booked: Clinic: Professional development');
+    expect(after.body).toContain(`/bookings/${booking!.id}/change`);
+
+    const change = await request({ method: 'GET', url: `/bookings/${booking!.id}/change` });
+    expect(change.statusCode).toBe(200);
+    expect(change.body).toContain(`value="${second!.id}"`);
+    const empty = await request({
+      method: 'POST',
+      url: `/bookings/${booking!.id}/change`,
+      payload: {},
+    });
+    expect(empty.statusCode).toBe(422);
+    expect(text(empty.body)).toContain('Choose a new date');
+    const moved = await request({
+      method: 'POST',
+      url: `/bookings/${booking!.id}/change`,
+      payload: { cohortEventId: String(second!.id) },
+    });
+    expect(moved.statusCode).toBe(303);
+    expect(await bookingStatus(booking!.id)).toBe('cancelled');
+    const [rebooked] = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select id from event_booking where cohort_event_id = ${second!.id} and status = 'booked'`,
+    );
+    expect(rebooked).toBeDefined();
+
+    const cancelled = await request({
+      method: 'POST',
+      url: `/bookings/${rebooked!.id}/cancel`,
+      payload: {},
+    });
+    expect(cancelled.statusCode).toBe(303);
+    expect(await bookingStatus(rebooked!.id)).toBe('cancelled');
+  });
+
+  it('refuses a clinic out of sequence and says why, with the clause', async () => {
+    const email = 'participant1@demo.npq-ops.test';
+    const request = await signIn(email);
+    const [later] = await clinicSlots(email, 6);
+    const res = await request({ method: 'POST', url: `/events/${later!.id}/book`, payload: {} });
+    expect(res.statusCode).toBe(422);
+    expect(res.body).toContain('govuk-error-summary');
+    expect(text(res.body)).toContain(
+      'Clinics are attended in order: book clinic 5 before clinic 6. (Policy 2.2.1.2)',
+    );
+    const [row] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from event_booking where cohort_event_id = ${later!.id}`,
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  it("answers 404 for someone else's booking and event", async () => {
+    const owner = await signIn('participant2@demo.npq-ops.test');
+    const page = await owner({ method: 'GET', url: '/events' });
+    const eventId = Number(/action="\/events\/(\d+)\/book"/.exec(page.body)?.[1]);
+    expect(
+      await owner({ method: 'POST', url: `/events/${eventId}/book`, payload: {} }),
+    ).toMatchObject({ statusCode: 303 });
+    const [booking] = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select id from event_booking where cohort_event_id = ${eventId} and status = 'booked'`,
+    );
+
+    const other = await signIn('participant5@demo.npq-ops.test');
+    expect(
+      (await other({ method: 'GET', url: `/bookings/${booking!.id}/change` })).statusCode,
+    ).toBe(404);
+    expect(
+      (await other({ method: 'POST', url: `/bookings/${booking!.id}/cancel`, payload: {} }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await other({
+          method: 'POST',
+          url: `/bookings/${booking!.id}/change`,
+          payload: { cohortEventId: String(eventId) },
+        })
+      ).statusCode,
+    ).toBe(404);
+    // An event of another cohort does not exist for this participant.
+    expect(
+      (await other({ method: 'POST', url: `/events/${eventId}/book`, payload: {} })).statusCode,
+    ).toBe(404);
+    expect(await bookingStatus(booking!.id)).toBe('booked');
+  });
+});
+
+describe('coaching', () => {
+  it('is not shown at all on a course without coaching', async () => {
+    const request = await signIn('participant1@demo.npq-ops.test');
+    const page = await request({ method: 'GET', url: '/events' });
+    expect(page.body).not.toContain('id="coaching"');
+    expect(page.body).not.toContain('action="/coaching"');
+  });
+
+  it('is offered on NPQEL, with the entitlement and its clause, and books and cancels', async () => {
+    const request = await signIn('participant4@demo.npq-ops.test');
+    const page = await request({ method: 'GET', url: '/events' });
+    expect(page.body).toContain('id="coaching"');
+    expect(text(page.body)).toContain('(Policy 2.2.1.3)');
+
+    const invalid = await request({
+      method: 'POST',
+      url: '/coaching',
+      payload: { startTime: '25:00' },
+    });
+    expect(invalid.statusCode).toBe(422);
+    expect(text(invalid.body)).toContain('Enter a start time in the 24-hour clock');
+
+    const res = await request({
+      method: 'POST',
+      url: '/coaching',
+      payload: {
+        'startsOn-day': '15',
+        'startsOn-month': '4',
+        'startsOn-year': '2026',
+        startTime: '16:30',
+        minutes: '60',
+      },
+    });
+    const [session] = await queryRows<{ id: number; starts_at: Date | string }>(
+      world.t.db,
+      sql`select s.id, s.starts_at from coaching_session s join participant p on p.id = s.participant_id
+          where lower(p.email) = 'participant4@demo.npq-ops.test' and s.status = 'scheduled' order by s.id desc limit 1`,
+    );
+    if (res.statusCode !== 303) throw new Error(text(res.body).slice(0, 2000));
+    // 16:30 in London on 15 April 2026 is 15:30 UTC (British Summer Time).
+    expect(new Date(session!.starts_at).toISOString()).toBe('2026-04-15T15:30:00.000Z');
+    const cancel = await request({
+      method: 'POST',
+      url: `/coaching/${session!.id}/cancel`,
+      payload: {},
+    });
+    expect(cancel.statusCode).toBe(303);
+  });
+});
