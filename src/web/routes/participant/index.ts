@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { calendarRoutes } from './calendar.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 
@@ -7,4 +8,5 @@ import { programmeRoutes } from './programme.js';
 export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   programmeRoutes(app, deps);
   eventRoutes(app, deps);
+  calendarRoutes(app, deps);
 }

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+let world: DemoWorld;
+beforeAll(async () => {
+  world = await createDemoWorld();
+});
+afterAll(async () => {
+  await world?.destroy();
+});
+
+/** Signs in; "/" redirects participants, so the CSRF token is taken from a participant page. */
+async function signIn(email: string) {
+  const session = await world.signIn(email);
+  const page = await session.request({ method: 'GET', url: '/my-programme' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return (options: Parameters<typeof session.request>[0]) =>
+    session.request({
+      ...options,
+      headers: {
+        ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+        ...options.headers,
+      },
+    });
+}
+
+async function issue(request: Awaited<ReturnType<typeof signIn>>): Promise<string> {
+  const res = await request({ method: 'POST', url: '/calendar/feed', payload: {} });
+  expect(res.statusCode).toBe(303);
+  const page = await request({ method: 'GET', url: '/calendar' });
+  const token = /\/calendar\/([A-Za-z0-9_-]+)\.ics/.exec(page.body)?.[1];
+  expect(token).toBeDefined();
+  // Shown once: the next visit does not repeat it.
+  const again = await request({ method: 'GET', url: '/calendar' });
+  expect(again.body).not.toContain(token!);
+  return token!;
+}
+
+const fetchFeed = (token: string) =>
+  world.app.inject({ method: 'GET', url: `/calendar/${token}.ics` });
+
+describe('calendar feed', () => {
+  it('gives a private feed with the programme dates, without signing in', async () => {
+    const request = await signIn('participant1@demo.npq-ops.test');
+    // Book the next clinic so it appears in the feed.
+    const events = await request({ method: 'GET', url: '/events' });
+    const eventId = /action="\/events\/(\d+)\/book"/.exec(events.body)?.[1];
+    expect(
+      (await request({ method: 'POST', url: `/events/${eventId}/book`, payload: {} })).statusCode,
+    ).toBe(303);
+
+    const token = await issue(request);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const [stored] = await queryRows<{ token_hash: string }>(
+      world.t.db,
+      sql`select f.token_hash from calendar_feed f join participant p on p.id = f.participant_id
+          where p.email = 'participant1@demo.npq-ops.test'`,
+    );
+    expect(stored?.token_hash).toBe(createHash('sha256').update(token).digest('hex'));
+
+    const feed = await fetchFeed(token);
+    expect(feed.statusCode).toBe(200);
+    expect(feed.headers['content-type']).toContain('text/calendar');
+    const ics = feed.body;
+    expect(ics).toContain('BEGIN:VCALENDAR');
+    expect(ics).toContain('(booked clinic)');
+    expect(ics).toContain('90% engagement deadline');
+    expect(ics).toContain('DTSTART;VALUE=DATE:20260911');
+    expect(ics).toContain('SUMMARY:Assessment window');
+    expect(ics).toMatch(/SUMMARY:Module 1: .* \(ideal 2-week window\)/);
+    expect(ics).toContain('opening conference');
+    expect(ics).not.toContain('coaching');
+  });
+
+  it('includes coaching for NPQEL', async () => {
+    const request = await signIn('participant4@demo.npq-ops.test');
+    const booked = await request({
+      method: 'POST',
+      url: '/coaching',
+      payload: {
+        'startsOn-day': '20',
+        'startsOn-month': '4',
+        'startsOn-year': '2026',
+        startTime: '10:00',
+        minutes: '45',
+      },
+    });
+    expect(booked.statusCode).toBe(303);
+    const ics = (await fetchFeed(await issue(request))).body;
+    expect(ics).toContain('DTSTART:20260420T090000Z');
+    expect(ics).toMatch(/SUMMARY:.*with /);
+  });
+
+  it('regenerating replaces the link and revoking turns it off (404)', async () => {
+    const request = await signIn('participant5@demo.npq-ops.test');
+    const first = await issue(request);
+    expect((await fetchFeed(first)).statusCode).toBe(200);
+    const second = await issue(request);
+    expect(second).not.toBe(first);
+    expect((await fetchFeed(first)).statusCode).toBe(404);
+    expect((await fetchFeed(second)).statusCode).toBe(200);
+
+    const revoked = await request({ method: 'POST', url: '/calendar/feed/revoke', payload: {} });
+    expect(revoked.statusCode).toBe(303);
+    const page = await request({ method: 'GET', url: '/calendar' });
+    expect(page.body).toContain('Turned off');
+    expect((await fetchFeed(second)).statusCode).toBe(404);
+  });
+
+  it('answers 404 to guesses and malformed names', async () => {
+    expect((await fetchFeed('A'.repeat(43))).statusCode).toBe(404);
+    expect((await world.app.inject({ method: 'GET', url: '/calendar/short.ics' })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await world.app.inject({ method: 'GET', url: `/calendar/${'A'.repeat(43)}` })).statusCode,
+    ).toBe(404);
+  });
+
+  it('is for participants only', async () => {
+    const staff = await world.signIn('programme.team@demo.npq-ops.test');
+    expect((await staff.request({ method: 'GET', url: '/calendar' })).statusCode).toBe(403);
+  });
+});
