@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { participantRoutes } from './participants.js';
+import { cohortSetupRoutes } from './setup.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  cohortSetupRoutes(app, deps);
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
 }

@@ -1,0 +1,559 @@
+/**
+ * Setting up a cohort: its dated schedule is generated from a start date (module releases each
+ * half term with the ideal two-week window, clinic slots with a capacity, community sessions,
+ * conferences, the 90% deadline and the 8-day assessment windows), shown to the programme team to
+ * edit, checked against the policy's calendar rules and saved in one transaction.
+ *
+ * Generation reuses the seed's academic-year pattern (cohortSchedule) and moves it so module 1 is
+ * released on the chosen start date: one source for what a cohort's year looks like.
+ */
+import { sql } from 'drizzle-orm';
+import { arrayParam, queryRows } from '../db/client.js';
+import { PROGRAMME_PLANS } from '../db/seed/catalogue.js';
+import { cohortSchedule, DAY, IDEAL_WINDOW_DAYS } from '../db/seed/schedule.js';
+import type { ActivityKind } from '../domain/catalogue.js';
+import {
+  addDays,
+  assessmentWindowClosesOn,
+  evaluateEventNotice,
+  evaluateModuleReleaseSchedule,
+  isIsoDate,
+  type Decision,
+} from '../policy/index.js';
+import type { Actor } from './actor.js';
+import { audit } from './audit.js';
+import { ForbiddenError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
+import type { ServiceDeps } from './participants.js';
+
+const SETUP_ROLES: readonly Actor['role'][] = ['programme_team', 'admin'];
+
+export function requireCohortSetup(actor: Actor): void {
+  if (!SETUP_ROLES.includes(actor.role)) {
+    throw new ForbiddenError('Only the programme team can set up cohorts.');
+  }
+}
+
+export interface ProgrammeOption {
+  id: number;
+  name: string;
+  courseIdentifier: string;
+}
+
+export async function setupOptions(
+  { db }: ServiceDeps,
+  actor: Actor,
+): Promise<{ programmes: ProgrammeOption[] }> {
+  requireCohortSetup(actor);
+  const programmes = await queryRows<{ id: number; name: string; identifier: string }>(
+    db,
+    sql`select p.id, p.name || ' (' || co.code || ', ' || p.version || ')' as name, co.identifier
+        from programme p join course co on co.id = p.course_id order by co.name, p.version`,
+  );
+  return {
+    programmes: programmes.map((p) => ({
+      id: p.id,
+      name: p.name,
+      courseIdentifier: p.identifier,
+    })),
+  };
+}
+
+export interface DraftModule {
+  moduleId: number;
+  position: number;
+  title: string;
+  releaseDate: string;
+  idealWindowEnd: string;
+}
+
+export interface DraftEvent {
+  activityId: number;
+  kind: Exclude<ActivityKind, 'study_session' | 'coaching'>;
+  title: string;
+  /** London local date and time: what staff read and edit. */
+  date: string;
+  time: string;
+  minutes: number;
+  capacity: number | null;
+  location: string;
+}
+
+export interface DraftWindow {
+  opensOn: string;
+  closesOn: string;
+}
+
+export interface CohortDraft {
+  programmeId: number;
+  programmeName: string;
+  year: number;
+  name: string;
+  startDate: string;
+  engagementDeadline: string;
+  endDate: string;
+  publishedOn: string;
+  isFinal: boolean;
+  contractEndDate: string | null;
+  modules: DraftModule[];
+  events: DraftEvent[];
+  windows: DraftWindow[];
+}
+
+export interface DraftChecks {
+  releases: Decision;
+  /** One per event and window whose notice the policy finds too short. */
+  notices: { label: string; decision: Decision }[];
+  noticesChecked: number;
+  ok: boolean;
+}
+
+export interface GenerateInput {
+  programmeId: number;
+  startDate: string;
+  clinicCapacity: number;
+  isFinal: boolean;
+  contractEndDate: string | null;
+}
+
+/** The academic year a start date belongs to: September to August. */
+export function academicYearOf(date: string): number {
+  const year = Number(date.slice(0, 4));
+  return Number(date.slice(5, 7)) >= 8 ? year : year - 1;
+}
+
+const LONDON_PARTS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** An instant as the London date and time shown on a form. */
+export function londonDateTime(ms: number): { date: string; time: string } {
+  const p = Object.fromEntries(
+    LONDON_PARTS.formatToParts(new Date(ms)).map((x) => [x.type, x.value]),
+  );
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
+}
+
+/** A London date and time back to the instant, whatever the clocks were doing that day. */
+export function londonInstant(date: string, time: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const [hh, mm] = time.split(':').map(Number) as [number, number];
+  const asUtc = Date.UTC(y, m - 1, d, hh, mm);
+  const shown = londonDateTime(asUtc);
+  const [sy, sm, sd] = shown.date.split('-').map(Number) as [number, number, number];
+  const [sh, smin] = shown.time.split(':').map(Number) as [number, number];
+  const offset = Date.UTC(sy, sm - 1, sd, sh, smin) - asUtc;
+  return new Date(asUtc - offset);
+}
+
+const isoOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+async function loadProgramme(db: ServiceDeps['db'], programmeId: number) {
+  const [programme] = await queryRows<{
+    id: number;
+    name: string;
+    identifier: string;
+    code: string;
+  }>(
+    db,
+    sql`select p.id, p.name, co.identifier, co.code from programme p join course co on co.id = p.course_id
+        where p.id = ${programmeId}`,
+  );
+  if (!programme) throw new NotFoundError('Programme not found');
+  const activities = await queryRows<{
+    id: number;
+    kind: ActivityKind;
+    position: number;
+    title: string;
+    planned_minutes: number;
+  }>(
+    db,
+    sql`select id, kind, position, title, planned_minutes from programme_activity
+        where programme_id = ${programmeId} order by position`,
+  );
+  const modules = await queryRows<{ id: number; position: number; title: string }>(
+    db,
+    sql`select id, position, title from programme_module where programme_id = ${programmeId} order by position`,
+  );
+  return { programme, activities, modules };
+}
+
+/** The editable draft for a programme from a start date; nothing is saved. */
+export async function generateCohortDraft(
+  { db }: ServiceDeps,
+  actor: Actor,
+  input: GenerateInput,
+): Promise<CohortDraft> {
+  requireCohortSetup(actor);
+  if (!isIsoDate(input.startDate)) {
+    throw new ValidationError([{ path: 'startDate', message: 'Enter a real start date' }]);
+  }
+  const { programme, activities, modules } = await loadProgramme(db, input.programmeId);
+  const plan = PROGRAMME_PLANS.find((p) => p.course.identifier === programme.identifier);
+  if (!plan) throw new NotFoundError('Programme not found');
+  const year = academicYearOf(input.startDate);
+  const schedule = cohortSchedule(plan, year, input.clinicCapacity);
+  const shift = Date.parse(`${input.startDate}T00:00:00Z`) - schedule.releases[0]!;
+  const shiftDay = (iso: string) => addDays(iso, Math.round(shift / DAY));
+  const activityByPosition = new Map(activities.map((a) => [a.position, a]));
+  const moduleByPosition = new Map(modules.map((m) => [m.position, m]));
+
+  const draftModules = schedule.releases.map((release, i) => {
+    const m = moduleByPosition.get(i + 1);
+    if (!m)
+      throw new ValidationError([
+        { path: 'programmeId', message: 'The programme has fewer modules than its plan' },
+      ]);
+    const on = isoOf(release + shift);
+    return {
+      moduleId: m.id,
+      position: m.position,
+      title: m.title,
+      releaseDate: on,
+      idealWindowEnd: addDays(on, IDEAL_WINDOW_DAYS),
+    };
+  });
+  const events: DraftEvent[] = [];
+  for (const scheduled of schedule.activities) {
+    const a = activityByPosition.get(scheduled.activity.position);
+    if (!a || a.kind !== scheduled.activity.kind) {
+      throw new ValidationError([
+        { path: 'programmeId', message: 'The programme’s activities do not match its plan' },
+      ]);
+    }
+    for (const slot of scheduled.slots) {
+      const at = londonDateTime(slot.startsAt + shift);
+      events.push({
+        activityId: a.id,
+        kind: a.kind as DraftEvent['kind'],
+        title: a.title,
+        date: at.date,
+        time: at.time,
+        minutes: Math.round((slot.endsAt - slot.startsAt) / 60_000),
+        capacity: slot.capacity,
+        location: slot.location,
+      });
+    }
+  }
+  return {
+    programmeId: programme.id,
+    programmeName: programme.name,
+    year,
+    name: `${programme.code} ${year}`,
+    startDate: draftModules[0]?.releaseDate ?? input.startDate,
+    engagementDeadline: shiftDay(schedule.engagementDeadline),
+    endDate: shiftDay(schedule.endDate),
+    publishedOn: shiftDay(schedule.publishedOn),
+    isFinal: input.isFinal,
+    contractEndDate: input.contractEndDate,
+    modules: draftModules,
+    events,
+    windows: schedule.assessmentWindows.map((w) => ({
+      opensOn: shiftDay(w.opensOn),
+      closesOn: assessmentWindowClosesOn(shiftDay(w.opensOn)),
+    })),
+  };
+}
+
+/** What staff post back from the edit form; titles, kinds and lengths come from the catalogue. */
+export interface DraftForm {
+  programmeId: number;
+  name: string;
+  startDate: string;
+  engagementDeadline: string;
+  endDate: string;
+  publishedOn: string;
+  isFinal: boolean;
+  contractEndDate: string | null;
+  modules: { moduleId: number; releaseDate: string }[];
+  events: {
+    activityId: number;
+    date: string;
+    time: string;
+    capacity: number | null;
+    location: string;
+  }[];
+  windows: { opensOn: string }[];
+}
+
+/** Rebuilds a full draft from the posted form, never trusting the form for what the catalogue says. */
+export async function completeDraft(
+  { db }: ServiceDeps,
+  actor: Actor,
+  form: DraftForm,
+): Promise<CohortDraft> {
+  requireCohortSetup(actor);
+  const { programme, activities, modules } = await loadProgramme(db, form.programmeId);
+  const activityById = new Map(activities.map((a) => [a.id, a]));
+  const moduleById = new Map(modules.map((m) => [m.id, m]));
+  const draftModules = form.modules.map((m) => {
+    const known = moduleById.get(m.moduleId);
+    if (!known)
+      throw new ValidationError([
+        { path: 'programmeId', message: 'The schedule does not belong to this programme' },
+      ]);
+    return {
+      moduleId: known.id,
+      position: known.position,
+      title: known.title,
+      releaseDate: m.releaseDate,
+      idealWindowEnd: isIsoDate(m.releaseDate) ? addDays(m.releaseDate, IDEAL_WINDOW_DAYS) : '',
+    };
+  });
+  const events = form.events.map((e): DraftEvent => {
+    const a = activityById.get(e.activityId);
+    if (!a || a.kind === 'study_session' || a.kind === 'coaching') {
+      throw new ValidationError([
+        { path: 'programmeId', message: 'The schedule does not belong to this programme' },
+      ]);
+    }
+    return {
+      activityId: a.id,
+      kind: a.kind,
+      title: a.title,
+      date: e.date,
+      time: e.time,
+      minutes: a.planned_minutes,
+      capacity: a.kind === 'clinic' ? e.capacity : null,
+      location: e.location.trim() || 'Online',
+    };
+  });
+  return {
+    programmeId: programme.id,
+    programmeName: programme.name,
+    year: isIsoDate(form.startDate) ? academicYearOf(form.startDate) : 0,
+    name: form.name,
+    startDate: form.startDate,
+    engagementDeadline: form.engagementDeadline,
+    endDate: form.endDate,
+    publishedOn: form.publishedOn,
+    isFinal: form.isFinal,
+    contractEndDate: form.contractEndDate,
+    modules: draftModules,
+    events,
+    windows: form.windows.map((w) => ({
+      opensOn: w.opensOn,
+      closesOn: isIsoDate(w.opensOn) ? assessmentWindowClosesOn(w.opensOn) : '',
+    })),
+  };
+}
+
+/** The policy's calendar rules over a draft: releases ahead and in order, dates shared in time. */
+export function checkDraft(draft: CohortDraft): DraftChecks {
+  const releases = evaluateModuleReleaseSchedule(
+    draft.modules.map((m) => ({
+      id: String(m.moduleId),
+      sequence: m.position,
+      title: m.title,
+      releasedOn: m.releaseDate,
+      // The ideal window starts on release day (2.2.1.1): content is never released after it.
+      scheduledStartOn: m.releaseDate,
+    })),
+  );
+  const checks = [
+    ...draft.events.map((e) => ({
+      label: `${e.title}, ${e.date}`,
+      decision: evaluateEventNotice({
+        kind: e.kind,
+        eventOn: e.date,
+        publishedOn: draft.publishedOn,
+        inPerson: e.location !== 'Online',
+      }),
+    })),
+    ...draft.windows.map((w, i) => ({
+      label: `Assessment window ${i + 1}, ${w.opensOn}`,
+      decision: evaluateEventNotice({
+        kind: 'assessment_window',
+        eventOn: w.opensOn,
+        publishedOn: draft.publishedOn,
+      }),
+    })),
+  ];
+  const notices = checks.filter((c) => c.decision.outcome !== 'met');
+  return {
+    releases,
+    notices,
+    noticesChecked: checks.length,
+    ok: releases.outcome === 'met' && notices.length === 0,
+  };
+}
+
+/** Field problems the database would otherwise refuse less helpfully. */
+function validateDraft(draft: CohortDraft): void {
+  const errors: { path: string; message: string }[] = [];
+  const dates: [string, string][] = [
+    ['startDate', draft.startDate],
+    ['engagementDeadline', draft.engagementDeadline],
+    ['endDate', draft.endDate],
+    ['publishedOn', draft.publishedOn],
+  ];
+  for (const [path, d] of dates)
+    if (!isIsoDate(d)) errors.push({ path, message: 'Enter a real date' });
+  if (draft.contractEndDate !== null && !isIsoDate(draft.contractEndDate)) {
+    errors.push({ path: 'contractEndDate', message: 'Enter a real contract end date' });
+  }
+  if (errors.length === 0) {
+    if (!(draft.startDate < draft.engagementDeadline)) {
+      errors.push({
+        path: 'engagementDeadline',
+        message: 'The 90% deadline must be after the start date',
+      });
+    }
+    if (!(draft.engagementDeadline <= draft.endDate)) {
+      errors.push({
+        path: 'endDate',
+        message: 'The end date must be on or after the 90% deadline',
+      });
+    }
+  }
+  draft.modules.forEach((m, i) => {
+    if (!isIsoDate(m.releaseDate))
+      errors.push({
+        path: `release_${i}`,
+        message: `Enter a real release date for module ${m.position}`,
+      });
+  });
+  draft.events.forEach((e, i) => {
+    if (!isIsoDate(e.date))
+      errors.push({ path: `event_${i}_date`, message: `Enter a real date for ${e.title}` });
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(e.time))
+      errors.push({ path: `event_${i}_time`, message: `Enter a time like 15:30 for ${e.title}` });
+    if (
+      e.kind === 'clinic' &&
+      (e.capacity === null || !Number.isInteger(e.capacity) || e.capacity < 1)
+    ) {
+      errors.push({
+        path: `event_${i}_capacity`,
+        message: `Enter how many places ${e.title} has (1 or more)`,
+      });
+    }
+  });
+  draft.windows.forEach((w, i) => {
+    if (!isIsoDate(w.opensOn)) {
+      errors.push({
+        path: `window_${i}`,
+        message: `Enter a real opening date for assessment window ${i + 1}`,
+      });
+    } else if (isIsoDate(draft.engagementDeadline) && w.opensOn <= draft.engagementDeadline) {
+      errors.push({
+        path: `window_${i}`,
+        message: `Assessment window ${i + 1} must open after the 90% deadline`,
+      });
+    }
+  });
+  if (draft.name.trim() === '')
+    errors.push({ path: 'name', message: 'Enter a name for the cohort' });
+  if (errors.length > 0) throw new ValidationError(errors);
+}
+
+/**
+ * Saves the cohort and its schedule in one transaction. The policy's calendar rules must be met;
+ * a second cohort of the programme in the same year is refused on the start date field.
+ */
+export async function createCohort(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  draft: CohortDraft,
+): Promise<{ id: number }> {
+  requireCohortSetup(actor);
+  validateDraft(draft);
+  const checks = checkDraft(draft);
+  if (checks.releases.outcome !== 'met') throw new PolicyRefusalError(checks.releases);
+  const late = checks.notices[0];
+  if (late) throw new PolicyRefusalError(late.decision);
+  const at = clock.now();
+  return db.transaction(async (tx) => {
+    const { programme, activities, modules } = await loadProgramme(tx, draft.programmeId);
+    const leadProviders = await queryRows<{ id: number }>(
+      tx,
+      actor.leadProviderId !== null
+        ? sql`select id from lead_provider where id = ${actor.leadProviderId}`
+        : sql`select id from lead_provider order by id`,
+    );
+    if (leadProviders.length !== 1) {
+      throw new ValidationError([
+        { path: 'programmeId', message: 'Your account is not linked to one lead provider' },
+      ]);
+    }
+    const leadProviderId = leadProviders[0]!.id;
+    const activityIds = new Set(activities.map((a) => a.id));
+    const moduleIds = new Set(modules.map((m) => m.id));
+    if (
+      !draft.events.every((e) => activityIds.has(e.activityId)) ||
+      !draft.modules.every((m) => moduleIds.has(m.moduleId))
+    ) {
+      throw new ValidationError([
+        { path: 'programmeId', message: 'The schedule does not belong to this programme' },
+      ]);
+    }
+    const [row] = await queryRows<{ id: number }>(
+      tx,
+      sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date)
+          values (${leadProviderId}, ${programme.id}, ${draft.year}, ${draft.name.trim()}, ${draft.startDate}, ${draft.engagementDeadline},
+                  ${draft.endDate}, ${draft.isFinal}, ${draft.contractEndDate})
+          on conflict (lead_provider_id, programme_id, year) do nothing
+          returning id`,
+    );
+    if (!row) {
+      throw new ValidationError([
+        {
+          path: 'startDate',
+          message: `There is already a ${programme.code} cohort for ${draft.year} to ${draft.year + 1}: there is one cohort of a programme each year`,
+        },
+      ]);
+    }
+    const cohortId = row.id;
+    await tx.execute(sql`
+      insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
+      select ${cohortId}, u.module_id, u.release_date, u.release_date, u.release_date + ${IDEAL_WINDOW_DAYS}::int
+      from unnest(${arrayParam(draft.modules.map((m) => m.moduleId))}::int[],
+                  ${arrayParam(draft.modules.map((m) => m.releaseDate))}::date[]) as u(module_id, release_date)`);
+    if (draft.events.length > 0) {
+      const starts = draft.events.map((e) => londonInstant(e.date, e.time));
+      await tx.execute(sql`
+        insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, capacity, location, published_on)
+        select ${cohortId}, u.activity_id, u.starts_at, u.starts_at + make_interval(mins => u.minutes),
+               u.capacity, u.location, ${draft.publishedOn}::date
+        from unnest(${arrayParam(draft.events.map((e) => e.activityId))}::int[],
+                    ${arrayParam(starts.map((s) => s.toISOString()))}::timestamptz[],
+                    ${arrayParam(draft.events.map((e) => e.minutes))}::int[],
+                    ${arrayParam(draft.events.map((e) => e.capacity))}::int[],
+                    ${arrayParam(draft.events.map((e) => e.location))}::text[])
+          as u(activity_id, starts_at, minutes, capacity, location)`);
+    }
+    if (draft.windows.length > 0) {
+      await tx.execute(sql`
+        insert into assessment_window (cohort_id, sequence_number, opens_on, closes_on)
+        select ${cohortId}, u.n, u.opens_on, u.closes_on
+        from unnest(${arrayParam(draft.windows.map((_, i) => i + 1))}::int[],
+                    ${arrayParam(draft.windows.map((w) => w.opensOn))}::date[],
+                    ${arrayParam(draft.windows.map((w) => assessmentWindowClosesOn(w.opensOn)))}::date[])
+          as u(n, opens_on, closes_on)`);
+    }
+    await audit(tx, {
+      what: 'COHORT_CREATED',
+      who: actor,
+      subjectType: 'cohort',
+      subjectId: cohortId,
+      details: {
+        programmeId: programme.id,
+        year: draft.year,
+        startDate: draft.startDate,
+        engagementDeadline: draft.engagementDeadline,
+        isFinal: draft.isFinal,
+        contractEndDate: draft.contractEndDate,
+        modules: draft.modules.length,
+        events: draft.events.length,
+        windows: draft.windows.length,
+        policyVersion: checks.releases.policyVersion,
+      },
+      at,
+    });
+    return { id: cohortId };
+  });
+}
