@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.js';
+import { arrayParam, queryRows, type Db } from '../db/client.js';
+import { cohortEngagement } from '../db/queries/cohort-engagement.js';
 import { loadEnrolmentFacts, type EnrolmentFacts } from '../db/queries/enrolment-facts.js';
 import {
   applyAttemptEvent,
@@ -616,4 +617,85 @@ export async function closeDueAssessmentWindows(
       protected: count('protected'),
     };
   });
+}
+
+/**
+ * 2.5.4 applies to everyone who may sit the assessment, not only to those who opened their
+ * assessment page: while a window is open, every active enrolment of its cohort that met 90% by
+ * the deadline and has an attempt left is entered into the window for its next attempt. Then a
+ * silent non-submission loses the attempt at close, as the policy says.
+ */
+export async function enterEligibleIntoOpenWindows(
+  tx: Tx,
+  today: string,
+  at: Date,
+): Promise<number> {
+  const cohorts = await queryRows<{ id: number; deadline: string }>(
+    tx,
+    sql`select distinct c.id, c.engagement_deadline::text as deadline
+        from cohort c join assessment_window w on w.cohort_id = c.id
+        where w.opens_on <= ${today}::date and w.closes_on >= ${today}::date
+        order by c.id`,
+  );
+  let entered = 0;
+  for (const cohort of cohorts) {
+    const rows = await cohortEngagement(tx, {
+      cohortId: cohort.id,
+      today,
+      completedBy: cohort.deadline,
+      visibleTo: sql`e.status = 'active' and e.assessment_attempts_used < ${MAX_ATTEMPTS}
+                     and not exists (select 1 from assessment_entry ae where ae.enrolment_id = e.id)`,
+    });
+    const eligible = rows.filter((r) => r.meetsThreshold).map((r) => r.enrolmentId);
+    if (eligible.length === 0) continue;
+    const inserted = await queryRows<{ enrolment_id: number; window_id: number }>(
+      tx,
+      sql`with target as (
+            select e.id as enrolment_id,
+                   (select w.id from assessment_window w where w.cohort_id = e.cohort_id
+                    order by (w.sequence_number = e.assessment_attempts_used + 1) desc, w.sequence_number limit 1) as window_id
+            from enrolment e where e.id = any(${arrayParam(eligible)}::int[])
+          ), ins as (
+            insert into assessment_entry (enrolment_id, window_id, updated_at)
+            select t.enrolment_id, t.window_id, ${at} from target t
+            join assessment_window w on w.id = t.window_id
+            where w.opens_on <= ${today}::date and w.closes_on >= ${today}::date
+            on conflict (enrolment_id) do nothing
+            returning enrolment_id, window_id
+          ), audited as (
+            insert into audit_event (what, who, subject_type, subject_id, occurred_at, details)
+            select 'ASSESSMENT_WINDOW_ENTERED', ${SYSTEM}, 'enrolment', enrolment_id::text, ${at},
+                   jsonb_build_object('windowId', window_id, 'clause', '2.5.4')
+            from ins returning id
+          )
+          select enrolment_id, window_id from ins`,
+    );
+    entered += inserted.length;
+  }
+  return entered;
+}
+
+/**
+ * Someone with no attempts left and nothing awaiting an outcome has completed the programme
+ * without passing. Rare on any one day, so each goes through the lifecycle state machine.
+ */
+export async function completeExhaustedAttempts(tx: Tx, at: Date): Promise<number> {
+  const exhausted = await queryRows<{ id: number }>(
+    tx,
+    sql`select e.id from enrolment e
+        where e.status = 'active' and e.assessment_attempts_used >= ${MAX_ATTEMPTS}
+          and not exists (select 1 from assessment_submission s where s.enrolment_id = e.id and s.outcome is null)
+          and not exists (select 1 from assessment_submission s where s.enrolment_id = e.id and s.outcome = 'passed')
+        order by e.id`,
+  );
+  for (const { id } of exhausted) {
+    await changeEnrolmentStatus(tx, {
+      enrolmentId: id,
+      event: 'complete_failed',
+      who: SYSTEM,
+      at,
+      details: { clause: '2.5.4', reason: 'No assessment attempts left' },
+    });
+  }
+  return exhausted.length;
 }

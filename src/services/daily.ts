@@ -10,7 +10,12 @@ import { arrayParam, queryRows, type Db } from '../db/client.js';
 import type { Clock } from '../clock.js';
 import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
 import { SYSTEM } from './actor.js';
-import { closeDueAssessmentWindows } from './assessment.js';
+import {
+  closeDueAssessmentWindows,
+  completeExhaustedAttempts,
+  enterEligibleIntoOpenWindows,
+} from './assessment.js';
+import { cohortEngagement } from '../db/queries/cohort-engagement.js';
 import { audit } from './audit.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
 
@@ -126,48 +131,47 @@ export async function withdrawNonReturners(tx: Tx, today: string, at: Date): Pro
  */
 export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<number> {
   const p = POLICY_REGISTER.parameters;
-  const rows = await queryRows<{ id: number }>(
+  const cohorts = await queryRows<{ id: number; deadline: string }>(
     tx,
-    sql`with activity as (
-          select e.id as enrolment_id, c.engagement_deadline as deadline,
-                 coalesce(a.weight, a.planned_minutes)::bigint as weight,
-                 exists (select 1 from engagement_record r
-                         where r.participant_id = e.participant_id and r.activity_id = a.id) as done,
-                 a.kind in ('study_session', 'coaching') as flexible,
-                 coalesce(rel.release_date, ev.first_day) as scheduled_on
-          from enrolment e
-          join cohort c on c.id = e.cohort_id
-          join programme pr on pr.id = c.programme_id
-          join course co on co.id = pr.course_id
-          join programme_activity a on a.programme_id = c.programme_id and a.required
-          left join cohort_module_release rel on rel.cohort_id = c.id and rel.module_id = a.module_id
-          left join lateral (
-            select min((ce.starts_at at time zone 'Europe/London')::date) as first_day
-            from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a.id
-          ) ev on true
-          where e.status = 'active'
-            and (a.kind <> 'coaching' or co.identifier = any(${arrayParam(p.coachingCourses)}::text[]))
-        ), totals as (
-          select enrolment_id, min(deadline) as deadline,
-                 sum(weight) as total_weight,
-                 sum(weight) filter (where done) as completed_weight,
-                 sum(weight) filter (where not done and deadline >= ${today}::date and (
-                   scheduled_on is null or (scheduled_on <= deadline and (flexible or scheduled_on >= ${today}::date))
-                 )) as possible_weight
-          from activity group by enrolment_id
-        )
-        insert into engagement_alert (kind, enrolment_id, raised_on, details)
-        select 'engagement_unreachable', enrolment_id, ${today}::date,
-               jsonb_build_object('completedWeight', coalesce(completed_weight, 0), 'totalWeight', total_weight,
-                                  'stillPossibleWeight', coalesce(possible_weight, 0), 'deadline', deadline::text,
-                                  'thresholdBp', ${p.engagementThresholdBp}::int, 'clause', '2.1.1')
-        from totals
-        where total_weight > 0
-          and (coalesce(completed_weight, 0) + coalesce(possible_weight, 0)) * 10000 < total_weight * ${p.engagementThresholdBp}::bigint
+    sql`select c.id, c.engagement_deadline::text as deadline from cohort c
+        where exists (select 1 from enrolment e where e.cohort_id = c.id and e.status = 'active')
+        order by c.id`,
+  );
+  const unreachable: { enrolmentId: number; details: string }[] = [];
+  // One set-based statement per cohort (one cohort per programme per year): the same engagement
+  // figures the dashboards show, so an alert never disagrees with what staff see.
+  for (const cohort of cohorts) {
+    const rows = await cohortEngagement(tx, {
+      cohortId: cohort.id,
+      today,
+      visibleTo: sql`e.status = 'active'`,
+    });
+    for (const r of rows) {
+      if (r.totalWeight === 0 || r.reachable) continue;
+      unreachable.push({
+        enrolmentId: r.enrolmentId,
+        details: JSON.stringify({
+          completedWeight: r.completedWeight,
+          totalWeight: r.totalWeight,
+          stillPossibleWeight: r.stillPossibleWeight,
+          deadline: cohort.deadline,
+          thresholdBp: p.engagementThresholdBp,
+          clause: '2.1.1',
+        }),
+      });
+    }
+  }
+  if (unreachable.length === 0) return 0;
+  const inserted = await queryRows<{ id: number }>(
+    tx,
+    sql`insert into engagement_alert (kind, enrolment_id, raised_on, details)
+        select 'engagement_unreachable', u.enrolment_id, ${today}::date, u.details::jsonb
+        from unnest(${arrayParam(unreachable.map((u) => u.enrolmentId))}::int[],
+                    ${arrayParam(unreachable.map((u) => u.details))}::text[]) as u(enrolment_id, details)
         on conflict (kind, enrolment_id) do nothing
         returning id`,
   );
-  return rows.length;
+  return inserted.length;
 }
 
 /** Runs every step for today (Europe/London) and reports how much each one did. */
@@ -176,10 +180,14 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const today = londonDateOf(at);
   const intent = await locked(deps.db, (tx) => openIntentContacts(tx, today, at));
   const nonReturnersWithdrawn = await locked(deps.db, (tx) => withdrawNonReturners(tx, today, at));
+  const assessmentEntries = await locked(deps.db, (tx) =>
+    enterEligibleIntoOpenWindows(tx, today, at),
+  );
   // Nested in the locked transaction (a savepoint), so window closing also queues behind other runs.
   const windows = await locked(deps.db, (tx) =>
     closeDueAssessmentWindows({ db: tx, clock: deps.clock }, today),
   );
+  const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
   );
@@ -187,9 +195,11 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
     intentContactsDue: intent.casesDue,
     intentContactTasksOpened: intent.tasksOpened,
     nonReturnersWithdrawn,
+    assessmentEntries,
     assessmentResultsProcessed: windows.processed,
     assessmentAttemptsLost: windows.attemptsLost,
     assessmentAttemptsProtected: windows.protected,
+    completedWithoutPassing,
     engagementUnreachableAlerts,
   };
 }

@@ -48,7 +48,14 @@ interface Row {
 
 export async function cohortEngagement(
   db: Pick<Db, 'execute'>,
-  options: { cohortId: number; today: string; visibleTo: SQL; register?: PolicyRegister },
+  options: {
+    cohortId: number;
+    today: string;
+    visibleTo: SQL;
+    register?: PolicyRegister;
+    /** Count only what was completed on or before this day (engagement as it stood at the deadline). */
+    completedBy?: string;
+  },
 ): Promise<EnrolmentEngagementRow[]> {
   const register = options.register ?? POLICY_REGISTER;
   const coachingCourses = [...register.parameters.coachingCourses];
@@ -99,7 +106,9 @@ export async function cohortEngagement(
                  coalesce(sum(req.w) filter (where req.due), 0) as completed_due
           from e
           join (select distinct participant_id, activity_id from engagement_record
-                where participant_id in (select participant_id from e)) r on r.participant_id = e.participant_id
+                where participant_id in (select participant_id from e)
+                  ${options.completedBy ? sql`and (occurred_at at time zone 'Europe/London')::date <= ${options.completedBy}::date` : sql``}
+               ) r on r.participant_id = e.participant_id
           join req on req.id = r.activity_id
           group by e.id
         )
