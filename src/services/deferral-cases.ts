@@ -382,6 +382,15 @@ async function updateCase(
 }
 
 function storedOf(row: DeferralCaseRow): StoredDeferralDecision {
+  // Every case made through this service has one; a row written some other way must not crash a decision.
+  if (!row.decision) {
+    throw new ValidationError([
+      {
+        path: 'decision',
+        message: 'This case has no policy decision on record, so it cannot be decided here',
+      },
+    ]);
+  }
   return row.decision as StoredDeferralDecision;
 }
 
