@@ -126,6 +126,30 @@ describe('npq-ops CLI', () => {
         'Participants created: 0; already present: 1; enrolments added: 0',
       );
 
+      const token = await cli(
+        'token',
+        'create',
+        '--role',
+        'programme_team',
+        '--email',
+        'robot@example.test',
+        '--name',
+        'robot',
+      );
+      expect(token.code).toBe(0);
+      expect(token.stdout.trim()).toMatch(/^npq_[A-Za-z0-9_-]{40,}$/);
+      expect(token.stderr).toContain('shown only once');
+      const wrongRole = await cli(
+        'token',
+        'create',
+        '--role',
+        'admin',
+        '--email',
+        'robot@example.test',
+      );
+      expect(wrongRole.code).toBe(1);
+      expect(wrongRole.stderr).toContain('has the role programme_team');
+
       const missing = await cli('import', 'participants', path.join(dataDir, 'nope.csv'));
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/no such file|ENOENT/i);
