@@ -4,6 +4,7 @@
  * queues. Every query filters in the database by what the actor may see (enrolmentVisibleTo), so a
  * delivery partner's pages and exports only ever hold its own participants.
  */
+import { parse as parseCsv } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
 import { cohortEngagement, type EnrolmentEngagementRow } from '../db/queries/cohort-engagement.js';
@@ -15,12 +16,17 @@ import {
   londonDateOf,
   type Decision,
 } from '../policy/index.js';
-import type { Actor } from './actor.js';
-import { isStaff } from './actor.js';
+import { actorLabel, isStaff, type Actor } from './actor.js';
 import { participantAuditLog, type AuditEventView } from './audit-log.js';
 import { cohortVisibleTo, enrolmentVisibleTo, requireParticipant } from './authorisation.js';
 import { getEnrolmentEngagement, type EnrolmentEngagement } from './engagement.js';
-import { NotFoundError } from './errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import {
+  PARTICIPANT_CSV_COLUMNS,
+  importParticipantRecords,
+  type ImportSummary,
+  type RowError,
+} from './participant-import.js';
 import { getParticipant, type ServiceDeps } from './participants.js';
 
 /** Staff pages are for staff; anyone else is told the page does not exist. */
@@ -739,4 +745,92 @@ async function participantOpenCases(
     }
   }
   return out;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Imports
+ * ------------------------------------------------------------------------------------------- */
+
+const IMPORT_ROLES: readonly Actor['role'][] = [
+  'admin',
+  'programme_team',
+  'delivery_partner_staff',
+];
+
+export function requireImporter(actor: Actor): void {
+  if (!IMPORT_ROLES.includes(actor.role)) {
+    throw new ForbiddenError(
+      'Only delivery partner staff, the programme team and admins can import records.',
+    );
+  }
+}
+
+/**
+ * A participants CSV pasted or uploaded by staff. The import itself is the shared, idempotent
+ * one; this adds the actor's scope: a delivery partner may only enrol into itself, the programme
+ * team into its lead provider's partners. Rows outside the scope are reported and not written.
+ */
+export async function importParticipantsCsvText(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  csvText: string,
+): Promise<ImportSummary> {
+  requireImporter(actor);
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parseCsv(csvText, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      info: true,
+      skip_empty_lines: true,
+      bom: true,
+      relax_column_count: true,
+    }) as unknown as typeof records;
+  } catch (error) {
+    throw new ValidationError([
+      { path: 'csv', message: `The CSV could not be read: ${(error as Error).message}` },
+    ]);
+  }
+  if (records.length === 0) {
+    throw new ValidationError([{ path: 'csv', message: 'The CSV has no rows under its header' }]);
+  }
+  const missing = PARTICIPANT_CSV_COLUMNS.filter(
+    (c) =>
+      !(c in records[0]!.record) &&
+      !['trn', 'dfe_registration_id', 'part_time_fraction', 'working_pattern'].includes(c),
+  );
+  if (missing.length > 0) {
+    throw new ValidationError([
+      { path: 'csv', message: `The CSV needs these columns: ${missing.join(', ')}` },
+    ]);
+  }
+  const allowed = await queryRows<{ slug: string }>(
+    db,
+    actor.role === 'admin'
+      ? sql`select slug from delivery_partner`
+      : actor.role === 'programme_team'
+        ? sql`select slug from delivery_partner where lead_provider_id = ${actor.leadProviderId ?? -1}`
+        : sql`select slug from delivery_partner where id = ${actor.deliveryPartnerId ?? -1}`,
+  );
+  const slugs = new Set(allowed.map((a) => a.slug));
+  const outOfScope: RowError[] = [];
+  const inScope = records.filter(({ record, info }) => {
+    const slug = (record.delivery_partner ?? '').trim();
+    if (slug === '' || slugs.has(slug)) return true;
+    outOfScope.push({
+      line: info.lines,
+      field: 'delivery_partner',
+      message: `You cannot enrol participants with the delivery partner "${slug}"`,
+    });
+    return false;
+  });
+  const summary = await importParticipantRecords(
+    db,
+    inScope.map(({ record, info }) => ({ line: info.lines, record })),
+    { today: londonDateOf(clock.now()), who: actorLabel(actor) },
+  );
+  return {
+    ...summary,
+    rows: summary.rows + outOfScope.length,
+    errors: [...summary.errors, ...outOfScope].sort((a, b) => a.line - b.line),
+  };
 }

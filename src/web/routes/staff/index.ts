@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { cohortDashboardRoutes } from './cohorts.js';
+import { importRoutes } from './imports.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
 
@@ -9,4 +10,5 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   cohortSetupRoutes(app, deps);
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
+  importRoutes(app, deps);
 }
