@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { assessmentRoutes } from './assessment.js';
 import { calendarRoutes } from './calendar.js';
+import { changesRoutes } from './changes.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 
@@ -9,4 +11,6 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   programmeRoutes(app, deps);
   eventRoutes(app, deps);
   calendarRoutes(app, deps);
+  changesRoutes(app, deps);
+  assessmentRoutes(app, deps);
 }

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+/** Signs in; "/" redirects participants, so the CSRF token is taken from a participant page. */
+async function signIn(world: DemoWorld, email: string) {
+  const session = await world.signIn(email);
+  const page = await session.request({ method: 'GET', url: '/my-programme' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return (options: Parameters<typeof session.request>[0]) =>
+    session.request({
+      ...options,
+      headers: {
+        ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+        ...options.headers,
+      },
+    });
+}
+
+const text = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ');
+
+describe('before the window (the demo today)', () => {
+  let world: DemoWorld;
+  beforeAll(async () => {
+    world = await createDemoWorld();
+  });
+  afterAll(async () => {
+    await world?.destroy();
+  });
+
+  it('shows the window, attempts left and eligibility with reasons', async () => {
+    const request = await signIn(world, 'participant1@demo.npq-ops.test');
+    const res = await request({ method: 'GET', url: '/assessment' });
+    expect(res.statusCode).toBe(200);
+    const body = text(res.body);
+    expect(body).toContain('Your assessment window 22 September 2026 to 29 September 2026');
+    expect(body).toContain('Not open yet');
+    expect(body).toContain('Attempts left 2 of 2');
+    expect(body).toContain('(Policy 2.1.1)');
+    expect(body).toContain('(Policy 2.5.1)');
+    expect(res.body).not.toContain('action="/assessment/submit"');
+  });
+
+  it('refuses a submission outside the window, with the reason', async () => {
+    const request = await signIn(world, 'participant1@demo.npq-ops.test');
+    const res = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
+    expect(res.statusCode).toBe(422);
+    expect(res.body).toContain('govuk-error-summary');
+    expect(text(res.body)).toMatch(/\(Policy 2\.(1\.1|2\.1\.5)\)/);
+    const [row] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from assessment_submission s join enrolment e on e.id = s.enrolment_id
+          join participant p on p.id = e.participant_id where p.email = 'participant1@demo.npq-ops.test'`,
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  it('refuses an assessment deferral before the window, and validates the form', async () => {
+    const request = await signIn(world, 'participant1@demo.npq-ops.test');
+    expect((await request({ method: 'GET', url: '/assessment/deferral' })).statusCode).toBe(200);
+    const empty = await request({ method: 'POST', url: '/assessment/deferral', payload: {} });
+    expect(empty.statusCode).toBe(422);
+    expect(text(empty.body)).toContain('Select what has happened');
+    const early = await request({
+      method: 'POST',
+      url: '/assessment/deferral',
+      payload: { circumstance: 'bereavement', description: 'A death in the family' },
+    });
+    expect(early.statusCode).toBe(422);
+    expect(text(early.body)).toContain('An assessment deferral is for during or after the window');
+    expect(text(early.body)).toContain('(Policy 2.5.2)');
+  });
+});
+
+describe('during the window', () => {
+  let world: DemoWorld;
+  beforeAll(async () => {
+    // NPQLT's first window opens on 2 June 2026.
+    world = await createDemoWorld({ now: new Date('2026-06-03T09:00:00Z') });
+  });
+  afterAll(async () => {
+    await world?.destroy();
+  });
+
+  it('asks for an assessment deferral, then submits inside the window', async () => {
+    const email = 'participant5@demo.npq-ops.test';
+    const request = await signIn(world, email);
+    const page = await request({ method: 'GET', url: '/assessment' });
+    expect(text(page.body)).toContain('Open now');
+    expect(page.body).toContain('action="/assessment/submit"');
+
+    const deferral = await request({
+      method: 'POST',
+      url: '/assessment/deferral',
+      payload: {
+        circumstance: 'unforeseen_illness_or_health',
+        description: 'In hospital this week',
+      },
+    });
+    expect(deferral.statusCode).toBe(303);
+    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
+    expect(changes).toMatch(/Request \d+: Requested/);
+
+    const submitted = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
+    expect(submitted.statusCode).toBe(303);
+    const after = text((await request({ method: 'GET', url: '/assessment' })).body);
+    expect(after).toContain('Your assessment is submitted (attempt 1)');
+    expect(after).toContain('Attempts left 1 of 2');
+    const again = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
+    expect(again.statusCode).toBe(422);
+    const [row] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from assessment_submission s join enrolment e on e.id = s.enrolment_id
+          join participant p on p.id = e.participant_id where p.email = ${email}`,
+    );
+    expect(row?.n).toBe(1);
+  });
+});

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+
+let world: DemoWorld;
+beforeAll(async () => {
+  world = await createDemoWorld();
+});
+afterAll(async () => {
+  await world?.destroy();
+});
+
+/** Signs in; "/" redirects participants, so the CSRF token is taken from a participant page. */
+async function signIn(email: string) {
+  const session = await world.signIn(email);
+  const page = await session.request({ method: 'GET', url: '/my-programme' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return (options: Parameters<typeof session.request>[0]) =>
+    session.request({
+      ...options,
+      headers: {
+        ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+        ...options.headers,
+      },
+    });
+}
+
+const text = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ');
+
+const today = { 'requestedOn-day': '16', 'requestedOn-month': '3', 'requestedOn-year': '2026' };
+
+async function casesOf(email: string) {
+  return queryRows<{ status: string; circumstance: string; requested_on: string }>(
+    world.t.db,
+    sql`select d.status, d.circumstance, d.requested_on::text from deferral_case d
+        join participant p on p.id = d.participant_id where p.email = ${email} order by d.id`,
+  );
+}
+
+describe('deferral request', () => {
+  it('shows eligibility and consequences, with clauses, before the form', async () => {
+    const request = await signIn('participant1@demo.npq-ops.test');
+    const res = await request({ method: 'GET', url: '/changes/deferral' });
+    expect(res.statusCode).toBe(200);
+    const body = text(res.body);
+    const eligibility = body.indexOf('Can you defer?');
+    const consequences = body.indexOf('What deferring would mean for you');
+    const form = body.indexOf('What has happened?');
+    expect(eligibility).toBeGreaterThan(0);
+    expect(consequences).toBeGreaterThan(eligibility);
+    expect(form).toBeGreaterThan(consequences);
+    expect(body).toContain('(Policy 2.3.2)');
+    expect(body).toMatch(/Your provisional re-joining date is \d+ \w+ 2027/);
+    expect(body).toContain('(Policy 2.3.6)');
+    expect(body).toContain('scholarship stays in place');
+    expect(body).toContain('(Policy 2.4.1)');
+    expect(body).toContain('(Policy 2.5.1)');
+    // Nothing about the circumstance is claimed before the participant has said what happened.
+    expect(body).not.toContain('Your circumstances are ones where a deferral can be discussed');
+  });
+
+  it('validates the form in the GOV.UK pattern', async () => {
+    const request = await signIn('participant1@demo.npq-ops.test');
+    const none = await request({ method: 'POST', url: '/changes/deferral', payload: {} });
+    expect(none.statusCode).toBe(422);
+    expect(none.body).toContain('govuk-error-summary');
+    expect(text(none.body)).toContain('Select what has happened');
+    expect(text(none.body)).toContain('Enter the date');
+    const other = await request({
+      method: 'POST',
+      url: '/changes/deferral',
+      payload: { circumstance: 'other', description: '', ...today },
+    });
+    expect(other.statusCode).toBe(422);
+    expect(text(other.body)).toContain('Describe what has happened');
+    const future = await request({
+      method: 'POST',
+      url: '/changes/deferral',
+      payload: { circumstance: 'bereavement', ...today, 'requestedOn-day': '17' },
+    });
+    expect(future.statusCode).toBe(422);
+    expect(text(future.body)).toContain('The date must be today or in the past');
+    expect(await casesOf('participant1@demo.npq-ops.test')).toEqual([]);
+  });
+
+  it('sends a request, shows its status, and refuses a second one while it is open', async () => {
+    const email = 'participant1@demo.npq-ops.test';
+    const request = await signIn(email);
+    const res = await request({
+      method: 'POST',
+      url: '/changes/deferral',
+      payload: { circumstance: 'illness_or_health', description: 'Surgery and recovery', ...today },
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/changes');
+    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
+    expect(changes).toContain('Your deferral request has been sent');
+    expect(changes).toContain('Requested on 16 March 2026');
+    expect(changes).toContain('Illness or a health-related issue');
+    expect(await casesOf(email)).toEqual([
+      { status: 'requested', circumstance: 'illness_or_health', requested_on: '2026-03-16' },
+    ]);
+
+    const again = await request({
+      method: 'POST',
+      url: '/changes/deferral',
+      payload: { circumstance: 'bereavement', ...today },
+    });
+    expect(again.statusCode).toBe(422);
+    expect(text(again.body)).toContain('There is already a deferral case in progress');
+    expect(await casesOf(email)).toHaveLength(1);
+  });
+
+  it('records a request the policy refuses, and shows why with the clause', async () => {
+    const email = 'participant3@demo.npq-ops.test';
+    const request = await signIn(email);
+    const preview = text((await request({ method: 'GET', url: '/changes/deferral' })).body);
+    expect(preview).toContain('Not allowed');
+    const res = await request({
+      method: 'POST',
+      url: '/changes/deferral',
+      payload: { circumstance: 'bereavement', ...today },
+    });
+    expect(res.statusCode).toBe(303);
+    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
+    expect(changes).toContain('a deferral is not possible');
+    expect(changes).toContain('Declined');
+    expect(changes).toContain('Your place is already deferred. (Policy 2.3.3)');
+    expect((await casesOf(email)).map((c) => c.status)).toEqual(['declined']);
+  });
+});
+
+describe('school move', () => {
+  it('checks the URN and date, then records the move with the decision', async () => {
+    const email = 'participant2@demo.npq-ops.test';
+    const request = await signIn(email);
+    expect((await request({ method: 'GET', url: '/changes/school-move' })).statusCode).toBe(200);
+
+    const bad = await request({
+      method: 'POST',
+      url: '/changes/school-move',
+      payload: {
+        newSchoolUrn: '12ab',
+        'movedOn-day': '31',
+        'movedOn-month': '2',
+        'movedOn-year': '2026',
+      },
+    });
+    expect(bad.statusCode).toBe(422);
+    expect(text(bad.body)).toContain('The URN is 6 or 7 digits');
+    expect(text(bad.body)).toContain('Enter a real date');
+
+    const unknown = await request({
+      method: 'POST',
+      url: '/changes/school-move',
+      payload: {
+        newSchoolUrn: '0000001',
+        'movedOn-day': '2',
+        'movedOn-month': '3',
+        'movedOn-year': '2026',
+      },
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(text(unknown.body)).toContain('We do not know a school with URN 0000001');
+
+    // A school in a region the lead provider covers, other than the current one.
+    const [school] = await queryRows<{ urn: string; name: string }>(
+      world.t.db,
+      sql`select s.urn, s.name from school s
+          join lead_provider_region lr on lr.region_id = s.region_id
+          where s.id <> (select current_school_id from participant where email = ${email})
+          order by s.id limit 1`,
+    );
+    const moved = await request({
+      method: 'POST',
+      url: '/changes/school-move',
+      payload: {
+        newSchoolUrn: school!.urn,
+        'movedOn-day': '2',
+        'movedOn-month': '3',
+        'movedOn-year': '2026',
+      },
+    });
+    expect(moved.statusCode).toBe(303);
+    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
+    expect(changes).toContain(`Thank you for telling us you moved to ${school!.name}`);
+    expect(changes).toContain('Moved on 2 March 2026');
+    expect(changes).toMatch(/\(Policy 2\.6\.\d\)/);
+  });
+});
