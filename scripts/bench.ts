@@ -15,6 +15,9 @@ import { migrate } from '../src/db/migrate.js';
 import { DEFAULT_DEMO_NOW, seedDemo } from '../src/db/seed/demo.js';
 import { cohortEngagement } from '../src/db/queries/cohort-engagement.js';
 import { londonDateOf } from '../src/policy/index.js';
+import { fixedClock } from '../src/clock.js';
+import { loadActor } from '../src/services/actor.js';
+import { ingestEngagement } from '../src/services/engagement.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     seed: { type: 'string' },
     runs: { type: 'string', default: '5' },
+    ingest: { type: 'string', default: '100000' },
     url: { type: 'string' },
   },
 });
@@ -259,9 +263,76 @@ async function main() {
     console.log(
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
+    await benchIngest(db);
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * The engagement import path as the API runs it (validation, scope checks, set-based inserts in
+ * chunks), then the same rows again to time an idempotent re-run.
+ */
+async function benchIngest(db: Db) {
+  const wanted = Number(args.ingest);
+  if (!wanted) return;
+  const rows = await queryRows<{ participant_id: number; activity_id: number; kind: string }>(
+    db,
+    sql`select e.participant_id, a.id as activity_id, a.kind
+        from enrolment e join cohort c on c.id = e.cohort_id
+        join programme_activity a on a.programme_id = c.programme_id
+        where e.status = 'active'
+          and not exists (select 1 from engagement_record r where r.participant_id = e.participant_id and r.activity_id = a.id)
+        order by e.id, a.position limit ${wanted}`,
+  );
+  const [admin] = await queryRows<{ id: number }>(
+    db,
+    sql`select id from app_user where role = 'admin' limit 1`,
+  );
+  const actor = admin
+    ? await loadActor(db, admin.id)
+    : {
+        userId: 0,
+        email: 'bench@npq-ops.test',
+        displayName: 'Bench',
+        role: 'admin' as const,
+        leadProviderId: null,
+        deliveryPartnerId: null,
+        participantId: null,
+      };
+  const occurredAt = new Date(DEFAULT_DEMO_NOW.getTime() - 86_400_000).toISOString();
+  const input = rows.map((r) => ({
+    participant: `id:${r.participant_id}`,
+    activityId: r.activity_id,
+    kind: r.kind,
+    occurredAt,
+    source: 'import',
+    sourceEventId: `bench-${r.participant_id}-${r.activity_id}`,
+  }));
+  const deps = { db, clock: fixedClock(DEFAULT_DEMO_NOW) };
+  const [first, firstMs] = await time(() => ingestEngagement(deps, actor!, input));
+  const [again, againMs] = await time(() => ingestEngagement(deps, actor!, input));
+  console.log(
+    `\n${table(
+      ['Engagement import (API path)', 'rows', 'inserted', 'seconds', 'rows/s'],
+      [
+        [
+          'first run',
+          fmt(input.length),
+          fmt(first.inserted),
+          (firstMs / 1000).toFixed(2),
+          fmt(input.length / (firstMs / 1000)),
+        ],
+        [
+          're-run (idempotent)',
+          fmt(input.length),
+          fmt(again.inserted),
+          (againMs / 1000).toFixed(2),
+          fmt(input.length / (againMs / 1000)),
+        ],
+      ],
+    )}`,
+  );
 }
 
 await main();
