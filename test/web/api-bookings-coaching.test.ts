@@ -19,10 +19,10 @@ let other: { enrolmentId: number; participantId: number };
 beforeAll(async () => {
   w = await createDemoWorld();
   [team, south, p1, p4] = await Promise.all([
-    signInAs('programme.team@demo.npq-ops.test'),
-    signInAs('partner.south@demo.npq-ops.test'),
-    signInAs('participant1@demo.npq-ops.test'),
-    signInAs('participant4@demo.npq-ops.test'),
+    w.signIn('programme.team@demo.npq-ops.test'),
+    w.signIn('partner.south@demo.npq-ops.test'),
+    w.signIn('participant1@demo.npq-ops.test'),
+    w.signIn('participant4@demo.npq-ops.test'),
   ]);
   e1 = await enrolmentOf('participant1@demo.npq-ops.test');
   e4 = await enrolmentOf('participant4@demo.npq-ops.test');
@@ -44,42 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await w.destroy();
 });
-
-/**
- * Signs in through demo-world, making sure the session has a CSRF token even when "/" redirects
- * the user elsewhere (participants land on their own programme page).
- */
-async function signInAs(email: string): Promise<Session> {
-  const session = await w.signIn(email);
-  if (session.csrf) return session;
-  let cookies = { ...session.cookies };
-  for (const url of ['/my-programme', '/no-such-page']) {
-    const page = await w.app.inject({ method: 'GET', url, cookies });
-    cookies = { ...cookies, ...Object.fromEntries(page.cookies.map((c) => [c.name, c.value])) };
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (!csrf) continue;
-    const withCsrf: Session = {
-      cookies,
-      csrf,
-      async request({ method, url: target, payload, headers }) {
-        const res = await w.app.inject({
-          method,
-          url: target,
-          cookies: withCsrf.cookies,
-          ...(payload !== undefined ? { payload: payload as object } : {}),
-          headers: { ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }), ...headers },
-        });
-        withCsrf.cookies = {
-          ...withCsrf.cookies,
-          ...Object.fromEntries(res.cookies.map((c) => [c.name, c.value])),
-        };
-        return res;
-      },
-    };
-    return withCsrf;
-  }
-  throw new Error(`No CSRF token for ${email}`);
-}
 
 async function enrolmentOf(email: string): Promise<number> {
   const [row] = await queryRows<{ id: number }>(

@@ -13,52 +13,16 @@ let p2: Session;
 beforeAll(async () => {
   w = await createDemoWorld();
   [north, south, coach, p1, p2] = await Promise.all([
-    signInAs('partner.north@demo.npq-ops.test'),
-    signInAs('partner.south@demo.npq-ops.test'),
-    signInAs('coach@demo.npq-ops.test'),
-    signInAs('participant1@demo.npq-ops.test'),
-    signInAs('participant2@demo.npq-ops.test'),
+    w.signIn('partner.north@demo.npq-ops.test'),
+    w.signIn('partner.south@demo.npq-ops.test'),
+    w.signIn('coach@demo.npq-ops.test'),
+    w.signIn('participant1@demo.npq-ops.test'),
+    w.signIn('participant2@demo.npq-ops.test'),
   ]);
 });
 afterAll(async () => {
   await w.destroy();
 });
-
-/**
- * Signs in through demo-world, making sure the session has a CSRF token even when "/" redirects
- * the user elsewhere (participants land on their own programme page).
- */
-async function signInAs(email: string): Promise<Session> {
-  const session = await w.signIn(email);
-  if (session.csrf) return session;
-  let cookies = { ...session.cookies };
-  for (const url of ['/my-programme', '/no-such-page']) {
-    const page = await w.app.inject({ method: 'GET', url, cookies });
-    cookies = { ...cookies, ...Object.fromEntries(page.cookies.map((c) => [c.name, c.value])) };
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (!csrf) continue;
-    const withCsrf: Session = {
-      cookies,
-      csrf,
-      async request({ method, url: target, payload, headers }) {
-        const res = await w.app.inject({
-          method,
-          url: target,
-          cookies: withCsrf.cookies,
-          ...(payload !== undefined ? { payload: payload as object } : {}),
-          headers: { ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }), ...headers },
-        });
-        withCsrf.cookies = {
-          ...withCsrf.cookies,
-          ...Object.fromEntries(res.cookies.map((c) => [c.name, c.value])),
-        };
-        return res;
-      },
-    };
-    return withCsrf;
-  }
-  throw new Error(`No CSRF token for ${email}`);
-}
 
 async function enrolmentOf(email: string): Promise<{ id: number; participantId: number }> {
   const [row] = await queryRows<{ id: number; participant_id: number }>(

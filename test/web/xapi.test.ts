@@ -38,7 +38,7 @@ beforeAll(async () => {
   coachToken = (
     await createApiToken(w.t.db, { email: 'coach@demo.npq-ops.test', role: 'coach' }, now)
   ).token;
-  teamSession = await signInAs('programme.team@demo.npq-ops.test');
+  teamSession = await w.signIn('programme.team@demo.npq-ops.test');
 
   const [who] = await queryRows<{ id: number; email: string; enrolment_id: number }>(
     w.t.db,
@@ -77,42 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await w.destroy();
 });
-
-/**
- * Signs in through demo-world, making sure the session has a CSRF token even when "/" redirects
- * the user elsewhere (participants land on their own programme page).
- */
-async function signInAs(email: string): Promise<Session> {
-  const session = await w.signIn(email);
-  if (session.csrf) return session;
-  let cookies = { ...session.cookies };
-  for (const url of ['/my-programme', '/no-such-page']) {
-    const page = await w.app.inject({ method: 'GET', url, cookies });
-    cookies = { ...cookies, ...Object.fromEntries(page.cookies.map((c) => [c.name, c.value])) };
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (!csrf) continue;
-    const withCsrf: Session = {
-      cookies,
-      csrf,
-      async request({ method, url: target, payload, headers }) {
-        const res = await w.app.inject({
-          method,
-          url: target,
-          cookies: withCsrf.cookies,
-          ...(payload !== undefined ? { payload: payload as object } : {}),
-          headers: { ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }), ...headers },
-        });
-        withCsrf.cookies = {
-          ...withCsrf.cookies,
-          ...Object.fromEntries(res.cookies.map((c) => [c.name, c.value])),
-        };
-        return res;
-      },
-    };
-    return withCsrf;
-  }
-  throw new Error(`No CSRF token for ${email}`);
-}
 
 function statement(email: string, verb: string, activityId: number, id = randomUUID()) {
   return {
