@@ -1,0 +1,145 @@
+/// <reference lib="dom" />
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import {
+  DESKTOP,
+  PHONE,
+  expectNoAxeViolations,
+  expectNoHorizontalScroll,
+  startBrowserWorld,
+  type BrowserWorld,
+} from './harness.js';
+
+let world: BrowserWorld;
+beforeAll(async () => {
+  world = await startBrowserWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+/** Every page of every journey: WCAG 2.2 AA by axe, and no sideways scrolling at this size. */
+async function check(page: Page): Promise<void> {
+  await expectNoAxeViolations(page);
+  await expectNoHorizontalScroll(page);
+}
+
+/** Waits for something to appear (after a form post the new page may still be loading). */
+const shown = (locator: Locator) => locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+
+/** On a phone the service navigation is behind the Menu button. */
+async function navigate(page: Page, name: string): Promise<void> {
+  const menu = page.getByRole('button', { name: 'Menu' });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('link', { name, exact: true }).first().click();
+}
+
+describe.each([
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+])('participant journeys on a %s', (_name, viewport) => {
+  it('continues where they left off, completes a session and sees the next one open', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, 'participant2@demo.npq-ops.test');
+    expect(new URL(page.url()).pathname).toBe('/my-programme');
+    await shown(page.getByRole('heading', { level: 1, name: 'My programme' }));
+    await shown(page.getByTestId('warning-behind'));
+    await check(page);
+
+    const cont = page.getByRole('button', { name: /^Continue: / });
+    const title = ((await cont.textContent()) ?? '').replace(/^\s*Continue:\s*/, '').trim();
+    await cont.click();
+    await shown(page.getByRole('heading', { level: 1, name: title }));
+    await shown(page.getByTestId('session-content'));
+    await shown(page.getByText('About 50 minutes'));
+    await check(page);
+
+    await page.getByRole('button', { name: 'Mark as complete' }).click();
+    await shown(page.getByText(`You have completed ${title}`));
+    await expect(page.getByRole('button', { name: 'Mark as complete' }).count()).resolves.toBe(0);
+    await check(page);
+
+    // The next session is now open; the one after it is still locked, with the reason.
+    await page.locator('.govuk-notification-banner').getByRole('link').first().click();
+    await shown(page.getByRole('button', { name: 'Mark as complete' }));
+    await check(page);
+    await page.locator('.govuk-pagination__next a').click();
+    await shown(page.getByText('This session is locked.'));
+    await shown(page.getByText(/\(Policy 2\.2\.1\.1\)/).first());
+    await check(page);
+    await context.close();
+  });
+
+  it('books a clinic, changes its date and cancels it', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, 'participant1@demo.npq-ops.test');
+    await navigate(page, 'Clinics and events');
+    await shown(page.getByRole('heading', { level: 1, name: 'Clinics and events' }));
+    // Coaching is NPQEL and EHCO only: NPQSL participants do not see it.
+    await expect(page.locator('#coaching').count()).resolves.toBe(0);
+    await check(page);
+
+    await page
+      .getByRole('button', { name: /^Book Clinic 4 on / })
+      .first()
+      .click();
+    await shown(page.getByText(/^Booked: /));
+    await shown(page.getByText('(Policy 2.2.1.2)').first());
+    await check(page);
+
+    await page.getByRole('link', { name: /Change date/ }).click();
+    await shown(page.getByRole('heading', { level: 1, name: 'Change the date of' }));
+    await page.getByRole('button', { name: 'Change date' }).click();
+    await shown(page.locator('.govuk-error-summary'));
+    await expect(page.title()).resolves.toMatch(/^Error: /);
+    await check(page);
+    await page.getByRole('radio').first().check();
+    await page.getByRole('button', { name: 'Change date' }).click();
+    await shown(page.getByText(/^Date changed: /));
+    await check(page);
+
+    await page.getByRole('button', { name: /^Cancel Clinic 4/ }).click();
+    await shown(page.getByText(/^Cancelled: /));
+    await check(page);
+    await context.close();
+  });
+
+  it('books coaching on NPQEL', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, 'participant4@demo.npq-ops.test');
+    await page.goto('/events#coaching');
+    await page.getByLabel('Day').fill('21');
+    await page.getByLabel('Month').fill('4');
+    await page.getByLabel('Year').fill('2026');
+    await page.getByLabel('Start time').fill(viewport === PHONE ? '09:00' : '11:00');
+    await page.getByRole('button', { name: 'Book coaching' }).click();
+    await shown(page.getByText(/^Coaching booked with /));
+    await check(page);
+    await context.close();
+  });
+
+  it('sets up a private calendar link, fetches it, then turns it off', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, 'participant5@demo.npq-ops.test');
+    await navigate(page, 'Calendar');
+    await shown(page.getByRole('heading', { level: 1, name: 'My calendar' }));
+    await check(page);
+    await page.getByRole('button', { name: /Set up my calendar link|Get a new link/ }).click();
+    const url = (await page.getByTestId('calendar-url').textContent())?.trim() ?? '';
+    expect(url).toMatch(/\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
+    await check(page);
+
+    // Calendar apps fetch it without the session cookie.
+    const anonymous = await world.browser.newContext();
+    const feed = await anonymous.request.get(url);
+    expect(feed.status()).toBe(200);
+    await expect(feed.text()).resolves.toContain('BEGIN:VCALENDAR');
+
+    await page.getByRole('button', { name: 'Turn off my calendar link' }).click();
+    await shown(page.getByText('Your calendar link is turned off'));
+    await check(page);
+    expect((await anonymous.request.get(url)).status()).toBe(404);
+    await anonymous.close();
+    await context.close();
+  });
+});
