@@ -18,6 +18,7 @@ import { londonDateOf } from '../src/policy/index.js';
 import { fixedClock } from '../src/clock.js';
 import { loadActor } from '../src/services/actor.js';
 import { ingestEngagement } from '../src/services/engagement.js';
+import { runDailyProcessing } from '../src/services/daily.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -264,6 +265,7 @@ async function main() {
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
     await benchIngest(db);
+    await benchDaily(db);
   } finally {
     await cleanup();
   }
@@ -332,6 +334,22 @@ async function benchIngest(db: Db) {
         ],
       ],
     )}`,
+  );
+}
+
+/** The daily job over the whole deployment, then again (it must find nothing left to do). */
+async function benchDaily(db: Db) {
+  const deps = { db, clock: fixedClock(DEFAULT_DEMO_NOW) };
+  const [first, firstMs] = await time(() => runDailyProcessing(deps));
+  const [, againMs] = await time(() => runDailyProcessing(deps));
+  console.log(
+    `\n${table(
+      ['Daily job', 'seconds'],
+      [
+        ['first run', (firstMs / 1000).toFixed(2)],
+        ['second run (nothing left to do)', (againMs / 1000).toFixed(2)],
+      ],
+    )}\n${JSON.stringify(first)}`,
   );
 }
 
