@@ -8,6 +8,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
 import { cohortEngagement, type EnrolmentEngagementRow } from '../db/queries/cohort-engagement.js';
+import { loadCohortPlan, loadCohorts } from '../db/queries/enrolment-facts.js';
 import { ENROLMENT_STATUSES, type EnrolmentStatus } from '../domain/catalogue.js';
 import {
   POLICY_REGISTER,
@@ -832,5 +833,207 @@ export async function importParticipantsCsvText(
     ...summary,
     rows: summary.rows + outOfScope.length,
     errors: [...summary.errors, ...outOfScope].sort((a, b) => a.line - b.line),
+  };
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Case pages: who the case is about, and the re-join timeline
+ * ------------------------------------------------------------------------------------------- */
+
+export interface EnrolmentHeader {
+  enrolmentId: number;
+  participantId: number;
+  fullName: string;
+  cohortId: number;
+  cohortName: string;
+  deliveryPartner: string;
+  status: string;
+  attemptsLeft: number;
+  deferralCount: number;
+}
+
+/** The participant and cohort a case belongs to, for the page heading (404 if not visible). */
+export async function enrolmentHeader(
+  { db }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<EnrolmentHeader> {
+  requireStaff(actor);
+  const [row] = await queryRows<{
+    id: number;
+    participant_id: number;
+    full_name: string;
+    cohort_id: number;
+    cohort_name: string;
+    delivery_partner: string;
+    status: string;
+    attempts_used: number;
+    deferral_count: number;
+  }>(
+    db,
+    sql`select e.id, p.id as participant_id, p.full_name, c.id as cohort_id, c.name as cohort_name,
+               dp.name as delivery_partner, e.status, e.assessment_attempts_used as attempts_used, e.deferral_count
+        from enrolment e join cohort c on c.id = e.cohort_id join participant p on p.id = e.participant_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        where e.id = ${enrolmentId} and (${enrolmentVisibleTo(actor)})`,
+  );
+  if (!row) throw new NotFoundError('Not found');
+  return {
+    enrolmentId: row.id,
+    participantId: row.participant_id,
+    fullName: row.full_name,
+    cohortId: row.cohort_id,
+    cohortName: row.cohort_name,
+    deliveryPartner: row.delivery_partner,
+    status: row.status,
+    attemptsLeft: Math.max(0, POLICY_REGISTER.parameters.assessmentAttempts - row.attempts_used),
+    deferralCount: row.deferral_count,
+  };
+}
+
+/** The participant a school move is about, if the actor may see it. */
+export async function schoolMoveOwner(
+  { db }: ServiceDeps,
+  actor: Actor,
+  moveId: number,
+): Promise<{ participantId: number; enrolmentId: number }> {
+  requireStaff(actor);
+  const [row] = await queryRows<{ participant_id: number; enrolment_id: number }>(
+    db,
+    sql`select m.participant_id, m.enrolment_id from school_move m join enrolment e on e.id = m.enrolment_id
+        join cohort c on c.id = e.cohort_id where m.id = ${moveId} and (${enrolmentVisibleTo(actor)})`,
+  );
+  if (!row) throw new NotFoundError('School move not found');
+  return { participantId: row.participant_id, enrolmentId: row.enrolment_id };
+}
+
+export async function windowDates(
+  { db }: Pick<ServiceDeps, 'db'>,
+  windowIds: readonly number[],
+): Promise<
+  Map<number, { opensOn: string; closesOn: string; cohortName: string; sequence: number }>
+> {
+  const rows = await queryRows<{
+    id: number;
+    opens_on: string;
+    closes_on: string;
+    cohort_name: string;
+    sequence_number: number;
+  }>(
+    db,
+    sql`select w.id, w.opens_on::text, w.closes_on::text, c.name as cohort_name, w.sequence_number
+        from assessment_window w join cohort c on c.id = w.cohort_id where w.id = any(${arrayParam([...windowIds])}::int[])`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        opensOn: r.opens_on,
+        closesOn: r.closes_on,
+        cohortName: r.cohort_name,
+        sequence: r.sequence_number,
+      },
+    ]),
+  );
+}
+
+export interface RejoinPlanLike {
+  targetCohortId: string | number;
+  rejoinActivityId: string | number | null;
+  rejoinOn: string;
+  catchUpActivityIds: readonly (string | number)[];
+  returnSooner: boolean;
+  intentContactDueOn: string;
+  returnWithoutCatchUpOn?: string | null;
+}
+
+export interface RejoinTimeline {
+  targetCohort: {
+    id: number;
+    name: string;
+    startDate: string;
+    engagementDeadline: string;
+    endDate: string;
+  };
+  rejoinOn: string;
+  rejoinTitle: string;
+  intentContactDueOn: string;
+  returnSooner: boolean;
+  assessmentWindow: { opensOn: string; closesOn: string } | null;
+  catchUp: { title: string; on: string | null }[];
+  rows: {
+    on: string | null;
+    title: string;
+    kind: string;
+    state: 'done' | 'catch_up' | 'rejoin' | 'with_cohort';
+  }[];
+}
+
+/**
+ * The target cohort's dated plan with the re-join point marked: what the participant has done,
+ * what they catch up, where they re-join, and what follows with the new cohort.
+ */
+export async function rejoinTimeline(
+  { db }: ServiceDeps,
+  actor: Actor,
+  participantId: number,
+  plan: RejoinPlanLike,
+): Promise<RejoinTimeline> {
+  requireStaff(actor);
+  await requireParticipant(db, actor, participantId);
+  const targetId = Number(plan.targetCohortId);
+  const [cohort] = await loadCohorts(db, [targetId]);
+  if (!cohort) throw new NotFoundError('Cohort not found');
+  const { activities } = await loadCohortPlan(db, targetId);
+  const done = new Set(
+    (
+      await queryRows<{ activity_id: number }>(
+        db,
+        sql`select distinct activity_id from engagement_record where participant_id = ${participantId}`,
+      )
+    ).map((r) => String(r.activity_id)),
+  );
+  const [window] = await queryRows<{ opens_on: string; closes_on: string }>(
+    db,
+    sql`select opens_on::text, closes_on::text from assessment_window where cohort_id = ${targetId} order by sequence_number limit 1`,
+  );
+  const catchUpIds = new Set(plan.catchUpActivityIds.map(String));
+  const rejoinId = plan.rejoinActivityId === null ? null : String(plan.rejoinActivityId);
+  const ordered = [...activities].sort((a, b) => a.sequence - b.sequence);
+  const rejoinIndex =
+    rejoinId === null ? ordered.length : ordered.findIndex((a) => a.id === rejoinId);
+  const rows = ordered.map((a, i) => ({
+    on: a.scheduledOn ?? null,
+    title: a.title ?? a.id,
+    kind: a.kind,
+    state: (a.id === rejoinId
+      ? 'rejoin'
+      : catchUpIds.has(a.id)
+        ? 'catch_up'
+        : done.has(a.id)
+          ? 'done'
+          : i < rejoinIndex
+            ? 'catch_up'
+            : 'with_cohort') as RejoinTimeline['rows'][number]['state'],
+  }));
+  const title = (id: string) => ordered.find((a) => a.id === id);
+  return {
+    targetCohort: {
+      id: cohort.id,
+      name: cohort.name,
+      startDate: cohort.startDate,
+      engagementDeadline: cohort.engagementDeadline,
+      endDate: cohort.endDate,
+    },
+    rejoinOn: plan.rejoinOn,
+    rejoinTitle: rejoinId === null ? 'The assessment' : (title(rejoinId)?.title ?? rejoinId),
+    intentContactDueOn: plan.intentContactDueOn,
+    returnSooner: plan.returnSooner,
+    assessmentWindow: window ? { opensOn: window.opens_on, closesOn: window.closes_on } : null,
+    catchUp: [...catchUpIds].map((id) => ({
+      title: title(id)?.title ?? id,
+      on: title(id)?.scheduledOn ?? null,
+    })),
+    rows,
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
 import { participantRoutes } from './participants.js';
@@ -11,4 +12,5 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
   importRoutes(app, deps);
+  caseRoutes(app, deps);
 }

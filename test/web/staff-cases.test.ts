@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { requestDeferral } from '../../src/services/deferral-cases.js';
+import { recordSchoolMove } from '../../src/services/school-moves.js';
+import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+
+let w: DemoWorld;
+let north: Session;
+let south: Session;
+let team: Session;
+
+beforeAll(async () => {
+  w = await createDemoWorld();
+  [north, south, team] = await Promise.all([
+    w.signIn('partner.north@demo.npq-ops.test'),
+    w.signIn('partner.south@demo.npq-ops.test'),
+    w.signIn('programme.team@demo.npq-ops.test'),
+  ]);
+});
+afterAll(async () => {
+  await w?.destroy();
+});
+
+const deps = () => ({ db: w.t.db, clock: w.clock });
+const get = (s: Session, url: string) => s.request({ method: 'GET', url });
+const post = (s: Session, url: string, payload: Record<string, unknown>) =>
+  s.request({ method: 'POST', url, payload });
+
+/** Active, commenced enrolments of a 2025 cohort by partner, so a deferral request is allowed. */
+async function activeEnrolments(partner: string): Promise<number[]> {
+  const rows = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id join participant p on p.id = e.participant_id
+        where c.year = 2025 and e.status = 'active' and dp.slug = ${partner}
+          and p.dfe_registration_confirmed and p.employment_confirmed
+          and exists (select 1 from engagement_record r where r.participant_id = p.id)
+          and exists (select 1 from cohort c2 where c2.programme_id = c.programme_id and c2.year = 2026)
+        order by e.id`,
+  );
+  return rows.map((r) => r.id);
+}
+
+async function openCase(enrolmentId: number, email = 'partner.north@demo.npq-ops.test') {
+  return requestDeferral(deps(), await w.actor(email), {
+    enrolmentId,
+    circumstance: 'illness_or_health',
+    description: 'Long-term illness',
+  });
+}
+
+const versionOf = (html: string) => Number(/name="expectedVersion" value="(\d+)"/.exec(html)?.[1]);
+
+describe('the deferral case journey through the pages', () => {
+  it('shows the case in the queue, with the policy’s reasons, consequences and the re-join plan', async () => {
+    const [enrolmentId] = await activeEnrolments('north');
+    const c = await openCase(enrolmentId!);
+    const queue = await get(north, '/cases');
+    expect(queue.statusCode).toBe(200);
+    expect(queue.body).toContain(`href="/cases/deferrals/${c.id}"`);
+
+    const page = await get(north, `/cases/deferrals/${c.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/\(Policy 2\.3\.2\)/);
+    expect(page.body).toMatch(/\(Policy 2\.4\.[12]\)/);
+    expect(page.body).toContain('data-testid="rejoin-plan"');
+    expect(page.body).toContain('Record the discussion');
+    expect(page.body).not.toContain('Approve the exception');
+
+    // Missing choices are field errors, and nothing changes.
+    const bad = await post(north, `/cases/deferrals/${c.id}/discussion`, {
+      expectedVersion: String(c.version),
+    });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toContain('href="#alternativesOffered"');
+
+    const discussed = await post(north, `/cases/deferrals/${c.id}/discussion`, {
+      expectedVersion: String(c.version),
+      alternativesOffered: ['defer', 'continue_with_current_cohort'],
+      participantChoice: 'defer',
+    });
+    expect(discussed.statusCode).toBe(303);
+    expect(discussed.headers.location).toBe(`/cases/deferrals/${c.id}?notice=discussed`);
+
+    // Someone who read the case before the discussion gets a conflict, not a silent overwrite.
+    const stale = await post(north, `/cases/deferrals/${c.id}/approve`, {
+      expectedVersion: String(c.version),
+    });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body).toContain('changed by someone else');
+
+    const afterDiscussion = await get(north, discussed.headers.location as string);
+    expect(afterDiscussion.body).toContain('Discussion recorded');
+    const approved = await post(north, `/cases/deferrals/${c.id}/approve`, {
+      expectedVersion: String(versionOf(afterDiscussion.body)),
+    });
+    expect(approved.statusCode).toBe(303);
+
+    const plan = await get(north, `/cases/deferrals/${c.id}/plan`);
+    expect(plan.statusCode).toBe(200);
+    expect(plan.body).toContain('data-testid="plan-summary"');
+    expect(plan.body).toContain('Re-join here');
+    expect(plan.body).toContain('New deadline for 90% engagement');
+    const [stored] = await queryRows<{ status: string; rejoin_date: string; target: string }>(
+      w.t.db,
+      sql`select dc.status, dc.rejoin_date::text, c.name as target from deferral_case dc join cohort c on c.id = dc.target_cohort_id where dc.id = ${c.id}`,
+    );
+    expect(stored!.status).toBe('approved');
+    expect(plan.body).toContain(stored!.target);
+
+    const approvedPage = await get(north, `/cases/deferrals/${c.id}`);
+    const started = await post(north, `/cases/deferrals/${c.id}/start`, {
+      expectedVersion: String(versionOf(approvedPage.body)),
+    });
+    expect(started.statusCode).toBe(303);
+    const [e] = await queryRows<{ status: string }>(
+      w.t.db,
+      sql`select status from enrolment where id = ${enrolmentId}`,
+    );
+    expect(e!.status).toBe('deferred');
+
+    const audit = await get(north, `/audit/deferral-case/${c.id}`);
+    expect(audit.statusCode).toBe(200);
+    for (const what of [
+      'Deferral requested',
+      'Deferral options discussed',
+      'Deferral approved',
+      'Deferral started',
+    ]) {
+      expect(audit.body).toContain(what);
+    }
+  });
+
+  it('declines with reasons, and asks for them first', async () => {
+    const [, enrolmentId] = await activeEnrolments('north');
+    const c = await openCase(enrolmentId!);
+    const missing = await post(north, `/cases/deferrals/${c.id}/decline`, {
+      expectedVersion: String(c.version),
+      reason: ' ',
+    });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.body).toContain('href="#reason"');
+    const declined = await post(north, `/cases/deferrals/${c.id}/decline`, {
+      expectedVersion: String(c.version),
+      reason: 'We agreed to continue with adjustments',
+    });
+    expect(declined.statusCode).toBe(303);
+    const page = await get(north, `/cases/deferrals/${c.id}`);
+    expect(page.body).toContain('We agreed to continue with adjustments');
+    expect(page.body).toContain('data-testid="no-actions"');
+  });
+
+  it('needs the programme team’s exception for a second deferral', async () => {
+    const [enrolmentId] = await activeEnrolments('south');
+    await w.t.db.execute(sql`update enrolment set deferral_count = 1 where id = ${enrolmentId!}`);
+    const c = await openCase(enrolmentId!, 'partner.south@demo.npq-ops.test');
+    expect(c.decision?.deferral.outcome).toBe('needs_exception');
+
+    const partnerView = await get(south, `/cases/deferrals/${c.id}`);
+    expect(partnerView.body).toContain('data-testid="needs-exception"');
+    expect(partnerView.body).toContain('(Policy 2.3.9)');
+    expect(partnerView.body).not.toContain('Record the discussion');
+    const refused = await post(south, `/cases/deferrals/${c.id}/exception`, {
+      expectedVersion: String(c.version),
+      rationale: 'Trying anyway',
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain('Only the programme team can approve a further deferral');
+
+    const teamView = await get(team, `/cases/deferrals/${c.id}`);
+    expect(teamView.body).toContain('Approve the exception');
+    const approved = await post(team, `/cases/deferrals/${c.id}/exception`, {
+      expectedVersion: String(c.version),
+      rationale: 'Second serious illness, evidence seen',
+    });
+    expect(approved.statusCode).toBe(303);
+    const after = await get(south, `/cases/deferrals/${c.id}`);
+    expect(after.body).toContain('Further deferral approved as an exception');
+    expect(after.body).toContain('Record the discussion');
+  });
+
+  it('keeps one partner out of another partner’s cases, reading and writing', async () => {
+    const [enrolmentId] = (await activeEnrolments('south')).slice(1);
+    const c = await openCase(enrolmentId!, 'partner.south@demo.npq-ops.test');
+    expect((await get(north, `/cases/deferrals/${c.id}`)).statusCode).toBe(404);
+    expect((await get(north, `/cases/deferrals/${c.id}/plan`)).statusCode).toBe(404);
+    expect((await get(north, `/audit/deferral-case/${c.id}`)).statusCode).toBe(404);
+    const write = await post(north, `/cases/deferrals/${c.id}/decline`, {
+      expectedVersion: String(c.version),
+      reason: 'no',
+    });
+    expect(write.statusCode).toBe(404);
+    expect((await get(north, '/cases')).body).not.toContain(`href="/cases/deferrals/${c.id}"`);
+    expect((await get(team, '/cases')).body).toContain(`href="/cases/deferrals/${c.id}"`);
+  });
+});
+
+describe('the re-join planner before any request', () => {
+  it('shows the target cohort’s timeline, catch-up list, new deadline and window', async () => {
+    const ids = await activeEnrolments('north');
+    const enrolmentId = ids.at(-1)!;
+    const [p] = await queryRows<{ participant_id: number }>(
+      w.t.db,
+      sql`select participant_id from enrolment where id = ${enrolmentId}`,
+    );
+    const res = await get(
+      north,
+      `/participants/${p!.participant_id}/rejoin-plan?enrolment=${enrolmentId}`,
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-testid="plan-summary"');
+    expect(res.body).toContain('Assessment window');
+    expect(res.body).toMatch(/data-testid="(catch-up|no-catch-up)"/);
+    expect(res.body).toMatch(/\(Policy 2\.3\.\d+\)/);
+    // Another participant's enrolment in the query is not a way in.
+    expect(ids.length).toBeGreaterThan(1);
+    const other = await get(
+      north,
+      `/participants/${p!.participant_id}/rejoin-plan?enrolment=${ids[0]}`,
+    );
+    expect(other.statusCode).toBe(404);
+  });
+});
+
+describe('school moves and transfers', () => {
+  it('shows a move outside the network with its decision and the transfer steps', async () => {
+    const [enrolmentId] = await activeEnrolments('north');
+    const [outside] = await queryRows<{ urn: string }>(
+      w.t.db,
+      sql`select s.urn from school s where not exists (select 1 from lead_provider_region lr where lr.region_id = s.region_id) order by s.id limit 1`,
+    );
+    const ids = await activeEnrolments('north');
+    const move = await recordSchoolMove(deps(), await w.actor('partner.north@demo.npq-ops.test'), {
+      enrolmentId: ids[2] ?? enrolmentId!,
+      newSchoolUrn: outside!.urn,
+      movedOn: '2026-03-10',
+    });
+    expect(move.transfer).not.toBeNull();
+    const queue = await get(north, '/cases');
+    expect(queue.body).toContain(`href="/cases/school-moves/${move.id}"`);
+    const page = await get(north, `/cases/school-moves/${move.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('(Policy 2.6.4)');
+    const chosen = await post(
+      north,
+      `/cases/school-moves/${move.id}/transfers/${move.transfer!.id}/provider`,
+      {
+        expectedVersion: String(move.transfer!.version),
+        name: 'Another Lead Provider',
+      },
+    );
+    expect(chosen.statusCode).toBe(303);
+    const after = await get(north, `/cases/school-moves/${move.id}`);
+    expect(after.body).toContain('Another Lead Provider');
+    expect((await get(south, `/cases/school-moves/${move.id}`)).statusCode).toBe(404);
+  });
+});
