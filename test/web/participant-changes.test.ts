@@ -99,6 +99,9 @@ describe('deferral request', () => {
     });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/changes');
+    // The session (with its one-shot message) rides in a cookie; browsers drop one over 4 KB.
+    const setCookie = [res.headers['set-cookie'] ?? []].flat();
+    expect(Math.max(...setCookie.map((c) => c.length))).toBeLessThan(4096);
     const changes = text((await request({ method: 'GET', url: '/changes' })).body);
     expect(changes).toContain('Your deferral request has been sent');
     expect(changes).toContain('Requested on 16 March 2026');

@@ -16,7 +16,6 @@ import { getEnrolment } from '../../../services/participants.js';
 import { listSchoolMoves, recordSchoolMove } from '../../../services/school-moves.js';
 import { parseForm, type FormErrors } from '../../forms.js';
 import {
-  flashDecision,
   formFailureOf,
   participantPage,
   setFlash,
@@ -219,9 +218,8 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
             ? 'Your request is recorded, but a deferral is not possible'
             : 'Your deferral request has been sent',
           text: declined
-            ? 'The reasons are below. We will contact you to talk through the options open to you.'
+            ? 'The reasons are shown with your request below. We will contact you to talk through the options open to you.'
             : 'We will contact you to discuss it, and the options that would let you continue with your cohort.',
-          ...(created.decision ? { decision: flashDecision(created.decision.deferral) } : {}),
         });
         return reply.redirect('/changes', 303);
       } catch (error) {
@@ -268,7 +266,6 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
           text: move.insideNetwork
             ? 'You carry on with your programme as before.'
             : 'Your new school is outside our network, so we will help you transfer to a lead provider of your choice.',
-          ...(move.decision ? { decision: flashDecision(move.decision) } : {}),
         });
         return reply.redirect('/changes', 303);
       } catch (error) {

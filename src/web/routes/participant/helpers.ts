@@ -42,8 +42,21 @@ declare module '@fastify/secure-session' {
   }
 }
 
+/** Browsers drop a cookie over 4 KB, and the session rides in one: keep the flash well under. */
+const FLASH_BUDGET = 1500;
+
 export function setFlash(request: FastifyRequest, flash: Flash): void {
-  request.session.set('flash', flash);
+  const small =
+    flash.decision && JSON.stringify(flash).length > FLASH_BUDGET
+      ? {
+          ...flash,
+          decision: { ...flash.decision, reasons: flash.decision.reasons.filter((r) => !r.met) },
+        }
+      : flash;
+  request.session.set(
+    'flash',
+    JSON.stringify(small).length > FLASH_BUDGET ? { ...small, decision: undefined } : small,
+  );
 }
 
 export function takeFlash(request: FastifyRequest): Flash | undefined {

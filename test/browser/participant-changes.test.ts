@@ -1,0 +1,131 @@
+/// <reference lib="dom" />
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { Locator, Page } from 'playwright-core';
+import { queryRows } from '../../src/db/client.js';
+import {
+  DESKTOP,
+  PHONE,
+  expectNoAxeViolations,
+  expectNoHorizontalScroll,
+  startBrowserWorld,
+  type BrowserWorld,
+} from './harness.js';
+
+let world: BrowserWorld;
+beforeAll(async () => {
+  world = await startBrowserWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+async function check(page: Page): Promise<void> {
+  await expectNoAxeViolations(page);
+  await expectNoHorizontalScroll(page);
+}
+
+const shown = (locator: Locator) => locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+
+async function navigate(page: Page, name: string): Promise<void> {
+  const menu = page.getByRole('button', { name: 'Menu' });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('link', { name, exact: true }).first().click();
+}
+
+describe.each([
+  ['phone', PHONE, 'participant1@demo.npq-ops.test', 0],
+  ['desktop', DESKTOP, 'participant4@demo.npq-ops.test', 1],
+] as const)('changes and assessment on a %s', (_name, viewport, email, schoolIndex) => {
+  it('sees eligibility and consequences first, then asks to defer', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, email);
+    await navigate(page, 'Changes');
+    await shown(page.getByRole('heading', { level: 1, name: 'Changes' }));
+    await check(page);
+    await page.getByRole('link', { name: 'Ask to defer your place' }).click();
+    await shown(page.getByRole('heading', { level: 1, name: 'Ask to defer your place' }));
+    await shown(page.getByRole('heading', { name: 'Can you defer?' }));
+    await shown(page.getByText(/Your provisional re-joining date is/));
+    await shown(page.getByText('(Policy 2.5.1)'));
+    await check(page);
+
+    // The date defaults to today; leave out what happened to see the error summary.
+    await page.getByRole('button', { name: 'Send deferral request' }).click();
+    await shown(page.locator('.govuk-error-summary'));
+    await expect(page.title()).resolves.toMatch(/^Error: /);
+    await check(page);
+    await page
+      .locator('.govuk-error-summary')
+      .getByRole('link', { name: 'Select what has happened' })
+      .click();
+    await page.getByLabel('Illness or a health-related issue').check();
+    await page.getByLabel('Tell us more').fill('An operation and six weeks of recovery.');
+    await page.getByRole('button', { name: 'Send deferral request' }).click();
+    await shown(page.getByText('Your deferral request has been sent'));
+    await shown(page.getByText('Requested', { exact: true }));
+    await check(page);
+    await context.close();
+  });
+
+  it('tells us about a school move', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, email);
+    await page.goto('/changes');
+    await page.getByRole('link', { name: 'Tell us you moved school' }).click();
+    await shown(page.getByRole('heading', { level: 1, name: 'Tell us you moved school' }));
+    await check(page);
+    const schools = await queryRows<{ urn: string; name: string }>(
+      world.database.db,
+      sql`select s.urn, s.name from school s join lead_provider_region lr on lr.region_id = s.region_id
+          order by s.id offset 5 limit 2`,
+    );
+    const school = schools[schoolIndex]!;
+    await page.getByLabel("Your new school's URN").fill(school.urn);
+    await page.getByLabel('Day').fill('2');
+    await page.getByLabel('Month').fill('3');
+    await page.getByLabel('Year').fill('2026');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await shown(page.getByText(`Thank you for telling us you moved to ${school.name}`));
+    await check(page);
+    await context.close();
+  });
+
+  it('sees the assessment window, attempts and eligibility, and why an assessment deferral is refused now', async () => {
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, email);
+    await navigate(page, 'Assessment');
+    await shown(page.getByRole('heading', { level: 1, name: 'Assessment' }));
+    await shown(page.getByText('2 of 2'));
+    await shown(page.getByTestId('eligibility-outcome'));
+    await check(page);
+    await page.getByRole('link', { name: 'Ask for an assessment deferral' }).click();
+    await shown(page.getByRole('heading', { level: 1, name: 'Ask for an assessment deferral' }));
+    await check(page);
+    await page.getByLabel('Bereavement').check();
+    await page.getByLabel('Tell us more').fill('A close family member died.');
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await shown(page.locator('.govuk-error-summary'));
+    await shown(page.getByText(/An assessment deferral is for during or after the window/));
+    await check(page);
+    await context.close();
+  });
+});
+
+describe('pages that are not there', () => {
+  it("answers another participant's session with the accessible 404 page", async () => {
+    const [other] = await queryRows<{ id: number }>(
+      world.database.db,
+      sql`select a.id from programme_activity a join programme p on p.id = a.programme_id
+          join course c on c.id = p.course_id
+          where a.kind = 'study_session' and c.identifier = 'npq-headship' limit 1`,
+    );
+    const { context, page } = await world.newPage(PHONE);
+    await world.signIn(page, 'participant5@demo.npq-ops.test');
+    const response = await page.goto(`/sessions/${other!.id}`);
+    expect(response?.status()).toBe(404);
+    await shown(page.getByRole('heading', { level: 1, name: 'Page not found' }));
+    await check(page);
+    await context.close();
+  });
+});
