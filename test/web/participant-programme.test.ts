@@ -86,6 +86,9 @@ describe('My programme', () => {
     const res = await me.request({ method: 'GET', url: '/my-programme' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('data-testid="warning-unreachable"');
+    // participant3 is deferred: released content stays open to revisit.
+    expect(res.body).toContain('data-testid="status-deferred"');
+    expect(text(res.body)).toContain('(Policy 2.3.6)');
     expect(text(res.body)).toContain('90% is no longer reachable');
   });
 });
