@@ -121,11 +121,21 @@ describe.each([
     await check(page);
     await keep();
 
-    for (const path of ['/cases', '/imports']) {
-      await page.goto(path);
-      await check(page);
-      await keep();
-    }
+    await page.goto('/cases');
+    await check(page);
+    await keep();
+    await openNav(page, 'Imports');
+    await page.waitForURL('**/imports');
+    await check(page);
+    await page
+      .getByLabel('Engagement CSV')
+      .fill(
+        'participant,activity_id,kind,occurred_at,source,source_event_id\nnobody@example.test,1,,2026-03-01T10:00:00Z,import,x-1',
+      );
+    await page.getByRole('button', { name: 'Import engagement' }).click();
+    await page.locator('[data-testid="row-errors"]').waitFor();
+    await expect(page.locator('[data-testid="row-errors"] tbody tr').count()).resolves.toBe(1);
+    await check(page);
     const forbidden = await page.goto('/cohorts/new');
     expect(forbidden?.status()).toBe(403);
     await check(page);

@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/clock.js';
 import { queryRows } from '../../src/db/client.js';
 import { DEFAULT_DEMO_NOW } from '../../src/db/seed/demo.js';
 import { loadActor } from '../../src/services/actor.js';
+import { requestAssessmentDeferral } from '../../src/services/assessment-deferrals.js';
 import { requestDeferral } from '../../src/services/deferral-cases.js';
 import { recordSchoolMove } from '../../src/services/school-moves.js';
 import {
@@ -188,6 +189,37 @@ describe.each([
     await check(page);
     await page.getByRole('button', { name: 'Record consent' }).click();
     await expect(page.title()).resolves.toMatch(/^Error: School move/);
+    await check(page);
+    await context.close();
+  });
+
+  it('reads an assessment deferral request and is told what is missing', async () => {
+    const ids = await queryRows<{ id: number }>(
+      world.database.db,
+      sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id
+          where c.name = 'NPQSL 2025' and e.status = 'active' order by e.id`,
+    );
+    const enrolmentId = ids.at(viewport === PHONE ? 0 : 1)!.id;
+    await world.database.db.execute(sql`
+      insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id)
+      select e.participant_id, a.id, a.kind, (c.engagement_deadline - 1)::timestamp + interval '10 hours', 'staff', 'browser-' || e.id || '-' || a.id
+      from enrolment e join cohort c on c.id = e.cohort_id
+      join programme_activity a on a.programme_id = c.programme_id and a.required
+      where e.id = ${enrolmentId} on conflict do nothing`);
+    const c = await requestAssessmentDeferral(
+      { db: world.database.db, clock: fixedClock('2026-09-24T10:00:00Z') },
+      await actor(TEAM),
+      { enrolmentId, circumstance: 'unforeseen_illness_or_health', description: 'In hospital' },
+    );
+    const { context, page } = await world.newPage(viewport);
+    await world.signIn(page, TEAM);
+    await page.goto(`/cases/assessment-deferrals/${c.id}`);
+    await expect(page.locator('#assessment-decision').textContent()).resolves.toMatch(
+      /Policy 2\.5\.\d/,
+    );
+    await check(page);
+    await page.getByRole('button', { name: 'Ask for evidence' }).click();
+    await expect(page.title()).resolves.toMatch(/^Error: Assessment deferral/);
     await check(page);
     await context.close();
   });

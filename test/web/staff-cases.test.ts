@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
+import { requestAssessmentDeferral } from '../../src/services/assessment-deferrals.js';
 import { requestDeferral } from '../../src/services/deferral-cases.js';
 import { recordSchoolMove } from '../../src/services/school-moves.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
@@ -254,5 +255,63 @@ describe('school moves and transfers', () => {
     const after = await get(north, `/cases/school-moves/${move.id}`);
     expect(after.body).toContain('Another Lead Provider');
     expect((await get(south, `/cases/school-moves/${move.id}`)).statusCode).toBe(404);
+  });
+});
+
+describe('assessment deferral requests', () => {
+  it('shows the decision and lets staff ask for evidence, record it and approve', async () => {
+    const [e] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
+          where c.name = 'NPQSL 2025' and dp.slug = 'north' and e.status = 'active' order by e.id desc limit 1`,
+    );
+    // Everything done before the deadline, then a request made during the first window.
+    await w.t.db.execute(sql`
+      insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id)
+      select e.participant_id, a.id, a.kind, (c.engagement_deadline - 1)::timestamp + interval '10 hours', 'staff', 'staff-cases-' || a.id
+      from enrolment e join cohort c on c.id = e.cohort_id
+      join programme_activity a on a.programme_id = c.programme_id and a.required
+      where e.id = ${e!.id} on conflict do nothing`);
+    const original = w.clock.now;
+    w.clock.now = () => new Date('2026-09-24T10:00:00Z');
+    try {
+      const c = await requestAssessmentDeferral(
+        deps(),
+        await w.actor('partner.north@demo.npq-ops.test'),
+        {
+          enrolmentId: e!.id,
+          circumstance: 'bereavement',
+          description: 'A close family bereavement during the window',
+        },
+      );
+      const queue = await get(north, '/cases');
+      expect(queue.body).toContain(`href="/cases/assessment-deferrals/${c.id}"`);
+      const page = await get(north, `/cases/assessment-deferrals/${c.id}`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(/\(Policy 2\.5\.2\)/);
+      const asked = await post(north, `/cases/assessment-deferrals/${c.id}/request-evidence`, {
+        expectedVersion: String(c.version),
+        request: 'A copy of the death certificate',
+      });
+      expect(asked.statusCode).toBe(303);
+      const v2 = versionOf((await get(north, `/cases/assessment-deferrals/${c.id}`)).body);
+      const noted = await post(north, `/cases/assessment-deferrals/${c.id}/evidence`, {
+        expectedVersion: String(v2),
+        note: 'Certificate seen',
+      });
+      expect(noted.statusCode).toBe(303);
+      const v3 = versionOf((await get(north, `/cases/assessment-deferrals/${c.id}`)).body);
+      const approved = await post(north, `/cases/assessment-deferrals/${c.id}/approve`, {
+        expectedVersion: String(v3),
+      });
+      expect(approved.statusCode).toBe(303);
+      const after = await get(north, `/cases/assessment-deferrals/${c.id}`);
+      expect(after.body).toContain('Certificate seen');
+      expect(after.body).toContain('data-testid="no-actions"');
+      expect((await get(south, `/cases/assessment-deferrals/${c.id}`)).statusCode).toBe(404);
+      expect((await get(north, `/audit/assessment-deferral-case/${c.id}`)).statusCode).toBe(200);
+    } finally {
+      w.clock.now = original;
+    }
   });
 });
