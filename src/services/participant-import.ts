@@ -131,6 +131,12 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** The import's calendar date (YYYY-MM-DD), the start of each new participant's employment record. */
   today: string;
+  /**
+   * The delivery partners the importer may enrol with (staff imports); omitted means any (the CLI,
+   * run by an operator). A row for another partner, or for a participant already enrolled with
+   * another partner, is an error, not a silent write.
+   */
+  partnerScope?: readonly number[];
   chunkSize?: number;
   who?: string;
   correlationId?: string;
@@ -284,9 +290,12 @@ async function writeChunk(
       trn: string | null;
       dfe_registration_id: string | null;
       email: string;
+      partner_ids: number[];
     }>(
       tx,
-      sql`select id, trn, dfe_registration_id, lower(email) as email from participant
+      sql`select p.id, p.trn, p.dfe_registration_id, lower(p.email) as email,
+                 coalesce((select array_agg(distinct e.delivery_partner_id) from enrolment e where e.participant_id = p.id), '{}') as partner_ids
+          from participant p
           where trn = any(${arrayParam(chunk.map((c) => c.row.trn ?? ''))}::text[])
              or dfe_registration_id = any(${arrayParam(chunk.map((c) => c.row.dfe_registration_id ?? ''))}::text[])
              or lower(email) = any(${arrayParam(chunk.map((c) => c.row.email.toLowerCase()))}::text[])`,
@@ -308,11 +317,18 @@ async function writeChunk(
           field: 'school_urn',
           message: `No school with URN ${row.school_urn}`,
         });
+      const scope = options.partnerScope;
       if (partnerId === undefined)
         rowErrors.push({
           line,
           field: 'delivery_partner',
           message: `No delivery partner "${row.delivery_partner}"`,
+        });
+      else if (scope && !scope.includes(partnerId))
+        rowErrors.push({
+          line,
+          field: 'delivery_partner',
+          message: `You cannot enrol participants with the delivery partner "${row.delivery_partner}"`,
         });
       if (cohortId === undefined)
         rowErrors.push({
@@ -326,6 +342,17 @@ async function writeChunk(
           (row.dfe_registration_id !== undefined &&
             p.dfe_registration_id === row.dfe_registration_id),
       );
+      if (
+        match &&
+        options.partnerScope &&
+        match.partner_ids.some((id) => !options.partnerScope!.includes(id))
+      )
+        rowErrors.push({
+          line,
+          field: row.trn !== undefined ? 'trn' : 'dfe_registration_id',
+          message:
+            'This participant is enrolled with another delivery partner: ask the programme team',
+        });
       const emailOwner = existing.find((p) => p.email === row.email.toLowerCase());
       if (emailOwner && emailOwner !== match)
         rowErrors.push({

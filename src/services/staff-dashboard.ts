@@ -26,7 +26,6 @@ import {
   PARTICIPANT_CSV_COLUMNS,
   importParticipantRecords,
   type ImportSummary,
-  type RowError,
 } from './participant-import.js';
 import { getParticipant, type ServiceDeps } from './participants.js';
 
@@ -804,36 +803,23 @@ export async function importParticipantsCsvText(
       { path: 'csv', message: `The CSV needs these columns: ${missing.join(', ')}` },
     ]);
   }
-  const allowed = await queryRows<{ slug: string }>(
+  const allowed = await queryRows<{ id: number }>(
     db,
     actor.role === 'admin'
-      ? sql`select slug from delivery_partner`
+      ? sql`select id from delivery_partner`
       : actor.role === 'programme_team'
-        ? sql`select slug from delivery_partner where lead_provider_id = ${actor.leadProviderId ?? -1}`
-        : sql`select slug from delivery_partner where id = ${actor.deliveryPartnerId ?? -1}`,
+        ? sql`select id from delivery_partner where lead_provider_id = ${actor.leadProviderId ?? -1}`
+        : sql`select id from delivery_partner where id = ${actor.deliveryPartnerId ?? -1}`,
   );
-  const slugs = new Set(allowed.map((a) => a.slug));
-  const outOfScope: RowError[] = [];
-  const inScope = records.filter(({ record, info }) => {
-    const slug = (record.delivery_partner ?? '').trim();
-    if (slug === '' || slugs.has(slug)) return true;
-    outOfScope.push({
-      line: info.lines,
-      field: 'delivery_partner',
-      message: `You cannot enrol participants with the delivery partner "${slug}"`,
-    });
-    return false;
-  });
-  const summary = await importParticipantRecords(
+  return importParticipantRecords(
     db,
-    inScope.map(({ record, info }) => ({ line: info.lines, record })),
-    { today: londonDateOf(clock.now()), who: actorLabel(actor) },
+    records.map(({ record, info }) => ({ line: info.lines, record })),
+    {
+      today: londonDateOf(clock.now()),
+      who: actorLabel(actor),
+      partnerScope: allowed.map((a) => a.id),
+    },
   );
-  return {
-    ...summary,
-    rows: summary.rows + outOfScope.length,
-    errors: [...summary.errors, ...outOfScope].sort((a, b) => a.line - b.line),
-  };
 }
 
 /* ---------------------------------------------------------------------------------------------

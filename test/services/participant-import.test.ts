@@ -152,6 +152,42 @@ describe('import participants from CSV', () => {
     expect(await counts()).toEqual({ participants: 25, enrolments: 25, employments: 25 });
   });
 
+  it("keeps a delivery partner's import to its own partner and its own participants", async () => {
+    const file = path.join(dir, 'scope.csv');
+    await writeFile(file, [header, good(1, { delivery_partner: 'south' })].join('\n'));
+    await importParticipantsCsv(t.db, file, { today });
+    const [north] = await queryRows<{ id: number }>(
+      t.db,
+      sql`select id from delivery_partner where slug = 'north'`,
+    );
+    // The same person again (by TRN) for north, and a row naming south: both refused for a north importer.
+    await writeFile(
+      file,
+      [
+        header,
+        good(1, { course_identifier: 'npq-senco' }),
+        good(2, { delivery_partner: 'south' }),
+        good(3),
+      ].join('\n'),
+    );
+    const summary = await importParticipantsCsv(t.db, file, { today, partnerScope: [north!.id] });
+    expect(summary.errors).toEqual([
+      {
+        line: 2,
+        field: 'trn',
+        message:
+          'This participant is enrolled with another delivery partner: ask the programme team',
+      },
+      {
+        line: 3,
+        field: 'delivery_partner',
+        message: 'You cannot enrol participants with the delivery partner "south"',
+      },
+    ]);
+    expect(summary).toMatchObject({ created: 1, enrolled: 1 });
+    expect(await counts()).toEqual({ participants: 2, enrolments: 2, employments: 2 });
+  });
+
   it('refuses an email that belongs to another participant', async () => {
     const file = path.join(dir, 'email.csv');
     await writeFile(file, [header, good(1)].join('\n'));
