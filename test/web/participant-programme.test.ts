@@ -67,7 +67,7 @@ describe('My programme', () => {
     const staff = await signIn('partner.north@demo.npq-ops.test');
     const res = await staff.request({ method: 'GET', url: '/my-programme' });
     expect(res.statusCode).toBe(403);
-    expect(res.body).toContain('You cannot use this page');
+    expect(res.body).toContain('This page is for participants on an NPQ programme');
   });
 
   it('warns a participant who is behind, with the clause', async () => {

@@ -126,7 +126,9 @@ export function renderNotFound(reply: FastifyReply): FastifyReply {
 }
 
 export function renderForbidden(reply: FastifyReply): FastifyReply {
-  return reply.code(403).view('participant/forbidden.njk');
+  return reply
+    .code(403)
+    .view('forbidden.njk', { message: 'This page is for participants on an NPQ programme.' });
 }
 
 /**

@@ -30,7 +30,7 @@ export function notFound(reply: FastifyReply): FastifyReply {
 }
 
 export function forbidden(reply: FastifyReply, message?: string): FastifyReply {
-  return reply.code(403).view('staff/forbidden.njk', { message });
+  return reply.code(403).view('forbidden.njk', { message });
 }
 
 /**
