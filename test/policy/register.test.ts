@@ -10,7 +10,7 @@ import {
 } from '../../src/policy/index.js';
 
 const POLICY_TEXT = readFileSync(
-  new URL('../../../shared/seeds/000_0ed338a2ae3d22c9.txt', import.meta.url),
+  new URL('../../docs/sources/npq-part-time-deferral-portability-policy-v2.2.txt', import.meta.url),
   'utf8',
 );
 /** The policy document with markup removed and whitespace collapsed, to compare quoted clauses against. */
