@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { requestAssessmentDeferral } from '../../src/services/assessment-deferrals.js';
-import { requestDeferral } from '../../src/services/deferral-cases.js';
+import {
+  approveDeferral,
+  recordDeferralDiscussion,
+  requestDeferral,
+  startDeferral,
+} from '../../src/services/deferral-cases.js';
+import { fixedClock } from '../../src/clock.js';
+import { runDailyProcessing } from '../../src/services/daily.js';
 import { recordSchoolMove } from '../../src/services/school-moves.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
@@ -194,6 +201,39 @@ describe('the deferral case journey through the pages', () => {
     expect(write.statusCode).toBe(404);
     expect((await get(north, '/cases')).body).not.toContain(`href="/cases/deferrals/${c.id}"`);
     expect((await get(team, '/cases')).body).toContain(`href="/cases/deferrals/${c.id}"`);
+  });
+});
+
+describe('intent to return contacts (2.3.7)', () => {
+  it('appear in the queue of the participant’s partner when the daily job finds them due', async () => {
+    const [, , enrolmentId] = await activeEnrolments('north');
+    const actor = await w.actor('partner.north@demo.npq-ops.test');
+    let c = await openCase(enrolmentId!);
+    c = await recordDeferralDiscussion(deps(), actor, c.id, {
+      expectedVersion: c.version,
+      alternativesOffered: ['defer', 'continue_with_current_cohort'],
+      participantChoice: 'defer',
+    });
+    c = await approveDeferral(deps(), actor, c.id, { expectedVersion: c.version });
+    c = await startDeferral(deps(), actor, c.id, { expectedVersion: c.version });
+    const [due] = await queryRows<{ on: string }>(
+      w.t.db,
+      sql`select intent_contact_due_on::text as on from deferral_case where id = ${c.id}`,
+    );
+    const section = (html: string) => html.slice(html.indexOf('id="intent-contacts"'));
+    expect(section((await get(north, '/cases')).body)).not.toContain(
+      `href="/cases/deferrals/${c.id}"`,
+    );
+
+    const report = await runDailyProcessing({
+      db: w.t.db,
+      clock: fixedClock(`${due!.on}T09:00:00Z`),
+    });
+    expect(report.intentContactTasksOpened).toBeGreaterThanOrEqual(1);
+    const queue = await get(north, '/cases');
+    expect(section(queue.body)).toContain(`href="/cases/deferrals/${c.id}"`);
+    const other = await get(south, '/cases');
+    expect(other.body).not.toContain(`href="/cases/deferrals/${c.id}"`);
   });
 });
 
