@@ -83,6 +83,49 @@ describe('home page', () => {
   });
 });
 
+describe('when something breaks', () => {
+  async function appWithBrokenRoute(env: 'test' | 'production') {
+    const broken = await createApp({
+      db: t.db,
+      clock,
+      config: { ...loadConfig({ NODE_ENV: 'test' }), env, logLevel: 'silent' },
+    });
+    broken.get('/boom', async () => {
+      throw new Error('secret internal detail');
+    });
+    return broken;
+  }
+
+  it('shows the 500 page in the GOV.UK style with a reference, and hides the detail in production', async () => {
+    const prod = await appWithBrokenRoute('production');
+    const res = await prod.inject({
+      method: 'GET',
+      url: '/boom',
+      headers: { 'x-request-id': 'ref-123' },
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).toContain('Sorry, there is a problem with the service');
+    expect(res.body).toContain('ref-123');
+    expect(res.body).not.toContain('secret internal detail');
+    const json = await prod.inject({
+      method: 'GET',
+      url: '/boom',
+      headers: { accept: 'application/json' },
+    });
+    expect(json.json()).toMatchObject({ error: 'Internal Server Error' });
+    expect(json.body).not.toContain('secret internal detail');
+    await prod.close();
+  });
+
+  it('shows developers the stack outside production', async () => {
+    const dev = await appWithBrokenRoute('test');
+    const res = await dev.inject({ method: 'GET', url: '/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).toContain('secret internal detail');
+    await dev.close();
+  });
+});
+
 describe('/healthz', () => {
   it('is UP when the database answers', async () => {
     const res = await app.inject({ method: 'GET', url: '/healthz' });
