@@ -31,16 +31,29 @@ export interface ParticipantListItem {
   }[];
 }
 
-/** Participants the actor may see, one page at a time, optionally within one cohort. */
+/**
+ * Participants the actor may see, one page at a time, optionally within one cohort and matching a
+ * search: any part of the name, or the start of the TRN.
+ */
 export async function listParticipants(
   { db }: ServiceDeps,
   actor: Actor,
-  filter: { cohortId?: number | undefined; limit: number; offset: number },
+  filter: { cohortId?: number | undefined; q?: string | undefined; limit: number; offset: number },
 ): Promise<{ items: ParticipantListItem[]; total: number }> {
-  const where = sql`(${enrolmentVisibleTo(actor)})${filter.cohortId !== undefined ? sql` and e.cohort_id = ${filter.cohortId}` : sql``}`;
+  const q = (filter.q ?? '').trim();
+  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const search = q
+    ? /^\d{1,7}$/.test(q)
+      ? sql` and p.trn like ${`${q}%`}`
+      : sql` and p.full_name ilike ${like}`
+    : sql``;
+  const inCohort =
+    filter.cohortId !== undefined ? sql` and e.cohort_id = ${filter.cohortId}` : sql``;
+  const where = sql`(${enrolmentVisibleTo(actor)})${inCohort}${search}`;
   const [count] = await queryRows<{ total: number }>(
     db,
-    sql`select count(distinct e.participant_id)::int as total from enrolment e join cohort c on c.id = e.cohort_id where ${where}`,
+    sql`select count(distinct e.participant_id)::int as total from enrolment e join cohort c on c.id = e.cohort_id
+        join participant p on p.id = e.participant_id where ${where}`,
   );
   const ids = await queryRows<{ id: number }>(
     db,

@@ -27,7 +27,12 @@ import {
   importParticipantRecords,
   type ImportSummary,
 } from './participant-import.js';
-import { getParticipant, type ServiceDeps } from './participants.js';
+import {
+  getParticipant,
+  listParticipants,
+  type ParticipantListItem,
+  type ServiceDeps,
+} from './participants.js';
 
 /** Staff pages are for staff; anyone else is told the page does not exist. */
 export function requireStaff(actor: Actor): void {
@@ -351,78 +356,14 @@ export function csvCell(value: string | number): string {
  * Participants: search and the record
  * ------------------------------------------------------------------------------------------- */
 
-export interface ParticipantSearchItem {
-  id: number;
-  fullName: string;
-  trn: string | null;
-  enrolments: {
-    id: number;
-    cohortId: number;
-    cohortName: string;
-    deliveryPartner: string;
-    status: string;
-  }[];
-}
-
 /** Participants the actor may see, by name (any part) or TRN (its start), a page at a time. */
 export async function searchParticipants(
-  { db }: ServiceDeps,
+  deps: ServiceDeps,
   actor: Actor,
   filter: { q?: string | undefined; limit: number; offset: number },
-): Promise<{ items: ParticipantSearchItem[]; total: number }> {
+): Promise<{ items: ParticipantListItem[]; total: number }> {
   requireStaff(actor);
-  const q = (filter.q ?? '').trim();
-  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const search = q
-    ? /^\d{1,7}$/.test(q)
-      ? sql` and p.trn like ${`${q}%`}`
-      : sql` and p.full_name ilike ${like}`
-    : sql``;
-  const where = sql`(${enrolmentVisibleTo(actor)})${search}`;
-  const [count] = await queryRows<{ total: number }>(
-    db,
-    sql`select count(distinct p.id)::int as total from enrolment e join cohort c on c.id = e.cohort_id
-        join participant p on p.id = e.participant_id where ${where}`,
-  );
-  const ids = await queryRows<{ id: number }>(
-    db,
-    sql`select p.id from participant p
-        where exists (select 1 from enrolment e join cohort c on c.id = e.cohort_id
-                      where e.participant_id = p.id and ${where})
-        order by p.full_name, p.id limit ${filter.limit} offset ${filter.offset}`,
-  );
-  if (ids.length === 0) return { items: [], total: count?.total ?? 0 };
-  const rows = await queryRows<{
-    id: number;
-    full_name: string;
-    trn: string | null;
-    enrolment_id: number;
-    cohort_id: number;
-    cohort_name: string;
-    delivery_partner: string;
-    status: string;
-  }>(
-    db,
-    sql`select p.id, p.full_name, p.trn, e.id as enrolment_id, c.id as cohort_id, c.name as cohort_name,
-               dp.name as delivery_partner, e.status
-        from participant p join enrolment e on e.participant_id = p.id join cohort c on c.id = e.cohort_id
-        join delivery_partner dp on dp.id = e.delivery_partner_id
-        where p.id = any(${arrayParam(ids.map((i) => i.id))}::int[]) and (${enrolmentVisibleTo(actor)})
-        order by p.full_name, p.id, c.start_date`,
-  );
-  const byId = new Map<number, ParticipantSearchItem>();
-  for (const r of rows) {
-    const item = byId.get(r.id) ?? { id: r.id, fullName: r.full_name, trn: r.trn, enrolments: [] };
-    item.enrolments.push({
-      id: r.enrolment_id,
-      cohortId: r.cohort_id,
-      cohortName: r.cohort_name,
-      deliveryPartner: r.delivery_partner,
-      status: r.status,
-    });
-    byId.set(r.id, item);
-  }
-  return { items: [...byId.values()], total: count?.total ?? 0 };
+  return listParticipants(deps, actor, filter);
 }
 
 export interface TimelineEntry {

@@ -93,6 +93,42 @@ describe('JSON API: participants', () => {
     ).toBe(404);
   });
 
+  it('searches by name or TRN only among the participants you may see', async () => {
+    const [own] = await queryRows<{ full_name: string; trn: string }>(
+      w.t.db,
+      sql`select p.full_name, p.trn from participant p join enrolment e on e.participant_id = p.id
+          join delivery_partner dp on dp.id = e.delivery_partner_id where dp.slug = 'north' and p.trn is not null order by p.id limit 1`,
+    );
+    const [other] = await queryRows<{ full_name: string }>(
+      w.t.db,
+      sql`select p.full_name from participant p where not exists (
+            select 1 from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+            where e.participant_id = p.id and dp.slug = 'north') order by p.id limit 1`,
+    );
+    const byName = (
+      await north.request({
+        method: 'GET',
+        url: `/api/v1/participants?q=${encodeURIComponent(own!.full_name)}`,
+      })
+    ).json() as {
+      items: { fullName: string }[];
+    };
+    expect(byName.items.map((i) => i.fullName)).toContain(own!.full_name);
+    const byTrn = (
+      await north.request({ method: 'GET', url: `/api/v1/participants?q=${own!.trn}` })
+    ).json() as { total: number };
+    expect(byTrn.total).toBe(1);
+    const hidden = (
+      await north.request({
+        method: 'GET',
+        url: `/api/v1/participants?q=${encodeURIComponent(other!.full_name)}`,
+      })
+    ).json() as {
+      items: { fullName: string }[];
+    };
+    expect(hidden.items.map((i) => i.fullName)).not.toContain(other!.full_name);
+  });
+
   it('answers a bad query with 400 and the fields at fault', async () => {
     const res = await team.request({
       method: 'GET',

@@ -88,7 +88,15 @@ export const participantsApi: ApiModule = (app, deps) => {
       schema: {
         tags: ['Participants'],
         summary: 'Participants you may see',
-        querystring: Pagination.extend({ cohortId: z.coerce.number().int().positive().optional() }),
+        querystring: Pagination.extend({
+          cohortId: z.coerce.number().int().positive().optional(),
+          q: z
+            .string()
+            .trim()
+            .max(100)
+            .optional()
+            .describe('Any part of the name, or the start of the TRN'),
+        }),
         response: {
           200: z.object({ items: z.array(ParticipantSummary), total: z.number() }),
           401: ErrorBody,
