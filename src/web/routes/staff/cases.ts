@@ -188,33 +188,68 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return page(reply, () => renderDeferral(reply, actor, id, request.query));
   });
 
+  type Render = (
+    reply: FastifyReply,
+    actor: Actor,
+    id: number,
+    query: unknown,
+    failure?: FormFailure & { form?: string; values?: Body },
+    status?: number,
+  ) => Promise<FastifyReply>;
+
+  /**
+   * A case action form: validate the fields, run the service, then redirect back to the case with
+   * a notice; a field error, a refusal or a stale version re-renders the case page with the reasons.
+   * `target` names the route parameter of the record acted on (the case itself, or a move's transfer).
+   */
+  const caseAction = <S extends z.ZodType>(
+    casePath: string,
+    render: Render,
+    action: string,
+    schema: S,
+    run: (actor: Actor, targetId: number, data: z.output<S>) => Promise<unknown>,
+    notice: string,
+    target = 'id',
+  ) =>
+    app.post<{ Params: Record<string, string> }>(
+      `${casePath}/:id/${action}`,
+      async (request, reply) => {
+        const actor = requireStaffPage(request, reply);
+        if (!actor) return reply;
+        const id = idParam(request.params.id ?? '');
+        const targetId = idParam(request.params[target] ?? '');
+        if (id === undefined || targetId === undefined) return notFound(reply);
+        const body = (request.body ?? {}) as Body;
+        return page(reply, async () => {
+          const form = parseForm(schema, body);
+          const rerender = (f: FormFailure, status: number) =>
+            render(
+              reply,
+              actor,
+              id,
+              {},
+              { ...f, form: action.split('/').pop(), values: body },
+              status,
+            );
+          if (!form.ok) return rerender(formFailure(form.errors), 422);
+          return submit(
+            reply,
+            async () => {
+              await run(actor, targetId, form.data);
+              return withNotice(`${casePath}/${id}`, notice);
+            },
+            rerender,
+          );
+        });
+      },
+    );
+
   const deferralAction = <S extends z.ZodType>(
     path: string,
     schema: S,
     run: (actor: Actor, id: number, data: z.output<S>) => Promise<unknown>,
     notice: string,
-  ) =>
-    app.post<{ Params: { id: string } }>(`/cases/deferrals/:id/${path}`, async (request, reply) => {
-      const actor = requireStaffPage(request, reply);
-      if (!actor) return reply;
-      const id = idParam(request.params.id);
-      if (id === undefined) return notFound(reply);
-      const body = (request.body ?? {}) as Body;
-      return page(reply, async () => {
-        const form = parseForm(schema, body);
-        const rerender = (f: FormFailure, status: number) =>
-          renderDeferral(reply, actor, id, {}, { ...f, form: path, values: body }, status);
-        if (!form.ok) return rerender(formFailure(form.errors), 422);
-        return submit(
-          reply,
-          async () => {
-            await run(actor, id, form.data);
-            return withNotice(`/cases/deferrals/${id}`, notice);
-          },
-          rerender,
-        );
-      });
-    });
+  ) => caseAction('/cases/deferrals', renderDeferral, path, schema, run, notice);
 
   deferralAction(
     'exception',
@@ -373,31 +408,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     schema: S,
     run: (actor: Actor, id: number, data: z.output<S>) => Promise<unknown>,
     notice: string,
-  ) =>
-    app.post<{ Params: { id: string } }>(
-      `/cases/assessment-deferrals/:id/${path}`,
-      async (request, reply) => {
-        const actor = requireStaffPage(request, reply);
-        if (!actor) return reply;
-        const id = idParam(request.params.id);
-        if (id === undefined) return notFound(reply);
-        const body = (request.body ?? {}) as Body;
-        return page(reply, async () => {
-          const form = parseForm(schema, body);
-          const rerender = (f: FormFailure, status: number) =>
-            renderAssessment(reply, actor, id, {}, { ...f, form: path, values: body }, status);
-          if (!form.ok) return rerender(formFailure(form.errors), 422);
-          return submit(
-            reply,
-            async () => {
-              await run(actor, id, form.data);
-              return withNotice(`/cases/assessment-deferrals/${id}`, notice);
-            },
-            rerender,
-          );
-        });
-      },
-    );
+  ) => caseAction('/cases/assessment-deferrals', renderAssessment, path, schema, run, notice);
 
   assessmentAction(
     'request-evidence',
@@ -465,30 +476,14 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     run: (actor: Actor, transferId: number, data: z.output<S>) => Promise<unknown>,
     notice: string,
   ) =>
-    app.post<{ Params: { id: string; transferId: string } }>(
-      `/cases/school-moves/:id/transfers/:transferId/${path}`,
-      async (request, reply) => {
-        const actor = requireStaffPage(request, reply);
-        if (!actor) return reply;
-        const id = idParam(request.params.id);
-        const transferId = idParam(request.params.transferId);
-        if (id === undefined || transferId === undefined) return notFound(reply);
-        const body = (request.body ?? {}) as Body;
-        return page(reply, async () => {
-          const form = parseForm(schema, body);
-          const rerender = (f: FormFailure, status: number) =>
-            renderMove(reply, actor, id, {}, { ...f, form: path, values: body }, status);
-          if (!form.ok) return rerender(formFailure(form.errors), 422);
-          return submit(
-            reply,
-            async () => {
-              await run(actor, transferId, form.data);
-              return withNotice(`/cases/school-moves/${id}`, notice);
-            },
-            rerender,
-          );
-        });
-      },
+    caseAction(
+      '/cases/school-moves',
+      renderMove,
+      `transfers/:transferId/${path}`,
+      schema,
+      run,
+      notice,
+      'transferId',
     );
 
   transferAction(
