@@ -24,6 +24,7 @@ declare module '@fastify/secure-session' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const PUBLIC_PREFIXES = ['/assets/', '/stylesheets/', '/javascripts/', '/healthz'];
 const SESSION_HOURS = 12;
 
 /**
@@ -62,6 +63,8 @@ export async function registerAuth(
   app.decorateRequest('authMethod', null);
 
   app.addHook('onRequest', async (request) => {
+    // Stylesheets, scripts, fonts and the health check never need to know who is asking.
+    if (PUBLIC_PREFIXES.some((prefix) => request.url.startsWith(prefix))) return;
     const authorization = request.headers.authorization;
     if (authorization?.startsWith('Bearer ')) {
       request.actor = await authenticateToken(
