@@ -869,3 +869,21 @@ export const calendarFeed = pgTable('calendar_feed', {
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
+
+/**
+ * Browser sessions. The cookie is encrypted and carries only this id, so signing out (or an
+ * administrator) can end a session on the server: a copied cookie stops working at once.
+ */
+export const userSession = pgTable(
+  'user_session',
+  {
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('user_session_user_idx').on(t.userId)],
+);

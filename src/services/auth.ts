@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { apiToken, appUser, deliveryPartner, leadProvider } from '../db/schema.js';
+import { apiToken, appUser, deliveryPartner, leadProvider, userSession } from '../db/schema.js';
 import { ROLES, type Role } from '../domain/catalogue.js';
 import { loadActor, type Actor } from './actor.js';
 import { audit } from './audit.js';
@@ -143,4 +143,47 @@ async function resolveScope(db: Db, role: Role, input: CreateTokenInput) {
       { path: 'lead-provider', message: 'Give the lead provider (its slug) for this role' },
     ]);
   return { leadProviderId: lp.id };
+}
+
+/** Starts a browser session on the server; the cookie carries only its random id. */
+export async function startSession(
+  db: Db,
+  userId: number,
+  now: Date,
+  hours: number,
+): Promise<string> {
+  const id = randomBytes(32).toString('base64url');
+  await db.insert(userSession).values({
+    id,
+    userId,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + hours * 3_600_000),
+  });
+  return id;
+}
+
+/** The actor behind a session that is neither ended nor expired. */
+export async function loadSessionActor(
+  db: Db,
+  sessionId: string,
+  now: Date,
+): Promise<Actor | null> {
+  const [row] = await db
+    .select({ userId: userSession.userId })
+    .from(userSession)
+    .where(
+      and(
+        eq(userSession.id, sessionId),
+        isNull(userSession.revokedAt),
+        gt(userSession.expiresAt, now),
+      ),
+    );
+  return row ? loadActor(db, row.userId) : null;
+}
+
+export async function endSession(db: Db, sessionId: string, now: Date): Promise<void> {
+  await db
+    .update(userSession)
+    .set({ revokedAt: now })
+    .where(and(eq(userSession.id, sessionId), isNull(userSession.revokedAt)));
 }

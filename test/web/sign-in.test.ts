@@ -76,6 +76,9 @@ describe('sign-in', () => {
     expect(out.statusCode).toBe(303);
     const after = await app.inject({ method: 'GET', url: '/', cookies: cookiesOf(out) });
     expect(after.body).not.toContain('Sam Staff');
+    // A copy of the cookie taken before signing out is dead too: the session ended on the server.
+    const copied = await app.inject({ method: 'GET', url: '/api/v1/session', cookies: session });
+    expect(copied.statusCode).toBe(401);
   });
 
   it('says what is wrong with the form, field by field, in an error summary', async () => {

@@ -6,8 +6,13 @@ import formbody from '@fastify/formbody';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
-import { loadActor, type Actor } from '../../services/actor.js';
-import { authenticateToken } from '../../services/auth.js';
+import type { Actor } from '../../services/actor.js';
+import {
+  authenticateToken,
+  endSession,
+  loadSessionActor,
+  startSession,
+} from '../../services/auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +23,8 @@ declare module 'fastify' {
 
 declare module '@fastify/secure-session' {
   interface SessionData {
-    userId: number;
+    /** The server-side session (user_session.id): signing out ends it for every copy of the cookie. */
+    sid: string;
     _csrf: string;
   }
 }
@@ -75,9 +81,9 @@ export async function registerAuth(
       request.authMethod = request.actor ? 'token' : null;
       return;
     }
-    const userId = request.session.get('userId');
-    if (typeof userId === 'number') {
-      request.actor = await loadActor(deps.db, userId);
+    const sid = request.session.get('sid');
+    if (typeof sid === 'string') {
+      request.actor = await loadSessionActor(deps.db, sid, deps.clock.now());
       request.authMethod = request.actor ? 'session' : null;
       if (!request.actor) request.session.delete();
     }
@@ -89,13 +95,25 @@ export async function registerAuth(
   });
 }
 
-export function signIn(request: FastifyRequest, actor: Actor): void {
+export async function signIn(
+  request: FastifyRequest,
+  actor: Actor,
+  deps: { db: Db; clock: Clock },
+): Promise<void> {
   // A fresh session on sign-in, so a session planted before it cannot be reused.
   request.session.regenerate();
-  request.session.set('userId', actor.userId);
+  request.session.set(
+    'sid',
+    await startSession(deps.db, actor.userId, deps.clock.now(), SESSION_HOURS),
+  );
 }
 
-export function signOut(request: FastifyRequest): void {
+export async function signOut(
+  request: FastifyRequest,
+  deps: { db: Db; clock: Clock },
+): Promise<void> {
+  const sid = request.session.get('sid');
+  if (typeof sid === 'string') await endSession(deps.db, sid, deps.clock.now());
   request.session.delete();
 }
 

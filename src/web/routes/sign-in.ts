@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import type { Clock } from '../../clock.js';
 import { authenticatePassword } from '../../services/auth.js';
 import { formErrors, parseForm, safeRedirectPath } from '../forms.js';
 import { homeFor, signIn, signOut } from '../plugins/auth.js';
@@ -17,7 +18,8 @@ const SignInForm = z.object({
   next: z.string().optional(),
 });
 
-export function signInRoutes(app: FastifyInstance, db: Db): void {
+export function signInRoutes(app: FastifyInstance, deps: { db: Db; clock: Clock }): void {
+  const { db } = deps;
   app.get('/sign-in', async (request, reply) => {
     const query = request.query as { next?: string };
     return reply.view('sign-in.njk', {
@@ -50,12 +52,12 @@ export function signInRoutes(app: FastifyInstance, db: Db): void {
         next: values.next,
       });
     }
-    signIn(request, actor);
+    await signIn(request, actor, deps);
     return reply.redirect(safeRedirectPath(form.data.next, homeFor(actor)), 303);
   });
 
   app.post('/sign-out', async (request, reply) => {
-    signOut(request);
+    await signOut(request, deps);
     return reply.redirect('/sign-in', 303);
   });
 }
