@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import type { Actor } from './actor.js';
-import { requireEnrolment, requireParticipant } from './authorisation.js';
+import { enrolmentVisibleTo, requireEnrolment, requireParticipant } from './authorisation.js';
 import { NotFoundError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
 
@@ -10,17 +10,23 @@ import type { ServiceDeps } from './participants.js';
  * maps every subject that belongs to a participant back to them, so a participant's log shows
  * their enrolments, bookings, cases, moves and withdrawals together.
  */
-const SUBJECTS_OF_PARTICIPANT = (participantId: number): SQL => sql`
+const SUBJECTS_OF_PARTICIPANT = (participantId: number, actor: Actor): SQL => sql`
+  with visible as (
+    -- Only the enrolments this actor may see: a participant enrolled with two partners shows each
+    -- partner its own records, never the other's.
+    select e.id from enrolment e join cohort c on c.id = e.cohort_id
+    where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)})
+  )
   select 'participant' as t, ${participantId}::text as sid
-  union all select 'enrolment', e.id::text from enrolment e where e.participant_id = ${participantId}
-  union all select 'event_booking', b.id::text from event_booking b where b.participant_id = ${participantId}
-  union all select 'coaching_session', s.id::text from coaching_session s where s.participant_id = ${participantId}
-  union all select 'deferral_case', d.id::text from deferral_case d where d.participant_id = ${participantId}
-  union all select 'school_move', m.id::text from school_move m where m.participant_id = ${participantId}
-  union all select 'transfer_case', tc.id::text from transfer_case tc join enrolment e on e.id = tc.enrolment_id where e.participant_id = ${participantId}
-  union all select 'withdrawal', w.id::text from withdrawal w join enrolment e on e.id = w.enrolment_id where e.participant_id = ${participantId}
-  union all select 'assessment_submission', a.id::text from assessment_submission a join enrolment e on e.id = a.enrolment_id where e.participant_id = ${participantId}
-  union all select 'assessment_deferral_case', a.id::text from assessment_deferral_case a join enrolment e on e.id = a.enrolment_id where e.participant_id = ${participantId}`;
+  union all select 'enrolment', v.id::text from visible v
+  union all select 'event_booking', b.id::text from event_booking b join visible v on v.id = b.enrolment_id
+  union all select 'coaching_session', s.id::text from coaching_session s join visible v on v.id = s.enrolment_id
+  union all select 'deferral_case', d.id::text from deferral_case d join visible v on v.id = d.enrolment_id
+  union all select 'school_move', m.id::text from school_move m join visible v on v.id = m.enrolment_id
+  union all select 'transfer_case', tc.id::text from transfer_case tc join visible v on v.id = tc.enrolment_id
+  union all select 'withdrawal', w.id::text from withdrawal w join visible v on v.id = w.enrolment_id
+  union all select 'assessment_submission', a.id::text from assessment_submission a join visible v on v.id = a.enrolment_id
+  union all select 'assessment_deferral_case', a.id::text from assessment_deferral_case a join visible v on v.id = a.enrolment_id`;
 
 /** The enrolment a case-like subject belongs to, for the authorisation check. */
 const ENROLMENT_OF_SUBJECT: Record<string, (id: number) => SQL> = {
@@ -92,7 +98,7 @@ export async function participantAuditLog(
   await requireParticipant(db, actor, participantId);
   const rows = await queryRows<AuditRow>(
     db,
-    sql`with subjects as (${SUBJECTS_OF_PARTICIPANT(participantId)})
+    sql`with subjects as (${SUBJECTS_OF_PARTICIPANT(participantId, actor)})
         select ae.id, ae.what, ae.who, ae.subject_type, ae.subject_id, ae.occurred_at, ae.details, ae.correlation_id
         from audit_event ae join subjects s on ae.subject_type = s.t and ae.subject_id = s.sid
         order by ae.occurred_at, ae.id`,

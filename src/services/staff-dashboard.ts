@@ -460,9 +460,13 @@ export async function participantRecord(
     source: string;
   }>(
     db,
+    // Only the programmes of the enrolments this actor may see (a participant can be with two partners).
     sql`select r.occurred_at, r.kind, a.title, r.source from engagement_record r
         join programme_activity a on a.id = r.activity_id
-        where r.participant_id = ${participantId} order by r.occurred_at desc, r.id desc`,
+        where r.participant_id = ${participantId}
+          and a.programme_id in (select c.programme_id from enrolment e join cohort c on c.id = e.cohort_id
+                                 where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}))
+        order by r.occurred_at desc, r.id desc`,
   );
   let auditLog: AuditEventView[] | null = null;
   try {

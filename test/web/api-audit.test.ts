@@ -102,6 +102,67 @@ describe('JSON API: audit log', () => {
     ).toBe(404);
   });
 
+  it("shows a partner only its own enrolment's records of a participant it shares with another partner", async () => {
+    const [shared] = await queryRows<{
+      participant_id: number;
+      south_enrolment: number;
+      other_cohort: number;
+    }>(
+      w.t.db,
+      sql`select e.participant_id, e.id as south_enrolment,
+                 (select c.id from cohort c where c.programme_id <> (select programme_id from cohort where id = e.cohort_id)
+                  order by c.id limit 1) as other_cohort
+          from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+          where dp.slug = 'south' order by e.id limit 1`,
+    );
+    const [northEnrolment] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
+          select ${shared!.participant_id}, ${shared!.other_cohort}, id, 'accepted' from delivery_partner where slug = 'north'
+          returning id`,
+    );
+    await audit(
+      w.t.db,
+      {
+        what: 'SOUTH_ONLY',
+        who: 'system',
+        subjectType: 'enrolment',
+        subjectId: shared!.south_enrolment,
+        at: w.clock.now(),
+      },
+      {
+        what: 'NORTH_ONLY',
+        who: 'system',
+        subjectType: 'enrolment',
+        subjectId: northEnrolment!.id,
+        at: w.clock.now(),
+      },
+    );
+    const seen = (
+      (
+        await north.request({
+          method: 'GET',
+          url: `/api/v1/participants/${shared!.participant_id}/audit-events`,
+        })
+      ).json() as {
+        what: string;
+      }[]
+    ).map((e) => e.what);
+    expect(seen).toContain('NORTH_ONLY');
+    expect(seen).not.toContain('SOUTH_ONLY');
+    const page = await north.request({
+      method: 'GET',
+      url: `/participants/${shared!.participant_id}`,
+    });
+    expect(page.statusCode).toBe(200);
+    const [southActivity] = await queryRows<{ title: string }>(
+      w.t.db,
+      sql`select a.title from engagement_record r join programme_activity a on a.id = r.activity_id
+          where r.participant_id = ${shared!.participant_id} order by r.id limit 1`,
+    );
+    if (southActivity) expect(page.body).not.toContain(southActivity.title);
+  });
+
   it('refuses an unknown subject type with the field at fault', async () => {
     const res = await north.request({
       method: 'GET',
