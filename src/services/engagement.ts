@@ -497,7 +497,8 @@ const IngestRowSchema = z.object({
   activityId: z.coerce
     .number({ message: 'Activity id must be a whole number' })
     .int('Activity id must be a whole number')
-    .positive('Activity id must be a whole number'),
+    .positive('Activity id must be a whole number')
+    .max(2_147_483_647, 'Activity id must be a whole number'),
   kind: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z

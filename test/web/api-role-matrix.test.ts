@@ -306,3 +306,40 @@ describe('role × route matrix', () => {
     expect(refusedByAuthorisation / statuses.length).toBeGreaterThan(0.8);
   });
 });
+
+describe('ids at the edge', () => {
+  it('refuses ids the database cannot hold, and ids that are not plain digits, with 400', async () => {
+    const team = sessions.programme_team!;
+    for (const url of [
+      '/api/v1/participants/2147483648',
+      '/api/v1/participants/0x10',
+      '/api/v1/participants/1e3',
+      '/api/v1/enrolments/99999999999',
+      '/api/v1/school-moves?participantId=2147483648',
+    ]) {
+      const res = await team.request({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+    }
+    const booking = await team.request({
+      method: 'POST',
+      url: '/api/v1/bookings',
+      payload: { enrolmentId: 2 ** 31, cohortEventId: 1 },
+    });
+    expect(booking.statusCode).toBe(400);
+    const batch = await team.request({
+      method: 'POST',
+      url: '/api/v1/engagement/batch',
+      payload: [
+        {
+          participant: `id:${ids.participant}`,
+          activityId: 2 ** 31,
+          kind: 'study_session',
+          occurredAt: '2026-03-01T10:00:00Z',
+          source: 'import',
+          sourceEventId: 'too-big',
+        },
+      ],
+    });
+    expect(batch.statusCode).toBeLessThan(500);
+  });
+});

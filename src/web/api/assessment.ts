@@ -16,7 +16,7 @@ import {
   requestEvidence,
 } from '../../services/assessment-deferrals.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, PolicyDecision } from './schemas.js';
+import { Id, IdParam, PolicyDecision } from './schemas.js';
 
 const AssessmentWindow = z
   .object({
@@ -91,7 +91,7 @@ const CaseDecisionResult = z.object({
   attemptsRemaining: z.number(),
 });
 
-const Version = z.object({ expectedVersion: z.number().int().positive() });
+const Version = z.object({ expectedVersion: Id });
 const Text = z.string().trim().min(1).max(4000);
 
 const readErrors = { 401: ErrorBody, 404: ErrorBody };
@@ -160,7 +160,7 @@ export const assessmentApi: ApiModule = (app, deps) => {
       schema: {
         tags: ['Assessment'],
         summary: 'Submit the assessment inside the window, if eligible (2.2.1.5, 2.1.1)',
-        body: z.object({ enrolmentId: z.number().int().positive() }),
+        body: z.object({ enrolmentId: Id }),
         response: {
           201: z.object({ submission: Submission, decision: PolicyDecision }),
           ...writeErrors,
@@ -200,7 +200,7 @@ export const assessmentApi: ApiModule = (app, deps) => {
         tags: ['Assessment deferrals'],
         summary: 'Ask for an assessment deferral during or after the window (2.5.2, 2.5.3)',
         body: z.object({
-          enrolmentId: z.number().int().positive(),
+          enrolmentId: Id,
           circumstance: z.enum(ASSESSMENT_CIRCUMSTANCES),
           description: Text,
         }),

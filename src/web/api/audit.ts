@@ -5,7 +5,7 @@ import {
   subjectAuditLog,
 } from '../../services/audit-log.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam } from './schemas.js';
+import { IdParam, IdString } from './schemas.js';
 
 const AuditEvent = z
   .object({
@@ -43,7 +43,7 @@ export const auditApi: ApiModule = (app, deps) => {
         summary: 'The audit trail of one case or record',
         querystring: z.object({
           subjectType: z.enum(AUDITABLE_CASE_TYPES as [string, ...string[]]),
-          subjectId: z.coerce.number().int().positive(),
+          subjectId: IdString,
         }),
         response: { 200: z.array(AuditEvent), 401: ErrorBody, 404: ErrorBody },
       },

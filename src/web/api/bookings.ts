@@ -11,7 +11,7 @@ import {
   rebookBooking,
 } from '../../services/bookings.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, PolicyDecision } from './schemas.js';
+import { Id, IdParam, PolicyDecision } from './schemas.js';
 
 const EventFields = {
   cohortEventId: z.number(),
@@ -142,8 +142,8 @@ export const bookingsApi: ApiModule = (app, deps) => {
         summary:
           'Book a clinic slot (in sequence and within capacity) or sign up for a community session or conference',
         body: z.object({
-          enrolmentId: z.number().int().positive(),
-          cohortEventId: z.number().int().positive(),
+          enrolmentId: Id,
+          cohortEventId: Id,
           accommodation: Accommodation.optional(),
         }),
         response: { 201: BookingResult, ...writeErrors },
@@ -177,7 +177,7 @@ export const bookingsApi: ApiModule = (app, deps) => {
           'Move a booking to another date of the same session, atomically: if the new date cannot be booked the old booking stands',
         params: IdParam,
         body: z.object({
-          cohortEventId: z.number().int().positive(),
+          cohortEventId: Id,
           accommodation: Accommodation.optional(),
         }),
         response: { 200: BookingResult, ...writeErrors },
@@ -194,11 +194,11 @@ export const bookingsApi: ApiModule = (app, deps) => {
         summary:
           'Book coaching (NPQEL and EHCO only, policy 2.2.1.3) with your coach at a time free for you both',
         body: z.object({
-          enrolmentId: z.number().int().positive(),
-          coachUserId: z.number().int().positive(),
+          enrolmentId: Id,
+          coachUserId: Id,
           startsAt: z.iso.datetime({ offset: true }),
           endsAt: z.iso.datetime({ offset: true }),
-          activityId: z.number().int().positive().optional(),
+          activityId: Id.optional(),
         }),
         response: {
           201: z

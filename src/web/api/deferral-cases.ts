@@ -17,7 +17,7 @@ import {
   type DeferralEvaluation,
 } from '../../services/deferral-cases.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, IsoDate, Pagination, PolicyDecision } from './schemas.js';
+import { Id, IdParam, IsoDate, Pagination, PolicyDecision } from './schemas.js';
 
 const OptionKind = z.enum(['defer', 'continue_with_current_cohort', 'withdraw']);
 const Status = z.enum(DEFERRAL_CASE_STATUSES);
@@ -111,7 +111,7 @@ function evaluationBody(e: DeferralEvaluation) {
 }
 
 const Version = z.object({
-  expectedVersion: z.number().int().positive().describe('The case version you read (409 if stale)'),
+  expectedVersion: Id.describe('The case version you read (409 if stale)'),
 });
 
 const CircumstanceBody = z.object({
@@ -160,7 +160,7 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
         summary:
           'Request a deferral (the participant for themselves, or staff). The policy answers at once; a refusal is recorded as declined with its reasons and the options (2.3.10).',
         body: CircumstanceBody.extend({
-          enrolmentId: z.number().int().positive(),
+          enrolmentId: Id,
           requestedOn: IsoDate.optional(),
         }),
         response: { 201: DeferralCase, ...decisionErrors },

@@ -8,7 +8,7 @@ import {
   recordAttendance,
 } from '../../services/engagement.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
-import { IdParam, PolicyDecision } from './schemas.js';
+import { Id, IdParam, IdString, PolicyDecision } from './schemas.js';
 
 /** Bulk feeds can be large: a 100,000-row batch is about 15 MB of JSON. */
 const BULK_BODY_LIMIT = 64 * 1024 * 1024;
@@ -35,9 +35,9 @@ const Accommodation = z
 
 const AttendanceBody = z
   .object({
-    enrolmentId: z.number().int().positive(),
-    cohortEventId: z.number().int().positive().optional(),
-    coachingSessionId: z.number().int().positive().optional(),
+    enrolmentId: Id,
+    cohortEventId: Id.optional(),
+    coachingSessionId: Id.optional(),
     accommodation: Accommodation.optional(),
   })
   .refine((b) => (b.cohortEventId === undefined) !== (b.coachingSessionId === undefined), {
@@ -124,7 +124,7 @@ export const engagementApi: ApiModule = async (app, deps) => {
         tags: ['Engagement'],
         summary:
           'Complete a study session, in sequence (policy 2.2.1.1); completing it again changes nothing',
-        params: IdParam.extend({ activityId: z.coerce.number().int().positive() }),
+        params: IdParam.extend({ activityId: IdString }),
         response: { 200: Completion, ...writeErrors },
       },
     },

@@ -6,7 +6,7 @@ import {
   listParticipants,
 } from '../../services/participants.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, Pagination, PolicyDecision } from './schemas.js';
+import { IdParam, IdString, Pagination, PolicyDecision } from './schemas.js';
 
 const EnrolmentSummary = z.object({
   id: z.number(),
@@ -89,7 +89,7 @@ export const participantsApi: ApiModule = (app, deps) => {
         tags: ['Participants'],
         summary: 'Participants you may see',
         querystring: Pagination.extend({
-          cohortId: z.coerce.number().int().positive().optional(),
+          cohortId: IdString.optional(),
           q: z
             .string()
             .trim()

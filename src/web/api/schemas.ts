@@ -1,7 +1,20 @@
 import { z } from 'zod';
 
 /** Shared pieces of the API's schemas. */
-export const IdParam = z.object({ id: z.coerce.number().int().positive() });
+/** Ids are 32-bit integer columns: anything larger is refused at the edge, not by the database. */
+export const MAX_ID = 2_147_483_647;
+
+/** A database id in a JSON body. */
+export const Id = z.number().int().positive().max(MAX_ID);
+
+/** A database id in a path or query string: plain digits only (not "0x10" or "1e3"). */
+export const IdString = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, 'Must be a whole number of 1 or more')
+  .transform(Number)
+  .pipe(z.number().max(MAX_ID, 'Must be a whole number of 1 or more'));
+
+export const IdParam = z.object({ id: IdString });
 
 export const Pagination = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -9,7 +9,7 @@ import {
   recordSchoolMove,
 } from '../../services/school-moves.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, IsoDate, PolicyDecision } from './schemas.js';
+import { Id, IdParam, IdString, IsoDate, PolicyDecision } from './schemas.js';
 
 const SchoolRef = z.object({ urn: z.string(), name: z.string() });
 
@@ -57,7 +57,7 @@ const ExportPackage = z
   })
   .meta({ id: 'TransferExportPackage' });
 
-const Version = z.object({ expectedVersion: z.number().int().positive() });
+const Version = z.object({ expectedVersion: Id });
 
 const readErrors = { 401: ErrorBody, 404: ErrorBody };
 const writeErrors = {
@@ -78,7 +78,7 @@ export const schoolMovesApi: ApiModule = (app, deps) => {
         summary:
           'Tell us about a move of school (2.6.3): inside the network the enrolment continues; outside it a transfer opens (2.6.4)',
         body: z.object({
-          enrolmentId: z.number().int().positive(),
+          enrolmentId: Id,
           newSchoolUrn: z.string().regex(/^[0-9]{6,7}$/, 'A URN is 6 or 7 digits'),
           movedOn: IsoDate,
         }),
@@ -95,7 +95,7 @@ export const schoolMovesApi: ApiModule = (app, deps) => {
       schema: {
         tags: ['School moves'],
         summary: "A participant's school moves, with any transfer",
-        querystring: z.object({ participantId: z.coerce.number().int().positive() }),
+        querystring: z.object({ participantId: IdString }),
         response: { 200: z.array(SchoolMove), ...readErrors },
       },
     },

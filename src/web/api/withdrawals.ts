@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DFE_WITHDRAWAL_REASONS } from '../../domain/catalogue.js';
 import { getWithdrawal, recordWithdrawal, type Withdrawal } from '../../services/withdrawals.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam } from './schemas.js';
+import { Id, IdParam } from './schemas.js';
 
 const WithdrawalBody = z
   .object({
@@ -37,7 +37,7 @@ export const withdrawalsApi: ApiModule = (app, deps) => {
         tags,
         summary: 'Withdraw an enrolment with a DfE API v3 withdrawal reason (staff)',
         body: z.object({
-          enrolmentId: z.number().int().positive(),
+          enrolmentId: Id,
           // Checked by the service so that a wrong reason answers 422 listing the allowed values.
           reason: z.string().describe(`One of: ${DFE_WITHDRAWAL_REASONS.join(', ')}`),
           withdrawnOn: z.string().describe('YYYY-MM-DD, not in the future'),

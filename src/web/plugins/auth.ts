@@ -4,7 +4,7 @@ import secureSession from '@fastify/secure-session';
 import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { Db } from '../../db/client.js';
-import type { Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { Actor } from '../../services/actor.js';
 import {
@@ -31,6 +31,10 @@ declare module '@fastify/secure-session' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const PUBLIC_PREFIXES = ['/assets/', '/stylesheets/', '/javascripts/', '/healthz'];
+/**
+ * Session lifetimes run on the wall clock, like the cookie's own expiry, not on the app's business
+ * clock (which tests and the daily job may set to any day).
+ */
 const SESSION_HOURS = 12;
 
 /**
@@ -83,7 +87,7 @@ export async function registerAuth(
     }
     const sid = request.session.get('sid');
     if (typeof sid === 'string') {
-      request.actor = await loadSessionActor(deps.db, sid, deps.clock.now());
+      request.actor = await loadSessionActor(deps.db, sid, systemClock.now());
       request.authMethod = request.actor ? 'session' : null;
       if (!request.actor) request.session.delete();
     }
@@ -104,7 +108,7 @@ export async function signIn(
   request.session.regenerate();
   request.session.set(
     'sid',
-    await startSession(deps.db, actor.userId, deps.clock.now(), SESSION_HOURS),
+    await startSession(deps.db, actor.userId, systemClock.now(), SESSION_HOURS),
   );
 }
 
@@ -113,7 +117,7 @@ export async function signOut(
   deps: { db: Db; clock: Clock },
 ): Promise<void> {
   const sid = request.session.get('sid');
-  if (typeof sid === 'string') await endSession(deps.db, sid, deps.clock.now());
+  if (typeof sid === 'string') await endSession(deps.db, sid, systemClock.now());
   request.session.delete();
 }
 
