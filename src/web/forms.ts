@@ -32,9 +32,7 @@ export function parseForm<S extends z.ZodType>(
 
 /** Only same-site paths: never an absolute URL an attacker could bounce a user to. */
 export function safeRedirectPath(next: unknown, fallback: string): string {
-  // A path on this site only: one leading slash, no backslash, no whitespace or control characters
+  // One leading slash, then printable ASCII but the backslash: no space, tab or control character
   // (browsers drop a tab in "/\t/evil.test", which would leave "//evil.test").
-  return typeof next === 'string' && /^\/(?![/\\])[^\s\\\x00-\x1f\x7f]*$/.test(next)
-    ? next
-    : fallback;
+  return typeof next === 'string' && /^\/(?![/\\])[!-[\]-~]*$/.test(next) ? next : fallback;
 }
