@@ -15,10 +15,13 @@ export class ServiceError extends Error {
   }
 }
 
-/** Also used for reads the actor may not make: they must not learn that the record exists. */
+/**
+ * Also used for reads the actor may not make: they must not learn that the record exists, so the
+ * message never says which record was missing (the argument is for logs and developers only).
+ */
 export class NotFoundError extends ServiceError {
-  constructor(what = 'Not found') {
-    super(what, 404, 'NOT_FOUND');
+  constructor(readonly detail = 'Not found') {
+    super('Not found', 404, 'NOT_FOUND');
   }
 }
 

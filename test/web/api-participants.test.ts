@@ -157,3 +157,20 @@ describe('JSON API: participants', () => {
     );
   });
 });
+
+describe('JSON API: malformed requests', () => {
+  it('answers malformed JSON, a NUL in a search and unknown records in the usual error shape', async () => {
+    const bad = await team.request({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      payload: '{"enrolmentId": ',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json() as { errors: { path: string }[] }).errors[0]!.path).toBe('body');
+    const nul = await team.request({ method: 'GET', url: '/api/v1/participants?q=%00' });
+    expect(nul.statusCode).toBe(400);
+    const missing = await team.request({ method: 'GET', url: '/api/v1/enrolments/2147483000' });
+    expect(missing.json()).toEqual({ error: 'Not found', code: 'NOT_FOUND' });
+  });
+});

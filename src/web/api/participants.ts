@@ -94,6 +94,7 @@ export const participantsApi: ApiModule = (app, deps) => {
             .string()
             .trim()
             .max(100)
+            .regex(/^[^\p{Cc}]*$/u, 'Use letters, digits and punctuation only')
             .optional()
             .describe('Any part of the name, or the start of the TRN'),
         }),

@@ -184,9 +184,13 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
     return reply.code(error.status).send({ error: error.message, code: error.code });
   }
   if (typeof error.statusCode === 'number' && error.statusCode < 500) {
-    return reply
-      .code(error.statusCode)
-      .send({ error: error.message, code: error.code ?? 'BAD_REQUEST' });
+    // Fastify's own refusals (malformed or empty JSON, a body too large, a bad content type) in
+    // the same shape as ours.
+    return reply.code(error.statusCode).send({
+      error: error.message,
+      code: error.code ?? 'BAD_REQUEST',
+      errors: [{ path: 'body', message: error.message }],
+    });
   }
   request.log.error({ err: error }, 'API request failed');
   return reply
