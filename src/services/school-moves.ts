@@ -6,6 +6,7 @@ import {
   decision as policyDecision,
   evaluateEngagement,
   evaluateSchoolMove,
+  formatLongDate,
   londonDateOf,
   POLICY_REGISTER,
   reason,
@@ -149,6 +150,15 @@ export async function recordSchoolMove(
     const facts = await loadEnrolmentFacts(tx, input.enrolmentId);
     if (!facts) throw new NotFoundError('Enrolment not found');
     const participantId = facts.participant.id;
+    // 2.6.1: a move during the programme; a later one is no concern of this enrolment.
+    if (input.movedOn > facts.cohort.endDate) {
+      throw new ValidationError([
+        {
+          path: 'movedOn',
+          message: `The move date must be on or before the end of your programme (${formatLongDate(facts.cohort.endDate)}).`,
+        },
+      ]);
+    }
     // One move at a time per participant, so the employment history stays a single chain.
     await tx.execute(sql`select id from participant where id = ${participantId} for update`);
     const [school] = await queryRows<{ id: number; urn: string; name: string; region: string }>(

@@ -133,6 +133,18 @@ describe('a move inside the network', () => {
     expect((early.json() as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual([
       'movedOn',
     ]);
+    const farFuture = await move(p1, {
+      enrolmentId: 1,
+      newSchoolUrn: insideUrn2,
+      movedOn: '9999-12-31',
+    });
+    expect(farFuture.statusCode).toBe(422);
+    expect(
+      (farFuture.json() as { errors: { path: string; message: string }[] }).errors[0],
+    ).toMatchObject({
+      path: 'movedOn',
+      message: expect.stringContaining('on or before the end of your programme'),
+    });
     const malformed = await move(p1, { enrolmentId: 1, newSchoolUrn: 'abc', movedOn: 'soon' });
     expect(malformed.statusCode).toBe(400);
   });
