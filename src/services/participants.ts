@@ -202,7 +202,7 @@ export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enr
 }
 
 export async function listCohorts({ db }: ServiceDeps, actor: Actor) {
-  return queryRows<{
+  const rows = await queryRows<{
     id: number;
     name: string;
     year: number;
@@ -219,4 +219,15 @@ export async function listCohorts({ db }: ServiceDeps, actor: Actor) {
         from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
         where ${cohortVisibleTo(actor)} order by c.year desc, co.identifier`,
   );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    year: r.year,
+    course: r.course,
+    startDate: r.start_date,
+    engagementDeadline: r.engagement_deadline,
+    endDate: r.end_date,
+    isFinal: r.is_final,
+    participants: r.participants,
+  }));
 }

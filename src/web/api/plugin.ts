@@ -23,6 +23,7 @@ import { idempotencyKey } from '../../db/schema.js';
 import type { Clock } from '../../clock.js';
 import type { Actor } from '../../services/actor.js';
 import {
+  ConflictError,
   PolicyRefusalError,
   ServiceError,
   UnauthenticatedError,
@@ -204,6 +205,9 @@ declare module 'fastify' {
   }
 }
 
+/** A key reserved by a request still running: replays wait for its answer rather than run twice. */
+const IN_PROGRESS = 0;
+
 function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
   api.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
@@ -216,43 +220,57 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
     const hash = createHash('sha256')
       .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');
+    const userId = request.actor.userId;
+    // Reserve the key before doing the work, so two concurrent requests with one key cannot both run.
+    const reserved = await deps.db
+      .insert(idempotencyKey)
+      .values({ userId, key, requestHash: hash, responseStatus: IN_PROGRESS, responseBody: {} })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKey.key });
+    if (reserved.length > 0) {
+      request.idempotency = { key, hash, userId };
+      return;
+    }
     const [stored] = await deps.db
       .select()
       .from(idempotencyKey)
-      .where(and(eq(idempotencyKey.userId, request.actor.userId), eq(idempotencyKey.key, key)));
-    if (stored) {
-      if (stored.requestHash !== hash) {
-        throw new ValidationError([
-          {
-            path: 'headers.idempotency-key',
-            message: 'This Idempotency-Key was already used for a different request',
-          },
-        ]);
-      }
-      // The stored body is the response as first sent: replay it as is, not through the route's schema again.
-      return reply
-        .code(stored.responseStatus)
-        .header('idempotent-replay', 'true')
-        .type('application/json; charset=utf-8')
-        .serializer((body: unknown) => body as string)
-        .send(JSON.stringify(stored.responseBody));
+      .where(and(eq(idempotencyKey.userId, userId), eq(idempotencyKey.key, key)));
+    if (!stored) return; // released by a failed first attempt a moment ago: run this one
+    if (stored.requestHash !== hash) {
+      throw new ValidationError([
+        {
+          path: 'headers.idempotency-key',
+          message: 'This Idempotency-Key was already used for a different request',
+        },
+      ]);
     }
-    request.idempotency = { key, hash, userId: request.actor.userId };
+    if (stored.responseStatus === IN_PROGRESS) {
+      throw new ConflictError(
+        'A request with this Idempotency-Key is still being processed. Try again shortly.',
+      );
+    }
+    // The stored body is the response as first sent: replay it as is, not through the route's schema again.
+    return reply
+      .code(stored.responseStatus)
+      .header('idempotent-replay', 'true')
+      .type('application/json; charset=utf-8')
+      .serializer((body: unknown) => body as string)
+      .send(JSON.stringify(stored.responseBody));
   });
 
   api.addHook('onSend', async (request, reply, payload) => {
     const idem = request.idempotency;
-    if (!idem || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
-    await deps.db
-      .insert(idempotencyKey)
-      .values({
-        userId: idem.userId,
-        key: idem.key,
-        requestHash: idem.hash,
-        responseStatus: reply.statusCode,
-        responseBody: JSON.parse(payload) as unknown,
-      })
-      .onConflictDoNothing();
+    if (!idem) return payload;
+    const mine = and(eq(idempotencyKey.userId, idem.userId), eq(idempotencyKey.key, idem.key));
+    if (reply.statusCode < 300 && typeof payload === 'string') {
+      await deps.db
+        .update(idempotencyKey)
+        .set({ responseStatus: reply.statusCode, responseBody: JSON.parse(payload) as unknown })
+        .where(mine);
+    } else {
+      // A refused or failed request changed nothing: release the key so a corrected retry can run.
+      await deps.db.delete(idempotencyKey).where(mine);
+    }
     return payload;
   });
 }
