@@ -17,7 +17,12 @@ import type { PolicyRegister } from './register.js';
 export interface ClinicRecord {
   /** 1 for the first clinic of the programme, 2 for the next, and so on. */
   readonly clinicNumber: number;
-  readonly status: 'booked' | 'attended';
+  /**
+   * 'missed': every date of this clinic has passed and the participant did not attend. Missing a
+   * clinic costs engagement (2.1.1) but must not stop them going on to the next one.
+   */
+  readonly status: 'booked' | 'attended' | 'missed';
+  /** The day attended or booked; for a missed clinic, its last date. */
   readonly on: IsoDate;
 }
 
@@ -57,8 +62,9 @@ export const ACCOMMODATION_ROLES: readonly Role[] = [
 ];
 
 function latest(history: readonly ClinicRecord[], clinicNumber: number): ClinicRecord | undefined {
-  const attended = history.find((r) => r.clinicNumber === clinicNumber && r.status === 'attended');
-  return attended ?? history.find((r) => r.clinicNumber === clinicNumber && r.status === 'booked');
+  const of = (status: ClinicRecord['status']) =>
+    history.find((r) => r.clinicNumber === clinicNumber && r.status === status);
+  return of('attended') ?? of('booked') ?? of('missed');
 }
 
 /**
@@ -198,14 +204,20 @@ export function evaluateClinicBooking(
     const previous = latest(input.history, n - 1);
     const ok =
       previous !== undefined &&
-      (previous.status === 'attended' || isBefore(previous.on, input.sessionOn));
+      (previous.status !== 'booked' || isBefore(previous.on, input.sessionOn));
+    const previousState =
+      previous?.status === 'attended'
+        ? 'attended'
+        : previous?.status === 'missed'
+          ? 'missed (all its dates have passed, which counts against your engagement)'
+          : 'booked for an earlier date';
     sequence.push(
       ok
         ? reason(
             'CLINIC.IN_SEQUENCE',
             '2.2.1.2',
             true,
-            `Clinic ${n - 1} comes first and is ${previous?.status === 'attended' ? 'attended' : 'booked for an earlier date'}, so you can book clinic ${n}.`,
+            `Clinic ${n - 1} comes first and is ${previousState}, so you can book clinic ${n}.`,
             {
               ...evidence,
               previousStatus: previous?.status ?? null,
@@ -228,7 +240,7 @@ export function evaluateClinicBooking(
     );
   }
   const laterClash = input.history.find(
-    (r) => r.clinicNumber > n && !isBefore(input.sessionOn, r.on),
+    (r) => r.status !== 'missed' && r.clinicNumber > n && !isBefore(input.sessionOn, r.on),
   );
   if (laterClash) {
     sequence.push(
@@ -266,11 +278,14 @@ export function evaluateClinicAttendance(
   if (!Number.isSafeInteger(n) || n < 1)
     throw new RangeError(`Clinic number must be 1 or more; got ${n}`);
   const evidence = { clinicNumber: n, attendedOn: input.attendedOn };
+  // A missed earlier clinic does not hold the participant back (see ClinicRecord).
   const previousAttended =
     n === 1 ||
     input.history.some(
       (r) =>
-        r.clinicNumber === n - 1 && r.status === 'attended' && isBefore(r.on, input.attendedOn),
+        r.clinicNumber === n - 1 &&
+        (r.status === 'attended' || r.status === 'missed') &&
+        isBefore(r.on, input.attendedOn),
     );
   const sequence = [
     previousAttended

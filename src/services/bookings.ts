@@ -170,9 +170,11 @@ export async function listClinicSlots(
   const slots = await listCohortEvents(deps, actor, enrolmentId, 'clinic');
   const facts = await loadEnrolmentFacts(deps.db, enrolmentId);
   if (!facts) throw new NotFoundError('Enrolment not found');
-  const history = await loadClinicHistory(deps.db, facts.participant.id, facts.cohort.programmeId);
   const now = deps.clock.now();
   const today = londonDateOf(now);
+  const history = await loadClinicHistory(deps.db, facts.participant.id, facts.cohort.programmeId, {
+    missedIn: { cohortId: facts.cohort.id, today },
+  });
   return slots.map((slot) => ({
     ...slot,
     decision:
@@ -285,11 +287,21 @@ export async function loadClinicHistory(
   db: Executor,
   participantId: number,
   programmeId: number,
-  options: { excludeBookingId?: number } = {},
+  options: { excludeBookingId?: number; missedIn?: { cohortId: number; today: string } } = {},
 ): Promise<ClinicRecord[]> {
+  const missed = options.missedIn
+    ? sql`union all
+        -- A clinic of this cohort whose every date has passed without the participant attending it.
+        select a.sequence_number, 'missed', max((ce.starts_at at time zone 'Europe/London')::date)::text
+        from cohort_event ce join programme_activity a on a.id = ce.activity_id
+        where ce.cohort_id = ${options.missedIn.cohortId} and a.kind = 'clinic'
+          and not exists (select 1 from engagement_record r where r.participant_id = ${participantId} and r.activity_id = a.id)
+        group by a.sequence_number
+        having max((ce.starts_at at time zone 'Europe/London')::date) < ${options.missedIn.today}::date`
+    : sql``;
   const rows = await queryRows<{
     clinic_number: number;
-    status: 'booked' | 'attended';
+    status: ClinicRecord['status'];
     on: string;
   }>(
     db,
@@ -304,6 +316,7 @@ export async function loadClinicHistory(
         join programme_activity a on a.id = ce.activity_id
         where b.participant_id = ${participantId} and b.status = 'booked' and a.kind = 'clinic'
           and a.programme_id = ${programmeId} and b.id <> ${options.excludeBookingId ?? -1}
+        ${missed}
         order by 1, 2`,
   );
   return rows.map((r) => ({ clinicNumber: r.clinic_number, status: r.status, on: r.on }));
@@ -417,6 +430,7 @@ async function placeBooking(
   if (event.kind === 'clinic') {
     accommodation = accommodationFor(actor, input.accommodation, today);
     const history = await loadClinicHistory(tx, participantId, event.programme_id, {
+      missedIn: { cohortId: facts.cohort.id, today },
       ...(options.replacingBookingId !== undefined
         ? { excludeBookingId: options.replacingBookingId }
         : {}),

@@ -282,7 +282,9 @@ async function attendEvent(
     const clinic = evaluateClinicAttendance({
       clinicNumber: event.sequence_number,
       attendedOn: londonDateOf(startsAt),
-      history: await loadClinicHistory(tx, participantId, event.programme_id),
+      history: await loadClinicHistory(tx, participantId, event.programme_id, {
+        missedIn: { cohortId: facts.cohort.id, today: londonDateOf(startsAt) },
+      }),
       workingPattern: facts.participant.workingPattern,
       ...(accommodation ? { accommodation } : {}),
     });

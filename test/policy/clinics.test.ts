@@ -208,3 +208,40 @@ describe('2.2.1.2 we will seek to accommodate changes for participants who work 
     expect(() => book({ clinicNumber: 0 })).toThrow(RangeError);
   });
 });
+
+describe('2.2.1.2 a missed clinic does not block the next one', () => {
+  const missedFirst = [{ clinicNumber: 1, status: 'missed' as const, on: '2026-01-20' }];
+
+  it('lets a participant book clinic 2 after all the dates of clinic 1 have passed unattended', () => {
+    const d = evaluateClinicBooking({
+      clinicNumber: 2,
+      sessionOn: '2026-03-10',
+      today: '2026-02-01',
+      history: missedFirst,
+      workingPattern: 'full_time',
+    });
+    expect(d.outcome).toBe('allowed');
+    expect(d.reasons.find((r) => r.code === 'CLINIC.IN_SEQUENCE')?.message).toContain('missed');
+  });
+
+  it('still refuses clinic 3 while clinic 2 is neither attended, booked nor missed', () => {
+    const d = evaluateClinicBooking({
+      clinicNumber: 3,
+      sessionOn: '2026-04-10',
+      today: '2026-02-01',
+      history: missedFirst,
+      workingPattern: 'full_time',
+    });
+    expect(d.outcome).toBe('refused');
+  });
+
+  it('counts attendance at clinic 2 as in sequence after a missed clinic 1', () => {
+    const d = evaluateClinicAttendance({
+      clinicNumber: 2,
+      attendedOn: '2026-03-10',
+      history: missedFirst,
+      workingPattern: 'full_time',
+    });
+    expect(d.outcome).toBe('allowed');
+  });
+});

@@ -338,3 +338,41 @@ describe('Community sessions and conferences', () => {
     expect((await book(p1, { enrolmentId: e1, cohortEventId: past!.id })).statusCode).toBe(422);
   });
 });
+
+describe('a missed clinic (2.2.1.2)', () => {
+  it('does not stop a participant booking the next clinic once all its dates have passed', async () => {
+    // An active participant who missed clinic n (every date gone, not attended) and has not booked clinic n+1.
+    const [row] = await queryRows<{ enrolment_id: number; email: string; next_event: number }>(
+      w.t.db,
+      sql`select e.id as enrolment_id, p.email, nxt.id as next_event
+          from enrolment e join participant p on p.id = e.participant_id join cohort c on c.id = e.cohort_id
+          join programme_activity a on a.programme_id = c.programme_id and a.kind = 'clinic'
+          join programme_activity b on b.programme_id = c.programme_id and b.kind = 'clinic' and b.sequence_number = a.sequence_number + 1
+          join lateral (select ce.id from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = b.id
+                        and ce.starts_at > ${w.clock.now()} order by ce.starts_at limit 1) nxt on true
+          where e.status = 'active'
+            and not exists (select 1 from engagement_record r where r.participant_id = p.id and r.activity_id = a.id)
+            and not exists (select 1 from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a.id and ce.starts_at > ${w.clock.now()})
+            and exists (select 1 from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a.id)
+            and not exists (select 1 from event_booking bk join cohort_event ce on ce.id = bk.cohort_event_id
+                            where bk.participant_id = p.id and ce.activity_id = b.id and bk.status <> 'cancelled')
+            and (a.sequence_number = 1 or exists (
+                  select 1 from engagement_record r join programme_activity pa on pa.id = r.activity_id
+                  where r.participant_id = p.id and pa.programme_id = c.programme_id and pa.kind = 'clinic'
+                    and pa.sequence_number = a.sequence_number - 1))
+          order by e.id limit 1`,
+    );
+    expect(row, 'the demo has a participant who missed a clinic').toBeDefined();
+    const staff = await w.signIn('programme.team@demo.npq-ops.test');
+    const res = await staff.request({
+      method: 'POST',
+      url: '/api/v1/bookings',
+      payload: { enrolmentId: row!.enrolment_id, cohortEventId: row!.next_event },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json() as { decision: { reasons: { code: string; message: string }[] } };
+    expect(body.decision.reasons.find((r) => r.code === 'CLINIC.IN_SEQUENCE')?.message).toContain(
+      'missed',
+    );
+  });
+});
