@@ -42,6 +42,9 @@ describe('before the window (the demo today)', () => {
     expect(body).toContain('Your assessment window 22 September 2026 to 29 September 2026');
     expect(body).toContain('Not open yet');
     expect(body).toContain('Attempts left 2 of 2');
+    // Months before the 90% deadline eligibility is not decided yet, not "Not allowed".
+    expect(body).toContain('Can you sit the assessment? Not decided yet');
+    expect(body).not.toContain('Can you sit the assessment? Not allowed');
     expect(body).toContain('(Policy 2.1.1)');
     expect(body).toContain('(Policy 2.5.1)');
     expect(res.body).not.toContain('action="/assessment/submit"');

@@ -1,6 +1,7 @@
+import { loadEnrolmentFacts } from '../../../db/queries/enrolment-facts.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ASSESSMENT_CIRCUMSTANCES } from '../../../policy/index.js';
+import { ASSESSMENT_CIRCUMSTANCES, londonDateOf } from '../../../policy/index.js';
 import { getEnrolmentAssessment, submitAssessment } from '../../../services/assessment.js';
 import {
   checkPreWindowDeferral,
@@ -53,6 +54,10 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
     extra: { errors?: FormErrors } = {},
   ) => {
     const assessment = await getEnrolmentAssessment(deps, ctx.actor, ctx.enrolment.id);
+    // Before the deadline eligibility is not decided yet: engagement can still grow (2.1.1).
+    const facts = await loadEnrolmentFacts(deps.db, ctx.enrolment.id);
+    const deadline = facts?.cohort.engagementDeadline ?? null;
+    const beforeDeadline = deadline !== null && londonDateOf(deps.clock.now()) <= deadline;
     const preWindow = await preWindowCheck(deps, ctx);
     const window = assessment.window;
     const submittedHere = window
@@ -64,6 +69,8 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
       assessment,
       window,
       preWindow: preWindow?.decision ?? null,
+      deadline,
+      beforeDeadline,
       canSubmit:
         window?.state === 'open' &&
         assessment.eligibility?.outcome === 'allowed' &&
@@ -100,6 +107,10 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
     extra: { errors?: FormErrors; values?: Record<string, unknown> } = {},
   ) => {
     const assessment = await getEnrolmentAssessment(deps, ctx.actor, ctx.enrolment.id);
+    // Before the deadline eligibility is not decided yet: engagement can still grow (2.1.1).
+    const facts = await loadEnrolmentFacts(deps.db, ctx.enrolment.id);
+    const deadline = facts?.cohort.engagementDeadline ?? null;
+    const beforeDeadline = deadline !== null && londonDateOf(deps.clock.now()) <= deadline;
     const preWindow = await preWindowCheck(deps, ctx);
     return reply.view('participant/assessment-deferral.njk', {
       values: {},
@@ -108,6 +119,8 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
       nextWindow: assessment.nextWindow,
       attemptsRemaining: assessment.attemptsRemaining,
       preWindow: preWindow?.decision ?? null,
+      deadline,
+      beforeDeadline,
       circumstances: ASSESSMENT_CIRCUMSTANCES.map((value) => ({
         value,
         text: CIRCUMSTANCE_LABELS[value],
