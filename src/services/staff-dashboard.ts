@@ -549,9 +549,14 @@ function queueSql(kind: QueueKind, actor: Actor, openOnly: boolean, participantI
     case 'deferrals':
       return base(
         sql`select x.id, p.id as participant_id, p.full_name, c.name as cohort_name, dp.name as delivery_partner,
-                   x.status, x.requested_on::text as on_day, x.circumstance as summary from deferral_case x`,
+                   case when x.status = 'declined' and x.decided_by is null
+                        then 'refused by the policy: tell the participant their options' else x.status end as status,
+                   x.requested_on::text as on_day, x.circumstance as summary from deferral_case x`,
+        // A request the policy refused at once (decided by no one) stays in the queue: staff must
+        // still tell the participant their options (2.3.4, 2.3.10).
         openOnly
-          ? sql`x.status = any(${arrayParam([...OPEN_DEFERRAL_STATUSES])}::text[])`
+          ? sql`(x.status = any(${arrayParam([...OPEN_DEFERRAL_STATUSES])}::text[])
+                 or (x.status = 'declined' and x.decided_by is null))`
           : sql`true`,
         sql`x.requested_on, x.id`,
       );

@@ -204,6 +204,24 @@ describe('the deferral case journey through the pages', () => {
   });
 });
 
+describe('a request the policy refuses at once (2.3.10)', () => {
+  it('stays in the partner’s queue so someone tells the participant their options', async () => {
+    // Not yet registered with the DfE: not eligible (2.3.2), so the policy refuses at once.
+    const ids = await activeEnrolments('north');
+    const enrolmentId = ids[ids.length - 1]!;
+    await w.t.db.execute(
+      sql`update participant set dfe_registration_confirmed = false
+          where id = (select participant_id from enrolment where id = ${enrolmentId})`,
+    );
+    const row = { id: enrolmentId };
+    const c = await openCase(row.id);
+    expect(c.status).toBe('declined');
+    const queue = await get(north, '/cases');
+    expect(queue.body).toContain(`href="/cases/deferrals/${c.id}"`);
+    expect(queue.body).toContain('Refused by the policy: tell the participant their options');
+  });
+});
+
 describe('intent to return contacts (2.3.7)', () => {
   it('appear in the queue of the participant’s partner when the daily job finds them due', async () => {
     const [, , enrolmentId] = await activeEnrolments('north');
