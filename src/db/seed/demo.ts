@@ -247,7 +247,7 @@ interface CohortInfo {
   id: number;
   key: string;
   identifier: CourseIdentifier;
-  year: DemoYear;
+  year: number;
   schedule: CohortSchedule;
   /** Activity ids in programme order, with when and how each can be completed. */
   activityIds: number[];
@@ -767,17 +767,42 @@ async function insertSchools(db: Executor, seed: number, count: number) {
   return schoolsByRegion;
 }
 
-function clinicCapacity(participants: number, programme: DemoProgramme, year: DemoYear): number {
+function clinicCapacity(participants: number, programme: DemoProgramme, year: number): number {
   const totalShare = DEMO_PROGRAMMES.reduce((s, x) => s + x.share, 0);
-  const expected = (participants * YEAR_SHARE[year] * programme.share) / totalShare;
+  const yearShare = (YEAR_SHARE as Record<number, number | undefined>)[year] ?? 0;
+  const expected = (participants * yearShare * programme.share) / totalShare;
   // Three slots per clinic with room to spare (half as much again as an even split).
   return Math.max(20, Math.ceil((expected * 1.5) / 3 / 5) * 5);
+}
+
+/**
+ * Deferring means joining next year's cohort (2.3.5), so the demo also plans, with no one in it yet,
+ * the cohort after the one running at "now" — except where the programme's last cohort or the
+ * contract's end comes first.
+ */
+function plannedYears(nowMs: number): number[] {
+  const now = new Date(nowMs);
+  const runningYear = now.getUTCMonth() >= 9 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
+  const last = DEMO_YEARS[DEMO_YEARS.length - 1]!;
+  const years: number[] = [...DEMO_YEARS];
+  for (let y = last + 1; y <= runningYear + 1; y += 1) years.push(y);
+  return years;
+}
+
+function endsBefore(identifier: string, year: number): boolean {
+  return DEMO_YEARS.some(
+    (y) =>
+      y < year &&
+      (FINAL_COHORTS.includes(`${identifier}:${y}`) ||
+        CONTRACT_END[`${identifier}:${y}`] !== undefined),
+  );
 }
 
 async function insertCohorts(
   db: Executor,
   leadProviderId: number,
   participants: number,
+  nowMs: number,
 ): Promise<CohortInfo[]> {
   const programmes = await queryRows<{ id: number; identifier: string }>(
     db,
@@ -797,8 +822,9 @@ async function insertCohorts(
   const moduleId = new Map(modules.map((m) => [`${m.programme_id}:${m.position}`, m.id]));
 
   const cohorts: CohortInfo[] = [];
-  for (const year of DEMO_YEARS) {
+  for (const year of plannedYears(nowMs)) {
     for (const programme of DEMO_PROGRAMMES) {
+      if (endsBefore(programme.identifier, year)) continue;
       const plan: ProgrammePlan = PROGRAMME_PLANS.find(
         (x) => x.course.identifier === programme.identifier,
       )!;
@@ -1066,7 +1092,7 @@ export async function seedDemo(db: Db, options: DemoSeedOptions): Promise<DemoSe
     const org = await insertOrganisations(tx);
     const schools = schoolCount(total);
     const schoolsByRegion = await insertSchools(tx, seed, schools);
-    const cohorts = await insertCohorts(tx, org.leadProviderId, total);
+    const cohorts = await insertCohorts(tx, org.leadProviderId, total, nowMs);
     const world: World = {
       seed,
       nowMs,
