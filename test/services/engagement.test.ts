@@ -49,7 +49,22 @@ const after = (at: Date) => ({
 });
 
 describe('Clinic attendance (2.2.1.2)', () => {
+  /** A late catch-up date for clinic n of the enrolment's cohort, a week after clinic n+1's first date. */
+  async function addLateSlot(enrolmentId: number, n: number): Promise<void> {
+    const next = await clinicSlot(enrolmentId, n + 1);
+    const late = new Date(next.startsAt.getTime() + 7 * 86_400_000);
+    await w.t.db.execute(
+      sql`insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, capacity, published_on)
+          select e.cohort_id, a.id, ${late}, ${new Date(late.getTime() + 3_600_000)}, 30, '2025-09-01'
+          from enrolment e join cohort c on c.id = e.cohort_id
+          join programme_activity a on a.programme_id = c.programme_id and a.kind = 'clinic' and a.sequence_number = ${n}
+          where e.id = ${enrolmentId}`,
+    );
+  }
+
   it('counts a clinic attended out of sequence when staff agreed an accommodation at booking', async () => {
+    // Clinic 4 still has a date to come, so attending clinic 5 first breaks the sequence.
+    await addLateSlot(e1, 4);
     const slot = await clinicSlot(e1, 5);
     const booked = await bookEvent({ db: w.t.db, clock: w.clock }, south, {
       enrolmentId: e1,
@@ -83,6 +98,7 @@ describe('Clinic attendance (2.2.1.2)', () => {
   });
 
   it('refuses a clinic attended out of sequence without an accommodation, writing nothing', async () => {
+    await addLateSlot(e2, 4);
     const slot = await clinicSlot(e2, 5);
     const attempt = recordAttendance(after(slot.startsAt), north, {
       enrolmentId: e2,
@@ -99,6 +115,16 @@ describe('Clinic attendance (2.2.1.2)', () => {
           join enrolment e on e.id = ${e2} where r.participant_id = e.participant_id and r.activity_id = ce.activity_id`,
     );
     expect(count!.n).toBe(0);
+  });
+
+  it('counts a clinic in sequence when the one before was missed with all its dates gone', async () => {
+    const slot = await clinicSlot(e2, 6);
+    const result = await recordAttendance(after(slot.startsAt), north, {
+      enrolmentId: e2,
+      cohortEventId: slot.id,
+    });
+    expect(result.changed).toBe(true);
+    expect(result.decision?.outcome).toBe('allowed');
   });
 });
 
