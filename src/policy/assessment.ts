@@ -209,7 +209,7 @@ export function evaluatePreWindowDeferral(
         'ASSESSMENT.PRE_WINDOW_REQUEST_IN_TIME',
         '2.5.1',
         true,
-        `You asked by ${formatLongDate(engagementDeadline)}, the deadline for meeting the 90% requirement, so the deferral process can go ahead and you keep your right to ${register.parameters.assessmentAttempts} assessment attempts.`,
+        `A request made by ${formatLongDate(engagementDeadline)}, the deadline for meeting the 90% requirement, follows the deferral process and keeps your right to ${register.parameters.assessmentAttempts} assessment attempts.`,
         { ...evidence, attemptsRemaining: input.attemptsRemaining },
       ),
     );

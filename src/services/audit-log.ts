@@ -55,6 +55,8 @@ export interface AuditEventView {
   id: number;
   what: string;
   who: string;
+  /** Who, for people: the user's name, or "the daily job" for the system. */
+  whoName: string;
   subjectType: string;
   subjectId: string;
   occurredAt: string;
@@ -73,10 +75,11 @@ interface AuditRow {
   correlation_id: string | null;
 }
 
-const toView = (r: AuditRow): AuditEventView => ({
+const toView = (r: AuditRow & { who_name: string | null }): AuditEventView => ({
   id: Number(r.id),
   what: r.what,
   who: r.who,
+  whoName: r.who === 'system' ? 'the daily job' : (r.who_name ?? 'a member of staff'),
   subjectType: r.subject_type,
   subjectId: r.subject_id,
   occurredAt: new Date(r.occurred_at).toISOString(),
@@ -96,11 +99,13 @@ export async function participantAuditLog(
 ): Promise<AuditEventView[]> {
   requireAuditReader(actor, 'Participant not found');
   await requireParticipant(db, actor, participantId);
-  const rows = await queryRows<AuditRow>(
+  const rows = await queryRows<AuditRow & { who_name: string | null }>(
     db,
     sql`with subjects as (${SUBJECTS_OF_PARTICIPANT(participantId, actor)})
-        select ae.id, ae.what, ae.who, ae.subject_type, ae.subject_id, ae.occurred_at, ae.details, ae.correlation_id
+        select ae.id, ae.what, ae.who, u.display_name as who_name, ae.subject_type, ae.subject_id, ae.occurred_at,
+               ae.details, ae.correlation_id
         from audit_event ae join subjects s on ae.subject_type = s.t and ae.subject_id = s.sid
+        left join app_user u on ae.who = 'user:' || u.id
         order by ae.occurred_at, ae.id`,
   );
   return rows.map(toView);
@@ -118,11 +123,13 @@ export async function subjectAuditLog(
   const [owner] = await queryRows<{ enrolment_id: number }>(db, enrolmentOf(subjectId));
   if (!owner) throw new NotFoundError('Not found');
   await requireEnrolment(db, actor, owner.enrolment_id);
-  const rows = await queryRows<AuditRow>(
+  const rows = await queryRows<AuditRow & { who_name: string | null }>(
     db,
-    sql`select id, what, who, subject_type, subject_id, occurred_at, details, correlation_id
-        from audit_event where subject_type = ${subjectType} and subject_id = ${String(subjectId)}
-        order by occurred_at, id`,
+    sql`select ae.id, ae.what, ae.who, u.display_name as who_name, ae.subject_type, ae.subject_id, ae.occurred_at,
+               ae.details, ae.correlation_id
+        from audit_event ae left join app_user u on ae.who = 'user:' || u.id
+        where ae.subject_type = ${subjectType} and ae.subject_id = ${String(subjectId)}
+        order by ae.occurred_at, ae.id`,
   );
   return rows.map(toView);
 }

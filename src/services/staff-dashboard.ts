@@ -485,7 +485,7 @@ export async function participantRecord(
       at: a.occurredAt,
       kind: 'decision' as const,
       title: auditTitle(a.what),
-      detail: a.who === 'system' ? 'By the daily job' : `By ${a.who}`,
+      detail: `By ${a.whoName}`,
     })),
   ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 

@@ -63,8 +63,9 @@ describe('JSON API: audit log', () => {
       url: `/api/v1/participants/${participantId}/audit-events`,
     });
     expect(res.statusCode).toBe(200);
-    const events = res.json() as { what: string; subjectType: string }[];
+    const events = res.json() as { what: string; subjectType: string; whoName: string }[];
     expect(events.map((e) => e.what)).toEqual(['PARTICIPANT_UPDATED', 'ENROLMENT_DEFER']);
+    expect(events.map((e) => e.whoName)).toEqual(['the daily job', 'the daily job']);
   });
 
   it('shows the trail of one record', async () => {

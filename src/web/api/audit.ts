@@ -12,6 +12,7 @@ const AuditEvent = z
     id: z.number(),
     what: z.string(),
     who: z.string(),
+    whoName: z.string(),
     subjectType: z.string(),
     subjectId: z.string(),
     occurredAt: z.string(),
