@@ -161,7 +161,7 @@ export function evaluateProgrammeAccess(
           'ACCESS.PREVIOUS_SESSION_INCOMPLETE',
           '2.2.1.1',
           false,
-          `Self-study sessions are done in order: complete ${firstIncomplete.title ?? firstIncomplete.id} first, then ${name} opens.`,
+          `Self-study sessions are done in order: ${name} opens once every session before it is complete. Next to do: ${firstIncomplete.title ?? firstIncomplete.id}.`,
           { ...evidence, previousSessionId: firstIncomplete.id },
         ),
       );

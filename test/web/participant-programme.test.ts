@@ -149,7 +149,7 @@ describe('study sessions', () => {
     const body = text(res.body);
     expect(body).toContain('Error: ');
     expect(res.body).toContain('govuk-error-summary');
-    expect(body).toContain(`complete ${firstOpen.title} first`);
+    expect(body).toContain(`Next to do: ${firstOpen.title}.`);
     expect(body).toContain('(Policy 2.2.1.1)');
     const [record] = await queryRows<{ n: number }>(
       world.t.db,
