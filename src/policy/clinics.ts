@@ -24,6 +24,8 @@ export interface ClinicRecord {
   readonly status: 'booked' | 'attended' | 'missed';
   /** The day attended or booked; for a missed clinic, its last date. */
   readonly on: IsoDate;
+  /** Booked out of sequence with a staff accommodation, so it does not depend on the clinics before it. */
+  readonly accommodated?: boolean;
 }
 
 /** A change to the clinic sequence agreed by staff (2.2.1.2: "we will seek to accommodate changes"). */
@@ -307,6 +309,61 @@ export function evaluateClinicAttendance(
   return resolveSequence(sequence, input, register, []);
 }
 
+export interface ClinicCancellationInput {
+  readonly clinicNumber: number;
+  /** The participant's clinics, without the booking being cancelled. */
+  readonly history: readonly ClinicRecord[];
+}
+
+/**
+ * Cancelling clinic n while a later clinic is booked in sequence on the strength of it would leave
+ * that later one out of order, so it is refused: change this one to another date, or cancel the
+ * later booking first. A later booking made with a staff accommodation does not depend on it.
+ */
+export function evaluateClinicCancellation(
+  input: ClinicCancellationInput,
+  register: PolicyRegister = POLICY_REGISTER,
+): Decision<'allowed' | 'refused', { laterClinicNumber: number | null }> {
+  const n = input.clinicNumber;
+  const later = input.history
+    .filter((r) => r.clinicNumber > n && r.status === 'booked' && !r.accommodated)
+    .sort((a, b) => a.clinicNumber - b.clinicNumber)[0];
+  const evidence = {
+    clinicNumber: n,
+    laterClinicNumber: later?.clinicNumber ?? null,
+    laterOn: later?.on ?? null,
+  };
+  return later
+    ? decision(
+        register.version,
+        'refused',
+        [
+          reason(
+            'CLINIC.LATER_CLINIC_BOOKED',
+            '2.2.1.2',
+            false,
+            `Clinics are attended in order and you are booked on clinic ${later.clinicNumber} on ${formatLongDate(later.on)}. Change clinic ${n} to another date instead, or cancel clinic ${later.clinicNumber} first.`,
+            evidence,
+          ),
+        ],
+        { laterClinicNumber: later.clinicNumber },
+      )
+    : decision(
+        register.version,
+        'allowed',
+        [
+          reason(
+            'CLINIC.CANCELLATION_KEEPS_SEQUENCE',
+            '2.2.1.2',
+            true,
+            `No later clinic depends on this one, so cancelling clinic ${n} keeps your clinics in order.`,
+            evidence,
+          ),
+        ],
+        { laterClinicNumber: null },
+      );
+}
+
 export const CLINIC_RULES: readonly RuleMetadata[] = [
   {
     rule: 'evaluateClinicBooking',
@@ -314,6 +371,13 @@ export const CLINIC_RULES: readonly RuleMetadata[] = [
     clauses: ['2.1.2', '2.2.1', '2.2.1.2'],
     summary:
       'Clinic n may be booked once clinic n-1 is attended or booked earlier, and never after a later clinic; a staff accommodation allows a change for a part-time participant and is recorded as such.',
+  },
+  {
+    rule: 'evaluateClinicCancellation',
+    file: 'src/policy/clinics.ts',
+    clauses: ['2.2.1.2'],
+    summary:
+      'A clinic booking may be cancelled unless a later clinic booked in sequence depends on it.',
   },
   {
     rule: 'evaluateClinicAttendance',

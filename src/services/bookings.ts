@@ -4,6 +4,7 @@ import { loadEnrolmentFacts, type EnrolmentFacts } from '../db/queries/enrolment
 import type { ActivityKind } from '../domain/catalogue.js';
 import {
   evaluateClinicBooking,
+  evaluateClinicCancellation,
   evaluateCoachingBooking,
   evaluateCoachingEntitlement,
   evaluateEventNotice,
@@ -292,7 +293,7 @@ export async function loadClinicHistory(
   const missed = options.missedIn
     ? sql`union all
         -- A clinic of this cohort whose every date has passed without the participant attending it.
-        select a.sequence_number, 'missed', max((ce.starts_at at time zone 'Europe/London')::date)::text
+        select a.sequence_number, 'missed', max((ce.starts_at at time zone 'Europe/London')::date)::text, false
         from cohort_event ce join programme_activity a on a.id = ce.activity_id
         where ce.cohort_id = ${options.missedIn.cohortId} and a.kind = 'clinic'
           and not exists (select 1 from engagement_record r where r.participant_id = ${participantId} and r.activity_id = a.id)
@@ -303,15 +304,17 @@ export async function loadClinicHistory(
     clinic_number: number;
     status: ClinicRecord['status'];
     on: string;
+    accommodated: boolean;
   }>(
     db,
     sql`select a.sequence_number as clinic_number, 'attended' as status,
-               min((r.occurred_at at time zone 'Europe/London')::date)::text as on
+               min((r.occurred_at at time zone 'Europe/London')::date)::text as on, false as accommodated
         from engagement_record r join programme_activity a on a.id = r.activity_id
         where r.participant_id = ${participantId} and a.kind = 'clinic' and a.programme_id = ${programmeId}
         group by a.sequence_number
         union all
-        select a.sequence_number, 'booked', ((ce.starts_at at time zone 'Europe/London')::date)::text
+        select a.sequence_number, 'booked', ((ce.starts_at at time zone 'Europe/London')::date)::text,
+               b.accommodation is not null
         from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
         join programme_activity a on a.id = ce.activity_id
         where b.participant_id = ${participantId} and b.status = 'booked' and a.kind = 'clinic'
@@ -319,7 +322,12 @@ export async function loadClinicHistory(
         ${missed}
         order by 1, 2`,
   );
-  return rows.map((r) => ({ clinicNumber: r.clinic_number, status: r.status, on: r.on }));
+  return rows.map((r) => ({
+    clinicNumber: r.clinic_number,
+    status: r.status,
+    on: r.on,
+    accommodated: r.accommodated,
+  }));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -560,6 +568,19 @@ export async function cancelBooking(
       throw new ConflictError(
         'This session has been attended, so the booking cannot be cancelled.',
       );
+    }
+    if (row.kind === 'clinic') {
+      const [clinic] = await queryRows<{ number: number; programme_id: number }>(
+        tx,
+        sql`select sequence_number as number, programme_id from programme_activity where id = ${row.activity_id}`,
+      );
+      const decision = evaluateClinicCancellation({
+        clinicNumber: clinic!.number,
+        history: await loadClinicHistory(tx, row.participant_id, clinic!.programme_id, {
+          excludeBookingId: bookingId,
+        }),
+      });
+      if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
     }
     const now = deps.clock.now();
     const booking = await markCancelled(tx, bookingId, now);

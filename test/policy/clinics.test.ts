@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateClinicAttendance, evaluateClinicBooking } from '../../src/policy/index.js';
+import {
+  evaluateClinicAttendance,
+  evaluateClinicBooking,
+  evaluateClinicCancellation,
+} from '../../src/policy/index.js';
 import type {
   ClinicAccommodation,
   ClinicBookingInput,
@@ -243,5 +247,30 @@ describe('2.2.1.2 a missed clinic does not block the next one', () => {
       workingPattern: 'full_time',
     });
     expect(d.outcome).toBe('allowed');
+  });
+});
+
+describe('2.2.1.2 cancelling a clinic keeps the others in order', () => {
+  const booked3 = { clinicNumber: 3, status: 'booked' as const, on: '2026-05-01' };
+  it.each([
+    { later: [], outcome: 'allowed', code: 'CLINIC.CANCELLATION_KEEPS_SEQUENCE' },
+    { later: [booked3], outcome: 'refused', code: 'CLINIC.LATER_CLINIC_BOOKED' },
+    {
+      later: [{ ...booked3, accommodated: true }],
+      outcome: 'allowed',
+      code: 'CLINIC.CANCELLATION_KEEPS_SEQUENCE',
+    },
+    {
+      later: [{ ...booked3, status: 'attended' as const }],
+      outcome: 'allowed',
+      code: 'CLINIC.CANCELLATION_KEEPS_SEQUENCE',
+    },
+  ])('cancelling clinic 2 with later records $later: $outcome', ({ later, outcome, code }) => {
+    const d = evaluateClinicCancellation({
+      clinicNumber: 2,
+      history: [{ clinicNumber: 1, status: 'attended', on: '2026-01-10' }, ...later],
+    });
+    expect(d.outcome).toBe(outcome);
+    expect(d.reasons.map((r) => [r.code, r.clause])).toEqual([[code, '2.2.1.2']]);
   });
 });

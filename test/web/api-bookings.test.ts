@@ -376,3 +376,51 @@ describe('a missed clinic (2.2.1.2)', () => {
     );
   });
 });
+
+describe('cancelling a clinic (2.2.1.2)', () => {
+  it('refuses while a later clinic booked in sequence depends on it, and allows it once that one is cancelled', async () => {
+    const team = await w.signIn('programme.team@demo.npq-ops.test');
+    // A participant with nothing booked yet, who can book the next two clinics in order.
+    const slots = await queryRows<{ enrolment_id: number; first: number; second: number }>(
+      w.t.db,
+      sql`select e.id as enrolment_id, s1.id as first, s2.id as second
+          from enrolment e join cohort c on c.id = e.cohort_id
+          join programme_activity a1 on a1.programme_id = c.programme_id and a1.kind = 'clinic'
+          join programme_activity a2 on a2.programme_id = c.programme_id and a2.kind = 'clinic' and a2.sequence_number = a1.sequence_number + 1
+          join lateral (select ce.id, ce.starts_at from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a1.id
+                        and ce.starts_at > ${w.clock.now()} order by ce.starts_at limit 1) s1 on true
+          join lateral (select ce.id from cohort_event ce where ce.cohort_id = c.id and ce.activity_id = a2.id
+                        and ce.starts_at > s1.starts_at order by ce.starts_at limit 1) s2 on true
+          where e.status = 'active'
+            and not exists (select 1 from event_booking b where b.enrolment_id = e.id and b.status = 'booked')
+            and (a1.sequence_number = 1 or exists (select 1 from engagement_record r join programme_activity pa on pa.id = r.activity_id
+                  where r.participant_id = e.participant_id and pa.programme_id = c.programme_id and pa.kind = 'clinic'
+                    and pa.sequence_number = a1.sequence_number - 1))
+          order by e.id limit 1`,
+    );
+    const s = slots[0];
+    expect(s, 'a participant who can book two clinics in order').toBeDefined();
+    const post = (url: string, payload?: unknown) =>
+      team.request({ method: 'POST', url, ...(payload ? { payload } : {}) });
+    const first = await post('/api/v1/bookings', {
+      enrolmentId: s!.enrolment_id,
+      cohortEventId: s!.first,
+    });
+    expect(first.statusCode, first.body).toBe(201);
+    const second = await post('/api/v1/bookings', {
+      enrolmentId: s!.enrolment_id,
+      cohortEventId: s!.second,
+    });
+    expect(second.statusCode, second.body).toBe(201);
+    const firstId = (first.json() as { booking: { id: number } }).booking.id;
+    const secondId = (second.json() as { booking: { id: number } }).booking.id;
+
+    const refused = await post(`/api/v1/bookings/${firstId}/cancel`);
+    expect(refused.statusCode).toBe(422);
+    expect((refused.json() as { reasons: { code: string }[] }).reasons.map((r) => r.code)).toEqual([
+      'CLINIC.LATER_CLINIC_BOOKED',
+    ]);
+    expect((await post(`/api/v1/bookings/${secondId}/cancel`)).statusCode).toBe(200);
+    expect((await post(`/api/v1/bookings/${firstId}/cancel`)).statusCode).toBe(200);
+  });
+});
