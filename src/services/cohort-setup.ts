@@ -10,6 +10,9 @@
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
 import { PROGRAMME_PLANS } from '../db/seed/catalogue.js';
+import { londonDateTime, londonInstant } from '../domain/london-time.js';
+
+export { londonDateTime, londonInstant };
 import { cohortSchedule, DAY, IDEAL_WINDOW_DAYS } from '../db/seed/schedule.js';
 import type { ActivityKind } from '../domain/catalogue.js';
 import {
@@ -121,36 +124,6 @@ export function academicYearOf(date: string): number {
   return Number(date.slice(5, 7)) >= 8 ? year : year - 1;
 }
 
-const LONDON_PARTS = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-
-/** An instant as the London date and time shown on a form. */
-export function londonDateTime(ms: number): { date: string; time: string } {
-  const p = Object.fromEntries(
-    LONDON_PARTS.formatToParts(new Date(ms)).map((x) => [x.type, x.value]),
-  );
-  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
-}
-
-/** A London date and time back to the instant, whatever the clocks were doing that day. */
-export function londonInstant(date: string, time: string): Date {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const [hh, mm] = time.split(':').map(Number) as [number, number];
-  const asUtc = Date.UTC(y, m - 1, d, hh, mm);
-  const shown = londonDateTime(asUtc);
-  const [sy, sm, sd] = shown.date.split('-').map(Number) as [number, number, number];
-  const [sh, smin] = shown.time.split(':').map(Number) as [number, number];
-  const offset = Date.UTC(sy, sm - 1, sd, sh, smin) - asUtc;
-  return new Date(asUtc - offset);
-}
-
 const isoOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 async function loadProgramme(db: ServiceDeps['db'], programmeId: number) {
@@ -227,7 +200,9 @@ export async function generateCohortDraft(
       ]);
     }
     for (const slot of scheduled.slots) {
-      const at = londonDateTime(slot.startsAt + shift);
+      // Move the London date and keep the London time, so 3:30pm stays 3:30pm across a clock change.
+      const local = londonDateTime(slot.startsAt);
+      const at = { date: shiftDay(local.date), time: local.time };
       events.push({
         activityId: a.id,
         kind: a.kind as DraftEvent['kind'],

@@ -3,6 +3,7 @@
  * half term, event slots, assessment windows. Pure functions over UTC epoch milliseconds.
  */
 import type { PlannedActivity, ProgrammePlan } from './catalogue.js';
+import { asLondonWallTime } from '../../domain/london-time.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -100,12 +101,11 @@ export function cohortSchedule(
 
   const activities = plan.activities.map((activity): ScheduledActivity => {
     const release = activity.modulePosition ? releases[activity.modulePosition - 1]! : start;
-    const slot = (at: number, minutes: number, location: string, capacity: number | null) => ({
-      startsAt: at,
-      endsAt: at + minutes * MINUTE,
-      location,
-      capacity,
-    });
+    // Pattern times are London wall-clock times: 3:30pm stays 3:30pm when the clocks change.
+    const slot = (pattern: number, minutes: number, location: string, capacity: number | null) => {
+      const at = asLondonWallTime(pattern);
+      return { startsAt: at, endsAt: at + minutes * MINUTE, location, capacity };
+    };
     switch (activity.kind) {
       case 'study_session':
         // Six sessions inside the two-week ideal window, every other day from release.

@@ -14,6 +14,7 @@ import type { Decision } from '../../../policy/index.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { formErrors, type FormErrors } from '../../forms.js';
 import { requireSignedIn } from '../../plugins/auth.js';
+import { londonInstant as londonWallClock } from '../../../domain/london-time.js';
 
 export type PageDeps = ApiDeps;
 
@@ -266,34 +267,10 @@ export function govukDateTimeRange(startsAt: string | Date, endsAt: string | Dat
   return `${DATE_TIME.format(start).replace(',', '')}, ${govukTime(start)} to ${govukTime(end)}`;
 }
 
-/**
- * A wall-clock time in England as an instant: the offset is found for that day, so 2:30pm is
- * 2:30pm in summer time too.
- */
+/** A wall-clock time in England as an instant; null for a malformed date or time. */
 export function londonInstant(date: string, time: string): Date | null {
-  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  const t = /^(\d{1,2}):(\d{2})$/.exec(time);
-  if (!d || !t) return null;
-  const guess = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +t[1]!, +t[2]!);
-  let at = guess;
-  for (let i = 0; i < 2; i += 1) at = guess - londonOffsetMs(new Date(at));
-  return new Date(at);
-}
-
-const OFFSET_FORMAT = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-
-function londonOffsetMs(at: Date): number {
-  const p = Object.fromEntries(OFFSET_FORMAT.formatToParts(at).map((x) => [x.type, x.value]));
-  const wall = Date.UTC(+p['year']!, +p['month']! - 1, +p['day']!, +p['hour']!, +p['minute']!);
-  return wall - Math.floor(at.getTime() / 60_000) * 60_000;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !/^\d{1,2}:\d{2}$/.test(time)) return null;
+  return londonWallClock(date, time.padStart(5, '0'));
 }
 
 export function parseId(value: string | undefined): number | null {
