@@ -26,17 +26,18 @@ describe.each([
     await page.goto('/sign-in');
     await expectNoAxeViolations(page);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.title()).resolves.toMatch(/^Error: Sign in/);
     const summary = page.locator('.govuk-error-summary');
-    await expect(
-      summary.getByRole('link', { name: 'Enter your email address' }).isVisible(),
-    ).resolves.toBe(true);
+    // Wait for the re-rendered page rather than reading the one being replaced.
+    await summary
+      .getByRole('link', { name: 'Enter your email address' })
+      .waitFor({ state: 'visible' });
+    await expect(page.title()).resolves.toMatch(/^Error: Sign in/);
     await expectNoAxeViolations(page);
     await summary.getByRole('link', { name: 'Enter your email address' }).click();
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('email');
 
     await world.signIn(page, 'partner.north@demo.npq-ops.test');
-    await expect(page.getByText('North Star').first().isVisible()).resolves.toBe(true);
+    await page.getByText('North Star').first().waitFor({ state: 'visible' });
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(
       'NPQ cohorts',
     );

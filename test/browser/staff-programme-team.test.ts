@@ -88,7 +88,10 @@ describe.each([
     await page.goto('/cohorts/new');
     await check(page);
     await page.getByRole('button', { name: 'Generate the schedule' }).click();
-    await expect(page.title()).resolves.toMatch(/^Error: Set up a cohort/);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.title),
+      /^Error: Set up a cohort/.source,
+    );
     await check(page);
     const { id } = await one<{ id: number }>(
       sql`select p.id from programme p join course c on c.id = p.course_id where c.identifier = ${course}`,
@@ -97,9 +100,10 @@ describe.each([
     await page.getByLabel('Start date (module 1 released)').fill('2026-10-05');
     await page.getByLabel('This is the last cohort of this programme').check();
     await page.getByRole('button', { name: 'Generate the schedule' }).click();
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toMatch(
-      /^Check the schedule for/,
-    );
+    // Wait for the new page: the form page being replaced has a heading too.
+    await page
+      .getByRole('heading', { level: 1, name: /^Check the schedule for/ })
+      .waitFor({ state: 'visible' });
     await expect(page.getByTestId('notices-ok').isVisible()).resolves.toBe(true);
     await check(page);
     await page.getByLabel('Module 2: ', { exact: false }).first().fill('2026-11-09');
@@ -159,7 +163,10 @@ describe.each([
     // A declined request needs reasons: the error summary and the field say so.
     await page.goBack();
     await page.getByRole('button', { name: 'Decline the request' }).click();
-    await expect(page.title()).resolves.toMatch(/^Error: Deferral case/);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.title),
+      /^Error: Deferral case/.source,
+    );
     await check(page);
 
     const audit = await page.goto(`/audit/deferral-case/${c.id}`);
@@ -188,7 +195,10 @@ describe.each([
     await page.waitForURL(/notice=provider-chosen/);
     await check(page);
     await page.getByRole('button', { name: 'Record consent' }).click();
-    await expect(page.title()).resolves.toMatch(/^Error: School move/);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.title),
+      /^Error: School move/.source,
+    );
     await check(page);
     await context.close();
   });
@@ -219,7 +229,10 @@ describe.each([
     );
     await check(page);
     await page.getByRole('button', { name: 'Ask for evidence' }).click();
-    await expect(page.title()).resolves.toMatch(/^Error: Assessment deferral/);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.title),
+      /^Error: Assessment deferral/.source,
+    );
     await check(page);
     await context.close();
   });
