@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
+import { cohortEngagement } from '../../src/db/queries/cohort-engagement.js';
+import { appUser } from '../../src/db/schema.js';
+import { DEMO_PASSWORD } from '../../src/db/seed/demo.js';
+import { londonDateOf } from '../../src/policy/index.js';
+import { hashPassword } from '../../src/services/auth.js';
 import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 
@@ -82,14 +87,50 @@ describe('My programme', () => {
   });
 
   it('warns when 90% can no longer be reached', async () => {
-    const me = await signIn('participant3@demo.npq-ops.test');
+    // An active participant far behind: give them a sign-in.
+    const cohorts = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select id from cohort order by id`,
+    );
+    let target: { participantId: number } | undefined;
+    for (const c of cohorts) {
+      const rows = await cohortEngagement(world.t.db, {
+        cohortId: c.id,
+        today: londonDateOf(world.clock.now()),
+        visibleTo: sql`e.status = 'active'`,
+      });
+      const hopeless = rows.find((r) => !r.reachable && r.totalWeight > 0);
+      if (hopeless) {
+        target = { participantId: hopeless.participantId };
+        break;
+      }
+    }
+    expect(target, 'the demo has an active participant who can no longer reach 90%').toBeDefined();
+    const email = `hopeless-${target!.participantId}@demo.npq-ops.test`;
+    await world.t.db.insert(appUser).values({
+      email,
+      displayName: 'Hopeless',
+      passwordHash: await hashPassword(DEMO_PASSWORD),
+      role: 'participant',
+      participantId: target!.participantId,
+    });
+    const me = await signIn(email);
     const res = await me.request({ method: 'GET', url: '/my-programme' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('data-testid="warning-unreachable"');
-    // participant3 is deferred: released content stays open to revisit.
+    expect(text(res.body)).toContain('90% is no longer reachable');
+  });
+
+  it('shows a deferred participant their place is deferred, without this cohort’s deadline or pace', async () => {
+    const me = await signIn('participant3@demo.npq-ops.test');
+    const res = await me.request({ method: 'GET', url: '/my-programme' });
+    expect(res.statusCode).toBe(200);
+    // Released content stays open to revisit (2.3.6); the deadline comes from the cohort they re-join.
     expect(res.body).toContain('data-testid="status-deferred"');
     expect(text(res.body)).toContain('(Policy 2.3.6)');
-    expect(text(res.body)).toContain('90% is no longer reachable');
+    expect(text(res.body)).toContain('by the deadline of the cohort you re-join');
+    expect(res.body).not.toContain('data-testid="warning-unreachable"');
+    expect(res.body).not.toContain('data-testid="warning-behind"');
   });
 });
 

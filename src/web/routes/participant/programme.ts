@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sql } from 'drizzle-orm';
+import { queryRows } from '../../../db/client.js';
 import { cohortEngagement } from '../../../db/queries/cohort-engagement.js';
 import {
   formatBasisPoints,
@@ -66,10 +67,22 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const continueWith = sessions.find((s) => s.state === 'open');
       const details = engagement.decision.details;
       const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
-      const unreachable = engagement.decision.reasons.find(
-        (r) => r.code === 'ENGAGEMENT.NOT_REACHABLE',
-      );
+      // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
+      const deferred = enrolment.status === 'deferred';
+      const [rejoin] = deferred
+        ? await queryRows<{ cohort_name: string; rejoin_date: string }>(
+            deps.db,
+            sql`select c.name as cohort_name, dc.rejoin_date::text from deferral_case dc join cohort c on c.id = dc.target_cohort_id
+                where dc.enrolment_id = ${enrolment.id} and dc.rejoin_date is not null
+                  and dc.status in ('deferred', 'intent_contact_due', 'confirmed')
+                order by dc.id desc limit 1`,
+          )
+        : [];
+      const unreachable = deferred
+        ? undefined
+        : engagement.decision.reasons.find((r) => r.code === 'ENGAGEMENT.NOT_REACHABLE');
       const behindPace =
+        !deferred &&
         !details.meetsThreshold &&
         details.projection.reachable &&
         pace !== undefined &&
@@ -81,6 +94,8 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         flash: takeFlash(request),
         cohort: record.cohort,
         enrolment,
+        deferred,
+        rejoin: rejoin ? { cohortName: rejoin.cohort_name, on: rejoin.rejoin_date } : null,
         threshold,
         engagement: engagement.decision,
         percentage: details.percentage,
