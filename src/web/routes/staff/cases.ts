@@ -180,13 +180,18 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
   };
 
-  app.get<{ Params: { id: string } }>('/cases/deferrals/:id', async (request, reply) => {
-    const actor = requireStaffPage(request, reply);
-    if (!actor) return reply;
-    const id = idParam(request.params.id);
-    if (id === undefined) return notFound(reply);
-    return page(reply, () => renderDeferral(reply, actor, id, request.query));
-  });
+  /** A case page: signed-in staff, a valid id, the case rendered (404 for a case they may not see). */
+  function casePage(casePath: string, render: Render) {
+    app.get<{ Params: { id: string } }>(`${casePath}/:id`, async (request, reply) => {
+      const actor = requireStaffPage(request, reply);
+      if (!actor) return reply;
+      const id = idParam(request.params.id);
+      if (id === undefined) return notFound(reply);
+      return page(reply, () => render(reply, actor, id, request.query));
+    });
+  }
+
+  casePage('/cases/deferrals', renderDeferral);
 
   type Render = (
     reply: FastifyReply,
@@ -395,13 +400,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
   };
 
-  app.get<{ Params: { id: string } }>('/cases/assessment-deferrals/:id', async (request, reply) => {
-    const actor = requireStaffPage(request, reply);
-    if (!actor) return reply;
-    const id = idParam(request.params.id);
-    if (id === undefined) return notFound(reply);
-    return page(reply, () => renderAssessment(reply, actor, id, request.query));
-  });
+  casePage('/cases/assessment-deferrals', renderAssessment);
 
   const assessmentAction = <S extends z.ZodType>(
     path: string,
@@ -462,13 +461,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
   };
 
-  app.get<{ Params: { id: string } }>('/cases/school-moves/:id', async (request, reply) => {
-    const actor = requireStaffPage(request, reply);
-    if (!actor) return reply;
-    const id = idParam(request.params.id);
-    if (id === undefined) return notFound(reply);
-    return page(reply, () => renderMove(reply, actor, id, request.query));
-  });
+  casePage('/cases/school-moves', renderMove);
 
   const transferAction = <S extends z.ZodType>(
     path: string,
