@@ -197,3 +197,31 @@ describe('school move', () => {
     expect(changes).toMatch(/\(Policy 2\.6\.\d\)/);
   });
 });
+
+describe('finding the new school', () => {
+  it('finds schools by name or town, and a chosen school fills in its URN', async () => {
+    const request = await signIn('participant5@demo.npq-ops.test');
+    const [school] = await queryRows<{ urn: string; name: string; town: string }>(
+      world.t.db,
+      sql`select urn, name, town from school where town is not null order by urn limit 1`,
+    );
+    const words = school!.name.split(' ').slice(0, 2).join(' ');
+    const found = await request({
+      method: 'GET',
+      url: `/changes/school-move?school=${encodeURIComponent(`${words} ${school!.town}`)}`,
+    });
+    expect(found.statusCode).toBe(200);
+    expect(found.body).toContain(`href="/changes/school-move?urn=${school!.urn}#newSchoolUrn"`);
+    const none = await request({
+      method: 'GET',
+      url: '/changes/school-move?school=zzzz-no-such-school',
+    });
+    expect(text(none.body)).toContain('No school matches');
+    const chosen = await request({ method: 'GET', url: `/changes/school-move?urn=${school!.urn}` });
+    expect(chosen.body).toMatch(
+      new RegExp(`id="newSchoolUrn" name="newSchoolUrn" type="text"[^>]*value="${school!.urn}"`),
+    );
+    const wildcard = await request({ method: 'GET', url: '/changes/school-move?school=%25' });
+    expect(text(wildcard.body)).toContain('No school matches');
+  });
+});

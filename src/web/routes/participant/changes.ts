@@ -14,6 +14,7 @@ import {
 } from '../../../services/deferral-cases.js';
 import { getEnrolment } from '../../../services/participants.js';
 import { listSchoolMoves, recordSchoolMove } from '../../../services/school-moves.js';
+import { findSchools, type SchoolMatch } from '../../../db/queries/schools.js';
 import { parseForm, type FormErrors } from '../../forms.js';
 import {
   formFailureOf,
@@ -236,14 +237,37 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
   const schoolMovePage = async (
     reply: FastifyReply,
     { actor }: ParticipantContext,
-    extra: { errors?: FormErrors; values?: Record<string, unknown> } = {},
+    extra: {
+      errors?: FormErrors;
+      values?: Record<string, unknown>;
+      search?: { query: string; matches: SchoolMatch[] };
+    } = {},
   ) => {
     const moves = await listSchoolMoves(deps, actor, actor.participantId!);
     return reply.view('participant/school-move.njk', { values: {}, ...extra, moves });
   };
 
+  const SchoolMoveQuery = z.object({
+    school: z.string().trim().max(100).optional().catch(undefined),
+    urn: z
+      .string()
+      .regex(/^\d{6,7}$/)
+      .optional()
+      .catch(undefined),
+  });
+
+  // Teachers rarely know a URN: a search by name or town, then the chosen school fills the field.
   app.get('/changes/school-move', (request, reply) =>
-    participantPage(deps, request, reply, (ctx) => schoolMovePage(reply, ctx)),
+    participantPage(deps, request, reply, async (ctx) => {
+      const query = SchoolMoveQuery.parse(request.query ?? {});
+      const search = query.school
+        ? { query: query.school, matches: await findSchools(deps.db, query.school) }
+        : undefined;
+      return schoolMovePage(reply, ctx, {
+        values: query.urn ? { newSchoolUrn: query.urn } : {},
+        ...(search ? { search } : {}),
+      });
+    }),
   );
 
   app.post('/changes/school-move', (request, reply) =>
