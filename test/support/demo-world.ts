@@ -20,6 +20,8 @@ export interface DemoWorld {
   actor(email: string): Promise<Actor>;
   /** Signs in through the real form; returns cookies and the CSRF token for unsafe requests. */
   signIn(email: string): Promise<Session>;
+  /** Signs in and returns just the request function (CSRF header added to unsafe methods). */
+  requester(email: string): Promise<Session['request']>;
   destroy(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function createDemoWorld(
   const cookiesOf = (res: LightMyRequestResponse) =>
     Object.fromEntries(res.cookies.map((c) => [c.name, c.value]));
 
-  return {
+  const world: DemoWorld = {
     t,
     app,
     clock,
@@ -93,9 +95,24 @@ export async function createDemoWorld(
       };
       return session;
     },
+    async requester(email) {
+      const session = await world.signIn(email);
+      return (options) => session.request(options);
+    },
     async destroy() {
       await app.close();
       await t.destroy();
     },
   };
+  return world;
+}
+
+/** A page's visible text, tags removed and entities decoded, for assertions on what a user reads. */
+export function pageText(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 }

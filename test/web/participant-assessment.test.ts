@@ -1,29 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
 
-/** Signs in; "/" redirects participants, so the CSRF token is taken from a participant page. */
-async function signIn(world: DemoWorld, email: string) {
-  const session = await world.signIn(email);
-  const page = await session.request({ method: 'GET', url: '/my-programme' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-  return (options: Parameters<typeof session.request>[0]) =>
-    session.request({
-      ...options,
-      headers: {
-        ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
-        ...options.headers,
-      },
-    });
-}
+const signIn = (w: DemoWorld, email: string) => w.requester(email);
 
-const text = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/\s+/g, ' ');
+const text = pageText;
 
 describe('before the window (the demo today)', () => {
   let world: DemoWorld;

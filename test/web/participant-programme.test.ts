@@ -7,30 +7,11 @@ import { DEMO_PASSWORD } from '../../src/db/seed/demo.js';
 import { londonDateOf } from '../../src/policy/index.js';
 import { hashPassword } from '../../src/services/auth.js';
 import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
-import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
 
 let world: DemoWorld;
 
-/**
- * Signs in through the form. "/" now redirects participants, so the CSRF token the demo world
- * picks up there is empty: take it from a participant page instead.
- */
-async function signIn(email: string) {
-  const session = await world.signIn(email);
-  const page = await session.request({ method: 'GET', url: '/my-programme' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-  return {
-    cookies: session.cookies,
-    request: (options: Parameters<typeof session.request>[0]) =>
-      session.request({
-        ...options,
-        headers: {
-          ...(options.method === 'GET' ? {} : { 'x-csrf-token': csrf }),
-          ...options.headers,
-        },
-      }),
-  };
-}
+const signIn = (email: string) => world.signIn(email);
 beforeAll(async () => {
   world = await createDemoWorld();
 });
@@ -38,13 +19,7 @@ afterAll(async () => {
   await world?.destroy();
 });
 
-const text = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
+const text = pageText;
 
 /** The study sessions of a participant's current programme in order, with whether each is done. */
 async function sessionsOf(email: string) {
