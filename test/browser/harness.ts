@@ -1,5 +1,11 @@
 /// <reference lib="dom" />
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
@@ -107,4 +113,22 @@ export async function expectNoHorizontalScroll(page: Page): Promise<void> {
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow, `page ${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
+}
+
+/** Every page of every journey: WCAG 2.2 AA by axe, and no sideways scrolling at this size. */
+export async function checkPage(page: Page): Promise<void> {
+  await expectNoAxeViolations(page);
+  await expectNoHorizontalScroll(page);
+}
+
+/** Waits for something to appear (after a form post the new page may still be loading). */
+export function shown(locator: Locator): Promise<void> {
+  return locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+/** Follows a service navigation link; on a phone the links sit behind the Menu button. */
+export async function navigate(page: Page, name: string): Promise<void> {
+  const menu = page.getByRole('button', { name: 'Menu' });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('navigation').getByRole('link', { name, exact: true }).first().click();
 }

@@ -1,14 +1,14 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Locator, Page } from 'playwright-core';
 import { queryRows } from '../../src/db/client.js';
 import {
   DESKTOP,
   PHONE,
-  expectNoAxeViolations,
-  expectNoHorizontalScroll,
   startBrowserWorld,
+  checkPage,
+  navigate,
+  shown,
   type BrowserWorld,
 } from './harness.js';
 
@@ -20,19 +20,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function check(page: Page): Promise<void> {
-  await expectNoAxeViolations(page);
-  await expectNoHorizontalScroll(page);
-}
-
-const shown = (locator: Locator) => locator.first().waitFor({ state: 'visible', timeout: 10_000 });
-
-async function navigate(page: Page, name: string): Promise<void> {
-  const menu = page.getByRole('button', { name: 'Menu' });
-  if (await menu.isVisible()) await menu.click();
-  await page.getByRole('link', { name, exact: true }).first().click();
-}
-
 describe.each([
   ['phone', PHONE, 'participant1@demo.npq-ops.test', 0],
   ['desktop', DESKTOP, 'participant4@demo.npq-ops.test', 1],
@@ -42,19 +29,19 @@ describe.each([
     await world.signIn(page, email);
     await navigate(page, 'Changes');
     await shown(page.getByRole('heading', { level: 1, name: 'Changes' }));
-    await check(page);
+    await checkPage(page);
     await page.getByRole('link', { name: 'Ask to defer your place' }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Ask to defer your place' }));
     await shown(page.getByRole('heading', { name: 'Can you defer?' }));
     await shown(page.getByText(/Your provisional re-joining date is/));
     await shown(page.getByText('(Policy 2.5.1)'));
-    await check(page);
+    await checkPage(page);
 
     // The date defaults to today; leave out what happened to see the error summary.
     await page.getByRole('button', { name: 'Send deferral request' }).click();
     await shown(page.locator('.govuk-error-summary'));
     await expect(page.title()).resolves.toMatch(/^Error: /);
-    await check(page);
+    await checkPage(page);
     await page
       .locator('.govuk-error-summary')
       .getByRole('link', { name: 'Select what has happened' })
@@ -64,7 +51,7 @@ describe.each([
     await page.getByRole('button', { name: 'Send deferral request' }).click();
     await shown(page.getByText('Your deferral request has been sent'));
     await shown(page.getByText('Requested', { exact: true }));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -74,7 +61,7 @@ describe.each([
     await page.goto('/changes');
     await page.getByRole('link', { name: 'Tell us you moved school' }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Tell us you moved school' }));
-    await check(page);
+    await checkPage(page);
     const schools = await queryRows<{ urn: string; name: string }>(
       world.database.db,
       sql`select s.urn, s.name from school s join lead_provider_region lr on lr.region_id = s.region_id
@@ -87,7 +74,7 @@ describe.each([
     await page.getByLabel('Year').fill('2026');
     await page.getByRole('button', { name: 'Send' }).click();
     await shown(page.getByText(`Thank you for telling us you moved to ${school.name}`));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -98,16 +85,16 @@ describe.each([
     await shown(page.getByRole('heading', { level: 1, name: 'Assessment' }));
     await shown(page.getByText('2 of 2'));
     await shown(page.getByTestId('eligibility-outcome'));
-    await check(page);
+    await checkPage(page);
     await page.getByRole('link', { name: 'Ask for an assessment deferral' }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Ask for an assessment deferral' }));
-    await check(page);
+    await checkPage(page);
     await page.getByLabel('Bereavement').check();
     await page.getByLabel('Tell us more').fill('A close family member died.');
     await page.getByRole('button', { name: 'Send request' }).click();
     await shown(page.locator('.govuk-error-summary'));
     await shown(page.getByText(/An assessment deferral is for during or after the window/));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 });
@@ -125,7 +112,7 @@ describe('pages that are not there', () => {
     const response = await page.goto(`/sessions/${other!.id}`);
     expect(response?.status()).toBe(404);
     await shown(page.getByRole('heading', { level: 1, name: 'Page not found' }));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 });

@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
 import {
   DESKTOP,
   PHONE,
-  expectNoAxeViolations,
-  expectNoHorizontalScroll,
   startBrowserWorld,
+  checkPage,
+  navigate,
+  shown,
   type BrowserWorld,
 } from './harness.js';
 
@@ -18,22 +18,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** Every page of every journey: WCAG 2.2 AA by axe, and no sideways scrolling at this size. */
-async function check(page: Page): Promise<void> {
-  await expectNoAxeViolations(page);
-  await expectNoHorizontalScroll(page);
-}
-
-/** Waits for something to appear (after a form post the new page may still be loading). */
-const shown = (locator: Locator) => locator.first().waitFor({ state: 'visible', timeout: 10_000 });
-
-/** On a phone the service navigation is behind the Menu button. */
-async function navigate(page: Page, name: string): Promise<void> {
-  const menu = page.getByRole('button', { name: 'Menu' });
-  if (await menu.isVisible()) await menu.click();
-  await page.getByRole('link', { name, exact: true }).first().click();
-}
-
 describe.each([
   ['phone', PHONE],
   ['desktop', DESKTOP],
@@ -44,7 +28,7 @@ describe.each([
     expect(new URL(page.url()).pathname).toBe('/my-programme');
     await shown(page.getByRole('heading', { level: 1, name: 'My programme' }));
     await shown(page.getByTestId('warning-behind'));
-    await check(page);
+    await checkPage(page);
 
     const cont = page.getByRole('button', { name: /^Continue: / });
     const title = ((await cont.textContent()) ?? '').replace(/^\s*Continue:\s*/, '').trim();
@@ -52,21 +36,21 @@ describe.each([
     await shown(page.getByRole('heading', { level: 1, name: title }));
     await shown(page.getByTestId('session-content'));
     await shown(page.getByText('About 50 minutes'));
-    await check(page);
+    await checkPage(page);
 
     await page.getByRole('button', { name: 'Mark as complete' }).click();
     await shown(page.getByText(`You have completed ${title}`));
     await expect(page.getByRole('button', { name: 'Mark as complete' }).count()).resolves.toBe(0);
-    await check(page);
+    await checkPage(page);
 
     // The next session is now open; the one after it is still locked, with the reason.
     await page.locator('.govuk-notification-banner').getByRole('link').first().click();
     await shown(page.getByRole('button', { name: 'Mark as complete' }));
-    await check(page);
+    await checkPage(page);
     await page.locator('.govuk-pagination__next a').click();
     await shown(page.getByText('This session is locked.'));
     await shown(page.getByText(/\(Policy 2\.2\.1\.1\)/).first());
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -77,7 +61,7 @@ describe.each([
     await shown(page.getByRole('heading', { level: 1, name: 'Clinics and events' }));
     // Coaching is NPQEL and EHCO only: NPQSL participants do not see it.
     await expect(page.locator('#coaching').count()).resolves.toBe(0);
-    await check(page);
+    await checkPage(page);
 
     await page
       .getByRole('button', { name: /^Book Clinic 4 on / })
@@ -85,22 +69,22 @@ describe.each([
       .click();
     await shown(page.getByText(/^Booked: /));
     await shown(page.getByText('(Policy 2.2.1.2)').first());
-    await check(page);
+    await checkPage(page);
 
     await page.getByRole('link', { name: /Change date/ }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Change the date of' }));
     await page.getByRole('button', { name: 'Change date' }).click();
     await shown(page.locator('.govuk-error-summary'));
     await expect(page.title()).resolves.toMatch(/^Error: /);
-    await check(page);
+    await checkPage(page);
     await page.getByRole('radio').first().check();
     await page.getByRole('button', { name: 'Change date' }).click();
     await shown(page.getByText(/^Date changed: /));
-    await check(page);
+    await checkPage(page);
 
     await page.getByRole('button', { name: /^Cancel Clinic 4/ }).click();
     await shown(page.getByText(/^Cancelled: /));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -114,7 +98,7 @@ describe.each([
     await page.getByLabel('Start time').fill(viewport === PHONE ? '09:00' : '11:00');
     await page.getByRole('button', { name: 'Book coaching' }).click();
     await shown(page.getByText(/^Coaching booked with /));
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -123,11 +107,11 @@ describe.each([
     await world.signIn(page, 'participant5@demo.npq-ops.test');
     await navigate(page, 'Calendar');
     await shown(page.getByRole('heading', { level: 1, name: 'My calendar' }));
-    await check(page);
+    await checkPage(page);
     await page.getByRole('button', { name: /Set up my calendar link|Get a new link/ }).click();
     const url = (await page.getByTestId('calendar-url').textContent())?.trim() ?? '';
     expect(url).toMatch(/\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
-    await check(page);
+    await checkPage(page);
 
     // Calendar apps fetch it without the session cookie.
     const anonymous = await world.browser.newContext();
@@ -137,7 +121,7 @@ describe.each([
 
     await page.getByRole('button', { name: 'Turn off my calendar link' }).click();
     await shown(page.getByText('Your calendar link is turned off'));
-    await check(page);
+    await checkPage(page);
     expect((await anonymous.request.get(url)).status()).toBe(404);
     await anonymous.close();
     await context.close();

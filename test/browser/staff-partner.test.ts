@@ -1,14 +1,13 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Page } from 'playwright-core';
 import { queryRows } from '../../src/db/client.js';
 import {
   DESKTOP,
   PHONE,
-  expectNoAxeViolations,
-  expectNoHorizontalScroll,
   startBrowserWorld,
+  checkPage,
+  navigate,
   type BrowserWorld,
 } from './harness.js';
 
@@ -19,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
 });
-
-async function check(page: Page): Promise<void> {
-  await expectNoAxeViolations(page);
-  await expectNoHorizontalScroll(page);
-}
-
-/** Follows a service navigation link; on a phone the links sit behind the Menu button. */
-async function openNav(page: Page, name: string): Promise<void> {
-  const menu = page.getByRole('button', { name: 'Menu' });
-  if (await menu.isVisible()) await menu.click();
-  await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
-}
 
 /** Names and emails of South's participants that no North participant shares. */
 async function southOnly(): Promise<string[]> {
@@ -59,7 +46,7 @@ describe.each([
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(
       'NPQ cohorts',
     );
-    await check(page);
+    await checkPage(page);
     await keep();
 
     await page.getByRole('link', { name: 'NPQH 2025' }).click();
@@ -69,13 +56,13 @@ describe.each([
     ).resolves.toBe(true);
     // A partner's staff see only their own partner, so there is no partner filter.
     await expect(page.getByLabel('Delivery partner').count()).resolves.toBe(0);
-    await check(page);
+    await checkPage(page);
     await keep();
 
     await page.getByLabel('At risk only').check();
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/atRisk=yes/);
-    await check(page);
+    await checkPage(page);
     await keep();
     const csvHref = await page
       .getByRole('link', { name: /Download these participants/ })
@@ -88,16 +75,16 @@ describe.each([
     const atRiskRows = await page.locator('[data-testid="at-risk"] tbody tr').count();
     expect(csvText.trim().split('\r\n')).toHaveLength(atRiskRows + 1);
 
-    await openNav(page, 'Participants');
+    await navigate(page, 'Participants');
     await page.waitForURL('**/participants');
-    await check(page);
+    await checkPage(page);
     await keep();
     const first = page.locator('table a[href^="/participants/"]').first();
     const name = (await first.textContent())!.trim();
     await page.getByLabel('Search by name or TRN').fill(name.split(' ')[1]!);
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/q=/);
-    await check(page);
+    await checkPage(page);
     await keep();
     await page.getByRole('link', { name, exact: true }).first().click();
     await page.waitForURL(/\/participants\/\d+$/);
@@ -105,12 +92,12 @@ describe.each([
     await expect(page.getByText('Engagement by activity type').first().isVisible()).resolves.toBe(
       true,
     );
-    await check(page);
+    await checkPage(page);
     await keep();
 
     await page.getByRole('link', { name: /View the full audit log/ }).click();
     await page.waitForURL(/\/audit$/);
-    await check(page);
+    await checkPage(page);
     await keep();
     await page.goBack();
     await page
@@ -118,15 +105,15 @@ describe.each([
       .first()
       .click();
     await page.waitForURL(/rejoin-plan/);
-    await check(page);
+    await checkPage(page);
     await keep();
 
     await page.goto('/cases');
-    await check(page);
+    await checkPage(page);
     await keep();
-    await openNav(page, 'Imports');
+    await navigate(page, 'Imports');
     await page.waitForURL('**/imports');
-    await check(page);
+    await checkPage(page);
     await page
       .getByLabel('Engagement CSV')
       .fill(
@@ -135,10 +122,10 @@ describe.each([
     await page.getByRole('button', { name: 'Import engagement' }).click();
     await page.locator('[data-testid="row-errors"]').waitFor();
     await expect(page.locator('[data-testid="row-errors"] tbody tr').count()).resolves.toBe(1);
-    await check(page);
+    await checkPage(page);
     const forbidden = await page.goto('/cohorts/new');
     expect(forbidden?.status()).toBe(403);
-    await check(page);
+    await checkPage(page);
 
     const south = await southOnly();
     expect(south.length).toBeGreaterThan(0);

@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Page } from 'playwright-core';
 import { fixedClock } from '../../src/clock.js';
 import { queryRows } from '../../src/db/client.js';
 import { DEFAULT_DEMO_NOW } from '../../src/db/seed/demo.js';
@@ -9,14 +8,7 @@ import { loadActor } from '../../src/services/actor.js';
 import { requestAssessmentDeferral } from '../../src/services/assessment-deferrals.js';
 import { requestDeferral } from '../../src/services/deferral-cases.js';
 import { recordSchoolMove } from '../../src/services/school-moves.js';
-import {
-  DESKTOP,
-  PHONE,
-  expectNoAxeViolations,
-  expectNoHorizontalScroll,
-  startBrowserWorld,
-  type BrowserWorld,
-} from './harness.js';
+import { DESKTOP, PHONE, startBrowserWorld, checkPage, type BrowserWorld } from './harness.js';
 
 let world: BrowserWorld;
 beforeAll(async () => {
@@ -27,11 +19,6 @@ afterAll(async () => {
 });
 
 const TEAM = 'programme.team@demo.npq-ops.test';
-
-async function check(page: Page): Promise<void> {
-  await expectNoAxeViolations(page);
-  await expectNoHorizontalScroll(page);
-}
 
 async function one<T>(query: ReturnType<typeof sql>): Promise<T> {
   const [row] = await queryRows<T>(world.database.db, query);
@@ -68,7 +55,7 @@ describe.each([
     await world.signIn(page, TEAM);
     await page.getByRole('link', { name: 'NPQSL 2025' }).click();
     await page.waitForURL(/\/cohorts\/\d+$/);
-    await check(page);
+    await checkPage(page);
     const before = await page.locator('[data-testid="participants"] tbody tr').count();
     await page
       .getByLabel('Delivery partner')
@@ -83,16 +70,16 @@ describe.each([
     expect(new Set(partners.map((p) => p.trim()))).toEqual(
       new Set(['South Coast Teaching School Hub']),
     );
-    await check(page);
+    await checkPage(page);
 
     await page.goto('/cohorts/new');
-    await check(page);
+    await checkPage(page);
     await page.getByRole('button', { name: 'Generate the schedule' }).click();
     await page.waitForFunction(
       (source) => new RegExp(source).test(document.title),
       /^Error: Set up a cohort/.source,
     );
-    await check(page);
+    await checkPage(page);
     const { id } = await one<{ id: number }>(
       sql`select p.id from programme p join course c on c.id = p.course_id where c.identifier = ${course}`,
     );
@@ -105,14 +92,14 @@ describe.each([
       .getByRole('heading', { level: 1, name: /^Check the schedule for/ })
       .waitFor({ state: 'visible' });
     await expect(page.getByTestId('notices-ok').isVisible()).resolves.toBe(true);
-    await check(page);
+    await checkPage(page);
     await page.getByLabel('Module 2: ', { exact: false }).first().fill('2026-11-09');
     await page.getByRole('button', { name: 'Save the cohort' }).click();
     await page.waitForURL(/\/cohorts\/\d+\?notice=cohort-created/);
     await expect(page.getByText('Cohort created with its schedule').isVisible()).resolves.toBe(
       true,
     );
-    await check(page);
+    await checkPage(page);
     const cohortId = Number(/\/cohorts\/(\d+)/.exec(page.url())![1]);
     const saved = await one<{ is_final: boolean; release: string }>(
       sql`select c.is_final, r.release_date::text as release from cohort c join cohort_module_release r on r.cohort_id = c.id
@@ -132,13 +119,13 @@ describe.each([
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, TEAM);
     await page.goto('/cases');
-    await check(page);
+    await checkPage(page);
     await page.locator(`a[href="/cases/deferrals/${c.id}"]`).click();
     await page.waitForURL(`**/cases/deferrals/${c.id}`);
     await expect(page.locator('#deferral-decision').textContent()).resolves.toMatch(
       /Policy 2\.3\.\d/,
     );
-    await check(page);
+    await checkPage(page);
 
     // Keyboard only: tick nothing new (all options offered), choose "Defer" and send the form.
     await page.locator('#participantChoice').focus();
@@ -151,14 +138,14 @@ describe.each([
     }
     await page.keyboard.press('Enter');
     await page.waitForURL(/notice=discussed/);
-    await check(page);
+    await checkPage(page);
     await page.getByRole('button', { name: 'Approve the deferral' }).click();
     await page.waitForURL(/notice=approved/);
-    await check(page);
+    await checkPage(page);
     await page.getByRole('link', { name: 'Open the re-join planner' }).click();
     await page.waitForURL(/\/plan$/);
     await expect(page.getByText('Re-join here').first().isVisible()).resolves.toBe(true);
-    await check(page);
+    await checkPage(page);
 
     // A declined request needs reasons: the error summary and the field say so.
     await page.goBack();
@@ -167,11 +154,11 @@ describe.each([
       (source) => new RegExp(source).test(document.title),
       /^Error: Deferral case/.source,
     );
-    await check(page);
+    await checkPage(page);
 
     const audit = await page.goto(`/audit/deferral-case/${c.id}`);
     expect(audit?.status()).toBe(200);
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -189,17 +176,17 @@ describe.each([
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, TEAM);
     await page.goto(`/cases/school-moves/${move.id}`);
-    await check(page);
+    await checkPage(page);
     await page.getByLabel('Lead provider the participant chose').fill('Best Practice Network');
     await page.getByRole('button', { name: 'Save the lead provider' }).click();
     await page.waitForURL(/notice=provider-chosen/);
-    await check(page);
+    await checkPage(page);
     await page.getByRole('button', { name: 'Record consent' }).click();
     await page.waitForFunction(
       (source) => new RegExp(source).test(document.title),
       /^Error: School move/.source,
     );
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 
@@ -227,13 +214,13 @@ describe.each([
     await expect(page.locator('#assessment-decision').textContent()).resolves.toMatch(
       /Policy 2\.5\.\d/,
     );
-    await check(page);
+    await checkPage(page);
     await page.getByRole('button', { name: 'Ask for evidence' }).click();
     await page.waitForFunction(
       (source) => new RegExp(source).test(document.title),
       /^Error: Assessment deferral/.source,
     );
-    await check(page);
+    await checkPage(page);
     await context.close();
   });
 });
