@@ -15,8 +15,8 @@ import {
   requestAssessmentDeferral,
   requestEvidence,
 } from '../../services/assessment-deferrals.js';
-import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { Id, IdParam, PolicyDecision } from './schemas.js';
+import { actorOf, type ApiModule } from './plugin.js';
+import { Id, IdParam, PolicyDecision, readErrors, Version, writeErrors } from './schemas.js';
 
 const AssessmentWindow = z
   .object({
@@ -91,17 +91,7 @@ const CaseDecisionResult = z.object({
   attemptsRemaining: z.number(),
 });
 
-const Version = z.object({ expectedVersion: Id });
 const Text = z.string().trim().min(1).max(4000);
-
-const readErrors = { 401: ErrorBody, 404: ErrorBody };
-const writeErrors = {
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-};
 
 /** Assessment windows, submissions and assessment deferrals (policy 2.2.1.5, 2.5). */
 export const assessmentApi: ApiModule = (app, deps) => {

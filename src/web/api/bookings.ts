@@ -11,7 +11,7 @@ import {
   rebookBooking,
 } from '../../services/bookings.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { Id, IdParam, PolicyDecision } from './schemas.js';
+import { Id, IdParam, PolicyDecision, writeErrors } from './schemas.js';
 
 const EventFields = {
   cohortEventId: z.number(),
@@ -75,15 +75,6 @@ const Accommodation = z.object({ note: z.string().trim().min(1).max(2000) }).met
   description:
     'Staff only: a change to the clinic sequence agreed for a participant who works part-time (policy 2.2.1.2). It is recorded on the booking.',
 });
-
-const writeErrors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-};
 
 /** Bookings: clinics, community sessions, conferences and coaching. */
 export const bookingsApi: ApiModule = (app, deps) => {

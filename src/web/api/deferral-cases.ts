@@ -17,7 +17,15 @@ import {
   type DeferralEvaluation,
 } from '../../services/deferral-cases.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { Id, IdParam, IsoDate, Pagination, PolicyDecision } from './schemas.js';
+import {
+  Id,
+  IdParam,
+  IsoDate,
+  Pagination,
+  PolicyDecision,
+  Version,
+  writeErrors,
+} from './schemas.js';
 
 const OptionKind = z.enum(['defer', 'continue_with_current_cohort', 'withdraw']);
 const Status = z.enum(DEFERRAL_CASE_STATUSES);
@@ -110,10 +118,6 @@ function evaluationBody(e: DeferralEvaluation) {
   return { decision: e.deferral, funding: e.funding, preWindow: e.preWindow };
 }
 
-const Version = z.object({
-  expectedVersion: Id.describe('The case version you read (409 if stale)'),
-});
-
 const CircumstanceBody = z.object({
   circumstance: z
     .string()
@@ -121,13 +125,6 @@ const CircumstanceBody = z.object({
   description: z.string().max(4000).optional().describe("Required for 'other'"),
 });
 
-const decisionErrors = {
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-};
 const tags = ['Deferral cases'];
 
 export const deferralCasesApi: ApiModule = (app, deps) => {
@@ -163,7 +160,7 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
           enrolmentId: Id,
           requestedOn: IsoDate.optional(),
         }),
-        response: { 201: DeferralCase, ...decisionErrors },
+        response: { 201: DeferralCase, ...writeErrors },
       },
     },
     async (request, reply) => {
@@ -222,7 +219,7 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
           summary,
           params: IdParam,
           body,
-          response: { 200: DeferralCase, ...decisionErrors },
+          response: { 200: DeferralCase, ...writeErrors },
         },
       },
       async (request) => toBody(await run(request.params.id, request.body as z.infer<B>, request)),

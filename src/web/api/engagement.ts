@@ -8,7 +8,7 @@ import {
   recordAttendance,
 } from '../../services/engagement.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
-import { Id, IdParam, IdString, PolicyDecision } from './schemas.js';
+import { Id, IdParam, IdString, PolicyDecision, writeErrors } from './schemas.js';
 
 /** Bulk feeds can be large: a 100,000-row batch is about 15 MB of JSON. */
 const BULK_BODY_LIMIT = 64 * 1024 * 1024;
@@ -107,14 +107,6 @@ const EnrolmentEngagement = z
   })
   .meta({ id: 'EnrolmentEngagement' });
 
-const writeErrors = {
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-};
-
 /** Engagement: completing study sessions, attendance, bulk feeds and the engagement breakdown. */
 export const engagementApi: ApiModule = async (app, deps) => {
   app.post(
@@ -143,7 +135,7 @@ export const engagementApi: ApiModule = async (app, deps) => {
         summary:
           'Record attendance at a clinic, community session or conference (cohortEventId) or a coaching session (coachingSessionId)',
         body: AttendanceBody,
-        response: { 200: Attendance, 400: ErrorBody, ...writeErrors },
+        response: { 200: Attendance, ...writeErrors },
       },
     },
     async (request) => recordAttendance(deps, actorOf(request), request.body),

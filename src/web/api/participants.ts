@@ -6,7 +6,7 @@ import {
   listParticipants,
 } from '../../services/participants.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { IdParam, IdString, Pagination, PolicyDecision } from './schemas.js';
+import { IdParam, IdString, Pagination, PolicyDecision, readErrors } from './schemas.js';
 
 const EnrolmentSummary = z.object({
   id: z.number(),
@@ -79,8 +79,6 @@ const Enrolment = z
   })
   .meta({ id: 'Enrolment' });
 
-const errors = { 401: ErrorBody, 404: ErrorBody };
-
 export const participantsApi: ApiModule = (app, deps) => {
   app.get(
     '/participants',
@@ -114,7 +112,7 @@ export const participantsApi: ApiModule = (app, deps) => {
         tags: ['Participants'],
         summary: 'A participant, their school history and enrolments',
         params: IdParam,
-        response: { 200: Participant, ...errors },
+        response: { 200: Participant, ...readErrors },
       },
     },
     async (request) => getParticipant(deps, actorOf(request), request.params.id),
@@ -127,7 +125,7 @@ export const participantsApi: ApiModule = (app, deps) => {
         tags: ['Enrolments'],
         summary: 'An enrolment with engagement against the 90% requirement (policy 2.1.1)',
         params: IdParam,
-        response: { 200: Enrolment, ...errors },
+        response: { 200: Enrolment, ...readErrors },
       },
     },
     async (request) => getEnrolment(deps, actorOf(request), request.params.id),

@@ -18,6 +18,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { ErrorBody } from './schemas.js';
 import type { Db } from '../../db/client.js';
 import { idempotencyKey } from '../../db/schema.js';
 import type { Clock } from '../../clock.js';
@@ -46,17 +47,7 @@ export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
 export const API_PREFIX = '/api/v1';
 
-/** Every error body the API sends has this shape; `errors` lists field problems, `reasons` the policy's. */
-export const ErrorBody = z
-  .object({
-    error: z.string(),
-    code: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    reasons: z.array(z.unknown()).optional(),
-    policyVersion: z.string().optional(),
-    reference: z.string().optional(),
-  })
-  .meta({ id: 'Error' });
+export { ErrorBody } from './schemas.js';
 
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw new UnauthenticatedError();

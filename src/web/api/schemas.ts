@@ -42,3 +42,31 @@ export const PolicyDecision = z
     details: z.unknown(),
   })
   .meta({ id: 'PolicyDecision' });
+
+/** Every error body the API sends has this shape; `errors` lists field problems, `reasons` the policy's. */
+export const ErrorBody = z
+  .object({
+    error: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    reasons: z.array(z.unknown()).optional(),
+    policyVersion: z.string().optional(),
+    reference: z.string().optional(),
+  })
+  .meta({ id: 'Error' });
+
+/** The error responses of a read, and of a write (validation, authorisation, a stale version, a refusal). */
+export const readErrors = { 401: ErrorBody, 404: ErrorBody };
+export const writeErrors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+};
+
+/** Decisions on a case carry the version the caller read, so a stale one is refused with 409. */
+export const Version = z.object({
+  expectedVersion: Id.describe('The case version you read (409 if stale)'),
+});

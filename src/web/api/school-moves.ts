@@ -8,8 +8,17 @@ import {
   recordConsent,
   recordSchoolMove,
 } from '../../services/school-moves.js';
-import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
-import { Id, IdParam, IdString, IsoDate, PolicyDecision } from './schemas.js';
+import { actorOf, type ApiModule } from './plugin.js';
+import {
+  Id,
+  IdParam,
+  IdString,
+  IsoDate,
+  PolicyDecision,
+  readErrors,
+  Version,
+  writeErrors,
+} from './schemas.js';
 
 const SchoolRef = z.object({ urn: z.string(), name: z.string() });
 
@@ -56,17 +65,6 @@ const ExportPackage = z
     ),
   })
   .meta({ id: 'TransferExportPackage' });
-
-const Version = z.object({ expectedVersion: Id });
-
-const readErrors = { 401: ErrorBody, 404: ErrorBody };
-const writeErrors = {
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-};
 
 /** School moves and transfers (policy 2.6). */
 export const schoolMovesApi: ApiModule = (app, deps) => {
