@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMAIL_TEMPLATE_KEYS } from './domain/email-templates.js';
 
 /**
  * Configuration is read from the environment once, at start-up, and passed in from there:
@@ -12,6 +13,9 @@ const EnvSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    NOTIFY_API_KEY: z.string().min(1).optional(),
+    NOTIFY_TEMPLATE_IDS: z.string().optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -19,7 +23,7 @@ const EnvSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
     // A production deployment must never fall back to demo secrets or an embedded database.
-    for (const key of ['DATABASE_URL', 'SESSION_SECRET'] as const) {
+    for (const key of ['DATABASE_URL', 'SESSION_SECRET', 'PUBLIC_URL'] as const) {
       if (!env[key])
         ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required in production` });
     }
@@ -33,6 +37,13 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly sessionSecret: string;
   readonly logLevel: string;
+  /** The address people reach the app at; links in emails start with it. */
+  readonly publicUrl: string;
+  /** GOV.UK Notify: with no key, emails stay in the outbox and are read at the mailbox page. */
+  readonly notify: {
+    readonly apiKey: string;
+    readonly templateIds: Readonly<Record<string, string>>;
+  } | null;
   /** Demo data and demo sign-ins are only ever created outside production. */
   readonly allowDemoData: boolean;
 }
@@ -58,6 +69,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
+  const notify = e.NOTIFY_API_KEY
+    ? { apiKey: e.NOTIFY_API_KEY, templateIds: parseTemplateIds(e.NOTIFY_TEMPLATE_IDS) }
+    : null;
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -66,6 +80,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     sessionSecret: e.SESSION_SECRET ?? DEVELOPMENT_SESSION_SECRET,
     logLevel: e.LOG_LEVEL,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    notify,
     allowDemoData: e.NODE_ENV !== 'production',
   };
+}
+
+/** NOTIFY_TEMPLATE_IDS is JSON: {"staff_invitation": "<Notify template id>", …}, one for every email. */
+function parseTemplateIds(raw: string | undefined): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw ?? '');
+  } catch {
+    throw new ConfigError([
+      'NOTIFY_TEMPLATE_IDS: with NOTIFY_API_KEY set, give the Notify template ids as JSON, e.g. {"staff_invitation":"…"}',
+    ]);
+  }
+  const ids = z.record(z.string(), z.string().min(1)).safeParse(parsed);
+  if (!ids.success)
+    throw new ConfigError(['NOTIFY_TEMPLATE_IDS: must map email names to template ids']);
+  const missing = EMAIL_TEMPLATE_KEYS.filter((k) => !ids.data[k]);
+  if (missing.length)
+    throw new ConfigError([`NOTIFY_TEMPLATE_IDS: no template id for ${missing.join(', ')}`]);
+  return ids.data;
 }

@@ -1,3 +1,4 @@
+import { EMAIL_TEMPLATE_KEYS } from '../src/domain/email-templates.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -33,7 +34,7 @@ describe('configuration', () => {
     });
   });
 
-  it('refuses to start in production without SESSION_SECRET and DATABASE_URL', () => {
+  it('refuses to start in production without SESSION_SECRET, DATABASE_URL and PUBLIC_URL', () => {
     try {
       loadConfig({ NODE_ENV: 'production' });
       expect.unreachable('production config without secrets must fail');
@@ -42,6 +43,7 @@ describe('configuration', () => {
       expect((error as ConfigError).problems).toEqual([
         'DATABASE_URL: DATABASE_URL is required in production',
         'SESSION_SECRET: SESSION_SECRET is required in production',
+        'PUBLIC_URL: PUBLIC_URL is required in production',
       ]);
     }
   });
@@ -51,8 +53,22 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgresql://npq@db/npq',
       SESSION_SECRET: 's'.repeat(32),
+      PUBLIC_URL: 'https://npq.example.org/',
     });
     expect(config.allowDemoData).toBe(false);
+    expect(config.publicUrl).toBe('https://npq.example.org');
+  });
+
+  it('keeps emails in the outbox without a Notify key, and needs every template id with one', () => {
+    expect(loadConfig({}).notify).toBeNull();
+    expect(loadConfig({ PORT: '4000' }).publicUrl).toBe('http://localhost:4000');
+    expect(() => loadConfig({ NOTIFY_API_KEY: 'key' })).toThrow(/NOTIFY_TEMPLATE_IDS/);
+    expect(() =>
+      loadConfig({ NOTIFY_API_KEY: 'key', NOTIFY_TEMPLATE_IDS: '{"staff_invitation":"a"}' }),
+    ).toThrow(/no template id for participant_invitation/);
+    const ids = Object.fromEntries(EMAIL_TEMPLATE_KEYS.map((k) => [k, `id-${k}`]));
+    const config = loadConfig({ NOTIFY_API_KEY: 'key', NOTIFY_TEMPLATE_IDS: JSON.stringify(ids) });
+    expect(config.notify).toEqual({ apiKey: 'key', templateIds: ids });
   });
 
   it('treats an empty variable as unset', () => {

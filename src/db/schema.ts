@@ -35,11 +35,29 @@ const oneOf = (column: string, values: readonly string[]) =>
 const id = () => integer('id').primaryKey().generatedAlwaysAsIdentity();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
+/**
+ * The lead provider. Its contact details are shown to participants of its national cohorts wherever
+ * the policy says "contact your Delivery Partner or Ambition" (2.3.4, 2.5.1, 2.6.3); the contract end
+ * date limits deferral (2.3.10).
+ */
 export const leadProvider = pgTable('lead_provider', {
   id: id(),
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
+  contractEndDate: date('contract_end_date'),
+  contactEmail: text('contact_email'),
+  contactPhone: text('contact_phone'),
+  openingHours: text('opening_hours'),
+  version: integer('version').notNull().default(1),
   createdAt: createdAt(),
+});
+
+/** Local authorities (from GIAS `LA (code)`, `LA (name)`): the areas that make up a network (2.6.4). */
+export const localAuthority = pgTable('local_authority', {
+  id: id(),
+  code: text('code').notNull().unique(),
+  name: text('name').notNull(),
+  regionId: integer('region_id').references(() => region.id),
 });
 
 /** English regions (ITL1) used to decide whether a school is inside a lead provider's network. */
@@ -74,9 +92,45 @@ export const deliveryPartner = pgTable(
     slug: text('slug').notNull().unique(),
     name: text('name').notNull(),
     isNational: boolean('is_national').notNull().default(false),
+    /** Shown to its participants wherever the policy says "contact your Delivery Partner". */
+    contactEmail: text('contact_email'),
+    contactPhone: text('contact_phone'),
+    openingHours: text('opening_hours'),
+    version: integer('version').notNull().default(1),
     createdAt: createdAt(),
   },
-  (t) => [index('delivery_partner_lead_provider_idx').on(t.leadProviderId)],
+  (t) => [
+    index('delivery_partner_lead_provider_idx').on(t.leadProviderId),
+    check('delivery_partner_slug_format', sql`${t.slug} ~ '^[a-z0-9]+(-[a-z0-9]+)*$'`),
+  ],
+);
+
+/**
+ * The local authorities a lead provider serves, and which of its delivery partners serves each
+ * (delivery_partner_id null: served by the lead provider itself, e.g. its national cohorts). Every
+ * school in a served area is inside the lead provider's network (policy 2.6.4).
+ */
+export const serviceArea = pgTable(
+  'service_area',
+  {
+    id: id(),
+    leadProviderId: integer('lead_provider_id')
+      .notNull()
+      .references(() => leadProvider.id),
+    deliveryPartnerId: integer('delivery_partner_id').references(() => deliveryPartner.id),
+    localAuthorityId: integer('local_authority_id')
+      .notNull()
+      .references(() => localAuthority.id),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('service_area_uq').on(
+      t.leadProviderId,
+      sql`coalesce(${t.deliveryPartnerId}, 0)`,
+      t.localAuthorityId,
+    ),
+    index('service_area_local_authority_idx').on(t.localAuthorityId),
+  ],
 );
 
 export const school = pgTable(
@@ -85,14 +139,20 @@ export const school = pgTable(
     id: id(),
     urn: text('urn').notNull().unique(),
     name: text('name').notNull(),
-    regionId: integer('region_id')
-      .notNull()
-      .references(() => region.id),
+    /** Null for schools outside England's regions (GIAS "Not Applicable"). */
+    regionId: integer('region_id').references(() => region.id),
+    localAuthorityId: integer('local_authority_id').references(() => localAuthority.id),
     town: text('town'),
+    postcode: text('postcode'),
     phase: text('phase'),
+    /** GIAS `EstablishmentStatus (name)`: Open, Closed, Open, but proposed to close, … */
+    status: text('status').notNull().default('Open'),
+    establishmentType: text('establishment_type'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('school_region_idx').on(t.regionId),
+    index('school_local_authority_idx').on(t.localAuthorityId),
     check('school_urn_format', sql`${t.urn} ~ '^[0-9]{6,7}$'`),
   ],
 );
@@ -292,6 +352,7 @@ export const participant = pgTable(
     fundingRoute: text('funding_route').notNull(),
     workingPattern: text('working_pattern').notNull().default('full_time'),
     partTimeFraction: numeric('part_time_fraction', { precision: 3, scale: 2 }),
+    version: integer('version').notNull().default(1),
     createdAt: createdAt(),
   },
   (t) => [
@@ -351,6 +412,8 @@ export const enrolment = pgTable(
     deferralCount: integer('deferral_count').notNull().default(0),
     assessmentAttemptsUsed: integer('assessment_attempts_used').notNull().default(0),
     statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the enrolment became active: formally commenced (policy 2.3.2). */
+    commencedAt: timestamp('commenced_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
   },
@@ -400,11 +463,15 @@ export const appUser = pgTable(
     id: id(),
     email: text('email').notNull(),
     displayName: text('display_name').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** Null until the person sets a password from their invitation: they cannot sign in before. */
+    passwordHash: text('password_hash'),
     role: text('role').notNull(),
     leadProviderId: integer('lead_provider_id').references(() => leadProvider.id),
     deliveryPartnerId: integer('delivery_partner_id').references(() => deliveryPartner.id),
     participantId: integer('participant_id').references(() => participant.id),
+    /** A deactivated account cannot sign in, and its sessions and tokens stop working at once. */
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
     createdAt: createdAt(),
   },
   (t) => [
@@ -475,17 +542,94 @@ export const staffAssignment = pgTable(
       .references(() => appUser.id),
     participantId: integer('participant_id').references(() => participant.id),
     cohortEventId: integer('cohort_event_id').references(() => cohortEvent.id),
+    /** An assessor's cohort: they mark its submissions. */
+    cohortId: integer('cohort_id').references(() => cohort.id),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('staff_assignment_participant_uq').on(t.userId, t.participantId),
     uniqueIndex('staff_assignment_event_uq').on(t.userId, t.cohortEventId),
+    uniqueIndex('staff_assignment_cohort_uq').on(t.userId, t.cohortId),
     index('staff_assignment_participant_idx').on(t.participantId),
+    index('staff_assignment_cohort_idx').on(t.cohortId),
     check(
       'staff_assignment_one_target',
-      sql`(${t.participantId} is null) <> (${t.cohortEventId} is null)`,
+      sql`num_nonnulls(${t.participantId}, ${t.cohortEventId}, ${t.cohortId}) = 1`,
     ),
   ],
 );
+
+/**
+ * Single-use links sent by email: an invitation to set a first password (valid 7 days) or a
+ * password reset (valid 1 hour). Only a SHA-256 of the link's secret is stored.
+ */
+export const accountLink = pgTable(
+  'account_link',
+  {
+    id: id(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => appUser.id),
+    purpose: text('purpose').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('account_link_user_idx').on(t.userId),
+    check('account_link_purpose_valid', oneOf('purpose', ['invitation', 'password_reset'])),
+  ],
+);
+
+/**
+ * The email outbox: written in the same transaction as the change that causes the email, delivered
+ * by the job runner through GOV.UK Notify with retries. Without a Notify key messages stay
+ * 'pending' and are read at the mailbox page or with `npq-ops mailbox`.
+ */
+export const emailMessage = pgTable(
+  'email_message',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    template: text('template').notNull(),
+    toEmail: text('to_email').notNull(),
+    personalisation: jsonb('personalisation').notNull().default({}),
+    /** Why it was sent, e.g. 'app_user:12': lets staff find the messages about a record. */
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    notifyId: text('notify_id'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('email_message_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('email_message_subject_idx').on(t.subjectType, t.subjectId),
+    index('email_message_to_idx').on(sql`lower(${t.toEmail})`),
+    check('email_message_status_valid', oneOf('status', ['pending', 'sending', 'sent', 'failed'])),
+  ],
+);
+
+/** A GIAS establishments import: its progress and its per-row errors. */
+export const schoolImport = pgTable('school_import', {
+  id: id(),
+  fileName: text('file_name').notNull(),
+  startedBy: text('started_by').notNull(),
+  status: text('status').notNull().default('running'),
+  rowsRead: integer('rows_read').notNull().default(0),
+  created: integer('created').notNull().default(0),
+  updated: integer('updated').notNull().default(0),
+  unchanged: integer('unchanged').notNull().default(0),
+  errors: jsonb('errors').notNull().default([]),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
 
 /** Replays of a POST with the same Idempotency-Key get the first response. */
 export const idempotencyKey = pgTable(

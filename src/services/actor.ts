@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { appUser } from '../db/schema.js';
 import type { Role } from '../domain/catalogue.js';
@@ -33,7 +33,8 @@ export async function loadActor(db: Db, userId: number): Promise<Actor | null> {
       participantId: appUser.participantId,
     })
     .from(appUser)
-    .where(eq(appUser.id, userId));
+    // A deactivated account's sessions and tokens stop working at once.
+    .where(and(eq(appUser.id, userId), isNull(appUser.deactivatedAt)));
   return user ? { ...user, role: user.role as Role } : null;
 }
 
