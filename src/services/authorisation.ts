@@ -9,8 +9,9 @@ import { ForbiddenError, NotFoundError } from './errors.js';
  * - a participant: their own enrolments;
  * - delivery-partner staff: their partner's enrolments;
  * - the programme team: the whole lead provider, national cohorts included;
- * - coaches and assessors: participants assigned to them; facilitators: participants booked on
- *   events they run;
+ * - coaches: participants assigned to them; assessors: participants assigned to them and everyone
+ *   enrolled on a cohort assigned to them (they mark its submissions); facilitators: participants
+ *   booked on events they run;
  * - admins: everything.
  */
 export function enrolmentVisibleTo(actor: Actor): SQL {
@@ -24,8 +25,10 @@ export function enrolmentVisibleTo(actor: Actor): SQL {
     case 'participant':
       return sql`e.participant_id = ${actor.participantId ?? -1}`;
     case 'coach':
-    case 'assessor':
       return sql`exists (select 1 from staff_assignment sa where sa.user_id = ${actor.userId} and sa.participant_id = e.participant_id)`;
+    case 'assessor':
+      return sql`exists (select 1 from staff_assignment sa where sa.user_id = ${actor.userId}
+                          and (sa.participant_id = e.participant_id or sa.cohort_id = e.cohort_id))`;
     case 'facilitator':
       return sql`exists (select 1 from staff_assignment sa join event_booking b on b.cohort_event_id = sa.cohort_event_id
                           where sa.user_id = ${actor.userId} and b.enrolment_id = e.id and b.status <> 'cancelled')`;
