@@ -30,6 +30,11 @@ export function navigationFor(
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/cohorts/new', text: 'Set up a cohort' }]
             : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/assignments', text: 'Assignments' }]
+            : []),
+          ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
+          ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
         ];
   return items.map((item) => ({
     ...item,

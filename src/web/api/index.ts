@@ -1,4 +1,5 @@
 import { assessmentApi } from './assessment.js';
+import { assignmentsApi } from './assignments.js';
 import { auditApi } from './audit.js';
 import { bookingsApi } from './bookings.js';
 import { deferralCasesApi } from './deferral-cases.js';
@@ -18,4 +19,5 @@ export const API_MODULES: readonly ApiModule[] = [
   schoolMovesApi,
   withdrawalsApi,
   auditApi,
+  assignmentsApi,
 ];

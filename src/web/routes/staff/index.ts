@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
+import { assignedWorkRoutes } from './assigned-work.js';
+import { assignmentRoutes } from './assignments.js';
 import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
@@ -13,4 +15,6 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   participantRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
+  assignmentRoutes(app, deps);
+  assignedWorkRoutes(app, deps);
 }
