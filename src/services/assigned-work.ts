@@ -60,7 +60,9 @@ export async function coachWork(
         where sa.user_id = ${actor.userId}
         order by p.full_name, p.id`,
   );
-  const sessions = await queryRows<CoachSession & { startsAt: Date | string; endsAt: Date | string }>(
+  const sessions = await queryRows<
+    CoachSession & { startsAt: Date | string; endsAt: Date | string }
+  >(
     db,
     sql`select s.id, s.enrolment_id as "enrolmentId", s.participant_id as "participantId",
                p.full_name as "fullName", a.title, s.starts_at as "startsAt", s.ends_at as "endsAt", s.status,

@@ -154,7 +154,10 @@ export async function facilitatorEvents(
         limit ${query.limit} offset ${query.offset}`,
   );
   return {
-    items: rows.map(({ total: _, ...r }) => ({ ...r, startsAt: new Date(r.startsAt).toISOString() })),
+    items: rows.map(({ total: _, ...r }) => ({
+      ...r,
+      startsAt: new Date(r.startsAt).toISOString(),
+    })),
     total: rows[0]?.total ?? 0,
   };
 }

@@ -6,12 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { cohortVisibleTo } from './authorisation.js';
-import {
-  ForbiddenError,
-  NotFoundError,
-  PolicyRefusalError,
-  ValidationError,
-} from './errors.js';
+import { ForbiddenError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 
 /**
  * Who works with whom: a coach with an NPQEL or EHCO participant (policy 2.2.1.3), an assessor
@@ -57,7 +52,9 @@ export const coachingCourses = (): readonly string[] => POLICY_REGISTER.paramete
 export function requireAssignmentManager(actor: Actor): void {
   if (actor.role === 'admin' || actor.role === 'programme_team') return;
   if (actor.role === 'delivery_partner_staff') {
-    throw new ForbiddenError('Only the programme team can assign coaches, assessors and facilitators.');
+    throw new ForbiddenError(
+      'Only the programme team can assign coaches, assessors and facilitators.',
+    );
   }
   throw new NotFoundError('Assignments');
 }
@@ -91,6 +88,10 @@ const ROLE_OF: Record<AssignmentKind, string> = {
   assessor: 'assessor',
   facilitator: 'facilitator',
 };
+
+/** "a coach", "an assessor", "a facilitator". */
+export const aRole = (kind: AssignmentKind): string =>
+  `${kind === 'assessor' ? 'an' : 'a'} ${ROLE_OF[kind]}`;
 
 /**
  * Which assignments of a kind a manager can see, as one condition over staff_assignment `sa` and
@@ -158,12 +159,12 @@ async function requireAssignee(
   );
   const role = ROLE_OF[kind];
   const fail = (message: string) => new ValidationError([{ path: 'userId', message }]);
-  if (!user || user.role !== role) throw fail(`Choose a ${role} from the list.`);
+  if (!user || user.role !== role) throw fail(`Choose ${aRole(kind)} from the list.`);
   if (user.deactivated_at !== null) {
     throw fail(`${user.display_name}'s account has been deactivated: choose an active ${role}.`);
   }
   if (user.lead_provider_id !== leadProviderId) {
-    throw fail(`Choose a ${role} who works for this lead provider.`);
+    throw fail(`Choose ${aRole(kind)} who works for this lead provider.`);
   }
   return user;
 }
@@ -241,7 +242,8 @@ async function assignCoach(
     throw new ValidationError([
       {
         path: 'participantId',
-        message: 'This participant’s NPQEL or EHCO enrolment has ended, so they no longer need a coach.',
+        message:
+          'This participant’s NPQEL or EHCO enrolment has ended, so they no longer need a coach.',
       },
     ]);
   }
@@ -260,7 +262,10 @@ async function assignCoach(
   // Already their coach: nothing changes, so nothing is audited.
   if (!inserted) {
     return view(
-      await existing(tx, sql`sa.user_id = ${coach.id} and sa.participant_id = ${input.participantId}`),
+      await existing(
+        tx,
+        sql`sa.user_id = ${coach.id} and sa.participant_id = ${input.participantId}`,
+      ),
     );
   }
   await audit(tx, {

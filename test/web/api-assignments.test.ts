@@ -174,9 +174,7 @@ describe('coaches (2.2.1.3)', () => {
     const removed = await api(team, 'DELETE', `/assignments/${mine!.id}`);
     expect(removed.statusCode).toBe(200);
     expect(await auditCount('COACH_REMOVED')).toBe(1);
-    expect((await api(coach2, 'GET', `/participants/${npqel.participantId}`)).statusCode).toBe(
-      404,
-    );
+    expect((await api(coach2, 'GET', `/participants/${npqel.participantId}`)).statusCode).toBe(404);
     expect((await api(team, 'DELETE', `/assignments/${mine!.id}`)).statusCode).toBe(404);
   });
 });

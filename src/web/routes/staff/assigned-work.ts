@@ -12,7 +12,12 @@ const PAGE_SIZE = 50;
 
 const AssessmentsQuery = z.object({
   show: z.enum(['awaiting', 'all']).catch('awaiting'),
-  page: z.string().regex(/^\d{1,6}$/).transform(Number).optional().catch(undefined),
+  page: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .optional()
+    .catch(undefined),
 });
 
 /** What a coach and an assessor work on: their participants and sessions, their submissions. */
@@ -45,24 +50,29 @@ export function assignedWorkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   /** A coach records that one of their participants came to a coaching session (2.2.1.3). */
-  app.post<{ Params: { id: string } }>('/coaching/sessions/:id/attended', async (request, reply) => {
-    const actor = requireStaffPage(request, reply);
-    if (!actor) return reply;
-    const sessionId = idParam(request.params.id);
-    const enrolmentId = idParam((request.body as { enrolmentId?: unknown } | undefined)?.enrolmentId);
-    if (sessionId === undefined || enrolmentId === undefined) return notFound(reply);
-    return page(reply, async () => {
-      if (actor.role !== 'coach') return notFound(reply);
-      return submit(
-        reply,
-        async () => {
-          await recordAttendance(deps, actor, { enrolmentId, coachingSessionId: sessionId });
-          return '/coaching?notice=attended';
-        },
-        (failure, status) => renderCoaching(reply, actor, undefined, failure, status),
+  app.post<{ Params: { id: string } }>(
+    '/coaching/sessions/:id/attended',
+    async (request, reply) => {
+      const actor = requireStaffPage(request, reply);
+      if (!actor) return reply;
+      const sessionId = idParam(request.params.id);
+      const enrolmentId = idParam(
+        (request.body as { enrolmentId?: unknown } | undefined)?.enrolmentId,
       );
-    });
-  });
+      if (sessionId === undefined || enrolmentId === undefined) return notFound(reply);
+      return page(reply, async () => {
+        if (actor.role !== 'coach') return notFound(reply);
+        return submit(
+          reply,
+          async () => {
+            await recordAttendance(deps, actor, { enrolmentId, coachingSessionId: sessionId });
+            return '/coaching?notice=attended';
+          },
+          (failure, status) => renderCoaching(reply, actor, undefined, failure, status),
+        );
+      });
+    },
+  );
 
   app.get('/assessments', async (request, reply) => {
     const actor = requireStaffPage(request, reply);

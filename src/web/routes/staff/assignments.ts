@@ -12,6 +12,7 @@ import {
   facilitatorTarget,
 } from '../../../services/assignment-lists.js';
 import {
+  aRole,
   assign,
   assignableStaff,
   requireAssignmentManager,
@@ -46,8 +47,18 @@ const NOTICES: Record<string, string> = {
 };
 
 const ListQuery = z.object({
-  cohortId: z.string().regex(/^\d{1,9}$/).transform(Number).optional().catch(undefined),
-  page: z.string().regex(/^\d{1,6}$/).transform(Number).optional().catch(undefined),
+  cohortId: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number)
+    .optional()
+    .catch(undefined),
+  page: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .optional()
+    .catch(undefined),
   notice: z.string().optional().catch(undefined),
 });
 
@@ -60,8 +71,8 @@ const ROLE_NAME: Record<AssignmentKind, string> = {
 const AssignForm = (kind: AssignmentKind) =>
   z.object({
     userId: z
-      .string({ message: `Choose a ${ROLE_NAME[kind]}` })
-      .regex(/^\d{1,9}$/, `Choose a ${ROLE_NAME[kind]}`)
+      .string({ message: `Choose ${aRole(kind)}` })
+      .regex(/^\d{1,9}$/, `Choose ${aRole(kind)}`)
       .transform(Number),
   });
 
@@ -105,10 +116,17 @@ export function assignmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
           cohorts: await assessorCohorts(deps, actor),
         });
       }
-      const list = { cohortId: query.cohortId, limit: PAGE_SIZE, offset: (current - 1) * PAGE_SIZE };
+      const list = {
+        cohortId: query.cohortId,
+        limit: PAGE_SIZE,
+        offset: (current - 1) * PAGE_SIZE,
+      };
       const [result, cohorts] =
         section === 'coaching'
-          ? [await coachingList(deps, actor, list), await cohortOptions(deps, actor, { coachingOnly: true })]
+          ? [
+              await coachingList(deps, actor, list),
+              await cohortOptions(deps, actor, { coachingOnly: true }),
+            ]
           : [await facilitatorEvents(deps, actor, list), await cohortOptions(deps, actor)];
       const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
       return reply.view('staff/assignments.njk', {
@@ -189,6 +207,7 @@ export function assignmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       reply.code(status).view('staff/assignment-form.njk', {
         kind,
         roleName: ROLE_NAME[kind],
+        aRole: aRole(kind),
         action: path.replace(':id', String(id)),
         target: await target(actor, kind, id),
         staff: await assignableStaff(deps, actor, kind),
