@@ -2,6 +2,7 @@ import { assessmentApi } from './assessment.js';
 import { auditApi } from './audit.js';
 import { bookingsApi } from './bookings.js';
 import { deferralCasesApi } from './deferral-cases.js';
+import { emailMessagesApi } from './email-messages.js';
 import { engagementApi } from './engagement.js';
 import type { ApiModule } from './plugin.js';
 import { participantsApi } from './participants.js';
@@ -18,4 +19,5 @@ export const API_MODULES: readonly ApiModule[] = [
   schoolMovesApi,
   withdrawalsApi,
   auditApi,
+  emailMessagesApi,
 ];
