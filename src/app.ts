@@ -17,6 +17,7 @@ import { xapiRoutes } from './web/xapi.js';
 import { navigationFor } from './web/navigation.js';
 import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
+import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 
 export interface AppDependencies {
   db: Db;
@@ -90,6 +91,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   homeRoutes(app, db);
   await participantRoutes(app, { db, clock: deps.clock });
   await staffRoutes(app, { db, clock: deps.clock });
+  mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);

@@ -12,6 +12,9 @@ import { importParticipantsCsv } from './services/participant-import.js';
 import { runDailyProcessing } from './services/daily.js';
 import { startScheduler } from './services/job-scheduler.js';
 import { createApiToken } from './services/auth.js';
+import { registerEmailCommands } from './email-cli.js';
+import { createNotifySender } from './services/email/sender.js';
+import { startDeliveryLoop } from './services/email/runner.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -99,6 +102,8 @@ export function buildCli(config: Config): Command {
       });
       const report = await prepareDatabase(database.db, config, systemClock.now());
       const app = await createApp({ db: database.db, clock: systemClock, config });
+      // With no Notify key nothing is sent: emails wait in the outbox (the mailbox page shows them).
+      const emailSender = config.notify ? createNotifySender(config.notify) : undefined;
       // On a PostgreSQL server pg-boss runs the daily job; on the embedded database run `npq-ops daily` (e.g. from cron).
       const stopScheduler = config.databaseUrl
         ? await startScheduler({
@@ -106,9 +111,21 @@ export function buildCli(config: Config): Command {
             db: database.db,
             clock: systemClock,
             logger: app.log,
+            emailSender,
           })
         : async () => undefined;
+      // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
+      const stopDelivery =
+        !config.databaseUrl && emailSender
+          ? startDeliveryLoop({
+              db: database.db,
+              clock: systemClock,
+              sender: emailSender,
+              logger: app.log,
+            })
+          : async () => undefined;
       const shutdown = async () => {
+        await stopDelivery();
         await stopScheduler();
         await app.close();
         await database.close();
@@ -120,6 +137,10 @@ export function buildCli(config: Config): Command {
       console.log(
         `npq-ops is running at http://${config.host}:${config.port} on ${describeDatabase(config)}.`,
       );
+      if (!config.notify)
+        console.log(
+          'GOV.UK Notify is not configured (NOTIFY_API_KEY): emails are not sent; read them at /admin/mailbox or with `npx npq-ops mailbox`.',
+        );
       if (report.migrationsApplied.length)
         console.log(`Applied migrations: ${report.migrationsApplied.join(', ')}.`);
       if (report.demoSeeded) console.log('Seeded the NPQ catalogue and demo data.');
@@ -193,6 +214,8 @@ export function buildCli(config: Config): Command {
         if (summary.errors.length > 0) process.exitCode = 1;
       }),
     );
+
+  registerEmailCommands(program, config, withDatabase);
 
   return program;
 }

@@ -8,11 +8,16 @@ import PgBoss from 'pg-boss';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { runDailyProcessing } from './daily.js';
+import { deliverDueEmails } from './email/delivery.js';
+import type { EmailSender } from './email/sender.js';
 
 export const DAILY_QUEUE = 'npq-ops-daily-processing';
 /** 02:15 London time: after midnight imports, before staff start work. */
 export const DAILY_CRON = '15 2 * * *';
 export const DAILY_TIMEZONE = 'Europe/London';
+/** The email outbox is delivered every minute when GOV.UK Notify is configured. */
+export const EMAIL_QUEUE = 'npq-ops-email-delivery';
+export const EMAIL_CRON = '* * * * *';
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -28,6 +33,8 @@ export interface SchedulerOptions {
   schema?: string;
   /** How often the worker looks for a due job, in seconds (pg-boss default 2). */
   pollingIntervalSeconds?: number;
+  /** With a sender (GOV.UK Notify configured), the outbox is delivered every minute too. */
+  emailSender?: EmailSender | undefined;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -55,5 +62,24 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
     { queue: DAILY_QUEUE, cron: DAILY_CRON, tz: DAILY_TIMEZONE },
     'Daily processing scheduled',
   );
+  if (options.emailSender) await scheduleEmailDelivery(boss, options, options.emailSender);
   return () => boss.stop({ graceful: true, wait: true });
+}
+
+/** One delivery run at a time across instances ('singleton'); the run itself is safe to overlap too. */
+async function scheduleEmailDelivery(boss: PgBoss, options: SchedulerOptions, sender: EmailSender) {
+  await boss.createQueue(EMAIL_QUEUE, { name: EMAIL_QUEUE, policy: 'singleton' });
+  await boss.schedule(EMAIL_QUEUE, EMAIL_CRON, {});
+  await boss.work(
+    EMAIL_QUEUE,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        const report = await deliverDueEmails({ db: options.db, clock: options.clock, sender });
+        // Counts only: never addresses or personalisation.
+        options.logger.info({ jobId: job.id, report }, 'Email delivery done');
+      }
+    },
+  );
+  options.logger.info({ queue: EMAIL_QUEUE, cron: EMAIL_CRON }, 'Email delivery scheduled');
 }

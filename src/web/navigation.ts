@@ -35,6 +35,9 @@ export function navigationFor(
             : []),
           ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
           ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/admin/mailbox', text: 'Mailbox' }]
+            : []),
         ];
   return items.map((item) => ({
     ...item,

@@ -3,6 +3,7 @@ import { assignmentsApi } from './assignments.js';
 import { auditApi } from './audit.js';
 import { bookingsApi } from './bookings.js';
 import { deferralCasesApi } from './deferral-cases.js';
+import { emailMessagesApi } from './email-messages.js';
 import { engagementApi } from './engagement.js';
 import type { ApiModule } from './plugin.js';
 import { participantsApi } from './participants.js';
@@ -20,4 +21,5 @@ export const API_MODULES: readonly ApiModule[] = [
   withdrawalsApi,
   auditApi,
   assignmentsApi,
+  emailMessagesApi,
 ];

@@ -8,6 +8,8 @@ import {
   searchParticipants,
 } from '../../../services/staff-dashboard.js';
 import { getParticipant } from '../../../services/participants.js';
+import { listEmailsAbout } from '../../../services/email/mailbox.js';
+import { whenText } from '../../email-view.js';
 import { idParam, noticeText, notFound, page, requireStaffPage } from './support.js';
 
 export const PAGE_SIZE = 25;
@@ -88,8 +90,10 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (participantId === undefined) return notFound(reply);
     return page(reply, async () => {
       const record = await participantRecord(deps, actor, participantId);
+      const emails = await listEmailsAbout(deps, actor, { type: 'participant', id: participantId });
       return reply.view('staff/participant.njk', {
         ...record,
+        emails: emails.map((e) => ({ ...e, createdText: whenText(e.createdAt) })),
         notice: noticeText(request.query),
       });
     });

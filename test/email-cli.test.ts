@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { enqueueEmail } from '../src/services/email/outbox.js';
+import { assertTestDatabaseUrl } from './support/test-database.js';
+
+const run = promisify(execFile);
+let dataDir: string;
+/** On the PostgreSQL run, the CLI gets a database of its own on that server (dropped afterwards). */
+let databaseUrl = '';
+const serverUrl = process.env.TEST_DATABASE_URL;
+const LINK = 'http://localhost:3000/account/set-password/tok_cli_123';
+
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        NODE_ENV: 'development',
+        DATABASE_URL: databaseUrl,
+        NOTIFY_API_KEY: '',
+        NOTIFY_TEMPLATE_IDS: '',
+        ...env,
+      },
+      timeout: 120_000,
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-email-cli-'));
+  if (serverUrl) {
+    const name = `npq_email_cli_test_${process.pid}`;
+    const admin = await openDatabase({
+      databaseUrl: assertTestDatabaseUrl(serverUrl),
+      maxConnections: 1,
+    });
+    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
+    await admin.db.execute(sql.raw(`create database ${name}`));
+    await admin.close();
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  }
+  // The CLI opens the embedded database itself: queue the emails and close it first.
+  const database = await openDatabase(
+    databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
+  );
+  await migrate(database.db);
+  await enqueueEmail(
+    database.db,
+    {
+      template: 'staff_invitation',
+      to: 'new.starter@example.test',
+      personalisation: {
+        name: 'New Starter',
+        invited_by: 'Ada Admin',
+        role_description: 'a member of the programme team',
+        link: LINK,
+        expires: '10 December 2026',
+      },
+      subject: { type: 'app_user', id: 5 },
+    },
+    {
+      template: 'password_changed',
+      to: 'other@example.test',
+      personalisation: { name: 'Other', when: 'today' },
+      subject: { type: 'app_user', id: 6 },
+    },
+  );
+  await database.close();
+}, 120_000);
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+  if (serverUrl && databaseUrl) {
+    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
+    await admin.db.execute(
+      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
+    );
+    await admin.close();
+  }
+});
+
+describe('npq-ops mailbox and email deliver', () => {
+  it(
+    'prints the newest emails with their link, and filters by recipient',
+    { timeout: 120_000 },
+    async () => {
+      const all = await cli(['mailbox']);
+      expect(all.code).toBe(0);
+      expect(all.stdout).toContain('Showing 2 of 2 emails, newest first.');
+      expect(all.stdout.indexOf('To: other@example.test')).toBeLessThan(
+        all.stdout.indexOf('To: new.starter@example.test'),
+      );
+      expect(all.stdout).toContain('emails stay pending here and are not sent');
+
+      const mine = await cli(['mailbox', '--to', 'New.Starter@example.test', '--limit', '5']);
+      expect(mine.code).toBe(0);
+      expect(mine.stdout).toContain('To: new.starter@example.test');
+      expect(mine.stdout).toContain('Subject: You have been invited to npq-ops');
+      expect(mine.stdout).toContain('pending · 0 attempts');
+      expect(mine.stdout).toContain(`Set your password to start using it:\n${LINK}`);
+      expect(mine.stdout).not.toContain('other@example.test');
+      expect(mine.stdout).toContain('Showing 1 of 1 email, newest first.');
+
+      const bad = await cli(['mailbox', '--limit', '0']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('must be a whole number from 1 to 500');
+    },
+  );
+
+  it(
+    'refuses to deliver without a Notify key, and says what to set',
+    { timeout: 120_000 },
+    async () => {
+      const res = await cli(['email', 'deliver']);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('GOV.UK Notify is not configured: set NOTIFY_API_KEY');
+    },
+  );
+});
