@@ -8,9 +8,19 @@ const escapeHtml = (text: string) =>
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
 
-/** An email's plain text as HTML: escaped, paragraphs kept, web addresses as links. */
-export function emailBodyHtml(body: string): string {
-  return body
+/**
+ * An email's plain text as HTML: escaped, paragraphs kept, web addresses as links. With
+ * `hideAccountLinks` (a deployment that really sends email), the secret of an invitation or
+ * password-reset link is hidden, so reading the mailbox never lets anyone take over an account.
+ */
+export function emailBodyHtml(body: string, options: { hideAccountLinks?: boolean } = {}): string {
+  const text = options.hideAccountLinks
+    ? body.replace(
+        /https?:\/\/\S+\/account\/(?:set|reset)-password\/[A-Za-z0-9_-]+/g,
+        '(a single-use link, sent only to the recipient)',
+      )
+    : body;
+  return text
     .split(/\n{2,}/)
     .map((paragraph) => {
       const html = escapeHtml(paragraph)

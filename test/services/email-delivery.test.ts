@@ -340,7 +340,7 @@ describe('the GOV.UK Notify sender', () => {
         },
         'permanent',
       ],
-      [{ response: { status: 403, data: { errors: [{ error: 'AuthError' }] } } }, 'permanent'],
+      [{ response: { status: 403, data: { errors: [{ error: 'AuthError' }] } } }, 'retry'],
       [{ response: { status: 429, data: {} } }, 'retry'],
       [{ response: { status: 503, data: {} } }, 'retry'],
       [{ code: 'ECONNRESET', config: { data: 'jo@example.test' } }, 'unknown'],

@@ -123,7 +123,9 @@ describe('the mailbox page', () => {
       expect(res.statusCode).toBe(200);
       expect(pageText(res.body)).toContain('Emails are sent through GOV.UK Notify');
       expect(res.body).not.toContain('data-testid="not-sending"');
-      expect(res.body).toContain(`href="${LINK}"`);
+      // Emails really go out: the link's secret is for the recipient only, never the mailbox reader.
+      expect(res.body).not.toContain(LINK);
+      expect(pageText(res.body)).toContain('(a single-use link, sent only to the recipient)');
     } finally {
       await app.close();
     }

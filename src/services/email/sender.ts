@@ -19,7 +19,7 @@ export interface EmailSender {
 /**
  * Why a send did not work, without the address, the personalisation or the API key (the client's
  * own errors carry the whole request). `outcome`:
- * - 'permanent': Notify refused the request (400 bad address or template, 403 bad key): never retried;
+ * - 'permanent': Notify refused the request (400 bad address or template, 403 is retried: a wrong key is fixed in settings): never retried;
  * - 'retry': Notify did not take it (429 rate limit, 5xx): try again later;
  * - 'unknown': no answer (timeout, connection lost): it may have been sent, so it is looked up by
  *   its reference before anything is sent again.
@@ -116,7 +116,8 @@ export function asSendError(error: unknown, to: string): EmailSendError {
     .join('; ');
   const scrubbed = (to ? detail.split(to).join('<recipient>') : detail).slice(0, 500);
   const message = `Notify ${status}${scrubbed ? `: ${scrubbed}` : ''}`;
-  // 429 (rate limit) and 5xx: Notify did not take it, try again; other 4xx (400, 403): it never will.
-  const outcome = status === 429 || status >= 500 ? 'retry' : 'permanent';
+  // 429 (rate limit), 5xx and 403 (a wrong or revoked API key: a setting to fix, not a bad
+  // message) are retried with backoff; other 4xx (400: bad address or template) never will succeed.
+  const outcome = status === 429 || status === 403 || status >= 500 ? 'retry' : 'permanent';
   return new EmailSendError(message, outcome, status);
 }

@@ -23,10 +23,10 @@ const Query = z.object({
     .catch(undefined),
 });
 
-function view(m: EmailMessageView) {
+function view(m: EmailMessageView, hideAccountLinks: boolean) {
   return {
     ...m,
-    bodyHtml: m.body === null ? null : emailBodyHtml(m.body),
+    bodyHtml: m.body === null ? null : emailBodyHtml(m.body, { hideAccountLinks }),
     createdText: whenText(m.createdAt),
     sentText: whenText(m.sentAt),
     nextAttemptText: whenText(m.nextAttemptAt),
@@ -59,7 +59,7 @@ export function mailboxRoutes(
         ...(query.status ? { status: query.status } : {}),
       });
       return reply.view('admin/mailbox.njk', {
-        items: items.map(view),
+        items: items.map((m) => view(m, deps.notifyConfigured)),
         total,
         to: query.to ?? '',
         status: query.status ?? '',
