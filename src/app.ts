@@ -86,7 +86,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await registerAuth(app, deps);
   await registerApi(app, { db, clock: deps.clock }, API_MODULES);
   xapiRoutes(app, { db, clock: deps.clock });
-  signInRoutes(app, { db, clock: deps.clock });
+  await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
   await participantRoutes(app, { db, clock: deps.clock });
   await staffRoutes(app, { db, clock: deps.clock });
