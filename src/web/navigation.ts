@@ -30,6 +30,9 @@ export function navigationFor(
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/cohorts/new', text: 'Set up a cohort' }]
             : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/admin/accounts', text: 'Accounts' }]
+            : []),
         ];
   return items.map((item) => ({
     ...item,

@@ -1,3 +1,4 @@
+import { accountsApi } from './accounts.js';
 import { assessmentApi } from './assessment.js';
 import { auditApi } from './audit.js';
 import { bookingsApi } from './bookings.js';
@@ -18,4 +19,5 @@ export const API_MODULES: readonly ApiModule[] = [
   schoolMovesApi,
   withdrawalsApi,
   auditApi,
+  accountsApi,
 ];

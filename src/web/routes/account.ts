@@ -94,7 +94,8 @@ export function accountPageRoutes(
         const parsed = parseForm(PasswordForm, request.body);
         const rerender = async (errors: ReturnType<typeof formErrors>) => {
           const link = await describeAccountLink(db, token, clock.now());
-          if (link.state !== 'valid') return linkProblem(reply, link.state, link.purpose ?? purpose);
+          if (link.state !== 'valid')
+            return linkProblem(reply, link.state, link.purpose ?? purpose);
           return form(reply.code(422), token, link.email, { errors });
         };
         if (!parsed.ok) return rerender(parsed.errors);
