@@ -177,6 +177,18 @@ describe('inviting staff', () => {
     ]);
   });
 
+  it('two invitations for one email at once: one account, the other a field error on email', async () => {
+    const results = await Promise.allSettled(
+      ['Twin@example.test', 'twin@EXAMPLE.test'].map((email) =>
+        inviteStaff(deps(), admin, { email, name: 'Twin', role: 'coach' }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected');
+    expect(refused?.reason).toBeInstanceOf(ValidationError);
+    expect((refused?.reason as ValidationError).errors).toMatchObject([{ path: 'email' }]);
+  });
+
   it('lets admins give any staff role, the programme team any but admin, and nobody else invite', async () => {
     const admin2 = await inviteStaff(deps(), admin, {
       email: 'admin2@example.test',

@@ -132,6 +132,17 @@ export async function emailTaken(tx: Pick<Db, 'select'>, email: string): Promise
 export const DUPLICATE_EMAIL = 'There is already an account with this email address';
 
 /**
+ * Two invitations for one email at the same moment both pass the check; the unique index on
+ * lower(email) stops the second, which becomes the same field error instead of a 500.
+ */
+export function duplicateEmailError(error: unknown): ValidationError | null {
+  const code = (e: unknown) => (e as { code?: unknown } | null)?.code;
+  const unique =
+    code(error) === '23505' || code((error as { cause?: unknown } | null)?.cause) === '23505';
+  return unique ? new ValidationError([{ path: 'email', message: DUPLICATE_EMAIL }]) : null;
+}
+
+/**
  * Which lead provider and delivery partner an account of this role belongs to. Partner staff need
  * a partner (of the actor's lead provider, for the programme team); lead provider staff get the
  * actor's lead provider, or the only one there is; admins belong to none.

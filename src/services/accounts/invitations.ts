@@ -10,6 +10,7 @@ import { ForbiddenError, ValidationError } from '../errors.js';
 import {
   accountForWrite,
   DUPLICATE_EMAIL,
+  duplicateEmailError,
   emailDateTime,
   emailTaken,
   isAccountManager,
@@ -70,7 +71,7 @@ export async function inviteStaff(
   if (!rolesActorMayGive(actor).includes(role))
     throw new ForbiddenError('Only an admin can invite another admin');
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
+  const invite = deps.db.transaction(async (tx) => {
     if (await emailTaken(tx, email))
       throw new ValidationError([{ path: 'email', message: DUPLICATE_EMAIL }]);
     const scope = await scopeFor(tx, actor, role, parsed.data.deliveryPartnerId);
@@ -107,6 +108,9 @@ export async function inviteStaff(
       at: now,
     });
     return { userId, email, expiresAt };
+  });
+  return invite.catch((error: unknown) => {
+    throw duplicateEmailError(error) ?? error;
   });
 }
 
