@@ -18,7 +18,7 @@ const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
   dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT).map((p) => p.toLowerCase()),
 );
 
-export const PASSWORD_HINT = `Use at least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words together make a good password, for example 'orange piano bicycle cloud'. Do not use a common password like 'qwerty123456'.`;
+export const PASSWORD_HINT = `Use at least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words together make a password that is easy to remember and hard to guess. Do not use a common password.`;
 
 export function isCommonPassword(password: string): boolean {
   return COMMON_PASSWORDS.has(password.toLowerCase());
