@@ -18,6 +18,7 @@ import { navigationFor } from './web/navigation.js';
 import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
+import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 
 export interface AppDependencies {
   db: Db;
@@ -85,13 +86,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await registerAuth(app, deps);
-  await registerApi(app, { db, clock: deps.clock }, API_MODULES);
+  await registerApi(app, { db, clock: deps.clock, publicUrl: config.publicUrl }, API_MODULES);
   xapiRoutes(app, { db, clock: deps.clock });
-  signInRoutes(app, { db, clock: deps.clock });
+  await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
   await participantRoutes(app, { db, clock: deps.clock });
   await staffRoutes(app, { db, clock: deps.clock });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
+  accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);

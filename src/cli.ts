@@ -15,6 +15,8 @@ import { createApiToken } from './services/auth.js';
 import { registerEmailCommands } from './email-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
+import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
+import { ValidationError } from './services/errors.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -189,6 +191,37 @@ export function buildCli(config: Config): Command {
             'Keep this token secret: it is shown only once. Send it as "Authorization: Bearer <token>".',
           );
         }),
+    );
+
+  const admin = program.command('admin').description('administrator accounts');
+  admin
+    .command('create')
+    .description(
+      'create the first admin of an empty database and print their one-time invitation link (7 days) to set a password',
+    )
+    .requiredOption('--email <email>', 'their email address')
+    .requiredOption('--name <name>', 'their full name')
+    .action((opts: { email: string; name: string }) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        try {
+          const { link, expiresAt } = await createFirstAdmin(
+            db,
+            opts,
+            systemClock.now(),
+            config.publicUrl,
+          );
+          console.log(link);
+          console.error(
+            `Admin ${opts.email} created. Open the link above to set their password: it works once and expires ${expiresAt.toISOString()}.`,
+          );
+        } catch (error) {
+          if (!(error instanceof AdminExistsError) && !(error instanceof ValidationError))
+            throw error;
+          console.error(`Not created: ${error.message}`);
+          process.exitCode = 2;
+        }
+      }),
     );
 
   const importCommand = program.command('import').description('import data from files');

@@ -21,11 +21,20 @@ export async function authenticatePassword(
   password: string,
 ): Promise<Actor | null> {
   const [user] = await db
-    .select({ id: appUser.id, passwordHash: appUser.passwordHash })
+    .select({
+      id: appUser.id,
+      passwordHash: appUser.passwordHash,
+      deactivatedAt: appUser.deactivatedAt,
+    })
     .from(appUser)
     .where(sql`lower(${appUser.email}) = ${email.trim().toLowerCase()}`);
-  const ok = await verify(user?.passwordHash ?? UNKNOWN_USER_HASH, password).catch(() => false);
-  return ok && user ? loadActor(db, user.id) : null;
+  // An account with no password yet (invited) or a deactivated one cannot sign in; the check
+  // costs the same as for a real account, so the answer time says nothing either way.
+  const usable = user?.passwordHash != null && user.deactivatedAt === null;
+  const ok = await verify(usable ? user.passwordHash! : UNKNOWN_USER_HASH, password).catch(
+    () => false,
+  );
+  return ok && usable ? loadActor(db, user.id) : null;
 }
 
 function tokenDigest(token: string): string {

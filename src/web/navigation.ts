@@ -38,6 +38,9 @@ export function navigationFor(
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/admin/mailbox', text: 'Mailbox' }]
             : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/admin/accounts', text: 'Accounts' }]
+            : []),
         ];
   return items.map((item) => ({
     ...item,

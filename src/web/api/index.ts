@@ -1,3 +1,4 @@
+import { accountsApi } from './accounts.js';
 import { assessmentApi } from './assessment.js';
 import { assignmentsApi } from './assignments.js';
 import { auditApi } from './audit.js';
@@ -22,4 +23,5 @@ export const API_MODULES: readonly ApiModule[] = [
   auditApi,
   assignmentsApi,
   emailMessagesApi,
+  accountsApi,
 ];

@@ -42,6 +42,8 @@ export type ApiApp = FastifyInstance<
 export interface ApiDeps {
   db: Db;
   clock: Clock;
+  /** The address people reach the app at, for links in emails (config.publicUrl). */
+  publicUrl?: string;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

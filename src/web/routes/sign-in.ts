@@ -5,6 +5,8 @@ import type { Clock } from '../../clock.js';
 import { authenticatePassword } from '../../services/auth.js';
 import { formErrors, parseForm, safeRedirectPath } from '../forms.js';
 import { homeFor, signIn, signOut } from '../plugins/auth.js';
+import { perAddress, registerThrottle, THROTTLE, TOO_MANY_SIGN_INS } from '../throttle.js';
+import { accountPageRoutes } from './account.js';
 
 const SignInForm = z.object({
   email: z
@@ -18,7 +20,26 @@ const SignInForm = z.object({
   next: z.string().optional(),
 });
 
-export function signInRoutes(app: FastifyInstance, deps: { db: Db; clock: Clock }): void {
+/**
+ * Signing in and out, and the pages people use before they can sign in (setting a password from a
+ * link, "Forgotten your password?"), in one scope that throttles them per address and per account.
+ */
+export async function signInRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; clock: Clock; publicUrl: string },
+): Promise<void> {
+  await app.register(async (scope) => {
+    const lockout = await registerThrottle(scope);
+    signInPages(scope, deps, lockout);
+    accountPageRoutes(scope, deps);
+  });
+}
+
+function signInPages(
+  app: FastifyInstance,
+  deps: { db: Db; clock: Clock },
+  lockout: Awaited<ReturnType<typeof registerThrottle>>,
+): void {
   const { db } = deps;
   app.get('/sign-in', async (request, reply) => {
     const query = request.query as { next?: string };
@@ -28,33 +49,42 @@ export function signInRoutes(app: FastifyInstance, deps: { db: Db; clock: Clock 
     });
   });
 
-  app.post('/sign-in', async (request, reply) => {
-    const form = parseForm(SignInForm, request.body);
-    const values = (request.body ?? {}) as Record<string, string>;
-    if (!form.ok) {
-      return reply.code(422).view('sign-in.njk', {
-        csrfToken: reply.generateCsrf(),
-        errors: form.errors,
-        values,
-        next: values.next,
-      });
-    }
-    const actor = await authenticatePassword(db, form.data.email, form.data.password);
-    if (!actor) {
-      request.log.info({ email: form.data.email }, 'sign-in refused');
-      const errors = formErrors([
-        { path: ['email'], message: 'Enter a correct email address and password' },
-      ]);
-      return reply.code(401).view('sign-in.njk', {
-        csrfToken: reply.generateCsrf(),
-        errors,
-        values: { email: form.data.email },
-        next: values.next,
-      });
-    }
-    await signIn(request, actor, deps);
-    return reply.redirect(safeRedirectPath(form.data.next, homeFor(actor)), 303);
-  });
+  app.post(
+    '/sign-in',
+    { config: { rateLimit: perAddress(THROTTLE.signIn) } },
+    async (request, reply) => {
+      const form = parseForm(SignInForm, request.body);
+      const values = (request.body ?? {}) as Record<string, string>;
+      if (!form.ok) {
+        return reply.code(422).view('sign-in.njk', {
+          csrfToken: reply.generateCsrf(),
+          errors: form.errors,
+          values,
+          next: values.next,
+        });
+      }
+      const refuse = (status: number, message: string) =>
+        reply.code(status).view('sign-in.njk', {
+          csrfToken: reply.generateCsrf(),
+          errors: formErrors([{ path: ['email'], message }]),
+          values: { email: form.data.email },
+          next: values.next,
+        });
+      // A locked email is refused before the password is even checked, the right one included.
+      if (await lockout.isLocked(request)) {
+        request.log.info('sign-in refused: too many attempts for one email');
+        return refuse(429, TOO_MANY_SIGN_INS);
+      }
+      const actor = await authenticatePassword(db, form.data.email, form.data.password);
+      if (!actor) {
+        await lockout.recordFailure(request);
+        request.log.info('sign-in refused');
+        return refuse(401, 'Enter a correct email address and password');
+      }
+      await signIn(request, actor, deps);
+      return reply.redirect(safeRedirectPath(form.data.next, homeFor(actor)), 303);
+    },
+  );
 
   app.post('/sign-out', async (request, reply) => {
     await signOut(request, deps);
