@@ -89,7 +89,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   signInRoutes(app, { db, clock: deps.clock });
   homeRoutes(app, db);
   await participantRoutes(app, { db, clock: deps.clock });
-  await staffRoutes(app, { db, clock: deps.clock });
+  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);

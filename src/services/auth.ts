@@ -25,7 +25,8 @@ export async function authenticatePassword(
     .from(appUser)
     .where(sql`lower(${appUser.email}) = ${email.trim().toLowerCase()}`);
   const ok = await verify(user?.passwordHash ?? UNKNOWN_USER_HASH, password).catch(() => false);
-  return ok && user ? loadActor(db, user.id) : null;
+  // No password yet (an invitation not yet accepted): nothing can sign in, not even the dummy's.
+  return ok && user?.passwordHash ? loadActor(db, user.id) : null;
 }
 
 function tokenDigest(token: string): string {

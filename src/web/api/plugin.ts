@@ -42,6 +42,8 @@ export type ApiApp = FastifyInstance<
 export interface ApiDeps {
   db: Db;
   clock: Clock;
+  /** The app's public address (config.publicUrl), for links in emails; pages that send them need it. */
+  publicUrl?: string;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
