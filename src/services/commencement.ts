@@ -16,7 +16,6 @@ import type { ServiceDeps } from './participants.js';
  */
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type Executor = Pick<Db, 'execute'>;
 
 /**
  * Engagement that counts for 2.3.2, as the deferral rule counts it: a required activity of the
@@ -154,51 +153,4 @@ export async function recordCommencement(
       version: row!.version,
     };
   });
-}
-
-export interface StartOfProgramme {
-  enrolmentId: number;
-  cohortName: string;
-  status: string;
-  version: number;
-  commencedAt: string | null;
-  /** The first engagement that counts for 2.3.2, if any. */
-  firstEngagementAt: string | null;
-  /** Staff may record the commencement: the enrolment is accepted. */
-  canRecordCommencement: boolean;
-}
-
-/** Each visible enrolment's start: its first engagement, status and when it commenced. Reads only. */
-export async function enrolmentStarts(
-  db: Executor,
-  participantId: number,
-  visible: SQL,
-): Promise<StartOfProgramme[]> {
-  const rows = await queryRows<{
-    id: number;
-    cohort_name: string;
-    status: string;
-    version: number;
-    commenced_at: string | Date | null;
-    first_engagement_at: string | Date | null;
-  }>(
-    db,
-    sql`select e.id, c.name as cohort_name, e.status, e.version, e.commenced_at,
-               (select min(r.occurred_at) from engagement_record r
-                join programme_activity a on a.id = r.activity_id and a.required
-                where r.participant_id = e.participant_id and a.programme_id = c.programme_id) as first_engagement_at
-        from enrolment e join cohort c on c.id = e.cohort_id
-        where e.participant_id = ${participantId} and (${visible})
-        order by c.start_date`,
-  );
-  const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
-  return rows.map((r) => ({
-    enrolmentId: r.id,
-    cohortName: r.cohort_name,
-    status: r.status,
-    version: r.version,
-    commencedAt: iso(r.commenced_at),
-    firstEngagementAt: iso(r.first_engagement_at),
-    canRecordCommencement: r.status === 'accepted',
-  }));
 }
