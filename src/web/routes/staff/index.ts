@@ -3,6 +3,7 @@ import type { ApiDeps } from '../../api/plugin.js';
 import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
+import { participantRecordRoutes } from './participant-record.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
 
@@ -11,6 +12,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   cohortSetupRoutes(app, deps);
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
+  participantRecordRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
 }

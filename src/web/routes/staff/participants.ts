@@ -8,6 +8,8 @@ import {
   searchParticipants,
 } from '../../../services/staff-dashboard.js';
 import { getParticipant } from '../../../services/participants.js';
+import { startOfProgramme } from '../../../services/participant-record/start.js';
+import { changeNotice } from './participant-record.js';
 import { idParam, noticeText, notFound, page, requireStaffPage } from './support.js';
 
 export const PAGE_SIZE = 25;
@@ -90,7 +92,8 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const record = await participantRecord(deps, actor, participantId);
       return reply.view('staff/participant.njk', {
         ...record,
-        notice: noticeText(request.query),
+        start: await startOfProgramme(deps, actor, participantId),
+        notice: noticeText(request.query) ?? changeNotice(request.query),
       });
     });
   });
