@@ -371,3 +371,28 @@ describe('PATCH /api/v1/participants/{id}', () => {
     expect(await versionOf(e.participantId)).toBe(expectedVersion);
   });
 });
+
+describe('an accepted participant before the start of their programme', () => {
+  it('2.3.2 can book a clinic, since attending a first event is one way to start', async () => {
+    const e = await backToAccepted('participant1@demo.npq-ops.test', true);
+    const res = await p1.request({
+      method: 'GET',
+      url: `/api/v1/enrolments/${e.id}/clinic-slots`,
+    });
+    expect(res.statusCode).toBe(200);
+    const slots = res.json() as {
+      cohortEventId: number;
+      remaining: number;
+      decision: { outcome: string } | null;
+    }[];
+    const open = slots.find((s) => s.decision?.outcome === 'allowed' && s.remaining > 0);
+    expect(open, 'an open clinic slot').toBeDefined();
+    const booked = await p1.request({
+      method: 'POST',
+      url: '/api/v1/bookings',
+      payload: { enrolmentId: e.id, cohortEventId: open!.cohortEventId },
+    });
+    expect(booked.statusCode, booked.body).toBe(201);
+    expect((await state(e.id)).status).toBe('accepted');
+  });
+});
