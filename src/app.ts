@@ -91,7 +91,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
   await participantRoutes(app, { db, clock: deps.clock });
-  await staffRoutes(app, { db, clock: deps.clock });
+  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 

@@ -236,13 +236,15 @@ export function buildCli(config: Config): Command {
         await migrate(db);
         const summary = await importParticipantsCsv(db, file, {
           today: systemClock.now().toISOString().slice(0, 10),
+          now: systemClock.now(),
+          publicUrl: config.publicUrl,
           who: 'system:cli-import',
           onProgress: (rows) => process.stderr.write(`\rRows read: ${rows}`),
         });
         process.stderr.write('\n');
         for (const e of summary.errors) console.log(`Line ${e.line}, ${e.field}: ${e.message}`);
         console.log(
-          `Rows: ${summary.rows}. Participants created: ${summary.created}; already present: ${summary.unchanged}; enrolments added: ${summary.enrolled}; rows with errors: ${new Set(summary.errors.map((e) => e.line)).size}.`,
+          `Rows: ${summary.rows}. Participants created: ${summary.created}; already present: ${summary.unchanged}; enrolments added: ${summary.enrolled}; invitations emailed: ${summary.invited}; rows with errors: ${new Set(summary.errors.map((e) => e.line)).size}.`,
         );
         if (summary.errors.length > 0) process.exitCode = 1;
       }),

@@ -117,13 +117,13 @@ describe('npq-ops CLI', () => {
       expect(first.code).toBe(1);
       expect(first.stdout).toContain('Line 3, trn: TRN must be 7 digits');
       expect(first.stdout).toContain(
-        'Participants created: 1; already present: 0; enrolments added: 1; rows with errors: 1',
+        'Participants created: 1; already present: 0; enrolments added: 1; invitations emailed: 1; rows with errors: 1',
       );
       expect(first.stderr).toContain('Rows read: 2');
 
       const again = await cli('import', 'participants', file);
       expect(again.stdout).toContain(
-        'Participants created: 0; already present: 1; enrolments added: 0',
+        'Participants created: 0; already present: 1; enrolments added: 0; invitations emailed: 0',
       );
 
       const token = await cli(

@@ -30,8 +30,11 @@ import type { ServiceDeps } from './participants.js';
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Executor = Pick<Db, 'execute'>;
 
-/** A booking is only made while the participant is actually on the programme. */
-const BOOKABLE_STATUSES = ['active'];
+/**
+ * A booking is only made while the participant is on the programme: active, or accepted and not yet
+ * started, since attending a first event is one way to start it (policy 2.3.2).
+ */
+export const BOOKABLE_STATUSES: readonly string[] = ['accepted', 'active'];
 
 /** Coaching sessions are conversations, not days out: anything longer is a typing mistake. */
 const MAX_COACHING_MINUTES = 180;
@@ -359,7 +362,7 @@ function requireBookable(facts: EnrolmentFacts): void {
     throw new ValidationError([
       {
         path: 'enrolmentId',
-        message: `Bookings can only be made while you are actively on the programme (this enrolment is ${facts.enrolment.status}).`,
+        message: `Bookings can only be made while you are on the programme (this enrolment is ${facts.enrolment.status}).`,
       },
     ]);
   }

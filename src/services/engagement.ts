@@ -27,6 +27,7 @@ import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { enrolmentVisibleTo, requireEnrolment } from './authorisation.js';
 import { loadClinicHistory, type AccommodationInput, type Tx } from './bookings.js';
+import { commenceDueInBulk, commenceIfDue } from './commencement.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -149,6 +150,13 @@ export async function completeStudySession(
       subjectId: input.enrolmentId,
       details: { activityId: input.activityId, participantId, decision },
       at: now,
+    });
+    // The first engagement may complete the start of the programme (2.3.2).
+    await commenceIfDue(tx, {
+      participantIds: [participantId],
+      who: actor,
+      at: now,
+      trigger: 'study_session_completed',
     });
     return { ...base, changed: true };
   });
@@ -323,6 +331,12 @@ async function attendEvent(
     },
     at: now,
   });
+  await commenceIfDue(tx, {
+    participantIds: [participantId],
+    who: actor,
+    at: now,
+    trigger: 'attendance_recorded',
+  });
   return { ...base, changed: true, decision };
 }
 
@@ -421,6 +435,12 @@ async function attendCoaching(
     subjectId: session.id,
     details: { enrolmentId: facts.enrolment.id, activityId: session.activity_id, decision },
     at: now,
+  });
+  await commenceIfDue(tx, {
+    participantIds: [facts.participant.id],
+    who: actor,
+    at: now,
+    trigger: 'coaching_attended',
   });
   return { ...base, changed: true, decision };
 }
@@ -736,6 +756,13 @@ export async function ingestEngagement(
         },
         at: now,
       });
+      // Set-based: every enrolment this chunk brings to the start of its programme (2.3.2).
+      await commenceDueInBulk(tx, {
+        participantIds: [...new Set(chunk.map((r) => r.participantId))],
+        who: actor,
+        at: now,
+        trigger: 'engagement_imported',
+      });
       return n;
     });
   }
@@ -918,6 +945,12 @@ export async function recordXapiStatements(
         at: now,
       });
     }
+    await commenceDueInBulk(tx, {
+      participantIds: [...new Set(resolved.map((r) => r.participantId))],
+      who: actor,
+      at: now,
+      trigger: 'xapi_statements_recorded',
+    });
   });
   return ids;
 }

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { COURSE_IDENTIFIERS, FUNDING_ROUTES, WORKING_PATTERNS } from '../domain/catalogue.js';
+import { openParticipantAccounts } from './participant-accounts.js';
 
 /**
  * Bulk import of participants and their enrolments from CSV. Each chunk of rows is one
@@ -125,12 +126,18 @@ export interface ImportSummary {
   created: number;
   enrolled: number;
   unchanged: number;
+  /** Participant accounts opened, each with an invitation email to set a password. */
+  invited: number;
   errors: RowError[];
 }
 
 export interface ImportOptions {
   /** The import's calendar date (YYYY-MM-DD), the start of each new participant's employment record. */
   today: string;
+  /** The app's public address (config.publicUrl): the invitation emails' links start with it. */
+  publicUrl: string;
+  /** When the invitations are issued (their 7 days start now); the current time if omitted. */
+  now?: Date;
   /**
    * The delivery partners the importer may enrol with (staff imports); omitted means any (the CLI,
    * run by an operator). A row for another partner, or for a participant already enrolled with
@@ -184,7 +191,14 @@ export async function importParticipantRecords(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const chunkSize = options.chunkSize ?? 1000;
-  const summary: ImportSummary = { rows: 0, created: 0, enrolled: 0, unchanged: 0, errors: [] };
+  const summary: ImportSummary = {
+    rows: 0,
+    created: 0,
+    enrolled: 0,
+    unchanged: 0,
+    invited: 0,
+    errors: [],
+  };
   const seenKeys = new Map<string, number>();
   let chunk: ParsedRow[] = [];
 
@@ -194,6 +208,7 @@ export async function importParticipantRecords(
     summary.created += result.created;
     summary.enrolled += result.enrolled;
     summary.unchanged += result.unchanged;
+    summary.invited += result.invited;
     summary.errors.push(...result.errors);
     chunk = [];
     options.onProgress?.(summary.rows);
@@ -248,6 +263,7 @@ interface ChunkResult {
   created: number;
   enrolled: number;
   unchanged: number;
+  invited: number;
   errors: RowError[];
 }
 
@@ -299,6 +315,16 @@ async function writeChunk(
           where trn = any(${arrayParam(chunk.map((c) => c.row.trn ?? ''))}::text[])
              or dfe_registration_id = any(${arrayParam(chunk.map((c) => c.row.dfe_registration_id ?? ''))}::text[])
              or lower(email) = any(${arrayParam(chunk.map((c) => c.row.email.toLowerCase()))}::text[])`,
+    );
+    // Sign-ins are unique by email: one held by staff (or another participant) cannot be reused.
+    const accountEmails = new Map(
+      (
+        await queryRows<{ email: string; participant_id: number | null }>(
+          tx,
+          sql`select lower(email) as email, participant_id from app_user
+              where lower(email) = any(${arrayParam(chunk.map((c) => c.row.email.toLowerCase()))}::text[])`,
+        )
+      ).map((u) => [u.email, u.participant_id]),
     );
 
     const toCreate: (ParsedRow & { schoolId: number })[] = [];
@@ -360,6 +386,15 @@ async function writeChunk(
           field: 'email',
           message: 'This email address belongs to another participant',
         });
+      else if (
+        accountEmails.has(row.email.toLowerCase()) &&
+        (accountEmails.get(row.email.toLowerCase()) ?? -1) !== match?.id
+      )
+        rowErrors.push({
+          line,
+          field: 'email',
+          message: 'This email address is already used to sign in to another account',
+        });
       if (
         rowErrors.length > 0 ||
         schoolId === undefined ||
@@ -376,20 +411,33 @@ async function writeChunk(
 
     const created = await insertParticipants(tx, toCreate, options.today);
     const createdIds = new Map(created.map((c) => [c.key, c.id]));
-    const enrolled = await insertEnrolments(
+    const enrolledParticipants = await insertEnrolments(
       tx,
       toEnrol.flatMap((e) => {
         const participantId = e.participantId ?? createdIds.get(e.key);
         return participantId === undefined ? [] : [{ ...e, participantId }];
       }),
     );
+    const now = options.now ?? new Date();
+    const invited = await openParticipantAccounts(tx, {
+      participantIds: [...new Set(enrolledParticipants)],
+      publicUrl: options.publicUrl,
+      createdBy: options.who ?? 'system:import',
+      now,
+    });
     if (created.length > 0) {
       await tx.execute(sql`insert into audit_event (what, who, subject_type, subject_id, details, correlation_id)
         select 'PARTICIPANT_IMPORTED', ${options.who ?? 'system:import'}, 'participant', id::text,
                jsonb_build_object('line', line), ${options.correlationId ?? null}
         from unnest(${arrayParam(created.map((c) => c.id))}::int[], ${arrayParam(created.map((c) => c.line))}::int[]) as u(id, line)`);
     }
-    return { created: created.length, enrolled, unchanged, errors };
+    return {
+      created: created.length,
+      enrolled: enrolledParticipants.length,
+      unchanged,
+      invited,
+      errors,
+    };
   });
 }
 
@@ -438,21 +486,22 @@ async function insertParticipants(
   return created;
 }
 
+/** Inserts the enrolments not already there; returns the participant of each one inserted. */
 async function insertEnrolments(
   tx: Tx,
   rows: { participantId: number; cohortId: number; partnerId: number }[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await queryRows<{ id: number }>(
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const inserted = await queryRows<{ participant_id: number }>(
     tx,
     sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
         select participant_id, cohort_id, partner_id, 'accepted'
         from unnest(${arrayParam(rows.map((r) => r.participantId))}::int[], ${arrayParam(rows.map((r) => r.cohortId))}::int[],
                     ${arrayParam(rows.map((r) => r.partnerId))}::int[]) as u(participant_id, cohort_id, partner_id)
         on conflict (participant_id, cohort_id) do nothing
-        returning id`,
+        returning participant_id`,
   );
-  return inserted.length;
+  return inserted.map((r) => r.participant_id);
 }
 
 function unique<T>(values: T[]): T[] {

@@ -115,10 +115,11 @@ export async function getParticipant({ db }: ServiceDeps, actor: Actor, particip
     part_time_fraction: string | null;
     school_urn: string | null;
     school_name: string | null;
+    version: number;
   }>(
     db,
     sql`select p.id, p.full_name, p.email, p.trn, p.dfe_registration_id, p.dfe_registration_confirmed, p.employment_confirmed,
-               p.funding_route, p.working_pattern, p.part_time_fraction::text, s.urn as school_urn, s.name as school_name
+               p.funding_route, p.working_pattern, p.part_time_fraction::text, s.urn as school_urn, s.name as school_name, p.version
         from participant p left join school s on s.id = p.current_school_id where p.id = ${participantId}`,
   );
   if (!participant) throw new NotFoundError('Participant not found');
@@ -139,9 +140,10 @@ export async function getParticipant({ db }: ServiceDeps, actor: Actor, particip
     cohort_name: string;
     delivery_partner: string;
     status: string;
+    commenced_at: string | Date | null;
   }>(
     db,
-    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status
+    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at
         from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
         where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}) order by c.start_date`,
   );
@@ -166,12 +168,14 @@ export async function getParticipant({ db }: ServiceDeps, actor: Actor, particip
       startedOn: e.started_on,
       endedOn: e.ended_on,
     })),
+    version: participant.version,
     enrolments: enrolments.map((e) => ({
       id: e.id,
       cohortId: e.cohort_id,
       cohortName: e.cohort_name,
       deliveryPartner: e.delivery_partner,
       status: e.status,
+      commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
     })),
   };
 }
@@ -188,6 +192,10 @@ export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enr
     deadline: facts.cohort.engagementDeadline,
     today: londonDateOf(clock.now()),
   });
+  const [commenced] = await queryRows<{ commenced_at: string | Date | null }>(
+    db,
+    sql`select commenced_at from enrolment where id = ${enrolmentId}`,
+  );
   return {
     id: facts.enrolment.id,
     participantId: facts.participant.id,
@@ -197,6 +205,7 @@ export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enr
     deferralCount: facts.enrolment.deferralCount,
     assessmentAttemptsUsed: facts.enrolment.assessmentAttemptsUsed,
     version: facts.enrolment.version,
+    commencedAt: commenced?.commenced_at ? new Date(commenced.commenced_at).toISOString() : null,
     engagement,
   };
 }

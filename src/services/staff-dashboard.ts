@@ -724,6 +724,7 @@ export async function importParticipantsCsvText(
   { db, clock }: ServiceDeps,
   actor: Actor,
   csvText: string,
+  publicUrl: string,
 ): Promise<ImportSummary> {
   requireImporter(actor);
   let records: { record: Record<string, string>; info: { lines: number } }[];
@@ -766,6 +767,8 @@ export async function importParticipantsCsvText(
     records.map(({ record, info }) => ({ line: info.lines, record })),
     {
       today: londonDateOf(clock.now()),
+      now: clock.now(),
+      publicUrl,
       who: actorLabel(actor),
       partnerScope: allowed.map((a) => a.id),
     },

@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 let t: TestDatabase;
 let dir: string;
 const today = '2025-11-03';
+const publicUrl = 'https://npq.example';
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -26,6 +27,9 @@ afterAll(async () => {
   await t.destroy();
 });
 beforeEach(async () => {
+  await t.db.execute(sql`delete from email_message`);
+  await t.db.execute(sql`delete from account_link`);
+  await t.db.execute(sql`delete from app_user`);
   await t.db.execute(sql`delete from enrolment`);
   await t.db.execute(sql`delete from participant_employment`);
   await t.db.execute(sql`delete from participant`);
@@ -86,7 +90,7 @@ describe('import participants from CSV', () => {
         good(8, { working_pattern: 'part_time' }),
       ].join('\n') + '\n',
     );
-    const summary = await importParticipantsCsv(t.db, file, { today });
+    const summary = await importParticipantsCsv(t.db, file, { today, publicUrl });
     expect(summary).toMatchObject({ rows: 8, created: 3, enrolled: 3, unchanged: 0 });
     expect(summary.errors).toEqual([
       { line: 3, field: 'trn', message: 'TRN must be 7 digits' },
@@ -118,10 +122,10 @@ describe('import participants from CSV', () => {
   it('changes nothing when the same file is imported again', async () => {
     const file = path.join(dir, 'again.csv');
     await writeFile(file, [header, good(1), good(2), good(3)].join('\n'));
-    const first = await importParticipantsCsv(t.db, file, { today });
+    const first = await importParticipantsCsv(t.db, file, { today, publicUrl });
     expect(first).toMatchObject({ created: 3, enrolled: 3, unchanged: 0, errors: [] });
     const before = await counts();
-    const second = await importParticipantsCsv(t.db, file, { today });
+    const second = await importParticipantsCsv(t.db, file, { today, publicUrl });
     expect(second).toMatchObject({ created: 0, enrolled: 0, unchanged: 3, errors: [] });
     expect(await counts()).toEqual(before);
   });
@@ -138,12 +142,13 @@ describe('import participants from CSV', () => {
       }
     }
     await expect(
-      importParticipantRecords(t.db, dyingAfter(17), { today, chunkSize: 5 }),
+      importParticipantRecords(t.db, dyingAfter(17), { today, publicUrl, chunkSize: 5 }),
     ).rejects.toThrow('killed');
     expect(await counts()).toEqual({ participants: 15, enrolments: 15, employments: 15 });
     const progress: number[] = [];
     const rerun = await importParticipantsCsv(t.db, file, {
       today,
+      publicUrl,
       chunkSize: 5,
       onProgress: (r) => progress.push(r),
     });
@@ -155,7 +160,7 @@ describe('import participants from CSV', () => {
   it("keeps a delivery partner's import to its own partner and its own participants", async () => {
     const file = path.join(dir, 'scope.csv');
     await writeFile(file, [header, good(1, { delivery_partner: 'south' })].join('\n'));
-    await importParticipantsCsv(t.db, file, { today });
+    await importParticipantsCsv(t.db, file, { today, publicUrl });
     const [north] = await queryRows<{ id: number }>(
       t.db,
       sql`select id from delivery_partner where slug = 'north'`,
@@ -170,7 +175,11 @@ describe('import participants from CSV', () => {
         good(3),
       ].join('\n'),
     );
-    const summary = await importParticipantsCsv(t.db, file, { today, partnerScope: [north!.id] });
+    const summary = await importParticipantsCsv(t.db, file, {
+      today,
+      publicUrl,
+      partnerScope: [north!.id],
+    });
     expect(summary.errors).toEqual([
       {
         line: 2,
@@ -191,9 +200,9 @@ describe('import participants from CSV', () => {
   it('refuses an email that belongs to another participant', async () => {
     const file = path.join(dir, 'email.csv');
     await writeFile(file, [header, good(1)].join('\n'));
-    await importParticipantsCsv(t.db, file, { today });
+    await importParticipantsCsv(t.db, file, { today, publicUrl });
     await writeFile(file, [header, good(2, { email: 'TEACHER1@school.test' })].join('\n'));
-    const summary = await importParticipantsCsv(t.db, file, { today });
+    const summary = await importParticipantsCsv(t.db, file, { today, publicUrl });
     expect(summary.errors).toEqual([
       { line: 2, field: 'email', message: 'This email address belongs to another participant' },
     ]);

@@ -93,6 +93,12 @@ describe('imports', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('1 participant added');
+    expect(res.body).toContain('1 invitation to set a password emailed');
+    expect(
+      await count(sql`select count(*)::int as n from email_message m join app_user u on m.subject_id = u.id::text
+                      join participant p on p.id = u.participant_id
+                      where m.template = 'participant_invitation' and p.trn = '7000001' and u.password_hash is null`),
+    ).toBe(1);
     const rows = reportRows(res.body);
     expect(rows).toEqual([
       [
@@ -119,6 +125,7 @@ describe('imports', () => {
     });
     expect(again.body).toContain('0 participants added');
     expect(again.body).toContain('1 already there');
+    expect(again.body).toContain('0 invitations to set a password emailed');
   });
 
   it('refuses an empty paste or a CSV without the columns it needs', async () => {

@@ -7,6 +7,7 @@ import { deferralCasesApi } from './deferral-cases.js';
 import { emailMessagesApi } from './email-messages.js';
 import { engagementApi } from './engagement.js';
 import type { ApiModule } from './plugin.js';
+import { participantRecordApi } from './participant-record.js';
 import { participantsApi } from './participants.js';
 import { schoolMovesApi } from './school-moves.js';
 import { withdrawalsApi } from './withdrawals.js';
@@ -14,6 +15,7 @@ import { withdrawalsApi } from './withdrawals.js';
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
   participantsApi,
+  participantRecordApi,
   engagementApi,
   bookingsApi,
   deferralCasesApi,

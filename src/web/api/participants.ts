@@ -47,7 +47,16 @@ const Participant = z
         endedOn: z.string().nullable(),
       }),
     ),
-    enrolments: z.array(EnrolmentSummary),
+    /** Send it back as expectedVersion when you change the record (409 if stale). */
+    version: z.number(),
+    enrolments: z.array(
+      EnrolmentSummary.extend({
+        commencedAt: z
+          .string()
+          .nullable()
+          .describe('When the participant formally commenced (policy 2.3.2)'),
+      }),
+    ),
   })
   .meta({ id: 'Participant' });
 
@@ -75,6 +84,7 @@ const Enrolment = z
     deferralCount: z.number(),
     assessmentAttemptsUsed: z.number(),
     version: z.number(),
+    commencedAt: z.string().nullable().describe('When it became active (policy 2.3.2)'),
     engagement: PolicyDecision,
   })
   .meta({ id: 'Enrolment' });

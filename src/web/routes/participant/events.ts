@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { evaluateCoachingEntitlement, isCoachingCourse } from '../../../policy/index.js';
 import {
+  BOOKABLE_STATUSES,
   bookCoaching,
   bookEvent,
   cancelBooking,
@@ -155,7 +156,7 @@ async function renderEvents(
     ...extra,
     flash: takeFlash(request),
     cohort: record.cohort,
-    bookable: record.status === 'active',
+    bookable: BOOKABLE_STATUSES.includes(record.status),
     status: record.status,
     clinics: clinicGroups.filter((g) => !g.finished || g.booking),
     pastClinics: clinicGroups.filter((g) => g.finished && !g.booking).length,

@@ -76,6 +76,9 @@ export function importRoutes(app: FastifyInstance, deps: ApiDeps): void {
       });
     });
 
-  post('participants', (actor, csv) => importParticipantsCsvText(deps, actor, csv));
+  post('participants', (actor, csv) => {
+    if (!deps.publicUrl) throw new Error('The staff pages need publicUrl to send invitations');
+    return importParticipantsCsvText(deps, actor, csv, deps.publicUrl);
+  });
   post('engagement', (actor, csv) => importEngagementCsv(deps, actor, csv));
 }

@@ -5,6 +5,7 @@ import { assignmentRoutes } from './assignments.js';
 import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
+import { participantRecordRoutes } from './participant-record.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
 
@@ -13,6 +14,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   cohortSetupRoutes(app, deps);
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
+  participantRecordRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);

@@ -10,6 +10,8 @@ import {
 import { getParticipant } from '../../../services/participants.js';
 import { listEmailsAbout } from '../../../services/email/mailbox.js';
 import { whenText } from '../../email-view.js';
+import { startOfProgramme } from '../../../services/participant-record/start.js';
+import { changeNotice } from './participant-record.js';
 import { idParam, noticeText, notFound, page, requireStaffPage } from './support.js';
 
 export const PAGE_SIZE = 25;
@@ -94,7 +96,8 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return reply.view('staff/participant.njk', {
         ...record,
         emails: emails.map((e) => ({ ...e, createdText: whenText(e.createdAt) })),
-        notice: noticeText(request.query),
+        start: await startOfProgramme(deps, actor, participantId),
+        notice: noticeText(request.query) ?? changeNotice(request.query),
       });
     });
   });
