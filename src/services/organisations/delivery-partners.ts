@@ -198,7 +198,9 @@ export async function updateDeliveryPartner(
   const at = clock.now();
   return db.transaction(async (tx) => {
     const current = await loadPartner(tx, actor, id);
-    await tx.execute(sql`select id from lead_provider where id = ${current.lead_provider_id} for update`);
+    await tx.execute(
+      sql`select id from lead_provider where id = ${current.lead_provider_id} for update`,
+    );
     const locked = await loadPartner(tx, actor, id, true);
     if (locked.version !== input.expectedVersion) throw new ConflictError();
     const before = view(locked);

@@ -118,7 +118,8 @@ export async function saveLeadProvider(
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('npq-ops:lead_provider'))`);
     const id = await leadProviderIdOf(tx, actor);
     if (id === null) {
-      if (actor.role !== 'admin') throw new ForbiddenError('Only an admin can set up the lead provider');
+      if (actor.role !== 'admin')
+        throw new ForbiddenError('Only an admin can set up the lead provider');
       const [any] = await queryRows<{ id: number }>(tx, sql`select id from lead_provider limit 1`);
       if (any) throw new ConflictError('A lead provider is already set up.');
       const v = validate(input, true);
@@ -182,10 +183,7 @@ export async function saveLeadProvider(
 }
 
 /** Field: [before, after] for each field that changed (version aside). */
-export function changes<T extends object>(
-  before: T,
-  after: T,
-): Record<string, [unknown, unknown]> {
+export function changes<T extends object>(before: T, after: T): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};
   for (const key of Object.keys(after) as (keyof T & string)[]) {
     if (key === 'version') continue;
