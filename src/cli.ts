@@ -12,6 +12,7 @@ import { importParticipantsCsv } from './services/participant-import.js';
 import { runDailyProcessing } from './services/daily.js';
 import { startScheduler } from './services/job-scheduler.js';
 import { createApiToken } from './services/auth.js';
+import { importSchoolsFile } from './services/schools-import-cli.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -191,6 +192,20 @@ export function buildCli(config: Config): Command {
           `Rows: ${summary.rows}. Participants created: ${summary.created}; already present: ${summary.unchanged}; enrolments added: ${summary.enrolled}; rows with errors: ${new Set(summary.errors.map((e) => e.line)).size}.`,
         );
         if (summary.errors.length > 0) process.exitCode = 1;
+      }),
+    );
+
+  importCommand
+    .command('schools')
+    .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')
+    .description(
+      'import schools and local authorities from GIAS; re-running updates changed schools only',
+    )
+    .action((file: string) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const ok = await importSchoolsFile({ db, clock: systemClock }, file);
+        if (!ok) process.exitCode = 1;
       }),
     );
 
