@@ -63,11 +63,15 @@ export async function importSchools(
   let rowsRead = 0;
   let rejected = 0;
   let chunk: GiasSchool[] = [];
+  // While one chunk is written the next is read and checked: parsing and the database overlap.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     const rows = chunk;
+    const read = rowsRead;
     chunk = [];
-    await writeChunk(db, importId, rows, regions, rowsRead);
-    options.onProgress?.(rowsRead);
+    await writing;
+    writing = writeChunk(db, importId, rows, regions, read).then(() => options.onProgress?.(read));
+    writing.catch(() => undefined); // awaited at the next flush or at the end
   };
   const reject = (rowErrors: GiasRowError[]) => {
     rejected += 1;
@@ -83,7 +87,9 @@ export async function importSchools(
       if (chunk.length >= chunkSize) await flush();
     }
     await flush();
+    await writing;
   } catch (error) {
+    await writing.catch(() => undefined);
     status = 'failed';
     if (error instanceof GiasFileError) {
       errors.unshift({ line: error.line, field: error.field, message: error.message });
