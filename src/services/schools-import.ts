@@ -16,6 +16,8 @@ import { requireOrganiserRead, requireOrganiserWrite } from './organisations/acc
  * keeps what was done. Re-importing updates renamed or closed schools and changes nothing else.
  */
 export const SCHOOL_IMPORT_CHUNK = 5_000;
+/** The largest file accepted by upload (the GIAS establishment file is about 60 MB). */
+export const SCHOOL_UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024;
 /** Bad rows kept on the import's report; the count of bad rows is always exact. */
 export const MAX_REPORTED_ERRORS = 5_000;
 
@@ -43,6 +45,11 @@ export interface SchoolImportOptions {
 }
 
 type Who = Actor | typeof SYSTEM;
+
+/** Admins and the programme team import schools (403 for other staff, 404 for anyone else). */
+export function requireSchoolImporter(actor: Actor): void {
+  requireOrganiserWrite(actor);
+}
 
 export async function importSchools(
   { db, clock }: ServiceDeps,

@@ -7,6 +7,8 @@ import type { ApiModule } from './plugin.js';
 import { participantsApi } from './participants.js';
 import { schoolMovesApi } from './school-moves.js';
 import { withdrawalsApi } from './withdrawals.js';
+import { organisationsApi } from './organisations.js';
+import { schoolsApi } from './schools.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -18,4 +20,6 @@ export const API_MODULES: readonly ApiModule[] = [
   schoolMovesApi,
   withdrawalsApi,
   auditApi,
+  organisationsApi,
+  schoolsApi,
 ];
