@@ -30,6 +30,13 @@ export function navigationFor(
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/cohorts/new', text: 'Set up a cohort' }]
             : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [
+                { href: '/admin/organisation', text: 'Organisation' },
+                { href: '/admin/delivery-partners', text: 'Delivery partners' },
+                { href: '/admin/schools', text: 'Schools' },
+              ]
+            : []),
         ];
   return items.map((item) => ({
     ...item,

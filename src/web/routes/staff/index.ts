@@ -5,6 +5,8 @@ import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
+import { organisationRoutes } from './organisation.js';
+import { schoolRoutes } from './schools.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -13,4 +15,6 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   participantRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
+  organisationRoutes(app, deps);
+  await schoolRoutes(app, deps);
 }
