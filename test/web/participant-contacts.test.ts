@@ -69,7 +69,7 @@ describe('school search when telling us about a move', () => {
     await importSchools(
       { db: w.t.db, clock: w.clock },
       SYSTEM,
-      [await readFile(new URL('../fixtures/gias-sample.csv', import.meta.url))],
+      Readable.from([await readFile(new URL('../fixtures/gias-sample.csv', import.meta.url))]),
       { fileName: 'gias-sample.csv' },
     );
     const closed = pageText(
