@@ -177,7 +177,11 @@ describe('2.6.4 our network is the areas we and our delivery partners serve, or 
       true,
     );
     expect(
-      insideNetwork({ urn: '1', name: 'x', region: null, localAuthority: null }, ['North West'], []),
+      insideNetwork(
+        { urn: '1', name: 'x', region: null, localAuthority: null },
+        ['North West'],
+        [],
+      ),
     ).toBe(false);
   });
 });
