@@ -50,13 +50,18 @@ async function upload(s: Session, file: Buffer, fileName = 'edubasealldata.csv',
 
 describe('organisation pages', () => {
   it('are in the navigation for admins and the programme team only, and hidden from others', async () => {
+    const hub = await get(team, '/');
+    expect(hub.body).toContain('href="/admin"');
+    const admin = await get(team, '/admin');
+    expect(admin.statusCode).toBe(200);
+    for (const page of ['/admin/organisation', '/admin/delivery-partners', '/admin/schools'])
+      expect(admin.body).toContain(`href="${page}"`);
     const home = await get(team, '/admin/organisation');
     expect(home.statusCode).toBe(200);
-    expect(home.body).toContain('href="/admin/delivery-partners"');
-    expect(home.body).toContain('href="/admin/schools"');
     expect(pageText(home.body)).toContain('Ambition Institute');
     const partnerHome = await get(partner, '/');
-    expect(partnerHome.body).not.toContain('href="/admin/organisation"');
+    expect(partnerHome.body).not.toContain('href="/admin"');
+    expect((await get(partner, '/admin')).statusCode).toBe(404);
     expect((await get(partner, '/admin/organisation')).statusCode).toBe(404);
     expect((await get(partner, '/admin/schools')).statusCode).toBe(404);
   });
