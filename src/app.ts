@@ -49,6 +49,27 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     trustProxy: config.env === 'production',
   });
 
+  // Set before any route is added: Fastify gives each route the error handler in force when the
+  // route is registered, so a handler set at the end would never see the routes' own errors.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    reply.code(status);
+    // Messages and stacks are for developers: production shows only a reference to quote.
+    const detail = config.env === 'production' || status < 500 ? undefined : error.stack;
+    if (wantsJson(request.headers.accept, request.url)) {
+      return reply.send({
+        error: status >= 500 ? 'Internal Server Error' : error.message,
+        reference: request.id,
+      });
+    }
+    // A body over a route's limit: say so on a page, never a raw message.
+    if (status === 413) return reply.view('too-large.njk');
+    if (status < 500) return reply.send({ error: error.message });
+    return reply.view('error.njk', { reference: request.id, detail });
+  });
+
   healthRoutes(app, db);
 
   const govuk = path.join(GOVUK_FRONTEND_DIST, 'govuk');
@@ -108,23 +129,6 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     reply.code(404);
     if (wantsJson(request.headers.accept, request.url)) return reply.send({ error: 'Not Found' });
     return reply.view('not-found.njk');
-  });
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status =
-      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    reply.code(status);
-    // Messages and stacks are for developers: production shows only a reference to quote.
-    const detail = config.env === 'production' || status < 500 ? undefined : error.stack;
-    if (wantsJson(request.headers.accept, request.url)) {
-      return reply.send({
-        error: status >= 500 ? 'Internal Server Error' : error.message,
-        reference: request.id,
-      });
-    }
-    if (status < 500) return reply.send({ error: error.message });
-    return reply.view('error.njk', { reference: request.id, detail });
   });
 
   return app;
