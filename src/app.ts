@@ -11,6 +11,7 @@ import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
 import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
+import { registerSecurityHeaders } from './web/plugins/security-headers.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
 import { xapiRoutes } from './web/xapi.js';
@@ -48,6 +49,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     },
     trustProxy: config.env === 'production',
   });
+  await registerSecurityHeaders(app, { production: config.env === 'production' });
 
   // Set before any route is added: Fastify gives each route the error handler in force when the
   // route is registered, so a handler set at the end would never see the routes' own errors.
@@ -99,6 +101,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
           current: n.active,
         })),
         ...(actor ? { actor, csrfToken: this.generateCsrf() } : {}),
+        // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
+        cspNonce: this.cspNonce?.script,
       };
       return this.type('text/html; charset=utf-8').send(
         views.render(template, { ...common, ...context }),
