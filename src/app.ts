@@ -118,13 +118,18 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       clock: deps.clock,
       publicUrl: config.publicUrl,
       notifyConfigured: config.notify !== null,
+      retentionYearsAfterEnd: config.retentionYearsAfterEnd,
     },
     API_MODULES,
   );
   xapiRoutes(app, { db, clock: deps.clock });
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
-  await participantRoutes(app, { db, clock: deps.clock });
+  await participantRoutes(app, {
+    db,
+    clock: deps.clock,
+    retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+  });
   await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });

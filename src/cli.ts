@@ -115,6 +115,7 @@ export function buildCli(config: Config): Command {
             clock: systemClock,
             logger: app.log,
             emailSender,
+            retentionYearsAfterEnd: config.retentionYearsAfterEnd,
           })
         : async () => undefined;
       // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
@@ -160,7 +161,11 @@ export function buildCli(config: Config): Command {
     .action(() =>
       withDatabase(config, async ({ db }) => {
         await migrate(db);
-        const report = await runDailyProcessing({ db, clock: systemClock });
+        const report = await runDailyProcessing({
+          db,
+          clock: systemClock,
+          retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+        });
         console.log('Daily processing done:', report);
       }),
     );

@@ -17,6 +17,8 @@ import {
 } from './assessment.js';
 import { cohortEngagement } from '../db/queries/cohort-engagement.js';
 import { audit } from './audit.js';
+import { applyRetention } from './privacy/retention.js';
+import { DEFAULT_RETENTION_YEARS_AFTER_END } from '../policy/retention.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
 
 export interface DailyReport {
@@ -175,7 +177,12 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
 }
 
 /** Runs every step for today (Europe/London) and reports how much each one did. */
-export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promise<DailyReport> {
+export async function runDailyProcessing(deps: {
+  db: Db;
+  clock: Clock;
+  /** config.retentionYearsAfterEnd (RETENTION_YEARS_AFTER_END). */
+  retentionYearsAfterEnd?: number;
+}): Promise<DailyReport> {
   const at = deps.clock.now();
   const today = londonDateOf(at);
   const intent = await locked(deps.db, (tx) => openIntentContacts(tx, today, at));
@@ -191,6 +198,14 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
   );
+  // Last, so a participant withdrawn today is judged on today's record.
+  const retention = await locked(deps.db, (tx) =>
+    applyRetention(tx, {
+      today,
+      at,
+      yearsAfterEnd: deps.retentionYearsAfterEnd ?? DEFAULT_RETENTION_YEARS_AFTER_END,
+    }),
+  );
   return {
     intentContactsDue: intent.casesDue,
     intentContactTasksOpened: intent.tasksOpened,
@@ -201,5 +216,8 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
     assessmentAttemptsProtected: windows.protected,
     completedWithoutPassing,
     engagementUnreachableAlerts,
+    participantsErased: retention.participantsErased,
+    auditEventsRedacted: retention.auditEventsRedacted,
+    emailsDeletedByRetention: retention.emailsDeleted,
   };
 }

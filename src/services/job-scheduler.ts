@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   pollingIntervalSeconds?: number;
   /** With a sender (GOV.UK Notify configured), the outbox is delivered every minute too. */
   emailSender?: EmailSender | undefined;
+  /** config.retentionYearsAfterEnd, for the retention step of the daily job. */
+  retentionYearsAfterEnd?: number;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -53,7 +55,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
     async (jobs) => {
       for (const job of jobs) {
-        const report = await runDailyProcessing({ db: options.db, clock: options.clock });
+        const report = await runDailyProcessing({
+          db: options.db,
+          clock: options.clock,
+          ...(options.retentionYearsAfterEnd
+            ? { retentionYearsAfterEnd: options.retentionYearsAfterEnd }
+            : {}),
+        });
         options.logger.info({ jobId: job.id, report }, 'Daily processing done');
       }
     },

@@ -46,6 +46,8 @@ export interface ApiDeps {
   publicUrl?: string;
   /** Emails really go out (a Notify key is set): account links are then never shown to staff. */
   notifyConfigured?: boolean;
+  /** config.retentionYearsAfterEnd: shown to participants with their data. */
+  retentionYearsAfterEnd?: number;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
