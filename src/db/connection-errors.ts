@@ -68,5 +68,20 @@ export function isConnectionError(error: unknown): boolean {
   return false;
 }
 
+/** An error for the log: its class, code and message, never a query's parameters. */
+export function describeError(error: unknown): { error: string; code?: string } {
+  // pg-boss reports worker failures as plain objects copied from the error.
+  if (!error || typeof error !== 'object') return { error: 'unknown' };
+  const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  // drizzle's "Failed query: … params: …" carries the parameters: report the driver's error instead.
+  if (message.startsWith('Failed query') && e.cause) return describeError(e.cause);
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  return {
+    error: `${name}: ${message.split('\n')[0] ?? ''}`,
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
 /** Seconds a client should wait before retrying when the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
