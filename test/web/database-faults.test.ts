@@ -260,6 +260,14 @@ describe.skipIf(!url)('database faults under load (PostgreSQL only)', () => {
       pollingIntervalSeconds: 0.5,
     });
     try {
+      // A failed run is retried with backoff.
+      const [queue] = await queryRows<{ retry_limit: number; retry_backoff: boolean }>(
+        t.db,
+        sql.raw(
+          `select retry_limit, retry_backoff from ${bossSchema}.queue where name = 'npq-ops-daily-processing'`,
+        ),
+      );
+      expect(queue).toEqual({ retry_limit: 5, retry_backoff: true });
       await proxy.down();
       await sleep(2_000);
       await proxy.up();
