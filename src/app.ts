@@ -20,6 +20,7 @@ import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
+import { replyIfUnavailable } from './web/unavailable.js';
 
 export interface AppDependencies {
   db: Db;
@@ -54,6 +55,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   // Set before any route is added: Fastify gives each route the error handler in force when the
   // route is registered, so a handler set at the end would never see the routes' own errors.
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The database went away (restart, failover): 503 with Retry-After, never a 500.
+    const as = wantsJson(request.headers.accept, request.url) ? 'json' : 'page';
+    if (replyIfUnavailable(error, request, reply, as)) return reply;
     const status =
       typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');

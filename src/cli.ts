@@ -18,6 +18,9 @@ import { startDeliveryLoop } from './services/email/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
+import { createLogger } from './logger.js';
+import { describeError } from './db/connection-errors.js';
+import { guardConnectionFaults } from './db/connection-guard.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -99,9 +102,14 @@ export function buildCli(config: Config): Command {
     .description(`serve the web app on HOST:PORT (default localhost:3000)`)
     .action(async () => {
       if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+      // Lost connections are logged and replaced; they never end the process (see src/db/client.ts).
+      const dbLog = createLogger(config).child({ component: 'database' });
+      guardConnectionFaults(dbLog);
       const database = await openDatabase({
         databaseUrl: config.databaseUrl,
         dataDir: config.dataDir,
+        onConnectionError: (error) =>
+          dbLog.warn(describeError(error), 'database connection lost; the pool will reconnect'),
       });
       const report = await prepareDatabase(database.db, config, systemClock.now());
       const app = await createApp({ db: database.db, clock: systemClock, config });

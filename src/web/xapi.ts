@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { recordXapiStatements } from '../services/engagement.js';
 import { ServiceError, UnauthenticatedError, ValidationError } from '../services/errors.js';
 import type { ApiDeps } from './api/plugin.js';
+import { replyIfUnavailable } from './unavailable.js';
 
 const XAPI_VERSION = '1.0.3';
 
@@ -47,6 +48,7 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
           .code(error.statusCode)
           .send({ error: error.message, code: error.code ?? 'BAD_REQUEST' });
       }
+      if (replyIfUnavailable(error, request, reply, 'json')) return reply;
       request.log.error({ err: error }, 'xAPI request failed');
       return reply
         .code(500)

@@ -19,6 +19,7 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { ErrorBody } from './schemas.js';
+import { replyIfUnavailable } from '../unavailable.js';
 import type { Db } from '../../db/client.js';
 import { idempotencyKey } from '../../db/schema.js';
 import type { Clock } from '../../clock.js';
@@ -190,6 +191,7 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
       errors: [{ path: 'body', message: error.message }],
     });
   }
+  if (replyIfUnavailable(error, request, reply, 'json')) return reply;
   request.log.error({ err: error }, 'API request failed');
   return reply
     .code(500)
