@@ -18,6 +18,7 @@ import {
 import { cohortEngagement } from '../db/queries/cohort-engagement.js';
 import { audit } from './audit.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
+import { purgeShortLivedRows } from './purge.js';
 
 export interface DailyReport {
   [step: string]: number;
@@ -191,6 +192,7 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
   );
+  const purged = await locked(deps.db, (tx) => purgeShortLivedRows(tx, at));
   return {
     intentContactsDue: intent.casesDue,
     intentContactTasksOpened: intent.tasksOpened,
@@ -201,5 +203,6 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
     assessmentAttemptsProtected: windows.protected,
     completedWithoutPassing,
     engagementUnreachableAlerts,
+    ...purged,
   };
 }
