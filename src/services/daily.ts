@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
 import { SYSTEM } from './actor.js';
 import {
@@ -175,8 +175,16 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
   return inserted.length;
 }
 
-/** Runs every step for today (Europe/London) and reports how much each one did. */
-export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promise<DailyReport> {
+/**
+ * Runs every step for today (Europe/London) and reports how much each one did. Sessions and
+ * idempotency keys age in real time (`wallClock`, the system clock unless a test gives one), as
+ * the web app keeps them, whatever day `clock` says it is.
+ */
+export async function runDailyProcessing(deps: {
+  db: Db;
+  clock: Clock;
+  wallClock?: Clock;
+}): Promise<DailyReport> {
   const at = deps.clock.now();
   const today = londonDateOf(at);
   const intent = await locked(deps.db, (tx) => openIntentContacts(tx, today, at));
@@ -192,7 +200,9 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
   );
-  const purged = await locked(deps.db, (tx) => purgeShortLivedRows(tx, at));
+  const purged = await locked(deps.db, (tx) =>
+    purgeShortLivedRows(tx, { at, wallNow: (deps.wallClock ?? systemClock).now() }),
+  );
   return {
     intentContactsDue: intent.casesDue,
     intentContactTasksOpened: intent.tasksOpened,

@@ -29,8 +29,15 @@ async function deleted(tx: Tx, statement: ReturnType<typeof sql>): Promise<numbe
   return row?.n ?? 0;
 }
 
-export async function purgeShortLivedRows(tx: Tx, at: Date): Promise<PurgeReport> {
-  const keysBefore = new Date(at.getTime() - IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000);
+/**
+ * `at` is the job's "now" (account links are issued and checked on the app's clock); `wallNow` is
+ * real time, on which the web app starts and checks sessions and reserves idempotency keys.
+ */
+export async function purgeShortLivedRows(
+  tx: Tx,
+  { at, wallNow }: { at: Date; wallNow: Date },
+): Promise<PurgeReport> {
+  const keysBefore = new Date(wallNow.getTime() - IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000);
   const linksBefore = new Date(at.getTime() - ACCOUNT_LINK_RETENTION_DAYS * 86_400_000);
   return {
     idempotencyKeysPurged: await deleted(
@@ -40,7 +47,7 @@ export async function purgeShortLivedRows(tx: Tx, at: Date): Promise<PurgeReport
     // Signed out, ended by an administrator, or past their expiry: they can never be used again.
     sessionsPurged: await deleted(
       tx,
-      sql`delete from user_session where revoked_at <= ${at} or expires_at <= ${at}`,
+      sql`delete from user_session where revoked_at <= ${wallNow} or expires_at <= ${wallNow}`,
     ),
     accountLinksPurged: await deleted(
       tx,

@@ -61,7 +61,11 @@ async function remaining() {
 
 describe('the daily purge of short-lived rows', () => {
   it('deletes old idempotency keys, ended sessions and old used or expired links, and counts them', async () => {
-    const report = await runDailyProcessing({ db: t.db, clock: fixedClock(NOW) });
+    const report = await runDailyProcessing({
+      db: t.db,
+      clock: fixedClock(NOW),
+      wallClock: fixedClock(NOW),
+    });
     expect(report).toMatchObject({
       idempotencyKeysPurged: 2,
       sessionsPurged: 2,
@@ -75,7 +79,11 @@ describe('the daily purge of short-lived rows', () => {
   });
 
   it('finds nothing more to do when run again, and purges more as time passes', async () => {
-    const again = await runDailyProcessing({ db: t.db, clock: fixedClock(NOW) });
+    const again = await runDailyProcessing({
+      db: t.db,
+      clock: fixedClock(NOW),
+      wallClock: fixedClock(NOW),
+    });
     expect(again).toMatchObject({
       idempotencyKeysPurged: 0,
       sessionsPurged: 0,
@@ -84,6 +92,7 @@ describe('the daily purge of short-lived rows', () => {
     const twoHoursOn = await runDailyProcessing({
       db: t.db,
       clock: fixedClock(later(2 * HOUR)),
+      wallClock: fixedClock(later(2 * HOUR)),
     });
     expect(twoHoursOn).toMatchObject({
       idempotencyKeysPurged: 1,
@@ -95,5 +104,16 @@ describe('the daily purge of short-lived rows', () => {
       sessions: ['live-1'],
       links: ['expired-recent', 'used-recent', 'valid'],
     });
+  });
+
+  it('ages sessions and keys in real time, not on the day the job is told it is', async () => {
+    // The policy clock a month on (as tests and a catch-up run use it); real time unchanged.
+    const report = await runDailyProcessing({
+      db: t.db,
+      clock: fixedClock(later(30 * DAY)),
+      wallClock: fixedClock(later(2 * HOUR)),
+    });
+    expect(report).toMatchObject({ idempotencyKeysPurged: 0, sessionsPurged: 0 });
+    expect((await remaining()).sessions).toEqual(['live-1']);
   });
 });

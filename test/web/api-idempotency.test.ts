@@ -36,8 +36,8 @@ const request = (key: string, description = 'Idempotency test', enrolment = enro
   });
 
 /**
- * What a request interrupted by a crash leaves behind: its reservation, made `ageMs` before the
- * app's "now", and no answer (the work itself never committed).
+ * What a request interrupted by a crash leaves behind: its reservation, made `ageMs` ago, and no
+ * answer (the work itself never committed).
  */
 async function leaveReservation(
   key: string,
@@ -48,7 +48,8 @@ async function leaveReservation(
   // The body as the route's schema parsed it (its keys in the schema's order).
   const parsed = { circumstance: 'bereavement', description, enrolmentId: enrolment };
   const hash = idempotencyRequestHash('POST', '/api/v1/deferral-cases', parsed);
-  const reservedAt = new Date(w.clock.now().getTime() - ageMs);
+  // Reservations age in real time (the app's fixed policy clock plays no part).
+  const reservedAt = new Date(Date.now() - ageMs);
   await w.t.db.execute(
     sql`insert into idempotency_key (user_id, key, request_hash, response_status, response_body, created_at)
         values (${southUserId}, ${key}, ${hash}, 0, '{}'::jsonb, ${reservedAt})`,

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { ErrorBody } from './schemas.js';
 import type { Db } from '../../db/client.js';
 import { idempotencyKey } from '../../db/schema.js';
-import type { Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { Actor } from '../../services/actor.js';
 import {
   ConflictError,
@@ -267,7 +267,8 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
     const userId = request.actor.userId;
     // Reserve the key before doing the work, so two concurrent requests with one key cannot both
     // run. A key released a moment ago by a failed first attempt is free again: try once more.
-    const reservedAt = deps.clock.now();
+    // Real time, as for sessions: how long ago a request began, whatever the app's policy clock says.
+    const reservedAt = systemClock.now();
     let reservation = await reserve(deps.db, { userId, key, requestHash: hash }, reservedAt);
     if (!reservation.reserved && !reservation.stored)
       reservation = await reserve(deps.db, { userId, key, requestHash: hash }, reservedAt);
