@@ -11,8 +11,8 @@ import { prepareDatabase } from './services/bootstrap.js';
 import { importParticipantsCsv } from './services/participant-import.js';
 import { runDailyProcessing } from './services/daily.js';
 import { startScheduler } from './services/job-scheduler.js';
-import { createApiToken } from './services/auth.js';
 import { registerEmailCommands } from './email-cli.js';
+import { registerTokenCommands } from './token-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
@@ -178,34 +178,7 @@ export function buildCli(config: Config): Command {
       }),
     );
 
-  const token = program.command('token').description('API tokens for machine clients');
-  token
-    .command('create')
-    .description(
-      'create a bearer token (shown once) for the account with this email, creating a machine account if none exists',
-    )
-    .requiredOption('--role <role>', 'role of the account, e.g. programme_team')
-    .requiredOption('--email <email>', 'email of the account')
-    .option('--name <name>', 'a label for the token')
-    .option('--lead-provider <slug>', 'lead provider, for staff roles (default: the only one)')
-    .option('--delivery-partner <slug>', 'delivery partner, for delivery_partner_staff')
-    .action(
-      (opts: {
-        role: string;
-        email: string;
-        name?: string;
-        leadProvider?: string;
-        deliveryPartner?: string;
-      }) =>
-        withDatabase(config, async ({ db }) => {
-          await migrate(db);
-          const { token: value } = await createApiToken(db, opts, systemClock.now());
-          console.log(value);
-          console.error(
-            'Keep this token secret: it is shown only once. Send it as "Authorization: Bearer <token>".',
-          );
-        }),
-    );
+  registerTokenCommands(program, config, withDatabase);
 
   const admin = program.command('admin').description('administrator accounts');
   admin

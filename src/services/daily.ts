@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
 import { SYSTEM } from './actor.js';
 import {
@@ -20,6 +20,7 @@ import { audit } from './audit.js';
 import { applyRetention } from './privacy/retention.js';
 import { DEFAULT_RETENTION_YEARS_AFTER_END } from '../policy/retention.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
+import { purgeShortLivedRows } from './purge.js';
 
 export interface DailyReport {
   [step: string]: number;
@@ -176,10 +177,15 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
   return inserted.length;
 }
 
-/** Runs every step for today (Europe/London) and reports how much each one did. */
+/**
+ * Runs every step for today (Europe/London) and reports how much each one did. Sessions and
+ * idempotency keys age in real time (`wallClock`, the system clock unless a test gives one), as
+ * the web app keeps them, whatever day `clock` says it is.
+ */
 export async function runDailyProcessing(deps: {
   db: Db;
   clock: Clock;
+  wallClock?: Clock;
   /** config.retentionYearsAfterEnd (RETENTION_YEARS_AFTER_END). */
   retentionYearsAfterEnd?: number;
 }): Promise<DailyReport> {
@@ -197,6 +203,9 @@ export async function runDailyProcessing(deps: {
   const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
+  );
+  const purged = await locked(deps.db, (tx) =>
+    purgeShortLivedRows(tx, { at, wallNow: (deps.wallClock ?? systemClock).now() }),
   );
   // Last, so a participant withdrawn today is judged on today's record.
   const retention = await locked(deps.db, (tx) =>
@@ -219,5 +228,6 @@ export async function runDailyProcessing(deps: {
     participantsErased: retention.participantsErased,
     auditEventsRedacted: retention.auditEventsRedacted,
     emailsDeletedByRetention: retention.emailsDeleted,
+    ...purged,
   };
 }
