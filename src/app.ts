@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { Db } from './db/client.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, withSafeSerializers } from './logger.js';
 import { createViewEnvironment, GOVUK_FRONTEND_DIST, PUBLIC_DIR } from './web/render.js';
 import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
@@ -41,7 +41,7 @@ declare module 'fastify' {
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { db, config } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger ?? (createLogger(config) as FastifyBaseLogger),
+    loggerInstance: withSafeSerializers(deps.logger ?? (createLogger(config) as FastifyBaseLogger)),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
