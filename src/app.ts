@@ -19,12 +19,15 @@ import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
+import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 
 export interface AppDependencies {
   db: Db;
   clock: Clock;
   config: Config;
   logger?: FastifyBaseLogger;
+  /** Connection timeouts (tests use short ones); the defaults are in src/web/limits.ts. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 declare module 'fastify' {
@@ -47,6 +50,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
     trustProxy: config.env === 'production',
+    // Silent and slow connections are closed (headers, whole request, idle socket, keep-alive).
+    ...timeoutOptions(deps.timeouts),
   });
 
   // Set before any route is added: Fastify gives each route the error handler in force when the
