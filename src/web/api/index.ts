@@ -13,6 +13,7 @@ import { schoolMovesApi } from './school-moves.js';
 import { withdrawalsApi } from './withdrawals.js';
 import { organisationsApi } from './organisations.js';
 import { schoolsApi } from './schools.js';
+import { importReferralsApi } from './import-referrals.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -30,4 +31,5 @@ export const API_MODULES: readonly ApiModule[] = [
   accountsApi,
   organisationsApi,
   schoolsApi,
+  importReferralsApi,
 ];
