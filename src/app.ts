@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { Db } from './db/client.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, withSafeSerializers } from './logger.js';
 import { createViewEnvironment, GOVUK_FRONTEND_DIST, PUBLIC_DIR } from './web/render.js';
 import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
@@ -21,12 +21,15 @@ import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { replyIfUnavailable } from './web/unavailable.js';
+import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 
 export interface AppDependencies {
   db: Db;
   clock: Clock;
   config: Config;
   logger?: FastifyBaseLogger;
+  /** Connection timeouts (tests use short ones); the defaults are in src/web/limits.ts. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 declare module 'fastify' {
@@ -43,12 +46,14 @@ declare module 'fastify' {
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { db, config } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger ?? (createLogger(config) as FastifyBaseLogger),
+    loggerInstance: withSafeSerializers(deps.logger ?? (createLogger(config) as FastifyBaseLogger)),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
     trustProxy: config.env === 'production',
+    // Silent and slow connections are closed (headers, whole request, idle socket, keep-alive).
+    ...timeoutOptions(deps.timeouts),
   });
   await registerSecurityHeaders(app, { production: config.env === 'production' });
 

@@ -14,6 +14,7 @@ import { withdrawalsApi } from './withdrawals.js';
 import { organisationsApi } from './organisations.js';
 import { schoolsApi } from './schools.js';
 import { myDataApi } from './my-data.js';
+import { importReferralsApi } from './import-referrals.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -32,4 +33,5 @@ export const API_MODULES: readonly ApiModule[] = [
   organisationsApi,
   schoolsApi,
   myDataApi,
+  importReferralsApi,
 ];
