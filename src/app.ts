@@ -11,6 +11,7 @@ import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
 import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
+import { registerEdgeChecks } from './web/plugins/edge.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
 import { xapiRoutes } from './web/xapi.js';
@@ -107,6 +108,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await registerAuth(app, deps);
+  registerEdgeChecks(app);
   await registerApi(
     app,
     {

@@ -12,6 +12,7 @@ import fastifySwagger from '@fastify/swagger';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -91,6 +92,8 @@ export async function registerApi(
       security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
+    // The schemas named with .meta({ id }) land in components.schemas, where the $refs point.
+    transformObject: jsonSchemaTransformObject,
     hideUntagged: true,
   });
 
