@@ -62,6 +62,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     if (wantsJson(request.headers.accept, request.url)) {
       return reply.send({
         error: status >= 500 ? 'Internal Server Error' : error.message,
+        code: status >= 500 ? 'INTERNAL' : (error.code ?? 'BAD_REQUEST'),
         reference: request.id,
       });
     }
@@ -129,7 +130,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);
-    if (wantsJson(request.headers.accept, request.url)) return reply.send({ error: 'Not Found' });
+    if (wantsJson(request.headers.accept, request.url))
+      return reply.send({ error: 'Not Found', code: 'NOT_FOUND' });
     return reply.view('not-found.njk');
   });
 

@@ -47,9 +47,11 @@ export function firstTextProblem(value: unknown, path: string, depth = 0): TextP
     }
     return null;
   }
-  // Only plain data: a stream or a buffer (an upload) is checked where it is read.
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return null;
+  // Data only: a stream or a buffer (an upload) is checked where it is read. (A parsed query
+  // string's object may have a prototype of its parser's own, so plain-ness is not the test.)
+  if (ArrayBuffer.isView(value) || typeof (value as { pipe?: unknown }).pipe === 'function') {
+    return null;
+  }
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const keyMessage = textProblem(key);
     if (keyMessage) return { path, message: `A field name: ${keyMessage}` };

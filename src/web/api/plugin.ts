@@ -188,7 +188,12 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
     return reply.code(error.statusCode).send({
       error: error.message,
       code: error.code ?? 'BAD_REQUEST',
-      errors: [{ path: 'body', message: error.message }],
+      errors: [
+        {
+          path: error.code?.startsWith('FST_CSRF') ? 'headers.x-csrf-token' : 'body',
+          message: error.message,
+        },
+      ],
     });
   }
   request.log.error({ err: error }, 'API request failed');

@@ -65,7 +65,10 @@ function refuse(request: FastifyRequest, reply: FastifyReply, problem: TextProbl
 }
 
 function labelOf(field: string): string {
-  const words = field.replace(/[._]/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = field
+    .replace(/[._]/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
