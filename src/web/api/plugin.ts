@@ -167,9 +167,15 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
     return reply.code(400).send({ error: 'The request is not valid', code: 'BAD_REQUEST', errors });
   }
   if (error instanceof PolicyRefusalError) {
+    // The reasons not met, as field errors too: every 422 lists errors [{ path, message }].
+    const unmet = error.decision.reasons.filter((r) => !r.met);
     return reply.code(error.status).send({
       error: error.message,
       code: error.code,
+      errors: (unmet.length > 0 ? unmet : [{ clause: '', message: error.message }]).map((r) => ({
+        path: r.clause ? `policy.${r.clause}` : 'policy',
+        message: r.message,
+      })),
       reasons: error.decision.reasons,
       policyVersion: error.decision.policyVersion,
     });
