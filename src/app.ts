@@ -12,6 +12,7 @@ import { homeRoutes } from './web/routes/home.js';
 import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
 import { registerSecurityHeaders } from './web/plugins/security-headers.js';
+import { registerEdgeChecks } from './web/plugins/edge.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
 import { xapiRoutes } from './web/xapi.js';
@@ -72,6 +73,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     if (wantsJson(request.headers.accept, request.url)) {
       return reply.send({
         error: status >= 500 ? 'Internal Server Error' : error.message,
+        code: status >= 500 ? 'INTERNAL' : (error.code ?? 'BAD_REQUEST'),
         reference: request.id,
       });
     }
@@ -120,6 +122,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await registerAuth(app, deps);
+  registerEdgeChecks(app);
   await registerApi(
     app,
     {
@@ -145,7 +148,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);
-    if (wantsJson(request.headers.accept, request.url)) return reply.send({ error: 'Not Found' });
+    if (wantsJson(request.headers.accept, request.url))
+      return reply.send({ error: 'Not Found', code: 'NOT_FOUND' });
     return reply.view('not-found.njk');
   });
 

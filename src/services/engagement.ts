@@ -23,6 +23,7 @@ import {
   type Decision,
   type SessionAccessDecision,
 } from '../policy/index.js';
+import { csvCellProblem } from '../domain/text.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { enrolmentVisibleTo, requireEnrolment } from './authorisation.js';
@@ -603,6 +604,19 @@ async function resolveRows(
   const errors: Resolved['errors'] = [];
   const valid: ValidRow[] = [];
   input.forEach((raw, index) => {
+    const bad =
+      raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+        ? csvCellProblem(raw as Record<string, string>)
+        : null;
+    if (bad) {
+      const field = bad.field as keyof typeof ENGAGEMENT_CSV_COLUMNS;
+      errors.push({
+        index,
+        field: field in ENGAGEMENT_CSV_COLUMNS ? field : 'participant',
+        message: bad.message,
+      });
+      return;
+    }
     const parsed = IngestRowSchema.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {

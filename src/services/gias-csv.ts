@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { csvCellProblem } from '../domain/text.js';
 
 /**
  * Reading the DfE's Get Information About Schools (GIAS) establishment CSV as published: its own
@@ -145,6 +146,11 @@ const blank = (v: string | undefined) => {
 export function checkGiasRecord(line: number, record: Record<string, string>): GiasRecord {
   const errors: GiasRowError[] = [];
   const err = (field: string, message: string) => errors.push({ line, field, message });
+  // Only the columns read: a NUL (0x00 byte) in a column we ignore does no harm.
+  const bad = csvCellProblem(
+    Object.fromEntries(Object.values(GIAS_COLUMNS).map((c) => [c, record[c]])),
+  );
+  if (bad) return { line, errors: [{ line, ...bad }] };
   const urn = (record[GIAS_COLUMNS.urn] ?? '').trim();
   if (urn === '') err(GIAS_COLUMNS.urn, 'Enter the URN');
   else if (!URN.test(urn))

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { COURSE_IDENTIFIERS, FUNDING_ROUTES, WORKING_PATTERNS } from '../domain/catalogue.js';
+import { csvCellProblem } from '../domain/text.js';
 import { openParticipantAccounts } from './participant-accounts.js';
 
 /**
@@ -225,6 +226,11 @@ export async function importParticipantRecords(
 
   for await (const { line, record } of records) {
     summary.rows += 1;
+    const bad = csvCellProblem(record);
+    if (bad) {
+      summary.errors.push({ line, ...bad });
+      continue;
+    }
     const parsed = ParticipantRow.safeParse(record);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {

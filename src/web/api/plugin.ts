@@ -12,6 +12,7 @@ import fastifySwagger from '@fastify/swagger';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -94,6 +95,8 @@ export async function registerApi(
       security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
+    // The schemas named with .meta({ id }) land in components.schemas, where the $refs point.
+    transformObject: jsonSchemaTransformObject,
     hideUntagged: true,
   });
 
@@ -167,9 +170,15 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
     return reply.code(400).send({ error: 'The request is not valid', code: 'BAD_REQUEST', errors });
   }
   if (error instanceof PolicyRefusalError) {
+    // The reasons not met, as field errors too: every 422 lists errors [{ path, message }].
+    const unmet = error.decision.reasons.filter((r) => !r.met);
     return reply.code(error.status).send({
       error: error.message,
       code: error.code,
+      errors: (unmet.length > 0 ? unmet : [{ clause: '', message: error.message }]).map((r) => ({
+        path: r.clause ? `policy.${r.clause}` : 'policy',
+        message: r.message,
+      })),
       reasons: error.decision.reasons,
       policyVersion: error.decision.policyVersion,
     });
@@ -188,7 +197,12 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
     return reply.code(error.statusCode).send({
       error: error.message,
       code: error.code ?? 'BAD_REQUEST',
-      errors: [{ path: 'body', message: error.message }],
+      errors: [
+        {
+          path: error.code?.startsWith('FST_CSRF') ? 'headers.x-csrf-token' : 'body',
+          message: error.message,
+        },
+      ],
     });
   }
   if (replyIfUnavailable(error, request, reply, 'json')) return reply;
