@@ -1,5 +1,8 @@
 /**
- * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL]
+ * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N]
+ *
+ * The GIAS schools import (--gias rows, default 50,000; 0 to skip) is timed last, against a raw
+ * COPY of the same file; `npm run bench:gias` runs that measurement on its own.
  *
  * Seeds the demo generator at scale and times the cohort-wide queries later features need.
  * PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) in a fresh
@@ -19,6 +22,7 @@ import { fixedClock } from '../src/clock.js';
 import { loadActor } from '../src/services/actor.js';
 import { ingestEngagement } from '../src/services/engagement.js';
 import { runDailyProcessing } from '../src/services/daily.js';
+import { benchGias } from './bench-gias.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     ingest: { type: 'string', default: '100000' },
     url: { type: 'string' },
+    gias: { type: 'string', default: '50000' },
   },
 });
 
@@ -266,6 +271,7 @@ async function main() {
     );
     await benchIngest(db);
     await benchDaily(db);
+    if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });
   } finally {
     await cleanup();
   }

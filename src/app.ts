@@ -86,7 +86,16 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await registerAuth(app, deps);
-  await registerApi(app, { db, clock: deps.clock, publicUrl: config.publicUrl }, API_MODULES);
+  await registerApi(
+    app,
+    {
+      db,
+      clock: deps.clock,
+      publicUrl: config.publicUrl,
+      notifyConfigured: config.notify !== null,
+    },
+    API_MODULES,
+  );
   xapiRoutes(app, { db, clock: deps.clock });
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);

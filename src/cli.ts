@@ -17,6 +17,7 @@ import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
+import { importSchoolsFile } from './services/schools-import-cli.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -251,6 +252,19 @@ export function buildCli(config: Config): Command {
     );
 
   registerEmailCommands(program, config, withDatabase);
+  importCommand
+    .command('schools')
+    .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')
+    .description(
+      'import schools and local authorities from GIAS; re-running updates changed schools only',
+    )
+    .action((file: string) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const ok = await importSchoolsFile({ db, clock: systemClock }, file);
+        if (!ok) process.exitCode = 1;
+      }),
+    );
 
   return program;
 }

@@ -84,3 +84,14 @@ export function renderEmail(
     text.replace(/\(\(([a-z_]+)\)\)/g, (_, name: string) => personalisation[name] ?? '');
   return { subject: fill(template.subject), body: fill(template.body) };
 }
+
+/**
+ * Hides the secret of invitation and password-reset links, for showing a sent email to someone
+ * other than its recipient: reading the mailbox must never let anyone take over an account.
+ */
+export function hideAccountLinks(text: string): string {
+  return text.replace(
+    /https?:\/\/\S+\/account\/(?:set|reset)-password\/[A-Za-z0-9_-]+/g,
+    '(a single-use link, sent only to the recipient)',
+  );
+}

@@ -1,7 +1,7 @@
 /**
  * Portability (policy 2.6.1-2.6.4, serving 1.1.1 and 1.1.2). A move of school or setting should not
  * stop anyone engaging: inside our network the enrolment simply continues and the new employer is
- * added to the history; outside it (a region we do not cover as lead provider) we support a transfer
+ * added to the history; outside it (an area we do not serve as lead provider) we support a transfer
  * to the lead provider of the participant's choice, which may include sharing their record. Either
  * way the participant must tell us, so the records stay right.
  */
@@ -19,7 +19,10 @@ export interface School {
   /** The school's unique reference number, or another setting identifier. */
   readonly urn: string;
   readonly name: string;
-  readonly region: string;
+  /** Its English region's code; null outside England's regions (GIAS "Not Applicable"). */
+  readonly region: string | null;
+  /** Its local authority's code (GIAS `LA (code)`), when known. */
+  readonly localAuthority?: string | null;
 }
 
 export interface EmploymentPeriod {
@@ -37,8 +40,13 @@ export interface SchoolMoveInput {
   readonly movedOn: IsoDate;
   /** The day the participant told us; absent if we learnt of it another way. */
   readonly notifiedOn?: IsoDate;
-  /** Regions where we are the lead provider. */
+  /** Regions where we are the lead provider for every school (whole-region coverage). */
   readonly coveredRegions: readonly string[];
+  /**
+   * Local authorities served by us or one of our delivery partners: every school in them is inside
+   * our network, whatever its region.
+   */
+  readonly coveredAreas?: readonly string[];
   readonly delivery: CohortDelivery;
   /** The lead provider the participant has chosen, for a move outside our network. */
   readonly chosenLeadProvider?: string;
@@ -77,10 +85,11 @@ export function evaluateSchoolMove(
 ): Decision<'allowed' | 'refused' | 'needs_review', SchoolMoveDetails> {
   const contact = contactFor(input.delivery, register);
   const current = input.employmentHistory.find((e) => e.to === undefined);
-  const inside = input.coveredRegions.includes(input.newSchool.region);
+  const inside = insideNetwork(input.newSchool, input.coveredRegions, input.coveredAreas ?? []);
   const evidence = {
     newSchoolUrn: input.newSchool.urn,
     newSchoolRegion: input.newSchool.region,
+    newSchoolLocalAuthority: input.newSchool.localAuthority ?? null,
     movedOn: input.movedOn,
     notifiedOn: input.notifiedOn ?? null,
     enrolmentStatus: input.enrolmentStatus,
@@ -170,6 +179,7 @@ export function evaluateSchoolMove(
         {
           ...evidence,
           coveredRegions: [...input.coveredRegions],
+          coveredAreas: [...(input.coveredAreas ?? [])],
           chosenLeadProvider: input.chosenLeadProvider ?? null,
         },
       ),
@@ -187,6 +197,21 @@ export function evaluateSchoolMove(
       lifecycleEvent: inside ? null : 'transfer_out',
       contact,
     },
+  );
+}
+
+/**
+ * Our network (2.6.4): a school is inside it when its local authority is one we or a delivery
+ * partner serve, or its whole region is covered.
+ */
+export function insideNetwork(
+  school: School,
+  coveredRegions: readonly string[],
+  coveredAreas: readonly string[],
+): boolean {
+  return (
+    (school.region !== null && coveredRegions.includes(school.region)) ||
+    (school.localAuthority != null && coveredAreas.includes(school.localAuthority))
   );
 }
 

@@ -167,9 +167,16 @@ async function evaluate(
     delivery,
     currentWindow[0]?.opens_on,
   );
-  // The contract ends when the earliest recorded contract end of this programme's cohorts says so.
-  const contractEnds = [facts.cohort, ...laterCohorts]
-    .map((c) => c.contractEndDate)
+  // The contract ends at the earliest recorded end: the lead provider's contract (set on the
+  // organisation page) or one recorded on this programme's cohorts.
+  const [provider] = await queryRows<{ contract_end_date: string | null }>(
+    tx,
+    sql`select contract_end_date::text from lead_provider where id = ${facts.cohort.leadProviderId}`,
+  );
+  const contractEnds = [
+    provider?.contract_end_date ?? null,
+    ...[facts.cohort, ...laterCohorts].map((c) => c.contractEndDate),
+  ]
     .filter((d): d is string => d !== null)
     .sort()[0];
 

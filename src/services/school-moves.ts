@@ -161,9 +161,17 @@ export async function recordSchoolMove(
     }
     // One move at a time per participant, so the employment history stays a single chain.
     await tx.execute(sql`select id from participant where id = ${participantId} for update`);
-    const [school] = await queryRows<{ id: number; urn: string; name: string; region: string }>(
+    const [school] = await queryRows<{
+      id: number;
+      urn: string;
+      name: string;
+      region: string | null;
+      local_authority: string | null;
+    }>(
       tx,
-      sql`select s.id, s.urn, s.name, r.code as region from school s join region r on r.id = s.region_id
+      sql`select s.id, s.urn, s.name, r.code as region, la.code as local_authority
+          from school s left join region r on r.id = s.region_id
+          left join local_authority la on la.id = s.local_authority_id
           where s.urn = ${input.newSchoolUrn}`,
     );
     if (!school) {
@@ -186,22 +194,30 @@ export async function recordSchoolMove(
     const history = await queryRows<{
       urn: string;
       name: string;
-      region: string;
+      region: string | null;
+      local_authority: string | null;
       started_on: string;
       ended_on: string | null;
     }>(
       tx,
-      sql`select s.urn, s.name, r.code as region, pe.started_on::text, pe.ended_on::text
-          from participant_employment pe join school s on s.id = pe.school_id join region r on r.id = s.region_id
+      sql`select s.urn, s.name, r.code as region, la.code as local_authority, pe.started_on::text, pe.ended_on::text
+          from participant_employment pe join school s on s.id = pe.school_id
+          left join region r on r.id = s.region_id left join local_authority la on la.id = s.local_authority_id
           where pe.participant_id = ${participantId} order by pe.started_on, pe.id`,
     );
+    // Our network (2.6.4): whole regions we cover, and the local authorities we or a partner serve.
     const covered = await queryRows<{ code: string }>(
       tx,
       sql`select r.code from lead_provider_region lr join region r on r.id = lr.region_id
           where lr.lead_provider_id = ${facts.cohort.leadProviderId}`,
     );
+    const servedAreas = await queryRows<{ code: string }>(
+      tx,
+      sql`select distinct la.code from service_area sa join local_authority la on la.id = sa.local_authority_id
+          where sa.lead_provider_id = ${facts.cohort.leadProviderId}`,
+    );
     const employmentHistory: EmploymentPeriod[] = history.map((h) => ({
-      school: { urn: h.urn, name: h.name, region: h.region },
+      school: { urn: h.urn, name: h.name, region: h.region, localAuthority: h.local_authority },
       from: h.started_on,
       ...(h.ended_on !== null ? { to: h.ended_on } : {}),
     }));
@@ -210,10 +226,16 @@ export async function recordSchoolMove(
       decision = evaluateSchoolMove({
         enrolmentStatus: facts.enrolment.status,
         employmentHistory,
-        newSchool: { urn: school.urn, name: school.name, region: school.region },
+        newSchool: {
+          urn: school.urn,
+          name: school.name,
+          region: school.region,
+          localAuthority: school.local_authority,
+        },
         movedOn: input.movedOn,
         notifiedOn: today,
         coveredRegions: covered.map((c) => c.code),
+        coveredAreas: servedAreas.map((c) => c.code),
         delivery: facts.enrolment.isNational
           ? { kind: 'national' }
           : { kind: 'delivery_partner', deliveryPartnerName: facts.enrolment.deliveryPartnerName },

@@ -1,3 +1,4 @@
+import { hideAccountLinks } from '../domain/email-templates.js';
 /** How emails are shown on pages: the body as safe HTML with links, and times in London. */
 
 const escapeHtml = (text: string) =>
@@ -14,12 +15,7 @@ const escapeHtml = (text: string) =>
  * password-reset link is hidden, so reading the mailbox never lets anyone take over an account.
  */
 export function emailBodyHtml(body: string, options: { hideAccountLinks?: boolean } = {}): string {
-  const text = options.hideAccountLinks
-    ? body.replace(
-        /https?:\/\/\S+\/account\/(?:set|reset)-password\/[A-Za-z0-9_-]+/g,
-        '(a single-use link, sent only to the recipient)',
-      )
-    : body;
+  const text = options.hideAccountLinks ? hideAccountLinks(body) : body;
   return text
     .split(/\n{2,}/)
     .map((paragraph) => {

@@ -35,11 +35,9 @@ export function navigationFor(
             : []),
           ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
           ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
+          // Organisation, partners, schools, accounts and the mailbox: one entry, one hub page.
           ...(['admin', 'programme_team'].includes(actor.role)
-            ? [{ href: '/admin/mailbox', text: 'Mailbox' }]
-            : []),
-          ...(['admin', 'programme_team'].includes(actor.role)
-            ? [{ href: '/admin/accounts', text: 'Accounts' }]
+            ? [{ href: '/admin', text: 'Administration' }]
             : []),
         ];
   return items.map((item) => ({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   TRANSFER_DATA_CATEGORIES,
+  insideNetwork,
   evaluateSchoolMove,
   transition,
 } from '../../src/policy/index.js';
@@ -137,5 +138,50 @@ describe('2.6.4 a move outside the network opens a transfer to the lead provider
   it('2.6.4 the employment history is updated for a move outside the network too', () => {
     const d = move(outside);
     expect(d.details.employmentHistory.at(-1)?.school.urn).toBe('300003');
+  });
+});
+
+describe('2.6.4 our network is the areas we and our delivery partners serve, or whole regions we cover', () => {
+  const inServedArea = {
+    newSchool: {
+      urn: '300004',
+      name: 'Quayside Primary',
+      region: 'South West',
+      localAuthority: '879',
+    },
+  };
+
+  it('2.6.4 a school in a served local authority of an otherwise uncovered region is inside the network', () => {
+    const d = move({ ...inServedArea, coveredAreas: ['879', '878'] });
+    expect(d.details.route).toBe('continue');
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.CONTINUES')?.clause).toBe('2.6.2');
+    expect(d.reasons[0]?.evidence).toMatchObject({ newSchoolLocalAuthority: '879' });
+  });
+
+  it('2.6.4 a school in an unserved local authority of an uncovered region is outside it, with the areas as evidence', () => {
+    const d = move({ ...inServedArea, coveredAreas: ['878'] });
+    expect(d.details.route).toBe('transfer_out');
+    const outside = d.reasons.find((r) => r.code === 'PORTABILITY.OUTSIDE_NETWORK');
+    expect(outside?.clause).toBe('2.6.4');
+    expect(outside?.evidence).toMatchObject({ coveredAreas: ['878'] });
+  });
+
+  it('2.6.4 a school with no region (outside England) is inside only when its area is served', () => {
+    const welsh = { urn: '400001', name: 'Ysgol Bro', region: null, localAuthority: '672' };
+    expect(move({ newSchool: welsh }).details.route).toBe('transfer_out');
+    expect(move({ newSchool: welsh, coveredAreas: ['672'] }).details.route).toBe('continue');
+  });
+
+  it('2.6.4 whole-region coverage still counts when the school has no known local authority', () => {
+    expect(insideNetwork({ urn: '1', name: 'x', region: 'North West' }, ['North West'], [])).toBe(
+      true,
+    );
+    expect(
+      insideNetwork(
+        { urn: '1', name: 'x', region: null, localAuthority: null },
+        ['North West'],
+        [],
+      ),
+    ).toBe(false);
   });
 });

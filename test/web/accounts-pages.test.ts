@@ -104,10 +104,12 @@ afterAll(async () => {
 describe('inviting a member of staff', () => {
   it('is in the navigation for admins and the programme team only', async () => {
     const home = await app.inject({ method: 'GET', url: '/', cookies: adminCookies });
-    expect(home.body).toContain('href="/admin/accounts"');
+    expect(home.body).toContain('href="/admin"');
+    const hub = await app.inject({ method: 'GET', url: '/admin', cookies: adminCookies });
+    expect(hub.body).toContain('href="/admin/accounts"');
     const north = await signedIn('north@example.test');
     const page = await app.inject({ method: 'GET', url: '/', cookies: north });
-    expect(page.body).not.toContain('href="/admin/accounts"');
+    expect(page.body).not.toContain('href="/admin"');
     expect(
       (await app.inject({ method: 'GET', url: '/admin/accounts', cookies: north })).statusCode,
     ).toBe(404);

@@ -115,7 +115,29 @@ async function caseIdsFor(
     ? await one(sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at)
         values (${enrolmentId}, ${participantId}, ${who}, ${activity}, '2026-04-01T10:00:00Z', '2026-04-01T11:00:00Z') returning id`)
     : 0;
+  // Go-live records: the south partner, the participant's account, an area the partner serves, a
+  // coach assignment and a schools import.
+  const deliveryPartner = await one(sql`select id from delivery_partner where slug = 'south'`);
+  const account = await one(sql`select id from app_user where participant_id = ${participantId}`);
+  const localAuthority = await one(
+    sql`insert into local_authority (code, name) values ('999', 'Matrix Borough') returning id`,
+  );
+  await db.execute(sql`insert into service_area (lead_provider_id, delivery_partner_id, local_authority_id)
+    select lead_provider_id, id, ${localAuthority} from delivery_partner where id = ${deliveryPartner}`);
+  const coachUser = await one(sql`select id from app_user where role = 'coach' limit 1`);
+  const assignment = await one(
+    sql`insert into staff_assignment (user_id, participant_id) values (${coachUser}, ${participantId})
+        on conflict (user_id, participant_id) do update set participant_id = excluded.participant_id returning id`,
+  );
+  const schoolImport = await one(
+    sql`insert into school_import (file_name, started_by, status) values ('gias.csv', 'system', 'completed') returning id`,
+  );
   return {
+    deliveryPartner,
+    account,
+    localAuthority,
+    assignment,
+    schoolImport,
     booking,
     deferral,
     assessmentDeferral,
@@ -144,6 +166,11 @@ function idFor(segment: string): number {
     'assessment-windows': 'window',
     events: 'event',
     'cohort-events': 'event',
+    'delivery-partners': 'deliveryPartner',
+    accounts: 'account',
+    areas: 'localAuthority',
+    assignments: 'assignment',
+    'school-imports': 'schoolImport',
   };
   return ids[map[segment] ?? 'enrolment'] ?? 0;
 }

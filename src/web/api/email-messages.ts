@@ -1,3 +1,4 @@
+import { hideAccountLinks } from '../../domain/email-templates.js';
 import { z } from 'zod';
 import { EMAIL_STATUSES, listEmailMessages } from '../../services/email/mailbox.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
@@ -43,6 +44,13 @@ export const emailMessagesApi: ApiModule = (app, deps) => {
         },
       },
     },
-    async (request) => listEmailMessages(deps, actorOf(request), request.query),
+    async (request) => {
+      const list = await listEmailMessages(deps, actorOf(request), request.query);
+      if (!deps.notifyConfigured) return list;
+      return {
+        ...list,
+        items: list.items.map((m) => ({ ...m, body: m.body && hideAccountLinks(m.body) })),
+      };
+    },
   );
 };

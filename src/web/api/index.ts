@@ -11,6 +11,8 @@ import { participantRecordApi } from './participant-record.js';
 import { participantsApi } from './participants.js';
 import { schoolMovesApi } from './school-moves.js';
 import { withdrawalsApi } from './withdrawals.js';
+import { organisationsApi } from './organisations.js';
+import { schoolsApi } from './schools.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -26,4 +28,6 @@ export const API_MODULES: readonly ApiModule[] = [
   assignmentsApi,
   emailMessagesApi,
   accountsApi,
+  organisationsApi,
+  schoolsApi,
 ];

@@ -44,6 +44,8 @@ export interface ApiDeps {
   clock: Clock;
   /** The address people reach the app at, for links in emails (config.publicUrl). */
   publicUrl?: string;
+  /** Emails really go out (a Notify key is set): account links are then never shown to staff. */
+  notifyConfigured?: boolean;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

@@ -8,6 +8,7 @@ import {
   requestAssessmentDeferral,
 } from '../../../services/assessment-deferrals.js';
 import { ValidationError } from '../../../services/errors.js';
+import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import { parseForm, type FormErrors } from '../../forms.js';
 import {
   flashDecision,
@@ -65,6 +66,7 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
       : false;
     return reply.view('participant/assessment.njk', {
       ...extra,
+      contact: await contactDetailsFor(deps, ctx.actor, ctx.enrolment.id),
       flash: takeFlash(request),
       assessment,
       window,
@@ -115,6 +117,7 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
     return reply.view('participant/assessment-deferral.njk', {
       values: {},
       ...extra,
+      contact: await contactDetailsFor(deps, ctx.actor, ctx.enrolment.id),
       window: assessment.window,
       nextWindow: assessment.nextWindow,
       attemptsRemaining: assessment.attemptsRemaining,

@@ -15,6 +15,7 @@ import {
 import { getEnrolment } from '../../../services/participants.js';
 import { listSchoolMoves, recordSchoolMove } from '../../../services/school-moves.js';
 import { findSchools, type SchoolMatch } from '../../../db/queries/schools.js';
+import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import { parseForm, type FormErrors } from '../../forms.js';
 import {
   formFailureOf,
@@ -117,13 +118,15 @@ const SchoolMoveForm = z.object({
 export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/changes', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const [deferrals, moves, assessment] = await Promise.all([
+      const [deferrals, moves, assessment, contact] = await Promise.all([
         listDeferralCases(deps, actor, { limit: 50, offset: 0 }),
         listSchoolMoves(deps, actor, actor.participantId!),
         getEnrolmentAssessment(deps, actor, enrolment.id),
+        contactDetailsFor(deps, actor, enrolment.id),
       ]);
       return reply.view('participant/changes.njk', {
         flash: takeFlash(request),
+        contact,
         deferrals: deferrals.items.map((c) => ({
           id: c.id,
           status: STATUS_TEXT[c.status] ?? c.status,
@@ -161,6 +164,7 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
     const [year, month, day] = today.split('-');
     return reply.view('participant/deferral.njk', {
       ...extra,
+      contact: await contactDetailsFor(deps, actor, enrolment.id),
       values: extra.values ?? {
         'requestedOn-day': String(Number(day)),
         'requestedOn-month': String(Number(month)),
@@ -236,7 +240,7 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
 
   const schoolMovePage = async (
     reply: FastifyReply,
-    { actor }: ParticipantContext,
+    { actor, enrolment }: ParticipantContext,
     extra: {
       errors?: FormErrors;
       values?: Record<string, unknown>;
@@ -244,7 +248,8 @@ export function changesRoutes(app: FastifyInstance, deps: PageDeps): void {
     } = {},
   ) => {
     const moves = await listSchoolMoves(deps, actor, actor.participantId!);
-    return reply.view('participant/school-move.njk', { values: {}, ...extra, moves });
+    const contact = await contactDetailsFor(deps, actor, enrolment.id);
+    return reply.view('participant/school-move.njk', { values: {}, ...extra, moves, contact });
   };
 
   const SchoolMoveQuery = z.object({

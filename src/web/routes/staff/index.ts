@@ -2,15 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assignedWorkRoutes } from './assigned-work.js';
 import { assignmentRoutes } from './assignments.js';
+import { adminHubRoutes } from './admin-hub.js';
 import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
 import { participantRecordRoutes } from './participant-record.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
+import { organisationRoutes } from './organisation.js';
+import { schoolRoutes } from './schools.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  adminHubRoutes(app);
   cohortSetupRoutes(app, deps);
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
@@ -19,4 +23,6 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
   assignedWorkRoutes(app, deps);
+  organisationRoutes(app, deps);
+  await schoolRoutes(app, deps);
 }
