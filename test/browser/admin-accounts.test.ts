@@ -48,7 +48,8 @@ async function expectErrorLinkingTo(page: Page, message: string | RegExp, fieldI
 
 /** Opens the newest email to someone in the mailbox and returns the address of its link. */
 async function linkInMailbox(page: Page, to: string, subject: string): Promise<string> {
-  await navigate(page, 'Mailbox');
+  await navigate(page, 'Administration');
+  await page.getByRole('main').getByRole('link', { name: 'Mailbox', exact: true }).click();
   await shown(page.getByRole('heading', { level: 1, name: 'Mailbox' }));
   await page.getByLabel('Recipient’s email address').fill(to);
   await page.getByRole('button', { name: 'Show emails' }).click();
@@ -82,7 +83,10 @@ describe.each([
   it('an admin invites a partner member of staff: a duplicate email first, then the invitation', async () => {
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, ADMIN);
-    await navigate(page, 'Accounts');
+    await navigate(page, 'Administration');
+    await shown(page.getByRole('heading', { level: 1, name: 'Administration' }));
+    await checkPage(page);
+    await page.getByRole('main').getByRole('link', { name: 'Accounts', exact: true }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Accounts' }));
     await checkPage(page);
 

@@ -151,15 +151,39 @@ export async function expectNoHorizontalScroll(page: Page): Promise<void> {
   expect(overflow, `page ${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
 }
 
-/** Every page of every journey: WCAG 2.2 AA by axe, and no sideways scrolling at this size. */
+/** Every link in a GOV.UK error summary leads to something on the page (a field, a panel). */
+export async function expectErrorLinksLeadSomewhere(page: Page): Promise<void> {
+  const missing = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLAnchorElement>('.govuk-error-summary a'))
+      .filter((a) => !a.hash || !document.getElementById(decodeURIComponent(a.hash.slice(1))))
+      .map((a) => `${a.textContent?.trim()} -> ${a.getAttribute('href')}`),
+  );
+  expect(missing, `error summary links that lead nowhere on ${page.url()}`).toEqual([]);
+}
+
+/**
+ * Every page of every journey: WCAG 2.2 AA by axe, no sideways scrolling at this size, and error
+ * summary links that lead somewhere.
+ */
 export async function checkPage(page: Page): Promise<void> {
   await expectNoAxeViolations(page);
   await expectNoHorizontalScroll(page);
+  await expectErrorLinksLeadSomewhere(page);
+}
+
+/** checkPage at the phone size and at the desktop size, then back to the size the page had. */
+export async function checkPageAtBothSizes(page: Page): Promise<void> {
+  const size = page.viewportSize() ?? DESKTOP;
+  for (const viewport of [PHONE, DESKTOP]) {
+    await page.setViewportSize(viewport);
+    await checkPage(page);
+  }
+  await page.setViewportSize(size);
 }
 
 /** Waits for something to appear (after a form post the new page may still be loading). */
 export function shown(locator: Locator): Promise<void> {
-  return locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+  return locator.first().waitFor({ state: 'visible', timeout: 20_000 });
 }
 
 /** Follows a service navigation link; on a phone the links sit behind the Menu button. */
