@@ -162,13 +162,35 @@ export async function expectErrorLinksLeadSomewhere(page: Page): Promise<void> {
 }
 
 /**
- * Every page of every journey: WCAG 2.2 AA by axe, no sideways scrolling at this size, and error
- * summary links that lead somewhere.
+ * One banner, one main and one footer landmark for screen reader users to jump between, and no
+ * crown or Royal Arms: npq-ops is not a GOV.UK service.
+ */
+export async function expectLandmarksAndNoCrown(page: Page): Promise<void> {
+  const found = await page.evaluate(() => ({
+    banner: document.querySelectorAll('body > header, .govuk-template__header').length,
+    main: document.querySelectorAll('main').length,
+    contentinfo: document.querySelectorAll('body > footer, .govuk-template__footer').length,
+    crown: document.querySelectorAll(
+      '.govuk-logo, .govuk-header__logo, .govuk-footer__crown, .govuk-footer__copyright-logo',
+    ).length,
+  }));
+  expect(found, `landmarks on ${page.url()}`).toEqual({
+    banner: 1,
+    main: 1,
+    contentinfo: 1,
+    crown: 0,
+  });
+}
+
+/**
+ * Every page of every journey: WCAG 2.2 AA by axe, no sideways scrolling at this size, error
+ * summary links that lead somewhere, and the page's landmarks.
  */
 export async function checkPage(page: Page): Promise<void> {
   await expectNoAxeViolations(page);
   await expectNoHorizontalScroll(page);
   await expectErrorLinksLeadSomewhere(page);
+  await expectLandmarksAndNoCrown(page);
 }
 
 /** checkPage at the phone size and at the desktop size, then back to the size the page had. */
