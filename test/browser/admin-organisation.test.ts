@@ -6,6 +6,8 @@ import {
   PHONE,
   checkPage,
   checkPageAtBothSizes,
+  expectErrorSummary,
+  expectSuccessBanner,
   navigate,
   shown,
   startBrowserWorld,
@@ -35,18 +37,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function expectErrorSummary(message: string | RegExp, on: Page = page): Promise<void> {
-  await shown(on.locator('.govuk-error-summary').getByRole('link', { name: message }));
-  await on.waitForFunction(() => document.activeElement?.classList.contains('govuk-error-summary'));
-  await expect(on.title()).resolves.toMatch(/^Error: /);
-  await checkPage(on);
-}
-
-async function expectBanner(text: string | RegExp): Promise<void> {
-  await shown(page.locator('.govuk-notification-banner--success').getByText(text));
-  await checkPage(page);
-}
-
 async function fromAdministration(link: string, heading: string): Promise<void> {
   await navigate(page, 'Administration');
   await shown(page.getByRole('heading', { level: 1, name: 'Administration' }));
@@ -66,7 +56,7 @@ describe('organisation set-up on a phone', () => {
     await fromAdministration('Schools', 'Schools');
     await shown(page.getByTestId('upload-limit'));
     await page.getByRole('button', { name: 'Import schools' }).click();
-    await expectErrorSummary('Choose the GIAS establishment CSV file');
+    await expectErrorSummary(page, 'Choose the GIAS establishment CSV file');
     await page
       .locator('.govuk-error-summary')
       .getByRole('link', { name: 'Choose the GIAS establishment CSV file' })
@@ -93,7 +83,7 @@ describe('organisation set-up on a phone', () => {
     await fromAdministration('Organisation', 'Organisation');
     await page.getByLabel('Name', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Save details' }).click();
-    await expectErrorSummary(/name/i);
+    await expectErrorSummary(page, /name/i);
     await page.getByLabel('Name', { exact: true }).fill('Ambition Institute');
     await page.getByLabel('Contract end date (optional)').fill('2031-08-31');
 
@@ -106,7 +96,7 @@ describe('organisation set-up on a phone', () => {
     await other.close();
 
     await page.getByRole('button', { name: 'Save details' }).click();
-    await expectErrorSummary(/changed by someone else/);
+    await expectErrorSummary(page, /changed by someone else/);
     await expect(page.getByLabel('Contract end date (optional)').inputValue()).resolves.toBe(
       '2031-08-31',
     );
@@ -115,7 +105,7 @@ describe('organisation set-up on a phone', () => {
     await page.getByLabel('Contract end date (optional)').fill('2031-08-31');
     await page.getByRole('button', { name: 'Save details' }).click();
     await page.waitForURL(/notice=lead-provider-saved/);
-    await expectBanner('Lead provider details saved');
+    await expectSuccessBanner(page, 'Lead provider details saved');
     const summary = await page.locator('.govuk-summary-list').first().textContent();
     expect(summary).toContain('31 August 2031');
     expect(summary).toContain('npq@ambition.example');
@@ -127,15 +117,15 @@ describe('organisation set-up on a phone', () => {
       .selectOption({ label: 'Devon (878)' });
     await page.getByRole('button', { name: 'Add area', exact: true }).click();
     await page.waitForURL(/notice=area-added/);
-    await expectBanner('Area added');
+    await expectSuccessBanner(page, 'Area added');
     await page.getByRole('button', { name: 'Remove Devon' }).click();
     await page.waitForURL(/notice=area-removed/);
-    await expectBanner('Area removed');
+    await expectSuccessBanner(page, 'Area removed');
 
     await page.getByText('Add a local authority that is not in the list').click();
     await page.getByLabel('Local authority code').fill('87');
     await page.getByRole('button', { name: 'Add area by code' }).click();
-    await expectErrorSummary(/code/i);
+    await expectErrorSummary(page, /code/i);
     await page.getByLabel('Local authority code').fill('909');
     await page.getByLabel('Local authority name').fill('Cumberland');
     await page.getByRole('button', { name: 'Add area by code' }).click();
@@ -150,7 +140,7 @@ describe('organisation set-up on a phone', () => {
     await shown(page.getByRole('heading', { level: 1, name: 'Add a delivery partner' }));
     await checkPageAtBothSizes(page);
     await page.getByRole('button', { name: 'Add delivery partner' }).click();
-    await expectErrorSummary(/name/i);
+    await expectErrorSummary(page, /name/i);
     await page.getByLabel('Name', { exact: true }).fill('Peninsula Teaching School Hub');
     await page.getByLabel('Short name').fill('peninsula');
     await page.getByLabel('Contact email (optional)').fill('npq@peninsula.example');
@@ -158,14 +148,14 @@ describe('organisation set-up on a phone', () => {
     await page.getByLabel('Opening hours (optional)').fill('Monday to Friday, 9am to 5pm');
     await page.getByRole('button', { name: 'Add delivery partner' }).click();
     await page.waitForURL(/\/admin\/delivery-partners\/\d+\?notice=partner-created/);
-    await expectBanner('Delivery partner added');
+    await expectSuccessBanner(page, 'Delivery partner added');
     await checkPageAtBothSizes(page);
     await page
       .getByLabel('Local authority', { exact: true })
       .selectOption({ label: 'Plymouth (879)' });
     await page.getByRole('button', { name: 'Add area', exact: true }).click();
     await page.waitForURL(/notice=area-added/);
-    await expectBanner('Area added');
+    await expectSuccessBanner(page, 'Area added');
     await shown(page.getByRole('region', { name: /^Areas served by/ }).getByText('Plymouth'));
     await page.getByRole('link', { name: 'Delivery partners', exact: true }).first().click();
     await shown(page.getByRole('link', { name: 'Peninsula Teaching School Hub' }));

@@ -214,3 +214,22 @@ export async function navigate(page: Page, name: string): Promise<void> {
   if (await menu.isVisible()) await menu.click();
   await page.getByRole('navigation').getByRole('link', { name, exact: true }).first().click();
 }
+
+/**
+ * A form came back with errors: the GOV.UK error summary has the focus and shows this message, the
+ * title starts "Error:", and the page passes checkPage.
+ */
+export async function expectErrorSummary(page: Page, message: string | RegExp): Promise<void> {
+  await shown(page.locator('.govuk-error-summary').getByRole('link', { name: message }));
+  await page.waitForFunction(() =>
+    document.activeElement?.classList.contains('govuk-error-summary'),
+  );
+  expect(await page.title()).toMatch(/^Error: /);
+  await checkPage(page);
+}
+
+/** A change was made: the green success banner says so, and the page passes checkPage. */
+export async function expectSuccessBanner(page: Page, text: string | RegExp): Promise<void> {
+  await shown(page.locator('.govuk-notification-banner--success').getByText(text));
+  await checkPage(page);
+}
