@@ -211,7 +211,12 @@ export function shown(locator: Locator): Promise<void> {
 /** Follows a service navigation link; on a phone the links sit behind the Menu button. */
 export async function navigate(page: Page, name: string): Promise<void> {
   const menu = page.getByRole('button', { name: 'Menu' });
-  if (await menu.isVisible()) await menu.click();
+  // Below GOV.UK Frontend's tablet breakpoint (641px) the Menu button appears once its script has
+  // run (or caught up with a resize): wait for it rather than race it.
+  if ((page.viewportSize()?.width ?? DESKTOP.width) < 641) {
+    await menu.waitFor({ state: 'visible', timeout: 20_000 });
+    if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  }
   await page.getByRole('navigation').getByRole('link', { name, exact: true }).first().click();
 }
 
