@@ -5,12 +5,13 @@ import fastifyStatic from '@fastify/static';
 import type { Db } from './db/client.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, withSafeSerializers } from './logger.js';
 import { createViewEnvironment, GOVUK_FRONTEND_DIST, PUBLIC_DIR } from './web/render.js';
 import { healthRoutes } from './web/routes/health.js';
 import { homeRoutes } from './web/routes/home.js';
 import { signInRoutes } from './web/routes/sign-in.js';
 import { registerAuth } from './web/plugins/auth.js';
+import { registerSecurityHeaders } from './web/plugins/security-headers.js';
 import { registerApi } from './web/api/plugin.js';
 import { API_MODULES } from './web/api/index.js';
 import { xapiRoutes } from './web/xapi.js';
@@ -19,12 +20,16 @@ import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
+import { replyIfUnavailable } from './web/unavailable.js';
+import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 
 export interface AppDependencies {
   db: Db;
   clock: Clock;
   config: Config;
   logger?: FastifyBaseLogger;
+  /** Connection timeouts (tests use short ones); the defaults are in src/web/limits.ts. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 declare module 'fastify' {
@@ -41,12 +46,39 @@ declare module 'fastify' {
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { db, config } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger ?? (createLogger(config) as FastifyBaseLogger),
+    loggerInstance: withSafeSerializers(deps.logger ?? (createLogger(config) as FastifyBaseLogger)),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
     trustProxy: config.env === 'production',
+    // Silent and slow connections are closed (headers, whole request, idle socket, keep-alive).
+    ...timeoutOptions(deps.timeouts),
+  });
+  await registerSecurityHeaders(app, { production: config.env === 'production' });
+
+  // Set before any route is added: Fastify gives each route the error handler in force when the
+  // route is registered, so a handler set at the end would never see the routes' own errors.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The database went away (restart, failover): 503 with Retry-After, never a 500.
+    const as = wantsJson(request.headers.accept, request.url) ? 'json' : 'page';
+    if (replyIfUnavailable(error, request, reply, as)) return reply;
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    reply.code(status);
+    // Messages and stacks are for developers: production shows only a reference to quote.
+    const detail = config.env === 'production' || status < 500 ? undefined : error.stack;
+    if (wantsJson(request.headers.accept, request.url)) {
+      return reply.send({
+        error: status >= 500 ? 'Internal Server Error' : error.message,
+        reference: request.id,
+      });
+    }
+    // A body over a route's limit: say so on a page, never a raw message.
+    if (status === 413) return reply.view('too-large.njk');
+    if (status < 500) return reply.send({ error: error.message });
+    return reply.view('error.njk', { reference: request.id, detail });
   });
 
   healthRoutes(app, db);
@@ -78,6 +110,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
           current: n.active,
         })),
         ...(actor ? { actor, csrfToken: this.generateCsrf() } : {}),
+        // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
+        cspNonce: this.cspNonce?.script,
       };
       return this.type('text/html; charset=utf-8').send(
         views.render(template, { ...common, ...context }),
@@ -93,13 +127,18 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       clock: deps.clock,
       publicUrl: config.publicUrl,
       notifyConfigured: config.notify !== null,
+      retentionYearsAfterEnd: config.retentionYearsAfterEnd,
     },
     API_MODULES,
   );
   xapiRoutes(app, { db, clock: deps.clock });
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
-  await participantRoutes(app, { db, clock: deps.clock });
+  await participantRoutes(app, {
+    db,
+    clock: deps.clock,
+    retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+  });
   await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
@@ -108,23 +147,6 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     reply.code(404);
     if (wantsJson(request.headers.accept, request.url)) return reply.send({ error: 'Not Found' });
     return reply.view('not-found.njk');
-  });
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status =
-      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    reply.code(status);
-    // Messages and stacks are for developers: production shows only a reference to quote.
-    const detail = config.env === 'production' || status < 500 ? undefined : error.stack;
-    if (wantsJson(request.headers.accept, request.url)) {
-      return reply.send({
-        error: status >= 500 ? 'Internal Server Error' : error.message,
-        reference: request.id,
-      });
-    }
-    if (status < 500) return reply.send({ error: error.message });
-    return reply.view('error.njk', { reference: request.id, detail });
   });
 
   return app;

@@ -11,13 +11,16 @@ import { prepareDatabase } from './services/bootstrap.js';
 import { importParticipantsCsv } from './services/participant-import.js';
 import { runDailyProcessing } from './services/daily.js';
 import { startScheduler } from './services/job-scheduler.js';
-import { createApiToken } from './services/auth.js';
 import { registerEmailCommands } from './email-cli.js';
+import { registerTokenCommands } from './token-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
+import { createLogger } from './logger.js';
+import { describeError } from './db/connection-errors.js';
+import { guardConnectionFaults } from './db/connection-guard.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -99,9 +102,14 @@ export function buildCli(config: Config): Command {
     .description(`serve the web app on HOST:PORT (default localhost:3000)`)
     .action(async () => {
       if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+      // Lost connections are logged and replaced; they never end the process (see src/db/client.ts).
+      const dbLog = createLogger(config).child({ component: 'database' });
+      guardConnectionFaults(dbLog);
       const database = await openDatabase({
         databaseUrl: config.databaseUrl,
         dataDir: config.dataDir,
+        onConnectionError: (error) =>
+          dbLog.warn(describeError(error), 'database connection lost; the pool will reconnect'),
       });
       const report = await prepareDatabase(database.db, config, systemClock.now());
       const app = await createApp({ db: database.db, clock: systemClock, config });
@@ -115,6 +123,7 @@ export function buildCli(config: Config): Command {
             clock: systemClock,
             logger: app.log,
             emailSender,
+            retentionYearsAfterEnd: config.retentionYearsAfterEnd,
           })
         : async () => undefined;
       // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
@@ -160,39 +169,16 @@ export function buildCli(config: Config): Command {
     .action(() =>
       withDatabase(config, async ({ db }) => {
         await migrate(db);
-        const report = await runDailyProcessing({ db, clock: systemClock });
+        const report = await runDailyProcessing({
+          db,
+          clock: systemClock,
+          retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+        });
         console.log('Daily processing done:', report);
       }),
     );
 
-  const token = program.command('token').description('API tokens for machine clients');
-  token
-    .command('create')
-    .description(
-      'create a bearer token (shown once) for the account with this email, creating a machine account if none exists',
-    )
-    .requiredOption('--role <role>', 'role of the account, e.g. programme_team')
-    .requiredOption('--email <email>', 'email of the account')
-    .option('--name <name>', 'a label for the token')
-    .option('--lead-provider <slug>', 'lead provider, for staff roles (default: the only one)')
-    .option('--delivery-partner <slug>', 'delivery partner, for delivery_partner_staff')
-    .action(
-      (opts: {
-        role: string;
-        email: string;
-        name?: string;
-        leadProvider?: string;
-        deliveryPartner?: string;
-      }) =>
-        withDatabase(config, async ({ db }) => {
-          await migrate(db);
-          const { token: value } = await createApiToken(db, opts, systemClock.now());
-          console.log(value);
-          console.error(
-            'Keep this token secret: it is shown only once. Send it as "Authorization: Bearer <token>".',
-          );
-        }),
-    );
+  registerTokenCommands(program, config, withDatabase);
 
   const admin = program.command('admin').description('administrator accounts');
   admin

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EMAIL_TEMPLATE_KEYS } from './domain/email-templates.js';
+import { DEFAULT_RETENTION_YEARS_AFTER_END } from './policy/retention.js';
 
 /**
  * Configuration is read from the environment once, at start-up, and passed in from there:
@@ -16,6 +17,12 @@ const EnvSchema = z
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     NOTIFY_API_KEY: z.string().min(1).optional(),
     NOTIFY_TEMPLATE_IDS: z.string().optional(),
+    RETENTION_YEARS_AFTER_END: z.coerce
+      .number()
+      .int()
+      .min(1, 'RETENTION_YEARS_AFTER_END must be at least 1')
+      .max(100)
+      .default(DEFAULT_RETENTION_YEARS_AFTER_END),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -46,6 +53,8 @@ export interface Config {
   } | null;
   /** Demo data and demo sign-ins are only ever created outside production. */
   readonly allowDemoData: boolean;
+  /** Years after a participant's last enrolment ended before the daily job anonymises them. */
+  readonly retentionYearsAfterEnd: number;
 }
 
 // Only for development and tests: production refuses to start without SESSION_SECRET.
@@ -83,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     notify,
     allowDemoData: e.NODE_ENV !== 'production',
+    retentionYearsAfterEnd: e.RETENTION_YEARS_AFTER_END,
   };
 }
 

@@ -1,69 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { openDatabase, queryRows } from '../src/db/client.js';
-import { assertTestDatabaseUrl } from './support/test-database.js';
+import { queryRows } from '../src/db/client.js';
 
-const run = promisify(execFile);
-let dataDir: string;
-let databaseUrl = '';
-const serverUrl = process.env.TEST_DATABASE_URL;
+import { createCliDatabase, type CliDatabase } from './support/cli-database.js';
+
+let t: CliDatabase;
 
 /**
  * `npx npq-ops admin create` on an empty database: embedded in development, or, on the PostgreSQL
  * run, a fresh database of its own in production mode (as the issue's bootstrap runs it).
  */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
+const cli = (...args: string[]) =>
+  t.cli(args, {
     PUBLIC_URL: 'https://npq.example.test',
-    NODE_ENV: databaseUrl ? 'production' : 'development',
+    NODE_ENV: t.databaseUrl ? 'production' : 'development',
     SESSION_SECRET: 'a-test-session-secret-of-at-least-32-characters',
-    LOG_LEVEL: 'silent',
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
-      env,
-      timeout: 120_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+  });
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-cli-admin-'));
-  if (serverUrl) {
-    const name = `npq_cli_admin_test_${process.pid}`;
-    const admin = await openDatabase({
-      databaseUrl: assertTestDatabaseUrl(serverUrl),
-      maxConnections: 1,
-    });
-    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
-    await admin.db.execute(sql.raw(`create database ${name}`));
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  t = await createCliDatabase('cli-admin');
 });
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  if (serverUrl && databaseUrl) {
-    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
-    await admin.db.execute(
-      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
-    );
-    await admin.close();
-  }
+  await t?.destroy();
 });
 
 describe('npq-ops admin create', () => {
@@ -93,9 +51,7 @@ describe('npq-ops admin create', () => {
       const bad = await cli('admin', 'create', '--email', 'not-an-email', '--name', 'X');
       expect(bad.code).toBe(2);
 
-      const database = await openDatabase(
-        databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
-      );
+      const database = await t.open();
       try {
         const users = await queryRows<{
           email: string;

@@ -1,63 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { openDatabase, queryRows } from '../src/db/client.js';
-import { assertTestDatabaseUrl } from './support/test-database.js';
+import { queryRows } from '../src/db/client.js';
 
-const run = promisify(execFile);
+import { createCliDatabase, type CliDatabase } from './support/cli-database.js';
+
 const SAMPLE = fileURLToPath(new URL('./fixtures/gias-sample.csv', import.meta.url));
-let dataDir: string;
-let databaseUrl = '';
-const serverUrl = process.env.TEST_DATABASE_URL;
-
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrl,
-      },
-      timeout: 120_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+let t: CliDatabase;
+const cli = (...args: string[]) => t.cli(args);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-cli-schools-'));
-  if (serverUrl) {
-    const name = `npq_cli_schools_${process.pid}`;
-    const admin = await openDatabase({
-      databaseUrl: assertTestDatabaseUrl(serverUrl),
-      maxConnections: 1,
-    });
-    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
-    await admin.db.execute(sql.raw(`create database ${name}`));
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  t = await createCliDatabase('cli-schools');
 });
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  if (serverUrl && databaseUrl) {
-    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
-    await admin.db.execute(
-      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
-    );
-    await admin.close();
-  }
+  await t?.destroy();
 });
 
 describe('npq-ops import schools', () => {
@@ -79,9 +35,7 @@ describe('npq-ops import schools', () => {
         /Schools added: 0; updated: 0; unchanged: 7; rows with errors: 1/,
       );
 
-      const database = await openDatabase(
-        databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
-      );
+      const database = await t.open();
       const [welsh] = await queryRows<{ name: string }>(
         database.db,
         sql`select name from school where urn = '401234'`,
@@ -89,7 +43,7 @@ describe('npq-ops import schools', () => {
       await database.close();
       expect(welsh?.name).toBe('Ysgol Gymraeg Bro Morgannwg – Côr');
 
-      const missing = await cli('import', 'schools', path.join(dataDir, 'no-such-file.csv'));
+      const missing = await cli('import', 'schools', `${t.dataDir}/no-such-file.csv`);
       expect(missing.code).toBe(1);
     },
   );

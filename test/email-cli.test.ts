@@ -1,65 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { sql } from 'drizzle-orm';
-import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { enqueueEmail } from '../src/services/email/outbox.js';
-import { assertTestDatabaseUrl } from './support/test-database.js';
+import { createCliDatabase, type CliDatabase } from './support/cli-database.js';
 
-const run = promisify(execFile);
-let dataDir: string;
-/** On the PostgreSQL run, the CLI gets a database of its own on that server (dropped afterwards). */
-let databaseUrl = '';
-const serverUrl = process.env.TEST_DATABASE_URL;
 const LINK = 'http://localhost:3000/account/set-password/tok_cli_123';
-
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrl,
-        NOTIFY_API_KEY: '',
-        NOTIFY_TEMPLATE_IDS: '',
-        ...env,
-      },
-      timeout: 120_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+let t: CliDatabase;
+const cli = (args: string[], env: Record<string, string> = {}) => t.cli(args, env);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-email-cli-'));
-  if (serverUrl) {
-    const name = `npq_email_cli_test_${process.pid}`;
-    const admin = await openDatabase({
-      databaseUrl: assertTestDatabaseUrl(serverUrl),
-      maxConnections: 1,
-    });
-    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
-    await admin.db.execute(sql.raw(`create database ${name}`));
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  t = await createCliDatabase('email-cli');
   // The CLI opens the embedded database itself: queue the emails and close it first.
-  const database = await openDatabase(
-    databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
-  );
+  const database = await t.open();
   await migrate(database.db);
   await enqueueEmail(
     database.db,
@@ -85,14 +36,7 @@ beforeAll(async () => {
   await database.close();
 }, 120_000);
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  if (serverUrl && databaseUrl) {
-    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
-    await admin.db.execute(
-      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
-    );
-    await admin.close();
-  }
+  await t?.destroy();
 });
 
 describe('npq-ops mailbox and email deliver', () => {

@@ -24,7 +24,17 @@ export interface OpenDatabaseOptions {
   schema?: string | undefined;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Shown in pg_stat_activity, so operators (and the fault tests) can find this pool's sessions. */
+  applicationName?: string;
+  /**
+   * Told about a connection lost outside any query (an idle client, or one held by a transaction
+   * between its statements). The error is otherwise dropped: the query in flight fails on its own.
+   */
+  onConnectionError?: (error: Error) => void;
 }
+
+/** How long a request waits for a connection before it is told the service is unavailable. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -39,9 +49,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.maxConnections ?? 10,
+      application_name: options.applicationName ?? 'npq-ops',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Notices a dead peer (a failover that leaves no RST behind) instead of waiting for ever.
+      keepAlive: true,
       ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}),
     });
-    // An idle client losing its server must not crash the process; the next query reports it.
+    const onError = (error: Error) => options.onConnectionError?.(error);
+    // A pooled client losing its server emits 'error'. Idle, pg-pool handles it and tells the
+    // pool; checked out (drizzle holds one for a whole transaction), nothing listens, and an
+    // 'error' event nobody listens to kills the process. So every client gets a listener for its
+    // whole life: the statement in flight fails with the error (the request answers 503), the pool
+    // drops the broken client, and the next request gets a fresh connection.
+    pool.on('connect', (client) => client.on('error', onError));
+    // pg-pool also reports an idle client's error here; the client's own listener has logged it.
     pool.on('error', () => undefined);
     const db = drizzlePg({ client: pool, schema }) as unknown as Db;
     return { db, kind: 'postgres', close: () => pool.end() };

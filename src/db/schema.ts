@@ -528,6 +528,8 @@ export const apiToken = pgTable(
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** After this instant the token is refused, as a revoked one is. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('api_token_user_idx').on(t.userId)],
 );

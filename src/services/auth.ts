@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiToken, appUser, deliveryPartner, leadProvider, userSession } from '../db/schema.js';
 import { ROLES, type Role } from '../domain/catalogue.js';
@@ -41,14 +41,44 @@ function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** last_used_at is written at most this often per token: a write on every request queues them on the row lock. */
+export const TOKEN_LAST_USED_RESOLUTION_MS = 3_600_000;
+
+/**
+ * The actor behind a bearer token that is neither revoked nor expired. Records when the token was
+ * last used, to the hour: only the first request of an hour writes, so busy clients do not queue.
+ */
 export async function authenticateToken(db: Db, token: string, now: Date): Promise<Actor | null> {
   const [row] = await db
-    .update(apiToken)
-    .set({ lastUsedAt: now })
-    .where(and(eq(apiToken.tokenHash, tokenDigest(token)), isNull(apiToken.revokedAt)))
-    .returning({ userId: apiToken.userId });
-  return row ? loadActor(db, row.userId) : null;
+    .select({ id: apiToken.id, userId: apiToken.userId, lastUsedAt: apiToken.lastUsedAt })
+    .from(apiToken)
+    .where(
+      and(
+        eq(apiToken.tokenHash, tokenDigest(token)),
+        isNull(apiToken.revokedAt),
+        gt(apiToken.expiresAt, now),
+      ),
+    );
+  if (!row) return null;
+  const staleBefore = new Date(now.getTime() - TOKEN_LAST_USED_RESOLUTION_MS);
+  if (row.lastUsedAt === null || row.lastUsedAt < staleBefore) {
+    // Conditional, so of several requests arriving together only one writes.
+    await db
+      .update(apiToken)
+      .set({ lastUsedAt: now })
+      .where(
+        and(
+          eq(apiToken.id, row.id),
+          or(isNull(apiToken.lastUsedAt), lt(apiToken.lastUsedAt, staleBefore)),
+        ),
+      );
+  }
+  return loadActor(db, row.userId);
 }
+
+/** How long a token works unless `--expires-in-days` says otherwise, and the longest allowed. */
+export const DEFAULT_TOKEN_DAYS = 90;
+export const MAX_TOKEN_DAYS = 730;
 
 export interface CreateTokenInput {
   email: string;
@@ -58,6 +88,8 @@ export interface CreateTokenInput {
   leadProvider?: string | undefined;
   /** Slug of the delivery partner, for delivery_partner_staff. */
   deliveryPartner?: string | undefined;
+  /** Days until the token stops working (1 to MAX_TOKEN_DAYS; default DEFAULT_TOKEN_DAYS). */
+  expiresInDays?: number | undefined;
 }
 
 /**
@@ -69,7 +101,17 @@ export async function createApiToken(
   db: Db,
   input: CreateTokenInput,
   now: Date,
-): Promise<{ token: string; userId: number }> {
+): Promise<{ token: string; userId: number; id: number; expiresAt: Date }> {
+  const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_TOKEN_DAYS) {
+    throw new ValidationError([
+      {
+        path: 'expires-in-days',
+        message: `Expiry must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}`,
+      },
+    ]);
+  }
+  const expiresAt = new Date(now.getTime() + days * 86_400_000);
   if (!(ROLES as readonly string[]).includes(input.role)) {
     throw new ValidationError([
       { path: 'role', message: `Role must be one of ${ROLES.join(', ')}` },
@@ -107,17 +149,23 @@ export async function createApiToken(
     const token = `npq_${randomBytes(32).toString('base64url')}`;
     const [row] = await tx
       .insert(apiToken)
-      .values({ userId: user!.id, name: input.name ?? 'cli', tokenHash: tokenDigest(token) })
+      .values({
+        userId: user!.id,
+        name: input.name ?? 'cli',
+        tokenHash: tokenDigest(token),
+        createdAt: now,
+        expiresAt,
+      })
       .returning({ id: apiToken.id });
     await audit(tx, {
       what: 'API_TOKEN_CREATED',
       who: 'system',
       subjectType: 'api_token',
       subjectId: row!.id,
-      details: { userId: user!.id, role },
+      details: { userId: user!.id, role, expiresAt: expiresAt.toISOString() },
       at: now,
     });
-    return { token, userId: user!.id };
+    return { token, userId: user!.id, id: row!.id, expiresAt };
   });
 }
 

@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
 import { SYSTEM } from './actor.js';
 import {
@@ -17,7 +17,10 @@ import {
 } from './assessment.js';
 import { cohortEngagement } from '../db/queries/cohort-engagement.js';
 import { audit } from './audit.js';
+import { applyRetention } from './privacy/retention.js';
+import { DEFAULT_RETENTION_YEARS_AFTER_END } from '../policy/retention.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
+import { purgeShortLivedRows } from './purge.js';
 
 export interface DailyReport {
   [step: string]: number;
@@ -174,8 +177,18 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
   return inserted.length;
 }
 
-/** Runs every step for today (Europe/London) and reports how much each one did. */
-export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promise<DailyReport> {
+/**
+ * Runs every step for today (Europe/London) and reports how much each one did. Sessions and
+ * idempotency keys age in real time (`wallClock`, the system clock unless a test gives one), as
+ * the web app keeps them, whatever day `clock` says it is.
+ */
+export async function runDailyProcessing(deps: {
+  db: Db;
+  clock: Clock;
+  wallClock?: Clock;
+  /** config.retentionYearsAfterEnd (RETENTION_YEARS_AFTER_END). */
+  retentionYearsAfterEnd?: number;
+}): Promise<DailyReport> {
   const at = deps.clock.now();
   const today = londonDateOf(at);
   const intent = await locked(deps.db, (tx) => openIntentContacts(tx, today, at));
@@ -191,6 +204,17 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
   );
+  const purged = await locked(deps.db, (tx) =>
+    purgeShortLivedRows(tx, { at, wallNow: (deps.wallClock ?? systemClock).now() }),
+  );
+  // Last, so a participant withdrawn today is judged on today's record.
+  const retention = await locked(deps.db, (tx) =>
+    applyRetention(tx, {
+      today,
+      at,
+      yearsAfterEnd: deps.retentionYearsAfterEnd ?? DEFAULT_RETENTION_YEARS_AFTER_END,
+    }),
+  );
   return {
     intentContactsDue: intent.casesDue,
     intentContactTasksOpened: intent.tasksOpened,
@@ -201,5 +225,9 @@ export async function runDailyProcessing(deps: { db: Db; clock: Clock }): Promis
     assessmentAttemptsProtected: windows.protected,
     completedWithoutPassing,
     engagementUnreachableAlerts,
+    participantsErased: retention.participantsErased,
+    auditEventsRedacted: retention.auditEventsRedacted,
+    emailsDeletedByRetention: retention.emailsDeleted,
+    ...purged,
   };
 }

@@ -7,6 +7,7 @@
 import PgBoss from 'pg-boss';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { describeError, isConnectionError } from '../db/connection-errors.js';
 import { runDailyProcessing } from './daily.js';
 import { deliverDueEmails } from './email/delivery.js';
 import type { EmailSender } from './email/sender.js';
@@ -24,6 +25,24 @@ export interface SchedulerLogger {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * A run that fails (the database restarting or failing over, say) is retried by pg-boss: the daily
+ * run up to 5 times from 1 minute apart, doubling; email delivery runs every minute anyway.
+ */
+export const DAILY_QUEUE_OPTIONS = {
+  name: DAILY_QUEUE,
+  policy: 'singleton',
+  retryLimit: 5,
+  retryDelay: 60,
+  retryBackoff: true,
+} as const;
+export const EMAIL_QUEUE_OPTIONS = {
+  name: EMAIL_QUEUE,
+  policy: 'singleton',
+  retryLimit: 2,
+  retryDelay: 20,
+} as const;
+
 export interface SchedulerOptions {
   databaseUrl: string;
   db: Db;
@@ -35,6 +54,8 @@ export interface SchedulerOptions {
   pollingIntervalSeconds?: number;
   /** With a sender (GOV.UK Notify configured), the outbox is delivered every minute too. */
   emailSender?: EmailSender | undefined;
+  /** config.retentionYearsAfterEnd, for the retention step of the daily job. */
+  retentionYearsAfterEnd?: number;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -43,17 +64,27 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
     connectionString: options.databaseUrl,
     ...(options.schema ? { schema: options.schema } : {}),
   });
-  boss.on('error', (err) => options.logger.error({ err }, 'pg-boss error'));
+  // pg-boss reports its own failures (a lost connection while polling, say) here and carries on;
+  // logged with the code and message only, never the SQL's parameters.
+  boss.on('error', (err) => options.logger.error(describeError(err), 'pg-boss error'));
   await boss.start();
   // 'singleton': at most one daily run is active at a time, whichever instance picks it up.
-  await boss.createQueue(DAILY_QUEUE, { name: DAILY_QUEUE, policy: 'singleton' });
+  await ensureQueue(boss, DAILY_QUEUE_OPTIONS);
   await boss.schedule(DAILY_QUEUE, DAILY_CRON, {}, { tz: DAILY_TIMEZONE });
   await boss.work(
     DAILY_QUEUE,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
     async (jobs) => {
       for (const job of jobs) {
-        const report = await runDailyProcessing({ db: options.db, clock: options.clock });
+        const report = await logFailure(options.logger, job.id, 'Daily processing', () =>
+          runDailyProcessing({
+            db: options.db,
+            clock: options.clock,
+            ...(options.retentionYearsAfterEnd
+              ? { retentionYearsAfterEnd: options.retentionYearsAfterEnd }
+              : {}),
+          }),
+        );
         options.logger.info({ jobId: job.id, report }, 'Daily processing done');
       }
     },
@@ -68,18 +99,42 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
 
 /** One delivery run at a time across instances ('singleton'); the run itself is safe to overlap too. */
 async function scheduleEmailDelivery(boss: PgBoss, options: SchedulerOptions, sender: EmailSender) {
-  await boss.createQueue(EMAIL_QUEUE, { name: EMAIL_QUEUE, policy: 'singleton' });
+  await ensureQueue(boss, EMAIL_QUEUE_OPTIONS);
   await boss.schedule(EMAIL_QUEUE, EMAIL_CRON, {});
   await boss.work(
     EMAIL_QUEUE,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
     async (jobs) => {
       for (const job of jobs) {
-        const report = await deliverDueEmails({ db: options.db, clock: options.clock, sender });
+        const report = await logFailure(options.logger, job.id, 'Email delivery', () =>
+          deliverDueEmails({ db: options.db, clock: options.clock, sender }),
+        );
         // Counts only: never addresses or personalisation.
         options.logger.info({ jobId: job.id, report }, 'Email delivery done');
       }
     },
   );
   options.logger.info({ queue: EMAIL_QUEUE, cron: EMAIL_CRON }, 'Email delivery scheduled');
+}
+
+/** Creates the queue, or brings an existing one's retry settings up to date. */
+async function ensureQueue(boss: PgBoss, queue: PgBoss.Queue) {
+  await boss.createQueue(queue.name, queue);
+  await boss.updateQueue(queue.name, queue);
+}
+
+/** Runs a job's work; a failure is logged (code and message only) and rethrown so pg-boss retries. */
+async function logFailure<T>(
+  logger: SchedulerLogger,
+  jobId: string,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const retry = isConnectionError(error) ? ' (database unavailable)' : '';
+    logger.error({ jobId, ...describeError(error) }, `${what} failed${retry}: it will be retried`);
+    throw error;
+  }
 }

@@ -144,11 +144,20 @@ export interface ImportOptions {
    * another partner, is an error, not a silent write.
    */
   partnerScope?: readonly number[];
+  /**
+   * Delivery partner staff: a row that clashes with a participant or an account outside their
+   * partner is answered with CLASH_REFERRED only (it must not tell them that the TRN or email is
+   * someone else's), and the detail is recorded for the programme team (IMPORT_ROW_REFERRED).
+   */
+  referClashes?: boolean;
   chunkSize?: number;
   who?: string;
   correlationId?: string;
   onProgress?: (rowsDone: number) => void;
 }
+
+/** What delivery partner staff read when a row clashes with a record they may not see. */
+export const CLASH_REFERRED = 'We could not add this row; the programme team has been told';
 
 interface ParsedRow {
   line: number;
@@ -327,6 +336,7 @@ async function writeChunk(
       ).map((u) => [u.email, u.participant_id]),
     );
 
+    const referrals: Referral[] = [];
     const toCreate: (ParsedRow & { schoolId: number })[] = [];
     const toEnrol: { key: string; participantId?: number; cohortId: number; partnerId: number }[] =
       [];
@@ -368,33 +378,38 @@ async function writeChunk(
           (row.dfe_registration_id !== undefined &&
             p.dfe_registration_id === row.dfe_registration_id),
       );
+      const clashes: { field: string; message: string; participantId: number | null }[] = [];
       if (
         match &&
         options.partnerScope &&
         match.partner_ids.some((id) => !options.partnerScope!.includes(id))
       )
-        rowErrors.push({
-          line,
+        clashes.push({
           field: row.trn !== undefined ? 'trn' : 'dfe_registration_id',
           message:
             'This participant is enrolled with another delivery partner: ask the programme team',
+          participantId: match.id,
         });
       const emailOwner = existing.find((p) => p.email === row.email.toLowerCase());
       if (emailOwner && emailOwner !== match)
-        rowErrors.push({
-          line,
+        clashes.push({
           field: 'email',
           message: 'This email address belongs to another participant',
+          participantId: emailOwner.id,
         });
       else if (
         accountEmails.has(row.email.toLowerCase()) &&
         (accountEmails.get(row.email.toLowerCase()) ?? -1) !== match?.id
       )
-        rowErrors.push({
-          line,
+        clashes.push({
           field: 'email',
           message: 'This email address is already used to sign in to another account',
+          participantId: accountEmails.get(row.email.toLowerCase()) ?? null,
         });
+      if (clashes.length > 0 && options.referClashes) {
+        rowErrors.push({ line, field: 'row', message: CLASH_REFERRED });
+        referrals.push(...clashes.map((c) => ({ line, ...c })));
+      } else rowErrors.push(...clashes.map((c) => ({ line, field: c.field, message: c.message })));
       if (
         rowErrors.length > 0 ||
         schoolId === undefined ||
@@ -431,6 +446,7 @@ async function writeChunk(
                jsonb_build_object('line', line), ${options.correlationId ?? null}
         from unnest(${arrayParam(created.map((c) => c.id))}::int[], ${arrayParam(created.map((c) => c.line))}::int[]) as u(id, line)`);
     }
+    await referToProgrammeTeam(tx, referrals, options, now);
     return {
       created: created.length,
       enrolled: enrolledParticipants.length,
@@ -439,6 +455,36 @@ async function writeChunk(
       errors,
     };
   });
+}
+
+interface Referral {
+  line: number;
+  field: string;
+  message: string;
+  participantId: number | null;
+}
+
+/**
+ * The detail of each clash withheld from a delivery partner, as an audit event the programme team
+ * reads (listImportReferrals): the line, the field, what it clashed with (a participant id, or
+ * none for another kind of account), and the partner that tried. No TRN or email is copied.
+ */
+async function referToProgrammeTeam(
+  tx: Tx,
+  referrals: readonly Referral[],
+  options: ImportOptions,
+  now: Date,
+): Promise<void> {
+  if (referrals.length === 0) return;
+  const who = options.who ?? 'system:import';
+  await tx.execute(sql`insert into audit_event (what, who, subject_type, subject_id, details, correlation_id, occurred_at)
+    select 'IMPORT_ROW_REFERRED', ${who}, 'import_referral', coalesce(participant_id::text, 'account'),
+           jsonb_build_object('line', line, 'field', field, 'reason', reason, 'participantId', participant_id,
+                              'deliveryPartnerIds', ${JSON.stringify(options.partnerScope ?? [])}::jsonb),
+           ${options.correlationId ?? null}, ${now}
+    from unnest(${arrayParam(referrals.map((r) => r.line))}::int[], ${arrayParam(referrals.map((r) => r.field))}::text[],
+                ${arrayParam(referrals.map((r) => r.message))}::text[], ${arrayParam(referrals.map((r) => r.participantId))}::int[])
+         as u(line, field, reason, participant_id)`);
 }
 
 function identityKey(row: {

@@ -771,6 +771,8 @@ export async function importParticipantsCsvText(
       publicUrl,
       who: actorLabel(actor),
       partnerScope: allowed.map((a) => a.id),
+      // A partner is never told whose TRN or email a clashing row holds; the programme team is.
+      referClashes: actor.role === 'delivery_partner_staff',
     },
   );
 }

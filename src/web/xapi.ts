@@ -2,6 +2,14 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { recordXapiStatements } from '../services/engagement.js';
 import { ServiceError, UnauthenticatedError, ValidationError } from '../services/errors.js';
 import type { ApiDeps } from './api/plugin.js';
+import { replyIfUnavailable } from './unavailable.js';
+import {
+  BODY_TOO_LARGE,
+  BULK_LIMITS,
+  BULK_RATE_LIMIT,
+  registerBulkRateLimit,
+  tooManyRows,
+} from './limits.js';
 
 const XAPI_VERSION = '1.0.3';
 
@@ -20,6 +28,7 @@ const XAPI_VERSION = '1.0.3';
  */
 export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   void app.register(async (xapi) => {
+    await registerBulkRateLimit(xapi);
     xapi.addHook('onRequest', async (request, reply) => {
       reply.header('X-Experience-API-Version', XAPI_VERSION);
       // Machine clients only: a browser session cannot post statements.
@@ -32,6 +41,8 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
 
     xapi.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return reply.code(413).send({ error: BODY_TOO_LARGE, code: 'PAYLOAD_TOO_LARGE' });
       if (error instanceof ValidationError) {
         return reply.code(400).send({
           error: 'The statements are not valid',
@@ -47,13 +58,18 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
           .code(error.statusCode)
           .send({ error: error.message, code: error.code ?? 'BAD_REQUEST' });
       }
+      if (replyIfUnavailable(error, request, reply, 'json')) return reply;
       request.log.error({ err: error }, 'xAPI request failed');
       return reply
         .code(500)
         .send({ error: 'Internal Server Error', code: 'INTERNAL', reference: request.id });
     });
 
-    xapi.post('/xapi/statements', { bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+    const options = {
+      bodyLimit: BULK_LIMITS.bodyBytes,
+      config: { rateLimit: BULK_RATE_LIMIT },
+    };
+    xapi.post('/xapi/statements', options, async (request) => {
       const body = request.body;
       if (body === null || typeof body !== 'object') {
         throw new ValidationError([
@@ -64,6 +80,8 @@ export function xapiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (statements.length === 0) {
         throw new ValidationError([{ path: 'body', message: 'Send at least one statement' }]);
       }
+      if (statements.length > BULK_LIMITS.statements)
+        throw tooManyRows(statements.length, BULK_LIMITS.statements, 'statements');
       if (!request.actor) throw new UnauthenticatedError();
       return recordXapiStatements(deps, request.actor, statements);
     });

@@ -7,58 +7,36 @@
  * production mode; on the embedded run the CLI works on a PGlite directory that the app opens after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
+import { queryRows, type Database } from '../../src/db/client.js';
 import { PARTICIPANT_CSV_COLUMNS } from '../../src/services/participant-import.js';
 import { prepareDatabase } from '../../src/services/bootstrap.js';
 import { pageText } from '../support/demo-world.js';
 import { formFields } from '../support/forms.js';
-import { assertTestDatabaseUrl } from '../support/test-database.js';
+import { createCliDatabase, type CliDatabase } from '../support/cli-database.js';
+import { readFile } from 'node:fs/promises';
 
-const run = promisify(execFile);
-const serverUrl = process.env.TEST_DATABASE_URL;
 const PUBLIC_URL = 'https://npq.example.test';
 const SECRET = 'a-go-live-session-secret-of-at-least-32-characters';
 const GOOD_PASSWORD = 'correct horse battery staple';
 
-let dataDir: string;
-let databaseUrl = '';
+let t: CliDatabase;
 let database: Database | undefined;
 let app: FastifyInstance | undefined;
 let today = new Date('2026-05-04T09:00:00Z');
 const clock: Clock = { now: () => new Date(today) };
 
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
+/** The CLI in production mode on PostgreSQL; the embedded run can only be development mode. */
+const cli = (...args: string[]) =>
+  t.cli(args, {
     PUBLIC_URL,
-    // Production needs a PostgreSQL server; the embedded run can only be development mode.
-    NODE_ENV: databaseUrl ? 'production' : 'development',
+    NODE_ENV: t.databaseUrl ? 'production' : 'development',
     SESSION_SECRET: SECRET,
-    LOG_LEVEL: 'silent',
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
-      env,
-      timeout: 120_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+  });
 
 /** A browser: a cookie jar, forms posted as forms, and the API's CSRF header once signed in. */
 class Browser {
@@ -146,7 +124,7 @@ async function acceptLink(browser: Browser, link: string): Promise<void> {
 /** The newest email to someone, read where the deployment keeps it: the CLI or the mailbox API. */
 async function newestLinkTo(admin: Browser, email: string): Promise<string> {
   let body: string;
-  if (databaseUrl) {
+  if (t.databaseUrl) {
     const printed = await cli('mailbox', '--to', email, '--limit', '1');
     expect(printed.code).toBe(0);
     body = printed.stdout;
@@ -182,33 +160,13 @@ async function createCohort(team: Browser, course: RegExp, startDate: string): P
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-go-live-'));
-  if (serverUrl) {
-    const name = `npq_go_live_test_${process.pid}`;
-    const admin = await openDatabase({
-      databaseUrl: assertTestDatabaseUrl(serverUrl),
-      maxConnections: 1,
-    });
-    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
-    await admin.db.execute(sql.raw(`create database ${name}`));
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  t = await createCliDatabase('go-live');
 });
 
 afterAll(async () => {
   await app?.close();
   await database?.close();
-  await rm(dataDir, { recursive: true, force: true });
-  if (serverUrl && databaseUrl) {
-    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
-    await admin.db.execute(
-      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
-    );
-    await admin.close();
-  }
+  await t?.destroy();
 });
 
 describe('going live from an empty database', () => {
@@ -224,11 +182,11 @@ describe('going live from an empty database', () => {
       expect(adminLink).toMatch(/^https:\/\/npq\.example\.test\/account\/set-password\/[\w-]+$/);
 
       // 2. The app, as `serve` starts it in production: migrated, the catalogue, no demo.
-      database = await openDatabase(databaseUrl ? { databaseUrl, maxConnections: 5 } : { dataDir });
+      database = await t.open();
       const config = loadConfig({
         NODE_ENV: 'production',
         // The embedded run opens PGlite itself; production config only insists a URL is given.
-        DATABASE_URL: databaseUrl || 'postgres://unused.invalid/npq',
+        DATABASE_URL: t.databaseUrl || 'postgres://unused.invalid/npq',
         SESSION_SECRET: SECRET,
         PUBLIC_URL,
         LOG_LEVEL: 'silent',

@@ -1,4 +1,4 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { fixedClock, type Clock } from '../../src/clock.js';
@@ -38,14 +38,19 @@ export interface Session {
 }
 
 export async function createDemoWorld(
-  options: { participants?: number; now?: Date } = {},
+  options: { participants?: number; now?: Date; logger?: FastifyBaseLogger } = {},
 ): Promise<DemoWorld> {
   const t = await createTestDatabase();
   const now = options.now ?? DEFAULT_DEMO_NOW;
   await seedCatalogue(t.db);
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
   const clock = fixedClock(now);
-  const app = await createApp({ db: t.db, clock, config: loadConfig({ NODE_ENV: 'test' }) });
+  const app = await createApp({
+    db: t.db,
+    clock,
+    config: loadConfig({ NODE_ENV: 'test' }),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 
   const cookiesOf = (res: LightMyRequestResponse) =>
     Object.fromEntries(res.cookies.map((c) => [c.name, c.value]));

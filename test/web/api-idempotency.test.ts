@@ -1,38 +1,65 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
+import { IDEMPOTENCY_RESERVATION_MS, idempotencyRequestHash } from '../../src/web/api/plugin.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
 let w: DemoWorld;
 let south: Session;
 let enrolmentId: number;
+/** Other enrolments of the partner: one deferral case may be in progress per enrolment. */
+let others: number[];
+let southUserId: number;
 
 beforeAll(async () => {
   w = await createDemoWorld({ participants: 20 });
   south = await w.signIn('partner.south@demo.npq-ops.test');
-  const [row] = await queryRows<{ id: number }>(
+  const rows = await queryRows<{ id: number }>(
     w.t.db,
     sql`select e.id from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
-        where dp.slug = 'south' order by e.id limit 1`,
+        where dp.slug = 'south' order by e.id limit 4`,
   );
-  enrolmentId = row!.id;
+  enrolmentId = rows[0]!.id;
+  others = rows.slice(1).map((r) => r.id);
+  southUserId = (await w.actor('partner.south@demo.npq-ops.test')).userId;
 });
 afterAll(async () => {
   await w.destroy();
 });
 
-const request = (key: string, description = 'Idempotency test') =>
+const request = (key: string, description = 'Idempotency test', enrolment = enrolmentId) =>
   south.request({
     method: 'POST',
     url: '/api/v1/deferral-cases',
-    payload: { enrolmentId, circumstance: 'bereavement', description },
+    payload: { enrolmentId: enrolment, circumstance: 'bereavement', description },
     headers: { 'idempotency-key': key },
   });
+
+/**
+ * What a request interrupted by a crash leaves behind: its reservation, made `ageMs` ago, and no
+ * answer (the work itself never committed).
+ */
+async function leaveReservation(
+  key: string,
+  description: string,
+  enrolment: number,
+  ageMs: number,
+) {
+  // The body as the route's schema parsed it (its keys in the schema's order).
+  const parsed = { circumstance: 'bereavement', description, enrolmentId: enrolment };
+  const hash = idempotencyRequestHash('POST', '/api/v1/deferral-cases', parsed);
+  // Reservations age in real time (the app's fixed policy clock plays no part).
+  const reservedAt = new Date(Date.now() - ageMs);
+  await w.t.db.execute(
+    sql`insert into idempotency_key (user_id, key, request_hash, response_status, response_body, created_at)
+        values (${southUserId}, ${key}, ${hash}, 0, '{}'::jsonb, ${reservedAt})`,
+  );
+}
 
 async function casesCreated(): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
     w.t.db,
-    sql`select count(*)::int as n from deferral_case where enrolment_id = ${enrolmentId}`,
+    sql`select count(*)::int as n from deferral_case`,
   );
   return row!.n;
 }
@@ -74,5 +101,64 @@ describe('Idempotency-Key', () => {
       sql`select count(*)::int as n from idempotency_key where key = 'retry-key'`,
     );
     expect(stored!.n).toBe(0);
+  });
+
+  it("keeps a crashed request's key reserved until it expires; then one retry runs it", async () => {
+    await leaveReservation(
+      'crashed-1',
+      'Crashed once',
+      others[0]!,
+      IDEMPOTENCY_RESERVATION_MS - 5_000,
+    );
+    const before = await casesCreated();
+    const early = await request('crashed-1', 'Crashed once', others[0]);
+    expect(early.statusCode).toBe(409);
+    expect(await casesCreated()).toBe(before);
+
+    // The same reservation, now past its expiry (as if the clock had moved on).
+    await w.t.db.execute(
+      sql`update idempotency_key set created_at = created_at - interval '10 seconds' where key = 'crashed-1'`,
+    );
+    const retry = await request('crashed-1', 'Crashed once', others[0]);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replay']).toBeUndefined();
+    expect(await casesCreated()).toBe(before + 1);
+
+    const again = await request('crashed-1', 'Crashed once', others[0]);
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replay']).toBe('true');
+    expect(again.json()).toEqual(retry.json());
+    expect(await casesCreated()).toBe(before + 1);
+  });
+
+  it('runs concurrent retries of an expired reservation once: the others replay or wait', async () => {
+    await leaveReservation(
+      'crashed-2',
+      'Crashed twice',
+      others[1]!,
+      IDEMPOTENCY_RESERVATION_MS + 1_000,
+    );
+    const before = await casesCreated();
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => request('crashed-2', 'Crashed twice', others[1])),
+    );
+    const fresh = responses.filter((r) => r.statusCode === 201 && !r.headers['idempotent-replay']);
+    expect(fresh).toHaveLength(1);
+    for (const r of responses) {
+      expect([201, 409], r.body).toContain(r.statusCode);
+      if (r.statusCode === 201) expect(r.json()).toEqual(fresh[0]!.json());
+    }
+    expect(await casesCreated()).toBe(before + 1);
+  });
+
+  it('does not let an expired reservation be taken over by a different request', async () => {
+    await leaveReservation(
+      'crashed-3',
+      'Crashed thrice',
+      others[2]!,
+      IDEMPOTENCY_RESERVATION_MS + 1_000,
+    );
+    const res = await request('crashed-3', 'Something else entirely', others[2]);
+    expect(res.statusCode).toBe(422);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { PARTICIPANT_CSV_COLUMNS } from '../../src/services/participant-import.js';
-import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
 
 let world: DemoWorld;
 let north: Session;
@@ -187,5 +187,29 @@ describe('imports', () => {
         sql`select count(*)::int as n from engagement_record where source = 'import' and source_event_id like 'web-%'`,
       ),
     ).toBe(1);
+  });
+
+  it('states the size limit before anyone pastes, and answers a larger file with a page, not a raw error', async () => {
+    const page = await north.request({ method: 'GET', url: '/imports' });
+    expect(pageText(page.body)).toContain('Each import takes up to 2 MB of CSV');
+    const header = PARTICIPANT_CSV_COLUMNS.join(',');
+    const over = `${header}\n${'x'.repeat(2_100_000)}`;
+    const tooLong = await north.request({
+      method: 'POST',
+      url: '/imports/participants',
+      payload: new URLSearchParams({ _csrf: north.csrf, participantsCsv: over }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(tooLong.statusCode).toBe(422);
+    expect(pageText(tooLong.body)).toContain('split it into files under 2 MB');
+    const huge = await north.request({
+      method: 'POST',
+      url: '/imports/participants',
+      payload: new URLSearchParams({ participantsCsv: ','.repeat(3_000_000) }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.headers['content-type']).toContain('text/html');
+    expect(pageText(huge.body)).toContain('What you sent is too large');
   });
 });

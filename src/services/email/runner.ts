@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
+import { describeError } from '../../db/connection-errors.js';
 import { deliverDueEmails, type DeliveryReport } from './delivery.js';
 import type { EmailSender } from './sender.js';
 
@@ -27,12 +28,10 @@ export function startDeliveryLoop(options: {
         if (Object.values(report).some((n) => n > 0))
           options.logger.info({ report }, 'Email delivery done');
       })
-      // The error's message only: a sender's errors never carry addresses, but be sure.
+      // Logged and retried at the next tick (a database restart, say). The error's class, code and
+      // first line only: a failed query's parameters (addresses) never reach the log.
       .catch((error: unknown) =>
-        options.logger.error(
-          { error: error instanceof Error ? error.message : 'unknown' },
-          'Email delivery failed',
-        ),
+        options.logger.error(describeError(error), 'Email delivery failed; trying again shortly'),
       )
       .finally(() => {
         running = null;

@@ -9,10 +9,18 @@ import {
 } from '../../services/engagement.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
 import { Id, IdParam, IdString, PolicyDecision, writeErrors } from './schemas.js';
+import {
+  BODY_TOO_LARGE,
+  BULK_LIMITS,
+  BULK_RATE_LIMIT,
+  registerBulkRateLimit,
+  TooLargeError,
+  tooManyRows,
+} from '../limits.js';
 
-/** Bulk feeds can be large: a 100,000-row batch is about 15 MB of JSON. */
-const BULK_BODY_LIMIT = 64 * 1024 * 1024;
-const MAX_BATCH_ROWS = 200_000;
+/** Bulk feeds are bounded (rows, bytes, requests a minute) so one client cannot stall the others. */
+const BULK_BODY_LIMIT = BULK_LIMITS.bodyBytes;
+const MAX_BATCH_ROWS = BULK_LIMITS.rows;
 
 const Completion = z
   .object({
@@ -155,23 +163,49 @@ export const engagementApi: ApiModule = async (app, deps) => {
     async (request) => getEnrolmentEngagement(deps, actorOf(request), request.params.id),
   );
 
+  await app.register(async (bulk) => bulkRoutes(bulk, deps));
+};
+
+/**
+ * The bulk routes, in a scope of their own: a per-client rate limit (keyed by the token's or
+ * session's user), bounded bodies and rows, and a 413 that says the limit.
+ */
+async function bulkRoutes(app: ApiApp, deps: ApiDeps) {
+  await registerBulkRateLimit(app);
+  app.setErrorHandler((error) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      throw new TooLargeError(BODY_TOO_LARGE);
+    throw error;
+  });
   app.post(
     '/engagement/batch',
     {
       bodyLimit: BULK_BODY_LIMIT,
+      config: { rateLimit: BULK_RATE_LIMIT },
+      preValidation: async (request) => {
+        if (Array.isArray(request.body) && request.body.length > MAX_BATCH_ROWS)
+          throw tooManyRows(request.body.length, MAX_BATCH_ROWS);
+      },
       schema: {
         tags: ['Engagement'],
         summary:
           'Load engagement records in bulk (staff). Idempotent by (source, sourceEventId); bad rows are reported by index and field, good rows land.',
         body: z.array(IngestRow).max(MAX_BATCH_ROWS),
-        response: { 200: IngestResult, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        response: {
+          200: IngestResult,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          413: ErrorBody,
+          429: ErrorBody,
+        },
       },
     },
     async (request) => ingestEngagement(deps, actorOf(request), request.body, { format: 'json' }),
   );
 
   await app.register(async (csvScope) => csvImportRoute(csvScope, deps));
-};
+}
 
 /**
  * POST /engagement/import takes the CSV itself as a `text/csv` body, or JSON `{ "csv": "..." }`
@@ -187,6 +221,16 @@ function csvImportRoute(app: ApiApp, deps: ApiDeps) {
     '/engagement/import',
     {
       bodyLimit: BULK_BODY_LIMIT,
+      config: { rateLimit: BULK_RATE_LIMIT },
+      preValidation: async (request) => {
+        const csv =
+          typeof request.body === 'string'
+            ? request.body
+            : (request.body as { csv?: unknown } | undefined)?.csv;
+        if (typeof csv !== 'string') return;
+        const rows = linesAfterHeader(csv);
+        if (rows > MAX_BATCH_ROWS) throw tooManyRows(rows, MAX_BATCH_ROWS);
+      },
       schema: {
         tags: ['Engagement'],
         summary:
@@ -197,7 +241,9 @@ function csvImportRoute(app: ApiApp, deps: ApiDeps) {
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
+          413: ErrorBody,
           422: ErrorBody,
+          429: ErrorBody,
         },
       },
     },
@@ -208,4 +254,12 @@ function csvImportRoute(app: ApiApp, deps: ApiDeps) {
         typeof request.body === 'string' ? request.body : request.body.csv,
       ),
   );
+}
+
+/** Lines after the header: a quick upper bound on a CSV's rows, before parsing anything. */
+function linesAfterHeader(csv: string): number {
+  const end = csv.trimEnd().length;
+  let lines = 0;
+  for (let i = csv.indexOf('\n'); i !== -1 && i < end; i = csv.indexOf('\n', i + 1)) lines += 1;
+  return lines;
 }

@@ -13,6 +13,8 @@ import { schoolMovesApi } from './school-moves.js';
 import { withdrawalsApi } from './withdrawals.js';
 import { organisationsApi } from './organisations.js';
 import { schoolsApi } from './schools.js';
+import { myDataApi } from './my-data.js';
+import { importReferralsApi } from './import-referrals.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -30,4 +32,6 @@ export const API_MODULES: readonly ApiModule[] = [
   accountsApi,
   organisationsApi,
   schoolsApi,
+  myDataApi,
+  importReferralsApi,
 ];

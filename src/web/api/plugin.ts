@@ -16,12 +16,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import { ErrorBody } from './schemas.js';
+import { replyIfUnavailable } from '../unavailable.js';
 import type { Db } from '../../db/client.js';
 import { idempotencyKey } from '../../db/schema.js';
-import type { Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { Actor } from '../../services/actor.js';
 import {
   ConflictError,
@@ -46,6 +47,8 @@ export interface ApiDeps {
   publicUrl?: string;
   /** Emails really go out (a Notify key is set): account links are then never shown to staff. */
   notifyConfigured?: boolean;
+  /** config.retentionYearsAfterEnd: shown to participants with their data. */
+  retentionYearsAfterEnd?: number;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
@@ -188,6 +191,7 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
       errors: [{ path: 'body', message: error.message }],
     });
   }
+  if (replyIfUnavailable(error, request, reply, 'json')) return reply;
   request.log.error({ err: error }, 'API request failed');
   return reply
     .code(500)
@@ -196,12 +200,63 @@ function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: Fa
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { key: string; hash: string; userId: number };
+    idempotency?: { key: string; hash: string; userId: number; reservedAt: Date };
   }
 }
 
 /** A key reserved by a request still running: replays wait for its answer rather than run twice. */
 const IN_PROGRESS = 0;
+
+/**
+ * A reservation older than this was left by a request that never finished (the process crashed or
+ * was killed): a retry takes it over. Longer than any request may take (bodies and batches are
+ * bounded, and the server's request timeout is shorter).
+ */
+export const IDEMPOTENCY_RESERVATION_MS = 60_000;
+
+/** What a key is bound to: the method, the URL and the body. */
+export function idempotencyRequestHash(method: string, url: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex');
+}
+
+type Reservation = { reserved: true } | { reserved: false; stored: IdempotencyRow | undefined };
+type IdempotencyRow = typeof idempotencyKey.$inferSelect;
+
+/**
+ * Reserves the key for this request, atomically: a new key is inserted; an abandoned reservation of
+ * the same request is taken over by one conditional update (of two retries racing, the second
+ * finds the reservation fresh again and waits). Otherwise the stored row says what to answer.
+ */
+async function reserve(
+  db: Db,
+  row: { userId: number; key: string; requestHash: string },
+  now: Date,
+): Promise<Reservation> {
+  const mine = and(eq(idempotencyKey.userId, row.userId), eq(idempotencyKey.key, row.key));
+  const inserted = await db
+    .insert(idempotencyKey)
+    .values({ ...row, responseStatus: IN_PROGRESS, responseBody: {}, createdAt: now })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKey.key });
+  if (inserted.length > 0) return { reserved: true };
+  const takenOver = await db
+    .update(idempotencyKey)
+    .set({ createdAt: now })
+    .where(
+      and(
+        mine,
+        eq(idempotencyKey.requestHash, row.requestHash),
+        eq(idempotencyKey.responseStatus, IN_PROGRESS),
+        lte(idempotencyKey.createdAt, new Date(now.getTime() - IDEMPOTENCY_RESERVATION_MS)),
+      ),
+    )
+    .returning({ key: idempotencyKey.key });
+  if (takenOver.length > 0) return { reserved: true };
+  const [stored] = await db.select().from(idempotencyKey).where(mine);
+  return { reserved: false, stored };
+}
 
 function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
   api.addHook('preHandler', async (request, reply) => {
@@ -212,25 +267,21 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
         { path: 'headers.idempotency-key', message: 'Idempotency-Key must be 1 to 200 characters' },
       ]);
     }
-    const hash = createHash('sha256')
-      .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
-      .digest('hex');
+    const hash = idempotencyRequestHash(request.method, request.url, request.body);
     const userId = request.actor.userId;
-    // Reserve the key before doing the work, so two concurrent requests with one key cannot both run.
-    const reserved = await deps.db
-      .insert(idempotencyKey)
-      .values({ userId, key, requestHash: hash, responseStatus: IN_PROGRESS, responseBody: {} })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKey.key });
-    if (reserved.length > 0) {
-      request.idempotency = { key, hash, userId };
+    // Reserve the key before doing the work, so two concurrent requests with one key cannot both
+    // run. A key released a moment ago by a failed first attempt is free again: try once more.
+    // Real time, as for sessions: how long ago a request began, whatever the app's policy clock says.
+    const reservedAt = systemClock.now();
+    let reservation = await reserve(deps.db, { userId, key, requestHash: hash }, reservedAt);
+    if (!reservation.reserved && !reservation.stored)
+      reservation = await reserve(deps.db, { userId, key, requestHash: hash }, reservedAt);
+    if (reservation.reserved) {
+      request.idempotency = { key, hash, userId, reservedAt };
       return;
     }
-    const [stored] = await deps.db
-      .select()
-      .from(idempotencyKey)
-      .where(and(eq(idempotencyKey.userId, userId), eq(idempotencyKey.key, key)));
-    if (!stored) return; // released by a failed first attempt a moment ago: run this one
+    const stored = reservation.stored;
+    if (!stored) throw new ConflictError('This Idempotency-Key is busy. Try again shortly.');
     if (stored.requestHash !== hash) {
       throw new ValidationError([
         {
@@ -256,7 +307,14 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
   api.addHook('onSend', async (request, reply, payload) => {
     const idem = request.idempotency;
     if (!idem) return payload;
-    const mine = and(eq(idempotencyKey.userId, idem.userId), eq(idempotencyKey.key, idem.key));
+    // Only while the reservation is still this request's: had it outlived its expiry and been
+    // taken over by a retry, the retry's answer is the one to keep.
+    const mine = and(
+      eq(idempotencyKey.userId, idem.userId),
+      eq(idempotencyKey.key, idem.key),
+      eq(idempotencyKey.responseStatus, IN_PROGRESS),
+      eq(idempotencyKey.createdAt, idem.reservedAt),
+    );
     if (reply.statusCode < 300 && typeof payload === 'string') {
       await deps.db
         .update(idempotencyKey)

@@ -5,6 +5,7 @@ import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
+import { myDataRoutes } from './my-data.js';
 
 /** The participant's pages (My programme, study sessions, events, calendar, assessment, changes). */
 export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -13,4 +14,5 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   calendarRoutes(app, deps);
   changesRoutes(app, deps);
   assessmentRoutes(app, deps);
+  myDataRoutes(app, deps);
 }

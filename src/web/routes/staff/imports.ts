@@ -10,6 +10,8 @@ import { page, requireStaffPage } from './support.js';
 
 /** Pasted or file-read CSV text; a generous cap keeps one request from holding the server. */
 const MAX_CSV_CHARS = 2_000_000;
+/** The form's body is URL-encoded (commas and line ends grow threefold), so its limit is larger. */
+const FORM_BODY_LIMIT = 8 * 1024 * 1024;
 
 type Kind = 'participants' | 'engagement';
 
@@ -50,7 +52,7 @@ export function importRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   const post = (kind: Kind, run: (actor: Actor, csv: string) => Promise<unknown>) =>
-    app.post(`/imports/${kind}`, async (request, reply) => {
+    app.post(`/imports/${kind}`, { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
       const actor = requireStaffPage(request, reply);
       if (!actor) return reply;
       const field = `${kind}Csv`;
