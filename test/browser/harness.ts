@@ -8,6 +8,7 @@ import {
 } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
+import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
@@ -56,16 +57,16 @@ export async function startBrowserWorld(
     withUsers: true,
     now: DEFAULT_DEMO_NOW,
   });
+  // The port is chosen first so the links in emails (PUBLIC_URL) lead back to this very server.
+  const port = await freePort();
+  // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
+  const baseUrl = `http://localhost:${port}`;
   const app = await createApp({
     db: database.db,
     clock: fixedClock(DEFAULT_DEMO_NOW),
-    config: loadConfig({ NODE_ENV: 'test' }),
+    config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl }),
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
-  const baseUrl = `http://localhost:${port}`;
+  await app.listen({ port, host: '127.0.0.1' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     baseUrl,
@@ -96,14 +97,49 @@ export async function startBrowserWorld(
   };
 }
 
+/** A TCP port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * GOV.UK Frontend's radios with a conditionally revealed question set aria-expanded on the radio,
+ * which ARIA 1.2 does not list for that role, so axe reports it. The Design System keeps it on
+ * purpose (screen readers announce the reveal; alphagov/govuk-frontend#979, a known issue), so that
+ * one finding, on that component only, is not counted. Anything else on the same element still is.
+ */
+function notGovukConditionalReveal(violation: {
+  id: string;
+  nodes: { html: string; failureSummary?: string }[];
+}): boolean {
+  if (violation.id !== 'aria-allowed-attr') return true;
+  return !violation.nodes.every(
+    (n) =>
+      /class="govuk-radios__input"/.test(n.html) &&
+      /aria-controls="conditional-/.test(n.html) &&
+      (n.failureSummary ?? '')
+        .split('\n')
+        .slice(1)
+        .every((line) => /aria-expanded="(true|false)"/.test(line)),
+  );
+}
+
 /** WCAG 2.2 AA by axe-core: every page of every journey must have zero violations. */
 export async function expectNoAxeViolations(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'])
     .analyze();
-  const summary = results.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
+  const summary = results.violations
+    .filter(notGovukConditionalReveal)
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   expect(summary, `axe violations on ${page.url()}`).toEqual([]);
 }
 
@@ -115,20 +151,90 @@ export async function expectNoHorizontalScroll(page: Page): Promise<void> {
   expect(overflow, `page ${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
 }
 
-/** Every page of every journey: WCAG 2.2 AA by axe, and no sideways scrolling at this size. */
+/** Every link in a GOV.UK error summary leads to something on the page (a field, a panel). */
+export async function expectErrorLinksLeadSomewhere(page: Page): Promise<void> {
+  const missing = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLAnchorElement>('.govuk-error-summary a'))
+      .filter((a) => !a.hash || !document.getElementById(decodeURIComponent(a.hash.slice(1))))
+      .map((a) => `${a.textContent?.trim()} -> ${a.getAttribute('href')}`),
+  );
+  expect(missing, `error summary links that lead nowhere on ${page.url()}`).toEqual([]);
+}
+
+/**
+ * One banner, one main and one footer landmark for screen reader users to jump between, and no
+ * crown or Royal Arms: npq-ops is not a GOV.UK service.
+ */
+export async function expectLandmarksAndNoCrown(page: Page): Promise<void> {
+  const found = await page.evaluate(() => ({
+    banner: document.querySelectorAll('body > header, .govuk-template__header').length,
+    main: document.querySelectorAll('main').length,
+    contentinfo: document.querySelectorAll('body > footer, .govuk-template__footer').length,
+    crown: document.querySelectorAll(
+      '.govuk-logo, .govuk-header__logo, .govuk-footer__crown, .govuk-footer__copyright-logo',
+    ).length,
+  }));
+  expect(found, `landmarks on ${page.url()}`).toEqual({
+    banner: 1,
+    main: 1,
+    contentinfo: 1,
+    crown: 0,
+  });
+}
+
+/**
+ * Every page of every journey: WCAG 2.2 AA by axe, no sideways scrolling at this size, error
+ * summary links that lead somewhere, and the page's landmarks.
+ */
 export async function checkPage(page: Page): Promise<void> {
   await expectNoAxeViolations(page);
   await expectNoHorizontalScroll(page);
+  await expectErrorLinksLeadSomewhere(page);
+  await expectLandmarksAndNoCrown(page);
+}
+
+/** checkPage at the phone size and at the desktop size, then back to the size the page had. */
+export async function checkPageAtBothSizes(page: Page): Promise<void> {
+  const size = page.viewportSize() ?? DESKTOP;
+  for (const viewport of [PHONE, DESKTOP]) {
+    await page.setViewportSize(viewport);
+    await checkPage(page);
+  }
+  await page.setViewportSize(size);
 }
 
 /** Waits for something to appear (after a form post the new page may still be loading). */
 export function shown(locator: Locator): Promise<void> {
-  return locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+  return locator.first().waitFor({ state: 'visible', timeout: 20_000 });
 }
 
 /** Follows a service navigation link; on a phone the links sit behind the Menu button. */
 export async function navigate(page: Page, name: string): Promise<void> {
   const menu = page.getByRole('button', { name: 'Menu' });
-  if (await menu.isVisible()) await menu.click();
+  // Below GOV.UK Frontend's tablet breakpoint (641px) the Menu button appears once its script has
+  // run (or caught up with a resize): wait for it rather than race it.
+  if ((page.viewportSize()?.width ?? DESKTOP.width) < 641) {
+    await menu.waitFor({ state: 'visible', timeout: 20_000 });
+    if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  }
   await page.getByRole('navigation').getByRole('link', { name, exact: true }).first().click();
+}
+
+/**
+ * A form came back with errors: the GOV.UK error summary has the focus and shows this message, the
+ * title starts "Error:", and the page passes checkPage.
+ */
+export async function expectErrorSummary(page: Page, message: string | RegExp): Promise<void> {
+  await shown(page.locator('.govuk-error-summary').getByRole('link', { name: message }));
+  await page.waitForFunction(() =>
+    document.activeElement?.classList.contains('govuk-error-summary'),
+  );
+  expect(await page.title()).toMatch(/^Error: /);
+  await checkPage(page);
+}
+
+/** A change was made: the green success banner says so, and the page passes checkPage. */
+export async function expectSuccessBanner(page: Page, text: string | RegExp): Promise<void> {
+  await shown(page.locator('.govuk-notification-banner--success').getByText(text));
+  await checkPage(page);
 }
