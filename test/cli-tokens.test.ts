@@ -1,45 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { sql } from 'drizzle-orm';
-import { openDatabase } from '../src/db/client.js';
 import { authenticateToken } from '../src/services/auth.js';
-import { assertTestDatabaseUrl } from './support/test-database.js';
+import { createCliDatabase, type CliDatabase } from './support/cli-database.js';
 
-const run = promisify(execFile);
-let dataDir: string;
-/** On the PostgreSQL run, the CLI gets a database of its own on that server (dropped afterwards). */
-let databaseUrl = '';
-const serverUrl = process.env.TEST_DATABASE_URL;
-
-/** `npx npq-ops …` as an operator runs it, on an embedded database in a temporary directory. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/npq-ops.js', ...args], {
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        NODE_ENV: 'development',
-        DATABASE_URL: databaseUrl,
-        LOG_LEVEL: 'silent',
-      },
-      timeout: 120_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+let t: CliDatabase;
+/** `npx npq-ops …` as an operator runs it, on a database of its own. */
+const cli = (...args: string[]) => t.cli(args);
 
 /** Whether the token is accepted at `at`, checked on the CLI's database (closed again after). */
 async function accepted(token: string, at: Date): Promise<boolean> {
-  const database = await openDatabase(
-    databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
-  );
+  const database = await t.open();
   try {
     return (await authenticateToken(database.db, token, at)) !== null;
   } finally {
@@ -48,30 +17,10 @@ async function accepted(token: string, at: Date): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'npq-cli-tokens-'));
-  if (serverUrl) {
-    const name = `npq_cli_tokens_test_${process.pid}`;
-    const admin = await openDatabase({
-      databaseUrl: assertTestDatabaseUrl(serverUrl),
-      maxConnections: 1,
-    });
-    await admin.db.execute(sql.raw(`drop database if exists ${name}`));
-    await admin.db.execute(sql.raw(`create database ${name}`));
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  t = await createCliDatabase('cli-tokens');
 });
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  if (serverUrl && databaseUrl) {
-    const admin = await openDatabase({ databaseUrl: serverUrl, maxConnections: 1 });
-    await admin.db.execute(
-      sql.raw(`drop database if exists ${new URL(databaseUrl).pathname.slice(1)}`),
-    );
-    await admin.close();
-  }
+  await t?.destroy();
 });
 
 describe('npq-ops token', () => {
