@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
 import { recordCommencement } from '../../../services/commencement.js';
@@ -199,14 +199,26 @@ export function participantRecordRoutes(app: FastifyInstance, deps: ApiDeps): vo
     });
   };
 
+  type CommenceRequest = FastifyRequest<{ Params: { id: string; enrolmentId: string } }>;
+  /** The signed-in staff member and the enrolment of a commencement page, or null once answered. */
+  const commenceTarget = (request: CommenceRequest, reply: FastifyReply) => {
+    const actor = requireStaffPage(request, reply);
+    if (!actor) return null;
+    const participantId = idParam(request.params.id);
+    const enrolmentId = idParam(request.params.enrolmentId);
+    if (participantId === undefined || enrolmentId === undefined) {
+      void notFound(reply);
+      return null;
+    }
+    return { actor, participantId, enrolmentId };
+  };
+
   app.get<{ Params: { id: string; enrolmentId: string } }>(
     '/participants/:id/enrolments/:enrolmentId/commence',
     async (request, reply) => {
-      const actor = requireStaffPage(request, reply);
-      if (!actor) return reply;
-      const participantId = idParam(request.params.id);
-      const enrolmentId = idParam(request.params.enrolmentId);
-      if (participantId === undefined || enrolmentId === undefined) return notFound(reply);
+      const target = commenceTarget(request, reply);
+      if (!target) return reply;
+      const { actor, participantId, enrolmentId } = target;
       if (!EDITORS.includes(actor.role)) return forbidden(reply);
       return page(reply, () => renderCommence(reply, actor, participantId, enrolmentId, {}));
     },
@@ -215,11 +227,9 @@ export function participantRecordRoutes(app: FastifyInstance, deps: ApiDeps): vo
   app.post<{ Params: { id: string; enrolmentId: string } }>(
     '/participants/:id/enrolments/:enrolmentId/commence',
     async (request, reply) => {
-      const actor = requireStaffPage(request, reply);
-      if (!actor) return reply;
-      const participantId = idParam(request.params.id);
-      const enrolmentId = idParam(request.params.enrolmentId);
-      if (participantId === undefined || enrolmentId === undefined) return notFound(reply);
+      const target = commenceTarget(request, reply);
+      if (!target) return reply;
+      const { actor, participantId, enrolmentId } = target;
       const body = (request.body ?? {}) as Body;
       const note = str(body, 'note').slice(0, 4000);
       const expectedVersion = Number(str(body, 'expectedVersion')) || undefined;
