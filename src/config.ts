@@ -17,6 +17,8 @@ const EnvSchema = z
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     NOTIFY_API_KEY: z.string().min(1).optional(),
     NOTIFY_TEMPLATE_IDS: z.string().optional(),
+    DFE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    DFE_API_TOKEN: z.string().min(1).optional(),
     RETENTION_YEARS_AFTER_END: z.coerce
       .number()
       .int()
@@ -28,6 +30,15 @@ const EnvSchema = z
       .default('info'),
   })
   .superRefine((env, ctx) => {
+    // DfE sync needs both; one without the other is a mistake worth stopping for.
+    if (Boolean(env.DFE_API_URL) !== Boolean(env.DFE_API_TOKEN)) {
+      const missing = env.DFE_API_URL ? 'DFE_API_TOKEN' : 'DFE_API_URL';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `${missing} is required when ${missing === 'DFE_API_URL' ? 'DFE_API_TOKEN' : 'DFE_API_URL'} is set (DfE sync needs both)`,
+      });
+    }
     if (env.NODE_ENV !== 'production') return;
     // A production deployment must never fall back to demo secrets or an embedded database.
     for (const key of ['DATABASE_URL', 'SESSION_SECRET', 'PUBLIC_URL'] as const) {
@@ -51,6 +62,8 @@ export interface Config {
     readonly apiKey: string;
     readonly templateIds: Readonly<Record<string, string>>;
   } | null;
+  /** The DfE lead provider API: with no address and token, DfE sync is off. */
+  readonly dfeApi: { readonly url: string; readonly token: string } | null;
   /** Demo data and demo sign-ins are only ever created outside production. */
   readonly allowDemoData: boolean;
   /** Years after a participant's last enrolment ended before the daily job anonymises them. */
@@ -91,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     notify,
+    dfeApi:
+      e.DFE_API_URL && e.DFE_API_TOKEN ? { url: e.DFE_API_URL, token: e.DFE_API_TOKEN } : null,
     allowDemoData: e.NODE_ENV !== 'production',
     retentionYearsAfterEnd: e.RETENTION_YEARS_AFTER_END,
   };

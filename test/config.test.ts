@@ -71,6 +71,19 @@ describe('configuration', () => {
     expect(config.notify).toEqual({ apiKey: 'key', templateIds: ids });
   });
 
+  it('turns DfE sync on only with both the API address and its token', () => {
+    expect(loadConfig({}).dfeApi).toBeNull();
+    expect(() => loadConfig({ DFE_API_URL: 'https://dfe.example' })).toThrow(/DFE_API_TOKEN/);
+    expect(() => loadConfig({ DFE_API_TOKEN: 'secret' })).toThrow(/DFE_API_URL/);
+    expect(() => loadConfig({ DFE_API_URL: 'ftp://dfe.example', DFE_API_TOKEN: 't' })).toThrow(
+      /DFE_API_URL/,
+    );
+    expect(loadConfig({ DFE_API_URL: 'https://dfe.example', DFE_API_TOKEN: 't' }).dfeApi).toEqual({
+      url: 'https://dfe.example',
+      token: 't',
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' })).toMatchObject({
       databaseUrl: undefined,
