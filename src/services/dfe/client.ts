@@ -16,7 +16,7 @@ export interface DfeClientOptions {
   /** Gives up on a request after this long (the caller retries with backoff). */
   readonly timeoutMs?: number;
   /** For tests: a fetch to use instead of the global one. */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: (request: Request, init?: RequestInit) => Promise<Response>;
   /**
    * Outside production only: sent as `X-With-Server-Date`, the DfE sandbox's way of acting as
    * of another date.
@@ -32,7 +32,8 @@ export function createDfeClient(
   options: DfeClientOptions = {},
 ): DfeClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const baseFetch = options.fetch ?? globalThis.fetch;
+  const baseFetch =
+    options.fetch ?? ((request: Request, init?: RequestInit) => fetch(request, init));
   return createClient<paths>({
     baseUrl: settings.url.replace(/\/+$/, ''),
     headers: {
