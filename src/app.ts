@@ -23,6 +23,8 @@ import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
+import { registerShell } from './web/shell.js';
+import { publicPageRoutes } from './web/routes/public/index.js';
 
 export interface AppDependencies {
   db: Db;
@@ -86,12 +88,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   healthRoutes(app, db);
 
   const govuk = path.join(GOVUK_FRONTEND_DIST, 'govuk');
-  await app.register(fastifyStatic, { root: path.join(govuk, 'assets'), prefix: '/assets/' });
+  // GOV.UK Frontend's stylesheet without the GDS Transport typeface, and the service's name from
+  // the database (src/web/shell.ts). Its fonts, crest and crown icons are not served at all.
+  registerShell(app, db);
   await app.register(fastifyStatic, {
-    root: [govuk, PUBLIC_DIR],
+    root: [PUBLIC_DIR],
     prefix: '/stylesheets/',
     decorateReply: false,
-    allowedPath: (p) => p.startsWith('/govuk-frontend.min.css') || p === '/app.css',
+    allowedPath: (p) => p === '/app.css',
   });
   await app.register(fastifyStatic, {
     root: [govuk, PUBLIC_DIR],
@@ -114,6 +118,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         ...(actor ? { actor, csrfToken: this.generateCsrf() } : {}),
         // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
         cspNonce: this.cspNonce?.script,
+        shell: this.request.shell ?? { providerName: null },
       };
       return this.type('text/html; charset=utf-8').send(
         views.render(template, { ...common, ...context }),
@@ -144,6 +149,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
+  publicPageRoutes(app, {
+    db,
+    clock: deps.clock,
+    retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+  });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 
   app.setNotFoundHandler((request, reply) => {

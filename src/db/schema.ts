@@ -48,6 +48,9 @@ export const leadProvider = pgTable('lead_provider', {
   contactEmail: text('contact_email'),
   contactPhone: text('contact_phone'),
   openingHours: text('opening_hours'),
+  /** Where the lead provider publishes the policies the deferral policy names (2.3.8, 2.4.2). */
+  withdrawalPolicyUrl: text('withdrawal_policy_url'),
+  refundPolicyUrl: text('refund_policy_url'),
   version: integer('version').notNull().default(1),
   createdAt: createdAt(),
 });

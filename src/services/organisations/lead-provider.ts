@@ -25,6 +25,10 @@ export interface LeadProviderView {
   contactEmail: string | null;
   contactPhone: string | null;
   openingHours: string | null;
+  /** The published NPQ Withdrawal policy (named in 2.3.8), or null when not published yet. */
+  withdrawalPolicyUrl: string | null;
+  /** The published NPQ Refund Policy (named in 2.4.2), or null when not published yet. */
+  refundPolicyUrl: string | null;
   version: number;
 }
 
@@ -35,6 +39,8 @@ export interface LeadProviderInput {
   contactEmail?: string | null | undefined;
   contactPhone?: string | null | undefined;
   openingHours?: string | null | undefined;
+  withdrawalPolicyUrl?: string | null | undefined;
+  refundPolicyUrl?: string | null | undefined;
   /** Required to change an existing lead provider (409 if someone changed it first). */
   expectedVersion?: number | undefined;
 }
@@ -47,10 +53,12 @@ interface Row {
   contact_email: string | null;
   contact_phone: string | null;
   opening_hours: string | null;
+  withdrawal_policy_url: string | null;
+  refund_policy_url: string | null;
   version: number;
 }
 
-const COLUMNS = sql`id, slug, name, contract_end_date::text, contact_email, contact_phone, opening_hours, version`;
+const COLUMNS = sql`id, slug, name, contract_end_date::text, contact_email, contact_phone, opening_hours, withdrawal_policy_url, refund_policy_url, version`;
 
 const view = (r: Row): LeadProviderView => ({
   id: r.id,
@@ -60,6 +68,8 @@ const view = (r: Row): LeadProviderView => ({
   contactEmail: r.contact_email,
   contactPhone: r.contact_phone,
   openingHours: r.opening_hours,
+  withdrawalPolicyUrl: r.withdrawal_policy_url,
+  refundPolicyUrl: r.refund_policy_url,
   version: r.version,
 });
 
@@ -97,6 +107,16 @@ function validate(input: LeadProviderInput, creating: boolean) {
     contactEmail: f.optionalEmail('contactEmail', input.contactEmail),
     contactPhone: f.optionalPhone('contactPhone', input.contactPhone),
     openingHours: f.optionalText('openingHours', input.openingHours, 'opening hours'),
+    withdrawalPolicyUrl: f.optionalUrl(
+      'withdrawalPolicyUrl',
+      input.withdrawalPolicyUrl,
+      'web address of the withdrawal policy',
+    ),
+    refundPolicyUrl: f.optionalUrl(
+      'refundPolicyUrl',
+      input.refundPolicyUrl,
+      'web address of the refund policy',
+    ),
   };
   if (f.errors.length) throw new ValidationError(f.errors);
   return values;
@@ -127,8 +147,10 @@ export async function saveLeadProvider(
       try {
         [row] = await queryRows<Row>(
           tx,
-          sql`insert into lead_provider (slug, name, contract_end_date, contact_email, contact_phone, opening_hours)
-              values (${v.slug!}, ${v.name}, ${v.contractEndDate}::date, ${v.contactEmail}, ${v.contactPhone}, ${v.openingHours})
+          sql`insert into lead_provider (slug, name, contract_end_date, contact_email, contact_phone, opening_hours,
+                withdrawal_policy_url, refund_policy_url)
+              values (${v.slug!}, ${v.name}, ${v.contractEndDate}::date, ${v.contactEmail}, ${v.contactPhone}, ${v.openingHours},
+                ${v.withdrawalPolicyUrl}, ${v.refundPolicyUrl})
               returning ${COLUMNS}`,
         );
       } catch (error) {
@@ -161,7 +183,9 @@ export async function saveLeadProvider(
         tx,
         sql`update lead_provider set name = ${v.name}, slug = ${v.slug ?? current.slug},
               contract_end_date = ${v.contractEndDate}::date, contact_email = ${v.contactEmail},
-              contact_phone = ${v.contactPhone}, opening_hours = ${v.openingHours}, version = version + 1
+              contact_phone = ${v.contactPhone}, opening_hours = ${v.openingHours},
+              withdrawal_policy_url = ${v.withdrawalPolicyUrl}, refund_policy_url = ${v.refundPolicyUrl},
+              version = version + 1
             where id = ${id} returning ${COLUMNS}`,
       );
     } catch (error) {

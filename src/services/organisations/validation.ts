@@ -58,6 +58,24 @@ export class Fields {
     return v;
   }
 
+  /** An https address of a page people can open (a published policy, say); blank is null. */
+  optionalUrl(path: string, value: string | null | undefined, what: string): string | null {
+    const v = (value ?? '').trim();
+    if (v === '') return null;
+    let ok = v.length <= 500;
+    try {
+      ok &&= new URL(v).protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      this.error(
+        path,
+        `Enter the ${what} as a full web address starting https://, like https://www.example.org/policies`,
+      );
+    return v;
+  }
+
   optionalDate(path: string, value: string | null | undefined, what: string): string | null {
     const v = (value ?? '').trim();
     if (v === '') return null;

@@ -29,6 +29,14 @@ const LeadProvider = z
     contactEmail: z.string().nullable(),
     contactPhone: z.string().nullable(),
     openingHours: z.string().nullable(),
+    withdrawalPolicyUrl: z
+      .string()
+      .nullable()
+      .describe('The published NPQ Withdrawal policy (policy 2.3.8); null: not published yet'),
+    refundPolicyUrl: z
+      .string()
+      .nullable()
+      .describe('The published NPQ Refund Policy (policy 2.4.2); null: not published yet'),
     version: z.number(),
   })
   .meta({ id: 'LeadProvider' });
@@ -167,6 +175,18 @@ export const organisationsApi: ApiModule = (app, deps) => {
             .optional()
             .describe('Limits deferral (policy 2.3.10)'),
           ...Contacts,
+          withdrawalPolicyUrl: z
+            .string()
+            .max(500)
+            .nullable()
+            .optional()
+            .describe('https address of the NPQ Withdrawal policy (2.3.8); null, "" or absent clears it'),
+          refundPolicyUrl: z
+            .string()
+            .max(500)
+            .nullable()
+            .optional()
+            .describe('https address of the NPQ Refund Policy (2.4.2); null, "" or absent clears it'),
           expectedVersion: Id.optional().describe(
             'The version you read; needed to change (409 if stale)',
           ),

@@ -110,6 +110,8 @@ export function organisationRoutes(app: FastifyInstance, deps: ApiDeps): void {
           contactEmail: field(body, 'contactEmail'),
           contactPhone: field(body, 'contactPhone'),
           openingHours: field(body, 'openingHours'),
+          withdrawalPolicyUrl: field(body, 'withdrawalPolicyUrl'),
+          refundPolicyUrl: field(body, 'refundPolicyUrl'),
           ...(field(body, 'expectedVersion') ? { expectedVersion: version(body) } : {}),
         });
         return '/admin/organisation?notice=lead-provider-saved';

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../../../db/client.js';
+import type { Clock } from '../../../clock.js';
+import { COACHING_COURSES, COURSES } from '../../../domain/catalogue.js';
+import { formatThreshold, POLICY_REGISTER } from '../../../policy/index.js';
+import { contactPage, publishedPolicy } from '../../../services/public-pages.js';
+
+/**
+ * Pages anyone may read, signed in or not, linked from every page's footer: the policy in force,
+ * help, contact, how engagement is counted, the accessibility statement, the privacy notice and the
+ * cookies page. They hold nothing about the reader but, on Contact, a signed-in participant's own
+ * delivery partner (and every page is sent `no-store` like the rest).
+ */
+export function publicPageRoutes(app: FastifyInstance, deps: { db: Db; clock: Clock; retentionYearsAfterEnd: number }): void {
+  const { db } = deps;
+  const register = POLICY_REGISTER;
+  const threshold = formatThreshold(register.parameters.engagementThresholdBp);
+
+  app.get('/policy', async (_request, reply) =>
+    reply.view('public/policy.njk', { policy: await publishedPolicy({ db }) }),
+  );
+
+  app.get('/help', async (request, reply) =>
+    reply.view('public/help.njk', { threshold, signedIn: request.actor !== null }),
+  );
+
+  app.get('/contact', async (request, reply) =>
+    reply.view('public/contact.njk', { contacts: await contactPage({ db }, request.actor) }),
+  );
+
+  app.get('/how-engagement-is-counted', async (_request, reply) =>
+    reply.view('public/engagement.njk', {
+      threshold,
+      idealWindowDays: register.parameters.idealModuleWindowDays,
+      coachingCourses: COACHING_COURSES.map(
+        (id) => COURSES.find((c) => c.identifier === id)?.code ?? id,
+      ),
+    }),
+  );
+
+  app.get('/accessibility', async (_request, reply) => reply.view('public/accessibility.njk'));
+
+  app.get('/privacy', async (request, reply) =>
+    reply.view('public/privacy.njk', {
+      retentionYears: deps.retentionYearsAfterEnd,
+      isParticipant: request.actor?.role === 'participant',
+    }),
+  );
+
+  app.get('/cookies', async (_request, reply) => reply.view('public/cookies.njk'));
+}
