@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
+import { queryRows } from '../../src/db/client.js';
 import { DEFAULT_DEMO_NOW } from '../../src/db/seed/demo.js';
 import { clauseNumbers, POLICY_REGISTER } from '../../src/policy/index.js';
 import { clauseAnchor, clauseLink } from '../../src/web/clause-link.js';
@@ -135,7 +136,9 @@ describe('the footer pages', () => {
     expect(decode((await get('/help')).body)).toContain('Forgotten your password?');
     expect(decode((await get('/cookies')).body)).toMatch(/uses one cookie.*npq_session/s);
     const privacy = decode((await get('/privacy')).body);
-    expect(privacy).toContain('We keep your personal details for 7 years after your last enrolment ends');
+    expect(privacy).toContain(
+      'We keep your personal details for 7 years after your last enrolment ends',
+    );
     expect(privacy).toContain('Ambition Institute is the data controller');
     expect(decode((await get('/accessibility')).body)).toContain('WCAG 2.2 at level AA');
     const engagement = decode((await get('/how-engagement-is-counted')).body);
@@ -156,13 +159,12 @@ describe('the footer pages', () => {
     expect(anonymous).not.toContain('hello@north.example');
     expect(anonymous).toContain('Sign in to see their contact details');
 
-    const [north] = (
-      await w.t.db.execute(
-        sql`select lower(p.email) as email from participant p join enrolment e on e.participant_id = p.id
+    const [north] = await queryRows<{ email: string }>(
+      w.t.db,
+      sql`select lower(p.email) as email from participant p join enrolment e on e.participant_id = p.id
             join delivery_partner dp on dp.id = e.delivery_partner_id join app_user u on lower(u.email) = lower(p.email)
             where dp.slug = 'north' order by p.id limit 1`,
-      )
-    ).rows as { email: string }[];
+    );
     const me = await w.signIn(north!.email);
     const mine = decode((await me.request({ method: 'GET', url: '/contact' })).body);
     expect(mine).toContain('hello@north.example');

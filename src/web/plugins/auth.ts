@@ -13,6 +13,7 @@ import {
   loadSessionActor,
   startSession,
 } from '../../services/auth.js';
+import { encodeKeptForm, keepForm } from '../kept-form.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,6 +31,8 @@ declare module '@fastify/secure-session' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Forms people send before signing in, and the machine interfaces: never "signed out". */
+const SIGNED_OUT_FORMS = ['/sign-in', '/forgotten-password', '/account/', '/api/', '/xapi'];
 const PUBLIC_PREFIXES = ['/assets/', '/stylesheets/', '/javascripts/', '/healthz'];
 /**
  * Session lifetimes run on the wall clock, like the cookie's own expiry, not on the app's business
@@ -89,8 +92,43 @@ export async function registerAuth(
     if (typeof sid === 'string') {
       request.actor = await loadSessionActor(deps.db, sid, systemClock.now());
       request.authMethod = request.actor ? 'session' : null;
-      if (!request.actor) request.session.delete();
+      // Ended or expired: forget it, but keep the cookie usable so the "signed out" and sign-in
+      // pages answered now can set a fresh CSRF secret (a deleted session could hold none).
+      if (!request.actor) request.session.regenerate();
     }
+  });
+
+  // A form sent after its session ended (expired, signed out in another tab, or the cookie gone):
+  // its CSRF token cannot match any more, so instead of a refusal say what happened, offer to sign
+  // in again and keep what was typed (src/web/kept-form.ts). Nothing is done with the form itself.
+  // A file upload is answered before its body is read (it cannot be kept); a typed form once its
+  // fields are parsed.
+  const signedOutForm = (request: FastifyRequest): 'typed' | 'upload' | null => {
+    if (SAFE_METHODS.has(request.method) || request.actor) return null;
+    const path = request.url.split('?')[0] ?? '/';
+    if (SIGNED_OUT_FORMS.some((prefix) => path.startsWith(prefix))) return null;
+    const type = String(request.headers['content-type'] ?? '');
+    if (type.startsWith('application/x-www-form-urlencoded')) return 'typed';
+    return type.startsWith('multipart/form-data') ? 'upload' : null;
+  };
+  const signedOutPage = (request: FastifyRequest, reply: FastifyReply, typed: boolean) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const kept = typed ? keepForm(path, request.body) : null;
+    request.log.info({ kept: kept !== null }, 'form sent after the session ended');
+    return reply.code(401).view('signed-out.njk', {
+      csrfToken: reply.generateCsrf(),
+      kept: kept ? encodeKeptForm(kept) : undefined,
+      upload: !typed,
+      next: path,
+    });
+  };
+  app.addHook('preParsing', async (request, reply) => {
+    if (request.method === 'POST' && !request.actor && request.url.split('?')[0] === '/sign-out')
+      return reply.redirect('/sign-in', 303);
+    if (signedOutForm(request) === 'upload') return signedOutPage(request, reply, false);
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (signedOutForm(request) === 'typed') return signedOutPage(request, reply, true);
   });
 
   app.addHook('preHandler', (request, reply, done) => {

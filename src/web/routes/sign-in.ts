@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../clock.js';
 import { authenticatePassword } from '../../services/auth.js';
 import { formErrors, parseForm, safeRedirectPath } from '../forms.js';
+import { decodeKeptForm } from '../kept-form.js';
 import { homeFor, signIn, signOut } from '../plugins/auth.js';
 import { perAddress, registerThrottle, THROTTLE, TOO_MANY_SIGN_INS } from '../throttle.js';
 import { accountPageRoutes } from './account.js';
@@ -18,6 +19,8 @@ const SignInForm = z.object({
     ),
   password: z.string().min(1, 'Enter your password'),
   next: z.string().optional(),
+  /** A form sent after the session ended, to send again once signed in (src/web/kept-form.ts). */
+  kept: z.string().optional(),
 });
 
 /**
@@ -61,6 +64,7 @@ function signInPages(
           errors: form.errors,
           values,
           next: values.next,
+          kept: decodeKeptForm(values.kept) ? values.kept : undefined,
         });
       }
       const refuse = (status: number, message: string) =>
@@ -69,6 +73,7 @@ function signInPages(
           errors: formErrors([{ path: ['email'], message }]),
           values: { email: form.data.email },
           next: values.next,
+          kept: decodeKeptForm(form.data.kept) ? form.data.kept : undefined,
         });
       // A locked email is refused before the password is even checked, the right one included.
       if (await lockout.isLocked(request)) {
@@ -82,6 +87,17 @@ function signInPages(
         return refuse(401, 'Enter a correct email address and password');
       }
       await signIn(request, actor, deps);
+      // Signed out mid-form: offer to send what was typed, with the new session's CSRF token.
+      const kept = decodeKeptForm(form.data.kept);
+      if (kept) {
+        request.actor = actor; // the page is answered as the person now signed in
+        return reply.view('resume-form.njk', {
+          kept,
+          csrfToken: reply.generateCsrf(),
+          signedInAs: actor.displayName,
+          home: homeFor(actor),
+        });
+      }
       return reply.redirect(safeRedirectPath(form.data.next, homeFor(actor)), 303);
     },
   );
