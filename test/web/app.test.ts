@@ -70,8 +70,9 @@ describe('home page', () => {
     expect(css.headers['content-type']).toContain('text/css');
     const js = await app.inject({ method: 'GET', url: '/javascripts/govuk-frontend.min.js' });
     expect(js.statusCode).toBe(200);
-    const font = await app.inject({ method: 'GET', url: '/assets/images/favicon.ico' });
-    expect(font.statusCode).toBe(200);
+    // Not GOV.UK's crown icons, crest or typeface: npq-ops is not a GOV.UK service (test/web/public-pages.test.ts).
+    const crown = await app.inject({ method: 'GET', url: '/assets/images/favicon.ico' });
+    expect(crown.statusCode).toBe(404);
     const outside = await app.inject({ method: 'GET', url: '/javascripts/all.bundle.js' });
     expect(outside.statusCode).toBe(404);
   });

@@ -119,7 +119,7 @@ describe('the published policy', () => {
     const res = await me.request({ method: 'GET', url: '/changes/deferral' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain(
-      '<a class="govuk-link app-clause-link" href="/policy#clause-2-3-2">Policy 2.3.2</a>',
+      '<a class="govuk-link app-clause-link" href="/policy#clause-2-3-2">(Policy 2.3.2)</a>',
     );
   });
 });

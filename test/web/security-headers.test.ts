@@ -239,7 +239,6 @@ describe('static assets', () => {
       '/stylesheets/app.css',
       '/javascripts/govuk-frontend.min.js',
       '/javascripts/init.js',
-      '/assets/images/favicon.ico',
     ]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);

@@ -15,6 +15,8 @@ import {
   type SessionAccessView,
 } from '../../../services/engagement.js';
 import { getEnrolment } from '../../../services/participants.js';
+import { listBookings } from '../../../services/bookings.js';
+import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
 import {
   formFailureOf,
@@ -51,10 +53,11 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/my-programme', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const [record, engagement, modules] = await Promise.all([
+      const [record, engagement, modules, bookings] = await Promise.all([
         getEnrolment(deps, actor, enrolment.id),
         getEnrolmentEngagement(deps, actor, enrolment.id),
         moduleSchedule(deps.db, enrolment.cohortId),
+        listBookings(deps, actor, enrolment.id),
       ]);
       const today = londonDateOf(deps.clock.now());
       // The pace projection comes from the same set-based query staff dashboards use.
@@ -90,6 +93,15 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const behindModules = modules.filter((m) =>
         sessions.some((s) => s.behind && s.moduleId === m.id),
       );
+      const moduleViews = modules.map((m) => {
+        const own = sessions.filter((s) => s.moduleId === m.id);
+        return {
+          ...m,
+          sessions: own,
+          released: m.releaseDate <= today,
+          done: own.filter((s) => s.state === 'done').length,
+        };
+      });
       return reply.view('participant/my-programme.njk', {
         flash: takeFlash(request),
         cohort: record.cohort,
@@ -106,11 +118,12 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         behindPace,
         behindModules,
         continueWith,
-        modules: modules.map((m) => ({
-          ...m,
-          sessions: sessions.filter((s) => s.moduleId === m.id),
-          released: m.releaseDate <= today,
-        })),
+        modules: moduleViews,
+        currentModuleId: currentModuleId(sessions, moduleViews),
+        nextThings: nextThings({ sessions, modules, bookings, now: deps.clock.now() }),
+        // The bar's width: the figure, rounded down like the figure itself, at most 100.
+        barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
+        thresholdPercent: POLICY_REGISTER.parameters.engagementThresholdBp / 100,
         byKind: engagement.byKind,
       });
     }),
