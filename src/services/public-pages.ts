@@ -78,7 +78,10 @@ export async function publishedPolicy(
   const row = await leadProviderRow(db);
   const sections: PolicySection[] = [];
   for (const number of clauseNumbers(register)) {
-    const clause = { ...register.clauses[number], blocks: textBlocks(register.clauses[number].text) };
+    const clause = {
+      ...register.clauses[number],
+      blocks: textBlocks(register.clauses[number].text),
+    };
     const last = sections.at(-1);
     if (last && last.heading === clause.section) last.clauses.push(clause);
     else sections.push({ heading: clause.section, clauses: [clause] });

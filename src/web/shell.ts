@@ -41,7 +41,14 @@ export function brandFreeStylesheet(
   );
 }
 
-const NO_SHELL_PREFIXES = ['/assets/', '/stylesheets/', '/javascripts/', '/healthz', '/api/', '/xapi'];
+const NO_SHELL_PREFIXES = [
+  '/assets/',
+  '/stylesheets/',
+  '/javascripts/',
+  '/healthz',
+  '/api/',
+  '/xapi',
+];
 
 /**
  * Every page names the lead provider: read it once per page request (one row). A database that
@@ -65,9 +72,6 @@ export function registerShell(app: FastifyInstance, db: Db): void {
 
   const css = brandFreeStylesheet();
   app.get('/stylesheets/govuk-frontend.min.css', async (_request, reply) =>
-    reply
-      .type('text/css; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(css),
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
   );
 }

@@ -180,13 +180,17 @@ export const organisationsApi: ApiModule = (app, deps) => {
             .max(500)
             .nullable()
             .optional()
-            .describe('https address of the NPQ Withdrawal policy (2.3.8); null, "" or absent clears it'),
+            .describe(
+              'https address of the NPQ Withdrawal policy (2.3.8); null, "" or absent clears it',
+            ),
           refundPolicyUrl: z
             .string()
             .max(500)
             .nullable()
             .optional()
-            .describe('https address of the NPQ Refund Policy (2.4.2); null, "" or absent clears it'),
+            .describe(
+              'https address of the NPQ Refund Policy (2.4.2); null, "" or absent clears it',
+            ),
           expectedVersion: Id.optional().describe(
             'The version you read; needed to change (409 if stale)',
           ),

@@ -11,7 +11,10 @@ import { contactPage, publishedPolicy } from '../../../services/public-pages.js'
  * cookies page. They hold nothing about the reader but, on Contact, a signed-in participant's own
  * delivery partner (and every page is sent `no-store` like the rest).
  */
-export function publicPageRoutes(app: FastifyInstance, deps: { db: Db; clock: Clock; retentionYearsAfterEnd: number }): void {
+export function publicPageRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; clock: Clock; retentionYearsAfterEnd: number },
+): void {
   const { db } = deps;
   const register = POLICY_REGISTER;
   const threshold = formatThreshold(register.parameters.engagementThresholdBp);
