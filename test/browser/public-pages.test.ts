@@ -40,7 +40,10 @@ describe.each([
     await shown(page.getByRole('table'));
     await checkPage(page);
     // No GOV.UK typeface: the page is set in Arial.
-    const font = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+    const font = await page
+      .locator('main p.govuk-body')
+      .first()
+      .evaluate((el) => getComputedStyle(el).fontFamily);
     expect(font).not.toMatch(/GDS Transport/);
     expect(font.toLowerCase()).toContain('arial');
 
@@ -81,7 +84,12 @@ describe.each([
 
     const open = page.locator('details.app-module[open]');
     await expect(open.count()).resolves.toBe(1);
-    const folded = page.locator('details.app-module:not([open])').first();
+    // Open a folded module (by its id: once open, it no longer matches ":not([open])").
+    const foldedId = await page
+      .locator('details.app-module:not([open])')
+      .first()
+      .getAttribute('id');
+    const folded = page.locator(`details#${foldedId}`);
     await folded.locator('summary').click();
     await shown(folded.locator('.govuk-task-list'));
     await checkPage(page);

@@ -73,7 +73,7 @@ describe('a form sent after the session ended', () => {
 
     // Sign in again from that page: a wrong password first, which must not lose the form.
     const signInFields = formFields(sent.body, '/sign-in');
-    expect(signInFields.next).toBe('/admin/organisation');
+    expect(signInFields.next).toBeUndefined(); // the kept form says where it goes
     const kept = decodeKeptForm(signInFields.kept);
     expect(kept?.action).toBe('/admin/organisation');
     expect(kept?.fields).toContainEqual(['openingHours', typed]);
@@ -165,6 +165,7 @@ describe('a form sent after the session ended', () => {
     expect(upload.statusCode).toBe(401);
     expect(pageText(upload.body)).toContain('We could not keep the file you chose');
     expect(upload.body).not.toContain('name="kept"');
+    expect(formFields(upload.body, '/sign-in').next).toBe('/imports/participants');
   });
 
   it('signs in normally, ignoring a kept form that points anywhere but this site', async () => {

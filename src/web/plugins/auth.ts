@@ -119,7 +119,9 @@ export async function registerAuth(
       csrfToken: reply.generateCsrf(),
       kept: kept ? encodeKeptForm(kept) : undefined,
       upload: !typed,
-      next: path,
+      // Without a kept form, back to the same address only if it is a page (a typed form's
+      // address may answer POST only): uploads come from their own page.
+      next: typed ? undefined : path,
     });
   };
   app.addHook('preParsing', async (request, reply) => {
