@@ -23,6 +23,7 @@ import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
+import { clientErrorHandler } from './web/client-errors.js';
 
 export interface AppDependencies {
   db: Db;
@@ -55,6 +56,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     trustProxy: config.env === 'production',
     // Silent and slow connections are closed (headers, whole request, idle socket, keep-alive).
     ...timeoutOptions(deps.timeouts),
+    // What Node's HTTP parser refuses (431, 414, 400, 408) answers in the API's error shape.
+    clientErrorHandler,
   });
   await registerSecurityHeaders(app, { production: config.env === 'production' });
 
