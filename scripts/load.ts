@@ -204,14 +204,16 @@ async function main() {
             }
             if (r < 0.5) {
               context.kind = 'staff page';
-              const id = pick(fx.participantIds);
+              // The team sees every participant; the partner only its own, so lists and cases.
+              if (Math.random() < 0.5)
+                return {
+                  method: 'GET',
+                  path: `/participants/${pick(fx.participantIds)}`,
+                  headers: { cookie: team },
+                };
               return {
                 method: 'GET',
-                path: pick([
-                  `/participants?page=${1 + Math.floor(Math.random() * 20)}`,
-                  `/participants/${id}`,
-                  '/cases',
-                ]),
+                path: pick([`/participants?page=${1 + Math.floor(Math.random() * 20)}`, '/cases']),
                 headers: { cookie: pick([team, partner]) },
               };
             }
