@@ -25,6 +25,7 @@ import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
+import { clientErrorHandler } from './web/client-errors.js';
 
 export interface AppDependencies {
   db: Db;
@@ -57,6 +58,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     trustProxy: config.env === 'production',
     // Silent and slow connections are closed (headers, whole request, idle socket, keep-alive).
     ...timeoutOptions(deps.timeouts),
+    // What Node's HTTP parser refuses (431, 414, 400, 408) answers in the API's error shape.
+    clientErrorHandler,
   });
   await registerSecurityHeaders(app, { production: config.env === 'production' });
 

@@ -13,6 +13,7 @@ import { runDailyProcessing } from './services/daily.js';
 import { startScheduler } from './services/job-scheduler.js';
 import { registerEmailCommands } from './email-cli.js';
 import { registerTokenCommands } from './token-cli.js';
+import { registerPrivacyCommands } from './privacy-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
@@ -179,6 +180,7 @@ export function buildCli(config: Config): Command {
     );
 
   registerTokenCommands(program, config, withDatabase);
+  registerPrivacyCommands(program, config, withDatabase);
 
   const admin = program.command('admin').description('administrator accounts');
   admin

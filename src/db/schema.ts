@@ -652,6 +652,27 @@ export const idempotencyKey = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
 );
 
+/**
+ * The sign-in slow-down (src/services/sign-in-throttle.ts), shared by every app instance. Keys are
+ * SHA-256 digests of the normalised email and of the client address, never the values; rows are
+ * forgotten 15 minutes after their last attempt and purged by the daily job.
+ */
+export const signInThrottleAccount = pgTable('sign_in_throttle_account', {
+  accountKey: text('account_key').primaryKey(),
+  failures: integer('failures').notNull(),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull(),
+});
+
+export const signInThrottleAddress = pgTable(
+  'sign_in_throttle_address',
+  {
+    accountKey: text('account_key').notNull(),
+    addressKey: text('address_key').notNull(),
+    checkedAt: timestamp('checked_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountKey, t.addressKey] })],
+);
+
 /* ---------------------------------------------------------------------------------------------
  * Bookings: clinics, community sessions and conferences are cohort events; coaching is booked
  * with a coach.

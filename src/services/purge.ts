@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
+import { SLOW_DOWN } from './sign-in-throttle.js';
 import type { Tx } from './withdrawals.js';
 
 /** A replay is only useful while a client may still be retrying: a day is ample. */
@@ -19,6 +20,8 @@ export interface PurgeReport {
   idempotencyKeysPurged: number;
   sessionsPurged: number;
   accountLinksPurged: number;
+  /** Sign-in slow-down rows (src/services/sign-in-throttle.ts) no longer counted. */
+  signInThrottleRowsPurged: number;
 }
 
 async function deleted(tx: Tx, statement: ReturnType<typeof sql>): Promise<number> {
@@ -39,6 +42,8 @@ export async function purgeShortLivedRows(
 ): Promise<PurgeReport> {
   const keysBefore = new Date(wallNow.getTime() - IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000);
   const linksBefore = new Date(at.getTime() - ACCOUNT_LINK_RETENTION_DAYS * 86_400_000);
+  // The slow-down runs on the app's clock, like account links.
+  const throttleBefore = new Date(at.getTime() - SLOW_DOWN.forgetAfterMinutes * 60_000);
   return {
     idempotencyKeysPurged: await deleted(
       tx,
@@ -53,5 +58,14 @@ export async function purgeShortLivedRows(
       tx,
       sql`delete from account_link where used_at < ${linksBefore} or expires_at < ${linksBefore}`,
     ),
+    signInThrottleRowsPurged:
+      (await deleted(
+        tx,
+        sql`delete from sign_in_throttle_account where last_failure_at < ${throttleBefore}`,
+      )) +
+      (await deleted(
+        tx,
+        sql`delete from sign_in_throttle_address where checked_at < ${throttleBefore}`,
+      )),
   };
 }

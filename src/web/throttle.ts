@@ -1,27 +1,33 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import {
+  claimSignInAttempt,
+  recordSignInSuccess,
+  type SignInClaim,
+} from '../services/sign-in-throttle.js';
 
 const MINUTE = 60_000;
 
 /**
- * Sign-in throttling (@fastify/rate-limit, counters in this process's memory: they restart with
- * the app, and each app instance keeps its own).
- * - Per address: POST /sign-in, /forgotten-password and the set-password forms, each within its
- *   window; generous enough for an office behind one address, tight enough to stop guessing.
- * - Per account: 5 failed sign-ins for one email (normalised) within 15 minutes lock that email
- *   for 15 minutes from the 5th, from every address. Unknown emails are counted and locked the
- *   same way, so the answer never tells whether an account exists.
+ * Sign-in throttling, in two layers:
+ * - Per address (@fastify/rate-limit, counters in this process's memory, on the app's clock):
+ *   POST /sign-in, /forgotten-password and the set-password forms, each within its window;
+ *   generous enough for an office behind one address, tight enough to stop guessing.
+ * - Per account: a slow-down, not a lock-out (src/services/sign-in-throttle.ts, in the database,
+ *   shared by every instance). After 5 failures for an email, each address waits before its next
+ *   attempt on it, at most 60 seconds; an address that has not tried that email does not wait.
  */
 export const THROTTLE = {
   signIn: { max: 30, timeWindow: 15 * MINUTE },
   forgottenPassword: { max: 10, timeWindow: 15 * MINUTE },
   setPassword: { max: 20, timeWindow: 15 * MINUTE },
-  accountFailures: { max: 5, timeWindow: 15 * MINUTE },
-  accountLock: 15 * MINUTE,
 } as const;
 
-export const TOO_MANY_SIGN_INS =
-  'You have tried to sign in too many times with this email address. Wait 15 minutes, then try again.';
+/** The refusal of an attempt that must wait; the same words whether or not the account exists. */
+export const tooManySignIns = (seconds: number) =>
+  `There have been several attempts to sign in with this email address that were not right. Wait ${seconds} ${seconds === 1 ? 'second' : 'seconds'}, then try again.`;
 
 /** Thrown by the per-address limits; the scope's error handler turns it into a page. */
 interface TooManyRequests extends Error {
@@ -42,59 +48,59 @@ export function perAddress(limit: { max: number; timeWindow: number }) {
   };
 }
 
-export interface AccountLockout {
-  /** Whether the email in the request's form is locked out. */
-  isLocked(request: FastifyRequest): Promise<boolean>;
-  /** Counts a failed sign-in for the email in the request's form; true when it locks the email. */
-  recordFailure(request: FastifyRequest): Promise<boolean>;
+/**
+ * @fastify/rate-limit's fixed-window memory store, on the app's clock instead of `Date.now()` (so
+ * the attack tests can move time on), one map per route, oldest keys dropped beyond `capacity`.
+ */
+function clockedStore(clock: Clock, capacity = 20_000) {
+  return class ClockedStore implements FastifyRateLimitStore {
+    private readonly windows = new Map<string, { count: number; startedAt: number }>();
+    incr(
+      key: string,
+      callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
+      timeWindow: number,
+    ): void {
+      const now = clock.now().getTime();
+      let w = this.windows.get(key);
+      if (!w || w.startedAt + timeWindow <= now) {
+        this.windows.delete(key);
+        w = { count: 0, startedAt: now };
+        if (this.windows.size >= capacity) this.windows.delete(this.windows.keys().next().value!);
+        this.windows.set(key, w);
+      }
+      w.count += 1;
+      callback(null, { current: w.count, ttl: w.startedAt + timeWindow - now });
+    }
+    child(): FastifyRateLimitStore {
+      return new ClockedStore();
+    }
+  };
 }
 
-const accountKey = (email: string) => `account:${email.trim().toLowerCase()}`;
+export interface SignInSlowDown {
+  /** May this attempt check the password? (An allowed one counts as a failure until `succeeded`.) */
+  claim(request: FastifyRequest, email: string): Promise<SignInClaim>;
+  succeeded(email: string): Promise<void>;
+}
 
 /**
  * Registers the rate-limit plugin in this (encapsulated) scope, a 429 page for its refusals, and
- * returns the per-account lockout. Routes registered in the scope afterwards may set
+ * returns the per-account slow-down. Routes registered in the scope afterwards may set
  * `config: { rateLimit: perAddress(THROTTLE.x) }`.
  */
-export async function registerThrottle(scope: FastifyInstance): Promise<AccountLockout> {
-  await scope.register(rateLimit, { global: false, cache: 20_000 });
+export async function registerThrottle(
+  scope: FastifyInstance,
+  deps: { db: Db; clock: Clock },
+): Promise<SignInSlowDown> {
+  await scope.register(rateLimit, { global: false, store: clockedStore(deps.clock) });
   scope.setErrorHandler((error: FastifyError, _request, reply: FastifyReply) => {
     if (error.statusCode !== 429) throw error;
     const minutes = (error as unknown as TooManyRequests).retryAfterMinutes ?? 15;
     return reply.code(429).view('account/too-many-attempts.njk', { minutes });
   });
-
-  // The email is read from the parsed form, so these run in the handler, not a request hook.
-  const emailOf = (request: FastifyRequest) => {
-    const body = request.body as { email?: unknown } | undefined;
-    return accountKey(typeof body?.email === 'string' ? body.email : '');
-  };
-  const failures = scope.createRateLimit({
-    keyGenerator: emailOf,
-    max: THROTTLE.accountFailures.max,
-    timeWindow: THROTTLE.accountFailures.timeWindow,
-  });
-  const locks = scope.createRateLimit({
-    keyGenerator: emailOf,
-    max: 1,
-    timeWindow: THROTTLE.accountLock,
-  });
-  const count = (r: Awaited<ReturnType<typeof failures>>) =>
-    r.isAllowed ? 0 : r.max - r.remaining;
-
   return {
-    async isLocked(request) {
-      const [f, l] = await Promise.all([
-        failures(request, { increment: false }),
-        locks(request, { increment: false }),
-      ]);
-      return count(f) >= THROTTLE.accountFailures.max || count(l) >= 1;
-    },
-    async recordFailure(request) {
-      const f = await failures(request);
-      if (count(f) < THROTTLE.accountFailures.max) return false;
-      await locks(request);
-      return true;
-    },
+    claim: (request, email) =>
+      claimSignInAttempt(deps.db, { email, address: request.ip, at: deps.clock.now() }),
+    succeeded: (email) => recordSignInSuccess(deps.db, email),
   };
 }

@@ -43,6 +43,15 @@ beforeAll(async () => {
         (1, 'password_reset', 'expired-recent', 'system', ${ago(2 * DAY)}, ${ago(DAY)}, null),
         (1, 'invitation', 'valid', 'system', ${ago(DAY)}, ${later(6 * DAY)}, null)`,
   );
+  // Sign-in slow-down rows: one forgotten (20 minutes old), one still counting (a minute old).
+  await t.db.execute(
+    sql`insert into sign_in_throttle_account (account_key, failures, last_failure_at) values
+        ('old', 7, ${ago(20 * 60_000)}), ('recent', 7, ${ago(60_000)})`,
+  );
+  await t.db.execute(
+    sql`insert into sign_in_throttle_address (account_key, address_key, checked_at) values
+        ('old', 'a', ${ago(20 * 60_000)}), ('recent', 'a', ${ago(60_000)})`,
+  );
 });
 afterAll(async () => {
   await t.destroy();
@@ -70,6 +79,7 @@ describe('the daily purge of short-lived rows', () => {
       idempotencyKeysPurged: 2,
       sessionsPurged: 2,
       accountLinksPurged: 2,
+      signInThrottleRowsPurged: 2,
     });
     expect(await remaining()).toEqual({
       keys: ['in-flight', 'recent-answered'],
@@ -88,6 +98,7 @@ describe('the daily purge of short-lived rows', () => {
       idempotencyKeysPurged: 0,
       sessionsPurged: 0,
       accountLinksPurged: 0,
+      signInThrottleRowsPurged: 0,
     });
     const twoHoursOn = await runDailyProcessing({
       db: t.db,
@@ -98,6 +109,7 @@ describe('the daily purge of short-lived rows', () => {
       idempotencyKeysPurged: 1,
       sessionsPurged: 1,
       accountLinksPurged: 0,
+      signInThrottleRowsPurged: 2,
     });
     expect(await remaining()).toEqual({
       keys: ['in-flight'],

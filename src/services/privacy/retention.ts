@@ -10,14 +10,12 @@ import { arrayParam, queryRows } from '../../db/client.js';
 import {
   ENDED_ENROLMENT_STATUSES,
   erasedRegistrationId,
-  REDACTED,
-  redactAuditDetails,
   retentionCutoff,
 } from '../../policy/retention.js';
 import { SYSTEM } from '../actor.js';
 import { audit } from '../audit.js';
 import type { Tx } from '../withdrawals.js';
-import { subjectsOfParticipants } from './subjects.js';
+import { anonymiseParticipants } from './anonymise.js';
 
 export interface RetentionReport {
   participantsErased: number;
@@ -25,7 +23,6 @@ export interface RetentionReport {
   emailsDeleted: number;
 }
 
-const intArray = (values: readonly number[]) => sql`${arrayParam(values)}::int[]`;
 const textArray = (values: readonly string[]) => sql`${arrayParam(values)}::text[]`;
 
 /** Participants past their retention on `today`, not yet anonymised, locked for this transaction. */
@@ -64,81 +61,8 @@ export async function applyRetention(
   const due = await dueParticipants(tx, today, yearsAfterEnd);
   if (due.length === 0) return { participantsErased: 0, auditEventsRedacted: 0, emailsDeleted: 0 };
   const ids = due.map((d) => d.id);
-  const pids = intArray(ids);
 
-  const users = (
-    await queryRows<{ id: number }>(
-      tx,
-      sql`select id from app_user where participant_id = any(${pids})`,
-    )
-  ).map((u) => u.id);
-  const uids = intArray(users);
-
-  // Emails to them or about them: the outbox holds addresses, names and links in the clear.
-  const deletedEmails = await queryRows<{ id: string }>(
-    tx,
-    sql`delete from email_message
-        where lower(to_email) in (select lower(email) from participant where id = any(${pids}))
-           or lower(to_email) in (select lower(email) from app_user where id = any(${uids}))
-           or (subject_type = 'participant' and subject_id = any(${textArray(ids.map(String))}))
-           or (subject_type = 'app_user' and subject_id = any(${textArray(users.map(String))}))
-        returning id::text as id`,
-  );
-
-  await tx.execute(
-    sql`update participant set
-          full_name = 'Former participant ' || id::text,
-          email = 'erased-participant-' || id::text || '@erased.invalid',
-          trn = null,
-          dfe_registration_id = 'erased-' || id::text,
-          version = version + 1
-        where id = any(${pids})`,
-  );
-  // The account closes: no address, no password, no session, token, link or calendar feed works.
-  await tx.execute(
-    sql`update app_user set
-          email = 'erased-user-' || id::text || '@erased.invalid',
-          display_name = 'Former participant ' || participant_id::text,
-          password_hash = null,
-          deactivated_at = coalesce(deactivated_at, ${at}),
-          version = version + 1
-        where id = any(${uids})`,
-  );
-  await tx.execute(
-    sql`update user_session set revoked_at = ${at} where user_id = any(${uids}) and revoked_at is null`,
-  );
-  await tx.execute(
-    sql`update api_token set revoked_at = ${at} where user_id = any(${uids}) and revoked_at is null`,
-  );
-  await tx.execute(
-    sql`update account_link set used_at = ${at} where user_id = any(${uids}) and used_at is null`,
-  );
-  await tx.execute(
-    sql`update calendar_feed set revoked_at = ${at} where participant_id = any(${pids}) and revoked_at is null`,
-  );
-  // Replayed API responses may quote their record.
-  await tx.execute(sql`delete from idempotency_key where user_id = any(${uids})`);
-
-  // Free text they or staff wrote about them.
-  const enrol = sql`(select id from enrolment where participant_id = any(${pids}))`;
-  await tx.execute(
-    sql`update deferral_case set description = ${REDACTED}, reasonable_adjustments = null
-        where participant_id = any(${pids})`,
-  );
-  await tx.execute(
-    sql`update assessment_deferral_case set description = ${REDACTED}, evidence_request = null, evidence_note = null
-        where enrolment_id in ${enrol}`,
-  );
-  await tx.execute(sql`update withdrawal set note = null where enrolment_id in ${enrol}`);
-  await tx.execute(
-    sql`update transfer_case set export_package = null where enrolment_id in ${enrol}`,
-  );
-
-  const auditEventsRedacted = await redactAuditEvents(
-    tx,
-    ids,
-    deletedEmails.map((e) => e.id),
-  );
+  const { auditEventsRedacted, emailsDeleted } = await anonymiseParticipants(tx, ids, at);
 
   await audit(
     tx,
@@ -159,37 +83,6 @@ export async function applyRetention(
   return {
     participantsErased: due.length,
     auditEventsRedacted,
-    emailsDeleted: deletedEmails.length,
+    emailsDeleted,
   };
-}
-
-/**
- * Redacts the details of every audit event about these participants (and the emails deleted for
- * them), keeping the events. The append-only trigger lets this one kind of update through when the
- * transaction sets npq.redaction (migration 0006_privacy).
- */
-async function redactAuditEvents(
-  tx: Tx,
-  participantIds: readonly number[],
-  emailIds: readonly string[],
-): Promise<number> {
-  const events = await queryRows<{ id: string; details: unknown }>(
-    tx,
-    sql`with subjects as (${subjectsOfParticipants(participantIds)}
-          union all select 'email_message', unnest(${textArray(emailIds)}))
-        select ae.id::text as id, ae.details from audit_event ae
-        join subjects s on ae.subject_type = s.t and ae.subject_id = s.sid
-        where not (ae.details ? 'redacted')`,
-  );
-  if (events.length === 0) return 0;
-  await tx.execute(sql`select set_config('npq.redaction', 'on', true)`);
-  await tx.execute(
-    sql`update audit_event ae set details = r.details::jsonb
-        from unnest(${arrayParam(events.map((e) => e.id))}::bigint[],
-                    ${arrayParam(events.map((e) => JSON.stringify(redactAuditDetails(e.details))))}::text[])
-          as r(id, details)
-        where ae.id = r.id`,
-  );
-  await tx.execute(sql`select set_config('npq.redaction', 'off', true)`);
-  return events.length;
 }

@@ -6,7 +6,13 @@ import { authenticatePassword } from '../../services/auth.js';
 import { formErrors, parseForm, safeRedirectPath } from '../forms.js';
 import { decodeKeptForm } from '../kept-form.js';
 import { homeFor, signIn, signOut } from '../plugins/auth.js';
-import { perAddress, registerThrottle, THROTTLE, TOO_MANY_SIGN_INS } from '../throttle.js';
+import {
+  perAddress,
+  registerThrottle,
+  THROTTLE,
+  tooManySignIns,
+  type SignInSlowDown,
+} from '../throttle.js';
 import { accountPageRoutes } from './account.js';
 
 const SignInForm = z.object({
@@ -32,8 +38,8 @@ export async function signInRoutes(
   deps: { db: Db; clock: Clock; publicUrl: string },
 ): Promise<void> {
   await app.register(async (scope) => {
-    const lockout = await registerThrottle(scope);
-    signInPages(scope, deps, lockout);
+    const slowDown = await registerThrottle(scope, deps);
+    signInPages(scope, deps, slowDown);
     accountPageRoutes(scope, deps);
   });
 }
@@ -41,7 +47,7 @@ export async function signInRoutes(
 function signInPages(
   app: FastifyInstance,
   deps: { db: Db; clock: Clock },
-  lockout: Awaited<ReturnType<typeof registerThrottle>>,
+  slowDown: SignInSlowDown,
 ): void {
   const { db } = deps;
   app.get('/sign-in', async (request, reply) => {
@@ -75,17 +81,19 @@ function signInPages(
           next: values.next,
           kept: decodeKeptForm(form.data.kept) ? form.data.kept : undefined,
         });
-      // A locked email is refused before the password is even checked, the right one included.
-      if (await lockout.isLocked(request)) {
-        request.log.info('sign-in refused: too many attempts for one email');
-        return refuse(429, TOO_MANY_SIGN_INS);
+      // An attempt that must wait is refused before the password is even looked at.
+      const claim = await slowDown.claim(request, form.data.email);
+      if (!claim.allowed) {
+        request.log.info('sign-in refused: must wait after failed attempts for one email');
+        void reply.header('retry-after', String(claim.waitSeconds));
+        return refuse(429, tooManySignIns(claim.waitSeconds));
       }
       const actor = await authenticatePassword(db, form.data.email, form.data.password);
       if (!actor) {
-        await lockout.recordFailure(request);
         request.log.info('sign-in refused');
         return refuse(401, 'Enter a correct email address and password');
       }
+      await slowDown.succeeded(form.data.email);
       await signIn(request, actor, deps);
       // Signed out mid-form: offer to send what was typed, with the new session's CSRF token.
       const kept = decodeKeptForm(form.data.kept);

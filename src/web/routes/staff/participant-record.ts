@@ -92,6 +92,7 @@ const FIELDS: Record<string, ChangeField> = {
 const DONE: Record<string, string> = {
   ...Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, f.done])),
   commenced: 'Commencement recorded: the enrolment is now active',
+  erased: 'Personal data erased: the record no longer says who the participant was',
   started:
     'Both confirmations and engagement are recorded: the enrolment is now active (Policy 2.3.2)',
 };

@@ -12,6 +12,7 @@ import { listEmailsAbout } from '../../../services/email/mailbox.js';
 import { whenText } from '../../email-view.js';
 import { startOfProgramme } from '../../../services/participant-record/start.js';
 import { changeNotice } from './participant-record.js';
+import { ERASERS } from '../../../services/privacy/erasure.js';
 import { idParam, noticeText, notFound, page, requireStaffPage } from './support.js';
 
 export const PAGE_SIZE = 25;
@@ -98,6 +99,7 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
         emails: emails.map((e) => ({ ...e, createdText: whenText(e.createdAt) })),
         start: await startOfProgramme(deps, actor, participantId),
         notice: noticeText(request.query) ?? changeNotice(request.query),
+        canErase: ERASERS.includes(actor.role),
       });
     });
   });
