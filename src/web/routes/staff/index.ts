@@ -7,6 +7,7 @@ import { caseRoutes } from './cases.js';
 import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
 import { participantRecordRoutes } from './participant-record.js';
+import { registerRoutes } from './registers.js';
 import { actionRoutes } from './participant-actions.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
@@ -21,6 +22,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   participantRoutes(app, deps);
   participantRecordRoutes(app, deps);
   actionRoutes(app, deps);
+  registerRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
