@@ -55,6 +55,8 @@ export interface RegisterRow {
   fullName: string;
   booked: boolean;
   attended: boolean;
+  /** Their attendance of this session is already recorded from another date: it counts once. */
+  countedElsewhere: boolean;
 }
 
 export interface RegisterView {
@@ -129,6 +131,7 @@ async function roster(db: Pick<Tx, 'execute'>, actor: Actor, event: EventRow) {
     booked: boolean;
     attended: boolean;
     staff_record: boolean;
+    counted_elsewhere: boolean;
   }>(
     db,
     sql`select e.id as enrolment_id, e.participant_id, p.full_name, e.status,
@@ -140,7 +143,9 @@ async function roster(db: Pick<Tx, 'execute'>, actor: Actor, event: EventRow) {
                            and r.activity_id = ${event.activity_id} and r.occurred_at = ${new Date(event.starts_at)})) as attended,
                exists (select 1 from engagement_record r where r.participant_id = e.participant_id
                        and r.activity_id = ${event.activity_id} and r.occurred_at = ${new Date(event.starts_at)}
-                       and r.source = 'staff') as staff_record
+                       and r.source = 'staff') as staff_record,
+               exists (select 1 from engagement_record r where r.participant_id = e.participant_id
+                       and r.activity_id = ${event.activity_id} and r.occurred_at <> ${new Date(event.starts_at)}) as counted_elsewhere
         from enrolment e join cohort c on c.id = e.cohort_id join participant p on p.id = e.participant_id
         where e.cohort_id = ${event.cohort_id} and (${rosterScope(actor, event)})
         order by p.full_name, e.id`,
@@ -172,9 +177,14 @@ export async function getRegister(
         fullName: p.full_name,
         booked: p.booked,
         attended: p.attended,
+        countedElsewhere: p.counted_elsewhere,
       })),
+    // Someone already counted for this session on another date needs no walk-in entry here.
     walkIns: people
-      .filter((p) => !p.booked && !p.attended && ATTENDING_STATUSES.includes(p.status))
+      .filter(
+        (p) =>
+          !p.booked && !p.attended && !p.counted_elsewhere && ATTENDING_STATUSES.includes(p.status),
+      )
       .map((p) => ({ enrolmentId: p.enrolment_id, fullName: p.full_name })),
     open: new Date(event.starts_at) <= clock.now(),
   };

@@ -78,7 +78,11 @@ export function registerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       rows: register.rows.map((r) => ({
         value: String(r.enrolmentId),
         text: r.fullName,
-        hint: { text: r.booked ? 'Booked' : 'Walk-in' },
+        hint: {
+          text:
+            (r.booked ? 'Booked' : 'Walk-in') +
+            (r.countedElsewhere ? '. Already attended this session on another date' : ''),
+        },
         checked: ticked ? ticked.has(r.enrolmentId) : r.attended,
       })),
       walkIns: register.walkIns.map((r) => ({
