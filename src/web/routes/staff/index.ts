@@ -8,6 +8,7 @@ import { cohortDashboardRoutes } from './cohorts.js';
 import { importRoutes } from './imports.js';
 import { participantRecordRoutes } from './participant-record.js';
 import { registerRoutes } from './registers.js';
+import { cohortEventRoutes } from './cohort-events.js';
 import { actionRoutes } from './participant-actions.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
@@ -23,6 +24,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   participantRecordRoutes(app, deps);
   actionRoutes(app, deps);
   registerRoutes(app, deps);
+  cohortEventRoutes(app, deps);
   importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
