@@ -305,3 +305,57 @@ describe('every register route as every role', () => {
     }
   });
 });
+
+describe('a clinic register keeps the clinic order (2.2.1.2)', () => {
+  it('does not record someone whose earlier clinic is neither attended nor past, and shows why', async () => {
+    const [clinic] = await queryRows<{
+      id: number;
+      cohort_id: number;
+      activity_id: number;
+      programme_id: number;
+      n: number;
+    }>(
+      w.t.db,
+      sql`select ce.id, ce.cohort_id, ce.activity_id, a.programme_id, a.sequence_number as n from cohort_event ce
+          join programme_activity a on a.id = ce.activity_id and a.kind = 'clinic' and a.sequence_number >= 2
+          where ce.ends_at < ${w.clock.now()}
+            and exists (select 1 from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+                        where e.cohort_id = ce.cohort_id and dp.slug = 'north' and e.status = 'active')
+          order by ce.ends_at desc limit 1`,
+    );
+    const [person] = await queryRows<{ enrolment_id: number; participant_id: number }>(
+      w.t.db,
+      sql`select e.id as enrolment_id, e.participant_id from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+          where e.cohort_id = ${clinic!.cohort_id} and dp.slug = 'north' and e.status = 'active' order by e.id limit 1`,
+    );
+    // Their previous clinic is still to come and not attended, and this one is not recorded yet.
+    await w.t.db
+      .execute(sql`delete from engagement_record where participant_id = ${person!.participant_id}
+        and activity_id in (select id from programme_activity where programme_id = ${clinic!.programme_id}
+                            and kind = 'clinic' and sequence_number >= ${clinic!.n - 1})`);
+    await w.t.db
+      .execute(sql`update cohort_event ce set starts_at = ${new Date(w.clock.now().getTime() + 5 * 86_400_000)},
+          ends_at = ${new Date(w.clock.now().getTime() + 5 * 86_400_000 + 3_600_000)}
+        from programme_activity a where a.id = ce.activity_id and ce.cohort_id = ${clinic!.cohort_id}
+          and a.kind = 'clinic' and a.sequence_number = ${clinic!.n - 1}`);
+    await w.t.db.execute(
+      sql`update participant set working_pattern = 'full_time', part_time_fraction = null where id = ${person!.participant_id}`,
+    );
+    const url = `/registers/${clinic!.id}`;
+    const page = await north.request({ method: 'GET', url });
+    const fields = formFields(page.body, url);
+    const res = await north.request({
+      method: 'POST',
+      url,
+      payload: { ...fields, walkIn: String(person!.enrolment_id) },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-code="CLINIC.OUT_OF_SEQUENCE"');
+    expect(pageText(res.body)).toContain('(Policy 2.2.1.2)');
+    const recorded = await queryRows(
+      w.t.db,
+      sql`select 1 from engagement_record where participant_id = ${person!.participant_id} and activity_id = ${clinic!.activity_id}`,
+    );
+    expect(recorded).toEqual([]);
+  });
+});
