@@ -1010,6 +1010,25 @@ export const staffTask = pgTable(
   ],
 );
 
+/**
+ * A register taken for a cohort event (a clinic, community session or conference): who took it and
+ * when. The attendance itself is engagement evidence and booking status; this row says the register
+ * exists (an event without one a day after it ended is a task) and versions corrections.
+ */
+export const eventRegister = pgTable('event_register', {
+  id: id(),
+  cohortEventId: integer('cohort_event_id')
+    .notNull()
+    .unique()
+    .references(() => cohortEvent.id),
+  takenBy: integer('taken_by')
+    .notNull()
+    .references(() => appUser.id),
+  takenAt: timestamp('taken_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  version: integer('version').notNull().default(1),
+});
+
 export const engagementAlert = pgTable(
   'engagement_alert',
   {

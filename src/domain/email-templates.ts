@@ -65,6 +65,20 @@ export const EMAIL_TEMPLATES = {
     ].join('\n'),
     placeholders: ['name', 'when'],
   },
+  event_changed: {
+    subject: 'Your NPQ event has changed: ((event))',
+    body: [
+      'Dear ((name)),',
+      '',
+      'The programme team has changed an event you are booked on: ((event)).',
+      '',
+      'It was: ((was))',
+      'It is now: ((now))',
+      '',
+      'Your place is kept. If you can no longer come, change or cancel your booking in npq-ops under Clinics and events.',
+    ].join('\n'),
+    placeholders: ['name', 'event', 'was', 'now'],
+  },
 } as const satisfies Record<string, EmailTemplate>;
 
 export type EmailTemplateKey = keyof typeof EMAIL_TEMPLATES;

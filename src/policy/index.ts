@@ -18,4 +18,5 @@ export * from './funding.js';
 export * from './portability.js';
 export * from './register.js';
 export * from './rules.js';
+export * from './withdrawal.js';
 export * from '../domain/participant-lifecycle.js';

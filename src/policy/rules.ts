@@ -13,6 +13,7 @@ import { ENGAGEMENT_RULES } from './engagement.js';
 import { FUNDING_RULES } from './funding.js';
 import { PORTABILITY_RULES } from './portability.js';
 import { REGISTER_RULES } from './register.js';
+import { WITHDRAWAL_RULES } from './withdrawal.js';
 
 export const LIFECYCLE_RULES: readonly RuleMetadata[] = [
   {
@@ -35,5 +36,6 @@ export const POLICY_RULES: readonly RuleMetadata[] = [
   ...FUNDING_RULES,
   ...PORTABILITY_RULES,
   ...REGISTER_RULES,
+  ...WITHDRAWAL_RULES,
   ...LIFECYCLE_RULES,
 ];

@@ -460,7 +460,7 @@ export interface EngagementRow {
 }
 
 /** Set-based insert; rows already there (same source and source event id) are skipped. */
-async function insertRecords(
+export async function insertRecords(
   tx: Executor,
   rows: readonly EngagementRow[],
   now: Date,

@@ -412,6 +412,7 @@ const AUDIT_TITLES: Record<string, string> = {
   DEFERRAL_STARTED: 'Deferral started',
   DEFERRAL_RETURN_CONFIRMED: 'Return confirmed',
   DEFERRAL_RESUMED: 'Re-joined after deferral',
+  ACTED_FOR_PARTICIPANT: 'Staff acted for the participant',
 };
 
 /** "SOME_EVENT_NAME" as "Some event name" when there is no better title. */

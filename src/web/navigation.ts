@@ -33,6 +33,11 @@ export function navigationFor(
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/assignments', text: 'Assignments' }]
             : []),
+          ...(['admin', 'programme_team', 'delivery_partner_staff', 'facilitator'].includes(
+            actor.role,
+          )
+            ? [{ href: '/registers', text: 'Registers' }]
+            : []),
           ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
           ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
           // Organisation, partners, schools, accounts and the mailbox: one entry, one hub page.

@@ -1,3 +1,5 @@
+import { overdueRegisters } from '../../../services/registers.js';
+import { whenText } from '../../email-view.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api/plugin.js';
@@ -130,14 +132,16 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const actor = requireStaffPage(request, reply);
     if (!actor) return reply;
     return page(reply, async () => {
-      const [counts, deferrals, assessment, transfers, moves, contacts] = await Promise.all([
-        caseQueueCounts(deps, actor),
-        caseQueue(deps, actor, 'deferrals'),
-        caseQueue(deps, actor, 'assessment-deferrals'),
-        caseQueue(deps, actor, 'school-moves'),
-        caseQueue(deps, actor, 'school-moves', { openOnly: false }),
-        caseQueue(deps, actor, 'intent-contacts'),
-      ]);
+      const [counts, deferrals, assessment, transfers, moves, contacts, registers] =
+        await Promise.all([
+          caseQueueCounts(deps, actor),
+          caseQueue(deps, actor, 'deferrals'),
+          caseQueue(deps, actor, 'assessment-deferrals'),
+          caseQueue(deps, actor, 'school-moves'),
+          caseQueue(deps, actor, 'school-moves', { openOnly: false }),
+          caseQueue(deps, actor, 'intent-contacts'),
+          overdueRegisters(deps, actor),
+        ]);
       return reply.view('staff/cases.njk', {
         counts,
         deferrals,
@@ -145,6 +149,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
         transfers,
         moves: moves.slice(0, 25),
         contacts,
+        registers: registers.map((r) => ({ ...r, when: whenText(r.startsAt) })),
       });
     });
   });
