@@ -57,7 +57,7 @@ function view(row: Row): MessageView {
     // Single-use account links never show in the app (they are for the email only).
     body = hideAccountLinks(rendered.body);
   } catch {
-    body = '';
+    // A message from a template since retired: its subject line only.
   }
   return {
     id: row.id,
