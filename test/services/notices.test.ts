@@ -15,6 +15,7 @@ import {
   startDeferral,
 } from '../../src/services/deferral-cases.js';
 import { bookEvent } from '../../src/services/bookings.js';
+import { recordSchoolMove } from '../../src/services/school-moves.js';
 import { queueDueNotices } from '../../src/services/notices/daily-notices.js';
 import { setNoticeSettings } from '../../src/services/notices/messages.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
@@ -316,6 +317,56 @@ describe('the daily job', () => {
   });
 });
 
+describe('the assessment window (2.2.1.5)', () => {
+  it('tells those entered when it opens, and two days before it closes those who have not submitted', async () => {
+    const [win] = await queryRows<{
+      id: number;
+      opens_on: string;
+      closes_on: string;
+      cohort_id: number;
+    }>(
+      w.t.db,
+      sql`select w.id, w.opens_on::text, w.closes_on::text, w.cohort_id from assessment_window w
+          where w.opens_on > '2026-03-20'
+            and exists (select 1 from enrolment e where e.cohort_id = w.cohort_id and e.status = 'active')
+          order by w.opens_on limit 1`,
+    );
+    expect(win).toBeDefined();
+    const clock = fixedClock(jobAt(win!.opens_on));
+    await runDailyProcessing({ db: w.t.db, clock, wallClock: clock, publicUrl: PUBLIC });
+    const entered = await queryRows<{ enrolment_id: number }>(
+      w.t.db,
+      sql`select en.enrolment_id from assessment_entry en join enrolment e on e.id = en.enrolment_id
+          where en.window_id = ${win!.id} and e.status = 'active' order by 1`,
+    );
+    expect(entered.length).toBeGreaterThan(0);
+    const opened = await messages('notice_window_opening', `window_open:%:${win!.id}`);
+    expect(opened.map((m) => m.notice_key).sort()).toEqual(
+      entered.map((e) => `window_open:${e.enrolment_id}:${win!.id}`).sort(),
+    );
+    expect(opened.every((m) => m.link_path === '/assessment')).toBe(true);
+
+    // One of them submits; two days before the close only the others are reminded.
+    const submitter = entered[0]!.enrolment_id;
+    await w.t.db.execute(
+      sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+          values (${submitter}, ${win!.id}, 1, ${jobAt(win!.opens_on)})`,
+    );
+    const closingDay = addDays(win!.closes_on, -2);
+    await queue(addDays(closingDay, -1));
+    expect(await messages('notice_window_closing', `window_closing:%:${win!.id}`)).toEqual([]);
+    await queue(closingDay);
+    const closing = await messages('notice_window_closing', `window_closing:%:${win!.id}`);
+    expect(closing.map((m) => m.notice_key).sort()).toEqual(
+      entered
+        .filter((e) => e.enrolment_id !== submitter)
+        .map((e) => `window_closing:${e.enrolment_id}:${win!.id}`)
+        .sort(),
+    );
+    expect((await queue(closingDay)).windowClosing).toBe(0);
+  });
+});
+
 describe('decisions and the intent-to-return request', () => {
   it('a declined deferral is sent with the staff’s reason; an approved one with the restart, and 2.3.7 is asked once', async () => {
     const deps = { db: w.t.db, clock: w.clock, publicUrl: PUBLIC };
@@ -373,5 +424,29 @@ describe('decisions and the intent-to-return request', () => {
     expect(asked[0]!.personalisation.link).toBe(`${PUBLIC}/changes/return`);
     await runDailyProcessing({ db: w.t.db, clock, wallClock: clock, publicUrl: PUBLIC });
     expect(await messages('notice_intent_request', `intent_request:${started.id}`)).toHaveLength(1);
+  });
+
+  it('a school move is answered with its decision at once when the participant reports it', async () => {
+    const deps = { db: w.t.db, clock: w.clock, publicUrl: PUBLIC };
+    const [who] = await queryRows<{ enrolment_id: number; email: string }>(
+      w.t.db,
+      sql`select e.id as enrolment_id, p.email from enrolment e join participant p on p.id = e.participant_id
+          join app_user u on u.participant_id = p.id where e.status = 'active' order by e.id limit 1`,
+    );
+    const [school] = await queryRows<{ urn: string }>(
+      w.t.db,
+      sql`select s.urn from school s join lead_provider_region lr on lr.region_id = s.region_id
+          order by s.id offset 5 limit 1`,
+    );
+    const move = await recordSchoolMove(deps, await w.actor(who!.email), {
+      enrolmentId: who!.enrolment_id,
+      newSchoolUrn: school!.urn,
+      movedOn: '2026-03-02',
+    });
+    const [notice] = await messages('notice_decision', `decision:school_move:${move.id}`);
+    expect(notice!.to_email).toBe(who!.email);
+    expect(notice!.personalisation.outcome).toBe('you continue your programme');
+    expect(notice!.personalisation.reason).toContain('2.6');
+    expect(new Date(notice!.next_attempt_at)).toEqual(w.clock.now());
   });
 });
