@@ -148,6 +148,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await participantRoutes(app, {
     db,
     clock: deps.clock,
+    publicUrl: config.publicUrl,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
   await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });

@@ -125,6 +125,7 @@ export function buildCli(config: Config): Command {
             logger: app.log,
             emailSender,
             retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+            publicUrl: config.publicUrl,
           })
         : async () => undefined;
       // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
@@ -174,6 +175,7 @@ export function buildCli(config: Config): Command {
           db,
           clock: systemClock,
           retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+          publicUrl: config.publicUrl,
         });
         console.log('Daily processing done:', report);
       }),

@@ -610,8 +610,18 @@ export const emailMessage = pgTable(
     notifyId: text('notify_id'),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /**
+     * A notice's once-only key, e.g. 'module_released:12:3:45' (participant, cohort, module): the
+     * daily job inserts with ON CONFLICT DO NOTHING on it, so a notice is never queued twice.
+     */
+    noticeKey: text('notice_key'),
+    /** The page the message asks the reader to open, as a path (the in-app Messages list links it). */
+    linkPath: text('link_path'),
   },
   (t) => [
+    uniqueIndex('email_message_notice_key_uq')
+      .on(t.noticeKey)
+      .where(sql`${t.noticeKey} is not null`),
     index('email_message_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} = 'pending'`),
@@ -620,6 +630,19 @@ export const emailMessage = pgTable(
     check('email_message_status_valid', oneOf('status', ['pending', 'sending', 'sent', 'failed'])),
   ],
 );
+
+/**
+ * A participant's choice about nudges (behind the ideal window, the day-before reminder). Notices
+ * the policy requires (decisions, 2.3.7, the deadline, the assessment window) cannot be turned off.
+ * No row: nudges are on.
+ */
+export const noticePreference = pgTable('notice_preference', {
+  participantId: integer('participant_id')
+    .primaryKey()
+    .references(() => participant.id),
+  nudges: boolean('nudges').notNull().default(true),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** A GIAS establishments import: its progress and its per-row errors. */
 export const schoolImport = pgTable('school_import', {

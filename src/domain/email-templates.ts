@@ -4,6 +4,8 @@
  * the same wording, used to show messages at the mailbox page when no Notify key is set, and to
  * check that every placeholder is given. Placeholders use Notify's ((name)) syntax.
  */
+import { NOTICE_TEMPLATES } from './notice-templates.js';
+
 export interface EmailTemplate {
   readonly subject: string;
   readonly body: string;
@@ -79,6 +81,7 @@ export const EMAIL_TEMPLATES = {
     ].join('\n'),
     placeholders: ['name', 'event', 'was', 'now'],
   },
+  ...NOTICE_TEMPLATES,
 } as const satisfies Record<string, EmailTemplate>;
 
 export type EmailTemplateKey = keyof typeof EMAIL_TEMPLATES;

@@ -1,3 +1,4 @@
+import { queueAssessmentDeferralDecision } from './notices/decisions.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import {
@@ -337,7 +338,7 @@ export async function provideEvidence(
  * their programme. The policy is asked again with today's facts; it must still allow it.
  */
 export async function approveAssessmentDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { expectedVersion: number },
@@ -385,6 +386,12 @@ export async function approveAssessmentDeferral(
       details: { enrolmentId: row.enrolment_id, nextWindowId: next.id, decision, attempt },
       at,
     });
+    await queueAssessmentDeferralDecision(
+      tx,
+      { id: caseId, enrolmentId: row.enrolment_id },
+      { kind: 'approved', nextWindowOpens: next.opens_on, nextWindowCloses: next.closes_on },
+      { at, publicUrl },
+    );
     return {
       case: caseView(updated),
       attempt,
@@ -400,7 +407,7 @@ export async function approveAssessmentDeferral(
  * it, so the window-close job cannot count it a second time.
  */
 export async function declineAssessmentDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { reasons: string; expectedVersion: number },
@@ -479,6 +486,17 @@ export async function declineAssessmentDeferral(
       },
       at,
     });
+    await queueAssessmentDeferralDecision(
+      tx,
+      { id: caseId, enrolmentId: row.enrolment_id },
+      {
+        kind: 'declined',
+        reasons: input.reasons,
+        attemptLost: attempt !== null,
+        attemptsRemaining,
+      },
+      { at, publicUrl },
+    );
     return {
       case: caseView(updated),
       attempt,

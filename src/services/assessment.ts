@@ -36,6 +36,8 @@ import {
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
+  /** config.publicUrl: links in the notices a change sends start with it. */
+  publicUrl?: string | undefined;
 }
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

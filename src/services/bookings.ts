@@ -19,6 +19,7 @@ import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { queueBookingNotice } from './notices/bookings.js';
 
 /**
  * Bookings (policy 2.2.1.2–2.2.1.4): clinic slots booked in sequence and within capacity,
@@ -509,6 +510,13 @@ async function publishedOn(tx: Executor, cohortEventId: number): Promise<string>
   return row!.published_on;
 }
 
+/** A participant's own booking is confirmed at once; one staff make is sent in the daytime. */
+const noticeOptions = (deps: ServiceDeps, actor: Actor) => ({
+  at: deps.clock.now(),
+  publicUrl: deps.publicUrl,
+  immediately: actor.role === 'participant',
+});
+
 const bookedWhat = (kind: ActivityKind) =>
   kind === 'clinic' ? 'CLINIC' : kind === 'conference' ? 'CONFERENCE' : 'COMMUNITY_SESSION';
 
@@ -536,6 +544,7 @@ export async function bookEvent(
       },
       at: deps.clock.now(),
     });
+    await queueBookingNotice(tx, placed.booking.id, 'booked', noticeOptions(deps, actor));
     return { booking: placed.booking, decision: placed.decision };
   });
 }
@@ -595,6 +604,7 @@ export async function cancelBooking(
       details: { enrolmentId: row.enrolment_id, cohortEventId: row.cohort_event_id },
       at: now,
     });
+    await queueBookingNotice(tx, bookingId, 'cancelled', noticeOptions(deps, actor));
     return { booking, changed: true };
   });
 }
@@ -654,6 +664,7 @@ export async function rebookBooking(
       },
       at: now,
     });
+    await queueBookingNotice(tx, placed.booking.id, 'changed', noticeOptions(deps, actor));
     return { booking: placed.booking, decision: placed.decision, cancelled };
   });
 }

@@ -21,6 +21,7 @@ import { applyRetention } from './privacy/retention.js';
 import { DEFAULT_RETENTION_YEARS_AFTER_END } from '../policy/retention.js';
 import { withdrawEnrolment, type Tx } from './withdrawals.js';
 import { purgeShortLivedRows } from './purge.js';
+import { queueDueNotices } from './notices/daily-notices.js';
 
 export interface DailyReport {
   [step: string]: number;
@@ -188,6 +189,8 @@ export async function runDailyProcessing(deps: {
   wallClock?: Clock;
   /** config.retentionYearsAfterEnd (RETENTION_YEARS_AFTER_END). */
   retentionYearsAfterEnd?: number;
+  /** config.publicUrl: the links in the notices start with it. */
+  publicUrl?: string | undefined;
 }): Promise<DailyReport> {
   const at = deps.clock.now();
   const today = londonDateOf(at);
@@ -203,6 +206,10 @@ export async function runDailyProcessing(deps: {
   const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
   const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
     raiseUnreachableAlerts(tx, today),
+  );
+  // After the steps that change statuses and raise alerts, so today's notices follow today's facts.
+  const notices = await locked(deps.db, (tx) =>
+    queueDueNotices(tx, { today, at, publicUrl: deps.publicUrl }),
   );
   const purged = await locked(deps.db, (tx) =>
     purgeShortLivedRows(tx, { at, wallNow: (deps.wallClock ?? systemClock).now() }),
@@ -229,5 +236,6 @@ export async function runDailyProcessing(deps: {
     auditEventsRedacted: retention.auditEventsRedacted,
     emailsDeletedByRetention: retention.emailsDeleted,
     ...purged,
+    ...Object.fromEntries(Object.entries(notices).map(([k, n]) => [`notices.${k}`, n])),
   };
 }

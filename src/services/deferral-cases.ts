@@ -51,6 +51,7 @@ import {
 } from './errors.js';
 import type { ServiceDeps } from './participants.js';
 import type { Tx } from './withdrawals.js';
+import { queueDeferralDecision } from './notices/decisions.js';
 
 export const DEFERRAL_CASE_STATUSES = [
   'requested',
@@ -276,7 +277,7 @@ export async function previewDeferral(
 
 /** The participant (for themselves) or staff with write access open a case; the policy answers at once. */
 export async function requestDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   input: DeferralRequestInput,
 ): Promise<DeferralCaseView> {
@@ -340,6 +341,14 @@ export async function requestDeferral(
       },
       at,
     });
+    if (declinedByPolicy) {
+      await queueDeferralDecision(
+        tx,
+        { id: row.id, enrolmentId: row.enrolmentId },
+        { kind: 'declined_by_policy', decision: refusalOf(evaluation) },
+        { at, publicUrl, immediately: true },
+      );
+    }
     return view(row);
   });
 }
@@ -577,7 +586,7 @@ export async function recordDeferralDiscussion(
  * to contact the participant about their return.
  */
 export async function approveDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { expectedVersion: number },
@@ -630,12 +639,27 @@ export async function approveDeferral(
       intentContactDueOn: plan.intentContactDueOn,
       funding: evaluation.funding.details,
     });
+    const [target] = await queryRows<{ name: string }>(
+      tx,
+      sql`select name from cohort where id = ${Number(plan.targetCohortId)}`,
+    );
+    await queueDeferralDecision(
+      tx,
+      { id: row.id, enrolmentId: row.enrolmentId },
+      {
+        kind: 'approved',
+        targetCohort: target?.name ?? 'your new cohort',
+        rejoinOn: plan.rejoinOn,
+        intentContactDueOn: plan.intentContactDueOn,
+      },
+      { at, publicUrl },
+    );
     return view(updated);
   });
 }
 
 export async function declineDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { reason: string; expectedVersion: number },
@@ -668,6 +692,12 @@ export async function declineDeferral(
       at,
     );
     await caseAudit(tx, 'DEFERRAL_DECLINED', actor, updated, at, { reason: declined.reason });
+    await queueDeferralDecision(
+      tx,
+      { id: row.id, enrolmentId: row.enrolmentId },
+      { kind: 'declined', reason: declined.reason },
+      { at, publicUrl },
+    );
     return view(updated);
   });
 }
@@ -707,7 +737,7 @@ export async function startDeferral(
 
 /** 2.3.7: the participant confirmed they will return; reasonable adjustments are recorded. */
 export async function confirmReturn(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { reasonableAdjustments?: string | undefined; expectedVersion: number },
@@ -750,6 +780,16 @@ export async function confirmReturn(
     await caseAudit(tx, 'DEFERRAL_RETURN_CONFIRMED', actor, updated, at, {
       reasonableAdjustments: updated.reasonableAdjustments,
     });
+    await queueDeferralDecision(
+      tx,
+      { id: row.id, enrolmentId: row.enrolmentId },
+      {
+        kind: 'return_confirmed',
+        rejoinOn: updated.rejoinDate,
+        adjustments: updated.reasonableAdjustments,
+      },
+      { at, publicUrl },
+    );
     return view(updated);
   });
 }

@@ -56,6 +56,8 @@ export interface SchedulerOptions {
   emailSender?: EmailSender | undefined;
   /** config.retentionYearsAfterEnd, for the retention step of the daily job. */
   retentionYearsAfterEnd?: number;
+  /** config.publicUrl: links in the daily notices start with it. */
+  publicUrl?: string | undefined;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -83,6 +85,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
             ...(options.retentionYearsAfterEnd
               ? { retentionYearsAfterEnd: options.retentionYearsAfterEnd }
               : {}),
+            publicUrl: options.publicUrl,
           }),
         );
         options.logger.info({ jobId: job.id, report }, 'Daily processing done');

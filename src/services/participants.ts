@@ -15,6 +15,8 @@ import { NotFoundError } from './errors.js';
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
+  /** config.publicUrl: links in the notices a change sends start with it. */
+  publicUrl?: string | undefined;
 }
 
 export interface ParticipantListItem {

@@ -1,3 +1,4 @@
+import { queueSchoolMoveDecision, queueTransferDecision } from './notices/decisions.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import { loadEnrolmentFacts } from '../db/queries/enrolment-facts.js';
@@ -139,7 +140,7 @@ async function moveViews(tx: Pick<Tx, 'execute'>, moves: MoveRow[]): Promise<Sch
 
 /** A move notified by the participant or recorded by staff; the decision is stored with it. */
 export async function recordSchoolMove(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   input: { enrolmentId: number; newSchoolUrn: string; movedOn: string },
 ): Promise<SchoolMoveView> {
@@ -302,6 +303,11 @@ export async function recordSchoolMove(
         at,
       });
     }
+    await queueSchoolMoveDecision(
+      tx,
+      { id: move!.id, enrolmentId: input.enrolmentId, insideNetwork: inside, decision },
+      { at, publicUrl, immediately: actor.role === 'participant' },
+    );
     const rows = await queryRows<MoveRow>(tx, sql`${MOVE_SELECT} where m.id = ${move!.id}`);
     const [view] = await moveViews(tx, rows);
     return view!;
@@ -641,7 +647,7 @@ async function buildExportPackage(tx: Tx, row: TransferRow, at: Date, today: str
 
 /** Confirmed: the enrolment is transferred out (2.6.4), reported to the DfE as a withdrawal. */
 export async function confirmTransfer(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   transferId: number,
   input: { expectedVersion: number },
@@ -671,6 +677,15 @@ export async function confirmTransfer(
       details: { receivingLeadProvider: row.receiving_lead_provider },
       at,
     });
+    await queueTransferDecision(
+      tx,
+      {
+        id: transferId,
+        enrolmentId: row.enrolment_id,
+        receivingLeadProvider: row.receiving_lead_provider,
+      },
+      { at, publicUrl },
+    );
     return { ...transferView(updated), enrolmentStatus: result.to };
   });
 }

@@ -19,6 +19,7 @@ export function navigationFor(
           { href: '/assessment', text: 'Assessment' },
           { href: '/changes', text: 'Changes' },
           { href: '/calendar', text: 'Calendar' },
+          { href: '/messages', text: 'Messages' },
         ]
       : [
           { href: '/', text: 'Cohorts' },

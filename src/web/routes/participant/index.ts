@@ -6,6 +6,7 @@ import { changesRoutes } from './changes.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 import { myDataRoutes } from './my-data.js';
+import { messageRoutes } from './messages.js';
 
 /** The participant's pages (My programme, study sessions, events, calendar, assessment, changes). */
 export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -15,4 +16,5 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   changesRoutes(app, deps);
   assessmentRoutes(app, deps);
   myDataRoutes(app, deps);
+  messageRoutes(app, deps);
 }
