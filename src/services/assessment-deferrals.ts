@@ -223,6 +223,21 @@ export async function getAssessmentDeferralCase(
   return db.transaction(async (tx) => caseView(await loadCase(tx, actor, caseId, 'read')));
 }
 
+/** The participant's assessment-deferral requests on an enrolment, newest first, with decisions. */
+export async function listAssessmentDeferralCases(
+  { db }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<AssessmentDeferralCaseView[]> {
+  await requireEnrolment(db, actor, enrolmentId);
+  const rows = await queryRows<CaseRow>(
+    db,
+    sql`select ${CASE_COLUMNS} from assessment_deferral_case
+        where enrolment_id = ${enrolmentId} order by id desc`,
+  );
+  return rows.map(caseView);
+}
+
 function requireStatus(row: CaseRow, allowed: readonly CaseStatus[], action: string): void {
   if (!allowed.includes(row.status)) {
     throw new ConflictError(

@@ -3,6 +3,8 @@ import type { ApiDeps } from '../../api/plugin.js';
 import { assessmentRoutes } from './assessment.js';
 import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
+import { deferralRoutes } from './deferral.js';
+import { schoolMoveRoutes } from './school-move.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 import { myDataRoutes } from './my-data.js';
@@ -13,6 +15,8 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   eventRoutes(app, deps);
   calendarRoutes(app, deps);
   changesRoutes(app, deps);
+  deferralRoutes(app, deps);
+  schoolMoveRoutes(app, deps);
   assessmentRoutes(app, deps);
   myDataRoutes(app, deps);
 }
