@@ -10,12 +10,12 @@ import { requireEnrolment } from './authorisation.js';
 import type { ServiceDeps } from './participants.js';
 
 /** Case statuses in which a deferral is agreed and not yet over. */
-const AGREED = ['approved', 'deferred', 'intent_contact_due', 'confirmed'] as const;
+type AgreedStatus = 'approved' | 'deferred' | 'intent_contact_due' | 'confirmed';
 
 export interface CurrentDeferral {
   /** Null for a deferral recorded without a case here (imported, or made before npq-ops). */
   caseId: number | null;
-  status: (typeof AGREED)[number];
+  status: AgreedStatus;
   /** The cohort they re-join, and its delivery. */
   rejoinCohortName: string | null;
   rejoinOn: string | null;

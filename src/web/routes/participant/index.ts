@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assessmentRoutes } from './assessment.js';
+import { assessmentDeferralRoutes } from './assessment-deferral.js';
 import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
 import { deferralRoutes } from './deferral.js';
@@ -18,5 +19,6 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   deferralRoutes(app, deps);
   schoolMoveRoutes(app, deps);
   assessmentRoutes(app, deps);
+  assessmentDeferralRoutes(app, deps);
   myDataRoutes(app, deps);
 }
