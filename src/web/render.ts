@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { aboutParticipant } from '../domain/third-person.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,5 +34,6 @@ export function createViewEnvironment(): nunjucks.Environment {
     { autoescape: true, throwOnUndefined: false },
   );
   env.addFilter('govukDate', govukDate);
+  env.addFilter('aboutParticipant', aboutParticipant);
   return env;
 }
