@@ -67,7 +67,12 @@ export function dateFromParts(
   return { ok: true, date: iso };
 }
 
-export function addError(errors: FormErrors, field: string, href: string, text: string): FormErrors {
+export function addError(
+  errors: FormErrors,
+  field: string,
+  href: string,
+  text: string,
+): FormErrors {
   if (errors.byField[field]) return errors;
   return {
     list: [...errors.list, { text, href }],

@@ -146,7 +146,8 @@ export function deferralRoutes(app: FastifyInstance, deps: PageDeps): void {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (body['change'] !== undefined) return formPage(reply, ctx, { values: body });
       const checked = checkAnswers(body, londonDateOf(deps.clock.now()));
-      if (!checked.ok) return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
+      if (!checked.ok)
+        return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
       return checkPage(request, reply, ctx, body, checked.answers, checked.requestedOn);
     }),
   );
@@ -189,7 +190,8 @@ export function deferralRoutes(app: FastifyInstance, deps: PageDeps): void {
     participantPage(deps, request, reply, async (ctx) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const checked = checkAnswers(body, londonDateOf(deps.clock.now()));
-      if (!checked.ok) return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
+      if (!checked.ok)
+        return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
       try {
         const sent = await submitOnce(deps, ctx.actor, String(body['token'] ?? ''), async (tx) => {
           const created = await requestDeferral(tx, ctx.actor, {

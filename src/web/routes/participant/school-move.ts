@@ -115,12 +115,11 @@ export function schoolMoveRoutes(app: FastifyInstance, deps: PageDeps): void {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (body['change'] !== undefined) return formPage(reply, ctx, { values: body });
       const checked = checkMove(body);
-      if (!checked.ok) return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
+      if (!checked.ok)
+        return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
       const [school] = (
         await findSchools(deps.db, checked.urn, 20, { includeClosed: true })
-      ).filter(
-        (s) => s.urn === checked.urn,
-      );
+      ).filter((s) => s.urn === checked.urn);
       if (!school) {
         return formPage(reply.code(422), ctx, {
           errors: {
@@ -150,7 +149,8 @@ export function schoolMoveRoutes(app: FastifyInstance, deps: PageDeps): void {
     participantPage(deps, request, reply, async (ctx) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const checked = checkMove(body);
-      if (!checked.ok) return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
+      if (!checked.ok)
+        return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
       try {
         const sent = await submitOnce(deps, ctx.actor, String(body['token'] ?? ''), async (tx) => {
           const move = await recordSchoolMove(tx, ctx.actor, {
