@@ -87,6 +87,11 @@ export function assessmentDeferralRoutes(app: FastifyInstance, deps: PageDeps): 
       if (body['change'] !== undefined) return formPage(reply, ctx, { values: body });
       const form = parseForm(AssessmentDeferralForm, body);
       if (!form.ok) return formPage(reply.code(422), ctx, { errors: form.errors, values: body });
+      // Not allowed (a page left open since it was): say why again rather than check the answers.
+      const preview = await previewAssessmentDeferral(deps, ctx.actor, ctx.enrolment.id);
+      if (!preview || preview.decision.outcome === 'refused' || preview.openCaseId !== null) {
+        return formPage(reply.code(422), ctx, { values: body });
+      }
       const assessment = await getEnrolmentAssessment(deps, ctx.actor, ctx.enrolment.id);
       return reply.view('participant/assessment-deferral-check.njk', {
         answers: {

@@ -148,6 +148,15 @@ export function deferralRoutes(app: FastifyInstance, deps: PageDeps): void {
       const checked = checkAnswers(body, londonDateOf(deps.clock.now()));
       if (!checked.ok)
         return formPage(reply.code(422), ctx, { errors: checked.errors, values: body });
+      // Not allowed (a page left open since it was): say why again rather than check the answers.
+      const preview = await previewDeferral(deps, ctx.actor, {
+        enrolmentId: ctx.enrolment.id,
+        circumstance: checked.answers.circumstance,
+        description: checked.answers.description,
+      });
+      if (preview.deferral.outcome === 'refused' || preview.preWindow?.outcome === 'refused') {
+        return formPage(reply.code(422), ctx, { values: body });
+      }
       return checkPage(request, reply, ctx, body, checked.answers, checked.requestedOn);
     }),
   );
