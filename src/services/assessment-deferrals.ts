@@ -194,6 +194,44 @@ export async function requestAssessmentDeferral(
   });
 }
 
+/**
+ * Whether an assessment deferral asked for today could be granted (2.5.2), before the participant
+ * says what happened: the form is offered only when it could. Reads only: it does not enter the
+ * participant into the window (the request does). Null when no window is scheduled.
+ */
+export async function previewAssessmentDeferral(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<{ decision: Decision; openCaseId: number | null } | null> {
+  const today = londonDateOf(clock.now());
+  return db.transaction(async (tx) => {
+    await requireEnrolment(tx, actor, enrolmentId);
+    const ctx = await loadAssessmentContext(tx, enrolmentId, today);
+    if (!ctx.window) return null;
+    // As ensureEntered would decide, without writing the entry.
+    const entered =
+      ctx.entryWindow !== null ||
+      (ctx.facts.enrolment.status === 'active' && ctx.eligibility?.outcome === 'allowed');
+    const { decision } = await evaluateFor(tx, ctx, ctx.window, {
+      requestedOn: today,
+      // A circumstance the policy accepts: what happened is asked on the form, after this.
+      circumstance: 'unforeseen_illness_or_health',
+      description: '',
+      evidence: 'not_requested',
+      entered,
+    });
+    const [open] = await queryRows<{ id: number }>(
+      tx,
+      sql`select id from assessment_deferral_case where enrolment_id = ${enrolmentId}
+          and window_id = ${ctx.window.id}
+          and status in ('requested', 'evidence_requested', 'evidence_received')
+          order by id desc limit 1`,
+    );
+    return { decision, openCaseId: open?.id ?? null };
+  });
+}
+
 /** Participants may write only where `participantMayWrite` (sending evidence); staff decide. */
 async function loadCase(
   tx: Tx,
@@ -222,6 +260,21 @@ export async function getAssessmentDeferralCase(
   caseId: number,
 ): Promise<AssessmentDeferralCaseView> {
   return db.transaction(async (tx) => caseView(await loadCase(tx, actor, caseId, 'read')));
+}
+
+/** The participant's assessment-deferral requests on an enrolment, newest first, with decisions. */
+export async function listAssessmentDeferralCases(
+  { db }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<AssessmentDeferralCaseView[]> {
+  await requireEnrolment(db, actor, enrolmentId);
+  const rows = await queryRows<CaseRow>(
+    db,
+    sql`select ${CASE_COLUMNS} from assessment_deferral_case
+        where enrolment_id = ${enrolmentId} order by id desc`,
+  );
+  return rows.map(caseView);
 }
 
 function requireStatus(row: CaseRow, allowed: readonly CaseStatus[], action: string): void {

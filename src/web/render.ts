@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { clauseAnchor, clauseLink } from './clause-link.js';
+import { aboutParticipant } from '../domain/third-person.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,5 +37,6 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addFilter('govukDate', govukDate);
   env.addGlobal('clauseLink', clauseLink);
   env.addGlobal('clauseAnchor', clauseAnchor);
+  env.addFilter('aboutParticipant', aboutParticipant);
   return env;
 }

@@ -24,7 +24,7 @@ describe.each([
   ['phone', PHONE, 'participant1@demo.npq-ops.test', 0],
   ['desktop', DESKTOP, 'participant4@demo.npq-ops.test', 1],
 ] as const)('changes and assessment on a %s', (_name, viewport, email, schoolIndex) => {
-  it('sees eligibility and consequences first, then asks to defer', async () => {
+  it('sees eligibility and consequences first, then asks to defer, checks the answers and sends once', async () => {
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, email);
     await navigate(page, 'Changes');
@@ -34,11 +34,11 @@ describe.each([
     await shown(page.getByRole('heading', { level: 1, name: 'Ask to defer your place' }));
     await shown(page.getByRole('heading', { name: 'Can you defer?' }));
     await shown(page.getByText(/Your provisional re-joining date is/));
-    await shown(page.getByText('(Policy 2.5.1)'));
+    await shown(page.getByRole('link', { name: '(Policy 2.5.1)' }));
     await checkPage(page);
 
     // The date defaults to today; leave out what happened to see the error summary.
-    await page.getByRole('button', { name: 'Send deferral request' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
     await shown(page.locator('.govuk-error-summary'));
     await expect(page.title()).resolves.toMatch(/^Error: /);
     await checkPage(page);
@@ -48,10 +48,39 @@ describe.each([
       .click();
     await page.getByLabel('Illness or a health-related issue').check();
     await page.getByLabel('Tell us more').fill('An operation and six weeks of recovery.');
-    await page.getByRole('button', { name: 'Send deferral request' }).click();
-    await shown(page.getByText('Your deferral request has been sent'));
-    await shown(page.getByText('Requested', { exact: true }));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await shown(
+      page.getByRole('heading', {
+        level: 1,
+        name: 'Check your answers before sending your request',
+      }),
+    );
     await checkPage(page);
+    // Change an answer: back at the question with the answers kept.
+    await page.getByRole('button', { name: 'Change what has happened' }).click();
+    await expect(page.getByLabel('Illness or a health-related issue').isChecked()).resolves.toBe(
+      true,
+    );
+    await page.getByLabel('Bereavement').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await shown(page.getByText('Bereavement', { exact: true }));
+    await page.getByRole('button', { name: 'Send deferral request' }).click();
+    await shown(page.locator('.govuk-panel--confirmation').getByText('Deferral request sent'));
+    await shown(page.getByText(/^DC-\d+$/));
+    await shown(page.getByRole('heading', { name: 'What happens next' }));
+    await checkPage(page);
+    const confirmationUrl = page.url();
+    // Back to the check page and Send again: the same request, not a second one.
+    await page.goBack();
+    await page.getByRole('button', { name: 'Send deferral request' }).click();
+    await shown(page.locator('.govuk-panel--confirmation'));
+    expect(page.url()).toBe(confirmationUrl);
+    const cases = await queryRows<{ n: number }>(
+      world.database.db,
+      sql`select count(*)::int as n from deferral_case d join participant p on p.id = d.participant_id
+          where p.email = ${email}`,
+    );
+    expect(cases[0]?.n).toBe(1);
     await context.close();
   });
 
@@ -72,13 +101,19 @@ describe.each([
     await page.getByLabel('Day').fill('2');
     await page.getByLabel('Month').fill('3');
     await page.getByLabel('Year').fill('2026');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await shown(
+      page.getByRole('heading', { level: 1, name: 'Check your answers before telling us' }),
+    );
+    await checkPage(page);
+    await page.getByRole('button', { name: 'Tell us about my move' }).click();
+    await shown(page.locator('.govuk-panel--confirmation').getByText('School move recorded'));
     await shown(page.getByText(`Thank you for telling us you moved to ${school.name}`));
     await checkPage(page);
     await context.close();
   });
 
-  it('sees the assessment window, attempts and eligibility, and why an assessment deferral is refused now', async () => {
+  it('sees the assessment window, attempts and eligibility, and why an assessment deferral is not open now', async () => {
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, email);
     await navigate(page, 'Assessment');
@@ -88,12 +123,10 @@ describe.each([
     await checkPage(page);
     await page.getByRole('link', { name: 'Ask for an assessment deferral' }).click();
     await shown(page.getByRole('heading', { level: 1, name: 'Ask for an assessment deferral' }));
-    await checkPage(page);
-    await page.getByLabel('Bereavement').check();
-    await page.getByLabel('Tell us more').fill('A close family member died.');
-    await page.getByRole('button', { name: 'Send request' }).click();
-    await shown(page.locator('.govuk-error-summary'));
+    // Not allowed before the window: the reason first and what to do instead, no form.
+    await shown(page.getByText('You cannot ask for an assessment deferral at the moment'));
     await shown(page.getByText(/An assessment deferral is for during or after the window/));
+    await expect(page.getByLabel('Bereavement').count()).resolves.toBe(0);
     await checkPage(page);
     await context.close();
   });

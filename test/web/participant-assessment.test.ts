@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
+import { formFields } from '../support/forms.js';
 
 const signIn = (w: DemoWorld, email: string) => w.requester(email);
 
@@ -27,8 +28,8 @@ describe('before the window (the demo today)', () => {
     // Months before the 90% deadline eligibility is not decided yet, not "Not allowed".
     expect(body).toContain('Can you sit the assessment? Not decided yet');
     expect(body).not.toContain('Can you sit the assessment? Not allowed');
-    expect(body).toContain('(Policy 2.1.1)');
-    expect(body).toContain('(Policy 2.5.1)');
+    expect(res.body).toContain('href="/policy#clause-2-1-1"');
+    expect(res.body).toContain('href="/policy#clause-2-5-1"');
     expect(res.body).not.toContain('action="/assessment/submit"');
   });
 
@@ -48,7 +49,10 @@ describe('before the window (the demo today)', () => {
 
   it('refuses an assessment deferral before the window, and validates the form', async () => {
     const request = await signIn(world, 'participant1@demo.npq-ops.test');
-    expect((await request({ method: 'GET', url: '/assessment/deferral' })).statusCode).toBe(200);
+    const page = await request({ method: 'GET', url: '/assessment/deferral' });
+    expect(page.statusCode).toBe(200);
+    // Not allowed now: the reason, not a form.
+    expect(page.body).not.toContain('action="/assessment/deferral"');
     const empty = await request({ method: 'POST', url: '/assessment/deferral', payload: {} });
     expect(empty.statusCode).toBe(422);
     expect(text(empty.body)).toContain('Select what has happened');
@@ -59,7 +63,8 @@ describe('before the window (the demo today)', () => {
     });
     expect(early.statusCode).toBe(422);
     expect(text(early.body)).toContain('An assessment deferral is for during or after the window');
-    expect(text(early.body)).toContain('(Policy 2.5.2)');
+    expect(early.body).toContain('href="/policy#clause-2-5-2"');
+    expect(early.body).not.toContain('Check your answers');
   });
 });
 
@@ -80,17 +85,46 @@ describe('during the window', () => {
     expect(text(page.body)).toContain('Open now');
     expect(page.body).toContain('action="/assessment/submit"');
 
-    const deferral = await request({
+    const form = await request({ method: 'GET', url: '/assessment/deferral' });
+    expect(form.body).toContain('action="/assessment/deferral"');
+    const check = await request({
       method: 'POST',
       url: '/assessment/deferral',
       payload: {
+        ...formFields(form.body, '/assessment/deferral'),
         circumstance: 'unforeseen_illness_or_health',
         description: 'In hospital this week',
       },
     });
+    expect(check.statusCode).toBe(200);
+    expect(text(check.body)).toContain('Check your answers before sending your request');
+    expect(text(check.body)).toContain('In hospital this week');
+    const fields = formFields(check.body, '/assessment/deferral/send');
+    // A double click sends one request.
+    const [deferral, twice] = await Promise.all([
+      request({ method: 'POST', url: '/assessment/deferral/send', payload: fields }),
+      request({ method: 'POST', url: '/assessment/deferral/send', payload: fields }),
+    ]);
     expect(deferral.statusCode).toBe(303);
+    expect(twice.headers.location).toBe(deferral.headers.location);
+    const [cases] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from assessment_deferral_case`,
+    );
+    expect(cases?.n).toBe(1);
+    const confirmation = await request({
+      method: 'GET',
+      url: deferral.headers.location as string,
+    });
+    expect(confirmation.body).toContain('govuk-panel--confirmation');
+    expect(text(confirmation.body)).toMatch(/Your reference AD-\d+/);
+    expect(text(confirmation.body)).toContain('What happens next');
     const changes = text((await request({ method: 'GET', url: '/changes' })).body);
-    expect(changes).toMatch(/Request \d+: Requested/);
+    expect(changes).toMatch(/AD-\d+: Requested/);
+    // While it is considered, the form is not offered again.
+    const open = await request({ method: 'GET', url: '/assessment/deferral' });
+    expect(open.body).not.toContain('action="/assessment/deferral"');
+    expect(text(open.body)).toContain('You have already asked');
 
     const submitted = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
     expect(submitted.statusCode).toBe(303);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
+import { formFields } from '../support/forms.js';
 
 let world: DemoWorld;
 beforeAll(async () => {
@@ -37,12 +38,12 @@ describe('deferral request', () => {
     expect(eligibility).toBeGreaterThan(0);
     expect(consequences).toBeGreaterThan(eligibility);
     expect(form).toBeGreaterThan(consequences);
-    expect(body).toContain('(Policy 2.3.2)');
+    expect(res.body).toContain('href="/policy#clause-2-3-2"');
     expect(body).toMatch(/Your provisional re-joining date is \d+ \w+ 2027/);
-    expect(body).toContain('(Policy 2.3.6)');
+    expect(res.body).toContain('href="/policy#clause-2-3-6"');
     expect(body).toContain('scholarship stays in place');
-    expect(body).toContain('(Policy 2.4.1)');
-    expect(body).toContain('(Policy 2.5.1)');
+    expect(res.body).toContain('href="/policy#clause-2-4-1"');
+    expect(res.body).toContain('href="/policy#clause-2-5-1"');
     // Nothing about the circumstance is claimed before the participant has said what happened.
     expect(body).not.toContain('Your circumstances are ones where a deferral can be discussed');
   });
@@ -71,52 +72,77 @@ describe('deferral request', () => {
     expect(await casesOf('participant1@demo.npq-ops.test')).toEqual([]);
   });
 
-  it('sends a request, shows its status, and refuses a second one while it is open', async () => {
+  it('sends a request after checking the answers, shows its status, and offers no second form while it is open', async () => {
     const email = 'participant1@demo.npq-ops.test';
     const request = await signIn(email);
-    const res = await request({
+    const form = await request({ method: 'GET', url: '/changes/deferral' });
+    const check = await request({
       method: 'POST',
       url: '/changes/deferral',
-      payload: { circumstance: 'illness_or_health', description: 'Surgery and recovery', ...today },
+      payload: {
+        ...formFields(form.body, '/changes/deferral'),
+        circumstance: 'illness_or_health',
+        description: 'Surgery and recovery',
+        ...today,
+      },
+    });
+    expect(check.statusCode).toBe(200);
+    const res = await request({
+      method: 'POST',
+      url: '/changes/deferral/send',
+      payload: formFields(check.body, '/changes/deferral/send'),
     });
     expect(res.statusCode).toBe(303);
-    expect(res.headers.location).toBe('/changes');
-    // The session (with its one-shot message) rides in a cookie; browsers drop one over 4 KB.
+    expect(res.headers.location).toMatch(/^\/changes\/deferral\/\d+$/);
+    // The session rides in a cookie; browsers drop one over 4 KB.
     const setCookie = [res.headers['set-cookie'] ?? []].flat();
-    expect(Math.max(...setCookie.map((c) => c.length))).toBeLessThan(4096);
+    expect(Math.max(0, ...setCookie.map((c) => c.length))).toBeLessThan(4096);
     const changes = text((await request({ method: 'GET', url: '/changes' })).body);
-    expect(changes).toContain('Your deferral request has been sent');
     expect(changes).toContain('Requested on 16 March 2026');
     expect(changes).toContain('Illness or a health-related issue');
     expect(await casesOf(email)).toEqual([
       { status: 'requested', circumstance: 'illness_or_health', requested_on: '2026-03-16' },
     ]);
 
-    const again = await request({
+    // A second request while this one is open: no form, and a stale one sent anyway is refused.
+    const again = await request({ method: 'GET', url: '/changes/deferral' });
+    expect(again.body).not.toContain('action="/changes/deferral"');
+    const stale = await request({
       method: 'POST',
-      url: '/changes/deferral',
-      payload: { circumstance: 'bereavement', ...today },
+      url: '/changes/deferral/send',
+      payload: {
+        token: '0f1c4d1e-8a9b-4c2d-9e0f-112233445566',
+        circumstance: 'bereavement',
+        description: '',
+        ...today,
+      },
     });
-    expect(again.statusCode).toBe(422);
-    expect(text(again.body)).toContain('There is already a deferral case in progress');
+    expect(stale.statusCode).toBe(422);
+    expect(text(stale.body)).toContain('There is already a deferral case in progress');
     expect(await casesOf(email)).toHaveLength(1);
   });
 
-  it('records a request the policy refuses, and shows why with the clause', async () => {
+  it('shows a deferred participant their deferral instead of the form; a stale request is declined with the reason', async () => {
     const email = 'participant3@demo.npq-ops.test';
     const request = await signIn(email);
-    const preview = text((await request({ method: 'GET', url: '/changes/deferral' })).body);
-    expect(preview).toContain('Not allowed');
+    const preview = await request({ method: 'GET', url: '/changes/deferral' });
+    expect(preview.body).not.toContain('action="/changes/deferral"');
+    expect(text(preview.body)).toContain('Your place is deferred');
     const res = await request({
       method: 'POST',
-      url: '/changes/deferral',
-      payload: { circumstance: 'bereavement', ...today },
+      url: '/changes/deferral/send',
+      payload: {
+        token: '1f1c4d1e-8a9b-4c2d-9e0f-112233445566',
+        circumstance: 'bereavement',
+        description: '',
+        ...today,
+      },
     });
     expect(res.statusCode).toBe(303);
-    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
-    expect(changes).toContain('a deferral is not possible');
-    expect(changes).toContain('Declined');
-    expect(changes).toContain('Your place is already deferred. (Policy 2.3.3)');
+    const changes = await request({ method: 'GET', url: '/changes' });
+    expect(text(changes.body)).toContain('Declined');
+    expect(text(changes.body)).toContain('Your place is already deferred.');
+    expect(changes.body).toContain('href="/policy#clause-2-3-3"');
     expect((await casesOf(email)).map((c) => c.status)).toEqual(['declined']);
   });
 });
@@ -162,7 +188,7 @@ describe('school move', () => {
           where s.id <> (select current_school_id from participant where email = ${email})
           order by s.id limit 1`,
     );
-    const moved = await request({
+    const check = await request({
       method: 'POST',
       url: '/changes/school-move',
       payload: {
@@ -172,11 +198,20 @@ describe('school move', () => {
         'movedOn-year': '2026',
       },
     });
+    expect(check.statusCode).toBe(200);
+    const moved = await request({
+      method: 'POST',
+      url: '/changes/school-move/send',
+      payload: formFields(check.body, '/changes/school-move/send'),
+    });
     expect(moved.statusCode).toBe(303);
-    const changes = text((await request({ method: 'GET', url: '/changes' })).body);
-    expect(changes).toContain(`Thank you for telling us you moved to ${school!.name}`);
-    expect(changes).toContain('Moved on 2 March 2026');
-    expect(changes).toMatch(/\(Policy 2\.6\.\d\)/);
+    const confirmation = text(
+      (await request({ method: 'GET', url: moved.headers.location as string })).body,
+    );
+    expect(confirmation).toContain(`Thank you for telling us you moved to ${school!.name}`);
+    const changes = await request({ method: 'GET', url: '/changes' });
+    expect(text(changes.body)).toContain('Moved on 2 March 2026');
+    expect(changes.body).toMatch(/href="\/policy#clause-2-6-\d"/);
   });
 });
 

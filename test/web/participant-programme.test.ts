@@ -101,8 +101,8 @@ describe('My programme', () => {
     const res = await me.request({ method: 'GET', url: '/my-programme' });
     expect(res.statusCode).toBe(200);
     // Released content stays open to revisit (2.3.6); the deadline comes from the cohort they re-join.
-    expect(res.body).toContain('data-testid="status-deferred"');
-    expect(text(res.body)).toContain('(Policy 2.3.6)');
+    expect(res.body).toContain('data-testid="deferral-panel"');
+    expect(res.body).toContain('href="/policy#clause-2-3-6"');
     expect(text(res.body)).toContain('by the deadline of the cohort you re-join');
     expect(res.body).not.toContain('data-testid="warning-unreachable"');
     expect(res.body).not.toContain('data-testid="warning-behind"');

@@ -70,8 +70,8 @@ describe('the deferral case journey through the pages', () => {
 
     const page = await get(north, `/cases/deferrals/${c.id}`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toMatch(/\(Policy 2\.3\.2\)/);
-    expect(page.body).toMatch(/\(Policy 2\.4\.[12]\)/);
+    expect(page.body).toMatch(/href="\/policy#clause-2-3-2"/);
+    expect(page.body).toMatch(/href="\/policy#clause-2-4-[12]"/);
     expect(page.body).toContain('data-testid="rejoin-plan"');
     expect(page.body).toContain('Record the discussion');
     expect(page.body).not.toContain('Approve the exception');
@@ -167,7 +167,7 @@ describe('the deferral case journey through the pages', () => {
 
     const partnerView = await get(south, `/cases/deferrals/${c.id}`);
     expect(partnerView.body).toContain('data-testid="needs-exception"');
-    expect(partnerView.body).toContain('(Policy 2.3.9)');
+    expect(partnerView.body).toContain('href="/policy#clause-2-3-9"');
     expect(partnerView.body).not.toContain('Record the discussion');
     const refused = await post(south, `/cases/deferrals/${c.id}/exception`, {
       expectedVersion: String(c.version),
@@ -271,7 +271,7 @@ describe('the re-join planner before any request', () => {
     expect(res.body).toContain('data-testid="plan-summary"');
     expect(res.body).toContain('Assessment window');
     expect(res.body).toMatch(/data-testid="(catch-up|no-catch-up)"/);
-    expect(res.body).toMatch(/\(Policy 2\.3\.\d+\)/);
+    expect(res.body).toMatch(/href="\/policy#clause-2-3-\d+"/);
     // Another participant's enrolment in the query is not a way in.
     expect(ids.length).toBeGreaterThan(1);
     const other = await get(
@@ -300,7 +300,7 @@ describe('school moves and transfers', () => {
     expect(queue.body).toContain(`href="/cases/school-moves/${move.id}"`);
     const page = await get(north, `/cases/school-moves/${move.id}`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('(Policy 2.6.4)');
+    expect(page.body).toContain('href="/policy#clause-2-6-4"');
     const chosen = await post(
       north,
       `/cases/school-moves/${move.id}/transfers/${move.transfer!.id}/provider`,
@@ -346,7 +346,7 @@ describe('assessment deferral requests', () => {
       expect(queue.body).toContain(`href="/cases/assessment-deferrals/${c.id}"`);
       const page = await get(north, `/cases/assessment-deferrals/${c.id}`);
       expect(page.statusCode).toBe(200);
-      expect(page.body).toMatch(/\(Policy 2\.5\.2\)/);
+      expect(page.body).toMatch(/href="\/policy#clause-2-5-2"/);
       const asked = await post(north, `/cases/assessment-deferrals/${c.id}/request-evidence`, {
         expectedVersion: String(c.version),
         request: 'A copy of the death certificate',

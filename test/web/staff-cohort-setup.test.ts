@@ -148,7 +148,7 @@ describe('generating and saving a schedule', () => {
     });
     expect(draft.statusCode).toBe(200);
     expect(draft.body).toContain('data-testid="notices-ok"');
-    expect(draft.body).toContain('(Policy 2.2.1.1)');
+    expect(draft.body).toContain('href="/policy#clause-2-2-1-1"');
     const fields = formFields(draft.body, '/cohorts');
     expect(fields.isFinal).toBe('yes');
     expect(fields.release_0).toBe('2026-10-05');
@@ -223,7 +223,7 @@ describe('generating and saving a schedule', () => {
     const res = await team.request({ method: 'POST', url: '/cohorts', payload: fields });
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('The policy does not allow this schedule');
-    expect(res.body).toMatch(/\(Policy 2\.(1\.3|2\.1\.2|2\.1\.4)\)/);
+    expect(res.body).toMatch(/href="\/policy#clause-2-(1-3|2-1-2|2-1-4)"/);
     const [n] = await queryRows<{ n: number }>(
       world.t.db,
       sql`select count(*)::int as n from cohort where programme_id = ${pid} and year = 2026`,

@@ -251,8 +251,8 @@ describe('participants', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain(p!.email);
     expect(res.body).toContain('School history');
-    expect(res.body).toMatch(/\(Policy 2\.4\.[12]\)/);
-    expect(res.body).toContain('(Policy 2.1.1)');
+    expect(res.body).toMatch(/href="\/policy#clause-2-4-[12]"/);
+    expect(res.body).toContain('href="/policy#clause-2-1-1"');
     expect(rowsOf(res.body, 'by-kind').length).toBeGreaterThan(0);
     expect(res.body).toContain(`${p!.attempts} of 2`);
     expect(res.body).toContain('data-testid="timeline"');

@@ -21,6 +21,11 @@ export type PageDeps = ApiDeps;
 /** One-shot messages carried across a post/redirect/get, in the encrypted session cookie. */
 export interface Flash {
   heading: string;
+  /**
+   * Green "success" only for something done as asked; "important" (blue) for anything else, so a
+   * refusal never appears in a success banner. Without a tone, the decision's outcome decides.
+   */
+  tone?: 'success' | 'important';
   html?: string;
   text?: string;
   /** A calendar feed secret, shown once right after it is made (only its digest is stored). */

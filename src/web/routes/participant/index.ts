@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assessmentRoutes } from './assessment.js';
+import { assessmentDeferralRoutes } from './assessment-deferral.js';
 import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
+import { deferralRoutes } from './deferral.js';
+import { schoolMoveRoutes } from './school-move.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 import { myDataRoutes } from './my-data.js';
@@ -14,7 +17,10 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   eventRoutes(app, deps);
   calendarRoutes(app, deps);
   changesRoutes(app, deps);
+  deferralRoutes(app, deps);
+  schoolMoveRoutes(app, deps);
   assessmentRoutes(app, deps);
+  assessmentDeferralRoutes(app, deps);
   myDataRoutes(app, deps);
   messageRoutes(app, deps);
 }

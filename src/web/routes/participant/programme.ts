@@ -30,6 +30,7 @@ import {
   type ParticipantContext,
 } from './helpers.js';
 import { moduleSchedule, sessionContent } from './queries.js';
+import { deferralPanel } from './deferral-panel.js';
 
 const STATE_TAGS = {
   done: { text: 'Completed', classes: 'govuk-tag--green' },
@@ -103,6 +104,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         };
       });
       return reply.view('participant/my-programme.njk', {
+        ...(await deferralPanel(deps, actor, enrolment.id)),
         flash: takeFlash(request),
         cohort: record.cohort,
         enrolment,
