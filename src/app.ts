@@ -23,6 +23,7 @@ import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
+import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
 
 export interface AppDependencies {
   db: Db;
@@ -31,9 +32,14 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Connection timeouts (tests use short ones); the defaults are in src/web/limits.ts. */
   timeouts?: Partial<ServerTimeouts>;
+  /** Runs uploaded imports: pg-boss on a PostgreSQL server (serve); by default a loop in this process. */
+  importQueue?: ImportQueue;
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    importQueue: ImportQueue;
+  }
   interface FastifyReply {
     view(template: string, context?: Record<string, unknown>): FastifyReply;
   }
@@ -121,6 +127,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     },
   );
 
+  const imports =
+    deps.importQueue ??
+    startImportLoop({ db, clock: deps.clock, publicUrl: config.publicUrl, logger: app.log });
+  app.decorate('importQueue', imports);
+  app.addHook('onClose', async () => imports.stop());
+
   await registerAuth(app, deps);
   registerEdgeChecks(app);
   await registerApi(
@@ -131,6 +143,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       publicUrl: config.publicUrl,
       notifyConfigured: config.notify !== null,
       retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+      imports,
     },
     API_MODULES,
   );
@@ -142,7 +155,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     clock: deps.clock,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
-  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
+  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl, imports });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 

@@ -33,5 +33,8 @@ export function createViewEnvironment(): nunjucks.Environment {
     { autoescape: true, throwOnUndefined: false },
   );
   env.addFilter('govukDate', govukDate);
+  env.addFilter('govukNumber', (n: unknown) =>
+    typeof n === 'number' ? n.toLocaleString('en-GB') : String(n ?? ''),
+  );
   return env;
 }

@@ -19,7 +19,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   cohortDashboardRoutes(app, deps);
   participantRoutes(app, deps);
   participantRecordRoutes(app, deps);
-  importRoutes(app, deps);
+  await importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
   assignedWorkRoutes(app, deps);
