@@ -30,7 +30,8 @@ const ABANDONED_AFTER = "interval '1 hour'";
 
 async function dueJobs(deps: ImportProcessDeps): Promise<number[]> {
   await deps.db.execute(
-    sql`delete from import_job where status = 'receiving' and created_at < now() - ${sql.raw(ABANDONED_AFTER)}`,
+    sql`delete from import_job where status = 'receiving'
+        and created_at < ${deps.clock.now()}::timestamptz - ${sql.raw(ABANDONED_AFTER)}`,
   );
   const rows = await queryRows<{ id: number }>(
     deps.db,
