@@ -34,7 +34,7 @@ beforeAll(async () => {
   }
   lines.push(`trn:${rows[0]!.trn},999999,,${when},import,browser-bad`);
   csv = lines.join('\n');
-});
+}, 300_000);
 afterAll(async () => {
   await world?.close();
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { fixedClock } from '../../src/clock.js';
 import { queryRows } from '../../src/db/client.js';
@@ -42,7 +43,7 @@ async function stage(name: string) {
     sql`select id from app_user where role = 'admin' limit 1`,
   );
   const actor = (await loadActor(t.db, admin!.id))!;
-  return stageImport({ db: t.db, clock }, actor, 'engagement', [Buffer.from(csv)], name);
+  return stageImport({ db: t.db, clock }, actor, 'engagement', Readable.from([Buffer.from(csv)]), name);
 }
 
 async function statusOf(id: number) {
