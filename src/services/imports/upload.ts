@@ -127,16 +127,20 @@ export async function stageImport(
 
   let rows = 0;
   let batch: { line: number; record: string }[] = [];
+  // While one batch is written the next is parsed: reading the upload and the database overlap.
+  let writing: Promise<unknown> = Promise.resolve();
   const flush = async () => {
+    await writing;
     if (batch.length === 0) return;
     const b = batch;
     batch = [];
-    await db.execute(
+    writing = db.execute(
       sql`insert into import_row (job_id, line, record)
           select ${jobId}, u.line, u.record::jsonb
           from unnest(${arrayParam(b.map((r) => r.line))}::int[], ${arrayParam(b.map((r) => r.record))}::text[]) as u(line, record)
           on conflict do nothing`,
     );
+    writing.catch(() => undefined); // awaited at the next flush or at the end
   };
   try {
     try {
@@ -158,6 +162,7 @@ export async function stageImport(
     } finally {
       // Whatever stopped the reading, take in the rest of the upload (bounded by the byte limit).
       await drain(input);
+      await writing.catch(() => undefined);
     }
     if (rows > IMPORT_LIMITS.rows)
       throw new ImportFileError(
@@ -166,6 +171,7 @@ export async function stageImport(
       );
     if (rows === 0) throw new ImportFileError(`${name} has no rows under its header`);
     await flush();
+    await writing;
     await db.execute(
       sql`update import_job set status = 'queued', rows_received = ${rows} where id = ${jobId}`,
     );
