@@ -26,6 +26,7 @@ import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
 import { clientErrorHandler } from './web/client-errors.js';
+import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
 
 export interface AppDependencies {
   db: Db;
@@ -34,9 +35,14 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Connection timeouts (tests use short ones); the defaults are in src/web/limits.ts. */
   timeouts?: Partial<ServerTimeouts>;
+  /** Runs uploaded imports: pg-boss on a PostgreSQL server (serve); by default a loop in this process. */
+  importQueue?: ImportQueue;
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    importQueue: ImportQueue;
+  }
   interface FastifyReply {
     view(template: string, context?: Record<string, unknown>): FastifyReply;
   }
@@ -129,6 +135,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     },
   );
 
+  const imports =
+    deps.importQueue ??
+    startImportLoop({ db, clock: deps.clock, publicUrl: config.publicUrl, logger: app.log });
+  app.decorate('importQueue', imports);
+  app.addHook('onClose', async () => imports.stop());
+
   await registerAuth(app, deps);
   registerEdgeChecks(app);
   await registerApi(
@@ -139,6 +151,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       publicUrl: config.publicUrl,
       notifyConfigured: config.notify !== null,
       retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+      imports,
     },
     API_MODULES,
   );
@@ -151,7 +164,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     publicUrl: config.publicUrl,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
-  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
+  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl, imports });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   publicPageRoutes(app, {
     db,

@@ -16,6 +16,7 @@ import { registerTokenCommands } from './token-cli.js';
 import { registerPrivacyCommands } from './privacy-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
+import { startImportWorker } from './services/imports/runner.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -113,7 +114,22 @@ export function buildCli(config: Config): Command {
           dbLog.warn(describeError(error), 'database connection lost; the pool will reconnect'),
       });
       const report = await prepareDatabase(database.db, config, systemClock.now());
-      const app = await createApp({ db: database.db, clock: systemClock, config });
+      // Uploaded imports: pg-boss's imports queue on a PostgreSQL server, else a loop in this process.
+      const importQueue = config.databaseUrl
+        ? await startImportWorker({
+            databaseUrl: config.databaseUrl,
+            db: database.db,
+            clock: systemClock,
+            publicUrl: config.publicUrl,
+            logger: dbLog,
+          })
+        : undefined;
+      const app = await createApp({
+        db: database.db,
+        clock: systemClock,
+        config,
+        ...(importQueue ? { importQueue } : {}),
+      });
       // With no Notify key nothing is sent: emails wait in the outbox (the mailbox page shows them).
       const emailSender = config.notify ? createNotifySender(config.notify) : undefined;
       // On a PostgreSQL server pg-boss runs the daily job; on the embedded database run `npq-ops daily` (e.g. from cron).

@@ -659,6 +659,76 @@ export const schoolImport = pgTable('school_import', {
   finishedAt: timestamp('finished_at', { withTimezone: true }),
 });
 
+/**
+ * A participants or engagement CSV uploaded as a file: staged row by row into import_row as it
+ * streams in, then processed by the job runner; its progress, counts and refused rows.
+ */
+export const importJob = pgTable(
+  'import_job',
+  {
+    id: id(),
+    kind: text('kind').notNull(),
+    fileName: text('file_name').notNull(),
+    status: text('status').notNull().default('receiving'),
+    startedByUserId: integer('started_by_user_id')
+      .notNull()
+      .references(() => appUser.id),
+    /** Whose imports these are: a partner's staff see their partner's, the programme team theirs. */
+    deliveryPartnerId: integer('delivery_partner_id').references(() => deliveryPartner.id),
+    leadProviderId: integer('lead_provider_id').references(() => leadProvider.id),
+    rowsReceived: integer('rows_received').notNull().default(0),
+    rowsProcessed: integer('rows_processed').notNull().default(0),
+    added: integer('added').notNull().default(0),
+    enrolled: integer('enrolled').notNull().default(0),
+    unchanged: integer('unchanged').notNull().default(0),
+    invited: integer('invited').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    failure: text('failure'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('import_job_due_idx')
+      .on(t.id)
+      .where(sql`${t.status} in ('queued', 'running')`),
+    index('import_job_partner_idx').on(t.deliveryPartnerId),
+    check('import_job_kind_valid', oneOf('kind', ['participants', 'engagement'])),
+    check(
+      'import_job_status_valid',
+      oneOf('status', ['receiving', 'queued', 'running', 'completed', 'failed']),
+    ),
+  ],
+);
+
+/** An uploaded row waiting to be processed (the CSV record as written); removed once processed. */
+export const importRow = pgTable(
+  'import_row',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJob.id, { onDelete: 'cascade' }),
+    line: integer('line').notNull(),
+    record: jsonb('record').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.line] })],
+);
+
+/** A problem with one row of an import (line, column, message), for its report. */
+export const importError = pgTable(
+  'import_error',
+  {
+    id: id(),
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJob.id, { onDelete: 'cascade' }),
+    line: integer('line').notNull(),
+    field: text('field').notNull(),
+    message: text('message').notNull(),
+  },
+  (t) => [index('import_error_job_idx').on(t.jobId, t.line)],
+);
+
 /** Replays of a POST with the same Idempotency-Key get the first response. */
 export const idempotencyKey = pgTable(
   'idempotency_key',

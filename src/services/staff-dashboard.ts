@@ -755,14 +755,6 @@ export async function importParticipantsCsvText(
       { path: 'csv', message: `The CSV needs these columns: ${missing.join(', ')}` },
     ]);
   }
-  const allowed = await queryRows<{ id: number }>(
-    db,
-    actor.role === 'admin'
-      ? sql`select id from delivery_partner`
-      : actor.role === 'programme_team'
-        ? sql`select id from delivery_partner where lead_provider_id = ${actor.leadProviderId ?? -1}`
-        : sql`select id from delivery_partner where id = ${actor.deliveryPartnerId ?? -1}`,
-  );
   return importParticipantRecords(
     db,
     records.map(({ record, info }) => ({ line: info.lines, record })),
@@ -771,11 +763,33 @@ export async function importParticipantsCsvText(
       now: clock.now(),
       publicUrl,
       who: actorLabel(actor),
-      partnerScope: allowed.map((a) => a.id),
-      // A partner is never told whose TRN or email a clashing row holds; the programme team is.
-      referClashes: actor.role === 'delivery_partner_staff',
+      ...(await participantImportScope({ db, clock }, actor)),
     },
   );
+}
+
+/**
+ * Whom staff may enrol in an import: a delivery partner only into itself, the programme team into
+ * its lead provider's partners, admins anywhere; a partner's clashes are referred, never explained.
+ */
+export async function participantImportScope(
+  { db }: ServiceDeps,
+  actor: Actor,
+): Promise<{ partnerScope: number[]; referClashes: boolean }> {
+  requireImporter(actor);
+  const allowed = await queryRows<{ id: number }>(
+    db,
+    actor.role === 'admin'
+      ? sql`select id from delivery_partner`
+      : actor.role === 'programme_team'
+        ? sql`select id from delivery_partner where lead_provider_id = ${actor.leadProviderId ?? -1}`
+        : sql`select id from delivery_partner where id = ${actor.deliveryPartnerId ?? -1}`,
+  );
+  return {
+    partnerScope: allowed.map((a) => a.id),
+    // A partner is never told whose TRN or email a clashing row holds; the programme team is.
+    referClashes: actor.role === 'delivery_partner_staff',
+  };
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -38,5 +38,8 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addGlobal('clauseLink', clauseLink);
   env.addGlobal('clauseAnchor', clauseAnchor);
   env.addFilter('aboutParticipant', aboutParticipant);
+  env.addFilter('govukNumber', (n: unknown) =>
+    typeof n === 'number' ? n.toLocaleString('en-GB') : String(n ?? ''),
+  );
   return env;
 }

@@ -132,7 +132,15 @@ async function caseIdsFor(
   const schoolImport = await one(
     sql`insert into school_import (file_name, started_by, status) values ('gias.csv', 'system', 'completed') returning id`,
   );
+  // An uploaded import of the south partner's staff.
+  const importJob = await one(
+    sql`insert into import_job (kind, file_name, status, started_by_user_id, delivery_partner_id, lead_provider_id, rows_received)
+        select 'engagement', 'south.csv', 'completed', u.id, dp.id, dp.lead_provider_id, 1
+        from app_user u join delivery_partner dp on dp.id = u.delivery_partner_id
+        where dp.slug = 'south' and u.role = 'delivery_partner_staff' limit 1 returning id`,
+  );
   return {
+    importJob,
     deliveryPartner,
     account,
     localAuthority,
@@ -171,6 +179,7 @@ function idFor(segment: string): number {
     areas: 'localAuthority',
     assignments: 'assignment',
     'school-imports': 'schoolImport',
+    imports: 'importJob',
   };
   return ids[map[segment] ?? 'enrolment'] ?? 0;
 }

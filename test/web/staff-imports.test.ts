@@ -191,7 +191,7 @@ describe('imports', () => {
 
   it('states the size limit before anyone pastes, and answers a larger file with a page, not a raw error', async () => {
     const page = await north.request({ method: 'GET', url: '/imports' });
-    expect(pageText(page.body)).toContain('Each import takes up to 2 MB of CSV');
+    expect(pageText(page.body)).toContain('Up to 2 MB; the rows are imported at once');
     const header = PARTICIPANT_CSV_COLUMNS.join(',');
     const over = `${header}\n${'x'.repeat(2_100_000)}`;
     const tooLong = await north.request({

@@ -16,6 +16,7 @@ import { schoolsApi } from './schools.js';
 import { myDataApi } from './my-data.js';
 import { importReferralsApi } from './import-referrals.js';
 import { erasureApi } from './erasure.js';
+import { importsApi } from './imports.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -36,4 +37,5 @@ export const API_MODULES: readonly ApiModule[] = [
   myDataApi,
   importReferralsApi,
   erasureApi,
+  importsApi,
 ];

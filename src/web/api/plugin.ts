@@ -1,3 +1,4 @@
+import type { ImportQueue } from '../../services/imports/runner.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
@@ -50,6 +51,8 @@ export interface ApiDeps {
   notifyConfigured?: boolean;
   /** config.retentionYearsAfterEnd: shown to participants with their data. */
   retentionYearsAfterEnd?: number;
+  /** Runs uploaded imports (src/services/imports/runner.ts). */
+  imports?: ImportQueue;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

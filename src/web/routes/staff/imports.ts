@@ -5,7 +5,10 @@ import { ENGAGEMENT_CSV_COLUMNS, importEngagementCsv } from '../../../services/e
 import { ValidationError } from '../../../services/errors.js';
 import { PARTICIPANT_CSV_COLUMNS } from '../../../services/participant-import.js';
 import { importParticipantsCsvText, requireImporter } from '../../../services/staff-dashboard.js';
+import { listImportJobs } from '../../../services/imports/jobs.js';
+import { IMPORT_LIMITS, IMPORT_LIMITS_TEXT } from '../../../services/imports/upload.js';
 import { formErrors } from '../../forms.js';
+import { importUploadRoutes } from './import-uploads.js';
 import { page, requireStaffPage } from './support.js';
 
 /** Pasted or file-read CSV text; a generous cap keeps one request from holding the server. */
@@ -25,8 +28,8 @@ function csvOf(body: unknown, field: string): string {
  * thousands of row errors, and both imports are idempotent, so sending the form again changes
  * nothing that is already there.
  */
-export function importRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const render = (
+export async function importRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const render = async (
     reply: FastifyReply,
     context: {
       kind?: Kind;
@@ -39,6 +42,12 @@ export function importRoutes(app: FastifyInstance, deps: ApiDeps): void {
     reply.code(status).view('staff/imports.njk', {
       participantColumns: PARTICIPANT_CSV_COLUMNS,
       engagementColumns: Object.values(ENGAGEMENT_CSV_COLUMNS),
+      limits: {
+        text: IMPORT_LIMITS_TEXT,
+        rows: IMPORT_LIMITS.rows,
+        mb: IMPORT_LIMITS.bytes / 1024 / 1024,
+      },
+      jobs: reply.request.actor ? await listImportJobs(deps, reply.request.actor) : [],
       ...context,
     });
 
@@ -83,4 +92,6 @@ export function importRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return importParticipantsCsvText(deps, actor, csv, deps.publicUrl);
   });
   post('engagement', (actor, csv) => importEngagementCsv(deps, actor, csv));
+
+  await importUploadRoutes(app, deps, render);
 }

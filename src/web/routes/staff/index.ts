@@ -27,7 +27,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   actionRoutes(app, deps);
   registerRoutes(app, deps);
   cohortEventRoutes(app, deps);
-  importRoutes(app, deps);
+  await importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
   assignedWorkRoutes(app, deps);
