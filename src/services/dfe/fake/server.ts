@@ -114,7 +114,7 @@ function requireString(attributes: Record<string, unknown>, name: string): strin
 
 /** Builds the fake's Fastify app over a state (exported for tests that inject requests). */
 export function buildFakeDfeApp(state: FakeDfeState, token?: string): FastifyInstance {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
 
   app.addHook('onResponse', async (request, reply) => {
     state.requests.push({
