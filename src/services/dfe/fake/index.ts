@@ -14,3 +14,4 @@ export {
   type FakeStatement,
 } from './state.js';
 export { seedApplications, seedStatements, type FakeOffer, type SeedOptions } from './seed.js';
+export { catalogueForFake } from './catalogue.js';
