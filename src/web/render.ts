@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { whenText } from './email-view.js';
 import nunjucks from 'nunjucks';
 
 const require = createRequire(import.meta.url);
@@ -33,5 +34,6 @@ export function createViewEnvironment(): nunjucks.Environment {
     { autoescape: true, throwOnUndefined: false },
   );
   env.addFilter('govukDate', govukDate);
+  env.addFilter('govukDateTime', whenText);
   return env;
 }

@@ -15,6 +15,7 @@ import { organisationsApi } from './organisations.js';
 import { schoolsApi } from './schools.js';
 import { myDataApi } from './my-data.js';
 import { importReferralsApi } from './import-referrals.js';
+import { dfeApplicationsApi } from './dfe-applications.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -34,4 +35,5 @@ export const API_MODULES: readonly ApiModule[] = [
   schoolsApi,
   myDataApi,
   importReferralsApi,
+  dfeApplicationsApi,
 ];

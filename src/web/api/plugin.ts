@@ -50,6 +50,8 @@ export interface ApiDeps {
   notifyConfigured?: boolean;
   /** config.retentionYearsAfterEnd: shown to participants with their data. */
   retentionYearsAfterEnd?: number;
+  /** config.dfeApi: the DfE lead provider API; null or absent means DfE sync is off. */
+  dfeApi?: { readonly url: string; readonly token: string } | null;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

@@ -318,3 +318,23 @@ export async function resolveParked(
   });
   return { id, resolved: true, problem: null };
 }
+
+/**
+ * After a decision commits, tries to send it straight away without making the member of staff
+ * wait: a failure here is left to the next scheduled run (the decision is safe in the outbox).
+ */
+export function sendDecisionsSoon(deps: SyncDeps): void {
+  if (!deps.dfe) return;
+  const dfe = deps.dfe;
+  void deliverApplicationActions({
+    db: deps.db,
+    clock: deps.clock,
+    dfe,
+    logger: deps.logger,
+  }).catch((error: unknown) =>
+    deps.logger?.warn(
+      { err: (error as Error)?.name },
+      'Sending decisions to the DfE failed: the next run will retry',
+    ),
+  );
+}

@@ -126,7 +126,7 @@ export function seedApplications(state: FakeDfeState, options: SeedOptions): Fak
           `${first}.${last}.${n}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + '@school.example.org',
         email_validated: true,
         employer_name: null,
-        employment_role: null,
+        employment_role: r.pick(ROLES),
         full_name: `${first} ${last}`,
         funding_choice: eligible ? null : r.pick(['school', 'trust', 'self', 'employer'] as const),
         headteacher_status: course === 'npq-headship' ? 'yes_when_course_starts' : 'no',
