@@ -1,5 +1,8 @@
 /**
- * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N]
+ * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N] [--dfe N]
+ *
+ * The DfE applications pull (--dfe applications, default 10,000; 0 to skip) is timed after the
+ * GIAS import, next to a plain SQL count of the same rows (`npm run bench:dfe` runs it alone).
  *
  * The GIAS schools import (--gias rows, default 50,000; 0 to skip) is timed last, against a raw
  * COPY of the same file; `npm run bench:gias` runs that measurement on its own.
@@ -23,6 +26,7 @@ import { loadActor } from '../src/services/actor.js';
 import { ingestEngagement } from '../src/services/engagement.js';
 import { runDailyProcessing } from '../src/services/daily.js';
 import { benchGias } from './bench-gias.js';
+import { benchDfe } from './bench-dfe.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +38,7 @@ const { values: args } = parseArgs({
     ingest: { type: 'string', default: '100000' },
     url: { type: 'string' },
     gias: { type: 'string', default: '50000' },
+    dfe: { type: 'string', default: '10000' },
   },
 });
 
@@ -272,6 +277,7 @@ async function main() {
     await benchIngest(db);
     await benchDaily(db);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });
+    if (Number(args.dfe) > 0) await benchDfe(db, Number(args.dfe));
   } finally {
     await cleanup();
   }

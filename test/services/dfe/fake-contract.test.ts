@@ -112,7 +112,7 @@ describe('the fake DfE answers as the contract says', () => {
       200,
     );
     const ids = [...fake.state.applications.keys()];
-    expect((list.data as unknown[]).length).toBe(4);
+    expect((list.data as unknown as unknown[]).length).toBe(4);
     const path = { params: { path: { id: ids[0]! } } };
     await conforms(
       '/api/v3/npq-applications/{id}',
