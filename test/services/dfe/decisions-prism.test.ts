@@ -18,7 +18,7 @@ const dfeId = 'd0b4a32e-a272-489e-b30a-cb17131457fc';
 
 beforeAll(async () => {
   [prism, t] = await Promise.all([startPrism(), createTestDatabase()]);
-}, 90_000);
+}, 200_000);
 afterAll(async () => {
   await prism?.stop();
   await t?.destroy();
