@@ -1,8 +1,11 @@
 /**
- * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N] [--upload N]
+ * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N] [--upload N] [--dfe N]
  *
  * The engagement import is timed on the API path and, with --upload rows (default 100,000; 0 to
  * skip), as a CSV file uploaded through the imports page and processed by the import runner.
+ *
+ * The DfE applications pull (--dfe applications, default 10,000; 0 to skip) is timed after the
+ * GIAS import, next to a plain SQL count of the same rows (`npm run bench:dfe` runs it alone).
  *
  * The GIAS schools import (--gias rows, default 50,000; 0 to skip) is timed last, against a raw
  * COPY of the same file; `npm run bench:gias` runs that measurement on its own.
@@ -27,6 +30,7 @@ import { ingestEngagement } from '../src/services/engagement.js';
 import { runDailyProcessing } from '../src/services/daily.js';
 import { benchGias } from './bench-gias.js';
 import { benchUpload } from './bench-upload.js';
+import { benchDfe } from './bench-dfe.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     gias: { type: 'string', default: '50000' },
     upload: { type: 'string', default: '100000' },
+    dfe: { type: 'string', default: '10000' },
   },
 });
 
@@ -277,6 +282,7 @@ async function main() {
     await benchIngest(db);
     await benchDaily(db);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });
+    if (Number(args.dfe) > 0) await benchDfe(db, Number(args.dfe));
   } finally {
     await cleanup();
   }

@@ -21,6 +21,7 @@ import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
+import { dfeApplicationRoutes } from './web/routes/staff/dfe-applications.js';
 import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
 import { registerShell } from './web/shell.js';
@@ -128,6 +129,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
         cspNonce: this.cspNonce?.script,
         shell: this.request.shell ?? { providerName: null },
+        // Pages that mention the DfE say plainly when nothing is sent to it.
+        dfeSyncOn: config.dfeApi !== null,
       };
       return this.type('text/html; charset=utf-8').send(
         views.render(template, { ...common, ...context }),
@@ -152,6 +155,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       notifyConfigured: config.notify !== null,
       retentionYearsAfterEnd: config.retentionYearsAfterEnd,
       imports,
+      dfeApi: config.dfeApi,
     },
     API_MODULES,
   );
@@ -172,6 +176,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
+  dfeApplicationRoutes(app, {
+    db,
+    clock: deps.clock,
+    publicUrl: config.publicUrl,
+    dfeApi: config.dfeApi,
+  });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);

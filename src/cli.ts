@@ -14,6 +14,8 @@ import { startScheduler } from './services/job-scheduler.js';
 import { registerEmailCommands } from './email-cli.js';
 import { registerTokenCommands } from './token-cli.js';
 import { registerPrivacyCommands } from './privacy-cli.js';
+import { registerDfeCommands } from './dfe-cli.js';
+import { startDfeSyncLoop } from './services/dfe/applications/runner.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { startImportWorker } from './services/imports/runner.js';
@@ -142,8 +144,19 @@ export function buildCli(config: Config): Command {
             emailSender,
             retentionYearsAfterEnd: config.retentionYearsAfterEnd,
             publicUrl: config.publicUrl,
+            dfeApi: config.dfeApi,
           })
         : async () => undefined;
+      // The embedded database has no pg-boss: with DfE sync on, this process pulls every 15 minutes.
+      const stopDfeSync =
+        !config.databaseUrl && config.dfeApi
+          ? startDfeSyncLoop({
+              db: database.db,
+              clock: systemClock,
+              dfeApi: config.dfeApi,
+              logger: app.log,
+            })
+          : async () => undefined;
       // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
       const stopDelivery =
         !config.databaseUrl && emailSender
@@ -156,6 +169,7 @@ export function buildCli(config: Config): Command {
           : async () => undefined;
       const shutdown = async () => {
         await stopDelivery();
+        await stopDfeSync();
         await stopScheduler();
         await app.close();
         await database.close();
@@ -171,6 +185,11 @@ export function buildCli(config: Config): Command {
         console.log(
           'GOV.UK Notify is not configured (NOTIFY_API_KEY): emails are not sent; read them at /admin/mailbox or with `npx npq-ops mailbox`.',
         );
+      console.log(
+        config.dfeApi
+          ? `DfE sync is on (${config.dfeApi.url}): applications are pulled every 15 minutes.`
+          : 'DfE sync is off (DFE_API_URL and DFE_API_TOKEN): nothing is read from or sent to the DfE.',
+      );
       if (report.migrationsApplied.length)
         console.log(`Applied migrations: ${report.migrationsApplied.join(', ')}.`);
       if (report.demoSeeded) console.log('Seeded the NPQ catalogue and demo data.');
@@ -199,6 +218,7 @@ export function buildCli(config: Config): Command {
 
   registerTokenCommands(program, config, withDatabase);
   registerPrivacyCommands(program, config, withDatabase);
+  registerDfeCommands(program, config, withDatabase);
 
   const admin = program.command('admin').description('administrator accounts');
   admin

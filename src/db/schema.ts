@@ -1169,3 +1169,157 @@ export const userSession = pgTable(
   },
   (t) => [index('user_session_user_idx').on(t.userId)],
 );
+
+/* ---------------------------------------------------------------------------------------------
+ * The DfE lead provider API v3: applications in (pulled every 15 minutes), decisions out.
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * An NPQ application as the DfE last sent it (`attributes` verbatim, with the fields staff sort
+ * and filter on copied into columns), and this lead provider's decision on it.
+ */
+export const dfeApplication = pgTable(
+  'dfe_application',
+  {
+    id: id(),
+    /** The DfE's id of the application (a UUID). */
+    dfeId: text('dfe_id').notNull().unique(),
+    /** The DfE's participant id (a UUID); kept as the participant's dfe_registration_id on accept. */
+    dfeParticipantId: text('dfe_participant_id').notNull(),
+    /** The DfE's status: pending, accepted or rejected. */
+    dfeStatus: text('dfe_status').notNull(),
+    courseIdentifier: text('course_identifier').notNull(),
+    cohortYear: integer('cohort_year'),
+    scheduleIdentifier: text('schedule_identifier'),
+    schoolUrn: text('school_urn'),
+    fullName: text('full_name').notNull(),
+    fundedPlace: boolean('funded_place'),
+    eligibleForFunding: boolean('eligible_for_funding').notNull(),
+    trnValidated: boolean('trn_validated').notNull(),
+    /** When the DfE last changed it (attributes.updated_at). */
+    dfeUpdatedAt: timestamp('dfe_updated_at', { withTimezone: true }).notNull(),
+    attributes: jsonb('attributes').notNull(),
+    firstPulledAt: timestamp('first_pulled_at', { withTimezone: true }).notNull(),
+    lastPulledAt: timestamp('last_pulled_at', { withTimezone: true }).notNull(),
+    /** Our decision: null until staff accept or reject it. */
+    decision: text('decision'),
+    rejectionReason: text('rejection_reason'),
+    decidedBy: integer('decided_by').references(() => appUser.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    deliveryPartnerId: integer('delivery_partner_id').references(() => deliveryPartner.id),
+    enrolmentId: integer('enrolment_id').references(() => enrolment.id),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    index('dfe_application_queue_idx').on(t.dfeStatus, t.decision, t.dfeUpdatedAt),
+    index('dfe_application_updated_idx').on(t.dfeUpdatedAt),
+    check('dfe_application_status_valid', oneOf('dfe_status', ['pending', 'accepted', 'rejected'])),
+    check(
+      'dfe_application_decision_valid',
+      sql`${t.decision} is null or ${t.decision} in ('accepted', 'rejected')`,
+    ),
+  ],
+);
+
+/** Every version of an application the DfE sent: its history (one row per DfE updated_at). */
+export const dfeApplicationVersion = pgTable(
+  'dfe_application_version',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => dfeApplication.id),
+    dfeUpdatedAt: timestamp('dfe_updated_at', { withTimezone: true }).notNull(),
+    attributes: jsonb('attributes').notNull(),
+    pullId: integer('pull_id').references(() => dfePull.id),
+    pulledAt: timestamp('pulled_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('dfe_application_version_uq').on(t.applicationId, t.dfeUpdatedAt)],
+);
+
+/** One run of the applications pull: the cursor of the next run is the start of the last success. */
+export const dfePull = pgTable(
+  'dfe_pull',
+  {
+    id: id(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    status: text('status').notNull().default('running'),
+    updatedSince: timestamp('updated_since', { withTimezone: true }),
+    pages: integer('pages').notNull().default(0),
+    received: integer('received').notNull().default(0),
+    created: integer('created').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    unchanged: integer('unchanged').notNull().default(0),
+    parked: integer('parked').notNull().default(0),
+    retries: integer('retries').notNull().default(0),
+    error: text('error'),
+    startedBy: text('started_by').notNull(),
+  },
+  (t) => [
+    index('dfe_pull_status_idx').on(t.status, t.startedAt),
+    check('dfe_pull_status_valid', oneOf('status', ['running', 'succeeded', 'failed'])),
+  ],
+);
+
+/**
+ * Decisions to send to the DfE (accept, reject, change-funded-place): written in the transaction
+ * of the decision, delivered with retries and backoff; a refusal keeps the DfE's own message.
+ */
+export const dfeApplicationAction = pgTable(
+  'dfe_application_action',
+  {
+    id: id(),
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => dfeApplication.id),
+    action: text('action').notNull(),
+    body: jsonb('body'),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('dfe_application_action_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('dfe_application_action_application_idx').on(t.applicationId),
+    check(
+      'dfe_application_action_valid',
+      oneOf('action', ['accept', 'reject', 'change_funded_place']),
+    ),
+    check(
+      'dfe_application_action_status_valid',
+      oneOf('status', ['pending', 'sending', 'sent', 'failed']),
+    ),
+  ],
+);
+
+/**
+ * A DfE response that did not match the contract, parked for staff with the field at fault: it is
+ * never half-applied. Resolved by fetching it again (retry) or dismissing it.
+ */
+export const dfeParkedResponse = pgTable(
+  'dfe_parked_response',
+  {
+    id: id(),
+    /** What was being read, e.g. 'GET /api/v3/npq-applications page 3'. */
+    source: text('source').notNull(),
+    /** The DfE id of the record, when the record itself had one. */
+    dfeId: text('dfe_id'),
+    field: text('field').notNull(),
+    problem: text('problem').notNull(),
+    payload: jsonb('payload'),
+    pullId: integer('pull_id').references(() => dfePull.id),
+    createdAt: createdAt(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: text('resolved_by'),
+    resolution: text('resolution'),
+  },
+  (t) => [index('dfe_parked_response_open_idx').on(t.resolvedAt, t.createdAt)],
+);

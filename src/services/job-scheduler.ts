@@ -11,6 +11,8 @@ import { describeError, isConnectionError } from '../db/connection-errors.js';
 import { runDailyProcessing } from './daily.js';
 import { deliverDueEmails } from './email/delivery.js';
 import type { EmailSender } from './email/sender.js';
+import { createDfeClient } from './dfe/client.js';
+import { runDfeSync } from './dfe/applications/sync.js';
 
 export const DAILY_QUEUE = 'npq-ops-daily-processing';
 /** 02:15 London time: after midnight imports, before staff start work. */
@@ -19,6 +21,9 @@ export const DAILY_TIMEZONE = 'Europe/London';
 /** The email outbox is delivered every minute when GOV.UK Notify is configured. */
 export const EMAIL_QUEUE = 'npq-ops-email-delivery';
 export const EMAIL_CRON = '* * * * *';
+/** DfE sync (applications pulled, decisions sent) every 15 minutes when the DfE API is configured. */
+export const DFE_QUEUE = 'npq-ops-dfe-sync';
+export const DFE_CRON = '*/15 * * * *';
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -33,6 +38,13 @@ export const DAILY_QUEUE_OPTIONS = {
   name: DAILY_QUEUE,
   policy: 'singleton',
   retryLimit: 5,
+  retryDelay: 60,
+  retryBackoff: true,
+} as const;
+export const DFE_QUEUE_OPTIONS = {
+  name: DFE_QUEUE,
+  policy: 'singleton',
+  retryLimit: 2,
   retryDelay: 60,
   retryBackoff: true,
 } as const;
@@ -58,6 +70,8 @@ export interface SchedulerOptions {
   retentionYearsAfterEnd?: number;
   /** config.publicUrl: links in the daily notices start with it. */
   publicUrl?: string | undefined;
+  /** config.dfeApi: with it, DfE sync runs every 15 minutes. */
+  dfeApi?: { url: string; token: string } | null;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -97,6 +111,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
     'Daily processing scheduled',
   );
   if (options.emailSender) await scheduleEmailDelivery(boss, options, options.emailSender);
+  if (options.dfeApi) await scheduleDfeSync(boss, options, options.dfeApi);
   return () => boss.stop({ graceful: true, wait: true });
 }
 
@@ -118,6 +133,39 @@ async function scheduleEmailDelivery(boss: PgBoss, options: SchedulerOptions, se
     },
   );
   options.logger.info({ queue: EMAIL_QUEUE, cron: EMAIL_CRON }, 'Email delivery scheduled');
+}
+
+/** Pulls applications and sends decisions every 15 minutes, one run at a time across instances. */
+async function scheduleDfeSync(
+  boss: PgBoss,
+  options: SchedulerOptions,
+  dfeApi: { url: string; token: string },
+) {
+  const dfe = createDfeClient(dfeApi);
+  await ensureQueue(boss, DFE_QUEUE_OPTIONS);
+  await boss.schedule(DFE_QUEUE, DFE_CRON, {});
+  await boss.work(
+    DFE_QUEUE,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        const report = await logFailure(options.logger, job.id, 'DfE sync', () =>
+          runDfeSync({
+            db: options.db,
+            clock: options.clock,
+            dfe,
+            logger: {
+              info: options.logger.info.bind(options.logger),
+              warn: options.logger.error.bind(options.logger),
+            },
+          }),
+        );
+        // Counts only: never personal data.
+        options.logger.info({ jobId: job.id, report }, 'DfE sync done');
+      }
+    },
+  );
+  options.logger.info({ queue: DFE_QUEUE, cron: DFE_CRON }, 'DfE sync scheduled');
 }
 
 /** Creates the queue, or brings an existing one's retry settings up to date. */

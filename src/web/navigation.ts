@@ -39,6 +39,9 @@ export function navigationFor(
           )
             ? [{ href: '/registers', text: 'Registers' }]
             : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/dfe/applications', text: 'DfE applications' }]
+            : []),
           ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
           ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
           // Organisation, partners, schools, accounts and the mailbox: one entry, one hub page.

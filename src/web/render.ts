@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { whenText } from './email-view.js';
 import nunjucks from 'nunjucks';
 import { clauseAnchor, clauseLink } from './clause-link.js';
 import { aboutParticipant } from '../domain/third-person.js';
@@ -41,5 +42,6 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addFilter('govukNumber', (n: unknown) =>
     typeof n === 'number' ? n.toLocaleString('en-GB') : String(n ?? ''),
   );
+  env.addFilter('govukDateTime', whenText);
   return env;
 }

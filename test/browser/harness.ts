@@ -47,7 +47,7 @@ export interface BrowserWorld {
 }
 
 export async function startBrowserWorld(
-  options: { participants?: number } = {},
+  options: { participants?: number; env?: Record<string, string> } = {},
 ): Promise<BrowserWorld> {
   const database = await openDatabase({});
   await migrate(database.db);
@@ -64,7 +64,7 @@ export async function startBrowserWorld(
   const app = await createApp({
     db: database.db,
     clock: fixedClock(DEFAULT_DEMO_NOW),
-    config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl }),
+    config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
   });
   await app.listen({ port, host: '127.0.0.1' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -38,7 +38,13 @@ export interface Session {
 }
 
 export async function createDemoWorld(
-  options: { participants?: number; now?: Date; logger?: FastifyBaseLogger } = {},
+  options: {
+    participants?: number;
+    now?: Date;
+    logger?: FastifyBaseLogger;
+    /** More settings for the app, e.g. DFE_API_URL and DFE_API_TOKEN. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<DemoWorld> {
   const t = await createTestDatabase();
   const now = options.now ?? DEFAULT_DEMO_NOW;
@@ -48,7 +54,7 @@ export async function createDemoWorld(
   const app = await createApp({
     db: t.db,
     clock,
-    config: loadConfig({ NODE_ENV: 'test' }),
+    config: loadConfig({ NODE_ENV: 'test', ...options.env }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
 

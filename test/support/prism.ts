@@ -51,8 +51,9 @@ export async function startPrism(): Promise<PrismServer> {
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`Prism did not start in 60 s:\n${output.slice(-2000)}`)),
-      60_000,
+      () => reject(new Error(`Prism did not start in 180 s:\n${output.slice(-2000)}`)),
+      // Slow to start on a busy machine (it compiles the whole contract first).
+      180_000,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();

@@ -17,6 +17,7 @@ import { myDataApi } from './my-data.js';
 import { importReferralsApi } from './import-referrals.js';
 import { erasureApi } from './erasure.js';
 import { importsApi } from './imports.js';
+import { dfeApplicationsApi } from './dfe-applications.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -38,4 +39,5 @@ export const API_MODULES: readonly ApiModule[] = [
   importReferralsApi,
   erasureApi,
   importsApi,
+  dfeApplicationsApi,
 ];

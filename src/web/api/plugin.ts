@@ -53,6 +53,8 @@ export interface ApiDeps {
   retentionYearsAfterEnd?: number;
   /** Runs uploaded imports (src/services/imports/runner.ts). */
   imports?: ImportQueue;
+  /** config.dfeApi: the DfE lead provider API; null or absent means DfE sync is off. */
+  dfeApi?: { readonly url: string; readonly token: string } | null;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
