@@ -2,6 +2,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import { milestoneWindows, type DeclarationType } from '../../domain/dfe-declarations.js';
 import { queryRows, type Db } from '../client.js';
 
+/** Declarations in milestone order, so one enrolment's requests go to the DfE in that order. */
+const MILESTONE_ORDER = sql`array_position(array['started', 'retained-1', 'retained-2', 'completed'], declaration_type)`;
+
 export interface DueDeclarationRow {
   enrolment_id: number;
   participant_id: number;
@@ -96,7 +99,7 @@ export async function findDueDeclarations(
         select enrolment_id::int as enrolment_id, participant_id::int as participant_id,
                course_identifier, declaration_type, declaration_date, has_passed
         from due
-        order by enrolment_id, array_position(array['started', 'retained-1', 'retained-2', 'completed'], declaration_type)`,
+        order by enrolment_id, ${MILESTONE_ORDER}`,
   );
 }
 
@@ -134,6 +137,7 @@ export async function queueDueDeclarations(
           select enrolment_id, participant_id, declaration_type, declaration_date, course_identifier,
                  has_passed, 'queued', ${at}, ${at}
           from due
+          order by enrolment_id, ${MILESTONE_ORDER}
           on conflict do nothing
           returning id, enrolment_id, participant_id, declaration_type, declaration_date,
                     course_identifier, has_passed
@@ -149,6 +153,7 @@ export async function queueDueDeclarations(
                    'has_passed', i.has_passed)),
                  ${at}, ${at}
           from inserted i
+          order by i.id
           returning 1
         )
         select count(*)::int as n from queued`,
