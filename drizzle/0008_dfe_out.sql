@@ -59,7 +59,7 @@ ALTER TABLE "dfe_declaration" ADD CONSTRAINT "dfe_declaration_participant_id_par
 ALTER TABLE "dfe_outbox" ADD CONSTRAINT "dfe_outbox_enrolment_id_enrolment_id_fk" FOREIGN KEY ("enrolment_id") REFERENCES "public"."enrolment"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "dfe_outbox" ADD CONSTRAINT "dfe_outbox_participant_id_participant_id_fk" FOREIGN KEY ("participant_id") REFERENCES "public"."participant"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "dfe_outbox" ADD CONSTRAINT "dfe_outbox_declaration_id_dfe_declaration_id_fk" FOREIGN KEY ("declaration_id") REFERENCES "public"."dfe_declaration"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE UNIQUE INDEX "dfe_declaration_live_uq" ON "dfe_declaration" USING btree ("enrolment_id","declaration_type") WHERE status not in ('voided', 'refused');--> statement-breakpoint
+CREATE UNIQUE INDEX "dfe_declaration_live_uq" ON "dfe_declaration" USING btree ("enrolment_id","declaration_type") WHERE status <> 'voided';--> statement-breakpoint
 CREATE INDEX "dfe_declaration_participant_idx" ON "dfe_declaration" USING btree ("participant_id");--> statement-breakpoint
 CREATE INDEX "dfe_declaration_statement_idx" ON "dfe_declaration" USING btree ("statement_id");--> statement-breakpoint
 CREATE INDEX "dfe_outbox_due_idx" ON "dfe_outbox" USING btree ("next_attempt_at") WHERE "dfe_outbox"."status" in ('pending', 'sending');--> statement-breakpoint

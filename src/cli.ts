@@ -15,6 +15,9 @@ import { registerEmailCommands } from './email-cli.js';
 import { registerTokenCommands } from './token-cli.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
+import { createDfeClient } from './services/dfe/client.js';
+import { startDfeOutboxLoop } from './services/dfe/outbox/runner.js';
+import { registerDfeOutCommands } from './dfe-out-cli.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -115,6 +118,8 @@ export function buildCli(config: Config): Command {
       const app = await createApp({ db: database.db, clock: systemClock, config });
       // With no Notify key nothing is sent: emails wait in the outbox (the mailbox page shows them).
       const emailSender = config.notify ? createNotifySender(config.notify) : undefined;
+      // With DFE_API_URL and DFE_API_TOKEN the DfE outbox is delivered; without, it only fills.
+      const dfeClient = config.dfeApi ? createDfeClient(config.dfeApi) : undefined;
       // On a PostgreSQL server pg-boss runs the daily job; on the embedded database run `npq-ops daily` (e.g. from cron).
       const stopScheduler = config.databaseUrl
         ? await startScheduler({
@@ -124,6 +129,7 @@ export function buildCli(config: Config): Command {
             logger: app.log,
             emailSender,
             retentionYearsAfterEnd: config.retentionYearsAfterEnd,
+            dfeClient,
           })
         : async () => undefined;
       // The embedded database has no pg-boss: this process delivers emails every 30 seconds.
@@ -136,7 +142,17 @@ export function buildCli(config: Config): Command {
               logger: app.log,
             })
           : async () => undefined;
+      const stopDfeOutbox =
+        !config.databaseUrl && dfeClient
+          ? startDfeOutboxLoop({
+              db: database.db,
+              clock: systemClock,
+              client: dfeClient,
+              logger: app.log,
+            })
+          : async () => undefined;
       const shutdown = async () => {
+        await stopDfeOutbox();
         await stopDelivery();
         await stopScheduler();
         await app.close();
@@ -238,6 +254,8 @@ export function buildCli(config: Config): Command {
     );
 
   registerEmailCommands(program, config, withDatabase);
+
+  registerDfeOutCommands(program, config, withDatabase);
   importCommand
     .command('schools')
     .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')

@@ -1046,8 +1046,9 @@ export const userSession = pgTable(
  * ------------------------------------------------------------------------------------------- */
 
 /**
- * A declaration npq-ops has worked out is due and sends (or sent) to the DfE. One live (not voided
- * or refused) declaration per enrolment and type, as the DfE allows. `status` is npq-ops' side
+ * A declaration npq-ops has worked out is due and sends (or sent) to the DfE. One live (not voided)
+ * declaration per enrolment and type, as the DfE allows; a refused one stays until staff retry or
+ * void it, so it is never resubmitted on its own. `status` is npq-ops' side
  * (queued → submitted; refused; voiding → voided); `dfe_state` is the DfE's own state.
  */
 export const dfeDeclaration = pgTable(
@@ -1075,7 +1076,7 @@ export const dfeDeclaration = pgTable(
   (t) => [
     uniqueIndex('dfe_declaration_live_uq')
       .on(t.enrolmentId, t.declarationType)
-      .where(sql`status not in ('voided', 'refused')`),
+      .where(sql`status <> 'voided'`),
     index('dfe_declaration_participant_idx').on(t.participantId),
     index('dfe_declaration_statement_idx').on(t.statementId),
     check(

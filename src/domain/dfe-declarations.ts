@@ -125,7 +125,7 @@ export interface DeclarationFacts {
   readonly outcome: { readonly hasPassed: boolean; readonly recordedAt: string } | null;
   /** The withdrawal date (or the date of a transfer out, 2.6.4), if the enrolment was withdrawn. */
   readonly withdrawnOn: string | null;
-  /** Declarations already live (submitted or queued, not voided or refused) for this enrolment. */
+  /** Declarations already live (queued, submitted or refused: anything not voided) for this enrolment. */
   readonly live: readonly DeclarationType[];
 }
 

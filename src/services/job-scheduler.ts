@@ -11,6 +11,8 @@ import { describeError, isConnectionError } from '../db/connection-errors.js';
 import { runDailyProcessing } from './daily.js';
 import { deliverDueEmails } from './email/delivery.js';
 import type { EmailSender } from './email/sender.js';
+import type { DfeClient } from './dfe/client.js';
+import { runDfeOutbox } from './dfe/outbox/runner.js';
 
 export const DAILY_QUEUE = 'npq-ops-daily-processing';
 /** 02:15 London time: after midnight imports, before staff start work. */
@@ -19,6 +21,10 @@ export const DAILY_TIMEZONE = 'Europe/London';
 /** The email outbox is delivered every minute when GOV.UK Notify is configured. */
 export const EMAIL_QUEUE = 'npq-ops-email-delivery';
 export const EMAIL_CRON = '* * * * *';
+
+/** The DfE outbox (declarations due, participant changes) every minute when DfE sync is on. */
+export const DFE_OUTBOX_QUEUE = 'npq-ops-dfe-outbox';
+export const DFE_OUTBOX_CRON = '* * * * *';
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -56,6 +62,8 @@ export interface SchedulerOptions {
   emailSender?: EmailSender | undefined;
   /** config.retentionYearsAfterEnd, for the retention step of the daily job. */
   retentionYearsAfterEnd?: number;
+  /** With a client (DfE sync configured), the DfE outbox runs every minute too. */
+  dfeClient?: DfeClient | undefined;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -94,6 +102,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
     'Daily processing scheduled',
   );
   if (options.emailSender) await scheduleEmailDelivery(boss, options, options.emailSender);
+  if (options.dfeClient) await scheduleDfeOutbox(boss, options, options.dfeClient);
   return () => boss.stop({ graceful: true, wait: true });
 }
 
@@ -115,6 +124,31 @@ async function scheduleEmailDelivery(boss: PgBoss, options: SchedulerOptions, se
     },
   );
   options.logger.info({ queue: EMAIL_QUEUE, cron: EMAIL_CRON }, 'Email delivery scheduled');
+}
+
+/** One DfE outbox run at a time across instances ('singleton'); the run is safe to overlap too. */
+async function scheduleDfeOutbox(boss: PgBoss, options: SchedulerOptions, client: DfeClient) {
+  const queue = {
+    name: DFE_OUTBOX_QUEUE,
+    policy: 'singleton',
+    retryLimit: 2,
+    retryDelay: 20,
+  } as const;
+  await ensureQueue(boss, queue);
+  await boss.schedule(DFE_OUTBOX_QUEUE, DFE_OUTBOX_CRON, {});
+  await boss.work(
+    DFE_OUTBOX_QUEUE,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        const report = await logFailure(options.logger, job.id, 'DfE outbox', () =>
+          runDfeOutbox({ db: options.db, clock: options.clock, client }),
+        );
+        options.logger.info({ jobId: job.id, report }, 'DfE outbox run done');
+      }
+    },
+  );
+  options.logger.info({ queue: DFE_OUTBOX_QUEUE, cron: DFE_OUTBOX_CRON }, 'DfE outbox scheduled');
 }
 
 /** Creates the queue, or brings an existing one's retry settings up to date. */

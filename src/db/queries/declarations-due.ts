@@ -37,7 +37,7 @@ function dueCte(today: string, scope: SQL): SQL {
         as w(grp text, cohort_year int, type text, opens_on date, closes_on date)
     ),
     base as (
-      select e.id as enrolment_id, e.participant_id, c.programme_id, c.year as cohort_year,
+      select e.id as enrolment_id, e.participant_id, e.delivery_partner_id, c.programme_id, c.year as cohort_year,
              co.course_group as grp, co.identifier as course_identifier, e.commenced_at,
              case when e.status in ('completed_passed', 'completed_failed')
                   then e.status_changed_at end as outcome_at,
@@ -76,14 +76,14 @@ function dueCte(today: string, scope: SQL): SQL {
       where b.outcome_at is not null and (b.outcome_at at time zone 'UTC')::date >= w.opens_on
     ),
     due as (
-      select b.enrolment_id, b.participant_id, b.course_identifier, k.type as declaration_type,
+      select b.enrolment_id, b.participant_id, b.delivery_partner_id, b.course_identifier, k.type as declaration_type,
              k.declaration_date, k.has_passed
       from candidates k join base b on b.enrolment_id = k.enrolment_id
       where (k.declaration_date at time zone 'UTC')::date <= ${today}::date
         and (b.withdrawn_on is null or (k.declaration_date at time zone 'UTC')::date <= b.withdrawn_on)
         and not exists (select 1 from dfe_declaration d
                         where d.enrolment_id = k.enrolment_id and d.declaration_type = k.type
-                          and d.status not in ('voided', 'refused'))
+                          and d.status <> 'voided')
     )`;
 }
 
@@ -159,4 +159,20 @@ export async function queueDueDeclarations(
         select count(*)::int as n from queued`,
   );
   return rows[0]?.n ?? 0;
+}
+
+/** Declarations due today within `scope`, counted by delivery partner, course and type. */
+export async function countDueByPartnerAndCourse(
+  db: Pick<Db, 'execute'>,
+  today: string,
+  scope: SQL,
+): Promise<
+  { delivery_partner_id: number; course_identifier: string; declaration_type: string; n: number }[]
+> {
+  return queryRows(
+    db,
+    sql`with ${dueCte(today, scope)}
+        select delivery_partner_id, course_identifier, declaration_type, count(*)::int as n
+        from due group by delivery_partner_id, course_identifier, declaration_type`,
+  );
 }
