@@ -23,6 +23,7 @@ import { loadActor } from '../src/services/actor.js';
 import { ingestEngagement } from '../src/services/engagement.js';
 import { runDailyProcessing } from '../src/services/daily.js';
 import { benchGias } from './bench-gias.js';
+import { benchDeclarations } from './bench-declarations.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -269,6 +270,7 @@ async function main() {
     console.log(
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
+    await benchDeclarations(db, today, DEFAULT_DEMO_NOW, runs);
     await benchIngest(db);
     await benchDaily(db);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });

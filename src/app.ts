@@ -20,6 +20,7 @@ import { navigationFor } from './web/navigation.js';
 import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
+import { dfeOutRoutes } from './web/routes/staff/dfe-out.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { replyIfUnavailable } from './web/unavailable.js';
 import { timeoutOptions, type ServerTimeouts } from './web/limits.js';
@@ -142,8 +143,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     clock: deps.clock,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
-  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
+  await staffRoutes(app, {
+    db,
+    clock: deps.clock,
+    publicUrl: config.publicUrl,
+    dfeSyncOn: config.dfeApi !== null,
+  });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
+  dfeOutRoutes(app, { db, clock: deps.clock, dfeSyncOn: config.dfeApi !== null });
   accountAdminRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
 
   app.setNotFoundHandler((request, reply) => {

@@ -50,6 +50,8 @@ export interface ApiDeps {
   notifyConfigured?: boolean;
   /** config.retentionYearsAfterEnd: shown to participants with their data. */
   retentionYearsAfterEnd?: number;
+  /** DfE sync is configured (config.dfeApi): pages that mention the DfE say whether it is on. */
+  dfeSyncOn?: boolean;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
