@@ -36,44 +36,67 @@ function dueCte(today: string, scope: SQL): SQL {
       select * from jsonb_to_recordset(${windows}::jsonb)
         as w(grp text, cohort_year int, type text, opens_on date, closes_on date)
     ),
-    base as (
-      select e.id as enrolment_id, e.participant_id, e.delivery_partner_id, c.programme_id, c.year as cohort_year,
-             co.course_group as grp, co.identifier as course_identifier, e.commenced_at,
+    wp as (
+      select grp, cohort_year,
+             max(opens_on) filter (where type = 'started') as s_open,
+             max(closes_on) filter (where type = 'started') as s_close,
+             max(opens_on) filter (where type = 'retained-1') as r1_open,
+             max(closes_on) filter (where type = 'retained-1') as r1_close,
+             max(opens_on) filter (where type = 'retained-2') as r2_open,
+             max(closes_on) filter (where type = 'retained-2') as r2_close,
+             max(opens_on) filter (where type = 'completed') as c_open
+      from w group by grp, cohort_year
+    ),
+    base as materialized (
+      select e.id as enrolment_id, e.participant_id, e.delivery_partner_id, c.programme_id,
+             co.identifier as course_identifier, e.commenced_at,
              case when e.status in ('completed_passed', 'completed_failed')
                   then e.status_changed_at end as outcome_at,
              e.status = 'completed_passed' as passed,
-             case when e.status = 'withdrawn' then wd.withdrawn_on
-                  when e.status = 'transferred_out' then (e.status_changed_at at time zone 'UTC')::date
-             end as withdrawn_on
+             x.withdrawn_on, wp.s_open, wp.s_close, wp.c_open,
+             (wp.r1_open::timestamp at time zone 'UTC') as r1_from,
+             (wp.r1_close::timestamp at time zone 'UTC') as r1_to,
+             (wp.r2_open::timestamp at time zone 'UTC') as r2_from,
+             (wp.r2_close::timestamp at time zone 'UTC') as r2_to,
+             ((x.withdrawn_on + 1)::timestamp at time zone 'UTC') as withdrawn_until
       from enrolment e
       join cohort c on c.id = e.cohort_id
       join programme p on p.id = c.programme_id
       join course co on co.id = p.course_id
+      join wp on wp.grp = co.course_group and wp.cohort_year = c.year
       left join withdrawal wd on wd.enrolment_id = e.id
+      cross join lateral (
+        select case when e.status = 'withdrawn' then wd.withdrawn_on
+                    when e.status = 'transferred_out' then (e.status_changed_at at time zone 'UTC')::date
+               end as withdrawn_on) x
       where e.commenced_at is not null and (${scope})
     ),
     retained as (
-      select b.enrolment_id, w.type, min(er.occurred_at) as declaration_date
+      -- One pass over the evidence: the first record within each retained milestone.
+      select b.enrolment_id,
+             min(er.occurred_at) filter (where er.occurred_at >= b.r1_from and er.occurred_at < b.r1_to) as r1,
+             min(er.occurred_at) filter (where er.occurred_at >= b.r2_from and er.occurred_at < b.r2_to) as r2
       from base b
-      join w on w.grp = b.grp and w.cohort_year = b.cohort_year and w.type like 'retained-%'
       join engagement_record er on er.participant_id = b.participant_id
-        and er.occurred_at >= (w.opens_on::timestamp at time zone 'UTC')
-        and er.occurred_at < (w.closes_on::timestamp at time zone 'UTC')
-        and (b.withdrawn_on is null or (er.occurred_at at time zone 'UTC')::date <= b.withdrawn_on)
-      join programme_activity pa on pa.id = er.activity_id and pa.programme_id = b.programme_id
-      group by b.enrolment_id, w.type
+      join programme_activity pa on pa.id = er.activity_id
+      where pa.programme_id = b.programme_id
+        and er.occurred_at >= b.r1_from and er.occurred_at < coalesce(b.r2_to, b.r1_to)
+        and (b.withdrawn_until is null or er.occurred_at < b.withdrawn_until)
+      group by b.enrolment_id
     ),
     candidates as (
       select b.enrolment_id, 'started' as type, b.commenced_at as declaration_date, null::boolean as has_passed
-      from base b join w on w.grp = b.grp and w.cohort_year = b.cohort_year and w.type = 'started'
-      where (b.commenced_at at time zone 'UTC')::date >= w.opens_on
-        and (b.commenced_at at time zone 'UTC')::date < w.closes_on
+      from base b
+      where (b.commenced_at at time zone 'UTC')::date >= b.s_open
+        and (b.commenced_at at time zone 'UTC')::date < b.s_close
       union all
-      select r.enrolment_id, r.type, r.declaration_date, null::boolean from retained r
+      select r.enrolment_id, 'retained-1', r.r1, null::boolean from retained r where r.r1 is not null
+      union all
+      select r.enrolment_id, 'retained-2', r.r2, null::boolean from retained r where r.r2 is not null
       union all
       select b.enrolment_id, 'completed', b.outcome_at, b.passed
-      from base b join w on w.grp = b.grp and w.cohort_year = b.cohort_year and w.type = 'completed'
-      where b.outcome_at is not null and (b.outcome_at at time zone 'UTC')::date >= w.opens_on
+      from base b
+      where b.outcome_at is not null and (b.outcome_at at time zone 'UTC')::date >= b.c_open
     ),
     due as (
       select b.enrolment_id, b.participant_id, b.delivery_partner_id, b.course_identifier, k.type as declaration_type,
