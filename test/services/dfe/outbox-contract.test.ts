@@ -17,7 +17,7 @@ import { insertDfeWorld } from './dfe-world.js';
 // end up 'refused', so every row ending 'sent' proves each request satisfied the contract.
 let prism: PrismServer;
 let t: TestDatabase;
-let now = new Date('2027-03-05T10:00:00Z');
+const now = new Date('2027-03-05T10:00:00Z');
 const clock: Clock = { now: () => new Date(now) };
 
 beforeAll(async () => {
