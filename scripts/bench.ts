@@ -31,6 +31,7 @@ import { runDailyProcessing } from '../src/services/daily.js';
 import { benchGias } from './bench-gias.js';
 import { benchUpload } from './bench-upload.js';
 import { benchDfe } from './bench-dfe.js';
+import { benchDeclarations } from './bench-declarations.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -279,6 +280,7 @@ async function main() {
     console.log(
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
+    await benchDeclarations(db, today, DEFAULT_DEMO_NOW, runs);
     await benchIngest(db);
     await benchDaily(db);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });

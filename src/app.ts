@@ -20,6 +20,7 @@ import { navigationFor } from './web/navigation.js';
 import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
+import { dfeOutRoutes } from './web/routes/staff/dfe-out.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { dfeApplicationRoutes } from './web/routes/staff/dfe-applications.js';
 import { replyIfUnavailable } from './web/unavailable.js';
@@ -168,8 +169,15 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     publicUrl: config.publicUrl,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
-  await staffRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl, imports });
+  await staffRoutes(app, {
+    db,
+    clock: deps.clock,
+    publicUrl: config.publicUrl,
+    imports,
+    dfeSyncOn: config.dfeApi !== null,
+  });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
+  dfeOutRoutes(app, { db, clock: deps.clock, dfeSyncOn: config.dfeApi !== null });
   publicPageRoutes(app, {
     db,
     clock: deps.clock,

@@ -19,6 +19,9 @@ import { startDfeSyncLoop } from './services/dfe/applications/runner.js';
 import { createNotifySender } from './services/email/sender.js';
 import { startDeliveryLoop } from './services/email/runner.js';
 import { startImportWorker } from './services/imports/runner.js';
+import { createDfeClient } from './services/dfe/client.js';
+import { startDfeOutboxLoop } from './services/dfe/outbox/runner.js';
+import { registerDfeOutCommands } from './dfe-out-cli.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -134,6 +137,8 @@ export function buildCli(config: Config): Command {
       });
       // With no Notify key nothing is sent: emails wait in the outbox (the mailbox page shows them).
       const emailSender = config.notify ? createNotifySender(config.notify) : undefined;
+      // With DFE_API_URL and DFE_API_TOKEN the DfE outbox is delivered; without, it only fills.
+      const dfeClient = config.dfeApi ? createDfeClient(config.dfeApi) : undefined;
       // On a PostgreSQL server pg-boss runs the daily job; on the embedded database run `npq-ops daily` (e.g. from cron).
       const stopScheduler = config.databaseUrl
         ? await startScheduler({
@@ -145,6 +150,7 @@ export function buildCli(config: Config): Command {
             retentionYearsAfterEnd: config.retentionYearsAfterEnd,
             publicUrl: config.publicUrl,
             dfeApi: config.dfeApi,
+            dfeClient,
           })
         : async () => undefined;
       // The embedded database has no pg-boss: with DfE sync on, this process pulls every 15 minutes.
@@ -167,7 +173,17 @@ export function buildCli(config: Config): Command {
               logger: app.log,
             })
           : async () => undefined;
+      const stopDfeOutbox =
+        !config.databaseUrl && dfeClient
+          ? startDfeOutboxLoop({
+              db: database.db,
+              clock: systemClock,
+              client: dfeClient,
+              logger: app.log,
+            })
+          : async () => undefined;
       const shutdown = async () => {
+        await stopDfeOutbox();
         await stopDelivery();
         await stopDfeSync();
         await stopScheduler();
@@ -278,6 +294,8 @@ export function buildCli(config: Config): Command {
     );
 
   registerEmailCommands(program, config, withDatabase);
+
+  registerDfeOutCommands(program, config, withDatabase);
   importCommand
     .command('schools')
     .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')

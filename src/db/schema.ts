@@ -347,6 +347,8 @@ export const participant = pgTable(
     id: id(),
     trn: text('trn').unique(),
     dfeRegistrationId: text('dfe_registration_id').unique(),
+    /** The DfE lead provider API's participant id (a uuid), set when their application is accepted. */
+    dfeParticipantId: text('dfe_participant_id').unique(),
     fullName: text('full_name').notNull(),
     email: text('email').notNull(),
     dfeRegistrationConfirmed: boolean('dfe_registration_confirmed').notNull().default(false),
@@ -417,6 +419,8 @@ export const enrolment = pgTable(
     statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull().defaultNow(),
     /** When the enrolment became active: formally commenced (policy 2.3.2). */
     commencedAt: timestamp('commenced_at', { withTimezone: true }),
+    /** The DfE application (a uuid) this enrolment was accepted from. */
+    dfeApplicationId: text('dfe_application_id').unique(),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
   },
@@ -1090,6 +1094,8 @@ export const staffTask = pgTable(
       .notNull()
       .references(() => enrolment.id),
     deferralCaseId: integer('deferral_case_id').references(() => deferralCase.id),
+    /** For 'dfe_refused': the outbox request the DfE refused (its error text is on that row). */
+    dfeOutboxId: bigint('dfe_outbox_id', { mode: 'number' }).references(() => dfeOutbox.id),
     dueOn: date('due_on').notNull(),
     status: text('status').notNull().default('open'),
     createdAt: createdAt(),
@@ -1098,7 +1104,8 @@ export const staffTask = pgTable(
   (t) => [
     uniqueIndex('staff_task_kind_case_uq').on(t.kind, t.deferralCaseId),
     index('staff_task_open_idx').on(t.status, t.dueOn),
-    check('staff_task_kind_valid', oneOf('kind', ['intent_contact'])),
+    uniqueIndex('staff_task_kind_outbox_uq').on(t.kind, t.dfeOutboxId),
+    check('staff_task_kind_valid', oneOf('kind', ['intent_contact', 'dfe_refused'])),
     check('staff_task_status_valid', oneOf('status', ['open', 'done'])),
   ],
 );
@@ -1323,3 +1330,111 @@ export const dfeParkedResponse = pgTable(
   },
   (t) => [index('dfe_parked_response_open_idx').on(t.resolvedAt, t.createdAt)],
 );
+
+/* ---------------------------------------------------------------------------------------------
+ * The DfE lead provider API v3, outgoing: participant changes and declarations.
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * A declaration npq-ops has worked out is due and sends (or sent) to the DfE. One live (not voided)
+ * declaration per enrolment and type, as the DfE allows; a refused one stays until staff retry or
+ * void it, so it is never resubmitted on its own. `status` is npq-ops' side
+ * (queued → submitted; refused; voiding → voided); `dfe_state` is the DfE's own state.
+ */
+export const dfeDeclaration = pgTable(
+  'dfe_declaration',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    declarationType: text('declaration_type').notNull(),
+    declarationDate: timestamp('declaration_date', { withTimezone: true }).notNull(),
+    courseIdentifier: text('course_identifier').notNull(),
+    hasPassed: boolean('has_passed'),
+    status: text('status').notNull().default('queued'),
+    dfeId: text('dfe_id').unique(),
+    dfeState: text('dfe_state'),
+    statementId: text('statement_id'),
+    refusal: text('refusal'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('dfe_declaration_live_uq')
+      .on(t.enrolmentId, t.declarationType)
+      .where(sql`status <> 'voided'`),
+    index('dfe_declaration_participant_idx').on(t.participantId),
+    index('dfe_declaration_statement_idx').on(t.statementId),
+    check(
+      'dfe_declaration_type_valid',
+      oneOf('declaration_type', ['started', 'retained-1', 'retained-2', 'completed']),
+    ),
+    check(
+      'dfe_declaration_status_valid',
+      oneOf('status', ['queued', 'submitted', 'refused', 'voiding', 'voided']),
+    ),
+  ],
+);
+
+/**
+ * The DfE outbox: every request npq-ops must make of the DfE, written in the same transaction as
+ * the change that causes it and delivered by the job runner (see src/services/dfe/outbox/). Rows
+ * are written whether or not DfE sync is configured, so turning it on later sends the backlog.
+ * `request_key` is unique: enqueuing the same change twice stores one request.
+ */
+export const dfeOutbox = pgTable(
+  'dfe_outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    requestKey: text('request_key').notNull().unique(),
+    action: text('action').notNull(),
+    enrolmentId: integer('enrolment_id')
+      .notNull()
+      .references(() => enrolment.id),
+    participantId: integer('participant_id')
+      .notNull()
+      .references(() => participant.id),
+    declarationId: bigint('declaration_id', { mode: 'number' }).references(() => dfeDeclaration.id),
+    /** The request's attributes, except participant_id (filled in from the participant at sending). */
+    attributes: jsonb('attributes').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    /** The DfE's answer to the request that settled it (an error body for a refusal). */
+    response: jsonb('response'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('dfe_outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('pending', 'sending')`),
+    index('dfe_outbox_enrolment_idx').on(t.enrolmentId, t.id),
+    check(
+      'dfe_outbox_action_valid',
+      oneOf('action', ['defer', 'resume', 'withdraw', 'change_schedule', 'declare', 'void']),
+    ),
+    check(
+      'dfe_outbox_status_valid',
+      oneOf('status', ['pending', 'sending', 'sent', 'refused', 'failed', 'dismissed']),
+    ),
+  ],
+);
+
+/** The DfE's payment statements, read for reconciliation (which declarations fall in which). */
+export const dfeStatement = pgTable('dfe_statement', {
+  dfeId: text('dfe_id').primaryKey(),
+  cohort: text('cohort'),
+  month: text('month'),
+  year: text('year'),
+  cutOffDate: date('cut_off_date'),
+  paymentDate: date('payment_date'),
+  paid: boolean('paid'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }),
+  readAt: timestamp('read_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -720,6 +720,7 @@ export async function startDeferral(
       at,
       expectedVersion: facts.enrolment.version,
       set: { deferralCount: facts.enrolment.deferralCount + 1 },
+      dfeReason: row.dfeReason,
       details: {
         deferralCaseId: row.id,
         dfeReason: row.dfeReason,

@@ -9,6 +9,7 @@ import {
 } from '../domain/participant-lifecycle.js';
 import type { Actor, SYSTEM } from './actor.js';
 import { audit } from './audit.js';
+import { enqueueLifecycleReport, TRANSFER_OUT_WITHDRAWAL_REASON } from './dfe/outbox/enqueue.js';
 import { ConflictError, ValidationError } from './errors.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -24,18 +25,22 @@ export interface StatusChange {
   set?: Partial<typeof enrolment.$inferInsert>;
   details?: Record<string, unknown>;
   correlationId?: string | undefined;
+  /** The DfE deferral or withdrawal reason, reported with a defer or withdraw. */
+  dfeReason?: string | undefined;
 }
 
 /**
  * Every enrolment status change goes through the lifecycle state machine, bumps the version and is
- * audited with the DfE training status it maps to, in the caller's transaction.
+ * audited with the DfE training status it maps to, in the caller's transaction. A change the DfE
+ * must know (defer, resume, withdraw; a transfer out is a withdrawal; a resume into a later cohort
+ * adds a change-schedule) is written to the DfE outbox in the same transaction.
  */
 export async function changeEnrolmentStatus(
   tx: Tx,
   change: StatusChange,
 ): Promise<Extract<TransitionResult, { ok: true }>> {
   const [current] = await tx
-    .select({ status: enrolment.status, version: enrolment.version })
+    .select({ status: enrolment.status, version: enrolment.version, cohortId: enrolment.cohortId })
     .from(enrolment)
     .where(eq(enrolment.id, change.enrolmentId))
     .for('update');
@@ -70,5 +75,17 @@ export async function changeEnrolmentStatus(
     correlationId: change.correlationId,
     at: change.at,
   });
+  if (result.dfeAction) {
+    await enqueueLifecycleReport(tx, {
+      enrolmentId: change.enrolmentId,
+      action: result.dfeAction,
+      reason:
+        change.dfeReason ??
+        (change.event === 'transfer_out' ? TRANSFER_OUT_WITHDRAWAL_REASON : undefined),
+      previousCohortId: current.cohortId,
+      changeKey: `${change.enrolmentId}:${current.version + 1}`,
+      at: change.at,
+    });
+  }
   return result;
 }

@@ -13,6 +13,8 @@ import { deliverDueEmails } from './email/delivery.js';
 import type { EmailSender } from './email/sender.js';
 import { createDfeClient } from './dfe/client.js';
 import { runDfeSync } from './dfe/applications/sync.js';
+import type { DfeClient } from './dfe/client.js';
+import { runDfeOutbox } from './dfe/outbox/runner.js';
 
 export const DAILY_QUEUE = 'npq-ops-daily-processing';
 /** 02:15 London time: after midnight imports, before staff start work. */
@@ -24,6 +26,10 @@ export const EMAIL_CRON = '* * * * *';
 /** DfE sync (applications pulled, decisions sent) every 15 minutes when the DfE API is configured. */
 export const DFE_QUEUE = 'npq-ops-dfe-sync';
 export const DFE_CRON = '*/15 * * * *';
+
+/** The DfE outbox (declarations due, participant changes) every minute when DfE sync is on. */
+export const DFE_OUTBOX_QUEUE = 'npq-ops-dfe-outbox';
+export const DFE_OUTBOX_CRON = '* * * * *';
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -72,6 +78,8 @@ export interface SchedulerOptions {
   publicUrl?: string | undefined;
   /** config.dfeApi: with it, DfE sync runs every 15 minutes. */
   dfeApi?: { url: string; token: string } | null;
+  /** With a client (DfE sync configured), the DfE outbox runs every minute too. */
+  dfeClient?: DfeClient | undefined;
 }
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
@@ -112,6 +120,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<() => P
   );
   if (options.emailSender) await scheduleEmailDelivery(boss, options, options.emailSender);
   if (options.dfeApi) await scheduleDfeSync(boss, options, options.dfeApi);
+  if (options.dfeClient) await scheduleDfeOutbox(boss, options, options.dfeClient);
   return () => boss.stop({ graceful: true, wait: true });
 }
 
@@ -166,6 +175,31 @@ async function scheduleDfeSync(
     },
   );
   options.logger.info({ queue: DFE_QUEUE, cron: DFE_CRON }, 'DfE sync scheduled');
+}
+
+/** One DfE outbox run at a time across instances ('singleton'); the run is safe to overlap too. */
+async function scheduleDfeOutbox(boss: PgBoss, options: SchedulerOptions, client: DfeClient) {
+  const queue = {
+    name: DFE_OUTBOX_QUEUE,
+    policy: 'singleton',
+    retryLimit: 2,
+    retryDelay: 20,
+  } as const;
+  await ensureQueue(boss, queue);
+  await boss.schedule(DFE_OUTBOX_QUEUE, DFE_OUTBOX_CRON, {});
+  await boss.work(
+    DFE_OUTBOX_QUEUE,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+    async (jobs) => {
+      for (const job of jobs) {
+        const report = await logFailure(options.logger, job.id, 'DfE outbox', () =>
+          runDfeOutbox({ db: options.db, clock: options.clock, client }),
+        );
+        options.logger.info({ jobId: job.id, report }, 'DfE outbox run done');
+      }
+    },
+  );
+  options.logger.info({ queue: DFE_OUTBOX_QUEUE, cron: DFE_OUTBOX_CRON }, 'DfE outbox scheduled');
 }
 
 /** Creates the queue, or brings an existing one's retry settings up to date. */

@@ -65,6 +65,7 @@ export async function withdrawEnrolment(
     at: input.at,
     ...(input.expectedVersion !== undefined ? { expectedVersion: input.expectedVersion } : {}),
     details: { reason: input.reason, withdrawnOn: input.withdrawnOn, ...input.details },
+    dfeReason: input.reason,
     correlationId: input.correlationId,
   });
   const [row] = await tx

@@ -55,6 +55,8 @@ export interface ApiDeps {
   imports?: ImportQueue;
   /** config.dfeApi: the DfE lead provider API; null or absent means DfE sync is off. */
   dfeApi?: { readonly url: string; readonly token: string } | null;
+  /** DfE sync is configured (config.dfeApi): pages that mention the DfE say whether it is on. */
+  dfeSyncOn?: boolean;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

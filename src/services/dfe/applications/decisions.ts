@@ -191,6 +191,11 @@ export async function acceptApplication(
           order by e.id desc limit 1`,
     );
     if (!enrolment) throw new ConflictError('The enrolment could not be created. Try again.');
+    // The DfE's ids, which the DfE outbox (participant changes, declarations) addresses them by.
+    await tx.execute(sql`update participant set dfe_participant_id = ${app.dfe_participant_id}
+      where id = ${enrolment.participant_id} and dfe_participant_id is null`);
+    await tx.execute(sql`update enrolment set dfe_application_id = ${app.dfe_id}
+      where id = ${enrolment.id} and dfe_application_id is null`);
     await tx.execute(sql`update dfe_application set decision = 'accepted', decided_by = ${actor.userId},
       decided_at = ${now}, delivery_partner_id = ${partner!.id}, enrolment_id = ${enrolment.id},
       version = version + 1 where id = ${id}`);

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import {
+  DECLARATION_ACTORS,
+  participantDeclarations,
+} from '../../../services/dfe/declarations/report.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { participantAuditLog, subjectAuditLog } from '../../../services/audit-log.js';
 import {
@@ -98,6 +102,9 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...record,
         emails: emails.map((e) => ({ ...e, createdText: whenText(e.createdAt) })),
         start: await startOfProgramme(deps, actor, participantId),
+        dfeDeclarations: await participantDeclarations(deps, actor, participantId),
+        dfeSyncOn: deps.dfeSyncOn ?? false,
+        mayVoidDeclarations: DECLARATION_ACTORS.includes(actor.role),
         notice: noticeText(request.query) ?? changeNotice(request.query),
         canErase: ERASERS.includes(actor.role),
       });

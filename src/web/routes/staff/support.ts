@@ -122,6 +122,7 @@ export const NOTICES: Record<string, string> = {
   'consent-recorded': 'Data-sharing consent recorded',
   exported: 'Transfer package exported',
   transferred: 'Transfer confirmed',
+  'dfe-voiding': 'The declaration will be voided at the DfE at the next run',
 };
 
 export function noticeText(query: unknown): string | undefined {

@@ -1,0 +1,130 @@
+/**
+ * The DfE outbox as staff see it: what waits (and why: sync off, no DfE id yet, an earlier request
+ * held back), what the DfE refused with its own words, and retry or dismiss for a refused or failed
+ * request. Programme team and admins only.
+ */
+import { sql } from 'drizzle-orm';
+import type { Clock } from '../../../clock.js';
+import { queryRows, type Db } from '../../../db/client.js';
+import type { Actor } from '../../actor.js';
+import { audit } from '../../audit.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+
+const ACTORS: readonly Actor['role'][] = ['admin', 'programme_team'];
+
+export interface OutboxRequestView {
+  id: number;
+  action: string;
+  status: string;
+  /** 'no DfE id' when the participant has none yet. */
+  waitingFor: string | null;
+  participantId: number;
+  fullName: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  nextAttemptAt: Date;
+}
+
+export interface OutboxSummary {
+  counts: Record<string, number>;
+  noDfeId: number;
+  attention: OutboxRequestView[];
+  waiting: OutboxRequestView[];
+}
+
+function scopeOf(actor: Actor) {
+  return actor.role === 'admin'
+    ? sql`true`
+    : sql`c.lead_provider_id = ${actor.leadProviderId ?? -1}`;
+}
+
+export async function outboxSummary({ db }: { db: Db }, actor: Actor): Promise<OutboxSummary> {
+  if (!ACTORS.includes(actor.role)) throw new ForbiddenError();
+  const scope = scopeOf(actor);
+  const list = (where: ReturnType<typeof sql>) =>
+    queryRows<OutboxRequestView>(
+      db,
+      sql`select o.id::int as id, o.action, o.status,
+                 case when p.dfe_participant_id is null then 'no DfE id' end as "waitingFor",
+                 p.id as "participantId", p.full_name as "fullName", o.attempts,
+                 o.last_error as "lastError", o.created_at as "createdAt", o.next_attempt_at as "nextAttemptAt"
+          from dfe_outbox o join enrolment e on e.id = o.enrolment_id join cohort c on c.id = e.cohort_id
+          join participant p on p.id = o.participant_id
+          where ${scope} and ${where}
+          order by o.id limit 200`,
+    );
+  const [counts, noId, attention, waiting] = await Promise.all([
+    queryRows<{ status: string; n: number }>(
+      db,
+      sql`select o.status, count(*)::int as n from dfe_outbox o join enrolment e on e.id = o.enrolment_id
+          join cohort c on c.id = e.cohort_id where ${scope} group by o.status`,
+    ),
+    queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from dfe_outbox o join enrolment e on e.id = o.enrolment_id
+          join cohort c on c.id = e.cohort_id join participant p on p.id = o.participant_id
+          where ${scope} and o.status = 'pending' and p.dfe_participant_id is null`,
+    ),
+    list(sql`o.status in ('refused', 'failed')`),
+    list(sql`o.status in ('pending', 'sending')`),
+  ]);
+  return {
+    counts: Object.fromEntries(counts.map((c) => [c.status, c.n])),
+    noDfeId: noId[0]?.n ?? 0,
+    attention,
+    waiting,
+  };
+}
+
+/**
+ * Retry (after fixing the cause, e.g. at the DfE) or dismiss (the DfE already has it right) a
+ * refused or failed request; its staff task is done either way.
+ */
+export async function resolveOutboxRequest(
+  { db, clock }: { db: Db; clock: Clock },
+  actor: Actor,
+  id: number,
+  how: 'retry' | 'dismiss',
+): Promise<void> {
+  if (!ACTORS.includes(actor.role)) throw new ForbiddenError();
+  const at = clock.now();
+  await db.transaction(async (tx) => {
+    const [row] = await queryRows<{
+      status: string;
+      enrolment_id: number;
+      declaration_id: number | null;
+    }>(
+      tx,
+      sql`select o.status, o.enrolment_id, o.declaration_id::int as declaration_id
+          from dfe_outbox o join enrolment e on e.id = o.enrolment_id join cohort c on c.id = e.cohort_id
+          where o.id = ${id} and ${scopeOf(actor)} for update of o`,
+    );
+    if (!row) throw new NotFoundError('No such request');
+    if (!['refused', 'failed'].includes(row.status))
+      throw new ConflictError('Only a refused or failed request can be retried or dismissed.');
+    await tx.execute(
+      how === 'retry'
+        ? sql`update dfe_outbox set status = 'pending', attempts = 0, next_attempt_at = ${at} where id = ${id}`
+        : sql`update dfe_outbox set status = 'dismissed' where id = ${id}`,
+    );
+    if (how === 'retry' && row.declaration_id !== null) {
+      await tx.execute(
+        sql`update dfe_declaration set status = 'queued', refusal = null, updated_at = ${at}
+            where id = ${row.declaration_id} and status = 'refused'`,
+      );
+    }
+    await tx.execute(
+      sql`update staff_task set status = 'done', completed_at = ${at}
+          where kind = 'dfe_refused' and dfe_outbox_id = ${id} and status = 'open'`,
+    );
+    await audit(tx, {
+      what: how === 'retry' ? 'DFE_REQUEST_RETRIED' : 'DFE_REQUEST_DISMISSED',
+      who: actor,
+      subjectType: 'enrolment',
+      subjectId: row.enrolment_id,
+      details: { outboxId: id },
+      at,
+    });
+  });
+}
