@@ -43,7 +43,13 @@ async function stage(name: string) {
     sql`select id from app_user where role = 'admin' limit 1`,
   );
   const actor = (await loadActor(t.db, admin!.id))!;
-  return stageImport({ db: t.db, clock }, actor, 'engagement', Readable.from([Buffer.from(csv)]), name);
+  return stageImport(
+    { db: t.db, clock },
+    actor,
+    'engagement',
+    Readable.from([Buffer.from(csv)]),
+    name,
+  );
 }
 
 async function statusOf(id: number) {
