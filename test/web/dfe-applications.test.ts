@@ -59,24 +59,17 @@ const team = () => sessions.programme_team!;
  * finish, then runs a delivery as the scheduled job would (it finds nothing left if all went).
  */
 async function settle(): Promise<void> {
+  const dfe = createDfeClient({ url: fake.url, token: 't' });
   for (let i = 0; i < 100; i += 1) {
-    const busy = await queryRows(
+    await deliverApplicationActions({ db: w.t.db, clock: w.clock, dfe });
+    const waiting = await queryRows(
       w.t.db,
-      sql`select 1 from dfe_application_action where status = 'sending'`,
+      sql`select 1 from dfe_application_action where status in ('pending', 'sending') and next_attempt_at <= ${w.clock.now()}`,
     );
-    if (busy.length === 0) break;
+    if (waiting.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  await deliverApplicationActions({
-    db: w.t.db,
-    clock: w.clock,
-    dfe: createDfeClient({ url: fake.url, token: 't' }),
-  });
-  const stuck = await queryRows(
-    w.t.db,
-    sql`select id, action, status, last_error from dfe_application_action where status <> 'sent' and status <> 'failed'`,
-  );
-  expect(stuck).toEqual([]);
+  throw new Error('Decisions still waiting to be sent');
 }
 async function localId(dfeId: string): Promise<number> {
   const [row] = await queryRows<{ id: number }>(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { fixedClock, type Clock } from '../../../src/clock.js';
+import type { Clock } from '../../../src/clock.js';
 import { queryRows } from '../../../src/db/client.js';
 import { createDfeClient } from '../../../src/services/dfe/client.js';
 import { pullApplications } from '../../../src/services/dfe/applications/pull.js';
