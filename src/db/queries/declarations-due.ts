@@ -16,36 +16,39 @@ export interface DueDeclarationRow {
 
 /**
  * The rules of src/domain/dfe-declarations.ts (`declarationsDue`) for every enrolment at once, in
- * one statement: the milestone windows go in as a JSON parameter, engagement evidence is reduced
+ * one statement: the milestone dates come from the domain as a VALUES list, engagement evidence is reduced
  * with one grouped join, and declarations already live are left out. `scope` narrows the
  * enrolments (alias e), e.g. to one enrolment or to what an actor may see.
  */
 function dueCte(today: string, scope: SQL): SQL {
-  const years = Array.from({ length: 16 }, (_, i) => 2020 + i);
-  const windows = JSON.stringify(
-    milestoneWindows(years).map((w) => ({
-      grp: w.group,
-      cohort_year: w.cohortYear,
-      type: w.type,
-      opens_on: w.opensOn,
-      closes_on: w.closesOn,
-    })),
-  );
+  // One row per course group with its 2025 milestone dates; SQL shifts them by the cohort's year
+  // as milestonesFor does. A three-row VALUES list keeps the planner's row estimates right (a JSON
+  // recordset joined on group and year made it expect a few hundred enrolments, not 100,000).
+  const groups = (['leadership', 'specialist', 'ehco'] as const).map((group) => {
+    const ws = milestoneWindows([2025]).filter((w) => w.group === group);
+    const at = (type: string, end: 'opensOn' | 'closesOn') =>
+      ws.find((w) => w.type === type)?.[end] ?? null;
+    return sql`(${group}, ${at('started', 'opensOn')}::date, ${at('started', 'closesOn')}::date,
+      ${at('retained-1', 'opensOn')}::date, ${at('retained-1', 'closesOn')}::date,
+      ${at('retained-2', 'opensOn')}::date, ${at('retained-2', 'closesOn')}::date,
+      ${at('completed', 'opensOn')}::date)`;
+  });
   return sql`
-    w as (
-      select * from jsonb_to_recordset(${windows}::jsonb)
-        as w(grp text, cohort_year int, type text, opens_on date, closes_on date)
+    m as (
+      select * from (values ${sql.join(groups, sql`, `)})
+        as m(grp, s_open, s_close, r1_open, r1_close, r2_open, r2_close, c_open)
     ),
     wp as (
-      select grp, cohort_year,
-             max(opens_on) filter (where type = 'started') as s_open,
-             max(closes_on) filter (where type = 'started') as s_close,
-             max(opens_on) filter (where type = 'retained-1') as r1_open,
-             max(closes_on) filter (where type = 'retained-1') as r1_close,
-             max(opens_on) filter (where type = 'retained-2') as r2_open,
-             max(closes_on) filter (where type = 'retained-2') as r2_close,
-             max(opens_on) filter (where type = 'completed') as c_open
-      from w group by grp, cohort_year
+      select c.id as cohort_id, m.grp,
+             (m.s_open + make_interval(years => c.year - 2025))::date as s_open,
+             (m.s_close + make_interval(years => c.year - 2025))::date as s_close,
+             (m.r1_open + make_interval(years => c.year - 2025))::date as r1_open,
+             (m.r1_close + make_interval(years => c.year - 2025))::date as r1_close,
+             (m.r2_open + make_interval(years => c.year - 2025))::date as r2_open,
+             (m.r2_close + make_interval(years => c.year - 2025))::date as r2_close,
+             (m.c_open + make_interval(years => c.year - 2025))::date as c_open
+      from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+      join m on m.grp = co.course_group
     ),
     base as materialized (
       select e.id as enrolment_id, e.participant_id, e.delivery_partner_id, c.programme_id,
@@ -63,7 +66,7 @@ function dueCte(today: string, scope: SQL): SQL {
       join cohort c on c.id = e.cohort_id
       join programme p on p.id = c.programme_id
       join course co on co.id = p.course_id
-      join wp on wp.grp = co.course_group and wp.cohort_year = c.year
+      join wp on wp.cohort_id = c.id
       left join withdrawal wd on wd.enrolment_id = e.id
       cross join lateral (
         select case when e.status = 'withdrawn' then wd.withdrawn_on
@@ -77,10 +80,12 @@ function dueCte(today: string, scope: SQL): SQL {
              min(er.occurred_at) filter (where er.occurred_at >= b.r1_from and er.occurred_at < b.r1_to) as r1,
              min(er.occurred_at) filter (where er.occurred_at >= b.r2_from and er.occurred_at < b.r2_to) as r2
       from base b
-      join engagement_record er on er.participant_id = b.participant_id
-      join programme_activity pa on pa.id = er.activity_id
-      where pa.programme_id = b.programme_id
-        and er.occurred_at >= b.r1_from and er.occurred_at < coalesce(b.r2_to, b.r1_to)
+      -- Evidence with its programme first (OFFSET 0 keeps it apart), then one hash join to the
+      -- enrolments: joining enrolments to every programme activity first made millions of rows.
+      join (select er.participant_id, er.occurred_at, pa.programme_id
+            from engagement_record er join programme_activity pa on pa.id = er.activity_id
+            offset 0) er on er.participant_id = b.participant_id and er.programme_id = b.programme_id
+      where er.occurred_at >= b.r1_from and er.occurred_at < coalesce(b.r2_to, b.r1_to)
         and (b.withdrawn_until is null or er.occurred_at < b.withdrawn_until)
       group by b.enrolment_id
     ),
