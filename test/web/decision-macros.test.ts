@@ -50,7 +50,9 @@ describe('participant decisions', () => {
     const html = render('refused');
     expect(html.indexOf('The blocking reason.')).toBeLessThan(html.indexOf('First check passed.'));
     expect(html).toMatch(/What else we checked[\s\S]*First check passed\.[\s\S]*Second check/);
-    expect(html).toContain('<a class="govuk-link app-clause-link" href="/policy#clause-2-3-3">(Policy 2.3.3)</a>');
+    expect(html).toContain(
+      '<a class="govuk-link app-clause-link" href="/policy#clause-2-3-3">(Policy 2.3.3)</a>',
+    );
     expect(html).not.toContain('govuk-!-font-weight-bold');
   });
 
