@@ -1,3 +1,4 @@
+import { EMAIL_TEMPLATES, EMAIL_TEMPLATE_KEYS } from './domain/email-templates.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -62,6 +63,29 @@ export function registerEmailCommands(
     );
 
   const email = program.command('email').description('the email outbox');
+  email
+    .command('templates')
+    .description(
+      'list every email npq-ops sends, for making the GOV.UK Notify templates; --json prints a NOTIFY_TEMPLATE_IDS skeleton',
+    )
+    .option('--json', 'print {"<email>": "", …} to fill in with the Notify template ids')
+    .action((options: { json?: boolean }) => {
+      if (options.json) {
+        console.log(
+          JSON.stringify(Object.fromEntries(EMAIL_TEMPLATE_KEYS.map((k) => [k, ''])), null, 2),
+        );
+        return;
+      }
+      for (const key of EMAIL_TEMPLATE_KEYS) {
+        const template = EMAIL_TEMPLATES[key];
+        console.log(
+          `${key}\n  subject: ${template.subject}\n  placeholders: ${template.placeholders.map((p) => `((${p}))`).join(' ')}`,
+        );
+      }
+      console.log(
+        `\n${EMAIL_TEMPLATE_KEYS.length} emails: make one Notify template for each (subject and body from src/domain/email-templates.ts and notice-templates.ts).`,
+      );
+    });
   email
     .command('deliver')
     .description('send the emails that are due through GOV.UK Notify, once')

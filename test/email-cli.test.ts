@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.js';
+import { loadConfig } from '../src/config.js';
+import { EMAIL_TEMPLATE_KEYS } from '../src/domain/email-templates.js';
 import { enqueueEmail } from '../src/services/email/outbox.js';
 import { createCliDatabase, type CliDatabase } from './support/cli-database.js';
 
@@ -40,6 +42,30 @@ afterAll(async () => {
 });
 
 describe('npq-ops mailbox and email deliver', () => {
+  it(
+    'lists every email as the keys NOTIFY_TEMPLATE_IDS needs, accepted by the configuration as they are',
+    { timeout: 120_000 },
+    async () => {
+      const listed = await cli(['email', 'templates', '--json']);
+      expect(listed.code).toBe(0);
+      const skeleton = JSON.parse(listed.stdout) as Record<string, string>;
+      expect(Object.keys(skeleton)).toEqual(EMAIL_TEMPLATE_KEYS);
+      expect(Object.keys(skeleton)).toEqual(
+        expect.arrayContaining(['participant_invitation', 'notice_decision', 'event_changed']),
+      );
+      // Filled in, it is exactly what the configuration asks for; one short, and it names it.
+      const ids = Object.fromEntries(Object.keys(skeleton).map((k) => [k, `id-${k}`]));
+      expect(
+        loadConfig({ NOTIFY_API_KEY: 'k', NOTIFY_TEMPLATE_IDS: JSON.stringify(ids) }).notify
+          ?.templateIds,
+      ).toEqual(ids);
+      const { notice_decision: _dropped, ...short } = ids;
+      expect(() =>
+        loadConfig({ NOTIFY_API_KEY: 'k', NOTIFY_TEMPLATE_IDS: JSON.stringify(short) }),
+      ).toThrow(/notice_decision/);
+    },
+  );
+
   it(
     'prints the newest emails with their link, and filters by recipient',
     { timeout: 120_000 },
