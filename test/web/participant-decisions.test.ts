@@ -301,6 +301,32 @@ describe('decided by staff', () => {
   });
 });
 
+describe('who may see a confirmation', () => {
+  it("another participant's request is not found, and staff are pointed away from participant pages", async () => {
+    const [mine] = await casesOf(P1);
+    const other = await world.requester(P2);
+    expect((await other({ method: 'GET', url: `/changes/deferral/${mine!.id}` })).statusCode).toBe(
+      404,
+    );
+    const team = await world.requester(TEAM);
+    for (const url of [
+      `/changes/deferral/${mine!.id}`,
+      '/changes/deferral',
+      '/assessment/deferral',
+      '/changes/school-move',
+    ]) {
+      expect((await team({ method: 'GET', url })).statusCode).toBe(403);
+    }
+    for (const url of [
+      '/changes/deferral/send',
+      '/assessment/deferral/send',
+      '/changes/school-move/send',
+    ]) {
+      expect((await team({ method: 'POST', url, payload: {} })).statusCode).toBe(403);
+    }
+  });
+});
+
 describe('assessment deferral before the window', () => {
   it('is not offered: the reason first, what to do instead, and the contact', async () => {
     const request = await world.requester(P2);
