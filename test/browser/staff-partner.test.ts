@@ -114,8 +114,10 @@ describe.each([
     await navigate(page, 'Imports');
     await page.waitForURL('**/imports');
     await checkPage(page);
+    // A few rows are pasted under "Or paste a few rows" (files go through the upload above it).
+    await page.locator('details:has(#engagementCsv) summary').click();
     await page
-      .getByLabel('Engagement CSV')
+      .getByLabel('Engagement CSV', { exact: true })
       .fill(
         'participant,activity_id,kind,occurred_at,source,source_event_id\nnobody@example.test,1,,2026-03-01T10:00:00Z,import,x-1',
       );
