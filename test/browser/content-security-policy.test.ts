@@ -52,9 +52,19 @@ describe('GOV.UK Frontend under the Content-Security-Policy', () => {
     expect(await violationsIn(page)).toEqual([]);
 
     await world.signIn(page, 'partner.north@demo.npq-ops.test');
-    // The imports page's own inline script reveals the file pickers.
+    // An uploaded import's page runs its own inline script (nonce): it follows the progress and
+    // reloads the page with the report when the import ends.
     await page.goto('/imports');
-    await page.locator('.app-file-picker').first().waitFor({ state: 'visible' });
+    await page.getByLabel('Engagement CSV file').setInputFiles({
+      name: 'csp-check.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'participant,activity_id,kind,occurred_at,source,source_event_id\nnobody@example.test,1,,2026-03-01T10:00:00Z,import,csp-1\n',
+      ),
+    });
+    await page.getByRole('button', { name: 'Upload engagement file' }).click();
+    await page.waitForURL(/\/imports\/jobs\/\d+$/);
+    await page.getByRole('heading', { name: /imported, with problems/ }).waitFor();
     expect(await violationsIn(page)).toEqual([]);
     // A cohort page draws its engagement bars without inline styles.
     await page.goto('/');
