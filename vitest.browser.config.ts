@@ -7,7 +7,7 @@ export default defineConfig({
     pool: 'forks',
     // One server and one browser per file; files run one at a time to keep two cores responsive.
     fileParallelism: false,
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 });

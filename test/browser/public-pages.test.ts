@@ -131,5 +131,6 @@ describe.each([
     await shown(page.getByText('Lead provider details saved'));
     await shown(page.getByText(typed).first());
     await context.close();
-  });
+    // Two sign-ins and a form round trip: room for a busy 2-core CI machine.
+  }, 180_000);
 });
