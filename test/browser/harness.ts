@@ -134,9 +134,18 @@ function notGovukConditionalReveal(violation: {
 
 /** WCAG 2.2 AA by axe-core: every page of every journey must have zero violations. */
 export async function expectNoAxeViolations(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'])
-    .analyze();
+  // axe runs inside the page with no timeout of its own: bound it, so a stuck run fails here with
+  // the page's address instead of as an anonymous test timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const results = await Promise.race([
+    new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']).analyze(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`axe did not finish within 60 s on ${page.url()}`)),
+        60_000,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
   const summary = results.violations
     .filter(notGovukConditionalReveal)
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
