@@ -147,61 +147,145 @@ describe('2.5.2 2.5.3 assessment deferral during or after the window', () => {
       change: {},
       outcome: 'allowed',
       code: 'ASSESSMENT.NEXT_WINDOW',
+      clause: '2.5.2',
+      met: true,
+      attemptKept: true,
     },
     {
       name: 'after the window closed',
       change: { requestedOn: '2026-05-25' },
       outcome: 'allowed',
       code: 'ASSESSMENT.NEXT_WINDOW',
+      clause: '2.5.2',
+      met: true,
+      attemptKept: true,
+    },
+    {
+      name: 'on the day the window opens',
+      change: { requestedOn: '2026-05-11' },
+      outcome: 'allowed',
+      code: 'ASSESSMENT.DURING_OR_AFTER_WINDOW',
+      clause: '2.5.2',
+      met: true,
+      attemptKept: true,
+    },
+    {
+      name: 'the day before the window opens',
+      change: { requestedOn: '2026-05-10' },
+      outcome: 'refused',
+      code: 'ASSESSMENT.DEFERRAL_BEFORE_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
     },
     {
       name: 'before the window opens',
       change: { requestedOn: '2026-05-01' },
       outcome: 'refused',
       code: 'ASSESSMENT.DEFERRAL_BEFORE_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
     },
     {
       name: '90% not met',
       change: { engagementAtDeadline: BELOW },
       outcome: 'refused',
       code: 'ASSESSMENT.ENGAGEMENT_NOT_MET',
+      clause: '2.1.1',
+      met: false,
+      attemptKept: false,
     },
     {
       name: 'not entered into the window',
       change: { enteredWindow: false },
       outcome: 'refused',
       code: 'ASSESSMENT.NOT_ENTERED_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
     },
     {
       name: 'no extenuating circumstance',
       change: { circumstance: undefined },
       outcome: 'refused',
       code: 'ASSESSMENT.NO_EXTENUATING_CIRCUMSTANCE',
+      clause: '2.5.3',
+      met: false,
+      attemptKept: false,
     },
     {
       name: 'no next window',
       change: { nextWindow: undefined },
       outcome: 'refused',
       code: 'ASSESSMENT.NO_NEXT_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
+    },
+    {
+      name: 'the next window opens before this one closes',
+      change: { nextWindow: { ...NEXT, opensOn: '2026-05-18' } },
+      outcome: 'refused',
+      code: 'ASSESSMENT.NO_NEXT_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
+    },
+    {
+      name: 'the next window opens the day after this one closes',
+      change: { nextWindow: { ...NEXT, opensOn: '2026-05-19' } },
+      outcome: 'allowed',
+      code: 'ASSESSMENT.NEXT_WINDOW',
+      clause: '2.5.2',
+      met: true,
+      attemptKept: true,
     },
     {
       name: 'evidence requested and awaited',
       change: { evidence: 'requested' },
       outcome: 'needs_review',
       code: 'ASSESSMENT.EVIDENCE_REQUESTED',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: true,
+    },
+    {
+      name: 'evidence requested and awaited, but not entered',
+      change: { evidence: 'requested', enteredWindow: false },
+      outcome: 'refused',
+      code: 'ASSESSMENT.NOT_ENTERED_WINDOW',
+      clause: '2.5.2',
+      met: false,
+      attemptKept: false,
     },
     {
       name: 'evidence requested and provided',
       change: { evidence: 'provided' },
       outcome: 'allowed',
       code: 'ASSESSMENT.NEXT_WINDOW',
+      clause: '2.5.2',
+      met: true,
+      attemptKept: true,
     },
-  ] as { name: string; change: Partial<AssessmentDeferralInput>; outcome: string; code: string }[])(
-    '2.5.2 $name -> $outcome',
-    ({ change, outcome, code }) => {
+  ] as {
+    name: string;
+    change: Partial<AssessmentDeferralInput>;
+    outcome: string;
+    code: string;
+    clause: string;
+    met: boolean;
+    attemptKept: boolean;
+  }[])(
+    '2.5.2 $name -> $outcome (attempt kept: $attemptKept)',
+    ({ change, outcome, code, clause, met, attemptKept }) => {
       const d = evaluateAssessmentDeferral({ ...base, ...change });
       expect(d.outcome).toBe(outcome);
-      expect(d.reasons.map((r) => r.code)).toContain(code);
+      const r = d.reasons.find((x) => x.code === code);
+      expect(r?.clause).toBe(clause);
+      expect(r?.met).toBe(met);
+      // 2.5.2: "they will keep their attempt" only where the deferral is approved (or awaits evidence).
+      expect(d.details.attemptKept).toBe(attemptKept);
     },
   );
 
@@ -226,6 +310,9 @@ describe('2.5.2 2.5.3 assessment deferral during or after the window', () => {
       ok: true,
     },
     { kind: 'other_significant_unforeseen' as const, description: '', ok: false },
+    { kind: 'other_significant_unforeseen' as const, description: '  \n\t ', ok: false },
+    { kind: 'other_significant_unforeseen' as const, description: undefined, ok: false },
+    { kind: 'bereavement' as const, description: '   ', ok: true },
   ])(
     '2.5.3 circumstance $kind (described: $description) -> extenuating $ok',
     ({ kind, description, ok }) => {
@@ -233,6 +320,10 @@ describe('2.5.2 2.5.3 assessment deferral during or after the window', () => {
       expect(d.outcome).toBe(ok ? 'allowed' : 'refused');
       const r = d.reasons.find((x) => x.clause === '2.5.3');
       expect(r?.met).toBe(ok);
+      expect(r?.code).toBe(
+        ok ? 'ASSESSMENT.EXTENUATING_CIRCUMSTANCE' : 'ASSESSMENT.CIRCUMSTANCE_NOT_DESCRIBED',
+      );
+      expect(d.details.attemptKept).toBe(ok);
     },
   );
 });

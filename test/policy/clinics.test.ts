@@ -274,3 +274,238 @@ describe('2.2.1.2 cancelling a clinic keeps the others in order', () => {
     expect(d.reasons.map((r) => [r.code, r.clause])).toEqual([[code, '2.2.1.2']]);
   });
 });
+
+describe('2.2.1.2 clinic order: each row states what the clause requires', () => {
+  const attended1 = { clinicNumber: 1, status: 'attended' as const, on: '2025-09-20' };
+  const rows: {
+    name: string;
+    clinicNumber: number;
+    sessionOn: string;
+    history: ClinicRecord[];
+    outcome: string;
+    inSequence: boolean;
+    unmet: string[];
+  }[] = [
+    {
+      name: 'clinic 2 after attended clinic 1, but on or after an already booked clinic 3',
+      clinicNumber: 2,
+      sessionOn: '2025-12-05',
+      history: [attended1, { clinicNumber: 3, status: 'booked', on: '2025-12-01' }],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.AFTER_LATER_CLINIC'],
+    },
+    {
+      name: 'clinic 2 on the same day as an already booked clinic 3',
+      clinicNumber: 2,
+      sessionOn: '2025-12-01',
+      history: [attended1, { clinicNumber: 3, status: 'booked', on: '2025-12-01' }],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.AFTER_LATER_CLINIC'],
+    },
+    {
+      name: 'clinic 2 the day before a booked clinic 3',
+      clinicNumber: 2,
+      sessionOn: '2025-11-30',
+      history: [attended1, { clinicNumber: 3, status: 'booked', on: '2025-12-01' }],
+      outcome: 'allowed',
+      inSequence: true,
+      unmet: [],
+    },
+    {
+      name: 'clinic 2 after a later clinic 3 that was missed (a missed clinic blocks nothing)',
+      clinicNumber: 2,
+      sessionOn: '2025-12-05',
+      history: [attended1, { clinicNumber: 3, status: 'missed', on: '2025-12-01' }],
+      outcome: 'allowed',
+      inSequence: true,
+      unmet: [],
+    },
+    {
+      name: 'clinic 1 after an attended clinic 2',
+      clinicNumber: 1,
+      sessionOn: '2025-12-05',
+      history: [{ clinicNumber: 2, status: 'attended', on: '2025-11-01' }],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.AFTER_LATER_CLINIC'],
+    },
+    {
+      name: 'clinic 1 after a missed clinic 2',
+      clinicNumber: 1,
+      sessionOn: '2025-12-05',
+      history: [{ clinicNumber: 2, status: 'missed', on: '2025-11-01' }],
+      outcome: 'allowed',
+      inSequence: true,
+      unmet: [],
+    },
+    {
+      name: 'clinic 3 after a later-booked clinic 2 (clinic 2 is on a later date)',
+      clinicNumber: 3,
+      sessionOn: '2025-11-01',
+      history: [attended1, { clinicNumber: 2, status: 'booked', on: '2025-11-10' }],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.OUT_OF_SEQUENCE'],
+    },
+    {
+      name: 'clinic 2 when clinic 1 was booked, then attended (attended wins over the old booking)',
+      clinicNumber: 2,
+      sessionOn: '2025-10-10',
+      history: [{ clinicNumber: 1, status: 'booked', on: '2025-10-20' }, attended1],
+      outcome: 'allowed',
+      inSequence: true,
+      unmet: [],
+    },
+    {
+      name: 'clinic 2 booked after clinic 1 is both booked and missed: the booking decides',
+      clinicNumber: 2,
+      sessionOn: '2025-10-15',
+      history: [
+        { clinicNumber: 1, status: 'missed', on: '2025-09-01' },
+        { clinicNumber: 1, status: 'booked', on: '2025-10-20' },
+      ],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.OUT_OF_SEQUENCE'],
+    },
+    {
+      name: 'a later clinic 3 on a date already passed blocks a clinic 2 after it',
+      clinicNumber: 2,
+      sessionOn: '2025-10-05',
+      history: [attended1, { clinicNumber: 3, status: 'attended', on: '2025-10-02' }],
+      outcome: 'refused',
+      inSequence: false,
+      unmet: ['CLINIC.AFTER_LATER_CLINIC'],
+    },
+  ];
+
+  it.each(rows)(
+    '2.2.1.2 booking: $name -> $outcome',
+    ({ clinicNumber, sessionOn, history, outcome, inSequence, unmet }) => {
+      const d = book({ clinicNumber, sessionOn, history });
+      expect(d.outcome).toBe(outcome);
+      expect(d.details).toEqual({ inSequence, allowedByAccommodation: false });
+      const notMet = d.reasons.filter((r) => !r.met);
+      expect(notMet.map((r) => r.code)).toEqual(
+        unmet.length === 0 ? [] : [...unmet, 'CLINIC.NO_ACCOMMODATION'],
+      );
+      for (const r of d.reasons) expect(r.clause).toBe('2.2.1.2');
+      // The history may come in any order.
+      const reversed = book({ clinicNumber, sessionOn, history: [...history].reverse() });
+      expect(reversed.outcome).toBe(outcome);
+    },
+  );
+
+  it('2.2.1.2 the refusal for a clash names the later clinic and its date', () => {
+    const d = book({
+      clinicNumber: 2,
+      sessionOn: '2025-12-05',
+      history: [attended1, { clinicNumber: 3, status: 'booked', on: '2025-12-01' }],
+    });
+    const r = d.reasons.find((x) => x.code === 'CLINIC.AFTER_LATER_CLINIC');
+    expect(r?.clause).toBe('2.2.1.2');
+    expect(r?.evidence).toMatchObject({ laterClinicNumber: 3, laterOn: '2025-12-01' });
+    expect(r?.message).toBe(
+      'Clinics are attended in order: clinic 2 must come before your clinic 3 on 1 December 2025.',
+    );
+  });
+
+  it('2.2.1.2 a refusal for order names the previous clinic and its date', () => {
+    const d = book({
+      clinicNumber: 2,
+      sessionOn: '2025-10-15',
+      history: [{ clinicNumber: 1, status: 'booked', on: '2025-10-20' }],
+    });
+    const r = d.reasons.find((x) => x.code === 'CLINIC.OUT_OF_SEQUENCE');
+    expect(r?.clause).toBe('2.2.1.2');
+    expect(r?.evidence).toMatchObject({ previousStatus: 'booked', previousOn: '2025-10-20' });
+    expect(r?.message).toBe(
+      'Clinics are attended in order: your clinic 1 is on 20 October 2025, so clinic 2 must be after that.',
+    );
+    expect(book({ clinicNumber: 2, history: [] }).reasons[0]?.message).toBe(
+      'Clinics are attended in order: book clinic 1 before clinic 2.',
+    );
+  });
+
+  it.each([
+    { status: 'attended' as const, state: 'is attended' },
+    { status: 'booked' as const, state: 'is booked for an earlier date' },
+    { status: 'missed' as const, state: 'is missed (all its dates have passed' },
+  ])('2.2.1.2 booking clinic 2 after clinic 1 $status says so', ({ status, state }) => {
+    const d = book({
+      clinicNumber: 2,
+      sessionOn: '2025-11-20',
+      history: [{ clinicNumber: 1, status, on: '2025-10-20' }],
+    });
+    expect(d.outcome).toBe('allowed');
+    const r = d.reasons.find((x) => x.code === 'CLINIC.IN_SEQUENCE');
+    expect(r?.clause).toBe('2.2.1.2');
+    expect(r?.message).toContain(`Clinic 1 comes first and ${state}`);
+    expect(r?.evidence).toMatchObject({ previousStatus: status, previousOn: '2025-10-20' });
+  });
+
+  it.each([
+    { previous: 'attended' as const, on: '2025-10-01', outcome: 'allowed' },
+    { previous: 'missed' as const, on: '2025-10-01', outcome: 'allowed' },
+    { previous: 'booked' as const, on: '2025-10-01', outcome: 'refused' },
+    { previous: 'attended' as const, on: '2025-12-20', outcome: 'refused' },
+    { previous: 'attended' as const, on: '2025-12-25', outcome: 'refused' },
+  ])(
+    '2.2.1.2 attending clinic 2 on 20 December after clinic 1 $previous on $on -> $outcome',
+    ({ previous, on, outcome }) => {
+      const d = evaluateClinicAttendance({
+        clinicNumber: 2,
+        attendedOn: '2025-12-20',
+        history: [{ clinicNumber: 1, status: previous, on }],
+        workingPattern: 'full_time',
+      });
+      expect(d.outcome).toBe(outcome);
+      expect(d.details.inSequence).toBe(outcome === 'allowed');
+      expect(d.reasons[0]?.clause).toBe('2.2.1.2');
+      expect(d.reasons[0]?.met).toBe(outcome === 'allowed');
+    },
+  );
+
+  it('2.2.1.2 attendance of clinic 3 needs clinic 2, not clinic 1', () => {
+    const d = evaluateClinicAttendance({
+      clinicNumber: 3,
+      attendedOn: '2025-12-20',
+      history: [
+        { clinicNumber: 1, status: 'attended', on: '2025-10-01' },
+        { clinicNumber: 3, status: 'booked', on: '2025-12-20' },
+      ],
+      workingPattern: 'full_time',
+    });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons[0]?.message).toBe(
+      'Clinics are attended in order: clinic 2 has not been attended before clinic 3.',
+    );
+    expect(d.reasons[0]?.clause).toBe('2.2.1.2');
+  });
+
+  it('2.2.1.2 cancelling names the first later clinic that depends on it', () => {
+    const d = evaluateClinicCancellation({
+      clinicNumber: 1,
+      history: [
+        { clinicNumber: 3, status: 'booked', on: '2026-05-01' },
+        { clinicNumber: 2, status: 'booked', on: '2026-03-01' },
+      ],
+    });
+    expect(d.outcome).toBe('refused');
+    expect(d.details.laterClinicNumber).toBe(2);
+    expect(d.reasons[0]?.clause).toBe('2.2.1.2');
+    expect(d.reasons[0]?.evidence).toEqual({
+      clinicNumber: 1,
+      laterClinicNumber: 2,
+      laterOn: '2026-03-01',
+    });
+    expect(
+      evaluateClinicCancellation({
+        clinicNumber: 2,
+        history: [{ clinicNumber: 1, status: 'booked', on: '2026-01-01' }],
+      }).outcome,
+    ).toBe('allowed');
+  });
+});

@@ -23,6 +23,7 @@ import {
   buildPolicyDocs,
   readTestCitations,
 } from '../../scripts/generate-policy-docs.js';
+import { extractAssertedClauses } from '../../scripts/policy-test-assertions.js';
 
 const citations = readTestCitations();
 
@@ -83,6 +84,29 @@ describe('test citation scanner', () => {
       '2.4.1',
     ]);
     expect(isClauseNumber('9.9.9')).toBe(false);
+  });
+});
+
+describe('test assertion scanner (what docs/policy.md counts as covered)', () => {
+  it('counts a clause only where a running test asserts it, not where a title names it', () => {
+    const source = readFileSync(new URL('./assertion-sample.txt', import.meta.url), 'utf8');
+    expect(
+      extractAssertedClauses('x.test.ts', source).map((c) => `${c.clause} ${c.title}`),
+    ).toEqual([
+      '2.3.9 asserts a reason clause',
+      '2.5.3 table rows with a clause each',
+      '2.5.4 table rows with a clause each',
+      '2.2.1.2 a helper named expect… counts',
+    ]);
+  });
+
+  it('every citation in docs/policy.md comes from an assertion in a policy test file', () => {
+    expect(citations.length).toBeGreaterThan(0);
+    for (const c of citations) {
+      expect(c.file).toMatch(/^test\/policy\/(?!coverage\.test\.ts$).+\.test\.ts$/);
+      const source = readFileSync(join(ROOT, c.file), 'utf8');
+      expect(source).toContain(`'${c.clause}'`);
+    }
   });
 });
 

@@ -10,10 +10,12 @@ import {
   evaluateReturnFromDeferral,
   firstUncompletedActivity,
   inProgrammeOrder,
+  isBefore,
   planRejoin,
 } from '../../src/policy/index.js';
 import type { DeferralException, DeferralInput, PolicyRegister } from '../../src/policy/index.js';
 import { cohort, idsBefore, programmeActivities } from './fixtures.js';
+import { expectOutcome } from './expect-outcome.js';
 
 const START = '2025-09-01';
 const NEXT_START = '2026-09-07';
@@ -575,5 +577,244 @@ describe('1.1.1 1.1.2 the programme is flexible for those who need to defer to a
     expect(d.details.plan).not.toBeNull();
     expect(d.policyVersion).toBe(POLICY_REGISTER.version);
     expect(d.reasons.every((r) => r.message.length > 0 && r.clause.length > 0)).toBe(true);
+  });
+});
+
+describe('2.3 deferral: what each clause decides, row by row', () => {
+  it('2.3.3 a later cohort whose re-join date has already passed is not suitable', () => {
+    // The target cohort reaches module 2, session 3 before the deferral is agreed.
+    const started = cohort('sl-early', addDays(START, 7));
+    const passed = evaluateDeferral(
+      input({ futureCohorts: [started], requestedOn: addDays(START, 60) }),
+    );
+    expect(isBefore(started.schedule['m2-s3'] as string, addDays(START, 60))).toBe(true);
+    expect(passed.outcome).toBe('refused');
+    const r = passed.reasons.find((x) => x.code === 'DEFERRAL.NO_SUITABLE_COHORT');
+    expect(r?.clause).toBe('2.3.3');
+    expect(r?.met).toBe(false);
+    expect(r?.evidence).toEqual({ course: CURRENT.course, cohortsConsidered: ['sl-early'] });
+    // With the next cohort also on offer, the one still ahead is chosen.
+    const both = evaluateDeferral(
+      input({ futureCohorts: [started, NEXT], requestedOn: addDays(START, 60) }),
+    );
+    expect(both.outcome).toBe('allowed');
+    expect(both.details.plan?.targetCohortId).toBe(NEXT.id);
+  });
+
+  it('2.3.3 a re-join on the very day the deferral is agreed is not in the future', () => {
+    const target = cohort('sl-same-day', '2025-09-15');
+    const day = target.schedule['m2-s3'] as string;
+    const d = evaluateDeferral(
+      input({ futureCohorts: [target], requestedOn: day, completedActivityIds: DONE }),
+    );
+    expect(d.reasons.find((x) => x.code === 'DEFERRAL.NO_SUITABLE_COHORT')?.clause).toBe('2.3.3');
+    expect(d.outcome).toBe('refused');
+  });
+
+  it('2.3.3 the current cohort itself, or one starting the same day, is not a later cohort', () => {
+    const sameDay = cohort('sl-2025-b', START);
+    const d = evaluateDeferral(input({ futureCohorts: [CURRENT, sameDay] }));
+    expect(d.outcome).toBe('refused');
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.NO_SUITABLE_COHORT');
+    expect(r?.clause).toBe('2.3.3');
+    expect(r?.evidence['cohortsConsidered']).toEqual([]);
+  });
+
+  it('2.3.3 candidates are tried earliest first, whatever order they are listed in', () => {
+    const a = cohort('sl-2026', NEXT_START);
+    const b = cohort('sl-2027', '2027-09-06');
+    const c = cohort('sl-2028', '2028-09-04');
+    for (const list of [
+      [c, b, a],
+      [b, a, c],
+      [a, c, b],
+    ]) {
+      const d = evaluateDeferral(input({ futureCohorts: list }));
+      expect(d.details.plan?.targetCohortId).toBe('sl-2026');
+      expect(d.reasons.find((x) => x.code === 'DEFERRAL.SUITABLE_COHORT')?.clause).toBe('2.3.3');
+    }
+    // When the contract blocks the earliest, the refusal names the earliest, not a later one.
+    const blocked = evaluateDeferral(
+      input({ futureCohorts: [c, b, a], contractEndsOn: addDays(a.endsOn, -1) }),
+    );
+    const r = blocked.reasons.find((x) => x.code === 'DEFERRAL.CONTRACT_ENDS_FIRST');
+    expect(r?.clause).toBe('2.3.10');
+    expect(r?.evidence).toEqual({ contractEndsOn: addDays(a.endsOn, -1), cohortId: 'sl-2026' });
+  });
+
+  it.each([
+    { name: 'only a community session', completed: ['community-1'], outcome: 'allowed' },
+    { name: 'only a conference', completed: ['conf-1'], outcome: 'allowed' },
+    { name: 'only a clinic', completed: ['clinic-1'], outcome: 'allowed' },
+    { name: 'one study session of module 3', completed: ['m3-s2'], outcome: 'allowed' },
+    // Coaching is not part of a senior-leadership programme, so it is not an event for it.
+    { name: 'only a coaching session', completed: ['coach-1'], outcome: 'refused' },
+    { name: 'an activity that is not in the programme', completed: ['x-1'], outcome: 'refused' },
+  ])('2.3.2 engaged with $name -> $outcome', ({ completed, outcome }) => {
+    const d = evaluateDeferral(input({ completedActivityIds: completed }));
+    expect(d.outcome).toBe(outcome);
+    const r = d.reasons.find(
+      (x) => x.code.startsWith('DEFERRAL.ENGAGED') || x.code === 'DEFERRAL.NO_ENGAGEMENT_YET',
+    );
+    expect(r?.clause).toBe('2.3.2');
+    expect(r?.met).toBe(outcome === 'allowed');
+  });
+
+  it('2.3.2 the evidence counts modules engaged and events attended', () => {
+    const d = evaluateDeferral(
+      input({ completedActivityIds: ['m1-s1', 'm1-s2', 'm2-s1', 'clinic-1', 'community-1'] }),
+    );
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.ENGAGED');
+    expect(r?.clause).toBe('2.3.2');
+    expect(r?.evidence).toEqual({ modulesEngaged: 2, eventsAttended: 2 });
+  });
+
+  it('2.3.2 a suspended participant (not active) cannot defer', () => {
+    const d = evaluateDeferral(input({ enrolmentStatus: 'deferred' }));
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.ALREADY_DEFERRED');
+    expect(r?.clause).toBe('2.3.3');
+    expect(r?.met).toBe(false);
+    expect(codes(d)).not.toContain('DEFERRAL.NOT_ACTIVE');
+    expect(codes(d)).not.toContain('DEFERRAL.NOT_COMMENCED');
+    const active = evaluateDeferral(input());
+    expect(codes(active)).not.toContain('DEFERRAL.NOT_ACTIVE');
+  });
+
+  it.each([
+    { name: 'an empty rationale', rationale: '', outcome: 'needs_exception' },
+    { name: 'a whitespace-only rationale', rationale: ' \n\t ', outcome: 'needs_exception' },
+    { name: 'a written rationale', rationale: 'Consultant letter on file.', outcome: 'allowed' },
+  ])('2.3.9 a programme-team exception with $name -> $outcome', ({ rationale, outcome }) => {
+    const d = evaluateDeferral(
+      input({ previousDeferrals: 1, exception: { ...programmeTeamException, rationale } }),
+    );
+    expect(d.outcome).toBe(outcome);
+    expect(d.details.exceptionUsed).toBe(outcome === 'allowed');
+    const r = d.reasons.find((x) => x.clause === '2.3.9');
+    expect(r?.clause).toBe('2.3.9');
+    expect(r?.met).toBe(outcome === 'allowed');
+    expect(r?.code).toBe(
+      outcome === 'allowed'
+        ? 'DEFERRAL.EXCEPTION_APPROVED'
+        : 'DEFERRAL.EXCEPTION_NOT_BY_PROGRAMME_TEAM',
+    );
+    expect(r?.evidence).toMatchObject({ previousDeferrals: 1, approvedBy: 'pt-3' });
+  });
+
+  it('2.3.9 the first deferral needs no exception and says how many are allowed', () => {
+    const d = evaluateDeferral(input({ previousDeferrals: 0 }));
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.FIRST_DEFERRAL');
+    expect(r?.clause).toBe('2.3.3');
+    expect(r?.message).toBe('You may defer once; you have not used this yet.');
+    expect(d.details.exceptionUsed).toBe(false);
+    expect(() => evaluateDeferral(input({ previousDeferrals: -1 }))).toThrow(RangeError);
+    expect(() => evaluateDeferral(input({ previousDeferrals: 0.5 }))).toThrow(RangeError);
+  });
+
+  it.each([
+    { requestedOn: addDays(START, 45), returnSooner: false },
+    { requestedOn: addDays(START, 54), returnSooner: true },
+  ])(
+    '2.3.5 deferral agreed on $requestedOn: return sooner $returnSooner, said only when true',
+    ({ requestedOn, returnSooner }) => {
+      const d = evaluateDeferral(input({ requestedOn }));
+      expect(d.details.plan?.returnSooner).toBe(returnSooner);
+      const r = d.reasons.find((x) => x.code === 'DEFERRAL.RETURN_SOONER_TO_CATCH_UP');
+      if (returnSooner) {
+        expect(r?.clause).toBe('2.3.5');
+        expect(r?.evidence).toEqual({
+          catchUpActivityIds: ['m2-s3', 'm2-s4', 'm2-s5', 'm2-s6'],
+          returnWithoutCatchUpOn: NEXT.schedule['clinic-2'],
+        });
+        expect(r?.message).toContain('You missed 4 activities');
+      } else {
+        expect(r).toBeUndefined();
+      }
+    },
+  );
+
+  it('2.3.5 missed content does not mean returning sooner when the cohort returns later anyway', () => {
+    // Missed module 2 session 3 but the target cohort schedules it after where the cohort was.
+    const odd = cohort('sl-2026-odd', NEXT_START, {
+      schedule: { ...NEXT.schedule, 'm2-s3': addDays(NEXT.schedule['clinic-2'] as string, 1) },
+    });
+    const plan = evaluateDeferral(input({ futureCohorts: [odd] })).details.plan;
+    expect(plan?.catchUpActivityIds.length).toBeGreaterThan(0);
+    expect(plan?.returnSooner).toBe(false);
+  });
+
+  it('2.3.6 the re-join point is found in programme order even when the activities come shuffled', () => {
+    const shuffled = [...ACTIVITIES].reverse();
+    const d = evaluateDeferral(input({ activities: shuffled }));
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.REJOIN_POINT');
+    expect(r?.clause).toBe('2.3.6');
+    expect(r?.evidence['rejoinActivityId']).toBe('m2-s3');
+    expect(d.details.plan).toEqual(evaluateDeferral(input()).details.plan);
+  });
+
+  it('2.3.6 property: a generated history, shuffled, gives the same re-join point as the arithmetic', () => {
+    const counted = ACTIVITIES.filter((a) => a.kind !== 'coaching');
+    fc.assert(
+      fc.property(
+        fc.subarray(counted.map((a) => a.id)),
+        fc.integer({ min: 1, max: 120 }),
+        fc.nat(),
+        (completed, day, seed) => {
+          const shuffle = <T>(xs: readonly T[]): T[] =>
+            xs
+              .map((x, i) => ({ x, k: (i * 7919 + seed) % 101 }))
+              .sort((a, b) => a.k - b.k)
+              .map((y) => y.x);
+          const requestedOn = addDays(START, day);
+          const base = planRejoin({
+            course: 'npq-senior-leadership',
+            activities: ACTIVITIES,
+            completedActivityIds: completed,
+            currentCohort: CURRENT,
+            targetCohort: NEXT,
+            formalisedOn: requestedOn,
+          });
+          const mixed = planRejoin({
+            course: 'npq-senior-leadership',
+            activities: shuffle(ACTIVITIES),
+            completedActivityIds: shuffle(completed),
+            currentCohort: CURRENT,
+            targetCohort: NEXT,
+            formalisedOn: requestedOn,
+          });
+          expect(mixed).toEqual(base);
+          // The arithmetic: the uncompleted activity with the lowest sequence.
+          const done = new Set(completed);
+          const expected = counted
+            .filter((a) => !done.has(a.id))
+            .reduce<(typeof counted)[number] | null>(
+              (best, a) => (best === null || a.sequence < best.sequence ? a : best),
+              null,
+            );
+          expect(base?.rejoinActivityId ?? null).toBe(expected?.id ?? null);
+          expect(base?.rejoinOn).toBe(
+            expected === null ? NEXT.assessmentWindowOpensOn : NEXT.schedule[expected.id],
+          );
+          // Missed before the deferral: not done and scheduled for the current cohort before that day.
+          expect(base?.catchUpActivityIds).toEqual(
+            inProgrammeOrder(counted)
+              .filter(
+                (a) => !done.has(a.id) && isBefore(CURRENT.schedule[a.id] as string, requestedOn),
+              )
+              .map((a) => a.id),
+          );
+          // A participant is never told to return sooner without content to catch up on.
+          if (base?.returnSooner) expect(base.catchUpActivityIds.length).toBeGreaterThan(0);
+        },
+      ),
+    );
+  });
+
+  it('1.1.1 1.1.2 the programme is flexible for those who need to defer: a plan to continue engaging', () => {
+    const d = evaluateDeferral(input());
+    expectOutcome(d, '1.1.1', 'allowed');
+    expectOutcome(d, '1.1.2', 'allowed');
+    expect(d.details.plan?.rejoinOn).toBe(NEXT.schedule['m2-s3']);
+    expect(d.details.options.map((o) => o.option)).toContain('defer');
   });
 });
