@@ -818,3 +818,26 @@ describe('2.3 deferral: what each clause decides, row by row', () => {
     expect(d.details.options.map((o) => o.option)).toContain('defer');
   });
 });
+
+describe('2.3.4 who the participant contacts, in words', () => {
+  it.each([
+    {
+      delivery: { kind: 'delivery_partner' as const, deliveryPartnerName: 'Oak Hub' },
+      words: 'your Delivery Partner, Oak Hub',
+    },
+    {
+      delivery: { kind: 'national' as const },
+      words: 'the Ambition Programmes Team (you are on a national cohort)',
+    },
+  ])('2.3.4 a $delivery.kind cohort is told to contact $words', ({ delivery, words }) => {
+    const d = evaluateDeferral(input({ currentCohort: cohort('sl-2025', START, { delivery }) }));
+    const r = d.reasons.find((x) => x.code === 'DEFERRAL.CONTACT');
+    expect(r?.clause).toBe('2.3.4');
+    expect(r?.message).toBe(
+      `To discuss a deferral, contact ${words}. We will also talk through the options that would let you continue with your current cohort.`,
+    );
+    expect(d.reasons.find((x) => x.code === 'DEFERRAL.INTENT_CONTACT')?.message).toContain(
+      `${words} will contact you`,
+    );
+  });
+});

@@ -329,3 +329,91 @@ describe('2.1.1 properties of the engagement measure', () => {
     );
   });
 });
+
+describe('2.1.1 the engagement decision is right, not only well formed', () => {
+  it.each([
+    { weights: [900, 100], done: ['a0'], code: 'ENGAGEMENT.THRESHOLD_MET', pct: '90.0%' },
+    { weights: [899, 101], done: ['a0'], code: 'ENGAGEMENT.BELOW_THRESHOLD', pct: '89.9%' },
+    { weights: [1, 0], done: ['a0'], code: 'ENGAGEMENT.THRESHOLD_MET', pct: '100.0%' },
+    { weights: [0, 1], done: ['a0'], code: 'ENGAGEMENT.BELOW_THRESHOLD', pct: '0.0%' },
+  ])('2.1.1 weights $weights, done $done -> $code at $pct', ({ weights, done, code, pct }) => {
+    const d = engagement(acts(weights), done);
+    const r = d.reasons[0];
+    expect(r?.code).toBe(code);
+    expect(r?.clause).toBe('2.1.1');
+    expect(r?.met).toBe(code === 'ENGAGEMENT.THRESHOLD_MET');
+    expect(d.outcome).toBe(code === 'ENGAGEMENT.THRESHOLD_MET' ? 'met' : 'not_met');
+    expect(d.details.percentage).toBe(pct);
+    expect(r?.message).toContain(`You have engaged with ${pct} of your programme`);
+    if (code === 'ENGAGEMENT.THRESHOLD_MET') {
+      // Someone at 90% is told they meet it, never that they "need at least 90%".
+      expect(r?.message).not.toContain('You need at least');
+      expect(d.reasons).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    { weight: -1, ok: false },
+    { weight: -1000, ok: false },
+    { weight: 0.5, ok: false },
+    { weight: 0, ok: true },
+    { weight: 7, ok: true },
+  ])('2.1.1 an activity weight of $weight is accepted: $ok', ({ weight, ok }) => {
+    const activities: RequiredActivity[] = [
+      { id: 'w', kind: 'study_session', sequence: 1, plannedMinutes: 50, weight },
+      { id: 'x', kind: 'study_session', sequence: 2, plannedMinutes: 50 },
+    ];
+    if (ok) {
+      const d = engagement(activities, ['x']);
+      expect(d.details.totalWeight).toBe(50 + weight);
+      expect(d.reasons[0]?.clause).toBe('2.1.1');
+    } else {
+      expect(() => engagement(activities, ['x'])).toThrow(RangeError);
+    }
+  });
+
+  it('2.1.1 property: never above 100%, and meets the bar exactly where completed x 10000 >= total x 9000', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ w: fc.integer({ min: 0, max: 500 }), done: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 25,
+        }),
+        (rows) => {
+          const activities = acts(rows.map((r) => r.w));
+          const done = activities.filter((_, i) => rows[i]?.done).map((a) => a.id);
+          const d = engagement(activities, done);
+          const total = rows.reduce((s, r) => s + r.w, 0);
+          const completed = rows.reduce((s, r) => s + (r.done ? r.w : 0), 0);
+          expect(d.details.totalWeight).toBe(total);
+          expect(d.details.completedWeight).toBe(completed);
+          expect(d.details.basisPoints).toBeLessThanOrEqual(10000);
+          expect(d.details.basisPoints).toBeGreaterThanOrEqual(0);
+          const expectedBp = total === 0 ? 0 : Math.floor((completed * 10000) / total);
+          expect(d.details.basisPoints).toBe(expectedBp);
+          const meets = total > 0 && completed * 10 >= total * 9;
+          expect(d.details.meetsThreshold).toBe(meets);
+          expect(d.outcome).toBe(meets ? 'met' : 'not_met');
+          expect(d.reasons[0]?.clause).toBe('2.1.1');
+          expect(d.reasons[0]?.met).toBe(meets);
+          // The smallest completed weight that meets the bar, and the shortfall to it.
+          const required = Math.ceil((total * 9) / 10);
+          expect(d.details.requiredWeight).toBe(required);
+          expect(d.details.projection.shortfallWeight).toBe(Math.max(0, required - completed));
+          expect(meetsEngagementThreshold(required, total, 9000)).toBe(total > 0);
+          if (required > 0) expect(meetsEngagementThreshold(required - 1, total, 9000)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('2.1.1 property: the percentage shown never rounds up', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10000 }), (bp) => {
+        const shown = formatBasisPoints(bp);
+        expect(shown).toBe(`${Math.floor(bp / 100)}.${Math.floor(bp / 10) % 10}%`);
+        expect(Number.parseFloat(shown) * 100).toBeLessThanOrEqual(bp + 1e-9);
+      }),
+    );
+  });
+});
