@@ -194,3 +194,290 @@ describe('2.3.6 after a deferral all content stays accessible to revisit', () =>
     expect(d.reasons[0]?.code).toBe('ACCESS.NOT_ENROLLED');
   });
 });
+
+describe('2.2.1.1 2.1.3 access decisions in full: state, advice and the words the participant reads', () => {
+  const OPEN_M1S1 =
+    'Module 1, session 1 is open. You can do it at a time that suits you, until 30 June 2026.';
+  const BEHIND =
+    'Ideally this module is finished within 14 days of its start (by 14 September 2025). That is advice only: the session stays open for you.';
+  it.each([
+    {
+      name: 'open, within the ideal window',
+      change: {},
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'within_ideal_window',
+      reasons: [['ACCESS.OPEN', '2.2.1.1', true, OPEN_M1S1]],
+    },
+    {
+      name: 'open on the last day of the ideal window',
+      change: { today: '2025-09-14' },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'within_ideal_window',
+      reasons: [['ACCESS.OPEN', '2.2.1.1', true, OPEN_M1S1]],
+    },
+    {
+      name: 'open the day after the ideal window: advice only',
+      change: { today: '2025-09-15' },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'behind_ideal_window',
+      reasons: [
+        ['ACCESS.OPEN', '2.2.1.1', true, OPEN_M1S1],
+        ['ACCESS.BEHIND_IDEAL_WINDOW', '2.2.1.1', false, BEHIND],
+      ],
+    },
+    {
+      name: 'locked until every earlier session is done',
+      change: { completedSessionIds: ['m1-s1'] },
+      session: 'm1-s3',
+      outcome: 'refused',
+      state: 'locked',
+      advice: 'within_ideal_window',
+      reasons: [
+        [
+          'ACCESS.PREVIOUS_SESSION_INCOMPLETE',
+          '2.2.1.1',
+          false,
+          'Self-study sessions are done in order: Module 1, session 3 opens once every session before it is complete. Next to do: Module 1, session 2.',
+        ],
+      ],
+    },
+    {
+      name: 'locked when a session further back is missing, even if the one before is done',
+      change: { completedSessionIds: ['m1-s2'] },
+      session: 'm1-s3',
+      outcome: 'refused',
+      state: 'locked',
+      advice: 'within_ideal_window',
+      reasons: [
+        [
+          'ACCESS.PREVIOUS_SESSION_INCOMPLETE',
+          '2.2.1.1',
+          false,
+          'Self-study sessions are done in order: Module 1, session 3 opens once every session before it is complete. Next to do: Module 1, session 1.',
+        ],
+      ],
+    },
+    {
+      name: 'done, and no pace advice',
+      change: { completedSessionIds: ['m1-s1'], today: '2025-10-01' },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'done',
+      advice: null,
+      reasons: [
+        [
+          'ACCESS.DONE',
+          '2.2.1.1',
+          true,
+          'You have completed Module 1, session 1. You can revisit it at any time until 30 June 2026.',
+        ],
+      ],
+    },
+    {
+      name: 'not yet released (staggered release)',
+      change: {},
+      session: 'm2-s1',
+      outcome: 'refused',
+      state: 'locked',
+      advice: 'before_ideal_window',
+      reasons: [
+        [
+          'ACCESS.NOT_RELEASED',
+          '2.1.3',
+          false,
+          'Content is released in stages; Module 2, session 1 opens on 6 October 2025.',
+        ],
+      ],
+    },
+    {
+      name: 'open on the day it is released, before its scheduled start',
+      change: {
+        today: '2025-10-06',
+        completedSessionIds: studySessions()
+          .slice(0, 6)
+          .map((s) => s.id),
+      },
+      session: 'm2-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'before_ideal_window',
+      reasons: [
+        [
+          'ACCESS.OPEN',
+          '2.2.1.1',
+          true,
+          'Module 2, session 1 is open. You can do it at a time that suits you, until 30 June 2026.',
+        ],
+      ],
+    },
+    {
+      name: 'still open on the last day of the programme',
+      change: { today: END },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'behind_ideal_window',
+      reasons: [
+        ['ACCESS.OPEN', '2.2.1.1', true, OPEN_M1S1],
+        ['ACCESS.BEHIND_IDEAL_WINDOW', '2.2.1.1', false, BEHIND],
+      ],
+    },
+    {
+      name: 'locked the day after the programme ends',
+      change: { today: '2026-07-01' },
+      session: 'm1-s1',
+      outcome: 'refused',
+      state: 'locked',
+      advice: 'behind_ideal_window',
+      reasons: [
+        [
+          'ACCESS.PROGRAMME_ENDED',
+          '2.2.1.1',
+          false,
+          'Content stays available for the duration of your programme, which ended on 30 June 2026.',
+        ],
+      ],
+    },
+    ...(['applied', 'withdrawn', 'transferred_out'] as const).map((enrolmentStatus) => ({
+      name: `not enrolled (${enrolmentStatus}), and no pace advice`,
+      change: { enrolmentStatus },
+      session: 'm1-s1',
+      outcome: 'refused',
+      state: 'locked',
+      advice: null,
+      reasons: [
+        [
+          'ACCESS.NOT_ENROLLED',
+          '2.2.1.1',
+          false,
+          'You cannot open Module 1, session 1 because you are not currently enrolled on the programme.',
+        ],
+      ],
+    })),
+    {
+      name: 'deferred: released content stays open',
+      change: { enrolmentStatus: 'deferred', today: '2025-09-20' },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'behind_ideal_window',
+      reasons: [
+        ['ACCESS.OPEN', '2.2.1.1', true, OPEN_M1S1],
+        ['ACCESS.BEHIND_IDEAL_WINDOW', '2.2.1.1', false, BEHIND],
+        [
+          'ACCESS.OPEN_DURING_DEFERRAL',
+          '2.3.6',
+          true,
+          'While you are deferred, all released content stays open so you can revisit learning at your own pace.',
+        ],
+      ],
+    },
+    {
+      name: 'deferred: a locked session gets no deferral note',
+      change: { enrolmentStatus: 'deferred' },
+      session: 'm1-s2',
+      outcome: 'refused',
+      state: 'locked',
+      advice: 'within_ideal_window',
+      reasons: [
+        [
+          'ACCESS.PREVIOUS_SESSION_INCOMPLETE',
+          '2.2.1.1',
+          false,
+          'Self-study sessions are done in order: Module 1, session 2 opens once every session before it is complete. Next to do: Module 1, session 1.',
+        ],
+      ],
+    },
+    {
+      name: 'a session without a title is named by its id',
+      change: { sessions: studySessions().map((s) => ({ ...s, title: undefined })) },
+      session: 'm1-s1',
+      outcome: 'allowed',
+      state: 'open',
+      advice: 'within_ideal_window',
+      reasons: [
+        [
+          'ACCESS.OPEN',
+          '2.2.1.1',
+          true,
+          'This session (m1-s1) is open. You can do it at a time that suits you, until 30 June 2026.',
+        ],
+      ],
+    },
+  ] as {
+    name: string;
+    change: Partial<AccessInput>;
+    session: string;
+    outcome: string;
+    state: string;
+    advice: string | null;
+    reasons: [string, string, boolean, string][];
+  }[])(
+    '2.2.1.1 $name -> $outcome',
+    ({ change, session, outcome, state: expectedState, advice, reasons }) => {
+      const d = state(input(change), session);
+      expect(d.outcome).toBe(outcome);
+      expect(d.details.state).toBe(expectedState);
+      expect(d.details.advice).toBe(advice);
+      expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message])).toEqual(reasons);
+    },
+  );
+
+  it('2.2.1.1 the evidence records the session, its release, the access end and the status', () => {
+    const d = state(input({ completedSessionIds: ['m1-s1'] }), 'm1-s3');
+    expect(d.reasons[0]?.clause).toBe('2.2.1.1');
+    expect(d.reasons[0]?.evidence).toEqual({
+      sessionId: 'm1-s3',
+      moduleId: 'm1',
+      today: START,
+      releasedOn: '2025-08-25',
+      accessEndsOn: END,
+      enrolmentStatus: 'active',
+      previousSessionId: 'm1-s2',
+    });
+    expect(d.details).toMatchObject({ idealWindowEndsOn: '2025-09-14', accessEndsOn: END });
+  });
+
+  it.each([
+    { rejoinCohortEndsOn: '2027-06-30', accessEndsOn: '2027-06-30' },
+    { rejoinCohortEndsOn: '2026-01-31', accessEndsOn: END },
+  ])(
+    '2.3.6 a re-joined cohort ending $rejoinCohortEndsOn keeps content open until $accessEndsOn',
+    ({ rejoinCohortEndsOn, accessEndsOn }) => {
+      const d = state(input({ rejoinCohortEndsOn, today: '2026-03-01' }), 'm1-s1');
+      expect(d.details.accessEndsOn).toBe(accessEndsOn);
+      expect(d.reasons[0]?.clause).toBe('2.2.1.1');
+      expect(d.outcome).toBe('allowed');
+    },
+  );
+
+  it('2.2.1.1 sessions of a module not in the programme are a programming error', () => {
+    expect(() =>
+      evaluateProgrammeAccess(input({ sessions: [{ id: 'x', moduleId: 'nope', sequence: 1 }] })),
+    ).toThrow(RangeError);
+    expect(() => state(input(), 'no-such-session')).toThrow(RangeError);
+  });
+
+  it('2.2.1.1 order: module sequence, then session sequence, then id', () => {
+    const modules = [
+      { ...studyModules(START)[0]!, id: 'b', sequence: 2 },
+      { ...studyModules(START)[0]!, id: 'a', sequence: 1 },
+    ];
+    const sessions = [
+      { id: 'b1', moduleId: 'b', sequence: 1 },
+      { id: 'a2', moduleId: 'a', sequence: 2 },
+      { id: 'a1y', moduleId: 'a', sequence: 1 },
+      { id: 'a1x', moduleId: 'a', sequence: 1 },
+    ];
+    const all = evaluateProgrammeAccess(input({ modules, sessions }));
+    expect(all.map((d) => d.details.sessionId)).toEqual(['a1x', 'a1y', 'a2', 'b1']);
+    expect(all.map((d) => d.details.state)).toEqual(['open', 'locked', 'locked', 'locked']);
+    expect(all[1]?.reasons[0]?.clause).toBe('2.2.1.1');
+  });
+});
