@@ -7,6 +7,7 @@ import {
 } from '../../src/policy/index.js';
 import type { AccessInput, PolicyRegister } from '../../src/policy/index.js';
 import { studyModules, studySessions } from './fixtures.js';
+import { expectOutcome } from './expect-outcome.js';
 
 const START = '2025-09-01';
 const END = '2026-06-30';
@@ -160,6 +161,10 @@ describe('2.2.1.1 content is released ahead of schedule and remains available fo
     expect(decisions.find((d) => d.details.sessionId === 'm1-s2')?.details.state).toBe('open');
     expect(decisions.filter((d) => d.details.state === 'open')).toHaveLength(1);
     expect(decisions.every((d) => d.reasons[0]?.code !== 'ACCESS.NOT_RELEASED')).toBe(true);
+    // 2.2.1: the programme is accessible to someone working part-time: the next session is open.
+    const next = decisions.find((d) => d.details.sessionId === 'm1-s2');
+    expectOutcome(next ?? { outcome: 'missing' }, '2.2.1', 'allowed');
+    expect(next?.reasons[0]?.clause).toBe('2.2.1.1');
   });
 });
 

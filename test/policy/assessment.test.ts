@@ -343,6 +343,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 1,
       outcome: 'not_met',
       code: 'ASSESSMENT.ATTEMPT_LOST',
+      clause: '2.5.4',
     },
     {
       name: 'no submission, request pending',
@@ -351,6 +352,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 2,
       outcome: 'met',
       code: 'ASSESSMENT.ATTEMPT_PROTECTED',
+      clause: '2.5.4',
     },
     {
       name: 'a submission uses an attempt',
@@ -359,6 +361,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 1,
       outcome: 'met',
       code: 'ASSESSMENT.ATTEMPT_USED',
+      clause: '2.5.1',
     },
     {
       name: 'notifying circumstances changes nothing yet',
@@ -367,6 +370,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 2,
       outcome: 'met',
       code: 'ASSESSMENT.ATTEMPT_PROTECTED',
+      clause: '2.5.4',
     },
     {
       name: 'a pending request approved keeps the attempt',
@@ -375,6 +379,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 2,
       outcome: 'met',
       code: 'ASSESSMENT.DEFERRAL_APPROVED',
+      clause: '2.5.2',
     },
     {
       name: 'a pending request refused loses the attempt',
@@ -383,6 +388,34 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 1,
       outcome: 'not_met',
       code: 'ASSESSMENT.DEFERRAL_NOT_APPROVED',
+      clause: '2.5.2',
+    },
+    {
+      name: 'no attempts left and nothing submitted: none to lose',
+      state: { attemptsRemaining: 0, pendingRequest: false },
+      event: { type: 'window_closed', submitted: false },
+      after: 0,
+      outcome: 'not_met',
+      code: 'ASSESSMENT.ATTEMPT_LOST',
+      clause: '2.5.4',
+    },
+    {
+      name: 'the last attempt refused after a request',
+      state: { attemptsRemaining: 1, pendingRequest: true },
+      event: { type: 'request_decided', approved: false },
+      after: 0,
+      outcome: 'not_met',
+      code: 'ASSESSMENT.DEFERRAL_NOT_APPROVED',
+      clause: '2.5.2',
+    },
+    {
+      name: 'a submission while a request is pending uses the attempt and ends the request',
+      state: { ...full, pendingRequest: true },
+      event: { type: 'window_closed', submitted: true },
+      after: 1,
+      outcome: 'met',
+      code: 'ASSESSMENT.ATTEMPT_USED',
+      clause: '2.5.1',
     },
     {
       name: 'last attempt lost',
@@ -391,6 +424,7 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
       after: 0,
       outcome: 'not_met',
       code: 'ASSESSMENT.ATTEMPT_LOST',
+      clause: '2.5.4',
     },
   ] as {
     name: string;
@@ -399,11 +433,22 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
     after: number;
     outcome: string;
     code: string;
-  }[])('2.5.4 2.5.2 $name', ({ state, event, after, outcome, code }) => {
+    clause: string;
+  }[])('2.5.4 2.5.2 $name', ({ state, event, after, outcome, code, clause }) => {
     const d = applyAttemptEvent(state, event);
     expect(d.details.attemptsRemaining).toBe(after);
     expect(d.outcome).toBe(outcome);
+    expect(d.reasons).toHaveLength(1);
     expect(d.reasons[0]?.code).toBe(code);
+    expect(d.reasons[0]?.clause).toBe(clause);
+    expect(d.reasons[0]?.met).toBe(outcome === 'met');
+    // A request stays pending only while it protects an attempt (notified, or closed unsubmitted).
+    expect(d.details.pendingRequest).toBe(code === 'ASSESSMENT.ATTEMPT_PROTECTED');
+    expect(d.reasons[0]?.evidence).toEqual({
+      attemptsBefore: state.attemptsRemaining,
+      pendingRequest: state.pendingRequest,
+      event: event.type,
+    });
   });
 
   it('2.5.4 deciding a request that is not pending, or submitting with no attempts, is a programming error', () => {

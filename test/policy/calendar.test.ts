@@ -96,3 +96,182 @@ describe('2.2.1.1 module content is released ahead of schedule; 2.1.3 release is
     expect(d.reasons.find((r) => r.clause === '2.1.3')?.code).toBe('CALENDAR.RELEASE_OUT_OF_ORDER');
   });
 });
+
+describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participants read', () => {
+  it.each([
+    {
+      name: 'a clinic shared 50 days ahead',
+      input: { kind: 'clinic' as const, eventOn: EVENT, publishedOn: addDays(EVENT, -50) },
+      outcome: 'met',
+      reasons: [
+        [
+          'CALENDAR.NOTICE_GIVEN',
+          '2.2.1.2',
+          true,
+          'The date of this clinic (2 March 2026) was shared 50 days ahead, so you can plan around it.',
+        ],
+        [
+          'CALENDAR.DATES_IN_ADVANCE',
+          '2.1.3',
+          true,
+          'Event dates are communicated in advance to help you manage your time.',
+        ],
+      ],
+      details: { requiredDays: 42, noticeDays: 50, publishBy: '2026-01-19' },
+    },
+    {
+      name: 'an in-person conference shared 41 days ahead',
+      input: {
+        kind: 'conference' as const,
+        eventOn: EVENT,
+        publishedOn: addDays(EVENT, -41),
+        inPerson: true,
+      },
+      outcome: 'not_met',
+      reasons: [
+        [
+          'CALENDAR.NOTICE_TOO_SHORT',
+          '2.2.1.4',
+          false,
+          'The date of this conference (2 March 2026) was shared only 41 days ahead; at least 42 days are needed.',
+        ],
+        [
+          'CALENDAR.DATES_IN_ADVANCE',
+          '2.1.3',
+          false,
+          'In-person events have their dates communicated in advance, just like online ones.',
+        ],
+      ],
+      details: { requiredDays: 42, noticeDays: 41, publishBy: '2026-01-19' },
+    },
+    {
+      name: 'a community session not shared yet',
+      input: { kind: 'community_session' as const, eventOn: EVENT },
+      outcome: 'not_met',
+      reasons: [
+        [
+          'CALENDAR.NOTICE_TOO_SHORT',
+          '2.1.3',
+          false,
+          'The date of this community session (2 March 2026) has not been shared yet; it must be shared by 16 February 2026.',
+        ],
+        [
+          'CALENDAR.DATES_IN_ADVANCE',
+          '2.1.3',
+          false,
+          'Event dates are communicated in advance to help you manage your time.',
+        ],
+      ],
+      details: { requiredDays: 14, noticeDays: null, publishBy: '2026-02-16' },
+    },
+    {
+      name: 'an assessment window shared after it opened',
+      input: {
+        kind: 'assessment_window' as const,
+        eventOn: EVENT,
+        publishedOn: addDays(EVENT, 3),
+      },
+      outcome: 'not_met',
+      reasons: [
+        [
+          'CALENDAR.NOTICE_TOO_SHORT',
+          '2.2.1.5',
+          false,
+          'The date of this assessment window (2 March 2026) was shared only -3 days ahead; at least 42 days are needed.',
+        ],
+        [
+          'CALENDAR.DATES_IN_ADVANCE',
+          '2.1.3',
+          false,
+          'Event dates are communicated in advance to help you manage your time.',
+        ],
+      ],
+      details: { requiredDays: 42, noticeDays: -3, publishBy: '2026-01-19' },
+    },
+  ])('2.1.3 $name -> $outcome', ({ input, outcome, reasons, details }) => {
+    const d = evaluateEventNotice(input);
+    expect(d.outcome).toBe(outcome);
+    expect(d.details).toEqual(details);
+    expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message])).toEqual(reasons);
+    expect(d.reasons[0]?.evidence).toEqual({
+      kind: input.kind,
+      eventOn: EVENT,
+      publishedOn: input.publishedOn ?? null,
+      requiredDays: details.requiredDays,
+      noticeDays: details.noticeDays,
+      inPerson: input.inPerson ?? false,
+    });
+  });
+
+  const m = (id: string, sequence: number, releasedOn: string, scheduledStartOn: string) => ({
+    id,
+    sequence,
+    releasedOn,
+    scheduledStartOn,
+  });
+  it.each([
+    {
+      name: 'released ahead and in order',
+      modules: [m('a', 1, '2025-08-25', '2025-09-01'), m('b', 2, '2025-10-06', '2025-10-13')],
+      outcome: 'met',
+      reasons: [
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2 }],
+        ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
+      ],
+      late: [],
+    },
+    {
+      name: 'released on the scheduled start day, and two modules released the same day',
+      modules: [m('a', 1, '2025-09-01', '2025-09-01'), m('b', 2, '2025-09-01', '2025-10-13')],
+      outcome: 'met',
+      reasons: [
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2 }],
+        ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
+      ],
+      late: [],
+    },
+    {
+      name: 'one module released a day after its start',
+      modules: [m('a', 1, '2025-09-02', '2025-09-01'), m('b', 2, '2025-10-06', '2025-10-13')],
+      outcome: 'not_met',
+      reasons: [
+        ['CALENDAR.RELEASED_LATE', '2.2.1.1', false, { lateModuleIds: ['a'] }],
+        ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
+      ],
+      late: ['a'],
+    },
+    {
+      name: 'a later module released before an earlier one (listed in any order)',
+      modules: [
+        m('c', 3, '2025-11-01', '2025-11-20'),
+        m('b', 2, '2025-09-10', '2025-10-13'),
+        m('a', 1, '2025-09-15', '2025-09-20'),
+      ],
+      outcome: 'not_met',
+      reasons: [
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 3 }],
+        ['CALENDAR.RELEASE_OUT_OF_ORDER', '2.1.3', false, { outOfOrderModuleIds: ['b'] }],
+      ],
+      late: [],
+    },
+  ])('2.2.1.1 2.1.3 modules $name -> $outcome', ({ modules, outcome, reasons, late }) => {
+    const d = evaluateModuleReleaseSchedule(modules);
+    expect(d.outcome).toBe(outcome);
+    expect(d.details.lateModuleIds).toEqual(late);
+    expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.evidence])).toEqual(reasons);
+  });
+
+  it('2.2.1.1 the late-release message counts the late modules', () => {
+    const d = evaluateModuleReleaseSchedule([
+      m('a', 1, '2025-09-02', '2025-09-01'),
+      m('b', 2, '2025-10-14', '2025-10-13'),
+    ]);
+    expect(d.reasons[0]?.clause).toBe('2.2.1.1');
+    expect(d.reasons[0]?.message).toBe(
+      'Module content must be released ahead of schedule; 2 module(s) are released after their scheduled start.',
+    );
+    expect(d.reasons[1]?.message).toBe(
+      'Modules are released in programme order, in manageable chunks.',
+    );
+  });
+});
