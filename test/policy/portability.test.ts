@@ -185,3 +185,232 @@ describe('2.6.4 our network is the areas we and our delivery partners serve, or 
     ).toBe(false);
   });
 });
+
+describe('2.6 a school move decided in full: outcome, route and the words the participant reads', () => {
+  const RECOGNISED = [
+    'PORTABILITY.MOVE_RECOGNISED',
+    '2.6.1',
+    true,
+    'We expect participants to finish with the same school, but we recognise a move is sometimes unavoidable.',
+  ];
+  const NOTIFIED = [
+    'PORTABILITY.NOTIFIED',
+    '2.6.3',
+    true,
+    'Thank you for telling us about your move on 10 December 2025; your records are up to date.',
+  ];
+  const FAR = { urn: '300003', name: 'Far School', region: 'London' };
+  const outside = (chosen: string) =>
+    `Far School is in an area where Ambition Institute is not the lead provider. We will work with the lead provider of your choice to transfer you to their programme, which may include sharing your records with them${chosen}`;
+  it.each([
+    {
+      name: 'inside a covered region, notified',
+      change: {},
+      outcome: 'allowed',
+      route: 'continue',
+      lifecycleEvent: null,
+      sharing: null,
+      reasons: [
+        RECOGNISED,
+        NOTIFIED,
+        [
+          'PORTABILITY.CONTINUES',
+          '2.6.2',
+          true,
+          'Moorside Academy is in an area we cover, so you continue your programme as before; your new school is added to your employment history.',
+        ],
+      ],
+    },
+    {
+      name: 'inside, not notified: staff review, and told who to tell',
+      change: { notifiedOn: undefined },
+      outcome: 'needs_review',
+      route: 'continue',
+      lifecycleEvent: null,
+      sharing: null,
+      reasons: [
+        RECOGNISED,
+        [
+          'PORTABILITY.NOT_NOTIFIED',
+          '2.6.3',
+          false,
+          'If you move school or setting, you must tell your Delivery Partner, North Star Teaching School Hub so we can keep your records up to date.',
+        ],
+        [
+          'PORTABILITY.CONTINUES',
+          '2.6.2',
+          true,
+          'Moorside Academy is in an area we cover, so you continue your programme as before; your new school is added to your employment history.',
+        ],
+      ],
+    },
+    {
+      name: 'outside the network, no lead provider chosen yet',
+      change: { newSchool: FAR },
+      outcome: 'allowed',
+      route: 'transfer_out',
+      lifecycleEvent: 'transfer_out',
+      sharing: { recipient: null, status: 'awaiting_participant_choice' },
+      reasons: [
+        RECOGNISED,
+        NOTIFIED,
+        [
+          'PORTABILITY.OUTSIDE_NETWORK',
+          '2.6.4',
+          true,
+          outside('. Please tell us which lead provider you choose.'),
+        ],
+      ],
+    },
+    {
+      name: 'outside the network, lead provider chosen',
+      change: { newSchool: FAR, chosenLeadProvider: 'Best Practice Network' },
+      outcome: 'allowed',
+      route: 'transfer_out',
+      lifecycleEvent: 'transfer_out',
+      sharing: { recipient: 'Best Practice Network', status: 'ready_to_share' },
+      reasons: [
+        RECOGNISED,
+        NOTIFIED,
+        ['PORTABILITY.OUTSIDE_NETWORK', '2.6.4', true, outside(' (Best Practice Network).')],
+      ],
+    },
+    {
+      name: 'a school outside any region, in a local authority we serve',
+      change: {
+        newSchool: { urn: '4', name: 'Far School', region: null, localAuthority: '202' },
+        coveredAreas: ['202'],
+      },
+      outcome: 'allowed',
+      route: 'continue',
+      lifecycleEvent: null,
+      sharing: null,
+      reasons: [
+        RECOGNISED,
+        NOTIFIED,
+        [
+          'PORTABILITY.CONTINUES',
+          '2.6.2',
+          true,
+          'Far School is in an area we cover, so you continue your programme as before; your new school is added to your employment history.',
+        ],
+      ],
+    },
+    {
+      name: 'a school in an uncovered region and a local authority we do not serve',
+      change: {
+        newSchool: { ...FAR, localAuthority: '999' },
+        coveredAreas: ['202'],
+      },
+      outcome: 'allowed',
+      route: 'transfer_out',
+      lifecycleEvent: 'transfer_out',
+      sharing: { recipient: null, status: 'awaiting_participant_choice' },
+      reasons: [
+        RECOGNISED,
+        NOTIFIED,
+        [
+          'PORTABILITY.OUTSIDE_NETWORK',
+          '2.6.4',
+          true,
+          outside('. Please tell us which lead provider you choose.'),
+        ],
+      ],
+    },
+    ...(['applied', 'withdrawn', 'transferred_out', 'completed_passed'] as const).map(
+      (enrolmentStatus) => ({
+        name: `no current enrolment (${enrolmentStatus})`,
+        change: { enrolmentStatus },
+        outcome: 'refused',
+        route: null,
+        lifecycleEvent: null,
+        sharing: null,
+        reasons: [
+          RECOGNISED,
+          [
+            'PORTABILITY.NO_CURRENT_ENROLMENT',
+            '2.6.2',
+            false,
+            'You do not have a current enrolment to continue at your new school.',
+          ],
+        ],
+      }),
+    ),
+  ] as {
+    name: string;
+    change: Partial<SchoolMoveInput>;
+    outcome: string;
+    route: string | null;
+    lifecycleEvent: string | null;
+    sharing: { recipient: string | null; status: string } | null;
+    reasons: unknown[][];
+  }[])(
+    '2.6.2 2.6.3 2.6.4 $name -> $outcome',
+    ({ change, outcome, route, lifecycleEvent, sharing, reasons }) => {
+      const d = move(change);
+      expect(d.outcome).toBe(outcome);
+      expect(d.details.route).toBe(route);
+      expect(d.details.lifecycleEvent).toBe(lifecycleEvent);
+      expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message])).toEqual(reasons);
+      if (sharing === null) {
+        expect(d.details.dataSharing).toBeNull();
+      } else {
+        expect(d.details.dataSharing).toEqual({
+          ...sharing,
+          purpose:
+            "To support the participant's transfer to a programme delivered by the lead provider of their choice (policy 2.6.4).",
+          categories: TRANSFER_DATA_CATEGORIES,
+        });
+      }
+      if (outcome === 'refused') {
+        expect(d.details.employmentHistory).toEqual([PREVIOUS, OLD]);
+      }
+    },
+  );
+
+  it.each(['accepted', 'active', 'deferred'] as const)(
+    '2.6.2 a %s participant may move and continue',
+    (enrolmentStatus) => {
+      const d = move({ enrolmentStatus });
+      expect(d.outcome).toBe('allowed');
+      expect(d.reasons.find((r) => r.code === 'PORTABILITY.CONTINUES')?.clause).toBe('2.6.2');
+    },
+  );
+
+  it('2.6.2 the employment history closes the current school the day before the move', () => {
+    const d = move();
+    expect(d.reasons[2]?.clause).toBe('2.6.2');
+    expect(d.details.employmentHistory).toEqual([
+      PREVIOUS,
+      { ...OLD, to: '2026-01-04' },
+      {
+        school: { urn: '200002', name: 'Moorside Academy', region: 'Yorkshire and the Humber' },
+        from: '2026-01-05',
+      },
+    ]);
+    expect(d.reasons[0]?.evidence).toEqual({
+      newSchoolUrn: '200002',
+      newSchoolRegion: 'Yorkshire and the Humber',
+      newSchoolLocalAuthority: null,
+      movedOn: '2026-01-05',
+      notifiedOn: '2025-12-10',
+      enrolmentStatus: 'active',
+    });
+    expect(() => move({ movedOn: OLD.from })).toThrow(RangeError);
+  });
+
+  it('2.6.4 the transfer evidence lists what the network covers and who was chosen', () => {
+    const d = move({
+      newSchool: FAR,
+      coveredAreas: ['202'],
+      chosenLeadProvider: 'Best Practice Network',
+    });
+    const r = d.reasons.find((x) => x.code === 'PORTABILITY.OUTSIDE_NETWORK');
+    expect(r?.clause).toBe('2.6.4');
+    expect(r?.evidence).toMatchObject({
+      coveredRegions: ['North West', 'Yorkshire and the Humber'],
+      coveredAreas: ['202'],
+      chosenLeadProvider: 'Best Practice Network',
+    });
+  });
+});
