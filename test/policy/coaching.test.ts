@@ -81,3 +81,87 @@ describe("2.2.1.3 coaching is scheduled on the participant's availability, in co
     expect(d.details.sharedAvailability).toEqual([]);
   });
 });
+
+describe('2.2.1.3 coaching bookings decided row by row', () => {
+  const base = {
+    course: 'npq-executive-leadership' as const,
+    today: '2026-02-01',
+    participantAvailableOn: ['2026-02-10', '2026-02-03', '2026-01-20', '2026-02-03'],
+    coachAvailableOn: ['2026-02-03', '2026-02-12', '2026-01-20', '2026-02-10'],
+  };
+  it.each([
+    {
+      proposedOn: '2026-02-03',
+      outcome: 'allowed',
+      code: 'COACHING.BOTH_AVAILABLE',
+      message: 'You and your coach are both available on 3 February 2026.',
+    },
+    {
+      proposedOn: '2026-01-20',
+      outcome: 'refused',
+      code: 'COACHING.DATE_PASSED',
+      message: '20 January 2026 has passed; please choose a later date.',
+    },
+    {
+      proposedOn: '2026-02-12',
+      outcome: 'refused',
+      code: 'COACHING.PARTICIPANT_UNAVAILABLE',
+      message:
+        'Coaching is scheduled around your availability, and you have not said you are free on 12 February 2026.',
+    },
+    {
+      proposedOn: '2026-02-11',
+      outcome: 'refused',
+      code: 'COACHING.PARTICIPANT_UNAVAILABLE',
+      message:
+        'Coaching is scheduled around your availability, and you have not said you are free on 11 February 2026.',
+    },
+  ])(
+    '2.2.1.3 proposing $proposedOn -> $outcome ($code)',
+    ({ proposedOn, outcome, code, message }) => {
+      const d = evaluateCoachingBooking({ ...base, proposedOn });
+      expect(d.outcome).toBe(outcome);
+      const last = d.reasons[d.reasons.length - 1];
+      expect(last?.code).toBe(code);
+      expect(last?.clause).toBe('2.2.1.3');
+      expect(last?.met).toBe(outcome === 'allowed');
+      expect(last?.message).toBe(message);
+      // Shared days: both free, from today on, once each, earliest first.
+      expect(d.details.sharedAvailability).toEqual(['2026-02-03', '2026-02-10']);
+    },
+  );
+
+  it('2.2.1.3 the coach being busy names the days both are free', () => {
+    const d = evaluateCoachingBooking({
+      ...base,
+      proposedOn: '2026-02-05',
+      participantAvailableOn: ['2026-02-05', '2026-02-10', '2026-02-01'],
+      coachAvailableOn: ['2026-02-10', '2026-02-01'],
+    });
+    expect(d.outcome).toBe('refused');
+    const r = d.reasons[d.reasons.length - 1];
+    expect(r?.code).toBe('COACHING.COACH_UNAVAILABLE');
+    expect(r?.clause).toBe('2.2.1.3');
+    expect(r?.message).toBe(
+      'Your coach is not available on 5 February 2026; choose one of the days you are both free.',
+    );
+    // Today counts as still available.
+    expect(r?.evidence).toEqual({
+      proposedOn: '2026-02-05',
+      today: '2026-02-01',
+      sharedAvailability: ['2026-02-01', '2026-02-10'],
+    });
+  });
+
+  it('2.2.1.3 a course without coaching cannot book it, even on a shared day, and is offered no days', () => {
+    const d = evaluateCoachingBooking({
+      ...base,
+      course: 'npq-headship',
+      proposedOn: '2026-02-03',
+    });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons[0]?.clause).toBe('2.2.1.3');
+    expect(d.reasons[0]?.met).toBe(false);
+    expect(d.details.sharedAvailability).toEqual([]);
+  });
+});

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
+  compareDates,
   dayNumber,
   daysBetween,
   formatLongDate,
+  fromDayNumber,
+  isBefore,
   isIsoDate,
+  isOnOrBefore,
   londonDateOf,
+  maxDate,
 } from '../../src/policy/index.js';
 
 describe('calendar dates used by the rules', () => {
@@ -30,5 +35,38 @@ describe('calendar dates used by the rules', () => {
   it.each(['2026-02-30', '2026-13-01', '26-01-01', '2026-1-1', ''])('rejects %j', (value) => {
     expect(isIsoDate(value)).toBe(false);
     expect(() => dayNumber(value)).toThrow(RangeError);
+  });
+});
+
+describe('date comparisons the rules decide with', () => {
+  it.each([
+    { a: '2026-03-01', b: '2026-03-02', before: true, onOrBefore: true, max: '2026-03-02' },
+    { a: '2026-03-02', b: '2026-03-02', before: false, onOrBefore: true, max: '2026-03-02' },
+    { a: '2026-03-03', b: '2026-03-02', before: false, onOrBefore: false, max: '2026-03-03' },
+    { a: '2025-12-31', b: '2026-01-01', before: true, onOrBefore: true, max: '2026-01-01' },
+  ])('$a against $b', ({ a, b, before, onOrBefore, max }) => {
+    expect(isBefore(a, b)).toBe(before);
+    expect(isOnOrBefore(a, b)).toBe(onOrBefore);
+    expect(maxDate(a, b)).toBe(max);
+    expect(maxDate(b, a)).toBe(max);
+    expect(Math.sign(compareDates(a, b))).toBe(before ? -1 : onOrBefore ? 0 : 1);
+  });
+
+  it('day numbers count from 1970-01-01 and go both ways', () => {
+    expect(dayNumber('1970-01-01')).toBe(0);
+    expect(dayNumber('1970-01-02')).toBe(1);
+    expect(fromDayNumber(-1)).toBe('1969-12-31');
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(daysBetween('2026-03-30', '2026-03-28')).toBe(-2);
+    expect(isIsoDate('2028-02-29')).toBe(true);
+    expect(() => dayNumber('2026-02-30')).toThrow('No such calendar date: 2026-02-30');
+    expect(() => dayNumber('x')).toThrow('Not an ISO calendar date (YYYY-MM-DD): "x"');
+  });
+
+  it('a London day is padded and follows British Summer Time', () => {
+    expect(londonDateOf(new Date('2026-03-29T00:30:00Z'))).toBe('2026-03-29');
+    expect(londonDateOf(new Date('2026-10-24T23:30:00Z'))).toBe('2026-10-25');
+    expect(londonDateOf(new Date('2026-01-05T12:00:00Z'))).toBe('2026-01-05');
+    expect(formatLongDate('2026-01-05')).toBe('5 January 2026');
   });
 });
