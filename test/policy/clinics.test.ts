@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
+  addDays,
   evaluateClinicAttendance,
   evaluateClinicBooking,
   evaluateClinicCancellation,
@@ -507,5 +509,50 @@ describe('2.2.1.2 clinic order: each row states what the clause requires', () =>
         history: [{ clinicNumber: 1, status: 'booked', on: '2026-01-01' }],
       }).outcome,
     ).toBe('allowed');
+  });
+});
+
+describe('2.2.1.2 property: a generated clinic history, in any order, gives the decision the rule states', () => {
+  it('2.2.1.2 booking clinic n is allowed exactly when the date is ahead, n is not attended, n-1 is attended, missed or booked earlier, and no later clinic is on or before it', () => {
+    const day = (d: number) => addDays('2025-09-01', d);
+    const status = fc.constantFrom('booked' as const, 'attended' as const, 'missed' as const);
+    fc.assert(
+      fc.property(
+        // At most one record per clinic, clinics 1-5.
+        fc.uniqueArray(
+          fc.record({
+            clinicNumber: fc.integer({ min: 1, max: 5 }),
+            status,
+            on: fc.integer({ min: 0, max: 120 }),
+          }),
+          { selector: (r) => r.clinicNumber, maxLength: 5 },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.boolean(),
+        (raw, n, sessionDay, todayDay, reverse) => {
+          const history: ClinicRecord[] = raw.map((r) => ({ ...r, on: day(r.on) }));
+          const d = evaluateClinicBooking({
+            clinicNumber: n,
+            sessionOn: day(sessionDay),
+            today: day(todayDay),
+            history: reverse ? [...history].reverse() : history,
+            workingPattern: 'full_time',
+          });
+          const prev = raw.find((r) => r.clinicNumber === n - 1);
+          const previousOk =
+            n === 1 || (prev !== undefined && (prev.status !== 'booked' || prev.on < sessionDay));
+          const laterClash = raw.some(
+            (r) => r.clinicNumber > n && r.status !== 'missed' && r.on <= sessionDay,
+          );
+          const alreadyAttended = raw.some((r) => r.clinicNumber === n && r.status === 'attended');
+          const allowed = sessionDay >= todayDay && !alreadyAttended && previousOk && !laterClash;
+          expect(d.outcome).toBe(allowed ? 'allowed' : 'refused');
+          expect(d.details.inSequence).toBe(previousOk && !laterClash);
+          for (const r of d.reasons) expect(r.clause).toBe('2.2.1.2');
+        },
+      ),
+    );
   });
 });
