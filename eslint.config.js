@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'drizzle/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', 'bin/**', '*.cjs'] },
+  { ignores: ['node_modules/**', 'data/**', 'drizzle/**', 'coverage/**', 'bin/**', '*.cjs'] },
+  { ignores: ['reports/**', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,5 +14,8 @@ export function expectOutcome(
 ): void {
   expect(decision.outcome, `outcome for ${clause}`).toBe(outcome);
   // The clause is implemented by at least one rule, so a decision can speak for it.
-  expect(POLICY_RULES.some((r) => r.clauses.includes(clause)), `a rule for ${clause}`).toBe(true);
+  expect(
+    POLICY_RULES.some((r) => r.clauses.includes(clause)),
+    `a rule for ${clause}`,
+  ).toBe(true);
 }
