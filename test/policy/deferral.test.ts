@@ -841,3 +841,33 @@ describe('2.3.4 who the participant contacts, in words', () => {
     );
   });
 });
+
+describe('2.3.5 returning sooner is for content missed before the deferral was agreed', () => {
+  it('2.3.5 an unfinished activity the current cohort never dated is not missed content: no "return sooner"', () => {
+    // Module 1, session 6 was never dated for this cohort and the participant has not done it.
+    const undated = ACTIVITIES.map((a) =>
+      a.id === 'm1-s6' ? { ...a, scheduledOn: undefined } : a,
+    );
+    const schedule = Object.fromEntries(
+      Object.entries(CURRENT.schedule).filter(([id]) => id !== 'm1-s6'),
+    );
+    const current = cohort('sl-2025', START, { schedule });
+    const d = evaluateDeferral(
+      input({
+        activities: undated,
+        currentCohort: current,
+        completedActivityIds: DONE.filter((id) => id !== 'm1-s6'),
+        requestedOn: addDays(START, 45),
+      }),
+    );
+    const plan = d.details.plan;
+    expect(plan?.rejoinActivityId).toBe('m1-s6');
+    expect(plan?.catchUpActivityIds).toEqual([]);
+    expect(plan && isBefore(plan.rejoinOn, plan.returnWithoutCatchUpOn ?? plan.rejoinOn)).toBe(
+      true,
+    );
+    expect(plan?.returnSooner).toBe(false);
+    expect(codes(d)).not.toContain('DEFERRAL.RETURN_SOONER_TO_CATCH_UP');
+    expect(d.reasons.find((r) => r.code === 'DEFERRAL.REJOIN_DATE')?.clause).toBe('2.3.5');
+  });
+});
