@@ -243,14 +243,14 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
     {
       name: 'a later module released before an earlier one (listed in any order)',
       modules: [
-        m('c', 3, '2025-11-01', '2025-11-20'),
-        m('b', 2, '2025-09-10', '2025-10-13'),
-        m('a', 1, '2025-09-15', '2025-09-20'),
+        m('c', 3, '2025-09-15', '2025-11-20'),
+        m('a', 1, '2025-09-01', '2025-09-20'),
+        m('b', 2, '2025-10-01', '2025-10-13'),
       ],
       outcome: 'not_met',
       reasons: [
         ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 3 }],
-        ['CALENDAR.RELEASE_OUT_OF_ORDER', '2.1.3', false, { outOfOrderModuleIds: ['b'] }],
+        ['CALENDAR.RELEASE_OUT_OF_ORDER', '2.1.3', false, { outOfOrderModuleIds: ['c'] }],
       ],
       late: [],
     },
@@ -272,6 +272,19 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
     );
     expect(d.reasons[1]?.message).toBe(
       'Modules are released in programme order, in manageable chunks.',
+    );
+    const fine = evaluateModuleReleaseSchedule([m('a', 1, '2025-09-01', '2025-09-01')]);
+    expect(fine.reasons[0]?.clause).toBe('2.2.1.1');
+    expect(fine.reasons[0]?.message).toBe(
+      'Every module is released on or before its scheduled start.',
+    );
+    const swapped = evaluateModuleReleaseSchedule([
+      m('a', 1, '2025-09-10', '2025-09-20'),
+      m('b', 2, '2025-09-01', '2025-10-13'),
+    ]);
+    expect(swapped.reasons[1]?.clause).toBe('2.1.3');
+    expect(swapped.reasons[1]?.message).toBe(
+      'Modules must be released in programme order, one chunk at a time.',
     );
   });
 });

@@ -119,6 +119,10 @@ describe('2.4 funding at deferral: the whole decision, route by route', () => {
       met: false,
     });
     expect(d.reasons[0]?.message).toContain('does not carry over');
+    expect(d.reasons[0]?.evidence).toEqual({
+      fundingRoute: 'dfe_scholarship',
+      policyVersion: POLICY_REGISTER.version,
+    });
     expect(d.details).toEqual({
       fundingRetainedOnRestart: false,
       refundAtDeferral: false,
@@ -154,5 +158,6 @@ describe('2.4 funding at deferral: the whole decision, route by route', () => {
     expect(d.reasons[0]?.message).toBe(
       'A refund of the fee paid by your employer can be made at deferral.',
     );
+    expect(d.reasons[0]?.evidence).toEqual({ fundingRoute: 'employer' });
   });
 });
