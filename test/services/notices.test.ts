@@ -5,13 +5,15 @@ import { queryRows } from '../../src/db/client.js';
 import { cohortEngagement } from '../../src/db/queries/cohort-engagement.js';
 import { londonInstant } from '../../src/domain/london-time.js';
 import { percentText, sensibleSendTime } from '../../src/domain/notices.js';
-import { addDays } from '../../src/policy/index.js';
+import { addDays, formatLongDate } from '../../src/policy/index.js';
 import { runDailyProcessing } from '../../src/services/daily.js';
 import {
   approveDeferral,
+  confirmReturn,
   declineDeferral,
   recordDeferralDiscussion,
   requestDeferral,
+  resumeFromDeferral,
   startDeferral,
 } from '../../src/services/deferral-cases.js';
 import { bookEvent } from '../../src/services/bookings.js';
@@ -414,6 +416,15 @@ describe('decisions and the intent-to-return request', () => {
     const started = await startDeferral(deps, staff, approved.id, {
       expectedVersion: approved.version,
     });
+    // The deferral starting: the re-join cohort and date and when 2.3.7 is asked, sent once.
+    const begun = await messages('notice_decision', `decision:deferral:${approved.id}:started`);
+    expect(begun.map((m) => m.to_email)).toEqual([b!.email]);
+    expect(begun[0]!.link_path).toBe('/changes');
+    expect(begun[0]!.personalisation.outcome).toBe('it has started');
+    expect(begun[0]!.personalisation.reason).toContain('2.3.3');
+    expect(begun[0]!.personalisation.next_steps).toContain(`on ${formatLongDate(started.rejoinDate!)}`);
+    expect(begun[0]!.personalisation.next_steps).toContain(formatLongDate(started.intentContactDueOn!));
+    expect(new Date(begun[0]!.next_attempt_at)).toEqual(sensibleSendTime(w.clock.now()));
     // 2.3.7: on the contact date the daily job asks the participant, once.
     const due = started.intentContactDueOn!;
     const clock = fixedClock(jobAt(due));
@@ -424,6 +435,25 @@ describe('decisions and the intent-to-return request', () => {
     expect(asked[0]!.personalisation.link).toBe(`${PUBLIC}/changes/return`);
     await runDailyProcessing({ db: w.t.db, clock, wallClock: clock, publicUrl: PUBLIC });
     expect(await messages('notice_intent_request', `intent_request:${started.id}`)).toHaveLength(1);
+
+    // They confirm; on the restart date staff record the return: "welcome back", to My programme.
+    const [c] = await queryRows<{ version: number }>(
+      w.t.db,
+      sql`select version from deferral_case where id = ${started.id}`,
+    );
+    const confirmed = await confirmReturn({ ...deps, clock }, staff, started.id, {
+      expectedVersion: c!.version,
+    });
+    const restartAt = fixedClock(londonInstant(started.rejoinDate!, '09:30'));
+    await resumeFromDeferral({ ...deps, clock: restartAt }, staff, started.id, {
+      expectedVersion: confirmed.version,
+    });
+    const back = await messages('notice_decision', `decision:deferral:${started.id}:resumed`);
+    expect(back.map((m) => m.to_email)).toEqual([b!.email]);
+    expect(back[0]!.link_path).toBe('/my-programme');
+    expect(back[0]!.personalisation.link).toBe(`${PUBLIC}/my-programme`);
+    expect(back[0]!.personalisation.reason).toContain('2.3.6');
+    expect(new Date(back[0]!.next_attempt_at)).toEqual(restartAt.now());
   });
 
   it('a school move is answered with its decision at once when the participant reports it', async () => {
