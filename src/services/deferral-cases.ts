@@ -705,7 +705,10 @@ export async function declineDeferral(
 /** A cohort's name for a participant's email ("your new cohort" when there is none). */
 async function cohortName(tx: Parameters<typeof queryRows>[0], cohortId: number | null) {
   if (cohortId === null) return 'your new cohort';
-  const [row] = await queryRows<{ name: string }>(tx, sql`select name from cohort where id = ${cohortId}`);
+  const [row] = await queryRows<{ name: string }>(
+    tx,
+    sql`select name from cohort where id = ${cohortId}`,
+  );
   return row?.name ?? 'your new cohort';
 }
 
@@ -863,10 +866,13 @@ export async function resumeFromDeferral(
     await caseAudit(tx, 'DEFERRAL_RESUMED', actor, updated, at, {
       targetCohortId: row.targetCohortId,
     });
-    const [rejoinAt] = row.rejoinActivityId === null ? [] : await queryRows<{ title: string }>(
-      tx,
-      sql`select title from programme_activity where id = ${row.rejoinActivityId}`,
-    );
+    const [rejoinAt] =
+      row.rejoinActivityId === null
+        ? []
+        : await queryRows<{ title: string }>(
+            tx,
+            sql`select title from programme_activity where id = ${row.rejoinActivityId}`,
+          );
     await queueDeferralDecision(
       tx,
       { id: row.id, enrolmentId: row.enrolmentId },

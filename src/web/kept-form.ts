@@ -68,7 +68,11 @@ export function decodeKeptForm(value: unknown): KeptForm | null {
         f[0] !== '_csrf',
     );
     return ok
-      ? { action: path, fields: fields as [string, string][], owner: (owner as number | null) ?? null }
+      ? {
+          action: path,
+          fields: fields as [string, string][],
+          owner: (owner as number | null) ?? null,
+        }
       : null;
   } catch {
     return null;

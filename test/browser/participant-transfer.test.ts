@@ -63,25 +63,35 @@ describe.each([
     await world.signIn(page, email);
     await navigate(page, 'Changes');
     await page.getByRole('link', { name: /Tell us which lead provider you are moving to/ }).click();
-    await shown(page.getByRole('heading', { level: 1, name: 'Your move to another lead provider' }));
+    await shown(
+      page.getByRole('heading', { level: 1, name: 'Your move to another lead provider' }),
+    );
     await checkPage(page);
     await page.getByRole('button', { name: 'Continue' }).click();
     await shown(page.locator('.govuk-error-summary'));
     await expect(page.title()).resolves.toMatch(/^Error: /);
     await checkPage(page);
-    await page.getByLabel('Which lead provider are you moving to?').fill('Fenland Teaching Partnership');
+    await page
+      .getByLabel('Which lead provider are you moving to?')
+      .fill('Fenland Teaching Partnership');
     await page.getByLabel('Yes, share my record').check();
     await page.getByRole('button', { name: 'Continue' }).click();
-    await shown(page.getByRole('heading', { level: 1, name: 'Check your answers before sending them' }));
+    await shown(
+      page.getByRole('heading', { level: 1, name: 'Check your answers before sending them' }),
+    );
     await checkPage(page);
     await page.getByRole('button', { name: 'Send my answers' }).click();
-    await shown(page.locator('.govuk-panel--confirmation').getByText('Your answers have been sent'));
+    await shown(
+      page.locator('.govuk-panel--confirmation').getByText('Your answers have been sent'),
+    );
     await shown(page.getByText(`TR-${transferId}`));
     await checkPage(page);
     // Answered: the transfer's page says where it stands, with no form.
     await page.goto(`${world.baseUrl}/changes/transfer/${transferId}`);
     await shown(page.getByRole('heading', { level: 1, name: 'Your transfer' }));
-    await expect(page.locator(`form[action="/changes/transfer/${transferId}"]`).count()).resolves.toBe(0);
+    await expect(
+      page.locator(`form[action="/changes/transfer/${transferId}"]`).count(),
+    ).resolves.toBe(0);
     await checkPage(page);
     await context.close();
   });
@@ -96,7 +106,9 @@ describe.each([
     await world.signIn(page, 'participant3@demo.npq-ops.test');
     await navigate(page, 'Clinics and events');
     await shown(page.getByRole('heading', { level: 1, name: 'Clinics and events' }));
-    await shown(page.getByText('Your place is deferred, so you cannot book clinics or events now.'));
+    await shown(
+      page.getByText('Your place is deferred, so you cannot book clinics or events now.'),
+    );
     await expect(page.getByRole('button', { name: /^Book/ }).count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: /^Sign up/ }).count()).resolves.toBe(0);
     await checkPage(page);

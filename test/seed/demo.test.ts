@@ -315,7 +315,6 @@ describe('seedDemo', () => {
     expect(row.lp).toMatch(/@demo\.npq-ops\.test$/);
   });
 
-
   it('dates every cohort: releases with 2-week windows, events, 8-day assessment windows', async () => {
     const cohorts = await queryRows<{
       year: number;

@@ -422,8 +422,12 @@ describe('decisions and the intent-to-return request', () => {
     expect(begun[0]!.link_path).toBe('/changes');
     expect(begun[0]!.personalisation.outcome).toBe('it has started');
     expect(begun[0]!.personalisation.reason).toContain('2.3.3');
-    expect(begun[0]!.personalisation.next_steps).toContain(`on ${formatLongDate(started.rejoinDate!)}`);
-    expect(begun[0]!.personalisation.next_steps).toContain(formatLongDate(started.intentContactDueOn!));
+    expect(begun[0]!.personalisation.next_steps).toContain(
+      `on ${formatLongDate(started.rejoinDate!)}`,
+    );
+    expect(begun[0]!.personalisation.next_steps).toContain(
+      formatLongDate(started.intentContactDueOn!),
+    );
     expect(new Date(begun[0]!.next_attempt_at)).toEqual(sensibleSendTime(w.clock.now()));
     // 2.3.7: on the contact date the daily job asks the participant, once.
     const due = started.intentContactDueOn!;

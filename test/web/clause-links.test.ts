@@ -15,7 +15,11 @@ const OTHER_BRANCHES = new Set(['staff/coaching.njk', 'staff/assessments.njk']);
 
 function templates(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? templates(join(dir, e.name)) : e.name.endsWith('.njk') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? templates(join(dir, e.name))
+      : e.name.endsWith('.njk')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -28,7 +32,8 @@ describe('clause references in page templates', () => {
       const name = relative(VIEWS, file);
       if (OTHER_BRANCHES.has(name)) continue;
       const source = readFileSync(file, 'utf8').replace(/\{#[\s\S]*?#\}/g, '');
-      for (const m of source.matchAll(/.{0,40}\bpolicy \d+\.\d[^)]*\)?/gi)) bare.push(`${name}: ${m[0]}`);
+      for (const m of source.matchAll(/.{0,40}\bpolicy \d+\.\d[^)]*\)?/gi))
+        bare.push(`${name}: ${m[0]}`);
     }
     expect(bare).toEqual([]);
   });

@@ -231,14 +231,20 @@ describe('booking forms only for those who may use them', () => {
       select distinct on (ce.id) e.participant_id, e.id, ce.id, 'booked', now()
       from cohort_event ce join enrolment e on e.cohort_id = ce.cohort_id
       join participant p on p.id = e.participant_id
-      where ce.id in (${sql.join(otherIds.map((i) => sql`${i}`), sql`, `)}) and lower(p.email) <> ${email}
+      where ce.id in (${sql.join(
+        otherIds.map((i) => sql`${i}`),
+        sql`, `,
+      )}) and lower(p.email) <> ${email}
         and not exists (select 1 from event_booking b where b.cohort_event_id = ce.id
                           and b.participant_id = e.participant_id and b.status <> 'cancelled')
       order by ce.id, e.id`);
     await world.t.db.execute(sql`
       update cohort_event ce set capacity = (select count(*) from event_booking b
                                              where b.cohort_event_id = ce.id and b.status <> 'cancelled')
-      where ce.id in (${sql.join(otherIds.map((i) => sql`${i}`), sql`, `)})`);
+      where ce.id in (${sql.join(
+        otherIds.map((i) => sql`${i}`),
+        sql`, `,
+      )})`);
 
     const change = await request({ method: 'GET', url: `/bookings/${booking!.id}/change` });
     expect(change.statusCode).toBe(200);

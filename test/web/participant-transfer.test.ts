@@ -80,7 +80,9 @@ describe('telling us where you are moving', () => {
     const request = await w.requester(OWNER);
     const changes = await request({ method: 'GET', url: '/changes' });
     expect(changes.body).toMatch(
-      new RegExp(`href="/changes/transfer/${transferId}"[^>]*>Tell us which lead provider you are moving to`),
+      new RegExp(
+        `href="/changes/transfer/${transferId}"[^>]*>Tell us which lead provider you are moving to`,
+      ),
     );
 
     const form = await request({ method: 'GET', url: page() });
@@ -105,12 +107,21 @@ describe('telling us where you are moving', () => {
     expect(check.statusCode).toBe(200);
     expect(pageText(check.body)).toContain('Check your answers before sending them');
     expect(pageText(check.body)).toContain('Fenland Teaching Partnership');
-    expect(await transferRow()).toEqual({ receiving_lead_provider: null, data_sharing_consent: null });
+    expect(await transferRow()).toEqual({
+      receiving_lead_provider: null,
+      data_sharing_consent: null,
+    });
 
     // Change keeps the answers on the question page.
     const sendFields = formFields(check.body, `${page()}/send`);
-    const change = await request({ method: 'POST', url: page(), payload: { ...sendFields, change: '1' } });
-    expect(formFields(change.body, page()).receivingLeadProvider).toBe('Fenland Teaching Partnership');
+    const change = await request({
+      method: 'POST',
+      url: page(),
+      payload: { ...sendFields, change: '1' },
+    });
+    expect(formFields(change.body, page()).receivingLeadProvider).toBe(
+      'Fenland Teaching Partnership',
+    );
 
     const sent = await request({ method: 'POST', url: `${page()}/send`, payload: sendFields });
     expect(sent.statusCode).toBe(303);
@@ -118,7 +129,9 @@ describe('telling us where you are moving', () => {
     const confirmation = await request({ method: 'GET', url: sent.headers.location as string });
     expect(pageText(confirmation.body)).toContain('Your answers have been sent');
     expect(pageText(confirmation.body)).toContain(`TR-${transferId}`);
-    expect(pageText(confirmation.body)).toContain('will send your record to Fenland Teaching Partnership');
+    expect(pageText(confirmation.body)).toContain(
+      'will send your record to Fenland Teaching Partnership',
+    );
     expect(confirmation.body).not.toContain(`action="/changes/transfer/${transferId}"`);
     expect(await transferRow()).toEqual({
       receiving_lead_provider: 'Fenland Teaching Partnership',

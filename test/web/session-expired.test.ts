@@ -135,7 +135,11 @@ describe('a form sent after the session ended', () => {
       method: 'POST',
       url: '/sign-in',
       cookies: cookiesOf(sent),
-      ...asForm({ ...signInFields, email: 'programme.team@demo.npq-ops.test', password: DEMO_PASSWORD }),
+      ...asForm({
+        ...signInFields,
+        email: 'programme.team@demo.npq-ops.test',
+        password: DEMO_PASSWORD,
+      }),
     });
     expect(other.statusCode).toBe(200);
     const text = pageText(other.body);
@@ -276,7 +280,9 @@ describe('kept forms', () => {
     expect(decodeKeptForm(encodeKeptForm(owned!))?.owner).toBe(42);
     expect(
       decodeKeptForm(
-        Buffer.from(JSON.stringify({ action: '/x', fields: [], owner: 'someone' })).toString('base64url'),
+        Buffer.from(JSON.stringify({ action: '/x', fields: [], owner: 'someone' })).toString(
+          'base64url',
+        ),
       ),
     ).toBeNull();
     expect(keepForm('/x', { big: 'y'.repeat(70_000) })).toBeNull();

@@ -24,7 +24,12 @@ export type DeferralOutcome =
   | { kind: 'declined'; reason: string }
   | { kind: 'return_confirmed'; rejoinOn: string | null; adjustments: string | null }
   | { kind: 'not_returning' }
-  | { kind: 'started'; targetCohort: string; rejoinOn: string | null; intentContactDueOn: string | null }
+  | {
+      kind: 'started';
+      targetCohort: string;
+      rejoinOn: string | null;
+      intentContactDueOn: string | null;
+    }
   | { kind: 'resumed'; targetCohort: string; rejoinAt: string | null };
 
 /** A deferral request decided (2.3). */

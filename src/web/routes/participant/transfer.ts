@@ -100,7 +100,8 @@ export function transferRoutes(app: FastifyInstance, deps: PageDeps): void {
       if (!transferAnswerable(transfer)) return page(reply.code(422), ctx, transfer);
       if (body['change'] !== undefined) return page(reply, ctx, transfer, { values: body });
       const form = parseForm(TransferForm, body);
-      if (!form.ok) return page(reply.code(422), ctx, transfer, { errors: form.errors, values: body });
+      if (!form.ok)
+        return page(reply.code(422), ctx, transfer, { errors: form.errors, values: body });
       return reply.view('participant/transfer-check.njk', {
         transfer,
         reference: transferReference(transfer.id),
@@ -122,29 +123,34 @@ export function transferRoutes(app: FastifyInstance, deps: PageDeps): void {
           return page(reply.code(422), ctx, transfer, { errors: form.errors, values: body });
         const where = `/changes/transfer/${transfer.id}?sent=1`;
         try {
-          const sent = await submitOnce(deps, ctx.actor, String(body['token'] ?? ''), async (tx) => {
-            // Read again inside the reserving transaction: a page left open may be out of date.
-            const now = await getTransfer(tx, ctx.actor, transfer.id);
-            if (!transferAnswerable(now)) {
-              throw new ConflictError(
-                'You have already told us about this transfer. To change your answer, contact your delivery partner.',
-              );
-            }
-            let version = now.version;
-            if (now.receivingLeadProvider !== form.data.receivingLeadProvider) {
-              version = (
-                await chooseReceivingProvider(tx, ctx.actor, transfer.id, {
-                  name: form.data.receivingLeadProvider,
-                  expectedVersion: version,
-                })
-              ).version;
-            }
-            await recordConsent(tx, ctx.actor, transfer.id, {
-              consent: form.data.consent === 'yes',
-              expectedVersion: version,
-            });
-            return where;
-          });
+          const sent = await submitOnce(
+            deps,
+            ctx.actor,
+            String(body['token'] ?? ''),
+            async (tx) => {
+              // Read again inside the reserving transaction: a page left open may be out of date.
+              const now = await getTransfer(tx, ctx.actor, transfer.id);
+              if (!transferAnswerable(now)) {
+                throw new ConflictError(
+                  'You have already told us about this transfer. To change your answer, contact your delivery partner.',
+                );
+              }
+              let version = now.version;
+              if (now.receivingLeadProvider !== form.data.receivingLeadProvider) {
+                version = (
+                  await chooseReceivingProvider(tx, ctx.actor, transfer.id, {
+                    name: form.data.receivingLeadProvider,
+                    expectedVersion: version,
+                  })
+                ).version;
+              }
+              await recordConsent(tx, ctx.actor, transfer.id, {
+                consent: form.data.consent === 'yes',
+                expectedVersion: version,
+              });
+              return where;
+            },
+          );
           return reply.redirect(sent.location, 303);
         } catch (error) {
           const failure = formFailureOf(error, 'receivingLeadProvider');
