@@ -484,3 +484,46 @@ describe('decisions and the intent-to-return request', () => {
     expect(new Date(notice!.next_attempt_at)).toEqual(w.clock.now());
   });
 });
+
+describe('the day before a clinic', () => {
+  it('reminds the participant booked on it, once, at 8am, linking to Clinics and events', async () => {
+    const [clinic] = await queryRows<{
+      event_id: number;
+      enrolment_id: number;
+      participant_id: number;
+      email: string;
+      day: string;
+    }>(
+      w.t.db,
+      sql`select ev.id as event_id, e.id as enrolment_id, p.id as participant_id, p.email,
+                 (ev.starts_at at time zone 'Europe/London')::date::text as day
+          from cohort_event ev join programme_activity a on a.id = ev.activity_id and a.kind = 'clinic'
+          join enrolment e on e.cohort_id = ev.cohort_id and e.status = 'active'
+          join participant p on p.id = e.participant_id join app_user u on u.participant_id = p.id
+          where ev.starts_at > '2026-04-20'
+            and not exists (select 1 from event_booking b where b.cohort_event_id = ev.id and b.participant_id = p.id)
+            and not exists (select 1 from notice_preference np where np.participant_id = p.id and not np.nudges)
+          order by ev.starts_at, e.id limit 1`,
+    );
+    expect(clinic).toBeDefined();
+    const [booking] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`insert into event_booking (participant_id, enrolment_id, cohort_event_id, status, booked_at)
+          values (${clinic!.participant_id}, ${clinic!.enrolment_id}, ${clinic!.event_id}, 'booked', ${w.clock.now()})
+          returning id`,
+    );
+    const key = `event_reminder:${booking!.id}`;
+    await queue(addDays(clinic!.day, -2));
+    expect(await messages('notice_event_reminder', key)).toEqual([]);
+    await queue(addDays(clinic!.day, -1));
+    const reminder = await messages('notice_event_reminder', key);
+    expect(reminder.map((m) => m.to_email)).toEqual([clinic!.email]);
+    expect(reminder[0]!.link_path).toBe('/events');
+    expect(reminder[0]!.personalisation.link).toBe(`${PUBLIC}/events`);
+    expect(new Date(reminder[0]!.next_attempt_at)).toEqual(
+      londonInstant(addDays(clinic!.day, -1), '08:00'),
+    );
+    await queue(addDays(clinic!.day, -1));
+    expect(await messages('notice_event_reminder', key)).toHaveLength(1);
+  });
+});
