@@ -1,4 +1,4 @@
-import { queueAssessmentDeferralDecision } from './notices/decisions.js';
+import { queueAssessmentDeferralDecision, queueEvidenceRequest } from './notices/decisions.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import {
@@ -312,7 +312,7 @@ async function contextFor(tx: Tx, row: CaseRow, today: string) {
 
 /** Staff ask for supporting evidence (2.5.2); the attempt stays protected meanwhile. */
 export async function requestEvidence(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { request: string; expectedVersion: number },
@@ -344,6 +344,11 @@ export async function requestEvidence(
       details: { request: input.request, decision },
       at,
     });
+    await queueEvidenceRequest(
+      tx,
+      { id: caseId, enrolmentId: row.enrolment_id, request: input.request },
+      { at, publicUrl },
+    );
     return caseView(updated);
   });
 }

@@ -238,6 +238,18 @@ export async function loadSessionActor(
   return row ? loadActor(db, row.userId) : null;
 }
 
+/**
+ * Whose session this was, ended or not (null when it never existed or has been purged). Used only
+ * to bind a form sent after the session ended to the person who typed it (src/web/kept-form.ts).
+ */
+export async function sessionOwner(db: Db, sessionId: string): Promise<number | null> {
+  const [row] = await db
+    .select({ userId: userSession.userId })
+    .from(userSession)
+    .where(eq(userSession.id, sessionId));
+  return row?.userId ?? null;
+}
+
 export async function endSession(db: Db, sessionId: string, now: Date): Promise<void> {
   await db
     .update(userSession)

@@ -702,9 +702,19 @@ export async function declineDeferral(
   });
 }
 
+/** A cohort's name for a participant's email ("your new cohort" when there is none). */
+async function cohortName(tx: Parameters<typeof queryRows>[0], cohortId: number | null) {
+  if (cohortId === null) return 'your new cohort';
+  const [row] = await queryRows<{ name: string }>(
+    tx,
+    sql`select name from cohort where id = ${cohortId}`,
+  );
+  return row?.name ?? 'your new cohort';
+}
+
 /** The agreed deferral takes effect: the enrolment is deferred and the deferral is counted (2.3.3). */
 export async function startDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { expectedVersion: number },
@@ -732,6 +742,17 @@ export async function startDeferral(
     await caseAudit(tx, 'DEFERRAL_STARTED', actor, updated, at, {
       deferralCount: facts.enrolment.deferralCount + 1,
     });
+    await queueDeferralDecision(
+      tx,
+      { id: row.id, enrolmentId: row.enrolmentId },
+      {
+        kind: 'started',
+        targetCohort: await cohortName(tx, row.targetCohortId),
+        rejoinOn: row.rejoinDate,
+        intentContactDueOn: updated.intentContactDueOn,
+      },
+      { at, publicUrl },
+    );
     return view(updated);
   });
 }
@@ -800,7 +821,7 @@ export async function confirmReturn(
  * and the programme activity, not the cohort, so everything done before the deferral still counts.
  */
 export async function resumeFromDeferral(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: { expectedVersion: number },
@@ -845,6 +866,23 @@ export async function resumeFromDeferral(
     await caseAudit(tx, 'DEFERRAL_RESUMED', actor, updated, at, {
       targetCohortId: row.targetCohortId,
     });
+    const [rejoinAt] =
+      row.rejoinActivityId === null
+        ? []
+        : await queryRows<{ title: string }>(
+            tx,
+            sql`select title from programme_activity where id = ${row.rejoinActivityId}`,
+          );
+    await queueDeferralDecision(
+      tx,
+      { id: row.id, enrolmentId: row.enrolmentId },
+      {
+        kind: 'resumed',
+        targetCohort: await cohortName(tx, row.targetCohortId),
+        rejoinAt: rejoinAt?.title ?? null,
+      },
+      { at, publicUrl },
+    );
     return view(updated);
   });
 }

@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
+import { londonDateOf } from '../policy/index.js';
 import type { Actor } from './actor.js';
 import { requireEnrolment } from './authorisation.js';
 import type { ServiceDeps } from './participants.js';
@@ -28,11 +29,16 @@ export interface CurrentDeferral {
   /** The return is confirmed (2.3.7), with any reasonable adjustments agreed. */
   returnConfirmed: boolean;
   reasonableAdjustments: string | null;
+  /**
+   * They can answer "will you return?" (2.3.7) at /changes/return now: deferred, not yet answered,
+   * and the restart date not passed (the same test as services/intent-to-return.ts).
+   */
+  returnAnswerable: boolean;
 }
 
 /** The agreed deferral on this enrolment, or null when there is none. */
 export async function currentDeferralOf(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
   enrolmentId: number,
 ): Promise<CurrentDeferral | null> {
@@ -72,5 +78,10 @@ export async function currentDeferralOf(
     catchUpCount: row.catch_up,
     returnConfirmed: row.status === 'confirmed',
     reasonableAdjustments: row.reasonable_adjustments,
+    returnAnswerable:
+      row.id !== null &&
+      (row.status === 'deferred' || row.status === 'intent_contact_due') &&
+      row.rejoin_date !== null &&
+      row.rejoin_date >= londonDateOf(clock.now()),
   };
 }

@@ -302,6 +302,18 @@ describe('seedDemo', () => {
     const regions = await one<{ n: number }>(a, sql`select count(*)::int as n from region`);
     expect(regions.n).toBe(9);
   });
+  it('gives every delivery partner and the lead provider a contact email, so partner copies of notices go out', async () => {
+    const row = await one<{ partners: number; without: number; lp: string | null }>(
+      a,
+      sql`select count(*)::int as partners,
+                 count(*) filter (where contact_email is null or contact_phone is null)::int as without,
+                 (select contact_email from lead_provider limit 1) as lp
+          from delivery_partner`,
+    );
+    expect(row.partners).toBeGreaterThan(1);
+    expect(row.without).toBe(0);
+    expect(row.lp).toMatch(/@demo\.npq-ops\.test$/);
+  });
 
   it('dates every cohort: releases with 2-week windows, events, 8-day assessment windows', async () => {
     const cohorts = await queryRows<{

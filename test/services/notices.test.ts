@@ -5,13 +5,15 @@ import { queryRows } from '../../src/db/client.js';
 import { cohortEngagement } from '../../src/db/queries/cohort-engagement.js';
 import { londonInstant } from '../../src/domain/london-time.js';
 import { percentText, sensibleSendTime } from '../../src/domain/notices.js';
-import { addDays } from '../../src/policy/index.js';
+import { addDays, formatLongDate } from '../../src/policy/index.js';
 import { runDailyProcessing } from '../../src/services/daily.js';
 import {
   approveDeferral,
+  confirmReturn,
   declineDeferral,
   recordDeferralDiscussion,
   requestDeferral,
+  resumeFromDeferral,
   startDeferral,
 } from '../../src/services/deferral-cases.js';
 import { bookEvent } from '../../src/services/bookings.js';
@@ -414,6 +416,19 @@ describe('decisions and the intent-to-return request', () => {
     const started = await startDeferral(deps, staff, approved.id, {
       expectedVersion: approved.version,
     });
+    // The deferral starting: the re-join cohort and date and when 2.3.7 is asked, sent once.
+    const begun = await messages('notice_decision', `decision:deferral:${approved.id}:started`);
+    expect(begun.map((m) => m.to_email)).toEqual([b!.email]);
+    expect(begun[0]!.link_path).toBe('/changes');
+    expect(begun[0]!.personalisation.outcome).toBe('it has started');
+    expect(begun[0]!.personalisation.reason).toContain('2.3.3');
+    expect(begun[0]!.personalisation.next_steps).toContain(
+      `on ${formatLongDate(started.rejoinDate!)}`,
+    );
+    expect(begun[0]!.personalisation.next_steps).toContain(
+      formatLongDate(started.intentContactDueOn!),
+    );
+    expect(new Date(begun[0]!.next_attempt_at)).toEqual(sensibleSendTime(w.clock.now()));
     // 2.3.7: on the contact date the daily job asks the participant, once.
     const due = started.intentContactDueOn!;
     const clock = fixedClock(jobAt(due));
@@ -424,6 +439,25 @@ describe('decisions and the intent-to-return request', () => {
     expect(asked[0]!.personalisation.link).toBe(`${PUBLIC}/changes/return`);
     await runDailyProcessing({ db: w.t.db, clock, wallClock: clock, publicUrl: PUBLIC });
     expect(await messages('notice_intent_request', `intent_request:${started.id}`)).toHaveLength(1);
+
+    // They confirm; on the restart date staff record the return: "welcome back", to My programme.
+    const [c] = await queryRows<{ version: number }>(
+      w.t.db,
+      sql`select version from deferral_case where id = ${started.id}`,
+    );
+    const confirmed = await confirmReturn({ ...deps, clock }, staff, started.id, {
+      expectedVersion: c!.version,
+    });
+    const restartAt = fixedClock(londonInstant(started.rejoinDate!, '09:30'));
+    await resumeFromDeferral({ ...deps, clock: restartAt }, staff, started.id, {
+      expectedVersion: confirmed.version,
+    });
+    const back = await messages('notice_decision', `decision:deferral:${started.id}:resumed`);
+    expect(back.map((m) => m.to_email)).toEqual([b!.email]);
+    expect(back[0]!.link_path).toBe('/my-programme');
+    expect(back[0]!.personalisation.link).toBe(`${PUBLIC}/my-programme`);
+    expect(back[0]!.personalisation.reason).toContain('2.3.6');
+    expect(new Date(back[0]!.next_attempt_at)).toEqual(restartAt.now());
   });
 
   it('a school move is answered with its decision at once when the participant reports it', async () => {
@@ -448,5 +482,48 @@ describe('decisions and the intent-to-return request', () => {
     expect(notice!.personalisation.outcome).toBe('you continue your programme');
     expect(notice!.personalisation.reason).toContain('2.6');
     expect(new Date(notice!.next_attempt_at)).toEqual(w.clock.now());
+  });
+});
+
+describe('the day before a clinic', () => {
+  it('reminds the participant booked on it, once, at 8am, linking to Clinics and events', async () => {
+    const [clinic] = await queryRows<{
+      event_id: number;
+      enrolment_id: number;
+      participant_id: number;
+      email: string;
+      day: string;
+    }>(
+      w.t.db,
+      sql`select ev.id as event_id, e.id as enrolment_id, p.id as participant_id, p.email,
+                 (ev.starts_at at time zone 'Europe/London')::date::text as day
+          from cohort_event ev join programme_activity a on a.id = ev.activity_id and a.kind = 'clinic'
+          join enrolment e on e.cohort_id = ev.cohort_id and e.status = 'active'
+          join participant p on p.id = e.participant_id join app_user u on u.participant_id = p.id
+          where ev.starts_at > '2026-04-20'
+            and not exists (select 1 from event_booking b where b.cohort_event_id = ev.id and b.participant_id = p.id)
+            and not exists (select 1 from notice_preference np where np.participant_id = p.id and not np.nudges)
+          order by ev.starts_at, e.id limit 1`,
+    );
+    expect(clinic).toBeDefined();
+    const [booking] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`insert into event_booking (participant_id, enrolment_id, cohort_event_id, status, booked_at)
+          values (${clinic!.participant_id}, ${clinic!.enrolment_id}, ${clinic!.event_id}, 'booked', ${w.clock.now()})
+          returning id`,
+    );
+    const key = `event_reminder:${booking!.id}`;
+    await queue(addDays(clinic!.day, -2));
+    expect(await messages('notice_event_reminder', key)).toEqual([]);
+    await queue(addDays(clinic!.day, -1));
+    const reminder = await messages('notice_event_reminder', key);
+    expect(reminder.map((m) => m.to_email)).toEqual([clinic!.email]);
+    expect(reminder[0]!.link_path).toBe('/events');
+    expect(reminder[0]!.personalisation.link).toBe(`${PUBLIC}/events`);
+    expect(new Date(reminder[0]!.next_attempt_at)).toEqual(
+      londonInstant(addDays(clinic!.day, -1), '08:00'),
+    );
+    await queue(addDays(clinic!.day, -1));
+    expect(await messages('notice_event_reminder', key)).toHaveLength(1);
   });
 });

@@ -143,6 +143,24 @@ describe('assessment deferral case', () => {
       version: 2,
       decision: { outcome: 'needs_review' },
     });
+    // The participant is told what is needed, once, in the daytime, with a link to Changes.
+    const told = await queryRows<{
+      to_email: string;
+      link_path: string;
+      personalisation: Record<string, string>;
+      next_attempt_at: Date | string;
+    }>(
+      w.t.db,
+      sql`select to_email, link_path, personalisation, next_attempt_at from email_message
+          where notice_key = ${`decision:assessment_deferral:${caseId}:evidence_requested`}`,
+    );
+    expect(told).toHaveLength(1);
+    expect(told[0]!.to_email).toBe('participant1@demo.npq-ops.test');
+    expect(told[0]!.link_path).toBe('/changes');
+    expect(told[0]!.personalisation.outcome).toBe('we need supporting evidence');
+    expect(told[0]!.personalisation.reason).toContain('A copy of the death certificate');
+    expect(told[0]!.personalisation.next_steps).toContain('attempt is protected');
+    expect(new Date(told[0]!.next_attempt_at)).toEqual(new Date(IN_WINDOW)); // 11am in London
     // Waiting for evidence: it cannot be approved yet.
     expect((await act(team, caseId, 'approve', { expectedVersion: 2 })).statusCode).toBe(409);
     const sent = await act(p1, caseId, 'evidence', {

@@ -267,20 +267,31 @@ describe('decided by staff', () => {
     const approved = await approveDeferral(deps, team, open!.id, {
       expectedVersion: discussed.version,
     });
+    const request = await world.requester(P4);
+    // Agreed but not started: nothing to answer yet (2.3.7 is asked of a deferred participant).
+    expect((await request({ method: 'GET', url: '/changes' })).body).not.toContain(
+      'href="/changes/return"',
+    );
     await startDeferral(deps, team, open!.id, { expectedVersion: approved.version });
     const [target] = await queryRows<{ name: string }>(
       world.t.db,
       sql`select name from cohort where id = ${approved.targetCohortId}`,
     );
-    const request = await world.requester(P4);
     for (const url of ['/changes', '/my-programme']) {
       const res = await request({ method: 'GET', url });
+      // Deferred with the restart ahead: they can answer "will you return?" now (2.3.7).
+      expect(res.body).toMatch(
+        /<a [^>]*href="\/changes\/return"[^>]*>Tell us now whether you will return<\/a>/,
+      );
       const body = text(res.body);
       expect(body).toContain(`you re-join ${target!.name} on`);
       expect(body).toMatch(/By \d+ \w+ 20\d\d, to ask you to confirm you will return/);
       expect(body).toContain('What stays open to you');
       expect(body).toContain('North Star Teaching School Hub');
     }
+    const question = await request({ method: 'GET', url: '/changes/return' });
+    expect(question.statusCode).toBe(200);
+    expect(question.body).toContain('action="/changes/return"');
     // And the form is not offered to someone already deferred.
     const form = await request({ method: 'GET', url: '/changes/deferral' });
     expect(form.body).not.toContain('action="/changes/deferral"');

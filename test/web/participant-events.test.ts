@@ -195,3 +195,73 @@ describe('coaching', () => {
     expect(cancel.statusCode).toBe(303);
   });
 });
+
+describe('booking forms only for those who may use them', () => {
+  it('a deferred participant is told why they cannot book and what stays open, with no booking form', async () => {
+    const request = await signIn('participant3@demo.npq-ops.test');
+    const page = await request({ method: 'GET', url: '/events' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('data-testid="not-bookable"');
+    const body = text(page.body);
+    expect(body).toContain('Your place is deferred, so you cannot book clinics or events now.');
+    expect(body).toContain('everything already released stays open to you');
+    expect(page.body).toContain('href="/policy#clause-2-3-6"');
+    expect(page.body).toContain('data-testid="contact-details"');
+    expect(page.body).not.toMatch(/action="\/events\/\d+\/book"/);
+    expect(page.body).not.toContain('govuk-error-summary');
+  });
+
+  it('changing a date: no form when every other date is full, but why and what to do instead', async () => {
+    const email = 'participant1@demo.npq-ops.test';
+    const request = await signIn(email);
+    const [first, ...others] = await clinicSlots(email, 4);
+    expect(others.length).toBeGreaterThan(0);
+    expect(
+      (await request({ method: 'POST', url: `/events/${first!.id}/book`, payload: {} })).statusCode,
+    ).toBe(303);
+    const [booking] = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select b.id from event_booking b join participant p on p.id = b.participant_id
+          where b.cohort_event_id = ${first!.id} and b.status = 'booked' and lower(p.email) = ${email}`,
+    );
+    // Someone else takes the last place on every other date.
+    const otherIds = others.map((o) => o.id);
+    await world.t.db.execute(sql`
+      insert into event_booking (participant_id, enrolment_id, cohort_event_id, status, booked_at)
+      select distinct on (ce.id) e.participant_id, e.id, ce.id, 'booked', now()
+      from cohort_event ce join enrolment e on e.cohort_id = ce.cohort_id
+      join participant p on p.id = e.participant_id
+      where ce.id in (${sql.join(
+        otherIds.map((i) => sql`${i}`),
+        sql`, `,
+      )}) and lower(p.email) <> ${email}
+        and not exists (select 1 from event_booking b where b.cohort_event_id = ce.id
+                          and b.participant_id = e.participant_id and b.status <> 'cancelled')
+      order by ce.id, e.id`);
+    await world.t.db.execute(sql`
+      update cohort_event ce set capacity = (select count(*) from event_booking b
+                                             where b.cohort_event_id = ce.id and b.status <> 'cancelled')
+      where ce.id in (${sql.join(
+        otherIds.map((i) => sql`${i}`),
+        sql`, `,
+      )})`);
+
+    const change = await request({ method: 'GET', url: `/bookings/${booking!.id}/change` });
+    expect(change.statusCode).toBe(200);
+    expect(change.body).not.toContain(`action="/bookings/${booking!.id}/change"`);
+    expect(change.body).toContain('data-testid="no-other-date"');
+    const body = text(change.body);
+    expect(body).toContain('You keep this booking.');
+    expect(body).toContain('this date is full.');
+    expect(body).toContain('If you cannot attend, cancel your booking');
+    expect(change.body).not.toContain('govuk-notification-banner--success');
+    // A page left open before the dates filled up is still refused when sent, and nothing changes.
+    const stale = await request({
+      method: 'POST',
+      url: `/bookings/${booking!.id}/change`,
+      payload: { cohortEventId: String(others[0]!.id) },
+    });
+    expect(stale.statusCode).toBe(422);
+    expect(await bookingStatus(booking!.id)).toBe('booked');
+  });
+});

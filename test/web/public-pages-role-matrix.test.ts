@@ -60,6 +60,18 @@ describe('public pages × roles', () => {
     }
   });
 
+  it('keep the transfer page (issue 14) for the participant whose transfer it is', async () => {
+    // No transfer exists yet: nobody's, so a participant is told "not found", staff are refused.
+    for (const url of ['/changes/transfer/1', '/changes/transfer/not-a-number']) {
+      const anonymous = await w.app.inject({ method: 'GET', url });
+      expect(anonymous.statusCode, url).toBe(302);
+      for (const [role, session] of Object.entries(sessions)) {
+        const res = await session.request({ method: 'GET', url });
+        expect(res.statusCode, `${role} ${url}`).toBe(role === 'participant' ? 404 : 403);
+      }
+    }
+  });
+
   it('never say "signed out" to a signed-in person sending a form', async () => {
     for (const [role, session] of Object.entries(sessions)) {
       const res = await session.request({

@@ -113,6 +113,60 @@ describe('a form sent after the session ended', () => {
     expect(await openingHours()).toBe(typed);
   });
 
+  it('is bound to the person who typed it: another account signing in gets it discarded, never sent', async () => {
+    const { fields, staleCookies } = await adminWithEndedSession();
+    const typed = 'Typed by the admin, never to be sent as anyone else';
+    const sent = await w.app.inject({
+      method: 'POST',
+      url: '/admin/organisation',
+      cookies: staleCookies,
+      ...asForm({ ...fields, openingHours: typed }),
+    });
+    expect(sent.statusCode).toBe(401);
+    const signInFields = formFields(sent.body, '/sign-in');
+    const [admin] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select id from app_user where email = 'admin@demo.npq-ops.test'`,
+    );
+    expect(decodeKeptForm(signInFields.kept)?.owner).toBe(admin!.id);
+
+    // The programme team may change the organisation too: the form would succeed if sent as them.
+    const other = await w.app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      cookies: cookiesOf(sent),
+      ...asForm({
+        ...signInFields,
+        email: 'programme.team@demo.npq-ops.test',
+        password: DEMO_PASSWORD,
+      }),
+    });
+    expect(other.statusCode).toBe(200);
+    const text = pageText(other.body);
+    expect(text).toContain('The form was not sent');
+    expect(text).toContain('typed by someone else');
+    expect(other.body).not.toContain('data-testid="resume-form"');
+    expect(other.body).not.toContain(typed);
+    expect(await openingHours()).not.toBe(typed);
+
+    // The admin signing in with the same kept form gets it back to send.
+    const again = await w.app.inject({ method: 'GET', url: '/sign-in' });
+    const own = await w.app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      cookies: cookiesOf(again),
+      ...asForm({
+        ...formFields(again.body, '/sign-in'),
+        kept: signInFields.kept,
+        email: 'admin@demo.npq-ops.test',
+        password: DEMO_PASSWORD,
+      }),
+    });
+    expect(own.statusCode).toBe(200);
+    expect(formFields(own.body, '/admin/organisation').openingHours).toBe(typed);
+    expect(pageText(own.body)).not.toContain('we could not tell who did');
+  });
+
   it('returns to the form with the values when what was kept needs correcting', async () => {
     const { fields, staleCookies } = await adminWithEndedSession();
     const sent = await w.app.inject({
@@ -151,6 +205,8 @@ describe('a form sent after the session ended', () => {
       ...asForm({ schoolUrn: '100000', movedOn: '2026-01-05' }),
     });
     expect(noCookie.statusCode).toBe(401);
+    // Nobody's session: whoever signs in is asked to send it only if they typed it.
+    expect(decodeKeptForm(formFields(noCookie.body, '/sign-in').kept)?.owner).toBeNull();
     expect(decodeKeptForm(formFields(noCookie.body, '/sign-in').kept)?.fields).toEqual([
       ['schoolUrn', '100000'],
       ['movedOn', '2026-01-05'],
@@ -217,8 +273,18 @@ describe('kept forms', () => {
         ['a', '2'],
         ['b', 'x'],
       ],
+      owner: null,
     });
     expect(decodeKeptForm(encodeKeptForm(kept!))).toEqual(kept);
+    const owned = keepForm('/cohorts/new', { b: 'x' }, 42);
+    expect(decodeKeptForm(encodeKeptForm(owned!))?.owner).toBe(42);
+    expect(
+      decodeKeptForm(
+        Buffer.from(JSON.stringify({ action: '/x', fields: [], owner: 'someone' })).toString(
+          'base64url',
+        ),
+      ),
+    ).toBeNull();
     expect(keepForm('/x', { big: 'y'.repeat(70_000) })).toBeNull();
     expect(keepForm('https://evil.example/', { a: 'b' })).toBeNull();
     expect(decodeKeptForm('not base64 json')).toBeNull();

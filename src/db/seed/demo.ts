@@ -711,7 +711,9 @@ async function insertOrganisations(db: Executor) {
     on conflict do nothing`);
   const [lp] = await queryRows<{ id: number }>(
     db,
-    sql`insert into lead_provider (slug, name) values (${LEAD_PROVIDER.slug}, ${LEAD_PROVIDER.name}) returning id`,
+    sql`insert into lead_provider (slug, name, contact_email, contact_phone)
+        values (${LEAD_PROVIDER.slug}, ${LEAD_PROVIDER.name}, ${LEAD_PROVIDER.contactEmail}, ${LEAD_PROVIDER.contactPhone})
+        returning id`,
   );
   const leadProviderId = lp!.id;
   const covered = REGIONS.filter((r) => r.code !== UNCOVERED_REGION_CODE).map((r) => r.code);
@@ -720,11 +722,13 @@ async function insertOrganisations(db: Executor) {
     select ${leadProviderId}, id from region where code = any(${p(covered)}::text[])`);
   const partners = await queryRows<{ id: number; slug: string }>(
     db,
-    sql`insert into delivery_partner (lead_provider_id, slug, name, is_national)
+    sql`insert into delivery_partner (lead_provider_id, slug, name, is_national, contact_email, contact_phone)
         select ${leadProviderId}, * from unnest(
           ${p(PARTNERS.map((x) => x.slug))}::text[],
           ${p(PARTNERS.map((x) => x.name))}::text[],
-          ${p(PARTNERS.map((x) => x.isNational))}::boolean[])
+          ${p(PARTNERS.map((x) => x.isNational))}::boolean[],
+          ${p(PARTNERS.map((x) => x.contactEmail))}::text[],
+          ${p(PARTNERS.map((x) => x.contactPhone))}::text[])
         returning id, slug`,
   );
   return {

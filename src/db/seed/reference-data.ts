@@ -165,7 +165,13 @@ export const REGIONS: readonly RegionSpec[] = [
 /** The region the demo lead provider does not cover: schools there are outside its network. */
 export const UNCOVERED_REGION_CODE = 'E12000006';
 
-export const LEAD_PROVIDER = { slug: 'ambition', name: 'Ambition Institute' } as const;
+export const LEAD_PROVIDER = {
+  slug: 'ambition',
+  name: 'Ambition Institute',
+  /** Shown to national cohorts' participants, and sent their partner copies (demo addresses). */
+  contactEmail: 'programmes@demo.npq-ops.test',
+  contactPhone: '020 7946 0000',
+} as const;
 
 export interface PartnerSpec {
   slug: string;
@@ -175,6 +181,12 @@ export interface PartnerSpec {
   regionCodes: readonly string[];
   /** Share of enrolments. */
   share: number;
+  /**
+   * Where "contact your Delivery Partner" points and where partner copies of notices go (90% can
+   * no longer be reached, the answer to 2.3.7). Demo addresses and drama-range phone numbers.
+   */
+  contactEmail: string;
+  contactPhone: string;
 }
 
 const COVERED = REGIONS.map((r) => r.code).filter((c) => c !== UNCOVERED_REGION_CODE);
@@ -182,6 +194,8 @@ const COVERED = REGIONS.map((r) => r.code).filter((c) => c !== UNCOVERED_REGION_
 export const PARTNERS: readonly PartnerSpec[] = [
   {
     slug: 'north',
+    contactEmail: 'contact.north@demo.npq-ops.test',
+    contactPhone: '0191 496 0001',
     name: 'North Star Teaching School Hub',
     isNational: false,
     regionCodes: ['E12000001', 'E12000002', 'E12000003'],
@@ -189,6 +203,8 @@ export const PARTNERS: readonly PartnerSpec[] = [
   },
   {
     slug: 'midlands',
+    contactEmail: 'contact.midlands@demo.npq-ops.test',
+    contactPhone: '0121 496 0002',
     name: 'Heart of England Teaching School Hub',
     isNational: false,
     regionCodes: ['E12000004', 'E12000005'],
@@ -196,6 +212,8 @@ export const PARTNERS: readonly PartnerSpec[] = [
   },
   {
     slug: 'london',
+    contactEmail: 'contact.london@demo.npq-ops.test',
+    contactPhone: '020 7946 0003',
     name: 'Thames Teaching School Hub',
     isNational: false,
     regionCodes: ['E12000007'],
@@ -203,6 +221,8 @@ export const PARTNERS: readonly PartnerSpec[] = [
   },
   {
     slug: 'south',
+    contactEmail: 'contact.south@demo.npq-ops.test',
+    contactPhone: '023 8049 6004',
     name: 'South Coast Teaching School Hub',
     isNational: false,
     regionCodes: ['E12000008', 'E12000009'],
@@ -210,6 +230,8 @@ export const PARTNERS: readonly PartnerSpec[] = [
   },
   {
     slug: 'national',
+    contactEmail: 'contact.national@demo.npq-ops.test',
+    contactPhone: '020 7946 0005',
     name: 'Ambition national cohorts',
     isNational: true,
     regionCodes: COVERED,

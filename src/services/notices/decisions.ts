@@ -23,7 +23,14 @@ export type DeferralOutcome =
   | { kind: 'approved'; targetCohort: string; rejoinOn: string; intentContactDueOn: string | null }
   | { kind: 'declined'; reason: string }
   | { kind: 'return_confirmed'; rejoinOn: string | null; adjustments: string | null }
-  | { kind: 'not_returning' };
+  | { kind: 'not_returning' }
+  | {
+      kind: 'started';
+      targetCohort: string;
+      rejoinOn: string | null;
+      intentContactDueOn: string | null;
+    }
+  | { kind: 'resumed'; targetCohort: string; rejoinAt: string | null };
 
 /** A deferral request decided (2.3). */
 export async function queueDeferralDecision(
@@ -106,7 +113,57 @@ export async function queueDeferralDecision(
         },
         options,
       );
+    case 'started':
+      return queueDecisionNotice(
+        tx,
+        {
+          ...base,
+          key,
+          request: 'Your deferral',
+          outcome: 'it has started',
+          reason:
+            'The deferral you agreed with your delivery partner now takes effect, and counts as your deferral (policy 2.3.3).',
+          nextSteps: `${outcome.rejoinOn ? `You re-join ${outcome.targetCohort} on ${formatLongDate(outcome.rejoinOn)}, at the point you last engaged (policy 2.3.6).` : `You re-join ${outcome.targetCohort} at the point you last engaged (policy 2.3.6).`} Until then everything already released stays open to you, and what you have done still counts.${outcome.intentContactDueOn ? ` By ${formatLongDate(outcome.intentContactDueOn)} we will ask you to confirm you are returning (policy 2.3.7); you can tell us sooner on the Changes page.` : ''}`,
+        },
+        options,
+      );
+    case 'resumed':
+      return queueDecisionNotice(
+        tx,
+        {
+          ...base,
+          linkPath: '/my-programme',
+          key,
+          request: 'Your return from deferral',
+          outcome: 'welcome back',
+          reason: `You confirmed you would return and your restart date has come, so you are now in ${outcome.targetCohort} (policy 2.3.6).`,
+          nextSteps: `${outcome.rejoinAt ? `Pick up from ${outcome.rejoinAt} on My programme.` : 'Pick up where you left off on My programme.'} Everything you did before your deferral still counts.`,
+        },
+        options,
+      );
   }
+}
+
+/** Staff ask for supporting evidence for an assessment deferral (2.5.2): what, and how to send it. */
+export async function queueEvidenceRequest(
+  tx: Executor,
+  c: { id: number; enrolmentId: number; request: string },
+  options: QueueOptions,
+): Promise<number> {
+  return queueDecisionNotice(
+    tx,
+    {
+      enrolmentId: c.enrolmentId,
+      linkPath: '/changes',
+      key: `decision:assessment_deferral:${c.id}:evidence_requested`,
+      request: 'Your request to defer your assessment',
+      outcome: 'we need supporting evidence',
+      reason: `Before we decide, we need: ${c.request} (policy 2.5.2).`,
+      nextSteps:
+        'Send the evidence to your delivery partner. While we wait for it your attempt is protected, even if the window closes (policy 2.5.4).',
+    },
+    options,
+  );
 }
 
 /** An assessment deferral request decided (2.5.2). */

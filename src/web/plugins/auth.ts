@@ -11,6 +11,7 @@ import {
   authenticateToken,
   endSession,
   loadSessionActor,
+  sessionOwner,
   startSession,
 } from '../../services/auth.js';
 import { encodeKeptForm, keepForm } from '../kept-form.js';
@@ -19,6 +20,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
     authMethod: 'session' | 'token' | null;
+    /** For a form sent after its session ended: whose session it was (null if unknown). */
+    endedSessionUserId: number | null;
   }
 }
 
@@ -74,6 +77,7 @@ export async function registerAuth(
 
   app.decorateRequest('actor', null);
   app.decorateRequest('authMethod', null);
+  app.decorateRequest('endedSessionUserId', null);
 
   app.addHook('onRequest', async (request) => {
     // Stylesheets, scripts, fonts and the health check never need to know who is asking.
@@ -94,7 +98,12 @@ export async function registerAuth(
       request.authMethod = request.actor ? 'session' : null;
       // Ended or expired: forget it, but keep the cookie usable so the "signed out" and sign-in
       // pages answered now can set a fresh CSRF secret (a deleted session could hold none).
-      if (!request.actor) request.session.regenerate();
+      if (!request.actor) {
+        // A form sent now is kept for its author only: remember whose session it was.
+        if (!SAFE_METHODS.has(request.method))
+          request.endedSessionUserId = await sessionOwner(deps.db, sid);
+        request.session.regenerate();
+      }
     }
   });
 
@@ -113,7 +122,7 @@ export async function registerAuth(
   };
   const signedOutPage = (request: FastifyRequest, reply: FastifyReply, typed: boolean) => {
     const path = request.url.split('?')[0] ?? '/';
-    const kept = typed ? keepForm(path, request.body) : null;
+    const kept = typed ? keepForm(path, request.body, request.endedSessionUserId) : null;
     request.log.info({ kept: kept !== null }, 'form sent after the session ended');
     return reply.code(401).view('signed-out.njk', {
       csrfToken: reply.generateCsrf(),

@@ -97,12 +97,24 @@ function signInPages(
       await signIn(request, actor, deps);
       // Signed out mid-form: offer to send what was typed, with the new session's CSRF token.
       const kept = decodeKeptForm(form.data.kept);
+      // Typed by someone else (another account's session ended on this device): never sent as
+      // this person. It is forgotten, and they are told.
+      if (kept && kept.owner !== null && kept.owner !== actor.userId) {
+        request.actor = actor;
+        request.log.info('kept form discarded: signed in as a different user');
+        return reply.view('resume-form.njk', {
+          discarded: true,
+          signedInAs: actor.displayName,
+          home: homeFor(actor),
+        });
+      }
       if (kept) {
         request.actor = actor; // the page is answered as the person now signed in
         return reply.view('resume-form.njk', {
           kept,
           csrfToken: reply.generateCsrf(),
           signedInAs: actor.displayName,
+          ownerUnknown: kept.owner === null,
           home: homeFor(actor),
         });
       }

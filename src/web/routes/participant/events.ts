@@ -15,6 +15,7 @@ import {
   type EventView,
   type ClinicSlotView,
 } from '../../../services/bookings.js';
+import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import { getEnrolment } from '../../../services/participants.js';
 import { parseForm, type FormErrors } from '../../forms.js';
 import {
@@ -152,11 +153,14 @@ async function renderEvents(
       ? await assignedCoach(deps.db, actor.participantId)
       : null;
   const clinicGroups = groupByActivity(clinics, bookings.events, now);
+  const bookable = BOOKABLE_STATUSES.includes(record.status);
   return reply.view('participant/events.njk', {
     ...extra,
     flash: takeFlash(request),
     cohort: record.cohort,
-    bookable: BOOKABLE_STATUSES.includes(record.status),
+    bookable,
+    // Instead of booking forms: why not, and whom to contact.
+    contact: bookable ? null : await contactDetailsFor(deps, actor, enrolment.id),
     status: record.status,
     clinics: clinicGroups.filter((g) => !g.finished || g.booking),
     pastClinics: clinicGroups.filter((g) => g.finished && !g.booking).length,
@@ -272,10 +276,21 @@ export function eventRoutes(app: FastifyInstance, deps: PageDeps): void {
       )
       .map((s) => slotView(s, now))
       .filter((s) => !s.past);
+    // The form only when a date can be chosen; otherwise why not, and what to do instead.
+    const record = await getEnrolment(deps, ctx.actor, ctx.enrolment.id);
+    const bookable = BOOKABLE_STATUSES.includes(record.status);
+    const choosable = options.filter(
+      (o) => o.remaining !== 0 && (!o.decision || o.decision.outcome === 'allowed'),
+    );
+    const showForm = bookable && choosable.length > 0;
     return reply.view('participant/booking-change.njk', {
       ...extra,
       booking: { ...booking, when: govukDateTimeRange(booking.startsAt, booking.endsAt) },
       options,
+      showForm,
+      bookable,
+      status: record.status,
+      contact: showForm ? null : await contactDetailsFor(deps, ctx.actor, ctx.enrolment.id),
     });
   };
 

@@ -6,6 +6,7 @@ import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
 import { deferralRoutes } from './deferral.js';
 import { schoolMoveRoutes } from './school-move.js';
+import { transferRoutes } from './transfer.js';
 import { eventRoutes } from './events.js';
 import { programmeRoutes } from './programme.js';
 import { myDataRoutes } from './my-data.js';
@@ -19,6 +20,7 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   changesRoutes(app, deps);
   deferralRoutes(app, deps);
   schoolMoveRoutes(app, deps);
+  transferRoutes(app, deps);
   assessmentRoutes(app, deps);
   assessmentDeferralRoutes(app, deps);
   myDataRoutes(app, deps);

@@ -7,6 +7,8 @@ import type { ASSESSMENT_CIRCUMSTANCES } from '../../../policy/index.js';
 export const deferralReference = (id: number) => `DC-${id}`;
 export const assessmentDeferralReference = (id: number) => `AD-${id}`;
 export const schoolMoveReference = (id: number) => `SM-${id}`;
+/** A transfer to another lead provider after a move outside our network (staff: "Transfer N"). */
+export const transferReference = (id: number) => `TR-${id}`;
 
 export const ASSESSMENT_CIRCUMSTANCE_LABELS: Record<
   (typeof ASSESSMENT_CIRCUMSTANCES)[number],
