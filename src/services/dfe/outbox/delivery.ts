@@ -34,7 +34,6 @@ import { openStaffTask, recordSent, subjectOf } from './answers.js';
 import {
   alreadyApplied,
   dfeErrorText,
-  findExistingDeclaration,
   sendRequest,
   type DfeAnswer,
   type OutboxItem,
