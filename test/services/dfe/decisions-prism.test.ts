@@ -47,7 +47,9 @@ describe('application decisions against the contract (Prism)', () => {
     // One per run: each waits for the one before it on the same application.
     const reports = [];
     for (let i = 0; i < 3; i += 1)
-      reports.push(await deliverDueDfeRequests({ db: t.db, clock, client: dfe, batchSize: 1, maxRequests: 1 }));
+      reports.push(
+        await deliverDueDfeRequests({ db: t.db, clock, client: dfe, batchSize: 1, maxRequests: 1 }),
+      );
     // Prism's answers are the contract's examples: taken by the DfE (sent, or parked when the
     // example itself lacks a field npq-ops needs), never refused.
     expect(reports.map((r) => r.sent + r.parked)).toEqual([1, 1, 1]);
@@ -75,7 +77,10 @@ describe('application decisions against the contract (Prism)', () => {
     expect(failed!.status).toBe('refused');
     // The DfE's own error text (Prism answers with the contract's 422 example).
     expect(failed!.last_error).toMatch(/^example_attribute: /);
-    const tasks = await queryRows(t.db, sql`select 1 from staff_task x join dfe_outbox o on o.id = x.dfe_outbox_id where o.request_key = 'bad' and x.kind = 'dfe_refused'`);
+    const tasks = await queryRows(
+      t.db,
+      sql`select 1 from staff_task x join dfe_outbox o on o.id = x.dfe_outbox_id where o.request_key = 'bad' and x.kind = 'dfe_refused'`,
+    );
     expect(tasks).toHaveLength(1);
   });
 

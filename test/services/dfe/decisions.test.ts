@@ -40,7 +40,11 @@ const deps = () => ({ db: w.t.db, clock, publicUrl: 'http://localhost:3000' });
 // The one DfE outbox delivery, its report folded to what these decisions need.
 const deliver = async () => {
   const r = await deliverDueDfeRequests({ db: w.t.db, clock, client: dfe() });
-  return { sent: r.sent + r.reconciled, retrying: r.retrying, failed: r.refused + r.failed + r.parked };
+  return {
+    sent: r.sent + r.reconciled,
+    retrying: r.retrying,
+    failed: r.refused + r.failed + r.parked,
+  };
 };
 
 async function local(dfeId: string) {

@@ -34,7 +34,8 @@ export interface ApplicationSummary {
   dfeStatus: 'pending' | 'accepted' | 'rejected';
   decision: 'accepted' | 'rejected' | null;
   /** Where the decision is with the DfE: not sent yet, sent, or refused (see the sync page). */
-  dfeDelivery: 'pending' | 'sending' | 'sent' | 'failed' | 'refused' | 'parked' | 'dismissed' | null;
+  dfeDelivery:
+    'pending' | 'sending' | 'sent' | 'failed' | 'refused' | 'parked' | 'dismissed' | null;
   dfeUpdatedAt: string;
   version: number;
 }

@@ -241,7 +241,9 @@ export async function retryAction(
   );
   if (!row) throw new NotFoundError('No such decision waiting or failed');
   await resolveOutboxRequest(deps, actor, id, 'retry').catch((error: unknown) => {
-    throw error instanceof ConflictError ? new NotFoundError('No such decision waiting or failed') : error;
+    throw error instanceof ConflictError
+      ? new NotFoundError('No such decision waiting or failed')
+      : error;
   });
   return { id };
 }

@@ -105,7 +105,8 @@ export async function recordSent(
             where id = ${item.declaration_id}`,
       );
     }
-    if (application?.ok) await storeApplications(tx as unknown as Db, [application.application], null, now);
+    if (application?.ok)
+      await storeApplications(tx as unknown as Db, [application.application], null, now);
     return 'sent' as const;
   });
 }

@@ -158,7 +158,11 @@ export async function alreadyApplied(
     const found = await findExistingDeclaration(client, item);
     return { applied: found !== null, body: found ? { data: found } : null };
   }
-  if (item.action === 'accept' || item.action === 'reject' || item.action === 'change_funded_place') {
+  if (
+    item.action === 'accept' ||
+    item.action === 'reject' ||
+    item.action === 'change_funded_place'
+  ) {
     const { data, response } = await client.GET('/api/v3/npq-applications/{id}', {
       params: { path: { id: item.dfe_application_id ?? '' } },
     });
