@@ -4,9 +4,13 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { dfeClientFor } from './services/dfe/applications/connection.js';
-import { deliverApplicationActions } from './services/dfe/applications/deliver.js';
 import { pullApplications, type PullReport } from './services/dfe/applications/pull.js';
 import { SYNC_OFF_MESSAGE } from './services/dfe/applications/sync.js';
+import { countDueDeclarations } from './db/queries/declarations-due.js';
+import { londonDateOf } from './policy/index.js';
+import { refreshStatements } from './services/dfe/declarations/statements.js';
+import { syncDeclarations } from './services/dfe/declarations/sync.js';
+import { runDfeOutbox, type DfeRunReport } from './services/dfe/outbox/runner.js';
 
 type WithDatabase = <T>(config: Config, work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -19,7 +23,22 @@ export function formatPullReport(r: PullReport): string {
   return `${head}. Pages: ${r.pages}; received: ${r.received}; new: ${r.created}; changed: ${r.updated}; unchanged: ${r.unchanged}; parked (not as the contract says): ${r.parked}; retries: ${r.retries}.`;
 }
 
-/** `dfe pull` and `dfe send`: the same work the scheduled job does, once, from the command line. */
+/** One line for a run of the DfE outbox. */
+export function formatRunReport(r: DfeRunReport): string {
+  const d = r.declarations;
+  return (
+    `DfE outbox: sent ${r.sent}; reconciled (the DfE already had it) ${r.reconciled}; ` +
+    `refused ${r.refused}; parked (answer not as the contract says) ${r.parked}; ` +
+    `to retry later ${r.retrying}; failed ${r.failed}; sent again after checking ${r.requeued}. ` +
+    `Declarations queued first: ${JSON.stringify(d)}.`
+  );
+}
+
+/**
+ * `npx npq-ops dfe …`: pull, send (alias run), declarations [--queue] and statements — the same
+ * work the scheduled jobs do, once, from the command line. Exit 2 when DfE sync is off (where the
+ * command needs the DfE), 1 when the work failed.
+ */
 export function registerDfeCommands(
   program: Command,
   config: Config,
@@ -63,18 +82,49 @@ export function registerDfeCommands(
     );
   dfe
     .command('send')
+    .alias('run')
     .description(
-      'send the application decisions that are due to the DfE (accept, reject, change of funded place)',
+      'queue the declarations due now, then deliver the DfE outbox once: application decisions, participant changes, declarations and voids',
     )
     .action(() =>
       withDatabase(config, async ({ db }) => {
         const c = client();
         if (!c) return;
         await migrate(db);
-        const r = await deliverApplicationActions({ db, clock: systemClock, dfe: c });
-        console.log(
-          `Decisions sent to the DfE: ${r.sent}; to retry later: ${r.retrying}; refused: ${r.failed}.`,
-        );
+        const report = await runDfeOutbox({ db, clock: systemClock, client: c });
+        console.log(formatRunReport(report));
+        if (report.refused + report.failed + report.parked > 0) process.exitCode = 1;
+      }),
+    );
+  dfe
+    .command('declarations')
+    .description('count the declarations due today; with --queue, queue them in the DfE outbox')
+    .option('--queue', 'queue them (and the voids corrections need); works with DfE sync off')
+    .action((options: { queue?: boolean }) =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        if (options.queue) {
+          const r = await syncDeclarations({ db, clock: systemClock });
+          console.log(`Declarations queued in the DfE outbox: ${JSON.stringify(r)}.`);
+          if (!config.dfeApi)
+            console.log(`${SYNC_OFF_MESSAGE}: they wait in the outbox until it is on.`);
+          return;
+        }
+        const today = londonDateOf(systemClock.now());
+        const counts = await countDueDeclarations(db, today);
+        console.log(`Declarations due on ${today}: ${JSON.stringify(counts)}.`);
+      }),
+    );
+  dfe
+    .command('statements')
+    .description('read the DfE statements and the state of our declarations in each')
+    .action(() =>
+      withDatabase(config, async ({ db }) => {
+        const c = client();
+        if (!c) return;
+        await migrate(db);
+        const report = await refreshStatements({ db, clock: systemClock, client: c });
+        console.log(`DfE statements read: ${JSON.stringify(report)}.`);
       }),
     );
 }

@@ -1090,9 +1090,8 @@ export const staffTask = pgTable(
   {
     id: id(),
     kind: text('kind').notNull(),
-    enrolmentId: integer('enrolment_id')
-      .notNull()
-      .references(() => enrolment.id),
+    /** Null only for a 'dfe_refused' task about an application decision with no enrolment. */
+    enrolmentId: integer('enrolment_id').references(() => enrolment.id),
     deferralCaseId: integer('deferral_case_id').references(() => deferralCase.id),
     /** For 'dfe_refused': the outbox request the DfE refused (its error text is on that row). */
     dfeOutboxId: bigint('dfe_outbox_id', { mode: 'number' }).references(() => dfeOutbox.id),
@@ -1106,6 +1105,10 @@ export const staffTask = pgTable(
     index('staff_task_open_idx').on(t.status, t.dueOn),
     uniqueIndex('staff_task_kind_outbox_uq').on(t.kind, t.dfeOutboxId),
     check('staff_task_kind_valid', oneOf('kind', ['intent_contact', 'dfe_refused'])),
+    check(
+      'staff_task_enrolment_present',
+      sql`${t.enrolmentId} is not null or ${t.kind} = 'dfe_refused'`,
+    ),
     check('staff_task_status_valid', oneOf('status', ['open', 'done'])),
   ],
 );
@@ -1270,44 +1273,6 @@ export const dfePull = pgTable(
 );
 
 /**
- * Decisions to send to the DfE (accept, reject, change-funded-place): written in the transaction
- * of the decision, delivered with retries and backoff; a refusal keeps the DfE's own message.
- */
-export const dfeApplicationAction = pgTable(
-  'dfe_application_action',
-  {
-    id: id(),
-    applicationId: integer('application_id')
-      .notNull()
-      .references(() => dfeApplication.id),
-    action: text('action').notNull(),
-    body: jsonb('body'),
-    status: text('status').notNull().default('pending'),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
-    claimedAt: timestamp('claimed_at', { withTimezone: true }),
-    lastError: text('last_error'),
-    createdBy: text('created_by').notNull(),
-    createdAt: createdAt(),
-    sentAt: timestamp('sent_at', { withTimezone: true }),
-  },
-  (t) => [
-    index('dfe_application_action_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.status} = 'pending'`),
-    index('dfe_application_action_application_idx').on(t.applicationId),
-    check(
-      'dfe_application_action_valid',
-      oneOf('action', ['accept', 'reject', 'change_funded_place']),
-    ),
-    check(
-      'dfe_application_action_status_valid',
-      oneOf('status', ['pending', 'sending', 'sent', 'failed']),
-    ),
-  ],
-);
-
-/**
  * A DfE response that did not match the contract, parked for staff with the field at fault: it is
  * never half-applied. Resolved by fetching it again (retry) or dismissing it.
  */
@@ -1392,12 +1357,11 @@ export const dfeOutbox = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     requestKey: text('request_key').notNull().unique(),
     action: text('action').notNull(),
-    enrolmentId: integer('enrolment_id')
-      .notNull()
-      .references(() => enrolment.id),
-    participantId: integer('participant_id')
-      .notNull()
-      .references(() => participant.id),
+    /** Null only for an application decision (reject, or an accept made before this column). */
+    enrolmentId: integer('enrolment_id').references(() => enrolment.id),
+    participantId: integer('participant_id').references(() => participant.id),
+    /** For an application decision (accept, reject, change_funded_place): the application. */
+    applicationId: integer('application_id').references(() => dfeApplication.id),
     declarationId: bigint('declaration_id', { mode: 'number' }).references(() => dfeDeclaration.id),
     /** The request's attributes, except participant_id (filled in from the participant at sending). */
     attributes: jsonb('attributes').notNull(),
@@ -1407,21 +1371,38 @@ export const dfeOutbox = pgTable(
     lastError: text('last_error'),
     /** The DfE's answer to the request that settled it (an error body for a refusal). */
     response: jsonb('response'),
+    /** Who made the change that caused the request (a member of staff, or 'system:…'). */
+    createdBy: text('created_by'),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (t) => [
+    index('dfe_outbox_application_idx').on(t.applicationId, t.id),
+    check(
+      'dfe_outbox_subject_present',
+      sql`${t.applicationId} is not null or (${t.enrolmentId} is not null and ${t.participantId} is not null)`,
+    ),
     index('dfe_outbox_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} in ('pending', 'sending')`),
     index('dfe_outbox_enrolment_idx').on(t.enrolmentId, t.id),
     check(
       'dfe_outbox_action_valid',
-      oneOf('action', ['defer', 'resume', 'withdraw', 'change_schedule', 'declare', 'void']),
+      oneOf('action', [
+        'defer',
+        'resume',
+        'withdraw',
+        'change_schedule',
+        'declare',
+        'void',
+        'accept',
+        'reject',
+        'change_funded_place',
+      ]),
     ),
     check(
       'dfe_outbox_status_valid',
-      oneOf('status', ['pending', 'sending', 'sent', 'refused', 'failed', 'dismissed']),
+      oneOf('status', ['pending', 'sending', 'sent', 'refused', 'failed', 'parked', 'dismissed']),
     ),
   ],
 );

@@ -9,7 +9,7 @@ import {
   type FakeApplication,
   type FakeDfe,
 } from '../../src/services/dfe/fake/index.js';
-import { deliverApplicationActions } from '../../src/services/dfe/applications/deliver.js';
+import { deliverDueDfeRequests } from '../../src/services/dfe/outbox/delivery.js';
 import { createDfeClient } from '../../src/services/dfe/client.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
 import { formFields } from '../support/forms.js';
@@ -61,10 +61,11 @@ const team = () => sessions.programme_team!;
 async function settle(): Promise<void> {
   const dfe = createDfeClient({ url: fake.url, token: 't' });
   for (let i = 0; i < 100; i += 1) {
-    await deliverApplicationActions({ db: w.t.db, clock: w.clock, dfe });
+    await deliverDueDfeRequests({ db: w.t.db, clock: w.clock, client: dfe });
     const waiting = await queryRows(
       w.t.db,
-      sql`select 1 from dfe_application_action where status in ('pending', 'sending') and next_attempt_at <= ${w.clock.now()}`,
+      sql`select 1 from dfe_outbox where application_id is not null
+            and (status = 'sending' or (status = 'pending' and next_attempt_at <= ${w.clock.now()}))`,
     );
     if (waiting.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -243,3 +243,95 @@ describe('what the pages show', () => {
     expect(d!.status).toBe('voiding');
   });
 });
+
+describe('the JSON API under /api/v1/dfe (programme team and admins only)', () => {
+  const staffOnly = (ok: number) => ({
+    admin: ok,
+    programme_team: ok,
+    north_partner: 403,
+    south_partner: 403,
+    coach: 403,
+    assessor: 403,
+    participant: 403,
+  });
+  const routes: [string, 'GET' | 'POST', () => string, Partial<Record<Role, number>>][] = [
+    ['milestone report', 'GET', () => '/api/v1/dfe/declarations', staffOnly(200)],
+    ['outbox', 'GET', () => '/api/v1/dfe/outbox', staffOnly(200)],
+    ['statements', 'GET', () => '/api/v1/dfe/statements', staffOnly(200)],
+    ['one statement', 'GET', () => `/api/v1/dfe/statements/${STATEMENT}`, staffOnly(200)],
+    [
+      'retry a refused request',
+      'POST',
+      () => `/api/v1/dfe/outbox/${refusedOutboxId}/retry`,
+      { ...staffOnly(200), admin: undefined, programme_team: undefined },
+    ],
+    [
+      'dismiss a refused request',
+      'POST',
+      () => `/api/v1/dfe/outbox/${refusedOutboxId}/dismiss`,
+      { ...staffOnly(200), admin: undefined, programme_team: undefined },
+    ],
+  ];
+  for (const [name, method, url, expected] of routes) {
+    it(`${name}: ${method} as each role`, async () => {
+      for (const [role, status] of Object.entries(expected)) {
+        if (status === undefined) continue;
+        const res = await call(role as Role, method, url(), method === 'POST' ? {} : undefined);
+        expect([role, res.statusCode]).toEqual([role, status]);
+      }
+      const anon = await call('anonymous', method, url(), method === 'POST' ? {} : undefined);
+      expect(anon.statusCode).toBe(401);
+    });
+  }
+
+  it('says sync is off, shows the refusal in the DfE’s words, the statement, and retries it', async () => {
+    // Refused again (the page tests above sent it again).
+    await w.t.db.execute(
+      sql`update dfe_outbox set status = 'refused', attempts = 1, last_error = 'declaration_date: Before the schedule start'
+          where id = ${refusedOutboxId}`,
+    );
+    await w.t.db.execute(
+      sql`update dfe_declaration set status = 'refused', refusal = 'declaration_date: Before the schedule start'
+          where participant_id = ${south.participant_id} and declaration_type = 'started'`,
+    );
+    const outbox = (await call('programme_team', 'GET', '/api/v1/dfe/outbox')).json();
+    expect(outbox.dfeSyncOn).toBe(false);
+    expect(outbox.attention).toContainEqual(
+      expect.objectContaining({
+        id: refusedOutboxId,
+        status: 'refused',
+        lastError: 'declaration_date: Before the schedule start',
+        participantId: south.participant_id,
+      }),
+    );
+    const report = (await call('programme_team', 'GET', '/api/v1/dfe/declarations')).json();
+    expect(report.refused).toContainEqual(
+      expect.objectContaining({ fullName: south.full_name, declarationType: 'started' }),
+    );
+    expect(report.totals.refused).toBeGreaterThanOrEqual(1);
+    const statements = (await call('admin', 'GET', '/api/v1/dfe/statements')).json();
+    expect(statements.statements).toContainEqual(
+      expect.objectContaining({ dfeId: STATEMENT, declarations: 1 }),
+    );
+    const retried = await call(
+      'programme_team',
+      'POST',
+      `/api/v1/dfe/outbox/${refusedOutboxId}/retry`,
+      {},
+    );
+    expect(retried.json()).toEqual({ id: refusedOutboxId, status: 'queued' });
+    const [row] = await queryRows<{ status: string; attempts: number }>(
+      w.t.db,
+      sql`select status, attempts from dfe_outbox where id = ${refusedOutboxId}`,
+    );
+    expect(row).toEqual({ status: 'pending', attempts: 0 });
+    // Only a refused, failed or parked request can be dismissed: it is waiting now.
+    const again = await call(
+      'programme_team',
+      'POST',
+      `/api/v1/dfe/outbox/${refusedOutboxId}/dismiss`,
+      {},
+    );
+    expect(again.statusCode).toBe(409);
+  });
+});

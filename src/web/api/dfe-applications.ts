@@ -39,7 +39,9 @@ const Summary = z
     fundedPlace: z.boolean().nullable(),
     dfeStatus: z.enum(['pending', 'accepted', 'rejected']),
     decision: z.enum(['accepted', 'rejected']).nullable(),
-    dfeDelivery: z.enum(['pending', 'sending', 'sent', 'failed']).nullable(),
+    dfeDelivery: z
+      .enum(['pending', 'sending', 'sent', 'failed', 'refused', 'parked', 'dismissed'])
+      .nullable(),
     dfeUpdatedAt: z.string(),
     version: z.number(),
   })

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { fixedClock } from '../../../src/clock.js';
 import { queryRows } from '../../../src/db/client.js';
 import { createDfeClient } from '../../../src/services/dfe/client.js';
-import { deliverApplicationActions } from '../../../src/services/dfe/applications/deliver.js';
+import { deliverDueDfeRequests } from '../../../src/services/dfe/outbox/delivery.js';
 import { pullApplications } from '../../../src/services/dfe/applications/pull.js';
 import { startPrism, type PrismServer } from '../../support/prism.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -38,42 +38,50 @@ async function insertApplication(id: string): Promise<number> {
 describe('application decisions against the contract (Prism)', () => {
   it('sends accept, reject and change-funded-place bodies the DfE schema accepts', async () => {
     const applicationId = await insertApplication(dfeId);
-    const body = (type: string, attributes: object) =>
-      JSON.stringify({ data: { type, attributes } });
     await t.db
-      .execute(sql`insert into dfe_application_action (application_id, action, body, next_attempt_at, created_by) values
-      (${applicationId}, 'accept', ${body('npq-application-accept', { funded_place: true })}::jsonb, ${clock.now()}, 'test'),
-      (${applicationId}, 'change_funded_place', ${body('npq-application-change-funded-place', { funded_place: false })}::jsonb, ${clock.now()}, 'test'),
-      (${applicationId}, 'reject', null, ${clock.now()}, 'test')`);
+      .execute(sql`insert into dfe_outbox (request_key, application_id, action, attributes, next_attempt_at, created_by) values
+      ('p1', ${applicationId}, 'accept', '{"funded_place":true}'::jsonb, ${clock.now()}, 'test'),
+      ('p2', ${applicationId}, 'change_funded_place', '{"funded_place":false}'::jsonb, ${clock.now()}, 'test'),
+      ('p3', ${applicationId}, 'reject', '{}'::jsonb, ${clock.now()}, 'test')`);
     const dfe = createDfeClient({ url: prism.url, token: 'test-token' });
     // One per run: each waits for the one before it on the same application.
     const reports = [];
     for (let i = 0; i < 3; i += 1)
-      reports.push(await deliverApplicationActions({ db: t.db, clock, dfe }));
-    expect(reports.map((r) => r.sent)).toEqual([1, 1, 1]);
+      reports.push(
+        await deliverDueDfeRequests({ db: t.db, clock, client: dfe, batchSize: 1, maxRequests: 1 }),
+      );
+    // Prism's answers are the contract's examples: taken by the DfE (sent, or parked when the
+    // example itself lacks a field npq-ops needs), never refused.
+    expect(reports.map((r) => r.sent + r.parked)).toEqual([1, 1, 1]);
+    expect(reports.map((r) => r.refused + r.failed + r.retrying)).toEqual([0, 0, 0]);
     const actions = await queryRows<{ action: string; status: string; last_error: string | null }>(
       t.db,
-      sql`select action, status, last_error from dfe_application_action order by id`,
+      sql`select action, status, last_error from dfe_outbox order by id`,
     );
-    expect(actions.every((a) => a.status === 'sent')).toBe(true);
+    expect(actions.map((a) => a.action)).toEqual(['accept', 'change_funded_place', 'reject']);
+    expect(actions.every((a) => ['sent', 'parked'].includes(a.status))).toBe(true);
   });
 
   it('is caught by Prism when a body breaks the schema, and kept as refused with the reason', async () => {
     const applicationId = await insertApplication('3fa85f64-5717-4562-b3fc-2c963f66afa6');
     await t.db
-      .execute(sql`insert into dfe_application_action (application_id, action, body, next_attempt_at, created_by)
-      values (${applicationId}, 'change_funded_place', '{"data":{"type":"npq-application-change-funded-place","attributes":{"funded_place":"yes"}}}'::jsonb, ${clock.now()}, 'test')`);
+      .execute(sql`insert into dfe_outbox (request_key, application_id, action, attributes, next_attempt_at, created_by)
+      values ('bad', ${applicationId}, 'change_funded_place', '{"funded_place":"yes"}'::jsonb, ${clock.now()}, 'test')`);
     const dfe = createDfeClient({ url: prism.url, token: 'test-token' });
-    expect(await deliverApplicationActions({ db: t.db, clock, dfe })).toEqual({
-      sent: 0,
-      retrying: 0,
-      failed: 1,
-    });
-    const [failed] = await queryRows<{ last_error: string }>(
+    const report = await deliverDueDfeRequests({ db: t.db, clock, client: dfe });
+    expect(report).toMatchObject({ sent: 0, refused: 1, retrying: 0, failed: 0 });
+    const [failed] = await queryRows<{ status: string; last_error: string }>(
       t.db,
-      sql`select last_error from dfe_application_action where application_id = ${applicationId}`,
+      sql`select status, last_error from dfe_outbox where request_key = 'bad'`,
     );
-    expect(failed!.last_error).toMatch(/^422/);
+    expect(failed!.status).toBe('refused');
+    // The DfE's own error text (Prism answers with the contract's 422 example).
+    expect(failed!.last_error).toMatch(/^example_attribute: /);
+    const tasks = await queryRows(
+      t.db,
+      sql`select 1 from staff_task x join dfe_outbox o on o.id = x.dfe_outbox_id where o.request_key = 'bad' and x.kind = 'dfe_refused'`,
+    );
+    expect(tasks).toHaveLength(1);
   });
 
   it('pulls with updated_since and pagination the contract allows', async () => {

@@ -10,7 +10,7 @@ import {
   changeFundedPlace,
   rejectApplication,
 } from '../../../src/services/dfe/applications/decisions.js';
-import { deliverApplicationActions } from '../../../src/services/dfe/applications/deliver.js';
+import { deliverDueDfeRequests } from '../../../src/services/dfe/outbox/delivery.js';
 import { pullApplications } from '../../../src/services/dfe/applications/pull.js';
 import { getApplication, listApplications } from '../../../src/services/dfe/applications/queue.js';
 import { getSyncStatus, retryAction } from '../../../src/services/dfe/applications/sync.js';
@@ -37,7 +37,15 @@ const ids = new Map<string, { id: number; version: number }>();
 
 const dfe = () => createDfeClient({ url: fake.url, token: 'fake' }, { timeoutMs: 2_000 });
 const deps = () => ({ db: w.t.db, clock, publicUrl: 'http://localhost:3000' });
-const deliver = () => deliverApplicationActions({ db: w.t.db, clock, dfe: dfe() });
+// The one DfE outbox delivery, its report folded to what these decisions need.
+const deliver = async () => {
+  const r = await deliverDueDfeRequests({ db: w.t.db, clock, client: dfe() });
+  return {
+    sent: r.sent + r.reconciled,
+    retrying: r.retrying,
+    failed: r.refused + r.failed + r.parked,
+  };
+};
 
 async function local(dfeId: string) {
   const [row] = await queryRows<{ id: number; version: number }>(
@@ -218,7 +226,7 @@ describe('when the DfE refuses or is unavailable', () => {
       expect.objectContaining({
         applicationId: id,
         action: 'accept',
-        message: '422: npq_application: Once rejected an application cannot change state',
+        message: 'npq_application: Once rejected an application cannot change state',
       }),
     ]);
     await retryAction({ db: w.t.db, clock, dfe: dfe() }, team, status.failures[0]!.id);
@@ -233,7 +241,7 @@ describe('when the DfE refuses or is unavailable', () => {
     expect(await deliver()).toEqual({ sent: 0, retrying: 1, failed: 0 });
     const [action] = await queryRows<{ next_attempt_at: Date; attempts: number }>(
       w.t.db,
-      sql`select next_attempt_at, attempts from dfe_application_action where application_id = ${id}`,
+      sql`select next_attempt_at, attempts from dfe_outbox where application_id = ${id}`,
     );
     expect(action!.attempts).toBe(1);
     expect(new Date(action!.next_attempt_at).getTime() - now.getTime()).toBe(60_000);
@@ -255,8 +263,8 @@ describe('when the DfE refuses or is unavailable', () => {
     // The process sent the accept, the DfE applied it, and the process died before recording it.
     fake.state.acceptApplication(app.id, { funded_place: false });
     await w.t.db.execute(
-      sql`update dfe_application_action set status = 'sending', claimed_at = ${new Date(
-        now.getTime() - 11 * 60_000,
+      sql`update dfe_outbox set status = 'sending', next_attempt_at = ${new Date(
+        now.getTime() - 60_000,
       )} where application_id = ${id}`,
     );
     expect(await deliver()).toEqual({ sent: 1, retrying: 0, failed: 0 });

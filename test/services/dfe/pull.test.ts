@@ -37,7 +37,7 @@ beforeEach(async () => {
   fake.state.requests.length = 0;
   warnings.length = 0;
   await t.db.execute(
-    sql`truncate dfe_application_version, dfe_parked_response, dfe_application_action, dfe_application, dfe_pull restart identity cascade`,
+    sql`truncate dfe_application_version, dfe_parked_response, dfe_application, dfe_pull restart identity cascade`,
   );
 });
 

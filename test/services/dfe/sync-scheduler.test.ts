@@ -52,7 +52,7 @@ describe.skipIf(!url)('DfE sync on the job runner (pg-boss, PostgreSQL only)', (
 
   it('is scheduled every 15 minutes when the DfE API is configured, and pulls the applications', async () => {
     await t.db.execute(
-      sql`truncate dfe_application_version, dfe_application_action, dfe_parked_response, dfe_application, dfe_pull restart identity cascade`,
+      sql`truncate dfe_application_version, dfe_parked_response, dfe_application, dfe_pull restart identity cascade`,
     );
     const stop = await startScheduler({
       databaseUrl: url!,
@@ -85,7 +85,7 @@ describe.skipIf(!url)('DfE sync on the job runner (pg-boss, PostgreSQL only)', (
 describe('DfE sync on the embedded database (in-process loop)', () => {
   it('pulls at start-up and stops cleanly', async () => {
     await t.db.execute(
-      sql`truncate dfe_application_version, dfe_application_action, dfe_parked_response, dfe_application, dfe_pull restart identity cascade`,
+      sql`truncate dfe_application_version, dfe_parked_response, dfe_application, dfe_pull restart identity cascade`,
     );
     const stop = startDfeSyncLoop({
       db: t.db,

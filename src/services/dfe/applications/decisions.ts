@@ -2,7 +2,7 @@
  * Deciding an application: accept (the participant, their enrolment in the matching cohort with
  * the chosen delivery partner, their account and invitation email, through the participant import
  * itself), reject with a reason, or change the funded place of an accepted one. Each decision is
- * written with the message to the DfE (dfe_application_action) and its audit event in one
+ * written with the message to the DfE (the DfE outbox, dfe_outbox) and its audit event in one
  * transaction; the DfE is told by the delivery run (deliver.ts), with retries, so a slow or
  * unavailable DfE never blocks the decision.
  */
@@ -14,6 +14,7 @@ import { actorLabel, type Actor } from '../../actor.js';
 import { audit } from '../../audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { importParticipantRecords } from '../../participant-import.js';
+import { enqueueApplicationDecision } from '../outbox/enqueue.js';
 import { requireApplicationStaff } from './queue.js';
 
 export interface DecisionDeps {
@@ -37,6 +38,7 @@ interface ApplicationRow {
   trn_validated: boolean;
   attributes: Record<string, unknown>;
   version: number;
+  enrolment_id: number | null;
 }
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -49,7 +51,7 @@ async function lockApplication(
   const [row] = await queryRows<ApplicationRow>(
     tx,
     sql`select id, dfe_id, dfe_participant_id, dfe_status, decision, course_identifier, cohort_year,
-               school_urn, full_name, eligible_for_funding, trn_validated, attributes, version
+               school_urn, full_name, eligible_for_funding, trn_validated, attributes, version, enrolment_id
         from dfe_application where id = ${id} for update`,
   );
   if (!row) throw new NotFoundError('Application not found');
@@ -199,13 +201,16 @@ export async function acceptApplication(
     await tx.execute(sql`update dfe_application set decision = 'accepted', decided_by = ${actor.userId},
       decided_at = ${now}, delivery_partner_id = ${partner!.id}, enrolment_id = ${enrolment.id},
       version = version + 1 where id = ${id}`);
-    await tx.execute(sql`insert into dfe_application_action (application_id, action, body, next_attempt_at, created_by)
-      values (${id}, 'accept', ${JSON.stringify({
-        data: {
-          type: 'npq-application-accept',
-          attributes: app.eligible_for_funding ? { funded_place: fundedPlace } : {},
-        },
-      })}::jsonb, ${now}, ${actorLabel(actor)})`);
+    await enqueueApplicationDecision(tx, {
+      key: `accept:application:${id}`,
+      action: 'accept',
+      applicationId: id,
+      attributes: app.eligible_for_funding ? { funded_place: fundedPlace } : {},
+      enrolmentId: enrolment.id,
+      participantId: enrolment.participant_id,
+      createdBy: actorLabel(actor),
+      at: now,
+    });
     await audit(tx, {
       what: 'DFE_APPLICATION_ACCEPTED',
       who: actor,
@@ -252,8 +257,14 @@ export async function rejectApplication(
     await tx.execute(sql`update dfe_application set decision = 'rejected', rejection_reason = ${reason},
       decided_by = ${actor.userId}, decided_at = ${now}, version = version + 1 where id = ${id}`);
     // The DfE's reject takes no body: the reason stays with npq-ops (and the audit trail).
-    await tx.execute(sql`insert into dfe_application_action (application_id, action, body, next_attempt_at, created_by)
-      values (${id}, 'reject', null, ${now}, ${actorLabel(actor)})`);
+    await enqueueApplicationDecision(tx, {
+      key: `reject:application:${id}`,
+      action: 'reject',
+      applicationId: id,
+      attributes: {},
+      createdBy: actorLabel(actor),
+      at: now,
+    });
     await audit(tx, {
       what: 'DFE_APPLICATION_REJECTED',
       who: actor,
@@ -292,13 +303,15 @@ export async function changeFundedPlace(
         },
       ]);
     await tx.execute(sql`update dfe_application set version = version + 1 where id = ${id}`);
-    await tx.execute(sql`insert into dfe_application_action (application_id, action, body, next_attempt_at, created_by)
-      values (${id}, 'change_funded_place', ${JSON.stringify({
-        data: {
-          type: 'npq-application-change-funded-place',
-          attributes: { funded_place: input.fundedPlace },
-        },
-      })}::jsonb, ${now}, ${actorLabel(actor)})`);
+    await enqueueApplicationDecision(tx, {
+      key: `change_funded_place:application:${id}:v${input.expectedVersion}`,
+      action: 'change_funded_place',
+      applicationId: id,
+      attributes: { funded_place: input.fundedPlace },
+      enrolmentId: app.enrolment_id ?? undefined,
+      createdBy: actorLabel(actor),
+      at: now,
+    });
     await audit(tx, {
       what: 'DFE_FUNDED_PLACE_CHANGED',
       who: actor,

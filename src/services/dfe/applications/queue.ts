@@ -34,7 +34,8 @@ export interface ApplicationSummary {
   dfeStatus: 'pending' | 'accepted' | 'rejected';
   decision: 'accepted' | 'rejected' | null;
   /** Where the decision is with the DfE: not sent yet, sent, or refused (see the sync page). */
-  dfeDelivery: 'pending' | 'sending' | 'sent' | 'failed' | null;
+  dfeDelivery:
+    'pending' | 'sending' | 'sent' | 'failed' | 'refused' | 'parked' | 'dismissed' | null;
   dfeUpdatedAt: string;
   version: number;
 }
@@ -104,7 +105,7 @@ interface Row {
 const SUMMARY_COLUMNS = sql`a.id, a.dfe_id, a.full_name, a.course_identifier, co.name as course_name,
   a.cohort_year, a.schedule_identifier, a.school_urn, s.name as school_name, a.trn_validated,
   a.eligible_for_funding, a.funded_place, a.dfe_status, a.decision, a.dfe_updated_at, a.version,
-  (select x.status from dfe_application_action x where x.application_id = a.id order by x.id desc limit 1) as dfe_delivery`;
+  (select x.status from dfe_outbox x where x.application_id = a.id order by x.id desc limit 1) as dfe_delivery`;
 
 function summary(r: Row): ApplicationSummary {
   return {
@@ -214,8 +215,8 @@ export async function getApplication(db: Db, actor: Actor, id: number): Promise<
     sent_at: string | Date | null;
   }>(
     db,
-    sql`select id, action, status, attempts, last_error, created_at, sent_at
-        from dfe_application_action where application_id = ${id} order by id`,
+    sql`select id::int as id, action, status, attempts, last_error, created_at, sent_at
+        from dfe_outbox where application_id = ${id} order by id`,
   );
   const a = row.attributes;
   const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : null);

@@ -1,17 +1,19 @@
 /**
  * DfE sync for the programme team: its state (last successful pull, backlog, failures with the
  * DfE's messages), a pull on demand, retrying a refused decision, and re-reading or dismissing a
- * parked response. `runDfeSync` is what the scheduled job runs: a pull, then the decisions due.
+ * parked response. `runDfeSync` is what the scheduled job runs: a pull, then the one DfE outbox
+ * delivery (decisions, participant changes and declarations that are due).
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../../db/client.js';
 import type { Clock } from '../../../clock.js';
 import { actorLabel, type Actor } from '../../actor.js';
 import { audit } from '../../audit.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { DfeClient } from '../client.js';
 import { checkApplication } from './contract-check.js';
-import { deliverApplicationActions, type DeliverReport } from './deliver.js';
+import { resolveOutboxRequest } from '../outbox/backlog.js';
+import { deliverDueDfeRequests, type DfeDeliveryReport } from '../outbox/delivery.js';
 import { pullApplications, storeApplications, type PullLogger, type PullReport } from './pull.js';
 import { requireApplicationStaff } from './queue.js';
 import type { RetryOptions } from './retry.js';
@@ -37,18 +39,13 @@ function requireDfe(dfe: DfeClient | null): DfeClient {
 export async function runDfeSync(
   deps: SyncDeps,
   startedBy = 'system:schedule',
-): Promise<{ pull: PullReport; delivery: DeliverReport }> {
+): Promise<{ pull: PullReport; delivery: DfeDeliveryReport }> {
   const dfe = requireDfe(deps.dfe);
   const pull = await pullApplications(
     { db: deps.db, clock: deps.clock, dfe, logger: deps.logger },
     { startedBy, ...deps.retry },
   );
-  const delivery = await deliverApplicationActions({
-    db: deps.db,
-    clock: deps.clock,
-    dfe,
-    logger: deps.logger,
-  });
+  const delivery = await deliverDueDfeRequests({ db: deps.db, clock: deps.clock, client: dfe });
   return { pull, delivery };
 }
 
@@ -130,8 +127,8 @@ export async function getSyncStatus(
   const [counts] = await queryRows<SyncStatus['backlog']>(
     db,
     sql`select (select count(*)::int from dfe_application where decision is null and dfe_status = 'pending') as "toDecide",
-               (select count(*)::int from dfe_application_action where status in ('pending', 'sending')) as "waitingToSend",
-               (select count(*)::int from dfe_application_action where status = 'failed') as failed,
+               (select count(*)::int from dfe_outbox where application_id is not null and status in ('pending', 'sending')) as "waitingToSend",
+               (select count(*)::int from dfe_outbox where application_id is not null and status in ('refused', 'failed', 'parked')) as failed,
                (select count(*)::int from dfe_parked_response where resolved_at is null) as parked`,
   );
   const actions = await queryRows<{
@@ -146,9 +143,9 @@ export async function getSyncStatus(
     next_attempt_at: Date;
   }>(
     db,
-    sql`select x.id, x.application_id, a.full_name, x.action, x.status, x.attempts, x.last_error, x.created_at, x.next_attempt_at
-        from dfe_application_action x join dfe_application a on a.id = x.application_id
-        where x.status = 'failed' or (x.status = 'pending' and x.attempts > 0)
+    sql`select x.id::int as id, x.application_id, a.full_name, x.action, x.status, x.attempts, x.last_error, x.created_at, x.next_attempt_at
+        from dfe_outbox x join dfe_application a on a.id = x.application_id
+        where x.status in ('refused', 'failed', 'parked') or (x.status in ('pending', 'sending') and x.attempts > 0)
         order by x.id limit 200`,
   );
   const parked = await queryRows<{
@@ -186,7 +183,7 @@ export async function getSyncStatus(
       : null,
     backlog: counts ?? { toDecide: 0, waitingToSend: 0, failed: 0, parked: 0 },
     failures: actions
-      .filter((a) => a.status === 'failed')
+      .filter((a) => ['refused', 'failed', 'parked'].includes(a.status))
       .map((a) => ({
         id: a.id,
         applicationId: a.application_id,
@@ -197,7 +194,7 @@ export async function getSyncStatus(
         createdAt: iso(a.created_at)!,
       })),
     retrying: actions
-      .filter((a) => a.status === 'pending')
+      .filter((a) => a.status === 'pending' || a.status === 'sending')
       .map((a) => ({
         id: a.id,
         applicationId: a.application_id,
@@ -228,31 +225,27 @@ export async function pullNow(deps: SyncDeps, actor: Actor): Promise<PullReport>
   );
 }
 
-/** Puts a failed (or waiting) decision back in the queue to be sent now. */
+/**
+ * Puts a refused, failed or parked decision back in the DfE outbox to be sent now (a parked one is
+ * reconciled with the DfE first), or brings a waiting one forward: the outbox's own retry.
+ */
 export async function retryAction(
   deps: SyncDeps,
   actor: Actor,
   id: number,
 ): Promise<{ id: number }> {
   requireApplicationStaff(actor);
-  const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
-    const rows = await queryRows<{ application_id: number }>(
-      tx,
-      sql`update dfe_application_action set status = 'pending', attempts = 0, next_attempt_at = ${now}
-          where id = ${id} and status in ('failed', 'pending') returning application_id`,
-    );
-    if (rows.length === 0) throw new NotFoundError('No such decision waiting or failed');
-    await audit(tx, {
-      what: 'DFE_DECISION_RETRIED',
-      who: actor,
-      subjectType: 'dfe_application',
-      subjectId: rows[0]!.application_id,
-      details: { actionId: id },
-      at: now,
-    });
-    return { id };
+  const [row] = await queryRows<{ id: number }>(
+    deps.db,
+    sql`select id::int as id from dfe_outbox where id = ${id} and application_id is not null`,
+  );
+  if (!row) throw new NotFoundError('No such decision waiting or failed');
+  await resolveOutboxRequest(deps, actor, id, 'retry').catch((error: unknown) => {
+    throw error instanceof ConflictError
+      ? new NotFoundError('No such decision waiting or failed')
+      : error;
   });
+  return { id };
 }
 
 /**
@@ -325,16 +318,11 @@ export async function resolveParked(
  */
 export function sendDecisionsSoon(deps: SyncDeps): void {
   if (!deps.dfe) return;
-  const dfe = deps.dfe;
-  void deliverApplicationActions({
-    db: deps.db,
-    clock: deps.clock,
-    dfe,
-    logger: deps.logger,
-  }).catch((error: unknown) =>
-    deps.logger?.warn(
-      { err: (error as Error)?.name },
-      'Sending decisions to the DfE failed: the next run will retry',
-    ),
+  void deliverDueDfeRequests({ db: deps.db, clock: deps.clock, client: deps.dfe }).catch(
+    (error: unknown) =>
+      deps.logger?.warn(
+        { err: (error as Error)?.name },
+        'Sending to the DfE failed: the next run will retry',
+      ),
   );
 }

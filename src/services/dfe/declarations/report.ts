@@ -191,3 +191,12 @@ export async function milestoneReport(
     })),
   };
 }
+
+/** The milestone report through the JSON API: the programme team and admins only. */
+export async function milestoneReportForTeam(
+  deps: { db: Db; clock: Clock },
+  actor: Actor,
+): Promise<MilestoneReport> {
+  if (!DECLARATION_ACTORS.includes(actor.role)) throw new ForbiddenError();
+  return milestoneReport(deps, actor);
+}

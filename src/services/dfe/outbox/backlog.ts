@@ -1,7 +1,8 @@
 /**
- * The DfE outbox as staff see it: what waits (and why: sync off, no DfE id yet, an earlier request
- * held back), what the DfE refused with its own words, and retry or dismiss for a refused or failed
- * request. Programme team and admins only.
+ * The DfE outbox as staff see it (participant changes, declarations and application decisions):
+ * what waits (and why: sync off, no DfE id yet, an earlier request held back), what the DfE refused
+ * with its own words, answers parked for breaking the contract, and retry or dismiss for those.
+ * Programme team and admins only.
  */
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../../../clock.js';
@@ -18,7 +19,10 @@ export interface OutboxRequestView {
   status: string;
   /** 'no DfE id' when the participant has none yet. */
   waitingFor: string | null;
-  participantId: number;
+  participantId: number | null;
+  applicationId: number | null;
+  /** The participant's record, or the application's page for a decision about an applicant. */
+  href: string;
   fullName: string;
   attempts: number;
   lastError: string | null;
@@ -33,11 +37,16 @@ export interface OutboxSummary {
   waiting: OutboxRequestView[];
 }
 
+/** Admins see all; the programme team their lead provider's (and every application decision). */
 function scopeOf(actor: Actor) {
   return actor.role === 'admin'
     ? sql`true`
-    : sql`c.lead_provider_id = ${actor.leadProviderId ?? -1}`;
+    : sql`(o.enrolment_id is null or c.lead_provider_id = ${actor.leadProviderId ?? -1})`;
 }
+
+const FROM = sql`from dfe_outbox o left join enrolment e on e.id = o.enrolment_id
+  left join cohort c on c.id = e.cohort_id left join participant p on p.id = o.participant_id
+  left join dfe_application a on a.id = o.application_id`;
 
 export async function outboxSummary({ db }: { db: Db }, actor: Actor): Promise<OutboxSummary> {
   if (!ACTORS.includes(actor.role)) throw new ForbiddenError();
@@ -46,27 +55,27 @@ export async function outboxSummary({ db }: { db: Db }, actor: Actor): Promise<O
     queryRows<OutboxRequestView>(
       db,
       sql`select o.id::int as id, o.action, o.status,
-                 case when p.dfe_participant_id is null then 'no DfE id' end as "waitingFor",
-                 p.id as "participantId", p.full_name as "fullName", o.attempts,
+                 case when o.application_id is null and p.dfe_participant_id is null then 'no DfE id' end as "waitingFor",
+                 p.id as "participantId", o.application_id as "applicationId",
+                 case when o.application_id is not null then '/dfe/applications/' || o.application_id
+                      else '/participants/' || p.id end as href,
+                 coalesce(p.full_name, a.full_name) as "fullName", o.attempts,
                  o.last_error as "lastError", o.created_at as "createdAt", o.next_attempt_at as "nextAttemptAt"
-          from dfe_outbox o join enrolment e on e.id = o.enrolment_id join cohort c on c.id = e.cohort_id
-          join participant p on p.id = o.participant_id
+          ${FROM}
           where ${scope} and ${where}
           order by o.id limit 200`,
     );
   const [counts, noId, attention, waiting] = await Promise.all([
     queryRows<{ status: string; n: number }>(
       db,
-      sql`select o.status, count(*)::int as n from dfe_outbox o join enrolment e on e.id = o.enrolment_id
-          join cohort c on c.id = e.cohort_id where ${scope} group by o.status`,
+      sql`select o.status, count(*)::int as n ${FROM} where ${scope} group by o.status`,
     ),
     queryRows<{ n: number }>(
       db,
-      sql`select count(*)::int as n from dfe_outbox o join enrolment e on e.id = o.enrolment_id
-          join cohort c on c.id = e.cohort_id join participant p on p.id = o.participant_id
-          where ${scope} and o.status = 'pending' and p.dfe_participant_id is null`,
+      sql`select count(*)::int as n ${FROM}
+          where ${scope} and o.status = 'pending' and o.application_id is null and p.dfe_participant_id is null`,
     ),
-    list(sql`o.status in ('refused', 'failed')`),
+    list(sql`o.status in ('refused', 'failed', 'parked')`),
     list(sql`o.status in ('pending', 'sending')`),
   ]);
   return {
@@ -79,34 +88,43 @@ export async function outboxSummary({ db }: { db: Db }, actor: Actor): Promise<O
 
 /**
  * Retry (after fixing the cause, e.g. at the DfE) or dismiss (the DfE already has it right) a
- * refused or failed request; its staff task is done either way.
+ * refused, failed or parked request; its staff task is done either way. A parked request (the DfE
+ * took it but its answer broke the contract) is not sent again: it is reconciled first, by asking
+ * the DfE what it now has. A request waiting for its next attempt is brought forward (retry only).
  */
 export async function resolveOutboxRequest(
   { db, clock }: { db: Db; clock: Clock },
   actor: Actor,
   id: number,
   how: 'retry' | 'dismiss',
-): Promise<void> {
+): Promise<{ applicationId: number | null }> {
   if (!ACTORS.includes(actor.role)) throw new ForbiddenError();
   const at = clock.now();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const [row] = await queryRows<{
       status: string;
-      enrolment_id: number;
+      enrolment_id: number | null;
+      application_id: number | null;
       declaration_id: number | null;
     }>(
       tx,
-      sql`select o.status, o.enrolment_id, o.declaration_id::int as declaration_id
-          from dfe_outbox o join enrolment e on e.id = o.enrolment_id join cohort c on c.id = e.cohort_id
-          where o.id = ${id} and ${scopeOf(actor)} for update of o`,
+      sql`select o.status, o.enrolment_id, o.application_id, o.declaration_id::int as declaration_id
+          ${FROM} where o.id = ${id} and ${scopeOf(actor)} for update of o`,
     );
     if (!row) throw new NotFoundError('No such request');
-    if (!['refused', 'failed'].includes(row.status))
-      throw new ConflictError('Only a refused or failed request can be retried or dismissed.');
+    const waiting = row.status === 'pending' && how === 'retry';
+    if (!waiting && !['refused', 'failed', 'parked'].includes(row.status))
+      throw new ConflictError(
+        'Only a refused, failed or parked request can be sent again or dismissed.',
+      );
     await tx.execute(
-      how === 'retry'
-        ? sql`update dfe_outbox set status = 'pending', attempts = 0, next_attempt_at = ${at} where id = ${id}`
-        : sql`update dfe_outbox set status = 'dismissed' where id = ${id}`,
+      how === 'dismiss'
+        ? sql`update dfe_outbox set status = 'dismissed' where id = ${id}`
+        : waiting
+          ? sql`update dfe_outbox set next_attempt_at = ${at} where id = ${id}`
+          : row.status === 'parked'
+            ? sql`update dfe_outbox set status = 'sending', next_attempt_at = ${at} where id = ${id}`
+            : sql`update dfe_outbox set status = 'pending', attempts = 0, next_attempt_at = ${at} where id = ${id}`,
     );
     if (how === 'retry' && row.declaration_id !== null) {
       await tx.execute(
@@ -121,10 +139,12 @@ export async function resolveOutboxRequest(
     await audit(tx, {
       what: how === 'retry' ? 'DFE_REQUEST_RETRIED' : 'DFE_REQUEST_DISMISSED',
       who: actor,
-      subjectType: 'enrolment',
-      subjectId: row.enrolment_id,
+      ...(row.enrolment_id !== null
+        ? { subjectType: 'enrolment', subjectId: row.enrolment_id }
+        : { subjectType: 'dfe_application', subjectId: row.application_id ?? 0 }),
       details: { outboxId: id },
       at,
     });
+    return { applicationId: row.application_id };
   });
 }

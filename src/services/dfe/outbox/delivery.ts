@@ -1,5 +1,6 @@
 /**
- * Delivers the DfE outbox (see enqueue.ts) through the typed DfE client. The same guarantees as
+ * Delivers the one DfE outbox (see enqueue.ts): participant changes, declarations and application
+ * decisions, through the typed DfE client. This is the only code that sends them. The same guarantees as
  * the email outbox (src/services/email/delivery.ts), with any number of deliverers and processes
  * dying at any point:
  * - a request is claimed by one deliverer only: a short transaction takes due 'pending' rows with
@@ -14,7 +15,11 @@
  *   means sent; not means it is sent again. Nothing is lost and nothing is sent twice;
  * - the DfE refusing a request (400, 404, 409, 422) refuses it for good, with the DfE's own error
  *   text, and opens a staff task; a duplicate declaration is reconciled (the DfE's existing one is
- *   adopted), never resubmitted. 401, 403 and 429 are ours to fix or wait out: retried.
+ *   adopted), never resubmitted, and so is an accept or reject the DfE says is already done.
+ *   401, 403 and 429 are ours to fix or wait out: retried. An answer that does not match the
+ *   contract is parked with a staff task, never half-applied (answers.ts);
+ * - an application's decisions go in order too, and an enrolment's changes wait for the accept
+ *   that created it.
  * - retries back off exponentially (1 and 5 minutes, half an hour, 2, 6, 12, 24 hours); after
  *   MAX_ATTEMPTS the request fails and a staff task is opened. None of this runs inside a
  *   participant's action: their change commits at once and the outbox catches up.
@@ -22,14 +27,13 @@
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../../../clock.js';
 import { queryRows, type Db } from '../../../db/client.js';
-import { londonDateOf } from '../../../policy/index.js';
 import { SYSTEM } from '../../actor.js';
 import { audit } from '../../audit.js';
 import type { DfeClient } from '../client.js';
+import { openStaffTask, recordSent, subjectOf } from './answers.js';
 import {
   alreadyApplied,
   dfeErrorText,
-  findExistingDeclaration,
   sendRequest,
   type DfeAnswer,
   type OutboxItem,
@@ -55,6 +59,8 @@ export interface DfeDeliveryOptions {
 
 export interface DfeDeliveryReport {
   sent: number;
+  /** Taken by the DfE, but its answer broke the contract: parked for staff. */
+  parked: number;
   reconciled: number;
   refused: number;
   retrying: number;
@@ -64,7 +70,8 @@ export interface DfeDeliveryReport {
 
 interface Claimed extends OutboxItem {
   attempts: number;
-  enrolment_id: number;
+  enrolment_id: number | null;
+  application_id: number | null;
   declaration_id: number | null;
 }
 
@@ -75,6 +82,7 @@ export async function deliverDueDfeRequests(
 ): Promise<DfeDeliveryReport> {
   const report: DfeDeliveryReport = {
     sent: 0,
+    parked: 0,
     reconciled: 0,
     refused: 0,
     retrying: 0,
@@ -103,25 +111,31 @@ async function claim(
 ): Promise<Claimed[]> {
   const now = options.clock.now();
   const leaseUntil = new Date(now.getTime() + SENDING_LEASE_MS);
+  const held = sql`('pending', 'sending', 'refused', 'failed', 'parked')`;
   return options.db.transaction((tx) =>
     queryRows<Claimed>(
       tx,
       sql`update dfe_outbox o set status = 'sending', next_attempt_at = ${leaseUntil}
-          from (select o2.id, p.dfe_participant_id, d.dfe_id as dfe_declaration_id
+          from (select o2.id, p.dfe_participant_id, d.dfe_id as dfe_declaration_id,
+                       a.dfe_id as dfe_application_id
                 from dfe_outbox o2
-                join participant p on p.id = o2.participant_id
+                left join participant p on p.id = o2.participant_id
                 left join dfe_declaration d on d.id = o2.declaration_id
+                left join dfe_application a on a.id = o2.application_id
                 where o2.status = ${status} and o2.next_attempt_at <= ${now}
-                  and p.dfe_participant_id is not null
+                  and (o2.application_id is not null or p.dfe_participant_id is not null)
                   and not exists (select 1 from dfe_outbox earlier
                                   where earlier.enrolment_id = o2.enrolment_id and earlier.id < o2.id
-                                    and earlier.status in ('pending', 'sending', 'refused', 'failed'))
+                                    and earlier.status in ${held})
+                  and not exists (select 1 from dfe_outbox earlier
+                                  where earlier.application_id = o2.application_id and earlier.id < o2.id
+                                    and earlier.status in ${held})
                 order by o2.id limit ${limit}
                 for update of o2 skip locked) due
           where o.id = due.id
           returning o.id::int as id, o.action, o.attributes, o.attempts, o.enrolment_id,
-                    o.declaration_id::int as declaration_id, due.dfe_participant_id,
-                    due.dfe_declaration_id`,
+                    o.application_id, o.declaration_id::int as declaration_id,
+                    due.dfe_participant_id, due.dfe_declaration_id, due.dfe_application_id`,
     ),
   );
 }
@@ -137,15 +151,13 @@ async function sendOne(options: DfeDeliveryOptions, item: Claimed, report: DfeDe
     return;
   }
   if (answer.status >= 200 && answer.status < 300) {
-    await markSent(options, item, answer.body);
-    report.sent += 1;
+    await settle(options, item, answer.body, report);
   } else if (REFUSALS.has(answer.status)) {
-    if (item.action === 'declare') {
-      // A duplicate (or one the DfE already has): adopt the DfE's existing declaration.
-      const existing = await findExistingDeclaration(options.client, item).catch(() => null);
-      if (existing) {
-        await markSent(options, item, { data: existing }, dfeErrorText(answer.body));
-        report.reconciled += 1;
+    if (RECONCILED_ON_REFUSAL.has(item.action)) {
+      // A duplicate declaration, or an accept/reject already done: adopt what the DfE has.
+      const check = await alreadyApplied(options.client, item).catch(() => null);
+      if (check?.applied) {
+        await settle(options, item, check.body, report, dfeErrorText(answer.body), true);
         return;
       }
     }
@@ -162,39 +174,20 @@ async function sendOne(options: DfeDeliveryOptions, item: Claimed, report: DfeDe
   }
 }
 
-async function markSent(
-  { db, clock }: DfeDeliveryOptions,
+const RECONCILED_ON_REFUSAL = new Set(['declare', 'accept', 'reject']);
+
+async function settle(
+  options: DfeDeliveryOptions,
   item: Claimed,
   body: unknown,
+  report: DfeDeliveryReport,
   note?: string,
+  reconciled = false,
 ) {
-  const now = clock.now();
-  const declaration = (body as { data?: { id?: string; attributes?: Record<string, unknown> } })
-    ?.data;
-  await db.transaction(async (tx) => {
-    await tx.execute(
-      sql`update dfe_outbox set status = 'sent', sent_at = ${now}, attempts = attempts + 1,
-            last_error = ${note ? `Reconciled: ${note}` : null}, response = ${JSON.stringify(body ?? null)}::jsonb
-          where id = ${item.id} and status = 'sending'`,
-    );
-    if (item.declaration_id !== null && item.action === 'declare') {
-      await tx.execute(
-        sql`update dfe_declaration set status = 'submitted', dfe_id = ${declaration?.id ?? null},
-              dfe_state = ${(declaration?.attributes?.state as string | undefined) ?? null},
-              statement_id = ${(declaration?.attributes?.statement_id as string | undefined) ?? null},
-              updated_at = ${now}
-            where id = ${item.declaration_id}`,
-      );
-    }
-    if (item.declaration_id !== null && item.action === 'void') {
-      await tx.execute(
-        sql`update dfe_declaration set status = 'voided',
-              dfe_state = ${(declaration?.attributes?.state as string | undefined) ?? 'voided'},
-              updated_at = ${now}
-            where id = ${item.declaration_id}`,
-      );
-    }
-  });
+  const outcome = await recordSent(options, item, body, note);
+  if (outcome === 'parked') report.parked += 1;
+  else if (reconciled) report.reconciled += 1;
+  else report.sent += 1;
 }
 
 /** Refused (4xx) or failed (out of attempts): stored with the DfE's words, and a staff task. */
@@ -219,16 +212,11 @@ async function refuse(
             where id = ${item.declaration_id}`,
       );
     }
-    await tx.execute(
-      sql`insert into staff_task (kind, enrolment_id, dfe_outbox_id, due_on, created_at)
-          values ('dfe_refused', ${item.enrolment_id}, ${item.id}, ${londonDateOf(now)}, ${now})
-          on conflict (kind, dfe_outbox_id) do update set status = 'open', completed_at = null`,
-    );
+    await openStaffTask(tx, now, item);
     await audit(tx, {
       what: status === 'refused' ? 'DFE_REQUEST_REFUSED' : 'DFE_REQUEST_FAILED',
       who: SYSTEM,
-      subjectType: 'enrolment',
-      subjectId: item.enrolment_id,
+      ...subjectOf(item),
       details: {
         outboxId: item.id,
         action: item.action,
@@ -294,8 +282,7 @@ async function reconcileAbandoned(
         continue;
       }
       if (check.applied) {
-        await markSent(options, item, check.body, 'the DfE already had this change');
-        report.reconciled += 1;
+        await settle(options, item, check.body, report, 'the DfE already had this change', true);
       } else if (item.attempts >= MAX_ATTEMPTS) {
         await refuse(options, item, null, 'failed', 'The DfE did not answer after many attempts');
         report.failed += 1;

@@ -14,7 +14,21 @@ import type { DfeAction } from '../../../domain/participant-lifecycle.js';
 type Tx = Pick<Db, 'execute'>;
 
 export type DfeOutboxAction =
-  'defer' | 'resume' | 'withdraw' | 'change_schedule' | 'declare' | 'void';
+  | 'defer'
+  | 'resume'
+  | 'withdraw'
+  | 'change_schedule'
+  | 'declare'
+  | 'void'
+  | ApplicationDecisionAction;
+
+/** Application decisions: the same outbox, addressed by the DfE's application id. */
+export type ApplicationDecisionAction = 'accept' | 'reject' | 'change_funded_place';
+export const APPLICATION_ACTIONS: readonly DfeOutboxAction[] = [
+  'accept',
+  'reject',
+  'change_funded_place',
+];
 
 /** A transfer out (2.6.4) is reported as a withdrawal with this reason. */
 export const TRANSFER_OUT_WITHDRAWAL_REASON = 'personal-reason-moving-school';
@@ -105,4 +119,30 @@ export async function enqueueLifecycleReport(tx: Tx, report: LifecycleReport): P
       },
     });
   }
+}
+
+/**
+ * Queues an application decision (accept, reject, change of funded place) in the caller's
+ * transaction. `key` identifies the decision (one decision is one request); an accept names the
+ * enrolment it created, so that enrolment's later changes wait until the DfE has the accept.
+ */
+export async function enqueueApplicationDecision(
+  tx: Tx,
+  d: {
+    key: string;
+    action: ApplicationDecisionAction;
+    applicationId: number;
+    attributes: Record<string, unknown>;
+    enrolmentId?: number | undefined;
+    participantId?: number | undefined;
+    createdBy: string;
+    at: Date;
+  },
+): Promise<void> {
+  await tx.execute(
+    sql`insert into dfe_outbox (request_key, action, application_id, enrolment_id, participant_id, attributes, created_by, next_attempt_at, created_at)
+        values (${d.key}, ${d.action}, ${d.applicationId}, ${d.enrolmentId ?? null}, ${d.participantId ?? null},
+                ${JSON.stringify(d.attributes)}::jsonb, ${d.createdBy}, ${d.at}, ${d.at})
+        on conflict (request_key) do nothing`,
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * One outbox row → one typed request to the DfE API v3, and the reconciliation that finds out
- * whether a request whose answer was lost (timeout, crash) took effect there.
+ * One outbox row → one typed request to the DfE API v3 (participant changes, declarations and
+ * application decisions), and the reconciliation that finds out whether a request whose answer was
+ * lost (timeout, crash) took effect there.
  */
 import type { DfeClient, DfeComponents } from '../client.js';
 import type { DfeOutboxAction } from './enqueue.js';
@@ -13,7 +14,10 @@ export interface OutboxItem {
   id: number;
   action: DfeOutboxAction;
   attributes: Attributes;
-  dfe_participant_id: string;
+  /** Null only for an application decision about someone not yet a participant. */
+  dfe_participant_id: string | null;
+  /** For an application decision: the DfE id of the application. */
+  dfe_application_id: string | null;
   /** For 'void': the DfE id of the declaration to void. */
   dfe_declaration_id: string | null;
 }
@@ -34,9 +38,25 @@ const TYPES = {
 /** Sends the request; throws only when no answer arrived (network failure or timeout). */
 export async function sendRequest(client: DfeClient, item: OutboxItem): Promise<DfeAnswer> {
   const a = item.attributes as never;
-  const id = { params: { path: { id: item.dfe_participant_id } } };
+  const id = { params: { path: { id: item.dfe_participant_id ?? '' } } };
+  const application = { params: { path: { id: item.dfe_application_id ?? '' } } };
   let result: { response: Response; data?: unknown; error?: unknown };
   switch (item.action) {
+    case 'accept':
+      result = await client.POST('/api/v3/npq-applications/{id}/accept', {
+        ...application,
+        body: { data: { type: 'npq-application-accept', attributes: a } },
+      });
+      break;
+    case 'reject':
+      result = await client.POST('/api/v3/npq-applications/{id}/reject', application);
+      break;
+    case 'change_funded_place':
+      result = await client.PUT('/api/v3/npq-applications/{id}/change-funded-place', {
+        ...application,
+        body: { data: { type: 'npq-application-change-funded-place', attributes: a } },
+      });
+      break;
     case 'defer':
       result = await client.PUT('/api/v3/participants/npq/{id}/defer', {
         ...id,
@@ -68,7 +88,7 @@ export async function sendRequest(client: DfeClient, item: OutboxItem): Promise<
             type: 'participant-declaration',
             attributes: {
               ...(item.attributes as object),
-              participant_id: item.dfe_participant_id,
+              participant_id: item.dfe_participant_id ?? '',
             } as never,
           },
         },
@@ -99,8 +119,11 @@ export function dfeErrorText(body: unknown): string {
       .filter(Boolean)
       .join('; ');
   }
-  const error = (body as { error?: string } | null)?.error;
-  return typeof error === 'string' ? error : 'The DfE refused the request without a message';
+  const b = body as { error?: unknown; title?: unknown; detail?: unknown } | null;
+  if (typeof b?.error === 'string') return b.error;
+  // A problem document (RFC 7807), as gateways and validators answer.
+  const problem = [b?.title, b?.detail].filter((x) => typeof x === 'string' && x).join(': ');
+  return problem || 'The DfE refused the request without a message';
 }
 
 /** The live DfE declaration matching a 'declare' request, if the DfE already has one. */
@@ -109,7 +132,7 @@ export async function findExistingDeclaration(
   item: OutboxItem,
 ): Promise<Declaration | null> {
   const { data, response } = await client.GET('/api/v3/participant-declarations', {
-    params: { query: { filter: { participant_id: item.dfe_participant_id } } },
+    params: { query: { filter: { participant_id: item.dfe_participant_id ?? '' } } },
   });
   if (!response.ok || !data) throw new Error(`DfE declarations lookup answered ${response.status}`);
   const want = item.attributes as { declaration_type: string; course_identifier: string };
@@ -135,6 +158,24 @@ export async function alreadyApplied(
     const found = await findExistingDeclaration(client, item);
     return { applied: found !== null, body: found ? { data: found } : null };
   }
+  if (
+    item.action === 'accept' ||
+    item.action === 'reject' ||
+    item.action === 'change_funded_place'
+  ) {
+    const { data, response } = await client.GET('/api/v3/npq-applications/{id}', {
+      params: { path: { id: item.dfe_application_id ?? '' } },
+    });
+    if (!response.ok || !data)
+      throw new Error(`DfE application lookup answered ${response.status}`);
+    const attributes = (data as { data?: { attributes?: Record<string, unknown> } }).data
+      ?.attributes;
+    const applied =
+      item.action === 'change_funded_place'
+        ? attributes?.funded_place === (item.attributes as { funded_place?: unknown }).funded_place
+        : attributes?.status === (item.action === 'accept' ? 'accepted' : 'rejected');
+    return { applied, body: data };
+  }
   if (item.action === 'void') {
     if (!item.dfe_declaration_id) return { applied: false, body: null };
     const { data, response } = await client.GET('/api/v3/participant-declarations/{id}', {
@@ -145,7 +186,7 @@ export async function alreadyApplied(
     return { applied: data.data.attributes.state === 'voided', body: data };
   }
   const { data, response } = await client.GET('/api/v3/participants/npq/{id}', {
-    params: { path: { id: item.dfe_participant_id } },
+    params: { path: { id: item.dfe_participant_id ?? '' } },
   });
   if (!response.ok || !data) throw new Error(`DfE participant lookup answered ${response.status}`);
   const want = item.attributes as {
