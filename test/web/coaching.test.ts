@@ -74,6 +74,12 @@ beforeAll(async () => {
         order by e.id limit 1`,
   );
   other = { enrolmentId: row!.enrolment_id, participantId: row!.participant_id };
+  // The other participant signs in too (the demo gives accounts to five participants only).
+  await w.t.db.execute(sql`
+    insert into app_user (email, display_name, password_hash, role, lead_provider_id, participant_id)
+    select 'other.coachee@demo.npq-ops.test', 'Other coachee', password_hash, 'participant', lead_provider_id, ${other.participantId}
+    from app_user where email = 'participant4@demo.npq-ops.test'
+    on conflict do nothing`);
   await w.t.db.execute(sql`
     insert into staff_assignment (user_id, participant_id)
     select ${coachId}, e.participant_id from enrolment e where e.id in (${e4}, ${other.enrolmentId})
@@ -99,7 +105,7 @@ describe('coach availability', () => {
     expect(pageText(list.body)).toMatch(/24 Mar(ch)? 2026.*Free/);
     expect(await slots()).toHaveLength(1);
     // 16:30 London in March (GMT) is 16:30Z.
-    expect((await slots())[0]!.starts_at.toISOString()).toBe('2026-03-24T16:30:00.000Z');
+    expect(new Date((await slots())[0]!.starts_at).toISOString()).toBe('2026-03-24T16:30:00.000Z');
   });
 
   it.each([
@@ -213,20 +219,14 @@ describe('participants book only into their coach’s free slots', () => {
     const after = await p4.request({ method: 'GET', url: '/coaching/book' });
     expect(after.body).not.toContain(`name="slotId" type="radio" value="${slotA}"`);
     expect(after.body).not.toContain(`value="${slotA}"`);
-    const programme = await p4.request({ method: 'GET', url: '/' });
+    const programme = await p4.request({ method: 'GET', url: '/my-programme' });
     expect(programme.body).toContain('href="/coaching/book"');
+    expect(pageText(programme.body)).toMatch(/Your coaching .*with .*Wednesday 25 March 2026/);
   });
 
   it('says clearly when the slot was taken meanwhile, and never books it twice (the database refuses)', async () => {
     // The other participant chose slot A before p4 booked it: their confirm now fails cleanly.
-    const otherSession = await w.signIn(
-      (
-        await queryRows<{ email: string }>(
-          w.t.db,
-          sql`select email from participant where id = ${other.participantId}`,
-        )
-      )[0]!.email,
-    );
+    const otherSession = await w.signIn('other.coachee@demo.npq-ops.test');
     const res = await otherSession.request({
       method: 'POST',
       url: '/coaching/book/confirm',
@@ -245,15 +245,7 @@ describe('participants book only into their coach’s free slots', () => {
   it('lets two participants race for one slot: exactly one gets it', async () => {
     const deps = { db: w.t.db, clock: w.clock };
     const a = await w.actor('participant4@demo.npq-ops.test');
-    const [b] = await queryRows<{ id: number }>(
-      w.t.db,
-      sql`select u.id from app_user u where u.participant_id = ${other.participantId}`,
-    );
-    const actorB = await w.actor(
-      (
-        await queryRows<{ email: string }>(w.t.db, sql`select email from app_user where id = ${b!.id}`)
-      )[0]!.email,
-    );
+    const actorB = await w.actor('other.coachee@demo.npq-ops.test');
     const [race] = await queryRows<{ id: number }>(
       w.t.db,
       sql`insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
@@ -532,7 +524,7 @@ describe('every coaching page as every role', () => {
     for (const [method, url] of coachPages) {
       const res = await send(method, url);
       const label = `${role} ${method} ${url}`;
-      if (role === 'signed_out') expect([302, 303], label).toContain(res.statusCode);
+      if (role === 'signed_out') expect([302, 303, 403], label).toContain(res.statusCode);
       else if (role === 'coach' && url === '/coaching/availability') {
         expect(res.statusCode, label).toBe(method === 'GET' ? 200 : 422);
       } else if (role === 'coach' && method === 'POST' && url.startsWith('/coaching/sessions/')) {
@@ -551,7 +543,7 @@ describe('every coaching page as every role', () => {
     for (const [method, url] of participantPages) {
       const res = await send(method, url);
       const label = `${role} ${method} ${url}`;
-      if (role === 'signed_out') expect([302, 303], label).toContain(res.statusCode);
+      if (role === 'signed_out') expect([302, 303, 403], label).toContain(res.statusCode);
       else if (!role.endsWith('participant')) expect(res.statusCode, label).toBe(403);
       else if (url === '/coaching/book' && method === 'GET') expect(res.statusCode, label).toBe(200);
       else if (url === '/coaching/book') expect(res.statusCode, label).toBe(422);
