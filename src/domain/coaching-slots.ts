@@ -103,8 +103,7 @@ export function checkSlot(
     });
   } else {
     const start = time.padStart(5, '0');
-    const endMinutes =
-      Number(start.slice(0, 2)) * 60 + Number(start.slice(3, 5)) + (minutes ?? 30);
+    const endMinutes = Number(start.slice(0, 2)) * 60 + Number(start.slice(3, 5)) + (minutes ?? 30);
     const latest = Number(LATEST_END.slice(0, 2)) * 60;
     if (start < EARLIEST_START || endMinutes > latest) {
       errors.push({

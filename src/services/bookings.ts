@@ -35,7 +35,6 @@ type Executor = Pick<Db, 'execute'>;
  */
 export const BOOKABLE_STATUSES: readonly string[] = ['accepted', 'active'];
 
-
 export interface AccommodationInput {
   /** Why the change to the clinic sequence is agreed (2.2.1.2). */
   note: string;
@@ -688,4 +687,3 @@ export async function rebookBooking(
     return { booking: placed.booking, decision: placed.decision, cancelled };
   });
 }
-

@@ -10,7 +10,12 @@ import { queryRows, type Db } from '../db/client.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireParticipant } from './authorisation.js';
-import { COACHING_SELECT, toCoachingView, type CoachingRow, type CoachingSessionView } from './bookings.js';
+import {
+  COACHING_SELECT,
+  toCoachingView,
+  type CoachingRow,
+  type CoachingSessionView,
+} from './bookings.js';
 import { recordAttendance } from './engagement.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';

@@ -150,7 +150,11 @@ export async function addSlot(
 }
 
 /** One of the coach's own slots (for the remove page). */
-export async function getMySlot(deps: ServiceDeps, actor: Actor, slotId: number): Promise<SlotView> {
+export async function getMySlot(
+  deps: ServiceDeps,
+  actor: Actor,
+  slotId: number,
+): Promise<SlotView> {
   requireCoach(actor);
   const [row] = await queryRows<SlotRow>(
     deps.db,

@@ -73,7 +73,8 @@ describe('Booking under concurrency', () => {
     const startsAt = new Date('2026-03-24T14:00:00Z');
     const endsAt = new Date('2026-03-24T15:00:00Z');
     // The coach offers that one hour (participants book only into a coach's slots).
-    await w.t.db.execute(sql`insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
+    await w.t.db
+      .execute(sql`insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
       values (${coach.userId}, ${startsAt}, ${endsAt}, 'online', 'https://meet.example.org/x')`);
     const results = await Promise.allSettled(
       rows.map((r) =>

@@ -192,11 +192,21 @@ describe('participants book only into their coach’s free slots', () => {
     });
     expect(check.statusCode).toBe(200);
     expect(pageText(check.body)).toContain('Check your coaching booking');
-    expect(await queryRows(w.t.db, sql`select id from coaching_session where slot_id = ${slotA}`)).toEqual([]);
+    expect(
+      await queryRows(w.t.db, sql`select id from coaching_session where slot_id = ${slotA}`),
+    ).toEqual([]);
 
     const fields = formFields(check.body, '/coaching/book/confirm');
-    const first = await p4.request({ method: 'POST', url: '/coaching/book/confirm', payload: fields });
-    const again = await p4.request({ method: 'POST', url: '/coaching/book/confirm', payload: fields });
+    const first = await p4.request({
+      method: 'POST',
+      url: '/coaching/book/confirm',
+      payload: fields,
+    });
+    const again = await p4.request({
+      method: 'POST',
+      url: '/coaching/book/confirm',
+      payload: fields,
+    });
     expect(first.statusCode).toBe(303);
     expect(again.headers.location).toBe(first.headers.location);
     const booked = await queryRows<{ id: number; status: string }>(
@@ -236,7 +246,8 @@ describe('participants book only into their coach’s free slots', () => {
     expect(pageText(res.body)).toContain('has just been booked');
     // Even written past the service, a second live session in a slot is refused by the index.
     await expect(
-      w.t.db.execute(sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, slot_id)
+      w.t.db
+        .execute(sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, slot_id)
         select enrolment_id, ${other.participantId}, coach_user_id, activity_id, starts_at, ends_at, slot_id
         from coaching_session where id = ${sessionId}`),
     ).rejects.toThrow();
@@ -289,8 +300,12 @@ describe('participants book only into their coach’s free slots', () => {
       sql`select id from coaching_session where slot_id = ${slotB} and status = 'scheduled'`,
     );
     expect(
-      (await queryRows<{ status: string }>(w.t.db, sql`select status from coaching_session where id = ${sessionId}`))[0]!
-        .status,
+      (
+        await queryRows<{ status: string }>(
+          w.t.db,
+          sql`select status from coaching_session where id = ${sessionId}`,
+        )
+      )[0]!.status,
     ).toBe('cancelled');
     expect(await outbox(`coaching:${moved!.id}:changed`)).toHaveLength(1);
     expect(await outbox(`coaching_coach:${moved!.id}:changed`)).toHaveLength(1);
@@ -320,7 +335,10 @@ describe('participants book only into their coach’s free slots', () => {
       w.t.db,
       sql`select id from coaching_session where slot_id = ${slotA} and status = 'scheduled'`,
     );
-    const ask = await coach.request({ method: 'GET', url: `/coaching/availability/${slotA}/remove` });
+    const ask = await coach.request({
+      method: 'GET',
+      url: `/coaching/availability/${slotA}/remove`,
+    });
     expect(pageText(ask.body)).toContain('Removing it cancels their booking');
     const refused = await coach.request({
       method: 'POST',
@@ -387,7 +405,9 @@ describe('after the session', () => {
 
   it('records attendance and a note: engagement evidence, shown to staff, not to the participant', async () => {
     // Time passes: the session took place last Monday.
-    await w.t.db.execute(sql`update coaching_session set starts_at = '2026-03-09T15:00:00Z', ends_at = '2026-03-09T16:00:00Z' where id = ${sessionId}`);
+    await w.t.db.execute(
+      sql`update coaching_session set starts_at = '2026-03-09T15:00:00Z', ends_at = '2026-03-09T16:00:00Z' where id = ${sessionId}`,
+    );
     const missing = await coach.request({
       method: 'POST',
       url: `/coaching/sessions/${sessionId}`,
@@ -425,7 +445,9 @@ describe('after the session', () => {
     });
     expect(undo.statusCode).toBe(422);
     const record = await team.request({ method: 'GET', url: `/participants/${p4Id}` });
-    expect(pageText(record.body)).toMatch(/Coaching.*Attended.*Talked through the school improvement plan/);
+    expect(pageText(record.body)).toMatch(
+      /Coaching.*Attended.*Talked through the school improvement plan/,
+    );
     const mine = await p4.request({ method: 'GET', url: `/api/v1/enrolments/${e4}/bookings` });
     expect(JSON.stringify(mine.json())).not.toContain('school improvement plan');
   });
@@ -442,15 +464,22 @@ describe('after the session', () => {
       enrolmentId: e4,
       slotId: slot!.id,
     });
-    await w.t.db.execute(sql`update coaching_session set starts_at = '2026-03-10T15:00:00Z', ends_at = '2026-03-10T16:00:00Z' where id = ${booked.session.id}`);
-    const before = await queryRows(w.t.db, sql`select id from engagement_record where participant_id = ${p4Id}`);
+    await w.t.db.execute(
+      sql`update coaching_session set starts_at = '2026-03-10T15:00:00Z', ends_at = '2026-03-10T16:00:00Z' where id = ${booked.session.id}`,
+    );
+    const before = await queryRows(
+      w.t.db,
+      sql`select id from engagement_record where participant_id = ${p4Id}`,
+    );
     const res = await coach.request({
       method: 'POST',
       url: `/coaching/sessions/${booked.session.id}`,
       payload: { attended: 'did_not_attend', note: 'No show.' },
     });
     expect(res.statusCode).toBe(303);
-    expect(await queryRows(w.t.db, sql`select id from engagement_record where participant_id = ${p4Id}`)).toEqual(before);
+    expect(
+      await queryRows(w.t.db, sql`select id from engagement_record where participant_id = ${p4Id}`),
+    ).toEqual(before);
     const [row] = await queryRows<{ status: string; note: string }>(
       w.t.db,
       sql`select status, note from coaching_session where id = ${booked.session.id}`,
@@ -545,7 +574,8 @@ describe('every coaching page as every role', () => {
       const label = `${role} ${method} ${url}`;
       if (role === 'signed_out') expect([302, 303, 403], label).toContain(res.statusCode);
       else if (!role.endsWith('participant')) expect(res.statusCode, label).toBe(403);
-      else if (url === '/coaching/book' && method === 'GET') expect(res.statusCode, label).toBe(200);
+      else if (url === '/coaching/book' && method === 'GET')
+        expect(res.statusCode, label).toBe(200);
       else if (url === '/coaching/book') expect(res.statusCode, label).toBe(422);
       else expect(res.statusCode, label).toBe(404);
     }

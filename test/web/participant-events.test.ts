@@ -166,7 +166,12 @@ describe('coaching', () => {
     const typed = await request({
       method: 'POST',
       url: '/coaching/book',
-      payload: { 'startsOn-day': '15', 'startsOn-month': '4', 'startsOn-year': '2026', startTime: '16:30' },
+      payload: {
+        'startsOn-day': '15',
+        'startsOn-month': '4',
+        'startsOn-year': '2026',
+        startTime: '16:30',
+      },
     });
     expect(typed.statusCode).toBe(422);
     expect(text(typed.body)).toContain('Choose a time');

@@ -72,7 +72,8 @@ export function coachingRoutes(app: FastifyInstance, deps: PageDeps): void {
         upcoming: s.status === 'scheduled' && new Date(s.startsAt) > now,
       }));
     const changeOf = extra.changeOf ?? null;
-    const changing = changeOf === null ? null : sessions.find((s) => s.id === changeOf && s.upcoming);
+    const changing =
+      changeOf === null ? null : sessions.find((s) => s.id === changeOf && s.upcoming);
     if (changeOf !== null && !changing) return renderNotFound(reply);
     return reply.view('participant/coaching.njk', {
       ...extra,

@@ -127,31 +127,37 @@ export function coachingPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
   };
 
-  app.get<{ Params: { id: string } }>('/coaching/availability/:id/remove', async (request, reply) => {
-    const actor = coachOnly(request, reply);
-    if (!actor) return reply;
-    const slotId = idParam(request.params.id);
-    if (slotId === undefined) return notFound(reply);
-    return page(reply, () => removePage(reply, actor, slotId));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/coaching/availability/:id/remove',
+    async (request, reply) => {
+      const actor = coachOnly(request, reply);
+      if (!actor) return reply;
+      const slotId = idParam(request.params.id);
+      if (slotId === undefined) return notFound(reply);
+      return page(reply, () => removePage(reply, actor, slotId));
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/coaching/availability/:id/remove', async (request, reply) => {
-    const actor = coachOnly(request, reply);
-    if (!actor) return reply;
-    const slotId = idParam(request.params.id);
-    if (slotId === undefined) return notFound(reply);
-    const cancelBooking = str((request.body ?? {}) as Body, 'cancelBooking') === 'yes';
-    return page(reply, () =>
-      submit(
-        reply,
-        async () => {
-          const result = await removeSlot(deps, actor, slotId, { cancelBooking });
-          return `/coaching/availability?notice=${result.cancelledSessionId === null ? 'removed' : 'cancelled'}`;
-        },
-        (failure, status) => removePage(reply.code(status), actor, slotId, failure),
-      ),
-    );
-  });
+  app.post<{ Params: { id: string } }>(
+    '/coaching/availability/:id/remove',
+    async (request, reply) => {
+      const actor = coachOnly(request, reply);
+      if (!actor) return reply;
+      const slotId = idParam(request.params.id);
+      if (slotId === undefined) return notFound(reply);
+      const cancelBooking = str((request.body ?? {}) as Body, 'cancelBooking') === 'yes';
+      return page(reply, () =>
+        submit(
+          reply,
+          async () => {
+            const result = await removeSlot(deps, actor, slotId, { cancelBooking });
+            return `/coaching/availability?notice=${result.cancelledSessionId === null ? 'removed' : 'cancelled'}`;
+          },
+          (failure, status) => removePage(reply.code(status), actor, slotId, failure),
+        ),
+      );
+    },
+  );
 
   const sessionPage = async (
     reply: FastifyReply,
