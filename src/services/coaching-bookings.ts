@@ -158,15 +158,28 @@ async function placeCoaching(
       ? sql`sl.id = ${input.slotId}`
       : sql`sl.starts_at = ${input.startsAt!} and sl.ends_at = ${input.endsAt!}`;
   // Locking the slot serialises everyone booking it; the unique index is the last word.
-  const [slot] = await queryRows<SlotRow>(
+  const [locked] = await queryRows<Omit<SlotRow, 'taken'>>(
     tx,
-    sql`select sl.id, sl.coach_user_id, sl.starts_at, sl.ends_at,
-               exists (select 1 from coaching_session s where s.slot_id = sl.id and s.status <> 'cancelled') as taken
+    sql`select sl.id, sl.coach_user_id, sl.starts_at, sl.ends_at
         from coaching_slot sl
         where ${coachFilter} and ${which} and sl.removed_at is null
         order by sl.id limit 1
         for update of sl`,
   );
+  // Asked after the lock is held, in a statement of its own, so it sees a booking committed by
+  // whoever held the lock before us (a subquery of the locking statement would not).
+  const slot: SlotRow | undefined = locked
+    ? {
+        ...locked,
+        taken:
+          (
+            await queryRows(
+              tx,
+              sql`select 1 from coaching_session where slot_id = ${locked.id} and status <> 'cancelled'`,
+            )
+          ).length > 0,
+      }
+    : undefined;
   await tx.execute(sql`select id from participant where id = ${facts.participant.id} for update`);
   const startsAt = slot ? new Date(slot.starts_at) : input.startsAt!;
   const endsAt = slot ? new Date(slot.ends_at) : input.endsAt!;
