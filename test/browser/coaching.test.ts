@@ -72,7 +72,7 @@ describe.each([
     }
 
     // 2. The participant books it: choose, check answers, confirmation with a reference.
-    let reference = '';
+    let reference: string;
     {
       const { context, page } = await world.newPage(viewport);
       await world.signIn(page, 'participant4@demo.npq-ops.test');

@@ -19,7 +19,6 @@ import {
   flashDecision,
   formFailureOf,
   govukDateTimeRange,
-  londonInstant,
   parseId,
   participantPage,
   renderNotFound,
