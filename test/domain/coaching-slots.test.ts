@@ -45,7 +45,7 @@ describe('checkSlot (a coach’s availability slot, 2.2.1.3)', () => {
   });
 
   it('refuses today, dates outside the programmes, and a coach with no programme', () => {
-    const field = (over: Partial<typeof base>, w = window) => {
+    const field = (over: Partial<typeof base>, w: Parameters<typeof checkSlot>[1] = window) => {
       const r = checkSlot({ ...base, ...over }, w);
       return r.ok ? null : r.errors[0]!.message;
     };
