@@ -803,6 +803,32 @@ export const eventBooking = pgTable(
   ],
 );
 
+/**
+ * A time a coach offers for coaching (2.2.1.3): participants book only into these. Removed slots
+ * are kept (sessions refer to them) with `removed_at` set.
+ */
+export const coachingSlot = pgTable(
+  'coaching_slot',
+  {
+    id: id(),
+    coachUserId: integer('coach_user_id')
+      .notNull()
+      .references(() => appUser.id),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    /** 'online' (place is the link) or 'in_person' (place is the address). */
+    mode: text('mode').notNull(),
+    place: text('place').notNull(),
+    createdAt: createdAt(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('coaching_slot_coach_idx').on(t.coachUserId, t.startsAt),
+    check('coaching_slot_times', sql`${t.startsAt} < ${t.endsAt}`),
+    check('coaching_slot_mode_valid', oneOf('mode', ['online', 'in_person'])),
+  ],
+);
+
 export const coachingSession = pgTable(
   'coaching_session',
   {
@@ -823,12 +849,25 @@ export const coachingSession = pgTable(
     endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
     status: text('status').notNull().default('scheduled'),
     createdAt: createdAt(),
+    /** The coach's availability slot it was booked into (null for sessions booked before slots). */
+    slotId: integer('slot_id').references(() => coachingSlot.id),
+    /** The coach's short note, recorded with attendance; visible to staff. */
+    note: text('note'),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
   },
   (t) => [
     index('coaching_session_coach_idx').on(t.coachUserId, t.startsAt),
     index('coaching_session_participant_idx').on(t.participantId, t.startsAt),
     check('coaching_session_times', sql`${t.startsAt} < ${t.endsAt}`),
-    check('coaching_session_status_valid', oneOf('status', ['scheduled', 'cancelled', 'attended'])),
+    check(
+      'coaching_session_status_valid',
+      oneOf('status', ['scheduled', 'cancelled', 'attended', 'did_not_attend']),
+    ),
+    // A slot holds one session: two participants can never be booked into the same slot.
+    uniqueIndex('coaching_session_slot_uq')
+      .on(t.slotId)
+      .where(sql`status <> 'cancelled'`),
   ],
 );
 

@@ -78,6 +78,45 @@ export const NOTICE_TEMPLATES = {
     ].join('\n'),
     placeholders: ['name', 'event', 'when', 'location', 'link', 'settings_link'],
   },
+  notice_coaching: {
+    subject: '((what)): coaching with ((coach))',
+    body: [
+      'Dear ((name)),',
+      '',
+      '((what)): ((session)) with your coach ((coach)), ((when)). ((place))',
+      '',
+      'Reference: ((reference))',
+      '',
+      'Your coaching: ((link))',
+    ].join('\n'),
+    placeholders: ['name', 'what', 'session', 'coach', 'when', 'place', 'reference', 'link'],
+  },
+  notice_coaching_coach: {
+    subject: '((what)): coaching with ((participant))',
+    body: [
+      'Dear ((name)),',
+      '',
+      '((what)): ((session)) with ((participant)), ((when)). ((place))',
+      '',
+      'Reference: ((reference))',
+      '',
+      'Your coaching sessions: ((link))',
+    ].join('\n'),
+    placeholders: ['name', 'what', 'session', 'participant', 'when', 'place', 'reference', 'link'],
+  },
+  notice_coaching_reminder: {
+    subject: 'Tomorrow: coaching with ((coach))',
+    body: [
+      'Dear ((name)),',
+      '',
+      'A reminder that you have ((session)) with your coach ((coach)) tomorrow, ((when)). ((place))',
+      '',
+      'Your coaching: ((link))',
+      '',
+      TURN_OFF,
+    ].join('\n'),
+    placeholders: ['name', 'session', 'coach', 'when', 'place', 'link', 'settings_link'],
+  },
   notice_deadline: {
     subject: '((weeks)) to your engagement deadline',
     body: [

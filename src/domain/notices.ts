@@ -52,6 +52,18 @@ export const NOTICE_KINDS = {
     clause: null,
     label: 'The day before something you booked',
   },
+  coaching: {
+    template: 'notice_coaching',
+    nudge: false,
+    clause: '2.2.1.3',
+    label: 'Your coaching is booked, changed or cancelled',
+  },
+  coaching_reminder: {
+    template: 'notice_coaching_reminder',
+    nudge: true,
+    clause: null,
+    label: 'The day before your coaching',
+  },
   deadline: {
     template: 'notice_deadline',
     nudge: false,

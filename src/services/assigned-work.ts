@@ -30,9 +30,13 @@ export interface CoachSession {
   title: string;
   startsAt: string;
   endsAt: string;
-  status: 'scheduled' | 'cancelled' | 'attended';
+  status: 'scheduled' | 'cancelled' | 'attended' | 'did_not_attend';
   /** Scheduled, started, and the participant is still theirs: the coach can record it. */
   canRecord: boolean;
+  /** Still to come (scheduled and not started). */
+  upcoming: boolean;
+  /** The coach's note, if one was written. */
+  note: string | null;
 }
 
 export async function coachWork(
@@ -66,13 +70,14 @@ export async function coachWork(
     db,
     sql`select s.id, s.enrolment_id as "enrolmentId", s.participant_id as "participantId",
                p.full_name as "fullName", a.title, s.starts_at as "startsAt", s.ends_at as "endsAt", s.status,
+               s.note, (s.status = 'scheduled' and s.starts_at > ${now}) as upcoming,
                (s.status = 'scheduled' and s.starts_at <= ${now}
                 and exists (select 1 from staff_assignment sa where sa.user_id = ${actor.userId}
                             and sa.participant_id = s.participant_id)) as "canRecord"
         from coaching_session s join participant p on p.id = s.participant_id
         join programme_activity a on a.id = s.activity_id
         where s.coach_user_id = ${actor.userId}
-        order by (s.status = 'scheduled') desc, s.starts_at, s.id
+        order by s.starts_at desc, s.id desc
         limit 500`,
   );
   return {

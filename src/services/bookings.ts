@@ -5,8 +5,6 @@ import type { ActivityKind } from '../domain/catalogue.js';
 import {
   evaluateClinicBooking,
   evaluateClinicCancellation,
-  evaluateCoachingBooking,
-  evaluateCoachingEntitlement,
   evaluateEventNotice,
   londonDateOf,
   type ClinicAccommodation,
@@ -36,9 +34,6 @@ type Executor = Pick<Db, 'execute'>;
  * started, since attending a first event is one way to start it (policy 2.3.2).
  */
 export const BOOKABLE_STATUSES: readonly string[] = ['accepted', 'active'];
-
-/** Coaching sessions are conversations, not days out: anything longer is a typing mistake. */
-const MAX_COACHING_MINUTES = 180;
 
 export interface AccommodationInput {
   /** Why the change to the clinic sequence is agreed (2.2.1.2). */
@@ -89,7 +84,17 @@ export interface CoachingSessionView {
   startsAt: string;
   endsAt: string;
   status: string;
+  /** The coach's availability slot it was booked into; null for sessions booked before slots. */
+  slotId: number | null;
+  /** 'online' or 'in_person', and the link or address; null without a slot. */
+  mode: string | null;
+  place: string | null;
+  /** The coach's note, recorded with attendance (staff see it; the participant does not). */
+  note: string | null;
 }
+
+/** The reference a participant quotes about a coaching booking. */
+export const coachingReference = (id: number) => `CO-${id}`;
 
 const iso = (v: string | Date): string => new Date(v).toISOString();
 
@@ -209,7 +214,12 @@ export async function listBookings(
     db,
     sql`${COACHING_SELECT} where s.enrolment_id = ${enrolmentId} order by s.starts_at, s.id`,
   );
-  return { events: events.map(toBookingView), coaching: coaching.map(toCoachingView) };
+  // The coach's notes are for staff (2.2.1.3 record keeping), not shown back to the participant.
+  const hideNotes = actor.role === 'participant';
+  return {
+    events: events.map(toBookingView),
+    coaching: coaching.map((r) => ({ ...toCoachingView(r), ...(hideNotes ? { note: null } : {}) })),
+  };
 }
 
 interface BookingRow {
@@ -251,7 +261,7 @@ function toBookingView(r: BookingRow): BookingView {
   };
 }
 
-interface CoachingRow {
+export interface CoachingRow {
   id: number;
   enrolment_id: number;
   participant_id: number;
@@ -262,14 +272,19 @@ interface CoachingRow {
   starts_at: string | Date;
   ends_at: string | Date;
   status: string;
+  slot_id: number | null;
+  mode: string | null;
+  place: string | null;
+  note: string | null;
 }
 
-const COACHING_SELECT = sql`select s.id, s.enrolment_id, s.participant_id, s.coach_user_id, u.display_name as coach_name,
-       s.activity_id, a.title, s.starts_at, s.ends_at, s.status
+export const COACHING_SELECT = sql`select s.id, s.enrolment_id, s.participant_id, s.coach_user_id, u.display_name as coach_name,
+       s.activity_id, a.title, s.starts_at, s.ends_at, s.status, s.slot_id, sl.mode, sl.place, s.note
   from coaching_session s join app_user u on u.id = s.coach_user_id
-  join programme_activity a on a.id = s.activity_id`;
+  join programme_activity a on a.id = s.activity_id
+  left join coaching_slot sl on sl.id = s.slot_id`;
 
-function toCoachingView(r: CoachingRow): CoachingSessionView {
+export function toCoachingView(r: CoachingRow): CoachingSessionView {
   return {
     id: r.id,
     enrolmentId: r.enrolment_id,
@@ -281,6 +296,10 @@ function toCoachingView(r: CoachingRow): CoachingSessionView {
     startsAt: iso(r.starts_at),
     endsAt: iso(r.ends_at),
     status: r.status,
+    slotId: r.slot_id,
+    mode: r.mode,
+    place: r.place,
+    note: r.note,
   };
 }
 
@@ -352,13 +371,13 @@ export interface BookingResult {
   cancelled?: BookingView;
 }
 
-async function loadFactsFor(tx: Executor, enrolmentId: number): Promise<EnrolmentFacts> {
+export async function loadFactsFor(tx: Executor, enrolmentId: number): Promise<EnrolmentFacts> {
   const facts = await loadEnrolmentFacts(tx, enrolmentId);
   if (!facts) throw new NotFoundError('Enrolment not found');
   return facts;
 }
 
-function requireBookable(facts: EnrolmentFacts): void {
+export function requireBookable(facts: EnrolmentFacts): void {
   if (!BOOKABLE_STATUSES.includes(facts.enrolment.status)) {
     throw new ValidationError([
       {
@@ -511,7 +530,7 @@ async function publishedOn(tx: Executor, cohortEventId: number): Promise<string>
 }
 
 /** A participant's own booking is confirmed at once; one staff make is sent in the daytime. */
-const noticeOptions = (deps: ServiceDeps, actor: Actor) => ({
+export const noticeOptions = (deps: ServiceDeps, actor: Actor) => ({
   at: deps.clock.now(),
   publicUrl: deps.publicUrl,
   immediately: actor.role === 'participant',
@@ -666,194 +685,5 @@ export async function rebookBooking(
     });
     await queueBookingNotice(tx, placed.booking.id, 'changed', noticeOptions(deps, actor));
     return { booking: placed.booking, decision: placed.decision, cancelled };
-  });
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Coaching                                                                                    */
-/* ------------------------------------------------------------------------------------------ */
-
-export interface BookCoachingInput {
-  enrolmentId: number;
-  coachUserId: number;
-  startsAt: Date;
-  endsAt: Date;
-  /** Which coaching conversation; the next one not yet done or booked when omitted. */
-  activityId?: number | undefined;
-}
-
-export async function bookCoaching(
-  deps: ServiceDeps,
-  actor: Actor,
-  input: BookCoachingInput,
-): Promise<{ session: CoachingSessionView; decision: Decision }> {
-  return deps.db.transaction(async (tx) => {
-    await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
-    const facts = await loadFactsFor(tx, input.enrolmentId);
-    const now = deps.clock.now();
-    const today = londonDateOf(now);
-    const entitlement = evaluateCoachingEntitlement({ course: facts.cohort.course });
-    if (entitlement.outcome !== 'allowed') throw new PolicyRefusalError(entitlement);
-    requireBookable(facts);
-
-    const minutes = (input.endsAt.getTime() - input.startsAt.getTime()) / 60_000;
-    if (!(minutes > 0 && minutes <= MAX_COACHING_MINUTES)) {
-      throw new ValidationError([
-        {
-          path: 'endsAt',
-          message: `A coaching session ends after it starts and lasts at most ${MAX_COACHING_MINUTES} minutes.`,
-        },
-      ]);
-    }
-
-    // Locking the coach and the participant serialises bookings that could overlap for either.
-    const [coach] = await queryRows<{ id: number; role: string }>(
-      tx,
-      sql`select u.id, u.role from app_user u where u.id = ${input.coachUserId} for update`,
-    );
-    const assigned = coach
-      ? await queryRows<{ id: number }>(
-          tx,
-          sql`select id from staff_assignment where user_id = ${input.coachUserId} and participant_id = ${facts.participant.id}`,
-        )
-      : [];
-    if (!coach || coach.role !== 'coach' || assigned.length === 0) {
-      throw new ValidationError([
-        { path: 'coachUserId', message: 'Choose the coach you have been assigned.' },
-      ]);
-    }
-    await tx.execute(sql`select id from participant where id = ${facts.participant.id} for update`);
-
-    const activityId = await coachingActivity(tx, facts, input.activityId);
-    const clash = await queryRows<{ who: 'coach' | 'participant' | 'event' }>(
-      tx,
-      sql`select 'coach' as who from coaching_session s
-            where s.coach_user_id = ${input.coachUserId} and s.status = 'scheduled'
-              and s.starts_at < ${input.endsAt} and s.ends_at > ${input.startsAt}
-          union all
-          select 'participant' from coaching_session s
-            where s.participant_id = ${facts.participant.id} and s.status = 'scheduled'
-              and s.starts_at < ${input.endsAt} and s.ends_at > ${input.startsAt}
-          union all
-          select 'event' from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
-            where b.participant_id = ${facts.participant.id} and b.status = 'booked'
-              and ce.starts_at < ${input.endsAt} and ce.ends_at > ${input.startsAt}`,
-    );
-    const proposedOn = londonDateOf(input.startsAt);
-    const participantFree = !clash.some((c) => c.who !== 'coach');
-    const coachFree = !clash.some((c) => c.who === 'coach');
-    const decision = evaluateCoachingBooking({
-      course: facts.cohort.course,
-      proposedOn,
-      today,
-      participantAvailableOn: participantFree ? [proposedOn] : [],
-      coachAvailableOn: coachFree ? [proposedOn] : [],
-    });
-    if (decision.outcome !== 'allowed') {
-      const message = !participantFree
-        ? 'You already have a coaching session or a booked event at that time; choose a time you are both free.'
-        : !coachFree
-          ? 'Your coach already has a coaching session at that time; choose a time you are both free.'
-          : undefined;
-      throw new PolicyRefusalError(decision, message);
-    }
-    if (input.startsAt <= now) {
-      throw new ValidationError([
-        { path: 'startsAt', message: 'Choose a time that has not already passed.' },
-      ]);
-    }
-
-    const [inserted] = await queryRows<{ id: number }>(
-      tx,
-      sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, status)
-          values (${facts.enrolment.id}, ${facts.participant.id}, ${input.coachUserId}, ${activityId},
-                  ${input.startsAt}, ${input.endsAt}, 'scheduled')
-          returning id`,
-    );
-    const [row] = await queryRows<CoachingRow>(
-      tx,
-      sql`${COACHING_SELECT} where s.id = ${inserted!.id}`,
-    );
-    await audit(tx, {
-      what: 'COACHING_BOOKED',
-      who: actor,
-      subjectType: 'coaching_session',
-      subjectId: inserted!.id,
-      details: {
-        enrolmentId: facts.enrolment.id,
-        coachUserId: input.coachUserId,
-        activityId,
-        decision,
-      },
-      at: now,
-    });
-    return { session: toCoachingView(row!), decision };
-  });
-}
-
-/** The coaching conversation being booked: the one asked for, or the next one not done or booked. */
-async function coachingActivity(
-  tx: Executor,
-  facts: EnrolmentFacts,
-  requested: number | undefined,
-): Promise<number> {
-  const rows = await queryRows<{ id: number; taken: boolean }>(
-    tx,
-    sql`select a.id,
-               exists (select 1 from engagement_record r where r.participant_id = ${facts.participant.id} and r.activity_id = a.id)
-               or exists (select 1 from coaching_session s where s.participant_id = ${facts.participant.id}
-                          and s.activity_id = a.id and s.status <> 'cancelled') as taken
-        from programme_activity a
-        where a.programme_id = ${facts.cohort.programmeId} and a.kind = 'coaching'
-        order by a.position`,
-  );
-  if (requested !== undefined) {
-    const found = rows.find((r) => r.id === requested);
-    if (!found) {
-      throw new ValidationError([
-        { path: 'activityId', message: 'This is not a coaching conversation of your programme.' },
-      ]);
-    }
-    if (found.taken)
-      throw new ConflictError('This coaching conversation is already booked or done.');
-    return found.id;
-  }
-  const next = rows.find((r) => !r.taken);
-  if (!next) throw new ConflictError('All your coaching conversations are already booked or done.');
-  return next.id;
-}
-
-/** Cancel a scheduled coaching session: the participant, staff who may change the record, or the coach. */
-export async function cancelCoaching(
-  deps: ServiceDeps,
-  actor: Actor,
-  sessionId: number,
-): Promise<{ session: CoachingSessionView; changed: boolean }> {
-  return deps.db.transaction(async (tx) => {
-    const [row] = await queryRows<CoachingRow>(
-      tx,
-      sql`${COACHING_SELECT} where s.id = ${sessionId} for update of s`,
-    );
-    if (!row) throw new NotFoundError('Coaching session not found');
-    if (actor.role === 'coach' && row.coach_user_id === actor.userId) {
-      await requireEnrolment(tx, actor, row.enrolment_id);
-    } else {
-      await requireEnrolment(tx, actor, row.enrolment_id, 'write', { participantMayWrite: true });
-    }
-    if (row.status === 'cancelled') return { session: toCoachingView(row), changed: false };
-    if (row.status === 'attended') {
-      throw new ConflictError('This coaching session has taken place, so it cannot be cancelled.');
-    }
-    const now = deps.clock.now();
-    await tx.execute(sql`update coaching_session set status = 'cancelled' where id = ${sessionId}`);
-    await audit(tx, {
-      what: 'COACHING_CANCELLED',
-      who: actor,
-      subjectType: 'coaching_session',
-      subjectId: sessionId,
-      details: { enrolmentId: row.enrolment_id },
-      at: now,
-    });
-    return { session: { ...toCoachingView(row), status: 'cancelled' }, changed: true };
   });
 }

@@ -188,10 +188,12 @@ describe('the coach and the assessor see their work (desktop)', () => {
     await shown(page.getByRole('link', { name: npqel.name }));
     await checkPageAtBothSizes(page);
     await page
-      .getByRole('button', { name: new RegExp(`^Record as attended\\s*: ${npqel.name}`) })
+      .getByRole('link', { name: new RegExp(`^Record attendance and a note\\s*: ${npqel.name}`) })
       .click();
-    await page.waitForURL(/notice=attended/);
-    await expectSuccessBanner(page, 'Coaching session recorded as attended');
+    await page.getByLabel('Attended', { exact: true }).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/notice=recorded/);
+    await expectSuccessBanner(page, 'Coaching session recorded');
     await context.close();
   });
 

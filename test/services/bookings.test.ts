@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import { bookCoaching, bookEvent } from '../../src/services/bookings.js';
+import { bookEvent } from '../../src/services/bookings.js';
+import { bookCoaching } from '../../src/services/coaching-bookings.js';
 import { ConflictError, PolicyRefusalError } from '../../src/services/errors.js';
 import type { Actor } from '../../src/services/actor.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
@@ -71,6 +72,10 @@ describe('Booking under concurrency', () => {
     const deps = { db: w.t.db, clock: w.clock };
     const startsAt = new Date('2026-03-24T14:00:00Z');
     const endsAt = new Date('2026-03-24T15:00:00Z');
+    // The coach offers that one hour (participants book only into a coach's slots).
+    await w.t.db
+      .execute(sql`insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
+      values (${coach.userId}, ${startsAt}, ${endsAt}, 'online', 'https://meet.example.org/x')`);
     const results = await Promise.allSettled(
       rows.map((r) =>
         bookCoaching(deps, admin, {

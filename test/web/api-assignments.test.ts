@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
+import { offerSlot } from '../support/coaching.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
 /**
@@ -139,7 +140,8 @@ describe('coaches (2.2.1.3)', () => {
     expect((await api(coach, 'GET', url)).statusCode).toBe(404);
     expect((await api(coach2, 'GET', url)).statusCode).toBe(200);
 
-    // The participant can be booked with their new coach (the booking checks the assignment)…
+    // The participant can be booked into a time their new coach offers (the booking checks the assignment)…
+    await offerSlot(w.t.db, users.coach2!, '2026-03-23T10:00:00Z', '2026-03-23T11:00:00Z');
     const booked = await api(team, 'POST', '/coaching-sessions', {
       enrolmentId: npqel.enrolmentId,
       coachUserId: users.coach2,

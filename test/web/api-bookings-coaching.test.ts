@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { recordAttendance } from '../../src/services/engagement.js';
 import { fixedClock } from '../../src/clock.js';
+import { offerSlot } from '../support/coaching.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
 let w: DemoWorld;
@@ -40,6 +41,10 @@ beforeAll(async () => {
     insert into staff_assignment (user_id, participant_id)
     select ${coachId}, e.participant_id from enrolment e where e.id in (${e4}, ${other.enrolmentId})
     on conflict do nothing`);
+  // Participants book only into times the coach offers (policy 2.2.1.3): the coach's slots.
+  await offerSlot(w.t.db, coachId, '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z');
+  await offerSlot(w.t.db, coachId, '2026-03-23T09:00:00Z', '2026-03-23T10:00:00Z');
+  await offerSlot(w.t.db, coachId, '2026-03-10T10:00:00Z', '2026-03-10T11:00:00Z');
 });
 afterAll(async () => {
   await w.destroy();
@@ -122,15 +127,26 @@ describe('Coaching (2.2.1.3)', () => {
     expect(listed.coaching).toEqual([expect.objectContaining({ activityId: next!.id })]);
   });
 
-  it('refuses to double-book the coach', async () => {
+  it('refuses to double-book the coach, and any time the coach has not offered', async () => {
+    const notOffered = await bookCoaching(team, {
+      enrolmentId: other.enrolmentId,
+      coachUserId: coachId,
+      ...at('2026-03-20T12:00:00Z'),
+    });
+    expect(notOffered.statusCode).toBe(422);
+    expect(notOffered.json()).toMatchObject({
+      reasons: expect.arrayContaining([
+        expect.objectContaining({ code: 'COACHING.COACH_UNAVAILABLE', clause: '2.2.1.3' }),
+      ]),
+    });
     const res = await bookCoaching(team, {
       enrolmentId: other.enrolmentId,
       coachUserId: coachId,
-      ...at('2026-03-20T10:30:00Z'),
+      ...at('2026-03-20T10:00:00Z'),
     });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({
-      error: expect.stringContaining('coach already has'),
+      error: expect.stringContaining('has just been booked'),
       reasons: expect.arrayContaining([
         expect.objectContaining({ code: 'COACHING.COACH_UNAVAILABLE', clause: '2.2.1.3' }),
       ]),
@@ -141,6 +157,8 @@ describe('Coaching (2.2.1.3)', () => {
   });
 
   it('refuses a time when the participant already has coaching or a booked event', async () => {
+    // A slot overlapping the booked one, written directly (the availability page refuses overlaps).
+    await offerSlot(w.t.db, coachId, '2026-03-20T10:15:00Z', '2026-03-20T10:45:00Z');
     const clash = await bookCoaching(p4, {
       enrolmentId: e4,
       coachUserId: coachId,
@@ -164,6 +182,8 @@ describe('Coaching (2.2.1.3)', () => {
       payload: { enrolmentId: e4, cohortEventId: slot!.id },
     });
     expect(booked.statusCode).toBe(201);
+    const eventStart = new Date(slot!.starts_at);
+    await offerSlot(w.t.db, coachId, eventStart, new Date(eventStart.getTime() + 30 * 60_000));
     const overEvent = await bookCoaching(p4, {
       enrolmentId: e4,
       coachUserId: coachId,
@@ -229,7 +249,7 @@ describe('Coaching (2.2.1.3)', () => {
     const now = await bookCoaching(team, {
       enrolmentId: other.enrolmentId,
       coachUserId: coachId,
-      ...at('2026-03-20T10:30:00Z'),
+      ...at('2026-03-20T10:00:00Z'),
     });
     expect(now.statusCode).toBe(201);
   });

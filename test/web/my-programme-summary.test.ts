@@ -58,6 +58,10 @@ const coaching = (id: number, startsAt: string): CoachingSessionView => ({
   startsAt,
   endsAt: startsAt,
   status: 'booked',
+  slotId: null,
+  mode: null,
+  place: null,
+  note: null,
 });
 
 describe('the next three things to do or attend', () => {

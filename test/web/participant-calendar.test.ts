@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
+import { offerSlot } from '../support/coaching.js';
+import { formFields } from '../support/forms.js';
 
 let world: DemoWorld;
 beforeAll(async () => {
@@ -64,16 +66,21 @@ describe('calendar feed', () => {
 
   it('includes coaching for NPQEL', async () => {
     const request = await signIn('participant4@demo.npq-ops.test');
+    // Their coach offers 20 April, 10:00 to 10:45 London time; they book it on the coaching pages.
+    const [coach] = await queryRows<{ id: number }>(
+      world.t.db,
+      sql`select sa.user_id as id from staff_assignment sa join app_user u on u.id = sa.user_id and u.role = 'coach'
+          join app_user me on me.participant_id = sa.participant_id and me.email = 'participant4@demo.npq-ops.test'
+          limit 1`,
+    );
+    await offerSlot(world.t.db, coach!.id, '2026-04-20T09:00:00Z', '2026-04-20T09:45:00Z');
+    const choose = await request({ method: 'GET', url: '/coaching/book' });
+    const slotId = /name="slotId" type="radio" value="(\d+)"/.exec(choose.body)?.[1];
+    const check = await request({ method: 'POST', url: '/coaching/book', payload: { slotId } });
     const booked = await request({
       method: 'POST',
-      url: '/coaching',
-      payload: {
-        'startsOn-day': '20',
-        'startsOn-month': '4',
-        'startsOn-year': '2026',
-        startTime: '10:00',
-        minutes: '45',
-      },
+      url: '/coaching/book/confirm',
+      payload: formFields(check.body, '/coaching/book/confirm'),
     });
     expect(booked.statusCode).toBe(303);
     const ics = (await fetchFeed(await issue(request))).body;

@@ -136,14 +136,16 @@ describe('the assignments pages', () => {
     const mine = await get(coach, '/coaching');
     expect(mine.statusCode).toBe(200);
     expect(pageText(mine.body)).toContain(npqel.name);
-    expect(mine.body).toContain(`action="/coaching/sessions/${session!.id}/attended"`);
-    const done = await post(coach, `/coaching/sessions/${session!.id}/attended`, {
-      enrolmentId: String(npqel.enrolmentId),
+    expect(mine.body).toContain(`href="/coaching/sessions/${session!.id}"`);
+    expect(pageText(mine.body)).toContain('Record attendance and a note');
+    const done = await post(coach, `/coaching/sessions/${session!.id}`, {
+      attended: 'attended',
+      note: '',
     });
     expect(done.statusCode).toBe(303);
     const after = await get(coach, done.headers.location!);
-    expect(pageText(after.body)).toContain('Coaching session recorded as attended');
-    expect(after.body).not.toContain(`action="/coaching/sessions/${session!.id}/attended"`);
+    expect(pageText(after.body)).toContain('Coaching session recorded');
+    expect(pageText(after.body)).not.toContain('Record attendance and a note');
   });
 
   it('remove a coach from the Coaching section', async () => {
@@ -160,7 +162,7 @@ describe('the assignments pages', () => {
     const mine = pageText((await get(coach, '/coaching')).body);
     const participants = mine.slice(
       mine.indexOf('My participants'),
-      mine.indexOf('My coaching sessions'),
+      mine.indexOf('Upcoming sessions'),
     );
     expect(participants).not.toContain(npqel.name);
     expect(mine).toContain(npqel.name);

@@ -13,6 +13,7 @@ import { cohortEngagement } from '../../db/queries/cohort-engagement.js';
 import { eventWhen, londonDay, percentText } from '../../domain/notices.js';
 import { addDays, formatLongDate } from '../../policy/index.js';
 import type { Tx } from '../withdrawals.js';
+import { coachingReminders } from './coaching.js';
 import { queueNotices, recipientsOf, type Notice } from './queue.js';
 
 export interface NoticeRunInput {
@@ -47,6 +48,7 @@ export async function queueDueNotices(tx: Tx, input: NoticeRunInput): Promise<No
     ['eventPublished', eventPublished],
     ['eventUpcoming', eventUpcoming],
     ['eventReminder', eventReminder],
+    ['coachingReminder', coachingReminders],
     ['deadline', deadlineNotices],
     ['unreachable', unreachable],
     ['windowOpening', windowOpening],

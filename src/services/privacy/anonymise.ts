@@ -69,6 +69,10 @@ export async function anonymiseParticipants(
   await tx.execute(
     sql`update account_link set used_at = ${at} where user_id = any(${uids}) and used_at is null`,
   );
+  // The coach's notes about them are free text about a person (2.2.1.3 coaching).
+  await tx.execute(
+    sql`update coaching_session set note = null where participant_id = any(${pids})`,
+  );
   await tx.execute(
     sql`update calendar_feed set revoked_at = ${at} where participant_id = any(${pids}) and revoked_at is null`,
   );

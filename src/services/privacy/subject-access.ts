@@ -148,7 +148,7 @@ export async function mySubjectAccessRecord(
       db,
       agg(
         sql`jsonb_build_object('id', s.id, 'enrolmentId', s.enrolment_id, 'activity', a.title, 'startsAt', s.starts_at,
-              'endsAt', s.ends_at, 'status', s.status)`,
+              'endsAt', s.ends_at, 'status', s.status, 'coachNote', s.note)`,
         sql`from coaching_session s join programme_activity a on a.id = s.activity_id where s.participant_id = ${pid}`,
         sql`s.starts_at, s.id`,
       ),

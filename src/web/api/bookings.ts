@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { ACTIVITY_KINDS } from '../../domain/catalogue.js';
 import {
-  bookCoaching,
   bookEvent,
   cancelBooking,
-  cancelCoaching,
   listBookings,
   listClinicSlots,
   listCohortEvents,
   rebookBooking,
 } from '../../services/bookings.js';
+import { bookCoaching, cancelCoaching } from '../../services/coaching-bookings.js';
+import { freeSlotsFor } from '../../services/coaching-slots.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
 import { Id, IdParam, PolicyDecision, writeErrors } from './schemas.js';
 
@@ -64,8 +64,27 @@ const CoachingSession = z
     startsAt: z.string(),
     endsAt: z.string(),
     status: z.string(),
+    slotId: z.number().nullable(),
+    mode: z.string().nullable().meta({ description: "'online' or 'in_person'" }),
+    place: z.string().nullable(),
+    note: z
+      .string()
+      .nullable()
+      .meta({ description: "The coach's note; staff only (null for the participant)." }),
   })
   .meta({ id: 'CoachingSession' });
+
+const CoachingSlot = z
+  .object({
+    id: z.number(),
+    coachUserId: z.number(),
+    coachName: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    mode: z.enum(['online', 'in_person']),
+    place: z.string(),
+  })
+  .meta({ id: 'CoachingSlot' });
 
 const BookingResult = z
   .object({ booking: Booking, decision: PolicyDecision, cancelled: Booking.optional() })
@@ -177,20 +196,44 @@ export const bookingsApi: ApiModule = (app, deps) => {
     async (request) => rebookBooking(deps, actorOf(request), request.params.id, request.body),
   );
 
+  app.get(
+    '/enrolments/:id/coaching-slots',
+    {
+      schema: {
+        tags: ['Bookings'],
+        summary:
+          "The free coaching slots of the enrolment's assigned coach, from now on (policy 2.2.1.3)",
+        params: IdParam,
+        response: { 200: z.object({ slots: z.array(CoachingSlot) }) },
+      },
+    },
+    async (request) => ({
+      slots: (await freeSlotsFor(deps, actorOf(request), request.params.id)).map(
+        ({ sessionId: _s, participantName: _p, ...slot }) => slot,
+      ),
+    }),
+  );
+
   app.post(
     '/coaching-sessions',
     {
       schema: {
         tags: ['Bookings'],
         summary:
-          'Book coaching (NPQEL and EHCO only, policy 2.2.1.3) with your coach at a time free for you both',
-        body: z.object({
-          enrolmentId: Id,
-          coachUserId: Id,
-          startsAt: z.iso.datetime({ offset: true }),
-          endsAt: z.iso.datetime({ offset: true }),
-          activityId: Id.optional(),
-        }),
+          "Book coaching (NPQEL and EHCO only, policy 2.2.1.3) into one of your coach's free slots: give slotId, or coachUserId with the slot's exact startsAt and endsAt",
+        body: z
+          .object({
+            enrolmentId: Id,
+            slotId: Id.optional(),
+            coachUserId: Id.optional(),
+            startsAt: z.iso.datetime({ offset: true }).optional(),
+            endsAt: z.iso.datetime({ offset: true }).optional(),
+            activityId: Id.optional(),
+          })
+          .refine((b) => b.slotId !== undefined || (b.startsAt && b.endsAt && b.coachUserId), {
+            message: 'Give slotId, or coachUserId, startsAt and endsAt of a free slot',
+            path: ['slotId'],
+          }),
         response: {
           201: z
             .object({ session: CoachingSession, decision: PolicyDecision })
@@ -203,8 +246,8 @@ export const bookingsApi: ApiModule = (app, deps) => {
       const { startsAt, endsAt, ...rest } = request.body;
       const result = await bookCoaching(deps, actorOf(request), {
         ...rest,
-        startsAt: new Date(startsAt),
-        endsAt: new Date(endsAt),
+        startsAt: startsAt ? new Date(startsAt) : undefined,
+        endsAt: endsAt ? new Date(endsAt) : undefined,
       });
       return reply.code(201).send(result);
     },

@@ -3,10 +3,8 @@ import { z } from 'zod';
 import { evaluateCoachingEntitlement, isCoachingCourse } from '../../../policy/index.js';
 import {
   BOOKABLE_STATUSES,
-  bookCoaching,
   bookEvent,
   cancelBooking,
-  cancelCoaching,
   listBookings,
   listClinicSlots,
   listCohortEvents,
@@ -22,7 +20,6 @@ import {
   flashDecision,
   formFailureOf,
   govukDateTimeRange,
-  londonInstant,
   parseId,
   participantPage,
   renderNotFound,
@@ -178,32 +175,12 @@ async function renderEvents(
             coachName: s.coachName,
             status: s.status,
             when: govukDateTimeRange(s.startsAt, s.endsAt),
-            cancellable: s.status === 'scheduled' && new Date(s.startsAt) > now,
+            upcoming: s.status === 'scheduled' && new Date(s.startsAt) > now,
           })),
         }
       : null,
   });
 }
-
-const CoachingForm = z.object({
-  'startsOn-day': z
-    .string()
-    .trim()
-    .regex(/^\d{1,2}$/, 'Enter the day as a number'),
-  'startsOn-month': z
-    .string()
-    .trim()
-    .regex(/^\d{1,2}$/, 'Enter the month as a number'),
-  'startsOn-year': z
-    .string()
-    .trim()
-    .regex(/^\d{4}$/, 'Enter the year as 4 numbers'),
-  startTime: z
-    .string()
-    .trim()
-    .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'Enter a start time in the 24-hour clock, like 16:30'),
-  minutes: z.enum(['30', '45', '60'], { message: 'Choose how long the session lasts' }),
-});
 
 export function eventRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/events', (request, reply) =>
@@ -328,106 +305,4 @@ export function eventRoutes(app: FastifyInstance, deps: PageDeps): void {
       }
     }),
   );
-
-  app.post('/coaching', (request, reply) =>
-    participantPage(deps, request, reply, async (ctx) => {
-      const values = (request.body ?? {}) as Record<string, string>;
-      const form = parseForm(CoachingForm, request.body);
-      if (!form.ok) {
-        return renderEvents(deps, request, reply.code(422), ctx, {
-          errors: remapDate(form.errors),
-          values,
-        });
-      }
-      const d = form.data;
-      const date = `${d['startsOn-year']}-${d['startsOn-month'].padStart(2, '0')}-${d['startsOn-day'].padStart(2, '0')}`;
-      const startsAt = londonInstant(date, d.startTime.padStart(5, '0'));
-      if (!startsAt || Number.isNaN(startsAt.getTime()) || !validDate(date)) {
-        return renderEvents(deps, request, reply.code(422), ctx, {
-          errors: {
-            list: [{ text: 'Enter a real date', href: '#startsOn-day' }],
-            byField: { startsOn: { text: 'Enter a real date' } },
-          },
-          values,
-        });
-      }
-      const coach =
-        ctx.actor.participantId !== null
-          ? await assignedCoach(deps.db, ctx.actor.participantId)
-          : null;
-      try {
-        const result = await bookCoaching(deps, ctx.actor, {
-          enrolmentId: ctx.enrolment.id,
-          // No coach assigned: the service refuses with the reason, so pass an id that is never a coach.
-          coachUserId: coach?.id ?? 0,
-          startsAt,
-          endsAt: new Date(startsAt.getTime() + Number(d.minutes) * 60_000),
-        });
-        setFlash(request, {
-          heading: `Coaching booked with ${result.session.coachName}`,
-          text: govukDateTimeRange(result.session.startsAt, result.session.endsAt),
-          decision: flashDecision(result.decision),
-        });
-        return reply.redirect('/events#coaching', 303);
-      } catch (error) {
-        const failure = formFailureOf(error, 'startsOn-day');
-        if (!failure) throw error;
-        return renderEvents(deps, request, reply.code(422), ctx, {
-          errors: remapDate(failure.errors),
-          values,
-        });
-      }
-    }),
-  );
-
-  app.post<{ Params: { sessionId: string } }>('/coaching/:sessionId/cancel', (request, reply) =>
-    participantPage(deps, request, reply, async (ctx) => {
-      const sessionId = parseId(request.params.sessionId);
-      if (sessionId === null) return renderNotFound(reply);
-      try {
-        const result = await cancelCoaching(deps, ctx.actor, sessionId);
-        setFlash(request, {
-          heading: 'Coaching session cancelled',
-          text: govukDateTimeRange(result.session.startsAt, result.session.endsAt),
-        });
-        return reply.redirect('/events#coaching', 303);
-      } catch (error) {
-        const failure = formFailureOf(error, 'coaching');
-        if (!failure) throw error;
-        return renderEvents(deps, request, reply.code(422), ctx, { errors: failure.errors });
-      }
-    }),
-  );
-}
-
-function validDate(iso: string): boolean {
-  const d = new Date(`${iso}T12:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso;
-}
-
-/** The date input's three boxes share one error message, linked to the day box. */
-function remapDate(errors: FormErrors): FormErrors {
-  const byField = { ...errors.byField };
-  for (const part of [
-    'startsOn-day',
-    'startsOn-month',
-    'startsOn-year',
-    'startsAt',
-    'endsAt',
-    'coachUserId',
-  ]) {
-    const e = byField[part];
-    if (e) {
-      byField.startsOn ??= e;
-      delete byField[part];
-    }
-  }
-  return {
-    list: errors.list.map((l) =>
-      ['#startsAt', '#endsAt', '#coachUserId', '#startsOn-month', '#startsOn-year'].includes(l.href)
-        ? { ...l, href: l.href === '#endsAt' ? '#minutes' : '#startsOn-day' }
-        : l,
-    ),
-    byField,
-  };
 }

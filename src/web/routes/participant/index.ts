@@ -8,6 +8,7 @@ import { deferralRoutes } from './deferral.js';
 import { schoolMoveRoutes } from './school-move.js';
 import { transferRoutes } from './transfer.js';
 import { eventRoutes } from './events.js';
+import { coachingRoutes } from './coaching.js';
 import { programmeRoutes } from './programme.js';
 import { myDataRoutes } from './my-data.js';
 import { messageRoutes } from './messages.js';
@@ -16,6 +17,7 @@ import { messageRoutes } from './messages.js';
 export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   programmeRoutes(app, deps);
   eventRoutes(app, deps);
+  coachingRoutes(app, deps);
   calendarRoutes(app, deps);
   changesRoutes(app, deps);
   deferralRoutes(app, deps);

@@ -83,7 +83,7 @@ export function nextThings(
       kind: 'coaching',
       label: LABELS.coaching,
       title: `${c.title} with ${c.coachName}`,
-      href: '/events#coaching',
+      href: '/coaching/book',
       on: londonDay(c.startsAt),
       startsAt: c.startsAt,
     });

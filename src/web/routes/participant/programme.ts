@@ -5,6 +5,7 @@ import { cohortEngagement } from '../../../db/queries/cohort-engagement.js';
 import {
   formatBasisPoints,
   formatThreshold,
+  isCoachingCourse,
   londonDateOf,
   POLICY_REGISTER,
 } from '../../../policy/index.js';
@@ -20,6 +21,7 @@ import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
 import {
   formFailureOf,
+  govukDateTimeRange,
   parseId,
   participantPage,
   renderMarkdown,
@@ -123,6 +125,15 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         modules: moduleViews,
         currentModuleId: currentModuleId(sessions, moduleViews),
         nextThings: nextThings({ sessions, modules, bookings, now: deps.clock.now() }),
+        // NPQEL and EHCO (2.2.1.3): the coaching booked from now on, soonest first.
+        coaching: isCoachingCourse(record.cohort.course)
+          ? bookings.coaching
+              .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > deps.clock.now())
+              .map((c) => ({
+                title: `${c.title} with ${c.coachName}`,
+                when: govukDateTimeRange(c.startsAt, c.endsAt),
+              }))
+          : null,
         // The bar's width: the figure, rounded down like the figure itself, at most 100.
         barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
         thresholdPercent: POLICY_REGISTER.parameters.engagementThresholdBp / 100,

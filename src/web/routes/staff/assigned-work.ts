@@ -30,9 +30,12 @@ export function assignedWorkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     status = 200,
   ) => {
     const work = await coachWork(deps, actor);
+    const sessions = work.sessions.map((s) => ({ ...s, when: whenText(s.startsAt) }));
     return reply.code(status).view('staff/coaching.njk', {
       participants: work.participants,
-      sessions: work.sessions.map((s) => ({ ...s, when: whenText(s.startsAt) })),
+      // Upcoming soonest first; past most recent first.
+      upcoming: sessions.filter((s) => s.upcoming).reverse(),
+      past: sessions.filter((s) => !s.upcoming),
       notice,
       errors: failure?.errors,
       decision: failure?.decision,
@@ -42,10 +45,13 @@ export function assignedWorkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/coaching', async (request, reply) => {
     const actor = requireStaffPage(request, reply);
     if (!actor) return reply;
+    const q = (request.query as { notice?: string } | undefined)?.notice;
     const notice =
-      (request.query as { notice?: string } | undefined)?.notice === 'attended'
+      q === 'attended'
         ? 'Coaching session recorded as attended'
-        : undefined;
+        : q === 'recorded'
+          ? 'Coaching session recorded'
+          : undefined;
     return page(reply, () => renderCoaching(reply, actor, notice));
   });
 

@@ -1,3 +1,4 @@
+import { participantCoaching } from '../../../services/coaching-sessions.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
@@ -102,6 +103,10 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...record,
         emails: emails.map((e) => ({ ...e, createdText: whenText(e.createdAt) })),
         start: await startOfProgramme(deps, actor, participantId),
+        coaching: (await participantCoaching(deps, actor, participantId)).map((c) => ({
+          ...c,
+          when: whenText(c.startsAt),
+        })),
         dfeDeclarations: await participantDeclarations(deps, actor, participantId),
         dfeSyncOn: deps.dfeSyncOn ?? false,
         mayVoidDeclarations: DECLARATION_ACTORS.includes(actor.role),
