@@ -224,3 +224,18 @@ export async function openSubmissionFile(
     contentType: SUBMISSION_CONTENT_TYPES[row.file_type],
   };
 }
+
+/** The enrolment's submissions that an assessor has started marking (no replacing them then). */
+export async function submissionsBeingMarked(
+  deps: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+): Promise<Set<number>> {
+  await requireEnrolment(deps.db, actor, enrolmentId);
+  const rows = await queryRows<{ id: number }>(
+    deps.db,
+    sql`select id from assessment_submission where enrolment_id = ${enrolmentId}
+        and (first_outcome is not null or outcome is not null)`,
+  );
+  return new Set(rows.map((r) => r.id));
+}

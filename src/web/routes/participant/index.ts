@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assessmentRoutes } from './assessment.js';
+import { assessmentUploadRoutes } from './assessment-upload.js';
 import { assessmentDeferralRoutes } from './assessment-deferral.js';
 import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
@@ -19,7 +20,7 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   changesRoutes(app, deps);
   deferralRoutes(app, deps);
   schoolMoveRoutes(app, deps);
-  assessmentRoutes(app, deps);
+  await assessmentUploadRoutes(app, deps, assessmentRoutes(app, deps));
   assessmentDeferralRoutes(app, deps);
   myDataRoutes(app, deps);
   messageRoutes(app, deps);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assignedWorkRoutes } from './assigned-work.js';
+import { markingRoutes } from './marking.js';
 import { assignmentRoutes } from './assignments.js';
 import { adminHubRoutes } from './admin-hub.js';
 import { caseRoutes } from './cases.js';
@@ -31,6 +32,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);
   assignedWorkRoutes(app, deps);
+  markingRoutes(app, deps);
   organisationRoutes(app, deps);
   await schoolRoutes(app, deps);
 }

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
+import { formFields } from '../support/forms.js';
+import { multipartBody } from '../support/multipart.js';
+
+/**
+ * Assessment submissions on the web: the participant's upload (type by magic bytes, size limit,
+ * window), the file served only to whoever marks it, the assessor's marking with check answers,
+ * moderation by a second assessor and the programme team, and the outcome's effects.
+ * Demo facts (as in api-assessment.test.ts): enrolment n belongs to participant n; enrolments 1,
+ * 9, 20 and 33 are active in NPQSL 2025 (cohort 7, window 1 is 22–29 Sep 2026). 1 and 20 are
+ * South's, 9 and 33 North's.
+ */
+let w: DemoWorld;
+const s: Record<string, Session> = {};
+const IN_WINDOW_1 = '2026-09-24T10:00:00Z';
+const AFTER_WINDOW_1 = '2026-10-05T10:00:00Z';
+const at = (iso: string) => {
+  w.clock.now = () => new Date(iso);
+};
+
+const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x20), Buffer.from('%%EOF\n')]);
+// A minimal zip whose first entry is word/document.xml, as a .docx starts.
+const DOCX = Buffer.concat([
+  Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+  Buffer.alloc(26, 0),
+  Buffer.from('word/document.xml<w:document/>'),
+]);
+
+async function completeEverything(enrolmentId: number) {
+  await w.t.db.execute(sql`
+    insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id)
+    select e.participant_id, a.id, a.kind, (c.engagement_deadline - 1)::timestamp + interval '10 hours',
+           'staff', 'test-' || e.id || '-' || a.id
+    from enrolment e join cohort c on c.id = e.cohort_id
+    join programme_activity a on a.programme_id = c.programme_id and a.required
+    where e.id = ${enrolmentId}
+    on conflict do nothing`);
+}
+
+const upload = (who: Session, name: string, content: Buffer, type = 'application/pdf') => {
+  const body = multipartBody({ _csrf: who.csrf }, { field: 'file', name, type, content });
+  return who.request({ method: 'POST', url: '/assessment/upload', payload: body.payload, headers: body.headers });
+};
+
+const one = async <T>(q: ReturnType<typeof sql>) => (await queryRows<T>(w.t.db, q))[0]!;
+const count = async (q: ReturnType<typeof sql>) => (await one<{ n: number }>(q)).n;
+const submissionOf = async (enrolmentId: number) =>
+  (await one<{ id: number }>(sql`select id from assessment_submission where enrolment_id = ${enrolmentId} order by attempt_number desc limit 1`)).id;
+
+/** Submit through the check-answers page, as a browser does. */
+async function mark(who: Session, id: number, outcome: 'passed' | 'failed', feedback: string, action = 'mark') {
+  const pageRes = await who.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+  const fields = formFields(pageRes.body, `/assessments/submissions/${id}/check`);
+  const check = await who.request({
+    method: 'POST',
+    url: `/assessments/submissions/${id}/check`,
+    payload: { ...fields, outcome, feedback },
+  });
+  expect(check.statusCode).toBe(200);
+  expect(pageText(check.body)).toContain('Check your answers');
+  const confirm = formFields(check.body, `/assessments/submissions/${id}/${action}`);
+  return who.request({ method: 'POST', url: `/assessments/submissions/${id}/${action}`, payload: confirm });
+}
+
+beforeAll(async () => {
+  w = await createDemoWorld({ participants: 40 });
+  // A second assessor, with the demo password; both assessors mark cohort 7.
+  await w.t.db.execute(sql`
+    insert into app_user (email, display_name, password_hash, role, lead_provider_id)
+    select 'assessor2@demo.npq-ops.test', 'Second Assessor', password_hash, role, lead_provider_id
+    from app_user where email = 'assessor@demo.npq-ops.test'`);
+  await w.t.db.execute(sql`
+    insert into staff_assignment (user_id, cohort_id)
+    select id, 7 from app_user where email in ('assessor@demo.npq-ops.test', 'assessor2@demo.npq-ops.test')`);
+  for (const n of [1, 9, 20, 33]) await completeEverything(n);
+  const emails = {
+    p1: 'participant1@demo.npq-ops.test',
+    p20: '',
+    team: 'programme.team@demo.npq-ops.test',
+    admin: 'admin@demo.npq-ops.test',
+    south: 'partner.south@demo.npq-ops.test',
+    north: 'partner.north@demo.npq-ops.test',
+    coach: 'coach@demo.npq-ops.test',
+    assessor: 'assessor@demo.npq-ops.test',
+    assessor2: 'assessor2@demo.npq-ops.test',
+  };
+  for (const [k, e] of Object.entries(emails)) if (e) s[k] = await w.signIn(e);
+});
+afterAll(async () => {
+  await w?.destroy();
+});
+
+describe('the participant uploads their assessment', () => {
+  it('before the window: says why, with the clause, and offers no form; an upload is refused', async () => {
+    const page = await s.p1!.request({ method: 'GET', url: '/assessment' });
+    expect(page.body).not.toContain('action="/assessment/upload"');
+    expect(pageText(page.body)).toContain('You can upload your assessment (a PDF or Word document, up to 20 MB) from 22 September 2026');
+    expect(page.body).toContain('href="/policy#clause-2-2-1-5"');
+    const res = await upload(s.p1!, 'essay.pdf', PDF);
+    expect(res.statusCode).toBe(422);
+    expect(pageText(res.body)).toMatch(/window opens on 22 September 2026.*\(Policy 2\.2\.1\.5\)/);
+    expect(await count(sql`select count(*)::int as n from assessment_submission`)).toBe(0);
+  });
+
+  it('in the window: states the limit, refuses a wrong type or an over-limit file naming it, keeps nothing', async () => {
+    at(IN_WINDOW_1);
+    const page = await s.p1!.request({ method: 'GET', url: '/assessment' });
+    expect(page.body).toContain('action="/assessment/upload"');
+    expect(page.body).toContain('enctype="multipart/form-data"');
+    expect(pageText(page.body)).toContain('A PDF or a Word document (.pdf, .docx or .doc), up to 20 MB');
+
+    const fake = await upload(s.p1!, 'essay.pdf', Buffer.from('MZ this is really a program'));
+    expect(fake.statusCode).toBe(422);
+    expect(pageText(fake.body)).toContain('essay.pdf must be a PDF or a Word document');
+    expect(fake.body).toContain('govuk-error-summary');
+    expect(fake.body).toContain('id="file-error"');
+    // The right bytes under the wrong name are refused too.
+    const renamed = await upload(s.p1!, 'essay.docx', PDF);
+    expect(pageText(renamed.body)).toContain('essay.docx must be a PDF or a Word document');
+    const big = Buffer.concat([PDF, Buffer.alloc(20 * 1024 * 1024, 0x20)]);
+    const tooBig = await upload(s.p1!, 'huge.pdf', big);
+    expect(tooBig.statusCode).toBe(413);
+    expect(pageText(tooBig.body)).toContain('huge.pdf is larger than 20 MB, the most we accept');
+    const none = await upload(s.p1!, '', Buffer.alloc(0));
+    expect(none.statusCode).toBe(422);
+    expect(pageText(none.body)).toContain('Choose the file of your assessment');
+    expect(await count(sql`select count(*)::int as n from assessment_submission`)).toBe(0);
+    expect(await count(sql`select count(*)::int as n from stored_object`)).toBe(0);
+  });
+
+  it('accepts a PDF with a confirmation and reference, and a replacement before the deadline', async () => {
+    const res = await upload(s.p1!, 'My essay (final).pdf', PDF);
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/assessment/submitted');
+    const id = await submissionOf(1);
+    const confirmation = await s.p1!.request({ method: 'GET', url: '/assessment/submitted' });
+    expect(confirmation.body).toContain('govuk-panel--confirmation');
+    expect(pageText(confirmation.body)).toContain(`Your reference ASM-${id}`);
+    expect(pageText(confirmation.body)).toContain('My essay (final).pdf');
+
+    const again = await upload(s.p1!, 'essay-v2.docx', DOCX, 'application/octet-stream');
+    expect(again.statusCode).toBe(303);
+    const row = await one<{ n: number; file_type: string; file_name: string; attempt_number: number }>(
+      sql`select count(*) over ()::int as n, file_type, file_name, attempt_number from assessment_submission where enrolment_id = 1`,
+    );
+    expect(row).toEqual({ n: 1, file_type: 'docx', file_name: 'essay-v2.docx', attempt_number: 1 });
+    // The replaced file is not kept; only the current one is stored.
+    expect(await count(sql`select count(*)::int as n from stored_object`)).toBe(1);
+    const page = pageText((await s.p1!.request({ method: 'GET', url: '/assessment' })).body);
+    expect(page).toContain(`essay-v2.docx`);
+    expect(page).toContain(`reference ASM-${id}`);
+    expect(page).toContain('Attempts left 1 of 2');
+  });
+});
+
+describe('the file is served only to whoever marks it', () => {
+  const ROLES: Record<string, number | 'redirect'> = {
+    admin: 200,
+    team: 200,
+    assessor: 200,
+    assessor2: 200,
+    south: 403,
+    north: 404,
+    coach: 404,
+    p1: 404,
+  };
+  it.each(Object.keys(ROLES))('%s', async (role) => {
+    const id = await submissionOf(1);
+    const file = await s[role]!.request({ method: 'GET', url: `/assessments/submissions/${id}/file` });
+    const page = await s[role]!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    expect(file.statusCode).toBe(ROLES[role]);
+    expect(page.statusCode).toBe(ROLES[role]);
+    if (ROLES[role] === 200) {
+      expect(file.headers['content-disposition']).toBe(`attachment; filename="ASM-${id}-essay-v2.docx"`);
+      expect(file.headers['x-content-type-options']).toBe('nosniff');
+      expect(file.headers['content-type']).toBe('application/octet-stream');
+      expect(file.rawPayload.equals(DOCX)).toBe(true);
+    } else {
+      expect(file.headers['content-disposition']).toBeUndefined();
+    }
+  });
+
+  it('signed out: sign in first', async () => {
+    const id = await submissionOf(1);
+    const res = await w.app.inject({ method: 'GET', url: `/assessments/submissions/${id}/file` });
+    expect([302, 303]).toContain(res.statusCode);
+  });
+});
