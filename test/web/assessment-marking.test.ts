@@ -16,7 +16,6 @@ import { multipartBody } from '../support/multipart.js';
 let w: DemoWorld;
 const s: Record<string, Session> = {};
 const IN_WINDOW_1 = '2026-09-24T10:00:00Z';
-const AFTER_WINDOW_1 = '2026-10-05T10:00:00Z';
 const at = (iso: string) => {
   w.clock.now = () => new Date(iso);
 };
@@ -78,7 +77,6 @@ beforeAll(async () => {
   for (const n of [1, 9, 20, 33]) await completeEverything(n);
   const emails = {
     p1: 'participant1@demo.npq-ops.test',
-    p20: '',
     team: 'programme.team@demo.npq-ops.test',
     admin: 'admin@demo.npq-ops.test',
     south: 'partner.south@demo.npq-ops.test',
@@ -87,7 +85,7 @@ beforeAll(async () => {
     assessor: 'assessor@demo.npq-ops.test',
     assessor2: 'assessor2@demo.npq-ops.test',
   };
-  for (const [k, e] of Object.entries(emails)) if (e) s[k] = await w.signIn(e);
+  for (const [k, e] of Object.entries(emails)) s[k] = await w.signIn(e);
 });
 afterAll(async () => {
   await w?.destroy();
@@ -187,5 +185,143 @@ describe('the file is served only to whoever marks it', () => {
     const id = await submissionOf(1);
     const res = await w.app.inject({ method: 'GET', url: `/assessments/submissions/${id}/file` });
     expect([302, 303]).toContain(res.statusCode);
+  });
+});
+
+describe('marking', () => {
+  it("lists the assessor's queue oldest first and records a pass with feedback: the enrolment completes and the participant is emailed", async () => {
+    // Enrolment 20 submitted after enrolment 1, so it comes second.
+    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+      select 20, w.id, 1, ${new Date('2026-09-24T11:00:00Z')} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
+    await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 20`);
+    const queue = await s.assessor!.request({ method: 'GET', url: '/assessments' });
+    expect(queue.statusCode).toBe(200);
+    const id = await submissionOf(1);
+    const listed = [...queue.body.matchAll(/href="\/assessments\/submissions\/(\d+)">ASM-/g)].map((m) => Number(m[1]));
+    expect(listed.slice(0, 2)).toEqual([id, await submissionOf(20)]);
+
+    // Check answers refuses an empty form with field errors.
+    const pageRes = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    expect(pageRes.body).toContain(`href="/assessments/submissions/${id}/file"`);
+    const empty = await s.assessor!.request({
+      method: 'POST',
+      url: `/assessments/submissions/${id}/check`,
+      payload: formFields(pageRes.body, `/assessments/submissions/${id}/check`),
+    });
+    expect(empty.statusCode).toBe(422);
+    expect(pageText(empty.body)).toContain('Select whether the submission passed or did not pass');
+    expect(pageText(empty.body)).toContain('Enter feedback for the participant');
+
+    const done = await mark(s.assessor!, id, 'passed', 'A clear, well-evidenced case study.');
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(`/assessments/submissions/${id}?notice=final`);
+    expect((await one<{ status: string }>(sql`select status from enrolment where id = 1`)).status).toBe('completed_passed');
+    const email = await one<{ template: string; personalisation: Record<string, string>; link_path: string }>(
+      sql`select template, personalisation, link_path from email_message where notice_key = ${`assessment_outcome:${id}`}`,
+    );
+    expect(email.template).toBe('notice_assessment_outcome');
+    expect(email.personalisation['outcome']).toBe('passed');
+    expect(email.link_path).toBe('/assessment#feedback');
+    expect(await count(sql`select count(*)::int as n from audit_event where what in ('ASSESSMENT_MARKED', 'ASSESSMENT_OUTCOME_RECORDED') and subject_id = '1'`)).toBe(2);
+    // The participant reads the result and feedback.
+    const mine = pageText((await s.p1!.request({ method: 'GET', url: '/assessment' })).body);
+    expect(mine).toContain('A clear, well-evidenced case study.');
+    expect(mine).toContain(': passed');
+    // Once marked, it cannot be replaced.
+    expect((await s.assessor!.request({ method: 'GET', url: '/assessments' })).body).not.toContain(`href="/assessments/submissions/${id}">ASM-`);
+  });
+
+  it('a second click of the same confirmation records one mark', async () => {
+    at(IN_WINDOW_1);
+    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+      select 9, w.id, 1, ${new Date(IN_WINDOW_1)} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
+    await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 9`);
+    const id = await submissionOf(9);
+    const pageRes = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    const check = await s.assessor!.request({
+      method: 'POST',
+      url: `/assessments/submissions/${id}/check`,
+      payload: { ...formFields(pageRes.body, `/assessments/submissions/${id}/check`), outcome: 'failed', feedback: 'Needs evidence of impact.' },
+    });
+    const fields = formFields(check.body, `/assessments/submissions/${id}/mark`);
+    const [a, b] = await Promise.all([
+      s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: fields }),
+      s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: fields }),
+    ]);
+    expect(a.statusCode).toBe(303);
+    expect(b.headers.location).toBe(a.headers.location);
+    // Not passed with an attempt left: entered into the next window (2.5).
+    const e = await one<{ status: string; window: number }>(
+      sql`select e.status, w.sequence_number as window from enrolment e join assessment_entry ae on ae.enrolment_id = e.id
+          join assessment_window w on w.id = ae.window_id where e.id = 9`,
+    );
+    expect(e).toEqual({ status: 'active', window: 2 });
+    expect(await count(sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MARKED' and subject_id = '9'`)).toBe(1);
+    const email = await one<{ personalisation: Record<string, string> }>(sql`select personalisation from email_message where notice_key = ${`assessment_outcome:${id}`}`);
+    expect(email.personalisation['outcome']).toBe('not passed');
+    expect(email.personalisation['next_steps']).toContain('one more attempt');
+  });
+});
+
+describe('moderation', () => {
+  let id: number;
+  beforeAll(async () => {
+    at(IN_WINDOW_1);
+    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+      select 33, w.id, 1, ${new Date(IN_WINDOW_1)} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
+    await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 33`);
+    id = await submissionOf(33);
+  });
+
+  it('only the programme team and admins sample; a refused sample says why', async () => {
+    for (const role of ['assessor', 'south', 'coach']) {
+      const res = await s[role]!.request({ method: 'GET', url: '/assessments/moderation' });
+      expect(res.statusCode).toBe(404);
+      const post = await s[role]!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen', submissionIds: String(id) } });
+      expect(post.statusCode).toBe(404);
+    }
+    const bad = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'percentage', cohortId: '7', percentage: '0' } });
+    expect(bad.statusCode).toBe(422);
+    expect(pageText(bad.body)).toContain('Enter a whole-number percentage from 1 to 100');
+    // An already-marked submission cannot be sampled.
+    const marked = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen', submissionIds: String(await submissionOf(1)) } });
+    expect(marked.statusCode).toBe(422);
+    expect(await count(sql`select count(*)::int as n from assessment_submission where moderation_requested_at is not null`)).toBe(0);
+  });
+
+  it('a sampled submission is marked twice independently; a disagreement waits for the programme team, whose outcome counts', async () => {
+    const page = await s.team!.request({ method: 'GET', url: '/assessments/moderation' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`value="${id}"`);
+    const sampled = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'percentage', cohortId: '7', percentage: '100' } });
+    expect(sampled.statusCode).toBe(303);
+    expect(await count(sql`select count(*)::int as n from assessment_submission where moderation_requested_at is not null`)).toBe(1);
+
+    expect((await mark(s.assessor!, id, 'failed', 'Not enough analysis.')).headers.location).toBe(`/assessments/submissions/${id}?notice=second`);
+    // Not final: nothing changes for the participant yet.
+    expect((await one<{ status: string; outcome: string | null }>(sql`select e.status, s.outcome from enrolment e join assessment_submission s on s.enrolment_id = e.id where s.id = ${id}`))).toEqual({ status: 'active', outcome: null });
+    // The first marker cannot give the second mark; the second marker does not see the first.
+    const own = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    expect(own.body).not.toContain(`action="/assessments/submissions/${id}/check"`);
+    const second = await s.assessor2!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    expect(second.body).toContain(`action="/assessments/submissions/${id}/check"`);
+    expect(pageText(second.body)).not.toContain('Not enough analysis.');
+    expect((await s.assessor2!.request({ method: 'GET', url: '/assessments' })).body).toContain(`href="/assessments/submissions/${id}">ASM-`);
+
+    expect((await mark(s.assessor2!, id, 'passed', 'Meets the standard.')).headers.location).toBe(`/assessments/submissions/${id}?notice=disagreement`);
+    expect((await one<{ outcome: string | null }>(sql`select outcome from assessment_submission where id = ${id}`)).outcome).toBeNull();
+    const list = await s.team!.request({ method: 'GET', url: '/assessments/moderation' });
+    expect(list.body).toContain('data-testid="disagreements"');
+    expect(list.body).toContain(`href="/assessments/submissions/${id}"`);
+    // An assessor cannot decide.
+    const forbidden = await s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/check`, payload: { outcome: 'passed', feedback: 'x' } });
+    expect(forbidden.statusCode).toBe(409);
+
+    const decided = await mark(s.team!, id, 'passed', 'Moderated: meets the standard.', 'decide');
+    expect(decided.headers.location).toBe(`/assessments/submissions/${id}?notice=decided`);
+    expect((await one<{ status: string }>(sql`select status from enrolment where id = 33`)).status).toBe('completed_passed');
+    expect((await one<{ feedback: string }>(sql`select feedback from assessment_submission where id = ${id}`)).feedback).toBe('Moderated: meets the standard.');
+    expect(await count(sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MODERATION_DECIDED' and subject_id = '33'`)).toBe(1);
+    expect(await count(sql`select count(*)::int as n from email_message where notice_key = ${`assessment_outcome:${id}`}`)).toBe(1);
   });
 });
