@@ -295,7 +295,9 @@ describe('moderation', () => {
     expect(page.body).toContain(`value="${id}"`);
     const sampled = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'percentage', cohortId: '7', percentage: '100' } });
     expect(sampled.statusCode).toBe(303);
-    expect(await count(sql`select count(*)::int as n from assessment_submission where moderation_requested_at is not null`)).toBe(1);
+    // 100% of cohort 7's unmarked submissions: enrolment 20's and 33's.
+    const chosen = await queryRows<{ enrolment_id: number }>(w.t.db, sql`select enrolment_id from assessment_submission where moderation_requested_at is not null order by enrolment_id`);
+    expect(chosen.map((r) => r.enrolment_id)).toEqual([20, 33]);
 
     expect((await mark(s.assessor!, id, 'failed', 'Not enough analysis.')).headers.location).toBe(`/assessments/submissions/${id}?notice=second`);
     // Not final: nothing changes for the participant yet.
