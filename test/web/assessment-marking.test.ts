@@ -327,3 +327,52 @@ describe('moderation', () => {
     expect(await count(sql`select count(*)::int as n from email_message where notice_key = ${`assessment_outcome:${id}`}`)).toBe(1);
   });
 });
+
+describe('every marking route as every role', () => {
+  // [moderation page, sample, submission page, file, check, mark, decide, participant upload]
+  const EXPECTED: Record<string, number[]> = {
+    admin: [200, 422, 200, 404, 422, 409, 409, 403],
+    team: [200, 422, 200, 404, 422, 409, 409, 403],
+    assessor: [404, 404, 200, 404, 422, 409, 403, 403],
+    assessor2: [404, 404, 200, 404, 422, 409, 403, 403],
+    south: [404, 404, 403, 403, 403, 403, 403, 403],
+    north: [404, 404, 404, 404, 404, 404, 404, 403],
+    coach: [404, 404, 404, 404, 404, 404, 404, 403],
+    p1: [404, 404, 404, 404, 404, 404, 404, 422],
+  };
+  const state = () =>
+    queryRows(w.t.db, sql`select id, first_outcome, second_outcome, outcome, moderation_requested_at, version from assessment_submission order by id`);
+
+  it.each(Object.keys(EXPECTED))('%s', async (role) => {
+    // Enrolment 20's submission: sampled, unmarked, and without a file (recorded directly).
+    const id = await submissionOf(20);
+    const who = s[role]!;
+    const before = await state();
+    const token = '0e9c7a52-7c43-4c1e-9d7e-1a2b3c4d5e6f';
+    // A version that is never current: whoever may mark gets a conflict, and nothing changes.
+    const stale = { outcome: 'passed', feedback: 'x', expectedVersion: '9999', token };
+    const got = [
+      (await who.request({ method: 'GET', url: '/assessments/moderation' })).statusCode,
+      (await who.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen' } })).statusCode,
+      (await who.request({ method: 'GET', url: `/assessments/submissions/${id}` })).statusCode,
+      (await who.request({ method: 'GET', url: `/assessments/submissions/${id}/file` })).statusCode,
+      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/check`, payload: {} })).statusCode,
+      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: stale })).statusCode,
+      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/decide`, payload: stale })).statusCode,
+      (await upload(who, 'x.txt', Buffer.from('text'))).statusCode,
+    ];
+    expect(got).toEqual(EXPECTED[role]);
+    expect(await state()).toEqual(before);
+  });
+
+  it('signed out: every page goes to sign in and every form is refused', async () => {
+    const id = await submissionOf(20);
+    for (const url of ['/assessments/moderation', `/assessments/submissions/${id}`, `/assessments/submissions/${id}/file`]) {
+      expect([302, 303]).toContain((await w.app.inject({ method: 'GET', url })).statusCode);
+    }
+    for (const url of ['/assessments/moderation/sample', `/assessments/submissions/${id}/check`, `/assessments/submissions/${id}/mark`]) {
+      const res = await w.app.inject({ method: 'POST', url, payload: { outcome: 'passed' } });
+      expect([302, 303, 401, 403]).toContain(res.statusCode);
+    }
+  });
+});
