@@ -54,7 +54,11 @@ const EnvSchema = z
         'S3_SECRET_ACCESS_KEY',
       ] as const) {
         if (!env[key])
-          ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required when OBJECT_STORE=s3` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} is required when OBJECT_STORE=s3`,
+          });
       }
     }
     if (env.NODE_ENV !== 'production') return;

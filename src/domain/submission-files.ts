@@ -33,16 +33,17 @@ function holdsWordPart(bytes: Uint8Array): boolean {
   return false;
 }
 
-export type FileCheck =
-  | { ok: true; type: SubmissionFileType }
-  | { ok: false; message: string };
+export type FileCheck = { ok: true; type: SubmissionFileType } | { ok: false; message: string };
 
 /** The file's kind from its bytes, checked against its name's extension. */
 export function checkSubmissionFile(fileName: string, bytes: Uint8Array): FileCheck {
   const name = fileName.trim() || 'The file';
   if (bytes.length === 0) return { ok: false, message: `${name} is empty` };
   if (bytes.length > SUBMISSION_LIMIT_BYTES)
-    return { ok: false, message: `${name} is larger than ${SUBMISSION_LIMIT_TEXT}, the most we accept` };
+    return {
+      ok: false,
+      message: `${name} is larger than ${SUBMISSION_LIMIT_TEXT}, the most we accept`,
+    };
   const ext = /\.([a-z0-9]+)$/i.exec(fileName.trim())?.[1]?.toLowerCase() ?? '';
   const detected: SubmissionFileType | null = startsWith(bytes, PDF)
     ? 'pdf'
@@ -57,7 +58,11 @@ export function checkSubmissionFile(fileName: string, bytes: Uint8Array): FileCh
 }
 
 /** A name safe to put in Content-Disposition: letters, digits, dot, dash and underscore only. */
-export function safeFileName(reference: string, fileName: string, type: SubmissionFileType): string {
+export function safeFileName(
+  reference: string,
+  fileName: string,
+  type: SubmissionFileType,
+): string {
   const stem = fileName
     .replace(/\.[^.]*$/, '')
     .normalize('NFKD')

@@ -220,7 +220,11 @@ export async function openSubmissionFile(
   if (!object) throw new NotFoundError('The file is missing from storage');
   return {
     object,
-    downloadName: safeFileName(submissionReference(submissionId), row.file_name ?? '', row.file_type),
+    downloadName: safeFileName(
+      submissionReference(submissionId),
+      row.file_name ?? '',
+      row.file_type,
+    ),
     contentType: SUBMISSION_CONTENT_TYPES[row.file_type],
   };
 }

@@ -7,7 +7,10 @@ import {
   applyOutcome,
   ASSESSORS,
   MAX_ATTEMPTS,
-  type OutcomeResult, type ServiceDeps, type Tx } from './assessment.js';
+  type OutcomeResult,
+  type ServiceDeps,
+  type Tx,
+} from './assessment.js';
 import { requireMarker } from './assessment-files.js';
 import { audit } from './audit.js';
 import { ConflictError, ForbiddenError, ValidationError } from './errors.js';
@@ -22,11 +25,7 @@ import { queueNotices, recipientsOf } from './notices/queue.js';
  */
 
 export type Outcome = 'passed' | 'failed';
-export type MarkingStage =
-  | 'awaiting_mark'
-  | 'awaiting_second_mark'
-  | 'disagreement'
-  | 'final';
+export type MarkingStage = 'awaiting_mark' | 'awaiting_second_mark' | 'disagreement' | 'final';
 
 export interface MarkInput {
   outcome: Outcome;
@@ -47,7 +46,9 @@ interface MarkRow {
   version: number;
 }
 
-export function stageOf(r: Pick<MarkRow, 'outcome' | 'first_outcome' | 'second_outcome' | 'sampled'>): MarkingStage {
+export function stageOf(
+  r: Pick<MarkRow, 'outcome' | 'first_outcome' | 'second_outcome' | 'sampled'>,
+): MarkingStage {
   if (r.outcome !== null) return 'final';
   if (r.first_outcome === null) return 'awaiting_mark';
   if (r.sampled && r.second_outcome === null) return 'awaiting_second_mark';
@@ -62,15 +63,24 @@ export interface MarkResult {
 
 const FEEDBACK_MAX = 5000;
 
-function checkMark(input: { outcome?: unknown; feedback?: unknown }, feedbackRequired: boolean): MarkInput {
+function checkMark(
+  input: { outcome?: unknown; feedback?: unknown },
+  feedbackRequired: boolean,
+): MarkInput {
   const errors: { path: string; message: string }[] = [];
   if (input.outcome !== 'passed' && input.outcome !== 'failed')
-    errors.push({ path: 'outcome', message: 'Select whether the submission passed or did not pass' });
+    errors.push({
+      path: 'outcome',
+      message: 'Select whether the submission passed or did not pass',
+    });
   const feedback = typeof input.feedback === 'string' ? input.feedback.trim() : '';
   if (feedbackRequired && feedback === '')
     errors.push({ path: 'feedback', message: 'Enter feedback for the participant' });
   if (feedback.length > FEEDBACK_MAX)
-    errors.push({ path: 'feedback', message: `Feedback must be ${FEEDBACK_MAX} characters or fewer` });
+    errors.push({
+      path: 'feedback',
+      message: `Feedback must be ${FEEDBACK_MAX} characters or fewer`,
+    });
   if (errors.length) throw new ValidationError(errors);
   return { outcome: input.outcome as Outcome, feedback };
 }
@@ -109,9 +119,12 @@ export async function markSubmission(
     if (input.expectedVersion !== undefined && input.expectedVersion !== row.version)
       throw new ConflictError('Someone else has marked this submission since you opened it.');
     const stage = stageOf(row);
-    if (stage === 'final') throw new ConflictError('An outcome has already been recorded for this submission.');
+    if (stage === 'final')
+      throw new ConflictError('An outcome has already been recorded for this submission.');
     if (stage === 'disagreement')
-      throw new ConflictError('Both marks are in and they differ: the programme team decides the outcome.');
+      throw new ConflictError(
+        'Both marks are in and they differ: the programme team decides the outcome.',
+      );
     const feedback = mark.feedback === '' ? null : mark.feedback;
     if (stage === 'awaiting_mark') {
       await tx.execute(
@@ -121,7 +134,9 @@ export async function markSubmission(
       );
     } else {
       if (row.first_marked_by === actor.userId)
-        throw new ConflictError('You gave the first mark: the second mark must come from a different assessor.');
+        throw new ConflictError(
+          'You gave the first mark: the second mark must come from a different assessor.',
+        );
       await tx.execute(
         sql`update assessment_submission set second_outcome = ${mark.outcome}, second_feedback = ${feedback},
               second_marked_by = ${actor.userId}, second_marked_at = ${at}, version = version + 1
@@ -133,7 +148,11 @@ export async function markSubmission(
       who: actor,
       subjectType: 'enrolment',
       subjectId: row.enrolment_id,
-      details: { submissionId, mark: stage === 'awaiting_mark' ? 'first' : 'second', outcome: mark.outcome },
+      details: {
+        submissionId,
+        mark: stage === 'awaiting_mark' ? 'first' : 'second',
+        outcome: mark.outcome,
+      },
       at,
     });
     // Final now: an unsampled first mark, or a second mark that agrees with the first.
@@ -143,7 +162,10 @@ export async function markSubmission(
       const final = await finalise(tx, deps, actor, submissionId, mark.outcome, finalFeedback, at);
       return { stage: 'final', final };
     }
-    return { stage: stage === 'awaiting_mark' ? 'awaiting_second_mark' : 'disagreement', final: null };
+    return {
+      stage: stage === 'awaiting_mark' ? 'awaiting_second_mark' : 'disagreement',
+      final: null,
+    };
   });
 }
 
@@ -245,17 +267,20 @@ export async function sampleForModeration(
   const ids = input.submissionIds ?? [];
   const pct = input.percentage;
   if (ids.length === 0 && pct === undefined)
-    throw new ValidationError([{ path: 'submissionIds', message: 'Select submissions, or give a percentage of a cohort' }]);
+    throw new ValidationError([
+      { path: 'submissionIds', message: 'Select submissions, or give a percentage of a cohort' },
+    ]);
   if (pct !== undefined && (!Number.isInteger(pct) || pct < 1 || pct > 100))
-    throw new ValidationError([{ path: 'percentage', message: 'Enter a whole-number percentage from 1 to 100' }]);
+    throw new ValidationError([
+      { path: 'percentage', message: 'Enter a whole-number percentage from 1 to 100' },
+    ]);
   if (pct !== undefined && input.cohortId === undefined)
     throw new ValidationError([{ path: 'cohortId', message: 'Select the cohort to sample' }]);
   const at = deps.clock.now();
-  const leadProvider = actor.role === 'admin' ? sql`true` : sql`c.lead_provider_id = ${actor.leadProviderId ?? -1}`;
+  const leadProvider =
+    actor.role === 'admin' ? sql`true` : sql`c.lead_provider_id = ${actor.leadProviderId ?? -1}`;
   const chosen =
-    pct === undefined
-      ? sql`s.id = any(${arrayParam(ids)}::int[])`
-      : sql`c.id = ${input.cohortId!}`;
+    pct === undefined ? sql`s.id = any(${arrayParam(ids)}::int[])` : sql`c.id = ${input.cohortId!}`;
   return deps.db.transaction(async (tx) => {
     const rows = await queryRows<{ id: number }>(
       tx,
@@ -283,7 +308,11 @@ export async function sampleForModeration(
     );
     if (rows.length === 0)
       throw new ValidationError([
-        { path: pct === undefined ? 'submissionIds' : 'percentage', message: 'None of those submissions can be sampled: only submissions nobody has marked yet can be' },
+        {
+          path: pct === undefined ? 'submissionIds' : 'percentage',
+          message:
+            'None of those submissions can be sampled: only submissions nobody has marked yet can be',
+        },
       ]);
     return { sampled: rows.length };
   });
@@ -301,7 +330,9 @@ export async function recordOutcome(
   submissionId: number,
   input: { outcome: Outcome; feedback?: string | undefined },
 ): Promise<OutcomeResult & { stage: MarkingStage }> {
-  const result = await markSubmission(deps, actor, submissionId, input, { feedbackRequired: false });
+  const result = await markSubmission(deps, actor, submissionId, input, {
+    feedbackRequired: false,
+  });
   if (result.final) return { ...result.final, stage: 'final' };
   const [row] = await queryRows<{
     id: number;

@@ -130,14 +130,31 @@ export async function submissionForMarking(
     submittedAt: iso(r.submitted_at)!,
     file:
       r.file_name !== null && r.file_type !== null
-        ? { name: r.file_name, type: r.file_type, bytes: r.file_bytes ?? 0, uploadedAt: iso(r.file_uploaded_at)! }
+        ? {
+            name: r.file_name,
+            type: r.file_type,
+            bytes: r.file_bytes ?? 0,
+            uploadedAt: iso(r.file_uploaded_at)!,
+          }
         : null,
     sampled: r.sampled,
     stage,
     outcome: r.outcome,
     feedback: r.feedback,
-    firstMark: mark(r.first_outcome, r.first_feedback, r.first_marked_by, r.first_by, r.first_marked_at),
-    secondMark: mark(r.second_outcome, r.second_feedback, r.second_marked_by, r.second_by, r.second_marked_at),
+    firstMark: mark(
+      r.first_outcome,
+      r.first_feedback,
+      r.first_marked_by,
+      r.first_by,
+      r.first_marked_at,
+    ),
+    secondMark: mark(
+      r.second_outcome,
+      r.second_feedback,
+      r.second_marked_by,
+      r.second_by,
+      r.second_marked_at,
+    ),
     canMark: markKind !== null,
     markKind,
     canDecide: team && stage === 'disagreement',
@@ -219,7 +236,8 @@ export async function moderationOverview(
   deps: ServiceDeps,
   actor: Actor,
 ): Promise<ModerationOverview> {
-  if (actor.role !== 'programme_team' && actor.role !== 'admin') throw new NotFoundError('Moderation');
+  if (actor.role !== 'programme_team' && actor.role !== 'admin')
+    throw new NotFoundError('Moderation');
   const rows = await queryRows<QueueRow & { cohortId: number }>(
     deps.db,
     sql`select ${QUEUE_COLUMNS}, c.id as "cohortId"

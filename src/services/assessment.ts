@@ -18,12 +18,7 @@ import { SYSTEM, type Actor } from './actor.js';
 import { audit } from './audit.js';
 import { cohortVisibleTo, requireEnrolment } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
-import {
-  ConflictError,
-  NotFoundError,
-  PolicyRefusalError,
-  ValidationError,
-} from './errors.js';
+import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 
 /**
  * Assessment (policy 2.2.1.5, 2.5.1, 2.5.4): 8-day windows per cohort, submissions with attempt

@@ -64,7 +64,9 @@ describe('assessment submission and marking', () => {
     });
     await phone.page.getByRole('button', { name: 'Upload and submit' }).click();
     await shown(phone.page.locator('.govuk-panel'));
-    const reference = /ASM-\d+/.exec((await phone.page.locator('.govuk-panel').textContent()) ?? '')?.[0];
+    const reference = /ASM-\d+/.exec(
+      (await phone.page.locator('.govuk-panel').textContent()) ?? '',
+    )?.[0];
     expect(reference).toBeDefined();
     await checkPage(phone.page);
     await phone.context.close();
@@ -74,15 +76,22 @@ describe('assessment submission and marking', () => {
     await navigate(desktop.page, 'Marking');
     await shown(desktop.page.getByRole('heading', { name: /To mark \(1\)/ }));
     await checkPage(desktop.page);
-    await desktop.page.getByTestId('queue').getByRole('link', { name: new RegExp(reference!) }).click();
+    await desktop.page
+      .getByTestId('queue')
+      .getByRole('link', { name: new RegExp(reference!) })
+      .click();
     await shown(desktop.page.getByRole('heading', { name: `Submission ${reference}` }));
-    await expect(desktop.page.getByTestId('download').getAttribute('href')).resolves.toMatch(/\/file$/);
+    await expect(desktop.page.getByTestId('download').getAttribute('href')).resolves.toMatch(
+      /\/file$/,
+    );
     await checkPage(desktop.page);
 
     await desktop.page.getByRole('button', { name: 'Continue' }).click();
     await expectErrorSummary(desktop.page, 'Select whether the submission passed or did not pass');
     await desktop.page.getByLabel('Passed', { exact: true }).check();
-    await desktop.page.getByLabel('Feedback for the participant').fill('A well-evidenced case study.');
+    await desktop.page
+      .getByLabel('Feedback for the participant')
+      .fill('A well-evidenced case study.');
     await desktop.page.getByRole('button', { name: 'Continue' }).click();
     await shown(desktop.page.getByRole('heading', { name: /Check your answers/ }));
     await checkPage(desktop.page);

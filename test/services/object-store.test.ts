@@ -24,7 +24,11 @@ describe('the PostgreSQL object store (the default)', () => {
   it('puts, gets (as a stream), replaces and deletes bytes by key', async () => {
     const store = postgresObjectStore(t.db);
     const bytes = Buffer.from([0, 1, 2, 255, 254, 0x25, 0x50]);
-    await store.put('assessment/1/a', Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), 'application/pdf');
+    await store.put(
+      'assessment/1/a',
+      Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]),
+      'application/pdf',
+    );
     const got = await store.get('assessment/1/a');
     expect(got?.contentType).toBe('application/pdf');
     expect(got?.size).toBe(bytes.length);
@@ -38,7 +42,9 @@ describe('the PostgreSQL object store (the default)', () => {
 
   it('refuses keys that could escape a path', async () => {
     const store = postgresObjectStore(t.db);
-    await expect(store.put('../etc/passwd', Buffer.from('x'), 'text/plain')).rejects.toThrow(/keys/);
+    await expect(store.put('../etc/passwd', Buffer.from('x'), 'text/plain')).rejects.toThrow(
+      /keys/,
+    );
     await expect(store.get('/absolute')).rejects.toThrow(/keys/);
   });
 });
@@ -69,7 +75,10 @@ describe('S3-compatible storage', () => {
       const h = new Headers(init?.headers);
       calls.push({ method, url, auth: h.get('authorization') ?? '' });
       if (method === 'PUT') {
-        objects.set(url, { body: Buffer.from(init!.body as Uint8Array), type: h.get('content-type')! });
+        objects.set(url, {
+          body: Buffer.from(init!.body as Uint8Array),
+          type: h.get('content-type')!,
+        });
         return new Response(null, { status: 200 });
       }
       const o = objects.get(url);
@@ -78,16 +87,27 @@ describe('S3-compatible storage', () => {
         return new Response(null, { status: 204 });
       }
       return o
-        ? new Response(new Uint8Array(o.body), { status: 200, headers: { 'content-type': o.type, 'content-length': String(o.body.length) } })
+        ? new Response(new Uint8Array(o.body), {
+            status: 200,
+            headers: { 'content-type': o.type, 'content-length': String(o.body.length) },
+          })
         : new Response('<Error/>', { status: 404 });
     }) as typeof fetch;
     const store = s3ObjectStore(
-      { endpoint: 'https://s3.example.org/', bucket: 'npq-files', region: 'eu-west-2', accessKeyId: 'AK', secretAccessKey: 'SK' },
+      {
+        endpoint: 'https://s3.example.org/',
+        bucket: 'npq-files',
+        region: 'eu-west-2',
+        accessKeyId: 'AK',
+        secretAccessKey: 'SK',
+      },
       { fetch: fakeFetch, now: () => new Date('2026-09-24T10:00:00Z') },
     );
     await store.put('assessment/7/file', Buffer.from('%PDF-1.7'), 'application/pdf');
     expect(calls[0]!.url).toBe('https://s3.example.org/npq-files/assessment/7/file');
-    expect(calls[0]!.auth).toMatch(/^AWS4-HMAC-SHA256 Credential=AK\/20260924\/eu-west-2\/s3\/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
+    expect(calls[0]!.auth).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AK\/20260924\/eu-west-2\/s3\/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+    );
     const got = await store.get('assessment/7/file');
     expect((await text(got!.body)).toString()).toBe('%PDF-1.7');
     expect(got!.contentType).toBe('application/pdf');
@@ -97,17 +117,25 @@ describe('S3-compatible storage', () => {
 
   it('says what failed when the storage refuses', async () => {
     const store = s3ObjectStore(
-      { endpoint: 'https://s3.example.org', bucket: 'b', region: 'r', accessKeyId: 'a', secretAccessKey: 's' },
+      {
+        endpoint: 'https://s3.example.org',
+        bucket: 'b',
+        region: 'r',
+        accessKeyId: 'a',
+        secretAccessKey: 's',
+      },
       { fetch: (async () => new Response('denied', { status: 403 })) as typeof fetch },
     );
-    await expect(store.put('k', Buffer.from('x'), 'application/pdf')).rejects.toThrow('Object storage refused a file: HTTP 403');
+    await expect(store.put('k', Buffer.from('x'), 'application/pdf')).rejects.toThrow(
+      'Object storage refused a file: HTTP 403',
+    );
   });
 
   it('is chosen by configuration, which needs the whole address and key pair', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).objectStore).toBeNull();
-    expect(() => loadConfig({ NODE_ENV: 'test', OBJECT_STORE: 's3', S3_ENDPOINT: 'https://s3.example.org' })).toThrow(
-      /S3_BUCKET is required when OBJECT_STORE=s3/,
-    );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'test', OBJECT_STORE: 's3', S3_ENDPOINT: 'https://s3.example.org' }),
+    ).toThrow(/S3_BUCKET is required when OBJECT_STORE=s3/);
     const config = loadConfig({
       NODE_ENV: 'test',
       OBJECT_STORE: 's3',

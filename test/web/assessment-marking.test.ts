@@ -20,7 +20,11 @@ const at = (iso: string) => {
   w.clock.now = () => new Date(iso);
 };
 
-const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x20), Buffer.from('%%EOF\n')]);
+const PDF = Buffer.concat([
+  Buffer.from('%PDF-1.7\n'),
+  Buffer.alloc(2000, 0x20),
+  Buffer.from('%%EOF\n'),
+]);
 // A minimal zip whose first entry is word/document.xml, as a .docx starts.
 const DOCX = Buffer.concat([
   Buffer.from([0x50, 0x4b, 0x03, 0x04]),
@@ -41,16 +45,31 @@ async function completeEverything(enrolmentId: number) {
 
 const upload = (who: Session, name: string, content: Buffer, type = 'application/pdf') => {
   const body = multipartBody({ _csrf: who.csrf }, { field: 'file', name, type, content });
-  return who.request({ method: 'POST', url: '/assessment/upload', payload: body.payload, headers: body.headers });
+  return who.request({
+    method: 'POST',
+    url: '/assessment/upload',
+    payload: body.payload,
+    headers: body.headers,
+  });
 };
 
 const one = async <T>(q: ReturnType<typeof sql>) => (await queryRows<T>(w.t.db, q))[0]!;
 const count = async (q: ReturnType<typeof sql>) => (await one<{ n: number }>(q)).n;
 const submissionOf = async (enrolmentId: number) =>
-  (await one<{ id: number }>(sql`select id from assessment_submission where enrolment_id = ${enrolmentId} order by attempt_number desc limit 1`)).id;
+  (
+    await one<{ id: number }>(
+      sql`select id from assessment_submission where enrolment_id = ${enrolmentId} order by attempt_number desc limit 1`,
+    )
+  ).id;
 
 /** Submit through the check-answers page, as a browser does. */
-async function mark(who: Session, id: number, outcome: 'passed' | 'failed', feedback: string, action = 'mark') {
+async function mark(
+  who: Session,
+  id: number,
+  outcome: 'passed' | 'failed',
+  feedback: string,
+  action = 'mark',
+) {
   const pageRes = await who.request({ method: 'GET', url: `/assessments/submissions/${id}` });
   const fields = formFields(pageRes.body, `/assessments/submissions/${id}/check`);
   const check = await who.request({
@@ -61,7 +80,11 @@ async function mark(who: Session, id: number, outcome: 'passed' | 'failed', feed
   expect(check.statusCode).toBe(200);
   expect(pageText(check.body)).toContain('Check your answers');
   const confirm = formFields(check.body, `/assessments/submissions/${id}/${action}`);
-  return who.request({ method: 'POST', url: `/assessments/submissions/${id}/${action}`, payload: confirm });
+  return who.request({
+    method: 'POST',
+    url: `/assessments/submissions/${id}/${action}`,
+    payload: confirm,
+  });
 }
 
 beforeAll(async () => {
@@ -95,7 +118,9 @@ describe('the participant uploads their assessment', () => {
   it('before the window: says why, with the clause, and offers no form; an upload is refused', async () => {
     const page = await s.p1!.request({ method: 'GET', url: '/assessment' });
     expect(page.body).not.toContain('action="/assessment/upload"');
-    expect(pageText(page.body)).toContain('You can upload your assessment (a PDF or Word document, up to 20 MB) from 22 September 2026');
+    expect(pageText(page.body)).toContain(
+      'You can upload your assessment (a PDF or Word document, up to 20 MB) from 22 September 2026',
+    );
     expect(page.body).toContain('href="/policy#clause-2-2-1-5"');
     const res = await upload(s.p1!, 'essay.pdf', PDF);
     expect(res.statusCode).toBe(422);
@@ -108,7 +133,9 @@ describe('the participant uploads their assessment', () => {
     const page = await s.p1!.request({ method: 'GET', url: '/assessment' });
     expect(page.body).toContain('action="/assessment/upload"');
     expect(page.body).toContain('enctype="multipart/form-data"');
-    expect(pageText(page.body)).toContain('A PDF or a Word document (.pdf, .docx or .doc), up to 20 MB');
+    expect(pageText(page.body)).toContain(
+      'A PDF or a Word document (.pdf, .docx or .doc), up to 20 MB',
+    );
 
     const fake = await upload(s.p1!, 'essay.pdf', Buffer.from('MZ this is really a program'));
     expect(fake.statusCode).toBe(422);
@@ -141,7 +168,12 @@ describe('the participant uploads their assessment', () => {
 
     const again = await upload(s.p1!, 'essay-v2.docx', DOCX, 'application/octet-stream');
     expect(again.statusCode).toBe(303);
-    const row = await one<{ n: number; file_type: string; file_name: string; attempt_number: number }>(
+    const row = await one<{
+      n: number;
+      file_type: string;
+      file_name: string;
+      attempt_number: number;
+    }>(
       sql`select count(*) over ()::int as n, file_type, file_name, attempt_number from assessment_submission where enrolment_id = 1`,
     );
     expect(row).toEqual({ n: 1, file_type: 'docx', file_name: 'essay-v2.docx', attempt_number: 1 });
@@ -167,12 +199,17 @@ describe('the file is served only to whoever marks it', () => {
   };
   it.each(Object.keys(ROLES))('%s', async (role) => {
     const id = await submissionOf(1);
-    const file = await s[role]!.request({ method: 'GET', url: `/assessments/submissions/${id}/file` });
+    const file = await s[role]!.request({
+      method: 'GET',
+      url: `/assessments/submissions/${id}/file`,
+    });
     const page = await s[role]!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
     expect(file.statusCode).toBe(ROLES[role]);
     expect(page.statusCode).toBe(ROLES[role]);
     if (ROLES[role] === 200) {
-      expect(file.headers['content-disposition']).toBe(`attachment; filename="ASM-${id}-essay-v2.docx"`);
+      expect(file.headers['content-disposition']).toBe(
+        `attachment; filename="ASM-${id}-essay-v2.docx"`,
+      );
       expect(file.headers['x-content-type-options']).toBe('nosniff');
       expect(file.headers['content-type']).toBe('application/octet-stream');
       expect(file.rawPayload.equals(DOCX)).toBe(true);
@@ -191,17 +228,23 @@ describe('the file is served only to whoever marks it', () => {
 describe('marking', () => {
   it("lists the assessor's queue oldest first and records a pass with feedback: the enrolment completes and the participant is emailed", async () => {
     // Enrolment 20 submitted after enrolment 1, so it comes second.
-    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+    await w.t.db
+      .execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
       select 20, w.id, 1, ${new Date('2026-09-24T11:00:00Z')} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
     await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 20`);
     const queue = await s.assessor!.request({ method: 'GET', url: '/assessments' });
     expect(queue.statusCode).toBe(200);
     const id = await submissionOf(1);
-    const listed = [...queue.body.matchAll(/href="\/assessments\/submissions\/(\d+)">ASM-/g)].map((m) => Number(m[1]));
+    const listed = [...queue.body.matchAll(/href="\/assessments\/submissions\/(\d+)">ASM-/g)].map(
+      (m) => Number(m[1]),
+    );
     expect(listed.slice(0, 2)).toEqual([id, await submissionOf(20)]);
 
     // Check answers refuses an empty form with field errors.
-    const pageRes = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    const pageRes = await s.assessor!.request({
+      method: 'GET',
+      url: `/assessments/submissions/${id}`,
+    });
     expect(pageRes.body).toContain(`href="/assessments/submissions/${id}/file"`);
     const empty = await s.assessor!.request({
       method: 'POST',
@@ -215,38 +258,66 @@ describe('marking', () => {
     const done = await mark(s.assessor!, id, 'passed', 'A clear, well-evidenced case study.');
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toBe(`/assessments/submissions/${id}?notice=final`);
-    expect((await one<{ status: string }>(sql`select status from enrolment where id = 1`)).status).toBe('completed_passed');
-    const email = await one<{ template: string; personalisation: Record<string, string>; link_path: string }>(
+    expect(
+      (await one<{ status: string }>(sql`select status from enrolment where id = 1`)).status,
+    ).toBe('completed_passed');
+    const email = await one<{
+      template: string;
+      personalisation: Record<string, string>;
+      link_path: string;
+    }>(
       sql`select template, personalisation, link_path from email_message where notice_key = ${`assessment_outcome:${id}`}`,
     );
     expect(email.template).toBe('notice_assessment_outcome');
     expect(email.personalisation['outcome']).toBe('passed');
     expect(email.link_path).toBe('/assessment#feedback');
-    expect(await count(sql`select count(*)::int as n from audit_event where what in ('ASSESSMENT_MARKED', 'ASSESSMENT_OUTCOME_RECORDED') and subject_id = '1'`)).toBe(2);
+    expect(
+      await count(
+        sql`select count(*)::int as n from audit_event where what in ('ASSESSMENT_MARKED', 'ASSESSMENT_OUTCOME_RECORDED') and subject_id = '1'`,
+      ),
+    ).toBe(2);
     // The participant reads the result and feedback.
     const mine = pageText((await s.p1!.request({ method: 'GET', url: '/assessment' })).body);
     expect(mine).toContain('A clear, well-evidenced case study.');
     expect(mine).toContain(': passed');
     // Once marked, it cannot be replaced.
-    expect((await s.assessor!.request({ method: 'GET', url: '/assessments' })).body).not.toContain(`href="/assessments/submissions/${id}">ASM-`);
+    expect((await s.assessor!.request({ method: 'GET', url: '/assessments' })).body).not.toContain(
+      `href="/assessments/submissions/${id}">ASM-`,
+    );
   });
 
   it('a second click of the same confirmation records one mark', async () => {
     at(IN_WINDOW_1);
-    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+    await w.t.db
+      .execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
       select 9, w.id, 1, ${new Date(IN_WINDOW_1)} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
     await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 9`);
     const id = await submissionOf(9);
-    const pageRes = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    const pageRes = await s.assessor!.request({
+      method: 'GET',
+      url: `/assessments/submissions/${id}`,
+    });
     const check = await s.assessor!.request({
       method: 'POST',
       url: `/assessments/submissions/${id}/check`,
-      payload: { ...formFields(pageRes.body, `/assessments/submissions/${id}/check`), outcome: 'failed', feedback: 'Needs evidence of impact.' },
+      payload: {
+        ...formFields(pageRes.body, `/assessments/submissions/${id}/check`),
+        outcome: 'failed',
+        feedback: 'Needs evidence of impact.',
+      },
     });
     const fields = formFields(check.body, `/assessments/submissions/${id}/mark`);
     const [a, b] = await Promise.all([
-      s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: fields }),
-      s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: fields }),
+      s.assessor!.request({
+        method: 'POST',
+        url: `/assessments/submissions/${id}/mark`,
+        payload: fields,
+      }),
+      s.assessor!.request({
+        method: 'POST',
+        url: `/assessments/submissions/${id}/mark`,
+        payload: fields,
+      }),
     ]);
     expect(a.statusCode).toBe(303);
     expect(b.headers.location).toBe(a.headers.location);
@@ -256,8 +327,14 @@ describe('marking', () => {
           join assessment_window w on w.id = ae.window_id where e.id = 9`,
     );
     expect(e).toEqual({ status: 'active', window: 2 });
-    expect(await count(sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MARKED' and subject_id = '9'`)).toBe(1);
-    const email = await one<{ personalisation: Record<string, string> }>(sql`select personalisation from email_message where notice_key = ${`assessment_outcome:${id}`}`);
+    expect(
+      await count(
+        sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MARKED' and subject_id = '9'`,
+      ),
+    ).toBe(1);
+    const email = await one<{ personalisation: Record<string, string> }>(
+      sql`select personalisation from email_message where notice_key = ${`assessment_outcome:${id}`}`,
+    );
     expect(email.personalisation['outcome']).toBe('not passed');
     expect(email.personalisation['next_steps']).toContain('one more attempt');
   });
@@ -267,7 +344,8 @@ describe('moderation', () => {
   let id: number;
   beforeAll(async () => {
     at(IN_WINDOW_1);
-    await w.t.db.execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
+    await w.t.db
+      .execute(sql`insert into assessment_submission (enrolment_id, window_id, attempt_number, submitted_at)
       select 33, w.id, 1, ${new Date(IN_WINDOW_1)} from assessment_window w where w.cohort_id = 7 and w.sequence_number = 1`);
     await w.t.db.execute(sql`update enrolment set assessment_attempts_used = 1 where id = 33`);
     id = await submissionOf(33);
@@ -277,54 +355,116 @@ describe('moderation', () => {
     for (const role of ['assessor', 'south', 'coach']) {
       const res = await s[role]!.request({ method: 'GET', url: '/assessments/moderation' });
       expect(res.statusCode).toBe(404);
-      const post = await s[role]!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen', submissionIds: String(id) } });
+      const post = await s[role]!.request({
+        method: 'POST',
+        url: '/assessments/moderation/sample',
+        payload: { by: 'chosen', submissionIds: String(id) },
+      });
       expect(post.statusCode).toBe(404);
     }
-    const bad = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'percentage', cohortId: '7', percentage: '0' } });
+    const bad = await s.team!.request({
+      method: 'POST',
+      url: '/assessments/moderation/sample',
+      payload: { by: 'percentage', cohortId: '7', percentage: '0' },
+    });
     expect(bad.statusCode).toBe(422);
     expect(pageText(bad.body)).toContain('Enter a whole-number percentage from 1 to 100');
     // An already-marked submission cannot be sampled.
-    const marked = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen', submissionIds: String(await submissionOf(1)) } });
+    const marked = await s.team!.request({
+      method: 'POST',
+      url: '/assessments/moderation/sample',
+      payload: { by: 'chosen', submissionIds: String(await submissionOf(1)) },
+    });
     expect(marked.statusCode).toBe(422);
-    expect(await count(sql`select count(*)::int as n from assessment_submission where moderation_requested_at is not null`)).toBe(0);
+    expect(
+      await count(
+        sql`select count(*)::int as n from assessment_submission where moderation_requested_at is not null`,
+      ),
+    ).toBe(0);
   });
 
   it('a sampled submission is marked twice independently; a disagreement waits for the programme team, whose outcome counts', async () => {
     const page = await s.team!.request({ method: 'GET', url: '/assessments/moderation' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain(`value="${id}"`);
-    const sampled = await s.team!.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'percentage', cohortId: '7', percentage: '100' } });
+    const sampled = await s.team!.request({
+      method: 'POST',
+      url: '/assessments/moderation/sample',
+      payload: { by: 'percentage', cohortId: '7', percentage: '100' },
+    });
     expect(sampled.statusCode).toBe(303);
     // 100% of cohort 7's unmarked submissions: enrolment 20's and 33's.
-    const chosen = await queryRows<{ enrolment_id: number }>(w.t.db, sql`select enrolment_id from assessment_submission where moderation_requested_at is not null order by enrolment_id`);
+    const chosen = await queryRows<{ enrolment_id: number }>(
+      w.t.db,
+      sql`select enrolment_id from assessment_submission where moderation_requested_at is not null order by enrolment_id`,
+    );
     expect(chosen.map((r) => r.enrolment_id)).toEqual([20, 33]);
 
-    expect((await mark(s.assessor!, id, 'failed', 'Not enough analysis.')).headers.location).toBe(`/assessments/submissions/${id}?notice=second`);
+    expect((await mark(s.assessor!, id, 'failed', 'Not enough analysis.')).headers.location).toBe(
+      `/assessments/submissions/${id}?notice=second`,
+    );
     // Not final: nothing changes for the participant yet.
-    expect((await one<{ status: string; outcome: string | null }>(sql`select e.status, s.outcome from enrolment e join assessment_submission s on s.enrolment_id = e.id where s.id = ${id}`))).toEqual({ status: 'active', outcome: null });
+    expect(
+      await one<{ status: string; outcome: string | null }>(
+        sql`select e.status, s.outcome from enrolment e join assessment_submission s on s.enrolment_id = e.id where s.id = ${id}`,
+      ),
+    ).toEqual({ status: 'active', outcome: null });
     // The first marker cannot give the second mark; the second marker does not see the first.
     const own = await s.assessor!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
     expect(own.body).not.toContain(`action="/assessments/submissions/${id}/check"`);
-    const second = await s.assessor2!.request({ method: 'GET', url: `/assessments/submissions/${id}` });
+    const second = await s.assessor2!.request({
+      method: 'GET',
+      url: `/assessments/submissions/${id}`,
+    });
     expect(second.body).toContain(`action="/assessments/submissions/${id}/check"`);
     expect(pageText(second.body)).not.toContain('Not enough analysis.');
-    expect((await s.assessor2!.request({ method: 'GET', url: '/assessments' })).body).toContain(`href="/assessments/submissions/${id}">ASM-`);
+    expect((await s.assessor2!.request({ method: 'GET', url: '/assessments' })).body).toContain(
+      `href="/assessments/submissions/${id}">ASM-`,
+    );
 
-    expect((await mark(s.assessor2!, id, 'passed', 'Meets the standard.')).headers.location).toBe(`/assessments/submissions/${id}?notice=disagreement`);
-    expect((await one<{ outcome: string | null }>(sql`select outcome from assessment_submission where id = ${id}`)).outcome).toBeNull();
+    expect((await mark(s.assessor2!, id, 'passed', 'Meets the standard.')).headers.location).toBe(
+      `/assessments/submissions/${id}?notice=disagreement`,
+    );
+    expect(
+      (
+        await one<{ outcome: string | null }>(
+          sql`select outcome from assessment_submission where id = ${id}`,
+        )
+      ).outcome,
+    ).toBeNull();
     const list = await s.team!.request({ method: 'GET', url: '/assessments/moderation' });
     expect(list.body).toContain('data-testid="disagreements"');
     expect(list.body).toContain(`href="/assessments/submissions/${id}"`);
     // An assessor cannot decide.
-    const forbidden = await s.assessor!.request({ method: 'POST', url: `/assessments/submissions/${id}/check`, payload: { outcome: 'passed', feedback: 'x' } });
+    const forbidden = await s.assessor!.request({
+      method: 'POST',
+      url: `/assessments/submissions/${id}/check`,
+      payload: { outcome: 'passed', feedback: 'x' },
+    });
     expect(forbidden.statusCode).toBe(409);
 
     const decided = await mark(s.team!, id, 'passed', 'Moderated: meets the standard.', 'decide');
     expect(decided.headers.location).toBe(`/assessments/submissions/${id}?notice=decided`);
-    expect((await one<{ status: string }>(sql`select status from enrolment where id = 33`)).status).toBe('completed_passed');
-    expect((await one<{ feedback: string }>(sql`select feedback from assessment_submission where id = ${id}`)).feedback).toBe('Moderated: meets the standard.');
-    expect(await count(sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MODERATION_DECIDED' and subject_id = '33'`)).toBe(1);
-    expect(await count(sql`select count(*)::int as n from email_message where notice_key = ${`assessment_outcome:${id}`}`)).toBe(1);
+    expect(
+      (await one<{ status: string }>(sql`select status from enrolment where id = 33`)).status,
+    ).toBe('completed_passed');
+    expect(
+      (
+        await one<{ feedback: string }>(
+          sql`select feedback from assessment_submission where id = ${id}`,
+        )
+      ).feedback,
+    ).toBe('Moderated: meets the standard.');
+    expect(
+      await count(
+        sql`select count(*)::int as n from audit_event where what = 'ASSESSMENT_MODERATION_DECIDED' and subject_id = '33'`,
+      ),
+    ).toBe(1);
+    expect(
+      await count(
+        sql`select count(*)::int as n from email_message where notice_key = ${`assessment_outcome:${id}`}`,
+      ),
+    ).toBe(1);
   });
 });
 
@@ -341,7 +481,10 @@ describe('every marking route as every role', () => {
     p1: [404, 404, 404, 404, 404, 404, 404, 422],
   };
   const state = () =>
-    queryRows(w.t.db, sql`select id, first_outcome, second_outcome, outcome, moderation_requested_at, version from assessment_submission order by id`);
+    queryRows(
+      w.t.db,
+      sql`select id, first_outcome, second_outcome, outcome, moderation_requested_at, version from assessment_submission order by id`,
+    );
 
   it.each(Object.keys(EXPECTED))('%s', async (role) => {
     // Enrolment 20's submission: sampled, unmarked, and without a file (recorded directly).
@@ -353,12 +496,36 @@ describe('every marking route as every role', () => {
     const stale = { outcome: 'passed', feedback: 'x', expectedVersion: '9999', token };
     const got = [
       (await who.request({ method: 'GET', url: '/assessments/moderation' })).statusCode,
-      (await who.request({ method: 'POST', url: '/assessments/moderation/sample', payload: { by: 'chosen' } })).statusCode,
+      (
+        await who.request({
+          method: 'POST',
+          url: '/assessments/moderation/sample',
+          payload: { by: 'chosen' },
+        })
+      ).statusCode,
       (await who.request({ method: 'GET', url: `/assessments/submissions/${id}` })).statusCode,
       (await who.request({ method: 'GET', url: `/assessments/submissions/${id}/file` })).statusCode,
-      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/check`, payload: {} })).statusCode,
-      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/mark`, payload: stale })).statusCode,
-      (await who.request({ method: 'POST', url: `/assessments/submissions/${id}/decide`, payload: stale })).statusCode,
+      (
+        await who.request({
+          method: 'POST',
+          url: `/assessments/submissions/${id}/check`,
+          payload: {},
+        })
+      ).statusCode,
+      (
+        await who.request({
+          method: 'POST',
+          url: `/assessments/submissions/${id}/mark`,
+          payload: stale,
+        })
+      ).statusCode,
+      (
+        await who.request({
+          method: 'POST',
+          url: `/assessments/submissions/${id}/decide`,
+          payload: stale,
+        })
+      ).statusCode,
       (await upload(who, 'x.txt', Buffer.from('text'))).statusCode,
     ];
     expect(got).toEqual(EXPECTED[role]);
@@ -367,10 +534,18 @@ describe('every marking route as every role', () => {
 
   it('signed out: every page goes to sign in and every form is refused', async () => {
     const id = await submissionOf(20);
-    for (const url of ['/assessments/moderation', `/assessments/submissions/${id}`, `/assessments/submissions/${id}/file`]) {
+    for (const url of [
+      '/assessments/moderation',
+      `/assessments/submissions/${id}`,
+      `/assessments/submissions/${id}/file`,
+    ]) {
       expect([302, 303]).toContain((await w.app.inject({ method: 'GET', url })).statusCode);
     }
-    for (const url of ['/assessments/moderation/sample', `/assessments/submissions/${id}/check`, `/assessments/submissions/${id}/mark`]) {
+    for (const url of [
+      '/assessments/moderation/sample',
+      `/assessments/submissions/${id}/check`,
+      `/assessments/submissions/${id}/mark`,
+    ]) {
       const res = await w.app.inject({ method: 'POST', url, payload: { outcome: 'passed' } });
       expect([302, 303, 401, 403]).toContain(res.statusCode);
     }

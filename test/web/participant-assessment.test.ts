@@ -12,9 +12,19 @@ const text = pageText;
 const uploadPdf = (session: Session) => {
   const body = multipartBody(
     { _csrf: session.csrf },
-    { field: 'file', name: 'essay.pdf', type: 'application/pdf', content: Buffer.from('%PDF-1.7\n%%EOF\n') },
+    {
+      field: 'file',
+      name: 'essay.pdf',
+      type: 'application/pdf',
+      content: Buffer.from('%PDF-1.7\n%%EOF\n'),
+    },
   );
-  return session.request({ method: 'POST', url: '/assessment/upload', payload: body.payload, headers: body.headers });
+  return session.request({
+    method: 'POST',
+    url: '/assessment/upload',
+    payload: body.payload,
+    headers: body.headers,
+  });
 };
 
 describe('before the window (the demo today)', () => {

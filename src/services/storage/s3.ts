@@ -12,14 +12,18 @@ import { checkKey, ObjectStoreError, toBuffer, type ObjectStore } from './index.
 export type { S3Settings };
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+const hmac = (key: string | Buffer, data: string) =>
+  createHmac('sha256', key).update(data).digest();
 
 /** RFC 3986 encoding, as Signature Version 4 wants it; '/' kept between path segments. */
 const encodePath = (path: string) =>
   path
     .split('/')
     .map((s) =>
-      encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      encodeURIComponent(s).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
     )
     .join('/');
 
@@ -37,7 +41,10 @@ export interface SignInput {
 
 /** The Authorization header (and x-amz-date) for a request, per AWS Signature Version 4. */
 export function signV4(input: SignInput): Record<string, string> {
-  const amzDate = input.now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = input.now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = { host: input.url.host };
   for (const [k, v] of Object.entries(input.headers)) headers[k.toLowerCase()] = v.trim();

@@ -51,7 +51,10 @@ export async function assessmentUploadRoutes(
           });
         const name = part?.filename || 'The file';
         const tooBig = `${name} is larger than ${SUBMISSION_LIMIT_TEXT}, the most we accept`;
-        if (Number(request.headers['content-length'] ?? 0) > SUBMISSION_LIMIT_BYTES + ENVELOPE_BYTES) {
+        if (
+          Number(request.headers['content-length'] ?? 0) >
+          SUBMISSION_LIMIT_BYTES + ENVELOPE_BYTES
+        ) {
           part?.file.resume();
           return fail(tooBig, 413);
         }

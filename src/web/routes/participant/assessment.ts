@@ -3,20 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { londonDateOf } from '../../../policy/index.js';
 import { fileSizeText, SUBMISSION_LIMIT_TEXT } from '../../../domain/submission-files.js';
 import { getEnrolmentAssessment } from '../../../services/assessment.js';
-import {
-  submissionFilesOf,
-  submissionsBeingMarked,
-} from '../../../services/assessment-files.js';
+import { submissionFilesOf, submissionsBeingMarked } from '../../../services/assessment-files.js';
 import { checkPreWindowDeferral } from '../../../services/assessment-deferrals.js';
 import { ValidationError } from '../../../services/errors.js';
 import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import type { FormErrors } from '../../forms.js';
-import {
-  participantPage,
-  takeFlash,
-  type PageDeps,
-  type ParticipantContext,
-} from './helpers.js';
+import { participantPage, takeFlash, type PageDeps, type ParticipantContext } from './helpers.js';
 
 /** 2.5.1: whether a deferral asked for today keeps both attempts; null when no window is set yet. */
 export async function preWindowCheck(deps: PageDeps, ctx: ParticipantContext) {

@@ -8,10 +8,7 @@ import {
   sampleForModeration,
   validateMark,
 } from '../../../services/assessment-marking.js';
-import {
-  moderationOverview,
-  submissionForMarking,
-} from '../../../services/assessment-queues.js';
+import { moderationOverview, submissionForMarking } from '../../../services/assessment-queues.js';
 import { fileSizeText } from '../../../domain/submission-files.js';
 import { isFormToken, newFormToken, submitOnce } from '../../../services/form-submissions.js';
 import { ValidationError } from '../../../services/errors.js';
@@ -21,8 +18,10 @@ import { idParam, notFound, page, requireStaffPage, submit, type FormFailure } f
 const NOTICES: Record<string, string> = {
   marked: 'Your mark is recorded',
   final: 'Outcome recorded: the participant has been emailed their result',
-  second: 'Your mark is recorded. This submission is sampled for moderation: a second assessor marks it next',
-  disagreement: 'Your mark is recorded. It differs from the first mark, so the programme team decides the outcome',
+  second:
+    'Your mark is recorded. This submission is sampled for moderation: a second assessor marks it next',
+  disagreement:
+    'Your mark is recorded. It differs from the first mark, so the programme team decides the outcome',
   decided: 'Final outcome recorded: the participant has been emailed their result',
   sampled: 'Submissions sampled for second marking',
 };
@@ -124,7 +123,9 @@ export function markingRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const input = {
         outcome: body['outcome'],
         feedback: body['feedback'],
-        ...(/^\d+$/.test(str(body['expectedVersion'])) ? { expectedVersion: Number(body['expectedVersion']) } : {}),
+        ...(/^\d+$/.test(str(body['expectedVersion']))
+          ? { expectedVersion: Number(body['expectedVersion']) }
+          : {}),
       };
       return page(reply, () =>
         submit(
@@ -137,11 +138,17 @@ export function markingRoutes(app: FastifyInstance, deps: ApiDeps): void {
                   return `/assessments/submissions/${id}?notice=decided`;
                 }
                 const result = await markSubmission(d, actor, id, input);
-                const key = result.stage === 'final' ? 'final' : result.stage === 'awaiting_second_mark' ? 'second' : 'disagreement';
+                const key =
+                  result.stage === 'final'
+                    ? 'final'
+                    : result.stage === 'awaiting_second_mark'
+                      ? 'second'
+                      : 'disagreement';
                 return `/assessments/submissions/${id}?notice=${key}`;
               })
             ).location,
-          (failure, status) => renderSubmission(reply, actor, id, { failure, values: body }, status),
+          (failure, status) =>
+            renderSubmission(reply, actor, id, { failure, values: body }, status),
         ),
       );
     });
@@ -183,7 +190,10 @@ export function markingRoutes(app: FastifyInstance, deps: ApiDeps): void {
         async () => {
           await sampleForModeration(deps, actor, {
             ...(body['by'] === 'percentage'
-              ? { percentage: /^\d{1,3}$/.test(pct) ? Number(pct) : Number.NaN, ...(cohort ? { cohortId: cohort } : {}) }
+              ? {
+                  percentage: /^\d{1,3}$/.test(pct) ? Number(pct) : Number.NaN,
+                  ...(cohort ? { cohortId: cohort } : {}),
+                }
               : { submissionIds: ids }),
           });
           return '/assessments/moderation?notice=sampled';
