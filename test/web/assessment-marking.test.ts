@@ -183,6 +183,25 @@ describe('the participant uploads their assessment', () => {
     expect(page).toContain(`essay-v2.docx`);
     expect(page).toContain(`reference ASM-${id}`);
     expect(page).toContain('Attempts left 1 of 2');
+
+    // After the window closes the file stays as it is: no form, and an upload is refused.
+    at('2026-10-01T10:00:00Z');
+    const closed = await s.p1!.request({ method: 'GET', url: '/assessment' });
+    expect(closed.body).not.toContain('action="/assessment/upload"');
+    expect(pageText(closed.body)).toContain('your submission can no longer be replaced');
+    const late = await upload(s.p1!, 'late.pdf', PDF);
+    expect(late.statusCode).toBe(422);
+    expect(pageText(late.body)).toContain(
+      'closed on 29 September 2026 (policy 2.2.1.5), so your submission can no longer be replaced',
+    );
+    expect(
+      (
+        await one<{ file_name: string }>(
+          sql`select file_name from assessment_submission where enrolment_id = 1`,
+        )
+      ).file_name,
+    ).toBe('essay-v2.docx');
+    at(IN_WINDOW_1);
   });
 });
 

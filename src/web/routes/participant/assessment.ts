@@ -45,10 +45,7 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): Assessme
     const markingStarted = await submissionsBeingMarked(deps, ctx.actor, ctx.enrolment.id);
     const here = window ? assessment.submissions.find((s) => s.windowId === window.id) : undefined;
     const submittedHere = here !== undefined;
-    const open =
-      window?.state === 'open' &&
-      assessment.eligibility?.outcome === 'allowed' &&
-      assessment.enrolmentStatus === 'active';
+    const open = window?.state === 'open' && assessment.enrolmentStatus === 'active';
     return reply.view('participant/assessment.njk', {
       ...extra,
       contact: await contactDetailsFor(deps, ctx.actor, ctx.enrolment.id),
@@ -59,7 +56,12 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): Assessme
       deadline,
       beforeDeadline,
       // A first upload, or a replacement until the window closes or marking starts.
-      canUpload: open && (!here || (here.outcome === null && !markingStarted.has(here.id))),
+      // (A replacement needs no attempt left: the submission already has its attempt.)
+      canUpload:
+        open &&
+        (here
+          ? here.outcome === null && !markingStarted.has(here.id)
+          : assessment.eligibility?.outcome === 'allowed'),
       submittedHere,
       current: here ? (files.get(here.id) ?? null) : null,
       files: Object.fromEntries(
