@@ -1,3 +1,4 @@
+import { objectStoreFor } from './services/storage/choose.js';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -163,15 +164,19 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   xapiRoutes(app, { db, clock: deps.clock });
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
   homeRoutes(app, db);
+  // Uploaded files: PostgreSQL by default, or S3-compatible storage (config.objectStore).
+  const objectStore = objectStoreFor(config.objectStore, db);
   await participantRoutes(app, {
     db,
     clock: deps.clock,
+    objectStore,
     publicUrl: config.publicUrl,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,
   });
   await staffRoutes(app, {
     db,
     clock: deps.clock,
+    objectStore,
     publicUrl: config.publicUrl,
     imports,
     dfeSyncOn: config.dfeApi !== null,

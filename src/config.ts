@@ -25,6 +25,12 @@ const EnvSchema = z
       .min(1, 'RETENTION_YEARS_AFTER_END must be at least 1')
       .max(100)
       .default(DEFAULT_RETENTION_YEARS_AFTER_END),
+    OBJECT_STORE: z.enum(['postgres', 's3']).default('postgres'),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -39,6 +45,22 @@ const EnvSchema = z
         message: `${missing} is required when ${missing === 'DFE_API_URL' ? 'DFE_API_TOKEN' : 'DFE_API_URL'} is set (DfE sync needs both)`,
       });
     }
+    // Files in S3-compatible storage need the whole address and a key pair.
+    if (env.OBJECT_STORE === 's3') {
+      for (const key of [
+        'S3_ENDPOINT',
+        'S3_BUCKET',
+        'S3_ACCESS_KEY_ID',
+        'S3_SECRET_ACCESS_KEY',
+      ] as const) {
+        if (!env[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} is required when OBJECT_STORE=s3`,
+          });
+      }
+    }
     if (env.NODE_ENV !== 'production') return;
     // A production deployment must never fall back to demo secrets or an embedded database.
     for (const key of ['DATABASE_URL', 'SESSION_SECRET', 'PUBLIC_URL'] as const) {
@@ -46,6 +68,18 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required in production` });
     }
   });
+
+/** S3-compatible object storage for uploaded files (src/services/storage/s3.ts). */
+export interface S3Settings {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** null keeps uploaded files in PostgreSQL (the default). */
+export type ObjectStoreConfig = ({ readonly kind: 's3' } & S3Settings) | null;
 
 export interface Config {
   readonly env: 'development' | 'test' | 'production';
@@ -68,6 +102,8 @@ export interface Config {
   readonly allowDemoData: boolean;
   /** Years after a participant's last enrolment ended before the daily job anonymises them. */
   readonly retentionYearsAfterEnd: number;
+  /** Where uploaded files live: null is PostgreSQL (the default), or S3-compatible storage. */
+  readonly objectStore: ObjectStoreConfig;
 }
 
 // Only for development and tests: production refuses to start without SESSION_SECRET.
@@ -108,6 +144,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.DFE_API_URL && e.DFE_API_TOKEN ? { url: e.DFE_API_URL, token: e.DFE_API_TOKEN } : null,
     allowDemoData: e.NODE_ENV !== 'production',
     retentionYearsAfterEnd: e.RETENTION_YEARS_AFTER_END,
+    objectStore:
+      e.OBJECT_STORE === 's3' &&
+      e.S3_ENDPOINT &&
+      e.S3_BUCKET &&
+      e.S3_ACCESS_KEY_ID &&
+      e.S3_SECRET_ACCESS_KEY
+        ? {
+            kind: 's3',
+            endpoint: e.S3_ENDPOINT,
+            bucket: e.S3_BUCKET,
+            region: e.S3_REGION,
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          }
+        : null,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   date,
   index,
   integer,
@@ -966,8 +967,36 @@ export const assessmentSubmission = pgTable(
     outcome: text('outcome'),
     assessedBy: integer('assessed_by').references(() => appUser.id),
     assessedAt: timestamp('assessed_at', { withTimezone: true }),
+    /** The uploaded file, kept in the object store under file_key (src/services/storage). */
+    fileKey: text('file_key'),
+    fileName: text('file_name'),
+    fileType: text('file_type'),
+    fileBytes: integer('file_bytes'),
+    fileUploadedAt: timestamp('file_uploaded_at', { withTimezone: true }),
+    /** The feedback the participant sees with the final outcome. */
+    feedback: text('feedback'),
+    /** The first marker's outcome and feedback; final at once unless sampled for moderation. */
+    firstOutcome: text('first_outcome'),
+    firstFeedback: text('first_feedback'),
+    firstMarkedBy: integer('first_marked_by').references(() => appUser.id),
+    firstMarkedAt: timestamp('first_marked_at', { withTimezone: true }),
+    /** Sampled by the programme team for second marking (moderation). */
+    moderationRequestedAt: timestamp('moderation_requested_at', { withTimezone: true }),
+    moderationRequestedBy: integer('moderation_requested_by').references(() => appUser.id),
+    secondOutcome: text('second_outcome'),
+    secondFeedback: text('second_feedback'),
+    secondMarkedBy: integer('second_marked_by').references(() => appUser.id),
+    secondMarkedAt: timestamp('second_marked_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
   },
   (t) => [
+    check('assessment_submission_file_type_valid', oneOf('file_type', ['pdf', 'docx', 'doc'])),
+    check(
+      'assessment_submission_marks_valid',
+      sql`(${t.firstOutcome} is null or ${t.firstOutcome} in ('passed', 'failed'))
+          and (${t.secondOutcome} is null or ${t.secondOutcome} in ('passed', 'failed'))`,
+    ),
+    index('assessment_submission_queue_idx').on(t.submittedAt),
     uniqueIndex('assessment_submission_attempt_uq').on(t.enrolmentId, t.attemptNumber),
     uniqueIndex('assessment_submission_window_uq').on(t.enrolmentId, t.windowId),
     check('assessment_submission_attempt_range', sql`${t.attemptNumber} between 1 and 2`),
@@ -977,6 +1006,20 @@ export const assessmentSubmission = pgTable(
     ),
   ],
 );
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * Files kept in PostgreSQL by the default object store (src/services/storage/postgres.ts); a
+ * deployment can point the store at S3-compatible object storage instead.
+ */
+export const storedObject = pgTable('stored_object', {
+  key: text('key').primaryKey(),
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull(),
+  body: bytea('body').notNull(),
+  createdAt: createdAt(),
+});
 
 /** Window-close processing: one row per enrolment and window, so running it twice changes nothing. */
 export const assessmentWindowResult = pgTable(

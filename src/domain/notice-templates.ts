@@ -235,6 +235,21 @@ export const NOTICE_TEMPLATES = {
       'link',
     ],
   },
+  notice_assessment_outcome: {
+    subject: 'Your assessment result: ((outcome))',
+    body: [
+      'Dear ((name)),',
+      '',
+      'Your assessment for ((programme)) (reference ((reference))) has been marked: ((outcome)).',
+      '',
+      'What happens next: ((next_steps))',
+      '',
+      'Read your feedback: ((link))',
+      '',
+      'Questions? Contact ((contact)).',
+    ].join('\n'),
+    placeholders: ['name', 'programme', 'reference', 'outcome', 'next_steps', 'link', 'contact'],
+  },
 } as const satisfies Record<
   string,
   { subject: string; body: string; placeholders: readonly string[] }

@@ -94,6 +94,12 @@ export const NOTICE_KINDS = {
     clause: null,
     label: 'A decision on your requests (deferral, assessment deferral, school move, transfer)',
   },
+  assessment_outcome: {
+    template: 'notice_assessment_outcome',
+    nudge: false,
+    clause: '2.5.1',
+    label: 'Your assessment is marked, with a link to your feedback',
+  },
   intent_request: {
     template: 'notice_intent_request',
     nudge: false,

@@ -18,13 +18,7 @@ import { SYSTEM, type Actor } from './actor.js';
 import { audit } from './audit.js';
 import { cohortVisibleTo, requireEnrolment } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  PolicyRefusalError,
-  ValidationError,
-} from './errors.js';
+import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 
 /**
  * Assessment (policy 2.2.1.5, 2.5.1, 2.5.4): 8-day windows per cohort, submissions with attempt
@@ -364,8 +358,19 @@ export async function submitAssessment(
   input: { enrolmentId: number },
 ): Promise<{ submission: SubmissionView; decision: Decision }> {
   const at = clock.now();
+  return db.transaction((tx) => createSubmission(tx, actor, input.enrolmentId, at));
+}
+
+/** submitAssessment inside the caller's transaction (an upload creates the submission with its file). */
+export async function createSubmission(
+  tx: Tx,
+  actor: Actor,
+  enrolmentId: number,
+  at: Date,
+): Promise<{ submission: SubmissionView; decision: Decision }> {
   const today = londonDateOf(at);
-  return db.transaction(async (tx) => {
+  const input = { enrolmentId };
+  {
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     // Serialises submissions for one enrolment, so two at once cannot take the same attempt.
     await tx.execute(sql`select id from enrolment where id = ${input.enrolmentId} for update`);
@@ -419,97 +424,96 @@ export async function submitAssessment(
       at,
     });
     return { submission: submissionView(row!), decision };
-  });
+  }
 }
 
-const ASSESSORS: readonly Actor['role'][] = ['admin', 'programme_team', 'assessor'];
+/** Who may mark a submission they can see (assessors see only their cohorts and participants). */
+export const ASSESSORS: readonly Actor['role'][] = ['admin', 'programme_team', 'assessor'];
+
+export interface OutcomeResult {
+  submission: SubmissionView;
+  enrolmentStatus: string;
+  attemptsRemaining: number;
+  nextWindow: WindowView | null;
+}
 
 /**
- * An assessor's outcome. Passed completes the enrolment; failed with no attempt left completes it
- * as failed; failed with an attempt left enters the participant into the programme's next window.
+ * The final outcome of a submission, inside the caller's transaction (marking, moderation).
+ * Passed completes the enrolment; failed with no attempt left completes it as failed; failed with
+ * an attempt left enters the participant into the programme's next window (2.5.1, 2.5.4).
+ * Null when the submission already has a final outcome.
  */
-export async function recordOutcome(
-  { db, clock }: ServiceDeps,
+export async function applyOutcome(
+  tx: Tx,
   actor: Actor,
   submissionId: number,
-  input: { outcome: 'passed' | 'failed' },
-) {
-  const at = clock.now();
+  input: { outcome: 'passed' | 'failed'; feedback: string | null },
+  at: Date,
+): Promise<OutcomeResult | null> {
   const today = londonDateOf(at);
-  return db.transaction(async (tx) => {
-    const [found] = await queryRows<{ enrolment_id: number }>(
-      tx,
-      sql`select enrolment_id from assessment_submission where id = ${submissionId}`,
-    );
-    if (!found) throw new NotFoundError('Submission not found');
-    await requireEnrolment(tx, actor, found.enrolment_id);
-    // Assessors see only the participants assigned to them, so visibility is the assignment check.
-    if (!ASSESSORS.includes(actor.role)) {
-      throw new ForbiddenError('Only an assessor or the programme team can record an outcome.');
-    }
-    const [row] = await queryRows<SubmissionRow>(
-      tx,
-      sql`update assessment_submission set outcome = ${input.outcome}, assessed_by = ${actor.userId}, assessed_at = ${at}
-          where id = ${submissionId} and outcome is null
-          returning id, enrolment_id, window_id, attempt_number, submitted_at, outcome, assessed_at`,
-    );
-    if (!row) throw new ConflictError('An outcome has already been recorded for this submission.');
-    const [enrolment] = await queryRows<{ assessment_attempts_used: number }>(
-      tx,
-      sql`select assessment_attempts_used from enrolment where id = ${row.enrolment_id}`,
-    );
-    const attemptsRemaining = Math.max(
-      0,
-      MAX_ATTEMPTS - (enrolment?.assessment_attempts_used ?? MAX_ATTEMPTS),
-    );
-    let nextWindow: WindowRow | null = null;
-    let status: string;
-    if (input.outcome === 'passed') {
-      status = (
-        await changeEnrolmentStatus(tx, {
-          enrolmentId: row.enrolment_id,
-          event: 'complete_passed',
-          who: actor,
-          at,
-          details: { submissionId, attemptNumber: row.attempt_number },
-        })
-      ).to;
-    } else if (attemptsRemaining === 0) {
-      status = (
-        await changeEnrolmentStatus(tx, {
-          enrolmentId: row.enrolment_id,
-          event: 'complete_failed',
-          who: actor,
-          at,
-          details: { submissionId, attemptNumber: row.attempt_number },
-        })
-      ).to;
-    } else {
-      nextWindow = await nextWindowAfter(tx, row.window_id);
-      if (nextWindow) await moveEntry(tx, row.enrolment_id, nextWindow.id, at);
-      status = 'active';
-    }
-    await audit(tx, {
-      what: 'ASSESSMENT_OUTCOME_RECORDED',
-      who: actor,
-      subjectType: 'enrolment',
-      subjectId: row.enrolment_id,
-      details: {
-        submissionId,
-        outcome: input.outcome,
-        attemptNumber: row.attempt_number,
-        attemptsRemaining,
-        nextWindowId: nextWindow?.id ?? null,
-      },
-      at,
-    });
-    return {
-      submission: submissionView(row),
-      enrolmentStatus: status,
+  const [row] = await queryRows<SubmissionRow>(
+    tx,
+    sql`update assessment_submission set outcome = ${input.outcome}, assessed_by = ${actor.userId}, assessed_at = ${at},
+          feedback = ${input.feedback}, version = version + 1
+        where id = ${submissionId} and outcome is null
+        returning id, enrolment_id, window_id, attempt_number, submitted_at, outcome, assessed_at`,
+  );
+  if (!row) return null;
+  const [enrolment] = await queryRows<{ assessment_attempts_used: number }>(
+    tx,
+    sql`select assessment_attempts_used from enrolment where id = ${row.enrolment_id}`,
+  );
+  const attemptsRemaining = Math.max(
+    0,
+    MAX_ATTEMPTS - (enrolment?.assessment_attempts_used ?? MAX_ATTEMPTS),
+  );
+  let nextWindow: WindowRow | null = null;
+  let status: string;
+  if (input.outcome === 'passed') {
+    status = (
+      await changeEnrolmentStatus(tx, {
+        enrolmentId: row.enrolment_id,
+        event: 'complete_passed',
+        who: actor,
+        at,
+        details: { submissionId, attemptNumber: row.attempt_number },
+      })
+    ).to;
+  } else if (attemptsRemaining === 0) {
+    status = (
+      await changeEnrolmentStatus(tx, {
+        enrolmentId: row.enrolment_id,
+        event: 'complete_failed',
+        who: actor,
+        at,
+        details: { submissionId, attemptNumber: row.attempt_number },
+      })
+    ).to;
+  } else {
+    nextWindow = await nextWindowAfter(tx, row.window_id);
+    if (nextWindow) await moveEntry(tx, row.enrolment_id, nextWindow.id, at);
+    status = 'active';
+  }
+  await audit(tx, {
+    what: 'ASSESSMENT_OUTCOME_RECORDED',
+    who: actor,
+    subjectType: 'enrolment',
+    subjectId: row.enrolment_id,
+    details: {
+      submissionId,
+      outcome: input.outcome,
+      attemptNumber: row.attempt_number,
       attemptsRemaining,
-      nextWindow: nextWindow ? windowView(nextWindow, today) : null,
-    };
+      nextWindowId: nextWindow?.id ?? null,
+    },
+    at,
   });
+  return {
+    submission: submissionView(row),
+    enrolmentStatus: status,
+    attemptsRemaining,
+    nextWindow: nextWindow ? windowView(nextWindow, today) : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ export function navigationFor(
             : []),
           ...(actor.role === 'coach' ? [{ href: '/coaching', text: 'My coaching' }] : []),
           ...(actor.role === 'assessor' ? [{ href: '/assessments', text: 'Marking' }] : []),
+          ...(['admin', 'programme_team'].includes(actor.role)
+            ? [{ href: '/assessments/moderation', text: 'Moderation' }]
+            : []),
           // Organisation, partners, schools, accounts and the mailbox: one entry, one hub page.
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/admin', text: 'Administration' }]

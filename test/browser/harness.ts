@@ -47,7 +47,7 @@ export interface BrowserWorld {
 }
 
 export async function startBrowserWorld(
-  options: { participants?: number; env?: Record<string, string> } = {},
+  options: { participants?: number; env?: Record<string, string>; now?: Date } = {},
 ): Promise<BrowserWorld> {
   const database = await openDatabase({});
   await migrate(database.db);
@@ -63,7 +63,7 @@ export async function startBrowserWorld(
   const baseUrl = `http://localhost:${port}`;
   const app = await createApp({
     db: database.db,
-    clock: fixedClock(DEFAULT_DEMO_NOW),
+    clock: fixedClock(options.now ?? DEFAULT_DEMO_NOW),
     config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
   });
   await app.listen({ port, host: '127.0.0.1' });

@@ -1,12 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
+import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
+import { multipartBody } from '../support/multipart.js';
 import { formFields } from '../support/forms.js';
 
 const signIn = (w: DemoWorld, email: string) => w.requester(email);
 
 const text = pageText;
+
+const uploadPdf = (session: Session) => {
+  const body = multipartBody(
+    { _csrf: session.csrf },
+    {
+      field: 'file',
+      name: 'essay.pdf',
+      type: 'application/pdf',
+      content: Buffer.from('%PDF-1.7\n%%EOF\n'),
+    },
+  );
+  return session.request({
+    method: 'POST',
+    url: '/assessment/upload',
+    payload: body.payload,
+    headers: body.headers,
+  });
+};
 
 describe('before the window (the demo today)', () => {
   let world: DemoWorld;
@@ -30,12 +49,12 @@ describe('before the window (the demo today)', () => {
     expect(body).not.toContain('Can you sit the assessment? Not allowed');
     expect(res.body).toContain('href="/policy#clause-2-1-1"');
     expect(res.body).toContain('href="/policy#clause-2-5-1"');
-    expect(res.body).not.toContain('action="/assessment/submit"');
+    expect(res.body).not.toContain('action="/assessment/upload"');
   });
 
   it('refuses a submission outside the window, with the reason', async () => {
-    const request = await signIn(world, 'participant1@demo.npq-ops.test');
-    const res = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
+    const session = await world.signIn('participant1@demo.npq-ops.test');
+    const res = await uploadPdf(session);
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('govuk-error-summary');
     expect(text(res.body)).toMatch(/\(Policy 2\.(1\.1|2\.1\.5)\)/);
@@ -83,7 +102,7 @@ describe('during the window', () => {
     const request = await signIn(world, email);
     const page = await request({ method: 'GET', url: '/assessment' });
     expect(text(page.body)).toContain('Open now');
-    expect(page.body).toContain('action="/assessment/submit"');
+    expect(page.body).toContain('action="/assessment/upload"');
 
     const form = await request({ method: 'GET', url: '/assessment/deferral' });
     expect(form.body).toContain('action="/assessment/deferral"');
@@ -126,13 +145,17 @@ describe('during the window', () => {
     expect(open.body).not.toContain('action="/assessment/deferral"');
     expect(text(open.body)).toContain('You have already asked');
 
-    const submitted = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
+    const session = await world.signIn(email);
+    const submitted = await uploadPdf(session);
     expect(submitted.statusCode).toBe(303);
+    const done = text((await request({ method: 'GET', url: '/assessment/submitted' })).body);
+    expect(done).toMatch(/Assessment submitted Your reference ASM-\d+/);
+    expect(done).toContain('for attempt 1 of 2');
     const after = text((await request({ method: 'GET', url: '/assessment' })).body);
-    expect(after).toContain('Your assessment is submitted (attempt 1)');
     expect(after).toContain('Attempts left 1 of 2');
-    const again = await request({ method: 'POST', url: '/assessment/submit', payload: {} });
-    expect(again.statusCode).toBe(422);
+    // Uploading again replaces the file: still one submission, one attempt.
+    const again = await uploadPdf(session);
+    expect(again.statusCode).toBe(303);
     const [row] = await queryRows<{ n: number }>(
       world.t.db,
       sql`select count(*)::int as n from assessment_submission s join enrolment e on e.id = s.enrolment_id

@@ -1,9 +1,9 @@
+import { recordOutcome } from '../../services/assessment-marking.js';
 import { z } from 'zod';
 import { ASSESSMENT_CIRCUMSTANCES } from '../../policy/index.js';
 import {
   getEnrolmentAssessment,
   listCohortWindows,
-  recordOutcome,
   submitAssessment,
 } from '../../services/assessment.js';
 import {
@@ -166,11 +166,16 @@ export const assessmentApi: ApiModule = (app, deps) => {
     {
       schema: {
         tags: ['Assessment'],
-        summary: "An assessor's outcome: passed completes; failed uses an attempt",
+        summary:
+          "An assessor's outcome, with optional feedback for the participant: passed completes; failed moves to the next attempt (2.5). A submission sampled for moderation is final only after the second mark (stage says where it is).",
         params: IdParam,
-        body: z.object({ outcome: z.enum(['passed', 'failed']) }),
+        body: z.object({
+          outcome: z.enum(['passed', 'failed']),
+          feedback: z.string().max(5000).optional(),
+        }),
         response: {
           200: z.object({
+            stage: z.enum(['awaiting_mark', 'awaiting_second_mark', 'disagreement', 'final']),
             submission: Submission,
             enrolmentStatus: z.string(),
             attemptsRemaining: z.number(),

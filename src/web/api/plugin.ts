@@ -1,3 +1,4 @@
+import type { ObjectStore } from '../../services/storage/index.js';
 import type { ImportQueue } from '../../services/imports/runner.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,6 +58,8 @@ export interface ApiDeps {
   dfeApi?: { readonly url: string; readonly token: string } | null;
   /** DfE sync is configured (config.dfeApi): pages that mention the DfE say whether it is on. */
   dfeSyncOn?: boolean;
+  /** Where uploaded files live (config.objectStore); PostgreSQL when absent. */
+  objectStore?: ObjectStore;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 

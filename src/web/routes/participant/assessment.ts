@@ -1,20 +1,14 @@
 import { loadEnrolmentFacts } from '../../../db/queries/enrolment-facts.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { londonDateOf } from '../../../policy/index.js';
-import { getEnrolmentAssessment, submitAssessment } from '../../../services/assessment.js';
+import { fileSizeText, SUBMISSION_LIMIT_TEXT } from '../../../domain/submission-files.js';
+import { getEnrolmentAssessment } from '../../../services/assessment.js';
+import { submissionFilesOf, submissionsBeingMarked } from '../../../services/assessment-files.js';
 import { checkPreWindowDeferral } from '../../../services/assessment-deferrals.js';
 import { ValidationError } from '../../../services/errors.js';
 import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import type { FormErrors } from '../../forms.js';
-import {
-  flashDecision,
-  formFailureOf,
-  participantPage,
-  setFlash,
-  takeFlash,
-  type PageDeps,
-  type ParticipantContext,
-} from './helpers.js';
+import { participantPage, takeFlash, type PageDeps, type ParticipantContext } from './helpers.js';
 
 /** 2.5.1: whether a deferral asked for today keeps both attempts; null when no window is set yet. */
 export async function preWindowCheck(deps: PageDeps, ctx: ParticipantContext) {
@@ -26,8 +20,15 @@ export async function preWindowCheck(deps: PageDeps, ctx: ParticipantContext) {
   }
 }
 
-export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
-  const assessmentPage = async (
+export type AssessmentPage = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: ParticipantContext,
+  extra?: { errors?: FormErrors },
+) => Promise<FastifyReply>;
+
+export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): AssessmentPage {
+  const assessmentPage: AssessmentPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
     ctx: ParticipantContext,
@@ -40,9 +41,11 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
     const beforeDeadline = deadline !== null && londonDateOf(deps.clock.now()) <= deadline;
     const preWindow = await preWindowCheck(deps, ctx);
     const window = assessment.window;
-    const submittedHere = window
-      ? assessment.submissions.some((s) => s.windowId === window.id)
-      : false;
+    const files = await submissionFilesOf(deps, ctx.actor, ctx.enrolment.id);
+    const markingStarted = await submissionsBeingMarked(deps, ctx.actor, ctx.enrolment.id);
+    const here = window ? assessment.submissions.find((s) => s.windowId === window.id) : undefined;
+    const submittedHere = here !== undefined;
+    const open = window?.state === 'open' && assessment.enrolmentStatus === 'active';
     return reply.view('participant/assessment.njk', {
       ...extra,
       contact: await contactDetailsFor(deps, ctx.actor, ctx.enrolment.id),
@@ -52,12 +55,19 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
       preWindow: preWindow?.decision ?? null,
       deadline,
       beforeDeadline,
-      canSubmit:
-        window?.state === 'open' &&
-        assessment.eligibility?.outcome === 'allowed' &&
-        assessment.enrolmentStatus === 'active' &&
-        !submittedHere,
+      // A first upload, or a replacement until the window closes or marking starts.
+      // (A replacement needs no attempt left: the submission already has its attempt.)
+      canUpload:
+        open &&
+        (here
+          ? here.outcome === null && !markingStarted.has(here.id)
+          : assessment.eligibility?.outcome === 'allowed'),
       submittedHere,
+      current: here ? (files.get(here.id) ?? null) : null,
+      files: Object.fromEntries(
+        [...files.values()].map((f) => [f.submissionId, { ...f, sizeText: fileSizeText(f.bytes) }]),
+      ),
+      limitText: SUBMISSION_LIMIT_TEXT,
     });
   };
 
@@ -65,20 +75,21 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): void {
     participantPage(deps, request, reply, (ctx) => assessmentPage(request, reply, ctx)),
   );
 
-  app.post('/assessment/submit', (request, reply) =>
+  app.get('/assessment/submitted', (request, reply) =>
     participantPage(deps, request, reply, async (ctx) => {
-      try {
-        const result = await submitAssessment(deps, ctx.actor, { enrolmentId: ctx.enrolment.id });
-        setFlash(request, {
-          heading: `Your assessment is submitted (attempt ${result.submission.attemptNumber})`,
-          decision: flashDecision(result.decision),
-        });
-        return reply.redirect('/assessment', 303);
-      } catch (error) {
-        const failure = formFailureOf(error, 'submit');
-        if (!failure) throw error;
-        return assessmentPage(request, reply.code(422), ctx, { errors: failure.errors });
-      }
+      const assessment = await getEnrolmentAssessment(deps, ctx.actor, ctx.enrolment.id);
+      const files = await submissionFilesOf(deps, ctx.actor, ctx.enrolment.id);
+      const current = assessment.submissions.find(
+        (s) => s.windowId === assessment.window?.id && files.has(s.id),
+      );
+      if (!current || !assessment.window) return reply.redirect('/assessment', 303);
+      return reply.view('participant/assessment-submitted.njk', {
+        submission: current,
+        file: files.get(current.id),
+        window: assessment.window,
+        sizeText: fileSizeText(files.get(current.id)!.bytes),
+      });
     }),
   );
+  return assessmentPage;
 }

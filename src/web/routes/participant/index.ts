@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assessmentRoutes } from './assessment.js';
+import { assessmentUploadRoutes } from './assessment-upload.js';
 import { assessmentDeferralRoutes } from './assessment-deferral.js';
 import { calendarRoutes } from './calendar.js';
 import { changesRoutes } from './changes.js';
@@ -23,7 +24,7 @@ export async function participantRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   deferralRoutes(app, deps);
   schoolMoveRoutes(app, deps);
   transferRoutes(app, deps);
-  assessmentRoutes(app, deps);
+  await assessmentUploadRoutes(app, deps, assessmentRoutes(app, deps));
   assessmentDeferralRoutes(app, deps);
   myDataRoutes(app, deps);
   messageRoutes(app, deps);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
 import { assessorWork, coachWork } from '../../../services/assigned-work.js';
+import { markingQueue } from '../../../services/assessment-queues.js';
 import { recordAttendance } from '../../../services/engagement.js';
 import { whenText } from './assignments.js';
 import { pagination } from './participants.js';
@@ -94,6 +95,7 @@ export function assignedWorkRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const pages = Math.max(1, Math.ceil(work.total / PAGE_SIZE));
       return reply.view('staff/assessments.njk', {
         ...work,
+        queue: await markingQueue(deps, actor),
         show: query.show,
         from: work.total === 0 ? 0 : (current - 1) * PAGE_SIZE + 1,
         to: Math.min(work.total, current * PAGE_SIZE),

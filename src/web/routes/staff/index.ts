@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import { assignedWorkRoutes } from './assigned-work.js';
 import { coachingPageRoutes } from './coaching.js';
+import { markingRoutes } from './marking.js';
 import { assignmentRoutes } from './assignments.js';
 import { adminHubRoutes } from './admin-hub.js';
 import { caseRoutes } from './cases.js';
@@ -33,6 +34,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   assignmentRoutes(app, deps);
   assignedWorkRoutes(app, deps);
   coachingPageRoutes(app, deps);
+  markingRoutes(app, deps);
   organisationRoutes(app, deps);
   await schoolRoutes(app, deps);
 }
