@@ -3,10 +3,10 @@ import { arrayParam, queryRows, type Db } from '../../db/client.js';
 import { PRIOR_LEARNING_SOURCE } from '../../domain/catalogue.js';
 import type { TransferPackage } from '../../domain/transfer-package.js';
 import type { Actor } from '../actor.js';
-import { actorLabel } from '../actor.js';
+import { actorLabel, SYSTEM } from '../actor.js';
 import type { ServiceDeps, Tx } from '../assessment.js';
 import { audit } from '../audit.js';
-import { ForbiddenError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { openParticipantAccounts } from '../participant-accounts.js';
 import { PackageRefusedError, verifyTransferPackage, type VerifiedPackage } from './verify.js';
 
@@ -20,8 +20,11 @@ import { PackageRefusedError, verifyTransferPackage, type VerifiedPackage } from
 
 const IMPORT_ROLES: readonly Actor['role'][] = ['admin', 'programme_team'];
 
-export function requireTransferImporter(actor: Actor): void {
-  if (!IMPORT_ROLES.includes(actor.role))
+/** Who imports: a member of staff, or the system (the command line, run by the operator). */
+export type Importer = Actor | typeof SYSTEM;
+
+export function requireTransferImporter(actor: Importer): void {
+  if (actor !== SYSTEM && !IMPORT_ROLES.includes(actor.role))
     throw new ForbiddenError('Only admins and the programme team import transfer packages.');
 }
 
@@ -38,11 +41,11 @@ export interface ImportOption {
 /** Cohorts of the package's course and the delivery partners the participant could join here. */
 export async function importOptions(
   db: Pick<Db, 'execute'>,
-  actor: Actor,
+  actor: Importer,
   course: string | null,
 ): Promise<{ cohorts: ImportOption[]; deliveryPartners: ImportOption[] }> {
   requireTransferImporter(actor);
-  const lp = actor.leadProviderId;
+  const lp = actor === SYSTEM ? null : actor.leadProviderId;
   const cohorts = await queryRows<ImportOption>(
     db,
     sql`select c.id, c.name from cohort c join programme pr on pr.id = c.programme_id join course co on co.id = pr.course_id
@@ -74,11 +77,11 @@ interface Placement {
 
 async function loadPlacement(
   tx: Pick<Db, 'execute'>,
-  actor: Actor,
+  actor: Importer,
   input: ImportPlacement,
   pkg: TransferPackage,
 ): Promise<Placement> {
-  const lp = actor.leadProviderId;
+  const lp = actor === SYSTEM ? null : actor.leadProviderId;
   const [cohort] = await queryRows<{
     id: number;
     name: string;
@@ -164,7 +167,7 @@ async function refuseIfKnown(tx: Pick<Db, 'execute'>, pkg: TransferPackage): Pro
 /** Verifies and checks everything, writing nothing: the check-answers page. */
 export async function previewTransferImport(
   { db, clock }: ServiceDeps,
-  actor: Actor,
+  actor: Importer,
   text: string,
   input: ImportPlacement,
 ): Promise<ImportPreview> {
@@ -197,7 +200,7 @@ export interface ImportResult {
 
 export async function importTransferPackage(
   { db, clock, publicUrl }: ServiceDeps,
-  actor: Actor,
+  actor: Importer,
   text: string,
   input: ImportPlacement,
 ): Promise<ImportResult> {
@@ -308,4 +311,54 @@ async function createParticipant(tx: Tx, pkg: TransferPackage, placement: Placem
         returning id`,
   );
   return { participantId, enrolmentId: enrolment!.id };
+}
+
+export interface TransferImportView {
+  reference: string;
+  participantId: number;
+  fullName: string;
+  cohortName: string;
+  deliveryPartner: string;
+  senderName: string;
+  priorLearningRecords: number;
+  importedAt: Date;
+}
+
+/** An import's confirmation: the reference, who was created and where. */
+export async function getTransferImport(
+  db: Pick<Db, 'execute'>,
+  actor: Importer,
+  id: number,
+): Promise<TransferImportView> {
+  requireTransferImporter(actor);
+  const lp = actor === SYSTEM ? null : actor.leadProviderId;
+  const [row] = await queryRows<{
+    id: number;
+    participant_id: number;
+    full_name: string;
+    cohort_name: string;
+    partner: string;
+    sender_name: string;
+    prior_learning_records: number;
+    created_at: Date | string;
+  }>(
+    db,
+    sql`select ti.id, ti.participant_id, p.full_name, c.name as cohort_name, dp.name as partner, ti.sender_name,
+               ti.prior_learning_records, ti.created_at
+        from transfer_import ti join participant p on p.id = ti.participant_id
+        join enrolment e on e.id = ti.enrolment_id join cohort c on c.id = e.cohort_id
+        join delivery_partner dp on dp.id = e.delivery_partner_id
+        where ti.id = ${id} and (${lp}::int is null or c.lead_provider_id = ${lp})`,
+  );
+  if (!row) throw new NotFoundError('Transfer import not found');
+  return {
+    reference: `TRI-${row.id}`,
+    participantId: row.participant_id,
+    fullName: row.full_name,
+    cohortName: row.cohort_name,
+    deliveryPartner: row.partner,
+    senderName: row.sender_name,
+    priorLearningRecords: row.prior_learning_records,
+    importedAt: new Date(row.created_at),
+  };
 }

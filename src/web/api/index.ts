@@ -18,6 +18,7 @@ import { importReferralsApi } from './import-referrals.js';
 import { erasureApi } from './erasure.js';
 import { importsApi } from './imports.js';
 import { dfeApplicationsApi } from './dfe-applications.js';
+import { transfersApi } from './transfers.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -40,4 +41,5 @@ export const API_MODULES: readonly ApiModule[] = [
   erasureApi,
   importsApi,
   dfeApplicationsApi,
+  transfersApi,
 ];
