@@ -263,6 +263,17 @@ describe('the import', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses a new package for someone who already has a record here', async () => {
+    const team = await sender.actor('programme.team@demo.npq-ops.test');
+    const nextDay = {
+      ...deps(sender),
+      clock: { now: () => new Date(sender.clock.now().getTime() + 86_400_000) },
+    };
+    const fresh = (await signTransferPackage(nextDay, team, transferId)).jws;
+    expect(fresh).not.toBe(jws);
+    expect(await refusal(fresh)).toBe('already_known');
+  });
+
   it('refuses a package of a revoked key', async () => {
     const [key] = await listTrustedKeys(receiver.t.db);
     await revokeTrustedKey(receiver.t.db, SYSTEM, key!.id, receiver.clock.now());
