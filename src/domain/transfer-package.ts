@@ -129,5 +129,4 @@ export type PackageRefusal =
   | 'revoked_key'
   | 'unsupported_version'
   | 'expired'
-  | 'not_for_us'
   | 'already_known';
