@@ -26,6 +26,7 @@ import {
   ENGAGEMENT_SOURCES,
   ENROLMENT_STATUSES,
   FUNDING_ROUTES,
+  PRIOR_LEARNING_SOURCE,
   ROLES,
   WORKING_PATTERNS,
 } from '../domain/catalogue.js';
@@ -460,7 +461,10 @@ export const engagementRecord = pgTable(
     index('engagement_record_participant_activity_idx').on(t.participantId, t.activityId),
     index('engagement_record_activity_idx').on(t.activityId),
     check('engagement_record_kind_valid', oneOf('kind', ACTIVITY_KINDS)),
-    check('engagement_record_source_valid', oneOf('source', ENGAGEMENT_SOURCES)),
+    check(
+      'engagement_record_source_valid',
+      oneOf('source', [...ENGAGEMENT_SOURCES, PRIOR_LEARNING_SOURCE]),
+    ),
   ],
 );
 
@@ -1500,4 +1504,57 @@ export const dfeStatement = pgTable('dfe_statement', {
   paid: boolean('paid'),
   updatedAt: timestamp('updated_at', { withTimezone: true }),
   readAt: timestamp('read_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * This installation's keys for signing transfer data-sharing packages (policy 2.6.4). The newest
+ * key that is not retired signs; every key not retired is published in the JSON Web Key Set at
+ * /.well-known/jwks.json so receiving lead providers can verify what we send.
+ */
+export const signingKey = pgTable(
+  'signing_key',
+  {
+    id: id(),
+    kid: text('kid').notNull().unique(),
+    alg: text('alg').notNull(),
+    publicJwk: jsonb('public_jwk').notNull(),
+    privateJwk: jsonb('private_jwk').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    retiredAt: timestamp('retired_at', { withTimezone: true }),
+  },
+  (_t) => [check('signing_key_alg_valid', oneOf('alg', ['EdDSA', 'ES256']))],
+);
+
+/** Public keys of other lead providers whose transfer packages we accept (registered by staff). */
+export const trustedSenderKey = pgTable(
+  'trusted_sender_key',
+  {
+    id: id(),
+    kid: text('kid').notNull().unique(),
+    senderName: text('sender_name').notNull(),
+    alg: text('alg').notNull(),
+    publicJwk: jsonb('public_jwk').notNull(),
+    addedBy: text('added_by').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (_t) => [check('trusted_sender_key_alg_valid', oneOf('alg', ['EdDSA', 'ES256']))],
+);
+
+/** A transfer package imported here: its digest makes a second import of the same file add nothing. */
+export const transferImport = pgTable('transfer_import', {
+  id: id(),
+  packageDigest: text('package_digest').notNull().unique(),
+  kid: text('kid').notNull(),
+  senderName: text('sender_name').notNull(),
+  participantId: integer('participant_id')
+    .notNull()
+    .references(() => participant.id),
+  enrolmentId: integer('enrolment_id')
+    .notNull()
+    .references(() => enrolment.id),
+  priorLearningRecords: integer('prior_learning_records').notNull(),
+  importedBy: text('imported_by').notNull(),
+  createdAt: createdAt(),
 });

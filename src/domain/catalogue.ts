@@ -163,3 +163,9 @@ export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 
 export const ENGAGEMENT_SOURCES = ['platform', 'import', 'xapi', 'staff'] as const;
 export type EngagementSource = (typeof ENGAGEMENT_SOURCES)[number];
+
+/**
+ * Engagement brought with a participant who transferred from another lead provider (policy 2.6.4):
+ * it counts like any other record, but only a verified transfer package writes it.
+ */
+export const PRIOR_LEARNING_SOURCE = 'prior_learning';

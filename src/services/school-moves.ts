@@ -28,7 +28,7 @@ import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } fro
  * their consent to share data, an export package and, when confirmed, the transfer out.
  */
 
-interface TransferRow {
+export interface TransferRow {
   id: number;
   school_move_id: number;
   enrolment_id: number;
@@ -333,7 +333,7 @@ export async function listSchoolMoves(
 // ---------------------------------------------------------------------------------------------
 // Transfers (2.6.4)
 
-async function loadTransfer(
+export async function loadTransfer(
   tx: Tx,
   actor: Actor,
   transferId: number,
@@ -453,7 +453,7 @@ export async function recordConsent(
 }
 
 /** Why an export cannot be produced yet, as reasons citing 2.6.4 (empty when it can). */
-function exportRefusal(row: TransferRow): Decision | null {
+export function exportRefusal(row: TransferRow): Decision | null {
   const evidence = {
     receivingLeadProvider: row.receiving_lead_provider,
     dataSharingConsent: row.data_sharing_consent,

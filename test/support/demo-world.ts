@@ -44,9 +44,11 @@ export async function createDemoWorld(
     logger?: FastifyBaseLogger;
     /** More settings for the app, e.g. DFE_API_URL and DFE_API_TOKEN. */
     env?: Record<string, string>;
+    /** On PGlite, a PGlite instance of its own: for a second world in the same test. */
+    ownPglite?: boolean;
   } = {},
 ): Promise<DemoWorld> {
-  const t = await createTestDatabase();
+  const t = await createTestDatabase({ ownPglite: options.ownPglite ?? false });
   const now = options.now ?? DEFAULT_DEMO_NOW;
   await seedCatalogue(t.db);
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });

@@ -35,7 +35,14 @@ function workerPglite(): Promise<PGlite> {
   return cache.__npqOpsPglite;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * `ownPglite`: on PGlite, a database with a PGlite instance of its own rather than the worker's
+ * shared one, for a test that needs two databases at once (the shared instance is one session, so
+ * two schemas on it would share one search_path). No effect on PostgreSQL.
+ */
+export async function createTestDatabase(
+  options: { ownPglite?: boolean } = {},
+): Promise<TestDatabase> {
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = process.env.TEST_DATABASE_URL;
   let database: Database;
@@ -48,9 +55,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.close();
     database = await openDatabase({ databaseUrl: url, schema, maxConnections: 5 });
   } else {
-    const client = await workerPglite();
+    const client = options.ownPglite ? new PGlite() : await workerPglite();
     await client.exec(`create schema ${schema}`);
     database = await usePglite(client, schema);
+    if (options.ownPglite) database = { ...database, close: () => client.close() };
   }
   await migrate(database.db);
   return {

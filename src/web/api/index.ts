@@ -19,6 +19,7 @@ import { erasureApi } from './erasure.js';
 import { importsApi } from './imports.js';
 import { dfeApplicationsApi } from './dfe-applications.js';
 import { dfeOutboxApi } from './dfe-outbox.js';
+import { transfersApi } from './transfers.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -42,4 +43,5 @@ export const API_MODULES: readonly ApiModule[] = [
   importsApi,
   dfeApplicationsApi,
   dfeOutboxApi,
+  transfersApi,
 ];

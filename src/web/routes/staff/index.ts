@@ -17,6 +17,7 @@ import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
 import { organisationRoutes } from './organisation.js';
 import { schoolRoutes } from './schools.js';
+import { transferRoutes } from './transfers.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -37,4 +38,5 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   markingRoutes(app, deps);
   organisationRoutes(app, deps);
   await schoolRoutes(app, deps);
+  await transferRoutes(app, deps);
 }

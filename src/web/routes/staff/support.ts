@@ -123,6 +123,11 @@ export const NOTICES: Record<string, string> = {
   exported: 'Transfer package exported',
   transferred: 'Transfer confirmed',
   'dfe-voiding': 'The declaration will be voided at the DfE at the next run',
+  'package-refused':
+    'The package cannot be made now: the participant’s consent and their new lead provider are both needed, and this service needs a signing key (Administration → Transfer keys)',
+  'key-created': 'Signing key created: it signs transfer packages from now on',
+  'sender-trusted': 'Sender’s key registered: their packages can be imported',
+  'sender-revoked': 'Key revoked: packages it signed are refused from now on',
 };
 
 export function noticeText(query: unknown): string | undefined {
