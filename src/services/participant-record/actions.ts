@@ -82,6 +82,8 @@ export interface ActionPreview {
   decisions: TitledDecision[];
   /** What confirming will do, in a sentence. */
   consequence: string;
+  /** The clause the consequence rests on: the page links it to the published policy. */
+  consequenceClause?: string;
 }
 
 export interface ActionOutcome extends ActionPreview {
@@ -161,8 +163,9 @@ async function perform(deps: Deps, actor: Actor, input: StaffActionInput): Promi
           ...(d ? [{ title: 'Funding if they defer', decision: d.funding }] : []),
         ],
         consequence: declined
-          ? 'The request is recorded as declined by the policy, with these reasons, so the options open to them can be discussed (Policy 2.3.10).'
+          ? 'The request is recorded as declined by the policy, with these reasons, so the options open to them can be discussed.'
           : 'A deferral case is opened in the deferrals queue, to be discussed and decided.',
+        ...(declined ? { consequenceClause: '2.3.10' } : {}),
         subjectType: 'deferral_case',
         subjectId: c.id,
         reference: `Deferral case ${c.id}`,
@@ -174,7 +177,8 @@ async function perform(deps: Deps, actor: Actor, input: StaffActionInput): Promi
         allowed: true,
         decisions: c.decision ? [{ title: 'Assessment deferral', decision: c.decision }] : [],
         consequence:
-          'An assessment deferral case is opened; while it is open their attempt is protected (Policy 2.5.4).',
+          'An assessment deferral case is opened; while it is open their attempt is protected.',
+        consequenceClause: '2.5.4',
         subjectType: 'assessment_deferral_case',
         subjectId: c.id,
         reference: `Assessment deferral case ${c.id}`,
@@ -186,8 +190,9 @@ async function perform(deps: Deps, actor: Actor, input: StaffActionInput): Promi
         allowed: true,
         decisions: m.decision ? [{ title: 'School move', decision: m.decision }] : [],
         consequence: m.insideNetwork
-          ? `Their school becomes ${m.toSchool.name} from the move date, and they continue with their cohort (Policy 2.6.2).`
-          : `Their school becomes ${m.toSchool.name}, outside our network: a transfer case is opened (Policy 2.6.4).`,
+          ? `Their school becomes ${m.toSchool.name} from the move date, and they continue with their cohort.`
+          : `Their school becomes ${m.toSchool.name}, outside our network: a transfer case is opened.`,
+        consequenceClause: m.insideNetwork ? '2.6.2' : '2.6.4',
         subjectType: 'school_move',
         subjectId: m.id,
         reference: `School move ${m.id}`,
@@ -223,9 +228,8 @@ async function perform(deps: Deps, actor: Actor, input: StaffActionInput): Promi
           (current
             ? 'Their booking moves to this date; the old place is released.'
             : 'They are booked on this date.') +
-          (byAccommodation
-            ? ' The accommodation is recorded with the booking (Policy 2.2.1.2).'
-            : ''),
+          (byAccommodation ? ' The accommodation is recorded with the booking.' : ''),
+        ...(byAccommodation ? { consequenceClause: '2.2.1.2' } : {}),
         subjectType: 'event_booking',
         subjectId: result.booking.id,
         reference: `Booking ${result.booking.id}`,
