@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
+import { anonymiseParticipants } from '../../src/services/privacy/anonymise.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
 import { formFields } from '../support/forms.js';
 import { multipartBody } from '../support/multipart.js';
@@ -568,5 +569,36 @@ describe('every marking route as every role', () => {
       const res = await w.app.inject({ method: 'POST', url, payload: { outcome: 'passed' } });
       expect([302, 303, 401, 403]).toContain(res.statusCode);
     }
+  });
+});
+
+describe('erasure', () => {
+  it('erasing a participant deletes their stored assessment files and the feedback about their work', async () => {
+    const owners = await queryRows<{ pid: number; n: number }>(
+      w.t.db,
+      sql`select e.participant_id as pid, count(o.key)::int as n
+          from assessment_submission a
+          join enrolment e on e.id = a.enrolment_id
+          left join stored_object o on o.key = a.file_key
+          group by e.participant_id order by n desc limit 1`,
+    );
+    const owner = owners[0]!;
+    expect(owner.n).toBeGreaterThan(0);
+    const before = await count(sql`select count(*)::int as n from stored_object`);
+    await w.t.db.transaction((tx) => anonymiseParticipants(tx, [owner.pid], new Date()));
+    const left = await count(
+      sql`select count(*)::int as n from stored_object o
+          join assessment_submission a on a.file_key = o.key
+          join enrolment e on e.id = a.enrolment_id
+          where e.participant_id = ${owner.pid}`,
+    );
+    expect(left).toBe(0);
+    expect(await count(sql`select count(*)::int as n from stored_object`)).toBe(before - owner.n);
+    const text = await count(
+      sql`select count(*)::int as n from assessment_submission a join enrolment e on e.id = a.enrolment_id
+          where e.participant_id = ${owner.pid}
+            and (a.file_name is not null or a.feedback is not null or a.first_feedback is not null or a.second_feedback is not null)`,
+    );
+    expect(text).toBe(0);
   });
 });

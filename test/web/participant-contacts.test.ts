@@ -18,7 +18,7 @@ beforeAll(async () => {
           opening_hours = 'Monday to Thursday, 8am to 4pm' where slug = 'north'`,
   );
   await w.t.db.execute(
-    sql`update lead_provider set contact_email = 'programmes@ambition.example', opening_hours = 'Weekdays, 9am to 5pm'`,
+    sql`update lead_provider set contact_email = 'programmes@ambition.example', opening_hours = 'Weekdays, 9am to 5pm', contact_phone = null`,
   );
   [north, national] = await Promise.all([
     w.signIn('participant2@demo.npq-ops.test'),

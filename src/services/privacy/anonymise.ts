@@ -90,6 +90,18 @@ export async function anonymiseParticipants(
         where enrolment_id in ${enrol}`,
   );
   await tx.execute(sql`update withdrawal set note = null where enrolment_id in ${enrol}`);
+  // Their assessment files (kept in stored_object by the default store; an S3 deployment keeps the
+  // key, so its objects can still be found and removed) and the feedback written about their work.
+  await tx.execute(
+    sql`delete from stored_object where key in (
+          select file_key from assessment_submission
+          where enrolment_id in ${enrol} and file_key is not null)`,
+  );
+  await tx.execute(
+    sql`update assessment_submission
+        set file_name = null, feedback = null, first_feedback = null, second_feedback = null
+        where enrolment_id in ${enrol}`,
+  );
   await tx.execute(
     sql`update transfer_case set export_package = null where enrolment_id in ${enrol}`,
   );
