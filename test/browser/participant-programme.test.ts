@@ -88,19 +88,7 @@ describe.each([
     await context.close();
   });
 
-  it('books coaching on NPQEL', async () => {
-    const { context, page } = await world.newPage(viewport);
-    await world.signIn(page, 'participant4@demo.npq-ops.test');
-    await page.goto('/events#coaching');
-    await page.getByLabel('Day').fill('21');
-    await page.getByLabel('Month').fill('4');
-    await page.getByLabel('Year').fill('2026');
-    await page.getByLabel('Start time').fill(viewport === PHONE ? '09:00' : '11:00');
-    await page.getByRole('button', { name: 'Book coaching' }).click();
-    await shown(page.getByText(/^Coaching booked with /));
-    await checkPage(page);
-    await context.close();
-  });
+  // Booking coaching (into a coach's published slot) is the journey in test/browser/coaching.test.ts.
 
   it('sets up a private calendar link, fetches it, then turns it off', async () => {
     const { context, page } = await world.newPage(viewport);
