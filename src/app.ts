@@ -22,6 +22,7 @@ import { participantRoutes } from './web/routes/participant/index.js';
 import { staffRoutes } from './web/routes/staff/index.js';
 import { mailboxRoutes } from './web/routes/staff/mailbox.js';
 import { dfeOutRoutes } from './web/routes/staff/dfe-out.js';
+import { dfeMilestoneRoutes } from './web/routes/staff/dfe-milestones.js';
 import { accountAdminRoutes } from './web/routes/staff/accounts.js';
 import { dfeApplicationRoutes } from './web/routes/staff/dfe-applications.js';
 import { replyIfUnavailable } from './web/unavailable.js';
@@ -183,6 +184,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   mailboxRoutes(app, { db, clock: deps.clock, notifyConfigured: config.notify !== null });
   dfeOutRoutes(app, { db, clock: deps.clock, dfeSyncOn: config.dfeApi !== null });
+  dfeMilestoneRoutes(app, { db, clock: deps.clock });
   publicPageRoutes(app, {
     db,
     clock: deps.clock,

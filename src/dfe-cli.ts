@@ -6,11 +6,18 @@ import { migrate } from './db/migrate.js';
 import { dfeClientFor } from './services/dfe/applications/connection.js';
 import { pullApplications, type PullReport } from './services/dfe/applications/pull.js';
 import { SYNC_OFF_MESSAGE } from './services/dfe/applications/sync.js';
-import { countDueDeclarations } from './db/queries/declarations-due.js';
+import { sql } from 'drizzle-orm';
+import { countDueDeclarations, countWithoutMilestones } from './db/queries/declarations-due.js';
 import { londonDateOf } from './policy/index.js';
 import { refreshStatements } from './services/dfe/declarations/statements.js';
 import { syncDeclarations } from './services/dfe/declarations/sync.js';
 import { runDfeOutbox, type DfeRunReport } from './services/dfe/outbox/runner.js';
+import {
+  listMilestoneSchedules,
+  setMilestoneSchedule,
+} from './services/dfe/declarations/milestones.js';
+import { SYSTEM } from './services/actor.js';
+import { ValidationError } from './services/errors.js';
 
 type WithDatabase = <T>(config: Config, work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -113,7 +120,72 @@ export function registerDfeCommands(
         const today = londonDateOf(systemClock.now());
         const counts = await countDueDeclarations(db, today);
         console.log(`Declarations due on ${today}: ${JSON.stringify(counts)}.`);
+        for (const m of await countWithoutMilestones(db, sql`true`))
+          console.log(
+            `No DfE milestone dates for ${m.cohort_year} ${m.schedule_identifier}: nothing is declared for its ${m.enrolments} commenced participant(s) until they are entered (npx npq-ops dfe milestones set).`,
+          );
       }),
+    );
+  const milestones = dfe
+    .command('milestones')
+    .description(
+      'list the DfE milestone dates per cohort year and schedule; `set` enters or corrects one',
+    )
+    .action(() =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const rows = await listMilestoneSchedules({ db }, SYSTEM);
+        if (rows.length === 0)
+          console.log('No milestone dates: nothing is declared until they are entered.');
+        for (const r of rows)
+          console.log(
+            `${r.cohortYear} ${r.schedule.padEnd(22)} started ${r.startedOn}  retained-1 ${r.retained1On}  ` +
+              `retained-2 ${r.retained2On ?? '-'.padEnd(10)}  completed ${r.completedOn}`,
+          );
+      }),
+    );
+  milestones
+    .command('set')
+    .description('enter or correct one cohort year’s dates for a schedule (dates as YYYY-MM-DD)')
+    .requiredOption('--year <year>', 'cohort year, e.g. 2026')
+    .requiredOption('--schedule <identifier>', 'e.g. npq-leadership-spring')
+    .requiredOption('--started <date>', 'the started milestone opens')
+    .requiredOption('--retained-1 <date>', 'the retained-1 milestone opens')
+    .option('--retained-2 <date>', 'the retained-2 milestone opens (leadership schedules only)')
+    .requiredOption('--completed <date>', 'the completed milestone opens')
+    .action(
+      (opts: {
+        year: string;
+        schedule: string;
+        started: string;
+        retained1: string;
+        retained2?: string;
+        completed: string;
+      }) =>
+        withDatabase(config, async ({ db }) => {
+          await migrate(db);
+          try {
+            const r = await setMilestoneSchedule(
+              { db, clock: systemClock },
+              SYSTEM,
+              /^\d{4}$/.test(opts.year) ? Number(opts.year) : NaN,
+              opts.schedule,
+              {
+                startedOn: opts.started,
+                retained1On: opts.retained1,
+                retained2On: opts.retained2 ?? null,
+                completedOn: opts.completed,
+              },
+            );
+            console.log(
+              `${r.created ? 'Entered' : 'Changed'} the ${r.dates.cohortYear} ${r.dates.schedule} milestone dates: declarations use them from the next run.`,
+            );
+          } catch (error) {
+            if (!(error instanceof ValidationError)) throw error;
+            for (const e of error.errors) console.error(`${e.path}: ${e.message}`);
+            process.exitCode = 2;
+          }
+        }),
     );
   dfe
     .command('statements')

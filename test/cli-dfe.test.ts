@@ -115,4 +115,64 @@ describe('npx npq-ops dfe', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/DfE statements read: .*"statements":[1-9]/);
   });
+
+  it(
+    'milestones lists the dates and set enters a year, refusing nonsense field by field (no DfE needed)',
+    { timeout: 300_000 },
+    async () => {
+      const off = { DFE_API_URL: '', DFE_API_TOKEN: '' };
+      const listed = await cli(['dfe', 'milestones'], off);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.trim().split('\n')).toHaveLength(8);
+      expect(listed.stdout).toContain(
+        '2025 npq-leadership-spring  started 2025-05-30  retained-1 2025-12-19  retained-2 2026-07-24  completed 2027-02-25',
+      );
+      const bad = await cli(
+        [
+          'dfe',
+          'milestones',
+          'set',
+          '--year',
+          '2026',
+          '--schedule',
+          'npq-specialist-spring',
+          '--started',
+          '2026-06-01',
+          '--retained-1',
+          '2026-05-01',
+          '--completed',
+          '2027-08-20',
+        ],
+        off,
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(
+        'retained1On: The retained-1 milestone must open after the started milestone (2026-06-01)',
+      );
+      const good = await cli(
+        [
+          'dfe',
+          'milestones',
+          'set',
+          '--year',
+          '2026',
+          '--schedule',
+          'npq-specialist-spring',
+          '--started',
+          '2026-01-09',
+          '--retained-1',
+          '2026-06-05',
+          '--completed',
+          '2027-08-20',
+        ],
+        off,
+      );
+      expect(good.code).toBe(0);
+      expect(good.stdout).toContain('Entered the 2026 npq-specialist-spring milestone dates');
+      const after = await cli(['dfe', 'milestones'], off);
+      expect(after.stdout.trim().split('\n')[0]).toBe(
+        '2026 npq-specialist-spring  started 2026-01-09  retained-1 2026-06-05  retained-2 -           completed 2027-08-20',
+      );
+    },
+  );
 });

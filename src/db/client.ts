@@ -53,7 +53,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       // Notices a dead peer (a failover that leaves no RST behind) instead of waiting for ever.
       keepAlive: true,
-      ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}),
+      // JIT compilation off: npq-ops's set-based queries run in milliseconds to a few seconds,
+      // where compiling costs more than it saves (measured on the declarations-due query at
+      // 100,000 participants: 4.6 s of JIT on top of a 4.9 s query).
+      options: ['-c jit=off', ...(schemaName ? [`-c search_path=${schemaName}`] : [])].join(' '),
     });
     const onError = (error: Error) => options.onConnectionError?.(error);
     // A pooled client losing its server emits 'error'. Idle, pg-pool handles it and tells the

@@ -460,6 +460,13 @@ export const engagementRecord = pgTable(
     uniqueIndex('engagement_record_source_event_uq').on(t.source, t.sourceEventId),
     index('engagement_record_participant_activity_idx').on(t.participantId, t.activityId),
     index('engagement_record_activity_idx').on(t.activityId),
+    // A participant's evidence in time order: the first record within a DfE milestone
+    // (declarations due) is one probe of this index; activity_id makes it an index-only scan.
+    index('engagement_record_participant_occurred_idx').on(
+      t.participantId,
+      t.occurredAt,
+      t.activityId,
+    ),
     check('engagement_record_kind_valid', oneOf('kind', ACTIVITY_KINDS)),
     check(
       'engagement_record_source_valid',
@@ -1505,6 +1512,51 @@ export const dfeStatement = pgTable('dfe_statement', {
   updatedAt: timestamp('updated_at', { withTimezone: true }),
   readAt: timestamp('read_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * The DfE's milestone dates for each cohort year's schedule: a declaration of a type is dated
+ * within its milestone (src/domain/dfe-declarations.ts). A fresh database holds the DfE's 2025
+ * dates; staff enter later years' dates from the DfE's published schedules (Administration → DfE
+ * milestone dates, the API or the CLI). A cohort year with no dates has nothing declared.
+ */
+export const dfeMilestoneSchedule = pgTable(
+  'dfe_milestone_schedule',
+  {
+    cohortYear: integer('cohort_year').notNull(),
+    scheduleIdentifier: text('schedule_identifier').notNull(),
+    startedOn: date('started_on').notNull(),
+    retained1On: date('retained_1_on').notNull(),
+    retained2On: date('retained_2_on'),
+    completedOn: date('completed_on').notNull(),
+    updatedByUserId: integer('updated_by_user_id').references(() => appUser.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.cohortYear, t.scheduleIdentifier] }),
+    check(
+      'dfe_milestone_schedule_identifier_valid',
+      oneOf('schedule_identifier', [
+        'npq-leadership-autumn',
+        'npq-leadership-spring',
+        'npq-specialist-autumn',
+        'npq-specialist-spring',
+        'npq-ehco-march',
+        'npq-ehco-june',
+        'npq-ehco-november',
+        'npq-ehco-december',
+      ]),
+    ),
+    check(
+      'dfe_milestone_schedule_in_order',
+      sql`started_on < retained_1_on and retained_1_on < completed_on
+          and (retained_2_on is null or (retained_1_on < retained_2_on and retained_2_on < completed_on))`,
+    ),
+    check(
+      'dfe_milestone_schedule_retained_2_leadership_only',
+      sql`(retained_2_on is not null) = (schedule_identifier like 'npq-leadership-%')`,
+    ),
+  ],
+);
 
 /**
  * This installation's keys for signing transfer data-sharing packages (policy 2.6.4). The newest

@@ -39,6 +39,26 @@ export function scheduleFor(group: CourseGroup, cohortStartDate: string): Schedu
   return `npq-${group}-${month <= 6 ? 'spring' : 'autumn'}`;
 }
 
+export const SCHEDULE_IDENTIFIERS: readonly ScheduleIdentifier[] = [
+  'npq-leadership-autumn',
+  'npq-leadership-spring',
+  'npq-specialist-autumn',
+  'npq-specialist-spring',
+  'npq-ehco-march',
+  'npq-ehco-june',
+  'npq-ehco-november',
+  'npq-ehco-december',
+];
+
+/** The course group a schedule is for (its name says so). */
+export function groupOfSchedule(schedule: ScheduleIdentifier): CourseGroup {
+  return schedule.startsWith('npq-leadership')
+    ? 'leadership'
+    : schedule.startsWith('npq-specialist')
+      ? 'specialist'
+      : 'ehco';
+}
+
 /** A milestone opens on this date: a declaration of its type is dated on or after it. */
 export interface Milestone {
   readonly type: DeclarationType;
@@ -46,77 +66,137 @@ export interface Milestone {
 }
 
 /**
- * The 2025 cohort's milestone dates (DfE, see the domain facts guide): started 30 May 2025,
- * retained-1 19 Dec 2025, retained-2 (leadership only) 24 Jul 2026, completed 21 Aug 2026
- * (specialist) or 25 Feb 2027 (leadership). Other cohort years use the same days shifted by whole
- * years until the DfE's own dates for them are entered; EHCO follows the specialist pattern
- * (started, retained-1, completed).
+ * The milestone dates the DfE publishes for one cohort year's schedule, as kept in the
+ * `dfe_milestone_schedule` table (Administration → DfE milestone dates, the API or
+ * `npx npq-ops dfe milestones set`). retained-2 exists on leadership schedules only.
  */
-const MILESTONES_2025: Readonly<Record<CourseGroup, readonly Milestone[]>> = {
-  leadership: [
-    { type: 'started', opensOn: '2025-05-30' },
-    { type: 'retained-1', opensOn: '2025-12-19' },
-    { type: 'retained-2', opensOn: '2026-07-24' },
-    { type: 'completed', opensOn: '2027-02-25' },
-  ],
-  specialist: [
-    { type: 'started', opensOn: '2025-05-30' },
-    { type: 'retained-1', opensOn: '2025-12-19' },
-    { type: 'completed', opensOn: '2026-08-21' },
-  ],
-  ehco: [
-    { type: 'started', opensOn: '2025-05-30' },
-    { type: 'retained-1', opensOn: '2025-12-19' },
-    { type: 'completed', opensOn: '2026-08-21' },
-  ],
-};
-
-function shiftYears(isoDate: string, years: number): string {
-  return `${Number(isoDate.slice(0, 4)) + years}${isoDate.slice(4)}`;
-}
-
-/** The milestones of a cohort year's schedule for a course group, in order. */
-export function milestonesFor(group: CourseGroup, cohortYear: number): readonly Milestone[] {
-  return MILESTONES_2025[group].map((m) => ({
-    type: m.type,
-    opensOn: shiftYears(m.opensOn, cohortYear - 2025),
-  }));
-}
-
-/** Every (group, year, type) milestone with the date its window closes (the next one opens). */
-export interface MilestoneWindow {
-  readonly group: CourseGroup;
+export interface ScheduleMilestones {
   readonly cohortYear: number;
+  readonly schedule: ScheduleIdentifier;
+  readonly startedOn: string;
+  readonly retained1On: string;
+  readonly retained2On: string | null;
+  readonly completedOn: string;
+}
+
+/**
+ * The DfE's published 2025 cohort dates (domain facts guide): started 30 May 2025, retained-1
+ * 19 Dec 2025, retained-2 (leadership only) 24 Jul 2026, completed 21 Aug 2026 (specialist, EHCO)
+ * or 25 Feb 2027 (leadership). A fresh database holds these for every 2025 schedule; any other
+ * year's dates are entered by staff from the DfE's schedule before anything is declared for it.
+ */
+export const DFE_2025_MILESTONES: readonly ScheduleMilestones[] = SCHEDULE_IDENTIFIERS.map(
+  (schedule) => {
+    const leadership = groupOfSchedule(schedule) === 'leadership';
+    return {
+      cohortYear: 2025,
+      schedule,
+      startedOn: '2025-05-30',
+      retained1On: '2025-12-19',
+      retained2On: leadership ? '2026-07-24' : null,
+      completedOn: leadership ? '2027-02-25' : '2026-08-21',
+    };
+  },
+);
+
+/** The milestones of one schedule's dates, in order. */
+export function milestonesOf(dates: ScheduleMilestones): Milestone[] {
+  return [
+    { type: 'started' as const, opensOn: dates.startedOn },
+    { type: 'retained-1' as const, opensOn: dates.retained1On },
+    ...(dates.retained2On ? [{ type: 'retained-2' as const, opensOn: dates.retained2On }] : []),
+    { type: 'completed' as const, opensOn: dates.completedOn },
+  ];
+}
+
+export type MilestoneProblem = { field: keyof ScheduleMilestones; message: string };
+
+/**
+ * What is wrong with a schedule's dates as typed by a person, field by field: each a real date
+ * within the cohort's plausible span (the year before the cohort to four years after), in
+ * milestone order, and retained-2 given exactly when the schedule is a leadership one.
+ */
+export function milestoneProblems(dates: ScheduleMilestones): MilestoneProblem[] {
+  const problems: MilestoneProblem[] = [];
+  const isDate = (v: string) =>
+    /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+  const from = `${dates.cohortYear - 1}-01-01`;
+  const to = `${dates.cohortYear + 4}-12-31`;
+  const leadership = groupOfSchedule(dates.schedule) === 'leadership';
+  const fields: [keyof ScheduleMilestones, string | null, string][] = [
+    ['startedOn', dates.startedOn, 'started'],
+    ['retained1On', dates.retained1On, 'retained-1'],
+    ['retained2On', dates.retained2On, 'retained-2'],
+    ['completedOn', dates.completedOn, 'completed'],
+  ];
+  let previous: { value: string; label: string } | null = null;
+  for (const [field, value, label] of fields) {
+    if (field === 'retained2On') {
+      if (!leadership) {
+        if (value !== null)
+          problems.push({
+            field,
+            message: 'Only leadership schedules have a retained-2 milestone',
+          });
+        continue;
+      }
+      if (value === null) {
+        problems.push({ field, message: 'Enter the date the retained-2 milestone opens' });
+        continue;
+      }
+    }
+    if (value === null || !isDate(value)) {
+      problems.push({
+        field,
+        message: `Enter the date the ${label} milestone opens as a real date`,
+      });
+      continue;
+    }
+    if (value < from || value > to) {
+      problems.push({
+        field,
+        message: `The ${label} milestone must open between ${from} and ${to} for the ${dates.cohortYear} cohort`,
+      });
+      continue;
+    }
+    if (previous && value <= previous.value) {
+      problems.push({
+        field,
+        message: `The ${label} milestone must open after the ${previous.label} milestone (${previous.value})`,
+      });
+    }
+    previous = { value, label };
+  }
+  return problems;
+}
+
+/** Every milestone of one schedule with the date its window closes (the next one opens). */
+export interface MilestoneWindow {
   readonly type: DeclarationType;
   readonly opensOn: string;
   /** Exclusive; null for 'completed' (open until the outcome is recorded). */
   readonly closesOn: string | null;
 }
 
-export function milestoneWindows(cohortYears: readonly number[]): MilestoneWindow[] {
-  const out: MilestoneWindow[] = [];
-  for (const year of cohortYears) {
-    for (const group of ['leadership', 'specialist', 'ehco'] as const) {
-      const ms = milestonesFor(group, year);
-      ms.forEach((m, i) => {
-        const next = ms[i + 1];
-        out.push({
-          group,
-          cohortYear: year,
-          type: m.type,
-          opensOn: m.opensOn,
-          closesOn: next && m.type !== 'completed' ? next.opensOn : null,
-        });
-      });
-    }
-  }
-  return out;
+export function milestoneWindows(dates: ScheduleMilestones): MilestoneWindow[] {
+  const ms = milestonesOf(dates);
+  return ms.map((m, i) => {
+    const next = ms[i + 1];
+    return {
+      type: m.type,
+      opensOn: m.opensOn,
+      closesOn: next && m.type !== 'completed' ? next.opensOn : null,
+    };
+  });
 }
 
 /** What the rules need to know about one enrolment. Timestamps are ISO strings (UTC). */
 export interface DeclarationFacts {
-  readonly group: CourseGroup;
-  readonly cohortYear: number;
+  /**
+   * The milestone dates of the enrolment's schedule and cohort year; null when the DfE's dates for
+   * that year have not been entered: then nothing is declared (the report says why).
+   */
+  readonly milestones: ScheduleMilestones | null;
   /** Formally commenced (policy 2.3.2): when the enrolment became active; null if never. */
   readonly commencedAt: string | null;
   /** When each piece of engagement evidence happened (policy 2.1.1), any order. */
@@ -154,7 +234,8 @@ export function declarationsDue(facts: DeclarationFacts, today: string): DueDecl
   const dayOf = (ts: string) => ts.slice(0, 10);
   const withdrawnOk = (ts: string) => facts.withdrawnOn === null || dayOf(ts) <= facts.withdrawnOn;
   const notFuture = (ts: string) => dayOf(ts) <= today;
-  const windows = milestoneWindows([facts.cohortYear]).filter((w) => w.group === facts.group);
+  if (facts.milestones === null) return due;
+  const windows = milestoneWindows(facts.milestones);
   const inWindow = (ts: string, w: MilestoneWindow) =>
     dayOf(ts) >= w.opensOn && (w.closesOn === null || dayOf(ts) < w.closesOn);
   const evidence = [...facts.engagementAt].sort();

@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   declarationsDue,
-  milestonesFor,
+  DFE_2025_MILESTONES,
+  milestoneProblems,
+  milestonesOf,
+  milestoneWindows,
   scheduleFor,
   type DeclarationFacts,
+  type ScheduleMilestones,
 } from '../../src/domain/dfe-declarations.js';
 
+const dates2025 = (schedule: string): ScheduleMilestones =>
+  DFE_2025_MILESTONES.find((m) => m.schedule === schedule)!;
+
 const leadership: DeclarationFacts = {
-  group: 'leadership',
-  cohortYear: 2025,
+  milestones: dates2025('npq-leadership-autumn'),
   commencedAt: '2025-10-06T09:00:00.000Z',
   engagementAt: [],
   outcome: null,
@@ -32,19 +38,129 @@ describe('schedules and milestones', () => {
     expect(scheduleFor(group, start)).toBe(schedule);
   });
 
-  it('2025 milestone dates from the DfE; retained-2 for leadership only', () => {
-    expect(milestonesFor('leadership', 2025)).toEqual([
-      { type: 'started', opensOn: '2025-05-30' },
-      { type: 'retained-1', opensOn: '2025-12-19' },
-      { type: 'retained-2', opensOn: '2026-07-24' },
-      { type: 'completed', opensOn: '2027-02-25' },
+  it('2025 milestone dates from the DfE, for every schedule; retained-2 for leadership only', () => {
+    expect(DFE_2025_MILESTONES).toHaveLength(8);
+    for (const schedule of ['npq-leadership-autumn', 'npq-leadership-spring'])
+      expect(milestonesOf(dates2025(schedule))).toEqual([
+        { type: 'started', opensOn: '2025-05-30' },
+        { type: 'retained-1', opensOn: '2025-12-19' },
+        { type: 'retained-2', opensOn: '2026-07-24' },
+        { type: 'completed', opensOn: '2027-02-25' },
+      ]);
+    for (const schedule of ['npq-specialist-spring', 'npq-ehco-june'])
+      expect(milestonesOf(dates2025(schedule))).toEqual([
+        { type: 'started', opensOn: '2025-05-30' },
+        { type: 'retained-1', opensOn: '2025-12-19' },
+        { type: 'completed', opensOn: '2026-08-21' },
+      ]);
+    for (const m of DFE_2025_MILESTONES) expect(milestoneProblems(m)).toEqual([]);
+  });
+
+  it('each milestone closes when the next opens; completed stays open', () => {
+    expect(milestoneWindows(dates2025('npq-specialist-autumn'))).toEqual([
+      { type: 'started', opensOn: '2025-05-30', closesOn: '2025-12-19' },
+      { type: 'retained-1', opensOn: '2025-12-19', closesOn: '2026-08-21' },
+      { type: 'completed', opensOn: '2026-08-21', closesOn: null },
     ]);
-    expect(milestonesFor('specialist', 2025).map((m) => m.type)).toEqual([
-      'started',
-      'retained-1',
-      'completed',
+  });
+
+  const leadership2026: ScheduleMilestones = {
+    cohortYear: 2026,
+    schedule: 'npq-leadership-autumn',
+    startedOn: '2026-06-01',
+    retained1On: '2026-12-18',
+    retained2On: '2027-07-23',
+    completedOn: '2028-02-24',
+  };
+  it.each([
+    ['a good leadership schedule', {}, []],
+    [
+      'a date that is not real',
+      { retained1On: '2026-02-30' },
+      [
+        {
+          field: 'retained1On',
+          message: 'Enter the date the retained-1 milestone opens as a real date',
+        },
+      ],
+    ],
+    [
+      '1 January 1900',
+      { startedOn: '1900-01-01' },
+      [
+        {
+          field: 'startedOn',
+          message:
+            'The started milestone must open between 2025-01-01 and 2030-12-31 for the 2026 cohort',
+        },
+      ],
+    ],
+    [
+      'out of order',
+      { completedOn: '2027-01-01' },
+      [
+        {
+          field: 'completedOn',
+          message: 'The completed milestone must open after the retained-2 milestone (2027-07-23)',
+        },
+      ],
+    ],
+    [
+      'the same day as the one before',
+      { retained1On: '2026-06-01' },
+      [
+        {
+          field: 'retained1On',
+          message: 'The retained-1 milestone must open after the started milestone (2026-06-01)',
+        },
+      ],
+    ],
+    [
+      'no retained-2 on a leadership schedule',
+      { retained2On: null },
+      [{ field: 'retained2On', message: 'Enter the date the retained-2 milestone opens' }],
+    ],
+    [
+      'a retained-2 on a specialist schedule',
+      { schedule: 'npq-specialist-autumn' },
+      [{ field: 'retained2On', message: 'Only leadership schedules have a retained-2 milestone' }],
+    ],
+  ] as const)('dates typed by a person: %s', (_name, change, problems) => {
+    expect(milestoneProblems({ ...leadership2026, ...change } as ScheduleMilestones)).toEqual(
+      problems,
+    );
+  });
+});
+
+describe('dates come from the schedule given, not from 2025', () => {
+  it('nothing is declared when the cohort year has no dates', () => {
+    expect(
+      declarationsDue(
+        { ...leadership, milestones: null, engagementAt: ['2026-01-10T10:00:00Z'] },
+        '2026-02-01',
+      ),
+    ).toEqual([]);
+  });
+
+  it('a 2026 schedule uses its own dates', () => {
+    const facts: DeclarationFacts = {
+      ...leadership,
+      milestones: {
+        cohortYear: 2026,
+        schedule: 'npq-leadership-spring',
+        startedOn: '2026-01-05',
+        retained1On: '2026-05-11',
+        retained2On: '2026-11-02',
+        completedOn: '2027-09-01',
+      },
+      commencedAt: '2026-02-02T09:00:00Z',
+      engagementAt: ['2026-05-12T10:00:00Z', '2026-11-01T10:00:00Z', '2026-11-02T10:00:00Z'],
+    };
+    expect(declarationsDue(facts, '2026-12-01')).toEqual([
+      { type: 'started', declarationDate: '2026-02-02T09:00:00Z', hasPassed: null },
+      { type: 'retained-1', declarationDate: '2026-05-12T10:00:00Z', hasPassed: null },
+      { type: 'retained-2', declarationDate: '2026-11-02T10:00:00Z', hasPassed: null },
     ]);
-    expect(milestonesFor('specialist', 2026)[2]!.opensOn).toBe('2027-08-21');
   });
 });
 
@@ -162,7 +278,7 @@ describe('declarations due, milestone by milestone (leadership 2025)', () => {
 
   it('specialist courses have no retained-2 and complete from 21 August 2026', () => {
     const facts: Partial<DeclarationFacts> = {
-      group: 'specialist',
+      milestones: dates2025('npq-specialist-autumn'),
       engagementAt: ['2026-08-01T10:00:00Z'],
       outcome: { hasPassed: true, recordedAt: '2026-09-01T10:00:00Z' },
     };

@@ -1,6 +1,21 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { milestoneWindows, type DeclarationType } from '../../domain/dfe-declarations.js';
+import type { DeclarationType } from '../../domain/dfe-declarations.js';
 import { queryRows, type Db } from '../client.js';
+
+/**
+ * The DfE schedule of a cohort (alias c) of a course (alias co), as scheduleFor in
+ * src/domain/dfe-declarations.ts works it out from the course group and the start month (a test
+ * holds the two equal for every month and group).
+ */
+export const SCHEDULE_OF_COHORT = sql`(case
+  when co.course_group = 'ehco' then
+    case when extract(month from c.start_date) <= 4 then 'npq-ehco-march'
+         when extract(month from c.start_date) <= 8 then 'npq-ehco-june'
+         when extract(month from c.start_date) <= 11 then 'npq-ehco-november'
+         else 'npq-ehco-december' end
+  else 'npq-' || co.course_group ||
+       case when extract(month from c.start_date) <= 6 then '-spring' else '-autumn' end
+  end)`;
 
 /** Declarations in milestone order, so one enrolment's requests go to the DfE in that order. */
 const MILESTONE_ORDER = sql`array_position(array['started', 'retained-1', 'retained-2', 'completed'], declaration_type)`;
@@ -16,78 +31,111 @@ export interface DueDeclarationRow {
 
 /**
  * The rules of src/domain/dfe-declarations.ts (`declarationsDue`) for every enrolment at once, in
- * one statement: the milestone dates come from the domain as a VALUES list, engagement evidence is reduced
- * with one grouped join, and declarations already live are left out. `scope` narrows the
+ * one statement: the milestone dates come from dfe_milestone_schedule, engagement evidence is
+ * reduced with one grouped join, and declarations already live are left out. `scope` narrows the
  * enrolments (alias e), e.g. to one enrolment or to what an actor may see.
  */
-function dueCte(today: string, scope: SQL): SQL {
-  // One row per course group with its 2025 milestone dates; SQL shifts them by the cohort's year
-  // as milestonesFor does. A three-row VALUES list keeps the planner's row estimates right (a JSON
-  // recordset joined on group and year made it expect a few hundred enrolments, not 100,000).
-  const groups = (['leadership', 'specialist', 'ehco'] as const).map((group) => {
-    const ws = milestoneWindows([2025]).filter((w) => w.group === group);
-    const at = (type: string, end: 'opensOn' | 'closesOn') =>
-      ws.find((w) => w.type === type)?.[end] ?? null;
-    return sql`(${group}, ${at('started', 'opensOn')}::date, ${at('started', 'closesOn')}::date,
-      ${at('retained-1', 'opensOn')}::date, ${at('retained-1', 'closesOn')}::date,
-      ${at('retained-2', 'opensOn')}::date, ${at('retained-2', 'closesOn')}::date,
-      ${at('completed', 'opensOn')}::date)`;
-  });
+interface CohortWindows {
+  cohort_id: number;
+  s_open: string;
+  s_close: string;
+  r1_open: string;
+  r1_close: string;
+  r2_open: string | null;
+  r2_close: string | null;
+  c_open: string;
+}
+
+/**
+ * Each cohort's milestone windows, from the DfE dates entered for its year and schedule (a cohort
+ * whose dates are missing has no row, so nothing is declared for it: see countWithoutMilestones).
+ * A milestone closes when the next one opens, as milestoneWindows says. One small statement (a
+ * row per cohort); the big one gets them as a VALUES list joined on the cohort id, which keeps
+ * the planner's row estimates right (a join on the computed schedule made it expect a handful of
+ * enrolments instead of 100,000 and choose a plan that spilled to disk).
+ */
+async function cohortWindows(db: Pick<Db, 'execute'>): Promise<CohortWindows[]> {
+  return queryRows<CohortWindows>(
+    db,
+    sql`select c.id as cohort_id,
+               to_char(ms.started_on, 'YYYY-MM-DD') as s_open,
+               to_char(ms.retained_1_on, 'YYYY-MM-DD') as s_close,
+               to_char(ms.retained_1_on, 'YYYY-MM-DD') as r1_open,
+               to_char(coalesce(ms.retained_2_on, ms.completed_on), 'YYYY-MM-DD') as r1_close,
+               to_char(ms.retained_2_on, 'YYYY-MM-DD') as r2_open,
+               to_char(case when ms.retained_2_on is not null then ms.completed_on end, 'YYYY-MM-DD') as r2_close,
+               to_char(ms.completed_on, 'YYYY-MM-DD') as c_open
+        from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+        join dfe_milestone_schedule ms
+          on ms.cohort_year = c.year and ms.schedule_identifier = ${SCHEDULE_OF_COHORT}`,
+  );
+}
+
+function dueCte(today: string, scope: SQL, windows: readonly CohortWindows[]): SQL {
+  const rows = windows.map(
+    (w) => sql`(${w.cohort_id}::int, ${w.s_open}::date, ${w.s_close}::date, ${w.r1_open}::date,
+      ${w.r1_close}::date, ${w.r2_open}::date, ${w.r2_close}::date, ${w.c_open}::date)`,
+  );
+  const values = rows.length
+    ? sql`select * from (values ${sql.join(rows, sql`, `)})
+            as w(cohort_id, s_open, s_close, r1_open, r1_close, r2_open, r2_close, c_open)`
+    : sql`select null::int as cohort_id, null::date as s_open, null::date as s_close,
+                 null::date as r1_open, null::date as r1_close, null::date as r2_open,
+                 null::date as r2_close, null::date as c_open where false`;
+  // The commenced enrolments within scope, with their cohort's windows and withdrawal date:
+  // read twice (base and retained), so written once here (add `where ${enrolmentsWhere}`).
+  const enrolmentsFrom = sql`
+      from enrolment e
+      join cohort c on c.id = e.cohort_id
+      join programme p on p.id = c.programme_id
+      join course co on co.id = p.course_id
+      join wp on wp.cohort_id = e.cohort_id
+      left join withdrawal wd on wd.enrolment_id = e.id
+      cross join lateral (
+        select case when e.status = 'withdrawn' then wd.withdrawn_on
+                    when e.status = 'transferred_out' then (e.status_changed_at at time zone 'UTC')::date
+               end as withdrawn_on) x`;
+  const enrolmentsWhere = sql`e.commenced_at is not null and (${scope})`;
   return sql`
-    m as (
-      select * from (values ${sql.join(groups, sql`, `)})
-        as m(grp, s_open, s_close, r1_open, r1_close, r2_open, r2_close, c_open)
-    ),
-    wp as (
-      select c.id as cohort_id, m.grp,
-             (m.s_open + make_interval(years => c.year - 2025))::date as s_open,
-             (m.s_close + make_interval(years => c.year - 2025))::date as s_close,
-             (m.r1_open + make_interval(years => c.year - 2025))::date as r1_open,
-             (m.r1_close + make_interval(years => c.year - 2025))::date as r1_close,
-             (m.r2_open + make_interval(years => c.year - 2025))::date as r2_open,
-             (m.r2_close + make_interval(years => c.year - 2025))::date as r2_close,
-             (m.c_open + make_interval(years => c.year - 2025))::date as c_open
-      from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
-      join m on m.grp = co.course_group
-    ),
+    wp as (${values}),
     base as materialized (
       select e.id as enrolment_id, e.participant_id, e.delivery_partner_id, c.programme_id,
              co.identifier as course_identifier, e.commenced_at,
              case when e.status in ('completed_passed', 'completed_failed')
                   then e.status_changed_at end as outcome_at,
              e.status = 'completed_passed' as passed,
-             x.withdrawn_on, wp.s_open, wp.s_close, wp.c_open,
-             (wp.r1_open::timestamp at time zone 'UTC') as r1_from,
-             (wp.r1_close::timestamp at time zone 'UTC') as r1_to,
-             (wp.r2_open::timestamp at time zone 'UTC') as r2_from,
-             (wp.r2_close::timestamp at time zone 'UTC') as r2_to,
-             ((x.withdrawn_on + 1)::timestamp at time zone 'UTC') as withdrawn_until
-      from enrolment e
-      join cohort c on c.id = e.cohort_id
-      join programme p on p.id = c.programme_id
-      join course co on co.id = p.course_id
-      join wp on wp.cohort_id = c.id
-      left join withdrawal wd on wd.enrolment_id = e.id
-      cross join lateral (
-        select case when e.status = 'withdrawn' then wd.withdrawn_on
-                    when e.status = 'transferred_out' then (e.status_changed_at at time zone 'UTC')::date
-               end as withdrawn_on) x
-      where e.commenced_at is not null and (${scope})
+             x.withdrawn_on, wp.s_open, wp.s_close, wp.c_open
+      ${enrolmentsFrom}
+      where ${enrolmentsWhere}
     ),
     retained as (
-      -- One pass over the evidence: the first record within each retained milestone.
-      select b.enrolment_id,
-             min(er.occurred_at) filter (where er.occurred_at >= b.r1_from and er.occurred_at < b.r1_to) as r1,
-             min(er.occurred_at) filter (where er.occurred_at >= b.r2_from and er.occurred_at < b.r2_to) as r2
-      from base b
-      -- Evidence with its programme first (OFFSET 0 keeps it apart), then one hash join to the
-      -- enrolments: joining enrolments to every programme activity first made millions of rows.
-      join (select er.participant_id, er.occurred_at, pa.programme_id
-            from engagement_record er join programme_activity pa on pa.id = er.activity_id
-            offset 0) er on er.participant_id = b.participant_id and er.programme_id = b.programme_id
-      where er.occurred_at >= b.r1_from and er.occurred_at < coalesce(b.r2_to, b.r1_to)
-        and (b.withdrawn_until is null or er.occurred_at < b.withdrawn_until)
-      group by b.enrolment_id
+      -- The first evidence within each retained milestone, per enrolment: two probes of the
+      -- (participant, occurred_at) index each, so the cost follows the enrolments, not the
+      -- millions of records (one pass over every record took seconds at 100,000 participants).
+      select e.id as enrolment_id, r1.at as r1, r2.at as r2
+      ${enrolmentsFrom}
+      cross join lateral (
+        select (wp.r1_open::timestamp at time zone 'UTC') as r1_from,
+               (wp.r1_close::timestamp at time zone 'UTC') as r1_to,
+               (wp.r2_open::timestamp at time zone 'UTC') as r2_from,
+               (wp.r2_close::timestamp at time zone 'UTC') as r2_to,
+               ((x.withdrawn_on + 1)::timestamp at time zone 'UTC') as until) w
+      left join lateral (
+        select er.occurred_at as at
+        from engagement_record er join programme_activity pa on pa.id = er.activity_id
+        where er.participant_id = e.participant_id and pa.programme_id = c.programme_id
+          and er.occurred_at >= w.r1_from and er.occurred_at < w.r1_to
+          and (w.until is null or er.occurred_at < w.until)
+        order by er.occurred_at limit 1) r1 on true
+      left join lateral (
+        select er.occurred_at as at
+        from engagement_record er join programme_activity pa on pa.id = er.activity_id
+        where w.r2_from is not null
+          and er.participant_id = e.participant_id and pa.programme_id = c.programme_id
+          and er.occurred_at >= w.r2_from and er.occurred_at < w.r2_to
+          and (w.until is null or er.occurred_at < w.until)
+        order by er.occurred_at limit 1) r2 on true
+      where ${enrolmentsWhere} and (r1.at is not null or r2.at is not null)
     ),
     candidates as (
       select b.enrolment_id, 'started' as type, b.commenced_at as declaration_date, null::boolean as has_passed
@@ -123,7 +171,7 @@ export async function findDueDeclarations(
 ): Promise<DueDeclarationRow[]> {
   return queryRows<DueDeclarationRow>(
     db,
-    sql`with ${dueCte(today, scope)}
+    sql`with ${dueCte(today, scope, await cohortWindows(db))}
         select enrolment_id::int as enrolment_id, participant_id::int as participant_id,
                course_identifier, declaration_type, declaration_date, has_passed
         from due
@@ -139,7 +187,7 @@ export async function countDueDeclarations(
 ): Promise<Record<string, number>> {
   const rows = await queryRows<{ declaration_type: string; n: number }>(
     db,
-    sql`with ${dueCte(today, scope)}
+    sql`with ${dueCte(today, scope, await cohortWindows(db))}
         select declaration_type, count(*)::int as n from due group by declaration_type`,
   );
   return Object.fromEntries(rows.map((r) => [r.declaration_type, r.n]));
@@ -158,7 +206,7 @@ export async function queueDueDeclarations(
 ): Promise<number> {
   const rows = await queryRows<{ n: number }>(
     db,
-    sql`with ${dueCte(today, scope)},
+    sql`with ${dueCte(today, scope, await cohortWindows(db))},
         inserted as (
           insert into dfe_declaration (enrolment_id, participant_id, declaration_type, declaration_date,
                                        course_identifier, has_passed, status, created_at, updated_at)
@@ -189,6 +237,33 @@ export async function queueDueDeclarations(
   return rows[0]?.n ?? 0;
 }
 
+export interface MissingMilestonesRow {
+  cohort_year: number;
+  schedule_identifier: string;
+  enrolments: number;
+}
+
+/**
+ * Commenced enrolments within `scope` whose cohort year and schedule have no DfE milestone dates:
+ * nothing is declared for them until the dates are entered.
+ */
+export async function countWithoutMilestones(
+  db: Pick<Db, 'execute'>,
+  scope: SQL,
+): Promise<MissingMilestonesRow[]> {
+  return queryRows<MissingMilestonesRow>(
+    db,
+    sql`select c.year::int as cohort_year, ${SCHEDULE_OF_COHORT} as schedule_identifier,
+               count(*)::int as enrolments
+        from enrolment e join cohort c on c.id = e.cohort_id
+        join programme p on p.id = c.programme_id join course co on co.id = p.course_id
+        where e.commenced_at is not null and (${scope})
+          and not exists (select 1 from dfe_milestone_schedule ms
+                          where ms.cohort_year = c.year and ms.schedule_identifier = ${SCHEDULE_OF_COHORT})
+        group by 1, 2 order by 1, 2`,
+  );
+}
+
 /** Declarations due today within `scope`, counted by delivery partner, course and type. */
 export async function countDueByPartnerAndCourse(
   db: Pick<Db, 'execute'>,
@@ -199,7 +274,7 @@ export async function countDueByPartnerAndCourse(
 > {
   return queryRows(
     db,
-    sql`with ${dueCte(today, scope)}
+    sql`with ${dueCte(today, scope, await cohortWindows(db))}
         select delivery_partner_id, course_identifier, declaration_type, count(*)::int as n
         from due group by delivery_partner_id, course_identifier, declaration_type`,
   );

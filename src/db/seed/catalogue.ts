@@ -13,6 +13,7 @@ import {
   type Course,
   type CourseIdentifier,
 } from '../../domain/catalogue.js';
+import type { ScheduleMilestones } from '../../domain/dfe-declarations.js';
 
 /** Anything that can run SQL: the database or a transaction. */
 export type Executor = Pick<Db, 'execute'>;
@@ -333,4 +334,26 @@ export async function seedCatalogue(db: Executor): Promise<void> {
       left join programme_module pm on pm.programme_id = ${programmeId} and pm.position = a.module_position
       on conflict do nothing`);
   }
+}
+
+/**
+ * Adds DfE milestone dates for schedules that have none yet (a person's later edit is kept). The
+ * DfE's 2025 dates come with the migration that made the table; the demo adds its other years.
+ */
+export async function seedMilestoneSchedules(
+  db: Executor,
+  rows: readonly ScheduleMilestones[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into dfe_milestone_schedule
+      (cohort_year, schedule_identifier, started_on, retained_1_on, retained_2_on, completed_on)
+    select * from unnest(
+      ${sql.param(rows.map((r) => r.cohortYear))}::int[],
+      ${sql.param(rows.map((r) => r.schedule))}::text[],
+      ${sql.param(rows.map((r) => r.startedOn))}::date[],
+      ${sql.param(rows.map((r) => r.retained1On))}::date[],
+      ${sql.param(rows.map((r) => r.retained2On))}::date[],
+      ${sql.param(rows.map((r) => r.completedOn))}::date[])
+    on conflict do nothing`);
 }

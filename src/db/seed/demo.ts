@@ -24,7 +24,9 @@ import {
   seedCatalogue,
   type Executor,
   type ProgrammePlan,
+  seedMilestoneSchedules,
 } from './catalogue.js';
+import { DFE_2025_MILESTONES, type ScheduleMilestones } from '../../domain/dfe-declarations.js';
 import {
   FIRST_NAMES,
   LAST_NAMES,
@@ -1075,6 +1077,25 @@ async function insertUsers(
 }
 
 /**
+ * The demo's DfE milestone dates for its cohort years other than 2025 (whose dates are the DfE's
+ * own, added with the catalogue): the 2025 days moved by whole years. Demo data only: a real
+ * deployment enters each year's dates from the DfE's published schedule.
+ */
+export function demoMilestoneSchedules(): ScheduleMilestones[] {
+  const shift = (d: string, years: number) => `${Number(d.slice(0, 4)) + years}${d.slice(4)}`;
+  return DEMO_YEARS.filter((y) => y !== 2025).flatMap((year) =>
+    DFE_2025_MILESTONES.map((m) => ({
+      ...m,
+      cohortYear: year,
+      startedOn: shift(m.startedOn, year - 2025),
+      retained1On: shift(m.retained1On, year - 2025),
+      retained2On: m.retained2On && shift(m.retained2On, year - 2025),
+      completedOn: shift(m.completedOn, year - 2025),
+    })),
+  );
+}
+
+/**
  * Seeds the catalogue (if needed) and a whole demo lead provider. Refuses to run twice: call it on
  * an empty database (see isDatabaseEmpty).
  */
@@ -1097,6 +1118,7 @@ export async function seedDemo(db: Db, options: DemoSeedOptions): Promise<DemoSe
     const schools = schoolCount(total);
     const schoolsByRegion = await insertSchools(tx, seed, schools);
     const cohorts = await insertCohorts(tx, org.leadProviderId, total, nowMs);
+    await seedMilestoneSchedules(tx, demoMilestoneSchedules());
     const world: World = {
       seed,
       nowMs,

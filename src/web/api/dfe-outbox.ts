@@ -5,6 +5,11 @@ import {
   statementDeclarations,
 } from '../../services/dfe/declarations/statements.js';
 import { outboxSummary, resolveOutboxRequest } from '../../services/dfe/outbox/backlog.js';
+import {
+  listMilestoneSchedules,
+  setMilestoneSchedule,
+} from '../../services/dfe/declarations/milestones.js';
+import { SCHEDULE_IDENTIFIERS } from '../../domain/dfe-declarations.js';
 import { sendDecisionsSoon } from '../../services/dfe/applications/sync.js';
 import { syncDepsFrom } from './dfe-applications.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
@@ -37,6 +42,9 @@ const MilestoneReport = z
     totals: Counts,
     due: z.array(Listed),
     refused: z.array(Listed),
+    withoutMilestones: z.array(
+      z.object({ cohortYear: z.number(), schedule: z.string(), participants: z.number() }),
+    ),
   })
   .meta({ id: 'DfeMilestoneReport' });
 
@@ -76,6 +84,28 @@ const Statement = z.object({
 
 const iso = (v: Date | string) => new Date(v).toISOString();
 
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter a date as YYYY-MM-DD');
+const MilestoneSchedule = z
+  .object({
+    cohortYear: z.number(),
+    schedule: z.enum(SCHEDULE_IDENTIFIERS as [string, ...string[]]),
+    startedOn: z.string(),
+    retained1On: z.string(),
+    retained2On: z.string().nullable(),
+    completedOn: z.string(),
+    updatedAt: z.string(),
+    updatedBy: z.string().nullable(),
+  })
+  .meta({ id: 'DfeMilestoneSchedule' });
+const MilestoneDates = z
+  .object({
+    startedOn: IsoDate,
+    retained1On: IsoDate,
+    retained2On: IsoDate.nullable().optional(),
+    completedOn: IsoDate,
+  })
+  .strict();
+
 /**
  * The DfE milestone report (declarations due, submitted, refused), the one DfE outbox (backlog,
  * refusals and failures with the DfE's words, retry and dismiss) and the DfE statements, for the
@@ -98,6 +128,58 @@ export const dfeOutboxApi: ApiModule = (app, deps) => {
       dfeSyncOn: sync(),
       ...(await milestoneReportForTeam(deps, actorOf(request))),
     }),
+  );
+
+  app.get(
+    '/dfe/milestones',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          'The DfE milestone dates entered for each cohort year and schedule (declarations fall due within them)',
+        response: {
+          200: z.object({ schedules: z.array(MilestoneSchedule) }),
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => ({ schedules: await listMilestoneSchedules(deps, actorOf(request)) }),
+  );
+
+  app.put(
+    '/dfe/milestones/:cohortYear/:schedule',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          'Enter or correct one cohort year’s milestone dates for a schedule (retained-2 on leadership schedules only); the programme team and admins',
+        params: z.object({
+          cohortYear: z.coerce.number().int().min(2021).max(2100),
+          schedule: z.enum(SCHEDULE_IDENTIFIERS as [string, ...string[]]),
+        }),
+        body: MilestoneDates,
+        response: {
+          200: z.object({
+            created: z.boolean(),
+            schedule: MilestoneSchedule.omit({ updatedAt: true, updatedBy: true }),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { cohortYear, schedule } = request.params;
+      const r = await setMilestoneSchedule(
+        deps,
+        actorOf(request),
+        cohortYear,
+        schedule,
+        request.body,
+      );
+      return { created: r.created, schedule: r.dates };
+    },
   );
 
   app.get(

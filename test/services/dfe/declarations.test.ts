@@ -3,8 +3,19 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import type { Clock } from '../../../src/clock.js';
 import { queryRows } from '../../../src/db/client.js';
-import { findDueDeclarations } from '../../../src/db/queries/declarations-due.js';
-import { declarationsDue } from '../../../src/domain/dfe-declarations.js';
+import {
+  countWithoutMilestones,
+  findDueDeclarations,
+} from '../../../src/db/queries/declarations-due.js';
+import { seedMilestoneSchedules } from '../../../src/db/seed/catalogue.js';
+import {
+  declarationsDue,
+  DFE_2025_MILESTONES,
+  SCHEDULE_IDENTIFIERS,
+  scheduleFor,
+  type ScheduleMilestones,
+} from '../../../src/domain/dfe-declarations.js';
+import { SCHEDULE_OF_COHORT } from '../../../src/db/queries/declarations-due.js';
 import { createDfeClient } from '../../../src/services/dfe/client.js';
 import { deliverDueDfeRequests } from '../../../src/services/dfe/outbox/delivery.js';
 import { syncDeclarations } from '../../../src/services/dfe/declarations/sync.js';
@@ -16,6 +27,12 @@ let now: Date;
 const clock: Clock = { now: () => new Date(now) };
 let world: Awaited<ReturnType<typeof insertDfeWorld>>;
 let activityId: number;
+let leadershipDates: ScheduleMilestones;
+
+async function resetMilestones() {
+  await t.db.execute(sql`delete from dfe_milestone_schedule`);
+  await seedMilestoneSchedules(t.db, DFE_2025_MILESTONES);
+}
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -27,6 +44,13 @@ beforeAll(async () => {
         returning id`,
   );
   activityId = a!.id;
+  const [c] = await queryRows<{ start_date: string }>(
+    t.db,
+    sql`select to_char(start_date, 'YYYY-MM-DD') as start_date from cohort where name = 'NPQH 2025'`,
+  );
+  leadershipDates = DFE_2025_MILESTONES.find(
+    (m) => m.schedule === scheduleFor('leadership', c!.start_date),
+  )!;
 });
 afterAll(async () => {
   await t.destroy();
@@ -82,7 +106,23 @@ describe('the set-based query agrees with the rules', () => {
           { minLength: 4, maxLength: 4 },
         ),
         fc.integer({ min: 0, max: 720 }),
-        async (people, todayN) => {
+        // The cohort's milestone dates, generated (days after 1 Sep 2025, in order), so the SQL
+        // is held to the dates in the table, not to 2025's.
+        fc
+          .uniqueArray(fc.integer({ min: -100, max: 700 }), { minLength: 4, maxLength: 4 })
+          .map((xs) => xs.sort((a, b) => a - b)),
+        async (people, todayN, opens) => {
+          const milestones: ScheduleMilestones = {
+            ...leadershipDates,
+            startedOn: day(opens[0]!).slice(0, 10),
+            retained1On: day(opens[1]!).slice(0, 10),
+            retained2On: day(opens[2]!).slice(0, 10),
+            completedOn: day(opens[3]!).slice(0, 10),
+          };
+          await t.db.execute(sql`update dfe_milestone_schedule set
+              started_on = ${milestones.startedOn}, retained_1_on = ${milestones.retained1On},
+              retained_2_on = ${milestones.retained2On}, completed_on = ${milestones.completedOn}
+            where cohort_year = 2025 and schedule_identifier = ${milestones.schedule}`);
           await t.db.execute(sql`delete from engagement_record`);
           await t.db.execute(sql`delete from withdrawal`);
           for (const [i, p] of people.entries()) {
@@ -119,8 +159,7 @@ describe('the set-based query agrees with the rules', () => {
           const fromRules = people.flatMap((p, i) =>
             declarationsDue(
               {
-                group: 'leadership',
-                cohortYear: 2025,
+                milestones,
                 commencedAt: p.commenced === null ? null : day(p.commenced),
                 engagementAt: p.evidence.map(day),
                 outcome:
@@ -143,6 +182,39 @@ describe('the set-based query agrees with the rules', () => {
       ),
       { numRuns: 25 },
     );
+    await resetMilestones();
+  });
+
+  it('works out the same schedule as scheduleFor, for every group and start month', async () => {
+    const rows = await queryRows<{ grp: string; month: number; schedule: string }>(
+      t.db,
+      sql`select co.course_group as grp, m as month, ${SCHEDULE_OF_COHORT} as schedule
+          from (values ('leadership'), ('specialist'), ('ehco')) co(course_group)
+          cross join generate_series(1, 12) m
+          cross join lateral (select make_date(2026, m, 15) as start_date) c
+          order by 1, 2`,
+    );
+    expect(rows).toHaveLength(36);
+    for (const r of rows)
+      expect(r.schedule).toBe(
+        scheduleFor(r.grp as 'leadership', `2026-${String(r.month).padStart(2, '0')}-15`),
+      );
+    expect(new Set(rows.map((r) => r.schedule))).toEqual(new Set(SCHEDULE_IDENTIFIERS));
+  });
+
+  it('declares nothing for a cohort year with no milestone dates, and counts who waits', async () => {
+    await engage(world.participantIds[0]!, '2026-01-10T10:00:00Z');
+    await t.db.execute(sql`delete from dfe_milestone_schedule where cohort_year = 2025`);
+    try {
+      expect(await findDueDeclarations(t.db, '2026-02-01')).toEqual([]);
+      expect(await countWithoutMilestones(t.db, sql`true`)).toEqual([
+        { cohort_year: 2025, schedule_identifier: leadershipDates.schedule, enrolments: 4 },
+      ]);
+    } finally {
+      await resetMilestones();
+    }
+    expect((await findDueDeclarations(t.db, '2026-02-01')).length).toBe(5);
+    expect(await countWithoutMilestones(t.db, sql`true`)).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import type { Clock } from '../../../clock.js';
 import { queryRows, type Db } from '../../../db/client.js';
 import {
   countDueByPartnerAndCourse,
+  countWithoutMilestones,
   findDueDeclarations,
 } from '../../../db/queries/declarations-due.js';
 import { londonDateOf } from '../../../policy/index.js';
@@ -82,6 +83,11 @@ export interface MilestoneReport {
   totals: Omit<ReportRow, 'partner' | 'course'>;
   due: ListedDeclaration[];
   refused: ListedDeclaration[];
+  /**
+   * Commenced participants whose cohort year and schedule have no DfE milestone dates yet:
+   * nothing is declared for them until someone enters the dates.
+   */
+  withoutMilestones: { cohortYear: number; schedule: string; participants: number }[];
 }
 
 const LIST_LIMIT = 200;
@@ -93,7 +99,7 @@ export async function milestoneReport(
   if (!REPORT_READERS.includes(actor.role)) throw new ForbiddenError();
   const today = londonDateOf(clock.now());
   const scope = enrolmentVisibleTo(actor);
-  const [partners, due, states, dueList, refused] = await Promise.all([
+  const [partners, due, states, dueList, refused, missing] = await Promise.all([
     queryRows<{ id: number; name: string }>(db, sql`select id, name from delivery_partner`),
     countDueByPartnerAndCourse(db, today, scope),
     queryRows<{
@@ -119,6 +125,7 @@ export async function milestoneReport(
           where d.status = 'refused' and ${scope}
           order by d.updated_at desc, d.id limit ${LIST_LIMIT}`,
     ),
+    countWithoutMilestones(db, scope),
   ]);
   const partnerName = new Map(partners.map((p) => [p.id, p.name]));
   const byKey = new Map<string, ReportRow>();
@@ -188,6 +195,11 @@ export async function milestoneReport(
     refused: refused.map(({ delivery_partner_id, ...r }) => ({
       ...r,
       partner: partnerName.get(delivery_partner_id) ?? '',
+    })),
+    withoutMilestones: missing.map((m) => ({
+      cohortYear: m.cohort_year,
+      schedule: m.schedule_identifier,
+      participants: m.enrolments,
     })),
   };
 }
