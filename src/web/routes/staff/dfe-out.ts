@@ -130,6 +130,7 @@ export function dfeOutRoutes(app: FastifyInstance, deps: DfeOutDeps): void {
   ) =>
     reply.code(status).view('staff/dfe-void.njk', {
       id,
+      dfeSyncOn: deps.dfeSyncOn,
       values,
       errors: failure?.errors,
       conflict: failure?.conflict,

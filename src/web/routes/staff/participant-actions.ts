@@ -292,6 +292,7 @@ export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const todayParts = { day: String(Number(d)), month: String(Number(m)), year: y };
     return reply.code(status).view('staff/participant-action.njk', {
       kind,
+      dfeSyncOn: deps.dfeSyncOn ?? false,
       title: ACTION_TITLES[kind],
       ...ctx,
       values: { ...values, enrolmentId: String(ctx.enrolment.id) },
