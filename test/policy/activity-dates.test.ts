@@ -7,10 +7,10 @@ import {
   evaluateEngagement,
   isOnOrBefore,
   sessionDueOn,
-  type ActivityKind,
   type StudyModule,
   type UndatedActivity,
 } from '../../src/policy/index.js';
+import type { ActivityKind } from '../../src/domain/catalogue.js';
 
 const START = '2025-10-06';
 const DEADLINE = '2026-05-15';
