@@ -210,7 +210,11 @@ export function evaluateEngagement(
     } else if (stillPossible(activity, input.today, input.deadline)) {
       stillPossibleWeight += weight;
       stillPossibleIds.push(activity.id);
-    } else if (dueOn !== undefined && !isFlexibleActivity(activity.kind) && isBefore(dueOn, input.today)) {
+    } else if (
+      dueOn !== undefined &&
+      !isFlexibleActivity(activity.kind) &&
+      isBefore(dueOn, input.today)
+    ) {
       missedIds.push(activity.id);
     }
   }

@@ -27,7 +27,10 @@ afterAll(async () => {
   await t.destroy();
 });
 
-function policyFor(facts: NonNullable<Awaited<ReturnType<typeof loadEnrolmentFacts>>>, today: string) {
+function policyFor(
+  facts: NonNullable<Awaited<ReturnType<typeof loadEnrolmentFacts>>>,
+  today: string,
+) {
   return evaluateEngagement({
     course: facts.cohort.course,
     activities: facts.activities,
@@ -49,8 +52,15 @@ describe('the NPQLT participant on 12 November (issue 10)', () => {
       visibleTo: everyone,
     });
     const ahmed = rows.find((r) => r.fullName === 'Ahmed Phillips')!;
-    expect(ahmed).toMatchObject({ basisPoints: 2990, bestPossibleBasisPoints: 9411, reachable: true });
-    const decision = policyFor((await loadEnrolmentFacts(t.db, ahmed.enrolmentId))!, TWELFTH_OF_NOVEMBER);
+    expect(ahmed).toMatchObject({
+      basisPoints: 2990,
+      bestPossibleBasisPoints: 9411,
+      reachable: true,
+    });
+    const decision = policyFor(
+      (await loadEnrolmentFacts(t.db, ahmed.enrolmentId))!,
+      TWELFTH_OF_NOVEMBER,
+    );
     expect(decision.details.projection.bestPossibleBasisPoints).toBe(9411);
     expect(decision.reasons.map((r) => r.code)).toContain('ENGAGEMENT.STILL_REACHABLE');
     expect(decision.reasons.map((r) => r.code)).not.toContain('ENGAGEMENT.NOT_REACHABLE');
@@ -86,21 +96,34 @@ interface Generated {
   releases: { offset: number; lead: number }[];
   slots: { offset: number; hour: number }[][];
   bookings: { enrolment: number; slot: number; status: 'booked' | 'attended' | 'cancelled' }[];
-  coaching: { enrolment: number; day: number; status: 'scheduled' | 'attended' | 'cancelled' | 'did_not_attend' }[];
+  coaching: {
+    enrolment: number;
+    day: number;
+    status: 'scheduled' | 'attended' | 'cancelled' | 'did_not_attend';
+  }[];
   extra: { enrolment: number; activity: number }[];
   today: number;
 }
 
 const generated = fc.record({
   cohortIndex: fc.nat(),
-  releases: fc.array(fc.record({ offset: fc.integer({ min: 0, max: 200 }), lead: fc.integer({ min: 0, max: 14 }) }), {
-    minLength: 8,
-    maxLength: 8,
-  }),
+  releases: fc.array(
+    fc.record({ offset: fc.integer({ min: 0, max: 200 }), lead: fc.integer({ min: 0, max: 14 }) }),
+    {
+      minLength: 8,
+      maxLength: 8,
+    },
+  ),
   slots: fc.array(
-    fc.array(fc.record({ offset: fc.integer({ min: -10, max: 320 }), hour: fc.integer({ min: 0, max: 23 }) }), {
-      maxLength: 3,
-    }),
+    fc.array(
+      fc.record({
+        offset: fc.integer({ min: -10, max: 320 }),
+        hour: fc.integer({ min: 0, max: 23 }),
+      }),
+      {
+        maxLength: 3,
+      },
+    ),
     { minLength: 40, maxLength: 40 },
   ),
   bookings: fc.array(
@@ -115,7 +138,12 @@ const generated = fc.record({
     fc.record({
       enrolment: fc.nat(),
       day: fc.integer({ min: 0, max: 320 }),
-      status: fc.constantFrom('scheduled' as const, 'attended' as const, 'cancelled' as const, 'did_not_attend' as const),
+      status: fc.constantFrom(
+        'scheduled' as const,
+        'attended' as const,
+        'cancelled' as const,
+        'did_not_attend' as const,
+      ),
     }),
     { maxLength: 6 },
   ),
@@ -130,7 +158,11 @@ async function compareOnGenerated(db: Db, g: Generated): Promise<number> {
   let compared = 0;
   try {
     await db.transaction(async (tx) => {
-      const sources = await queryRows<{ id: number; programme_id: number; lead_provider_id: number }>(
+      const sources = await queryRows<{
+        id: number;
+        programme_id: number;
+        lead_provider_id: number;
+      }>(
         tx,
         sql`select id, programme_id, lead_provider_id from cohort where year = 2025 order by id`,
       );

@@ -69,7 +69,9 @@ describe('every activity has its own dates (2.1.1, 2.2.1.1, 2.2.1.2)', () => {
   });
 
   it('a participant on track the day after a release is not at risk (the whole module is not due on release day)', () => {
-    const done = dated.filter((a) => a.id === 'conf' || a.id.startsWith('m1') || a.id === 'clinic1');
+    const done = dated.filter(
+      (a) => a.id === 'conf' || a.id.startsWith('m1') || a.id === 'clinic1',
+    );
     const d = evaluateEngagement({
       course: 'npq-senior-leadership',
       activities: dated,
@@ -84,7 +86,9 @@ describe('every activity has its own dates (2.1.1, 2.2.1.1, 2.2.1.2)', () => {
   });
 
   it('the same participant, having done nothing of module 2, is a little behind when its first session is due and at risk by the end of its window', () => {
-    const done = dated.filter((a) => a.id === 'conf' || a.id.startsWith('m1') || a.id === 'clinic1');
+    const done = dated.filter(
+      (a) => a.id === 'conf' || a.id.startsWith('m1') || a.id === 'clinic1',
+    );
     const d = evaluateEngagement({
       course: 'npq-senior-leadership',
       activities: dated,
@@ -183,7 +187,14 @@ const generatedProgramme = fc
         bookedDays[id] = [addDays(START, e.slots[e.booked % e.slots.length]!)];
       }
     });
-    return { activities, modules, slotDays, bookedDays, today: addDays(START, g.today), extra: g.extra };
+    return {
+      activities,
+      modules,
+      slotDays,
+      bookedDays,
+      today: addDays(START, g.today),
+      extra: g.extra,
+    };
   });
 
 describe('a participant who keeps to the windows is never at risk (property)', () => {
@@ -206,7 +217,9 @@ describe('a participant who keeps to the windows is never at risk (property)', (
           today: p.today,
         });
         expect(d.details.projection.atRisk).toBe(false);
-        expect(d.details.basisPoints).toBeGreaterThanOrEqual(d.details.projection.expectedBasisPoints);
+        expect(d.details.basisPoints).toBeGreaterThanOrEqual(
+          d.details.projection.expectedBasisPoints,
+        );
       }),
       { numRuns: 500 },
     );
