@@ -854,11 +854,11 @@ async function insertCohorts(
       );
       const cohortId = row!.id;
 
+      // Released ahead of schedule (2.2.1.1): the cohort's default lead time before each window.
       await db.execute(sql`
         insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
         select ${cohortId}, * from unnest(
           ${p(plan.modules.map((m) => moduleId.get(`${pid}:${m.position}`)!))}::int[],
-          // Released ahead of schedule (2.2.1.1): the cohort's default lead time before each window.
           ${p(schedule.releases.map((r) => isoDate(r - RELEASE_LEAD_DAYS * DAY)))}::date[],
           ${p(schedule.releases.map(isoDate))}::date[],
           ${p(schedule.releases.map((r) => isoDate(r + 13 * DAY)))}::date[])`);
