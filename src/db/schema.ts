@@ -266,10 +266,16 @@ export const cohort = pgTable(
     endDate: date('end_date').notNull(),
     isFinal: boolean('is_final').notNull().default(false),
     contractEndDate: date('contract_end_date'),
+    /**
+     * How many days before its ideal window each module's content is released (policy 2.2.1.1:
+     * "released ahead of schedule"); set on cohort set-up, a week unless the programme team says otherwise.
+     */
+    releaseLeadDays: integer('release_lead_days').notNull().default(7),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('cohort_programme_year_uq').on(t.leadProviderId, t.programmeId, t.year),
+    check('cohort_release_lead_days_range', sql`${t.releaseLeadDays} between 0 and 28`),
     check(
       'cohort_dates_ordered',
       sql`${t.startDate} < ${t.engagementDeadline} and ${t.engagementDeadline} <= ${t.endDate}`,

@@ -102,13 +102,20 @@ export interface ModuleReleaseDetails {
   readonly lateModuleIds: readonly string[];
 }
 
-/** 2.2.1.1: content is released ahead of schedule; 2.1.3: release is staggered module by module. */
+/**
+ * 2.2.1.1: content is released ahead of schedule, that is at least the cohort's lead time (in days)
+ * before the module's ideal window starts; 2.1.3: release is staggered module by module.
+ */
 export function evaluateModuleReleaseSchedule(
   modules: readonly StudyModule[],
   register: PolicyRegister = POLICY_REGISTER,
+  options: { leadDays?: number } = {},
 ): Decision<'met' | 'not_met', ModuleReleaseDetails> {
+  const leadDays = options.leadDays ?? 0;
   const ordered = [...modules].sort((a, b) => a.sequence - b.sequence);
-  const late = ordered.filter((m) => !isOnOrBefore(m.releasedOn, m.scheduledStartOn));
+  const late = ordered.filter(
+    (m) => !isOnOrBefore(m.releasedOn, addDays(m.scheduledStartOn, -leadDays)),
+  );
   const outOfOrder = ordered.filter(
     // Stryker disable next-line ConditionalExpression,EqualityOperator: for i = 0 the fallback compares the first module with itself (never out of order), so `i > 0`, `i >= 0` and `true` agree
     (m, i) => i > 0 && !isOnOrBefore(ordered[i - 1]?.releasedOn ?? m.releasedOn, m.releasedOn),
@@ -119,15 +126,22 @@ export function evaluateModuleReleaseSchedule(
           'CALENDAR.RELEASED_AHEAD',
           '2.2.1.1',
           true,
-          'Every module is released on or before its scheduled start.',
-          { moduleCount: ordered.length },
+          leadDays === 0
+            ? 'Every module is released on or before the start of its ideal window.'
+            : `Every module is released at least ${leadDays} days before its ideal window starts.`,
+          { moduleCount: ordered.length, leadDays },
         )
       : reason(
           'CALENDAR.RELEASED_LATE',
           '2.2.1.1',
           false,
-          `Module content must be released ahead of schedule; ${late.length} module(s) are released after their scheduled start.`,
-          { lateModuleIds: late.map((m) => m.id) },
+          `Module content must be released ahead of schedule, at least ${leadDays} days before its ideal window starts; ${late.length} module(s) are released later than that: ${late
+            .map(
+              (m) =>
+                `${m.title ?? `module ${m.sequence}`} is released on ${formatLongDate(m.releasedOn)} for a window starting ${formatLongDate(m.scheduledStartOn)}`,
+            )
+            .join('; ')}.`,
+          { lateModuleIds: late.map((m) => m.id), leadDays },
         ),
     outOfOrder.length === 0
       ? reason(
@@ -163,6 +177,7 @@ export const CALENDAR_RULES: readonly RuleMetadata[] = [
     rule: 'evaluateModuleReleaseSchedule',
     file: 'src/policy/calendar.ts',
     clauses: ['2.1.3', '2.2.1.1'],
-    summary: 'Modules are released in order and no later than their scheduled start.',
+    summary:
+      "Modules are released in order and at least the cohort's lead time (default 7 days) before their ideal window starts.",
   },
 ];

@@ -25,8 +25,17 @@ export interface RequiredActivity {
   readonly moduleId?: string;
   /** For messages, e.g. 'Module 3, session 2'. */
   readonly title?: string;
-  /** The day an event takes place, or the day flexible content becomes available. */
+  /**
+   * The day an event takes place (the booked slot, else the cohort's first slot), or the day
+   * flexible content becomes available (a study session's module release).
+   */
   readonly scheduledOn?: IsoDate;
+  /**
+   * The day it is due at the ideal pace: a study session's slice of its module's ideal window; for
+   * an event, the booked slot or the last slot on or before the deadline (its last chance). Falls
+   * back to scheduledOn. See datedActivities (activity-dates.ts).
+   */
+  readonly dueOn?: IsoDate;
 }
 
 export interface EngagementInput {
@@ -49,6 +58,19 @@ export interface EngagementProjection {
   readonly stillPossibleActivityIds: readonly string[];
   /** Fixed-date events that have passed without being attended. */
   readonly missedActivityIds: readonly string[];
+  /** Weight due by today at the ideal pace, session by session (what should be done by now). */
+  readonly dueWeight: number;
+  /** Of that, what the participant has done. */
+  readonly completedDueWeight: number;
+  /** Where the participant would ideally be today: due / total, in basis points. */
+  readonly expectedBasisPoints: number;
+  /**
+   * At the participant's pace so far (done-of-due), where they would be at the deadline; never above
+   * the best still possible; the best still possible when nothing is due yet.
+   */
+  readonly projectedBasisPoints: number;
+  /** Not met, and either no longer reachable or projected below the threshold at this pace. */
+  readonly atRisk: boolean;
 }
 
 export interface EngagementDetails {
@@ -145,11 +167,20 @@ export function inProgrammeOrder<T extends { readonly sequence: number; readonly
   );
 }
 
+/** The day it is due at the ideal pace (for an event, its last chance); undefined when undated. */
+export function dueDateOf(activity: RequiredActivity): IsoDate | undefined {
+  return activity.dueOn ?? activity.scheduledOn;
+}
+
 function stillPossible(activity: RequiredActivity, today: IsoDate, deadline: IsoDate): boolean {
   if (isBefore(deadline, today)) return false;
-  if (activity.scheduledOn === undefined) return true; // not yet scheduled: assume it can still happen
-  if (!isOnOrBefore(activity.scheduledOn, deadline)) return false;
-  return isFlexibleActivity(activity.kind) || isOnOrBefore(today, activity.scheduledOn);
+  if (isFlexibleActivity(activity.kind)) {
+    // Available from its date (or not yet scheduled: assume it can still happen) to the deadline.
+    return activity.scheduledOn === undefined || isOnOrBefore(activity.scheduledOn, deadline);
+  }
+  const lastChance = dueDateOf(activity);
+  if (lastChance === undefined) return true;
+  return isOnOrBefore(lastChance, deadline) && isOnOrBefore(today, lastChance);
 }
 
 export function evaluateEngagement(
@@ -165,18 +196,24 @@ export function evaluateEngagement(
   let stillPossibleWeight = 0;
   const stillPossibleIds: string[] = [];
   const missedIds: string[] = [];
+  let dueWeight = 0;
+  let completedDueWeight = 0;
   for (const activity of inProgrammeOrder(counted)) {
     const weight = activityWeight(activity);
     totalWeight += weight;
+    const dueOn = dueDateOf(activity);
+    const due = dueOn !== undefined && isOnOrBefore(dueOn, input.today);
+    if (due) dueWeight += weight;
     if (completed.has(activity.id)) {
       completedWeight += weight;
+      if (due) completedDueWeight += weight;
     } else if (stillPossible(activity, input.today, input.deadline)) {
       stillPossibleWeight += weight;
       stillPossibleIds.push(activity.id);
     } else if (
-      activity.scheduledOn !== undefined &&
+      dueOn !== undefined &&
       !isFlexibleActivity(activity.kind) &&
-      isBefore(activity.scheduledOn, input.today)
+      isBefore(dueOn, input.today)
     ) {
       missedIds.push(activity.id);
     }
@@ -188,6 +225,13 @@ export function evaluateEngagement(
   const reachable = meetsEngagementThreshold(bestPossibleWeight, totalWeight, bp);
   const basisPoints = engagementBasisPoints(completedWeight, totalWeight);
   const bestPossibleBasisPoints = engagementBasisPoints(bestPossibleWeight, totalWeight);
+  const expectedBasisPoints = engagementBasisPoints(dueWeight, totalWeight);
+  // With nothing due yet there is no pace to extrapolate: assume the participant keeps up.
+  const projectedBasisPoints =
+    dueWeight === 0
+      ? bestPossibleBasisPoints
+      : Math.min(bestPossibleBasisPoints, engagementBasisPoints(completedDueWeight, dueWeight));
+  const atRisk = !meets && (!reachable || projectedBasisPoints < bp);
   const threshold = formatThreshold(bp);
   const deadline = formatLongDate(input.deadline);
   const evidence = {
@@ -265,6 +309,11 @@ export function evaluateEngagement(
       shortfallWeight: Math.max(0, requiredWeight - completedWeight),
       stillPossibleActivityIds: stillPossibleIds,
       missedActivityIds: missedIds,
+      dueWeight,
+      completedDueWeight,
+      expectedBasisPoints,
+      projectedBasisPoints,
+      atRisk,
     },
     excludedActivityIds: excluded.map((a) => a.id),
   });
@@ -276,6 +325,6 @@ export const ENGAGEMENT_RULES: readonly RuleMetadata[] = [
     file: 'src/policy/engagement.ts',
     clauses: ['2.1.1'],
     summary:
-      'Engagement = completed required weight / total required weight over all activity kinds; exactly 90% meets the bar; projects whether 90% is still reachable by the deadline.',
+      'Engagement = completed required weight / total required weight over all activity kinds; exactly 90% meets the bar; projects whether 90% is still reachable by the deadline (events on their booked or scheduled slots) and where the participant would be at their pace (study sessions due session by session across the ideal window).',
   },
 ];

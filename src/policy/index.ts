@@ -3,6 +3,7 @@
  * clock, ids and data come in as arguments, and every answer is a Decision citing the policy clause.
  */
 export * from './access.js';
+export * from './activity-dates.js';
 export * from './assessment.js';
 export * from './calendar.js';
 export * from './clauses.js';

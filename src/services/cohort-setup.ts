@@ -4,8 +4,10 @@
  * conferences, the 90% deadline and the 8-day assessment windows), shown to the programme team to
  * edit, checked against the policy's calendar rules and saved in one transaction.
  *
- * Generation reuses the seed's academic-year pattern (cohortSchedule) and moves it so module 1 is
- * released on the chosen start date: one source for what a cohort's year looks like.
+ * Generation reuses the seed's academic-year pattern (cohortSchedule) and moves it so module 1's
+ * ideal window starts on the chosen start date: one source for what a cohort's year looks like.
+ * Each module's content is released the cohort's lead time (a week unless set) before its window
+ * (2.2.1.1, released ahead of schedule), and the check compares each release with its own window.
  */
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
@@ -13,7 +15,7 @@ import { PROGRAMME_PLANS } from '../db/seed/catalogue.js';
 import { londonDateTime, londonInstant } from '../domain/london-time.js';
 
 export { londonDateTime, londonInstant };
-import { cohortSchedule, DAY, IDEAL_WINDOW_DAYS } from '../db/seed/schedule.js';
+import { cohortSchedule, DAY, IDEAL_WINDOW_DAYS, RELEASE_LEAD_DAYS } from '../db/seed/schedule.js';
 import type { ActivityKind } from '../domain/catalogue.js';
 import {
   addDays,
@@ -65,7 +67,9 @@ export interface DraftModule {
   moduleId: number;
   position: number;
   title: string;
+  /** Released ahead of its window (2.2.1.1): by default the cohort's lead time before it. */
   releaseDate: string;
+  idealWindowStart: string;
   idealWindowEnd: string;
 }
 
@@ -97,6 +101,8 @@ export interface CohortDraft {
   publishedOn: string;
   isFinal: boolean;
   contractEndDate: string | null;
+  /** Days each module's content is released before its ideal window (2.2.1.1); 0 to 28. */
+  releaseLeadDays: number;
   modules: DraftModule[];
   events: DraftEvent[];
   windows: DraftWindow[];
@@ -110,9 +116,14 @@ export interface DraftChecks {
   ok: boolean;
 }
 
+/** A week, unless the programme team sets another lead time for the cohort. */
+export const DEFAULT_RELEASE_LEAD_DAYS = RELEASE_LEAD_DAYS;
+export const MAX_RELEASE_LEAD_DAYS = 28;
+
 export interface GenerateInput {
   programmeId: number;
   startDate: string;
+  releaseLeadDays?: number;
   clinicCapacity: number;
   isFinal: boolean;
   contractEndDate: string | null;
@@ -166,6 +177,15 @@ export async function generateCohortDraft(
   if (!isIsoDate(input.startDate)) {
     throw new ValidationError([{ path: 'startDate', message: 'Enter a real start date' }]);
   }
+  const lead = input.releaseLeadDays ?? DEFAULT_RELEASE_LEAD_DAYS;
+  if (!Number.isInteger(lead) || lead < 0 || lead > MAX_RELEASE_LEAD_DAYS) {
+    throw new ValidationError([
+      {
+        path: 'releaseLeadDays',
+        message: `Enter how many days ahead modules are released, from 0 to ${MAX_RELEASE_LEAD_DAYS}`,
+      },
+    ]);
+  }
   const { programme, activities, modules } = await loadProgramme(db, input.programmeId);
   const plan = PROGRAMME_PLANS.find((p) => p.course.identifier === programme.identifier);
   if (!plan) throw new NotFoundError('Programme not found');
@@ -182,12 +202,14 @@ export async function generateCohortDraft(
       throw new ValidationError([
         { path: 'programmeId', message: 'The programme has fewer modules than its plan' },
       ]);
+    // The half-term date is when the cohort is scheduled to start the module: its ideal window.
     const on = isoOf(release + shift);
     return {
       moduleId: m.id,
       position: m.position,
       title: m.title,
-      releaseDate: on,
+      releaseDate: addDays(on, -lead),
+      idealWindowStart: on,
       idealWindowEnd: addDays(on, IDEAL_WINDOW_DAYS),
     };
   });
@@ -220,12 +242,13 @@ export async function generateCohortDraft(
     programmeName: programme.name,
     year,
     name: `${programme.code} ${year}`,
-    startDate: draftModules[0]?.releaseDate ?? input.startDate,
+    startDate: draftModules[0]?.idealWindowStart ?? input.startDate,
     engagementDeadline: shiftDay(schedule.engagementDeadline),
     endDate: shiftDay(schedule.endDate),
     publishedOn: shiftDay(schedule.publishedOn),
     isFinal: input.isFinal,
     contractEndDate: input.contractEndDate,
+    releaseLeadDays: lead,
     modules: draftModules,
     events,
     windows: schedule.assessmentWindows.map((w) => ({
@@ -245,7 +268,10 @@ export interface DraftForm {
   publishedOn: string;
   isFinal: boolean;
   contractEndDate: string | null;
-  modules: { moduleId: number; releaseDate: string }[];
+  /** Null when not given: the default lead time. NaN or out of range is a field error. */
+  releaseLeadDays: number | null;
+  /** The ideal window start; when not given, the release date plus the lead time. */
+  modules: { moduleId: number; releaseDate: string; idealWindowStart?: string }[];
   events: {
     activityId: number;
     date: string;
@@ -266,18 +292,26 @@ export async function completeDraft(
   const { programme, activities, modules } = await loadProgramme(db, form.programmeId);
   const activityById = new Map(activities.map((a) => [a.id, a]));
   const moduleById = new Map(modules.map((m) => [m.id, m]));
+  const lead = form.releaseLeadDays ?? DEFAULT_RELEASE_LEAD_DAYS;
   const draftModules = form.modules.map((m) => {
     const known = moduleById.get(m.moduleId);
     if (!known)
       throw new ValidationError([
         { path: 'programmeId', message: 'The schedule does not belong to this programme' },
       ]);
+    const windowStart =
+      m.idealWindowStart !== undefined && m.idealWindowStart !== ''
+        ? m.idealWindowStart
+        : isIsoDate(m.releaseDate) && Number.isInteger(lead)
+          ? addDays(m.releaseDate, lead)
+          : '';
     return {
       moduleId: known.id,
       position: known.position,
       title: known.title,
       releaseDate: m.releaseDate,
-      idealWindowEnd: isIsoDate(m.releaseDate) ? addDays(m.releaseDate, IDEAL_WINDOW_DAYS) : '',
+      idealWindowStart: windowStart,
+      idealWindowEnd: isIsoDate(windowStart) ? addDays(windowStart, IDEAL_WINDOW_DAYS) : '',
     };
   });
   const events = form.events.map((e): DraftEvent => {
@@ -309,6 +343,7 @@ export async function completeDraft(
     publishedOn: form.publishedOn,
     isFinal: form.isFinal,
     contractEndDate: form.contractEndDate,
+    releaseLeadDays: lead,
     modules: draftModules,
     events,
     windows: form.windows.map((w) => ({
@@ -320,15 +355,17 @@ export async function completeDraft(
 
 /** The policy's calendar rules over a draft: releases ahead and in order, dates shared in time. */
 export function checkDraft(draft: CohortDraft): DraftChecks {
+  // Released ahead of schedule (2.2.1.1): each release against its own ideal window and lead time.
   const releases = evaluateModuleReleaseSchedule(
     draft.modules.map((m) => ({
       id: String(m.moduleId),
       sequence: m.position,
-      title: m.title,
+      title: `Module ${m.position}`,
       releasedOn: m.releaseDate,
-      // The ideal window starts on release day (2.2.1.1): content is never released after it.
-      scheduledStartOn: m.releaseDate,
+      scheduledStartOn: m.idealWindowStart,
     })),
+    undefined,
+    { leadDays: draft.releaseLeadDays },
   );
   const checks = [
     ...draft.events.map((e) => ({
@@ -386,11 +423,26 @@ function validateDraft(draft: CohortDraft): void {
       });
     }
   }
+  if (
+    !Number.isInteger(draft.releaseLeadDays) ||
+    draft.releaseLeadDays < 0 ||
+    draft.releaseLeadDays > MAX_RELEASE_LEAD_DAYS
+  ) {
+    errors.push({
+      path: 'releaseLeadDays',
+      message: `Enter how many days ahead modules are released, from 0 to ${MAX_RELEASE_LEAD_DAYS}`,
+    });
+  }
   draft.modules.forEach((m, i) => {
     if (!isIsoDate(m.releaseDate))
       errors.push({
         path: `release_${i}`,
         message: `Enter a real release date for module ${m.position}`,
+      });
+    if (!isIsoDate(m.idealWindowStart))
+      errors.push({
+        path: `window_start_${i}`,
+        message: `Enter a real date for the start of module ${m.position}'s ideal window`,
       });
   });
   draft.events.forEach((e, i) => {
@@ -468,9 +520,9 @@ export async function createCohort(
     }
     const [row] = await queryRows<{ id: number }>(
       tx,
-      sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date)
+      sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date, release_lead_days)
           values (${leadProviderId}, ${programme.id}, ${draft.year}, ${draft.name.trim()}, ${draft.startDate}, ${draft.engagementDeadline},
-                  ${draft.endDate}, ${draft.isFinal}, ${draft.contractEndDate})
+                  ${draft.endDate}, ${draft.isFinal}, ${draft.contractEndDate}, ${draft.releaseLeadDays})
           on conflict (lead_provider_id, programme_id, year) do nothing
           returning id`,
     );
@@ -485,9 +537,10 @@ export async function createCohort(
     const cohortId = row.id;
     await tx.execute(sql`
       insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
-      select ${cohortId}, u.module_id, u.release_date, u.release_date, u.release_date + ${IDEAL_WINDOW_DAYS}::int
+      select ${cohortId}, u.module_id, u.release_date, u.window_start, u.window_start + ${IDEAL_WINDOW_DAYS}::int
       from unnest(${arrayParam(draft.modules.map((m) => m.moduleId))}::int[],
-                  ${arrayParam(draft.modules.map((m) => m.releaseDate))}::date[]) as u(module_id, release_date)`);
+                  ${arrayParam(draft.modules.map((m) => m.releaseDate))}::date[],
+                  ${arrayParam(draft.modules.map((m) => m.idealWindowStart))}::date[]) as u(module_id, release_date, window_start)`);
     if (draft.events.length > 0) {
       const starts = draft.events.map((e) => londonInstant(e.date, e.time));
       await tx.execute(sql`
@@ -522,6 +575,7 @@ export async function createCohort(
         engagementDeadline: draft.engagementDeadline,
         isFinal: draft.isFinal,
         contractEndDate: draft.contractEndDate,
+        releaseLeadDays: draft.releaseLeadDays,
         modules: draft.modules.length,
         events: draft.events.length,
         windows: draft.windows.length,

@@ -5,6 +5,7 @@ import { whenText } from './email-view.js';
 import nunjucks from 'nunjucks';
 import { clauseAnchor, clauseLink } from './clause-link.js';
 import { aboutParticipant } from '../domain/third-person.js';
+import { formatBasisPoints } from '../policy/engagement.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +37,8 @@ export function createViewEnvironment(): nunjucks.Environment {
     { autoescape: true, throwOnUndefined: false },
   );
   env.addFilter('govukDate', govukDate);
+  // Basis points as the engagement figures are shown: rounded down to one decimal place.
+  env.addFilter('basisPoints', (bp: number) => formatBasisPoints(bp));
   env.addGlobal('clauseLink', clauseLink);
   env.addGlobal('clauseAnchor', clauseAnchor);
   env.addFilter('aboutParticipant', aboutParticipant);

@@ -215,7 +215,7 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
       modules: [m('a', 1, '2025-08-25', '2025-09-01'), m('b', 2, '2025-10-06', '2025-10-13')],
       outcome: 'met',
       reasons: [
-        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2 }],
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2, leadDays: 0 }],
         ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
       ],
       late: [],
@@ -225,7 +225,7 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
       modules: [m('a', 1, '2025-09-01', '2025-09-01'), m('b', 2, '2025-09-01', '2025-10-13')],
       outcome: 'met',
       reasons: [
-        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2 }],
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 2, leadDays: 0 }],
         ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
       ],
       late: [],
@@ -235,7 +235,7 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
       modules: [m('a', 1, '2025-09-02', '2025-09-01'), m('b', 2, '2025-10-06', '2025-10-13')],
       outcome: 'not_met',
       reasons: [
-        ['CALENDAR.RELEASED_LATE', '2.2.1.1', false, { lateModuleIds: ['a'] }],
+        ['CALENDAR.RELEASED_LATE', '2.2.1.1', false, { lateModuleIds: ['a'], leadDays: 0 }],
         ['CALENDAR.STAGGERED_RELEASE', '2.1.3', true, { moduleCount: 2 }],
       ],
       late: ['a'],
@@ -249,7 +249,7 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
       ],
       outcome: 'not_met',
       reasons: [
-        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 3 }],
+        ['CALENDAR.RELEASED_AHEAD', '2.2.1.1', true, { moduleCount: 3, leadDays: 0 }],
         ['CALENDAR.RELEASE_OUT_OF_ORDER', '2.1.3', false, { outOfOrderModuleIds: ['c'] }],
       ],
       late: [],
@@ -268,7 +268,7 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
     ]);
     expect(d.reasons[0]?.clause).toBe('2.2.1.1');
     expect(d.reasons[0]?.message).toBe(
-      'Module content must be released ahead of schedule; 2 module(s) are released after their scheduled start.',
+      'Module content must be released ahead of schedule, at least 0 days before its ideal window starts; 2 module(s) are released later than that: module 1 is released on 2 September 2025 for a window starting 1 September 2025; module 2 is released on 14 October 2025 for a window starting 13 October 2025.',
     );
     expect(d.reasons[1]?.message).toBe(
       'Modules are released in programme order, in manageable chunks.',
@@ -276,7 +276,24 @@ describe('2.1.3 2.2.1.1 the calendar decisions in full, with the words participa
     const fine = evaluateModuleReleaseSchedule([m('a', 1, '2025-09-01', '2025-09-01')]);
     expect(fine.reasons[0]?.clause).toBe('2.2.1.1');
     expect(fine.reasons[0]?.message).toBe(
-      'Every module is released on or before its scheduled start.',
+      'Every module is released on or before the start of its ideal window.',
+    );
+    // With the cohort's lead time (2.2.1.1, a week by default) a release on the window's first day is late.
+    const week = evaluateModuleReleaseSchedule([m('a', 1, '2025-09-01', '2025-09-01')], undefined, {
+      leadDays: 7,
+    });
+    expect(week.outcome).toBe('not_met');
+    expect(week.details.lateModuleIds).toEqual(['a']);
+    const ahead = evaluateModuleReleaseSchedule(
+      [m('a', 1, '2025-08-25', '2025-09-01')],
+      undefined,
+      {
+        leadDays: 7,
+      },
+    );
+    expect(ahead.outcome).toBe('met');
+    expect(ahead.reasons[0]?.message).toBe(
+      'Every module is released at least 7 days before its ideal window starts.',
     );
     const swapped = evaluateModuleReleaseSchedule([
       m('a', 1, '2025-09-10', '2025-09-20'),

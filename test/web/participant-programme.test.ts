@@ -4,7 +4,8 @@ import { queryRows } from '../../src/db/client.js';
 import { cohortEngagement } from '../../src/db/queries/cohort-engagement.js';
 import { appUser } from '../../src/db/schema.js';
 import { DEMO_PASSWORD } from '../../src/db/seed/demo.js';
-import { londonDateOf } from '../../src/policy/index.js';
+import { addDays, formatBasisPoints, londonDateOf } from '../../src/policy/index.js';
+import { govukDate } from '../../src/web/render.js';
 import { hashPassword } from '../../src/services/auth.js';
 import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
 import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
@@ -59,6 +60,59 @@ describe('My programme', () => {
     expect(body).toMatch(/At your current pace you would reach \d+\.\d% by/);
     expect(body).toContain('(Policy 2.1.1)');
     expect(body).toContain('Continue where you left off');
+  });
+
+  it('shows the expected figure for today next to the actual one, from the same figures staff see', async () => {
+    const me = await signIn('participant2@demo.npq-ops.test');
+    const res = await me.request({ method: 'GET', url: '/my-programme' });
+    const [row] = await queryRows<{ enrolment_id: number; cohort_id: number }>(
+      world.t.db,
+      sql`select e.id as enrolment_id, e.cohort_id from enrolment e join participant p on p.id = e.participant_id
+          where lower(p.email) = 'participant2@demo.npq-ops.test' and e.status = 'active'`,
+    );
+    const [pace] = await cohortEngagement(world.t.db, {
+      cohortId: row!.cohort_id,
+      today: londonDateOf(world.clock.now()),
+      visibleTo: sql`e.id = ${row!.enrolment_id}`,
+    });
+    const body = text(res.body);
+    expect(pace!.expectedBasisPoints).toBeGreaterThan(pace!.basisPoints);
+    expect(body).toContain(
+      `${formatBasisPoints(pace!.basisPoints)} engaged. By today you would ideally have done ${formatBasisPoints(pace!.expectedBasisPoints)}.`,
+    );
+    expect(body).toContain(`Expected by today ${formatBasisPoints(pace!.expectedBasisPoints)}`);
+  });
+
+  it('shows a module released ahead of its window as available now (2.2.1.1)', async () => {
+    const me = await signIn('participant2@demo.npq-ops.test');
+    const [last] = await queryRows<{ cohort_id: number; module_id: number; position: number }>(
+      world.t.db,
+      sql`select r.cohort_id, r.module_id, m.position from cohort_module_release r
+          join programme_module m on m.id = r.module_id
+          join enrolment e on e.cohort_id = r.cohort_id join participant p on p.id = e.participant_id
+          where lower(p.email) = 'participant2@demo.npq-ops.test' and e.status = 'active'
+          order by m.position desc limit 1`,
+    );
+    const today = londonDateOf(world.clock.now());
+    const before = await queryRows<{ r: string; s: string; e: string }>(
+      world.t.db,
+      sql`select release_date::text as r, ideal_window_start::text as s, ideal_window_end::text as e from cohort_module_release
+          where cohort_id = ${last!.cohort_id} and module_id = ${last!.module_id}`,
+    );
+    await world.t.db.execute(sql`update cohort_module_release
+      set release_date = ${addDays(today, -2)}::date, ideal_window_start = ${addDays(today, 5)}::date, ideal_window_end = ${addDays(today, 18)}::date
+      where cohort_id = ${last!.cohort_id} and module_id = ${last!.module_id}`);
+    try {
+      const res = await me.request({ method: 'GET', url: '/my-programme' });
+      expect(res.body).toContain(`data-testid="module-${last!.position}-ahead"`);
+      expect(text(res.body)).toContain(
+        `Available now, ideally between ${govukDate(addDays(today, 5))} and ${govukDate(addDays(today, 18))}.`,
+      );
+    } finally {
+      await world.t.db.execute(sql`update cohort_module_release
+        set release_date = ${before[0]!.r}::date, ideal_window_start = ${before[0]!.s}::date, ideal_window_end = ${before[0]!.e}::date
+        where cohort_id = ${last!.cohort_id} and module_id = ${last!.module_id}`);
+    }
   });
 
   it('warns when 90% can no longer be reached', async () => {

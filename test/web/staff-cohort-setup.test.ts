@@ -7,7 +7,8 @@ import {
   londonDateTime,
   londonInstant,
 } from '../../src/services/cohort-setup.js';
-import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
+import { addDays } from '../../src/policy/index.js';
 
 let world: DemoWorld;
 let team: Session;
@@ -151,7 +152,10 @@ describe('generating and saving a schedule', () => {
     expect(draft.body).toContain('href="/policy#clause-2-2-1-1"');
     const fields = formFields(draft.body, '/cohorts');
     expect(fields.isFinal).toBe('yes');
-    expect(fields.release_0).toBe('2026-10-05');
+    // Module 1's ideal window starts on the start date; its content is released a week ahead (2.2.1.1).
+    expect(fields.window_start_0).toBe('2026-10-05');
+    expect(fields.release_0).toBe('2026-09-28');
+    expect(fields.releaseLeadDays).toBe('7');
     const modules = Number(fields.moduleCount);
     const events = Number(fields.eventCount);
     expect(modules).toBeGreaterThan(1);
@@ -196,6 +200,13 @@ describe('generating and saving a schedule', () => {
       eight: true,
     });
     expect(cohort!.capacities).toEqual([18, 25]);
+    const [lead] = await queryRows<{ lead: number; gaps: number[] }>(
+      world.t.db,
+      sql`select c.release_lead_days as lead,
+                 (select array_agg(distinct r.ideal_window_start - r.release_date) from cohort_module_release r where r.cohort_id = c.id) as gaps
+          from cohort c where c.id = ${id}`,
+    );
+    expect(lead).toEqual({ lead: 7, gaps: [7] });
     const [audit] = await queryRows<{ n: number }>(
       world.t.db,
       sql`select count(*)::int as n from audit_event where what = 'COHORT_CREATED' and subject_id = ${String(id)}`,
@@ -224,6 +235,46 @@ describe('generating and saving a schedule', () => {
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('The policy does not allow this schedule');
     expect(res.body).toMatch(/href="\/policy#clause-2-(1-3|2-1-2|2-1-4)"/);
+    const [n] = await queryRows<{ n: number }>(
+      world.t.db,
+      sql`select count(*)::int as n from cohort where programme_id = ${pid} and year = 2026`,
+    );
+    expect(n!.n).toBe(0);
+  });
+
+  it('checks each release against its own ideal window and the lead time (2.2.1.1), and the lead time itself', async () => {
+    const pid = await programmeId('npq-leading-literacy');
+    const draft = await team.request({
+      method: 'POST',
+      url: '/cohorts/new',
+      payload: {
+        programmeId: String(pid),
+        startDate: '2026-10-05',
+        clinicCapacity: '20',
+        releaseLeadDays: '3',
+      },
+    });
+    const fields = formFields(draft.body, '/cohorts');
+    expect(fields.releaseLeadDays).toBe('3');
+    expect(fields.release_1).toBe(addDays(fields.window_start_1!, -3));
+    // Module 2 released on its window's first day: not ahead of schedule by the lead time.
+    const late = await team.request({
+      method: 'POST',
+      url: '/cohorts',
+      payload: { ...fields, release_1: fields.window_start_1! },
+    });
+    expect(late.statusCode).toBe(422);
+    expect(late.body).toContain('The policy does not allow this schedule');
+    expect(pageText(late.body)).toContain(
+      'Module content must be released ahead of schedule, at least 3 days before its ideal window starts; 1 module(s) are released later than that: Module 2 is released on',
+    );
+    const badLead = await team.request({
+      method: 'POST',
+      url: '/cohorts',
+      payload: { ...fields, releaseLeadDays: '40' },
+    });
+    expect(badLead.statusCode).toBe(422);
+    expect(badLead.body).toContain('href="#releaseLeadDays"');
     const [n] = await queryRows<{ n: number }>(
       world.t.db,
       sql`select count(*)::int as n from cohort where programme_id = ${pid} and year = 2026`,

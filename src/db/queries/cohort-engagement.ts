@@ -4,9 +4,13 @@ import { arrayParam, queryRows, type Db } from '../client.js';
 
 /**
  * Engagement (policy 2.1.1) for every enrolment of a cohort in one set-based statement, computed
- * exactly as evaluateEngagement does (a test holds the two together): weights are the
- * programme's weight or planned minutes; coaching counts only on coaching courses; an activity is
- * still possible before the deadline if it is flexible (study sessions, coaching) or its date has
+ * exactly as evaluateEngagement over datedActivities does (a property test holds the two together):
+ * weights are the programme's weight or planned minutes; coaching counts only on coaching courses;
+ * every activity has its own dates for each participant (study sessions from their module's
+ * release, due session by session across the ideal window; events on the slot the participant
+ * booked, else the cohort's slots, the last one by the deadline being the last chance; coaching on
+ * the booked day, else from its module's release to the end of its window). An activity is still
+ * possible before the deadline if it is flexible (study sessions, coaching) or its last chance has
  * not passed. Whole numbers throughout, so 90.0% meets the bar and 89.99% does not.
  *
  * The pace projection assumes a participant keeps their pace: someone who has done 80% of the
@@ -28,6 +32,8 @@ export interface EnrolmentEngagementRow {
   basisPoints: number;
   bestPossibleBasisPoints: number;
   projectedBasisPoints: number;
+  /** Where the participant would ideally be today at the pace of the ideal windows: due / total. */
+  expectedBasisPoints: number;
   meetsThreshold: boolean;
   reachable: boolean;
   atRisk: boolean;
@@ -59,6 +65,7 @@ export async function cohortEngagement(
 ): Promise<EnrolmentEngagementRow[]> {
   const register = options.register ?? POLICY_REGISTER;
   const coachingCourses = [...register.parameters.coachingCourses];
+  const windowDays = register.parameters.idealModuleWindowDays;
   const rows = await queryRows<Row>(
     db,
     sql`with c as (
@@ -67,56 +74,95 @@ export async function cohortEngagement(
           from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
           where c.id = ${options.cohortId}
         ),
-        req as (
-          select a.id, coalesce(a.weight, a.planned_minutes)::bigint as w,
-                 sched.on_day,
-                 case
-                   when c.deadline < ${options.today}::date then false
-                   when sched.on_day is null then true
-                   when sched.on_day > c.deadline then false
-                   when a.kind in ('study_session', 'coaching') then true
-                   else sched.on_day >= ${options.today}::date
-                 end as possible,
-                 coalesce(sched.on_day <= ${options.today}::date, false) as due
-          from c
-          join programme_activity a on a.programme_id = c.programme_id and a.required
-          left join cohort_module_release r on r.cohort_id = c.id and r.module_id = a.module_id
-          left join lateral (
-            select coalesce(r.release_date,
-                            (select min((ev.starts_at at time zone 'Europe/London')::date)
-                             from cohort_event ev where ev.cohort_id = c.id and ev.activity_id = a.id)) as on_day
-          ) sched on true
-          where a.kind <> 'coaching' or c.coaching_counts
-        ),
-        totals as (
-          select coalesce(sum(w), 0) as total,
-                 coalesce(sum(w) filter (where possible), 0) as possible,
-                 coalesce(sum(w) filter (where due), 0) as due
-          from req
-        ),
         e as (
           select e.id, e.participant_id, e.status, e.delivery_partner_id
           from enrolment e join c on c.id = e.cohort_id
           where (${options.visibleTo})
         ),
+        act as (
+          select a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
+                 r.release_date, r.ideal_window_start,
+                 row_number() over (partition by a.kind, a.module_id order by a.position, a.id::text) as k,
+                 count(*) over (partition by a.kind, a.module_id) as n,
+                 slots.first_day,
+                 coalesce(slots.last_by_deadline, slots.first_day) as last_chance
+          from c
+          join programme_activity a on a.programme_id = c.programme_id and a.required
+          left join cohort_module_release r on r.cohort_id = c.id and r.module_id = a.module_id
+          left join lateral (
+            select min(d) as first_day, max(d) filter (where d <= c.deadline) as last_by_deadline
+            from (select (ev.starts_at at time zone 'Europe/London')::date as d
+                  from cohort_event ev where ev.cohort_id = c.id and ev.activity_id = a.id) s
+          ) slots on true
+          where a.kind <> 'coaching' or c.coaching_counts
+        ),
+        booked as (
+          select participant_id, activity_id, max(d) as d from (
+            select b.participant_id, ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date as d
+            from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
+            where b.participant_id in (select participant_id from e)
+              and ev.cohort_id = ${options.cohortId} and b.status in ('booked', 'attended')
+            union all
+            select s.participant_id, s.activity_id, (s.starts_at at time zone 'Europe/London')::date
+            from coaching_session s
+            where s.participant_id in (select participant_id from e) and s.status in ('scheduled', 'attended')
+          ) x group by participant_id, activity_id
+        ),
+        dated as (
+          select e.id as enrolment_id, e.participant_id, act.id, act.kind, act.w,
+                 case
+                   when act.kind = 'study_session' then act.release_date
+                   when bk.d is not null then bk.d
+                   when act.first_day is not null then act.first_day
+                   when act.kind = 'coaching' then act.release_date
+                 end as on_day,
+                 case
+                   when act.kind = 'study_session'
+                     then act.ideal_window_start + ((act.k * ${windowDays}::int + act.n - 1) / act.n)::int - 1
+                   when bk.d is not null then bk.d
+                   when act.first_day is not null then act.last_chance
+                   when act.kind = 'coaching' then act.ideal_window_start + ${windowDays - 1}::int
+                 end as due_on
+          from e cross join act
+          left join booked bk on bk.participant_id = e.participant_id and bk.activity_id = act.id
+        ),
+        req as (
+          select d.enrolment_id, d.participant_id, d.id, d.w,
+                 case
+                   when c.deadline < ${options.today}::date then false
+                   when d.kind in ('study_session', 'coaching')
+                     then d.on_day is null or d.on_day <= c.deadline
+                   when coalesce(d.due_on, d.on_day) is null then true
+                   else coalesce(d.due_on, d.on_day) <= c.deadline
+                        and coalesce(d.due_on, d.on_day) >= ${options.today}::date
+                 end as possible,
+                 coalesce(coalesce(d.due_on, d.on_day) <= ${options.today}::date, false) as due
+          from dated d cross join c
+        ),
+        totals as (
+          select enrolment_id,
+                 coalesce(sum(w), 0) as total,
+                 coalesce(sum(w) filter (where possible), 0) as possible,
+                 coalesce(sum(w) filter (where due), 0) as due
+          from req group by enrolment_id
+        ),
         done as (
-          select e.id as enrolment_id,
+          select req.enrolment_id,
                  sum(req.w) as completed,
                  coalesce(sum(req.w) filter (where req.possible), 0) as completed_possible,
                  coalesce(sum(req.w) filter (where req.due), 0) as completed_due
-          from e
-          join (select distinct participant_id, activity_id from engagement_record
+          from (select distinct participant_id, activity_id from engagement_record
                 where participant_id in (select participant_id from e)
                   ${options.completedBy ? sql`and (occurred_at at time zone 'Europe/London')::date <= ${options.completedBy}::date` : sql``}
-               ) r on r.participant_id = e.participant_id
-          join req on req.id = r.activity_id
-          group by e.id
+               ) r
+          join req on req.participant_id = r.participant_id and req.id = r.activity_id
+          group by req.enrolment_id
         )
         select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
-               coalesce(d.completed, 0)::bigint as completed, t.total::bigint as total,
-               (t.possible - coalesce(d.completed_possible, 0))::bigint as still_possible,
-               t.due::bigint as due, coalesce(d.completed_due, 0)::bigint as completed_due
-        from e cross join totals t
+               coalesce(d.completed, 0)::bigint as completed, coalesce(t.total, 0)::bigint as total,
+               (coalesce(t.possible, 0) - coalesce(d.completed_possible, 0))::bigint as still_possible,
+               coalesce(t.due, 0)::bigint as due, coalesce(d.completed_due, 0)::bigint as completed_due
+        from e left join totals t on t.enrolment_id = e.id
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
         left join done d on d.enrolment_id = e.id
@@ -136,6 +182,7 @@ export async function cohortEngagement(
       due === 0
         ? bestPossibleBasisPoints
         : Math.min(bestPossibleBasisPoints, toBasisPoints(completedDue, due));
+    const expectedBasisPoints = toBasisPoints(due, total);
     const meetsThreshold = total > 0 && completed * 10_000 >= total * bp;
     const reachable = total > 0 && (completed + stillPossible) * 10_000 >= total * bp;
     return {
@@ -152,6 +199,7 @@ export async function cohortEngagement(
       basisPoints,
       bestPossibleBasisPoints,
       projectedBasisPoints,
+      expectedBasisPoints,
       meetsThreshold,
       reachable,
       atRisk: !meetsThreshold && (!reachable || projectedBasisPoints < bp),

@@ -6,11 +6,12 @@ import type {
   WorkingPattern,
   ActivityKind,
 } from '../../domain/catalogue.js';
-import type {
-  Cohort as PolicyCohort,
-  RequiredActivity,
-  StudyModule,
-  StudySession,
+import {
+  datedActivities,
+  type Cohort as PolicyCohort,
+  type RequiredActivity,
+  type StudyModule,
+  type StudySession,
 } from '../../policy/index.js';
 import { arrayParam, queryRows, type Db } from '../client.js';
 
@@ -100,7 +101,7 @@ export async function loadEnrolmentFacts(
   if (!row) return null;
   const [cohort] = await loadCohorts(db, [row.cohort_id]);
   if (!cohort) return null;
-  const plan = await loadCohortPlan(db, cohort.id);
+  const plan = await loadCohortPlan(db, cohort.id, { participantId: row.participant_id });
   const completed = await queryRows<{ activity_id: number }>(
     db,
     sql`select distinct activity_id from engagement_record where participant_id = ${row.participant_id}`,
@@ -173,13 +174,15 @@ export async function loadCohorts(
 }
 
 /**
- * A cohort's required activities in programme order, each with the day this cohort does it:
- * study sessions on their module's release date, events on the first slot of the cohort's
- * schedule, coaching undated (it is arranged with the coach).
+ * A cohort's required activities in programme order, each with its own dates (datedActivities,
+ * policy 2.1.1): study sessions from their module's release, due session by session across the
+ * ideal window; clinics, community sessions, conferences and coaching on the slots the participant
+ * booked (when a participant is given) or else the cohort's scheduled slots.
  */
 export async function loadCohortPlan(
   db: Executor,
   cohortId: number,
+  options: { participantId?: number } = {},
 ): Promise<Pick<EnrolmentFacts, 'activities' | 'modules' | 'sessions'>> {
   const activities = await queryRows<{
     id: number;
@@ -190,21 +193,33 @@ export async function loadCohortPlan(
     module_id: number | null;
     session_number: number | null;
     title: string;
-    scheduled_on: string | null;
+    deadline: string;
+    slot_days: string[] | null;
   }>(
     db,
     sql`select a.id, a.kind, a.position, a.planned_minutes, a.weight, a.module_id, a.session_number, a.title,
-               coalesce(r.release_date, ev.first_day)::text as scheduled_on
+               c.engagement_deadline::text as deadline,
+               (select array_agg(distinct (e.starts_at at time zone 'Europe/London')::date::text)
+                from cohort_event e where e.cohort_id = c.id and e.activity_id = a.id) as slot_days
         from cohort c
         join programme_activity a on a.programme_id = c.programme_id and a.required
-        left join cohort_module_release r on r.cohort_id = c.id and r.module_id = a.module_id
-        left join lateral (
-          select min((e.starts_at at time zone 'Europe/London')::date) as first_day
-          from cohort_event e where e.cohort_id = c.id and e.activity_id = a.id
-        ) ev on true
         where c.id = ${cohortId}
         order by a.position`,
   );
+  const booked =
+    options.participantId === undefined
+      ? []
+      : await queryRows<{ activity_id: number; day: string }>(
+          db,
+          sql`select ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date::text as day
+              from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
+              where b.participant_id = ${options.participantId} and ev.cohort_id = ${cohortId}
+                and b.status in ('booked', 'attended')
+              union
+              select s.activity_id, (s.starts_at at time zone 'Europe/London')::date::text
+              from coaching_session s
+              where s.participant_id = ${options.participantId} and s.status in ('scheduled', 'attended')`,
+        );
   const modules = await queryRows<{
     id: number;
     position: number;
@@ -220,7 +235,18 @@ export async function loadCohortPlan(
         where c.id = ${cohortId}
         order by m.position`,
   );
-  return {
+  const studyModules: StudyModule[] = modules.map((m) => ({
+    id: String(m.id),
+    sequence: m.position,
+    title: m.title,
+    releasedOn: m.release_date,
+    scheduledStartOn: m.ideal_window_start,
+  }));
+  const bookedDays: Record<string, string[]> = {};
+  for (const b of booked) (bookedDays[String(b.activity_id)] ??= []).push(b.day);
+  const slotDays: Record<string, string[]> = {};
+  for (const a of activities) if (a.slot_days) slotDays[String(a.id)] = a.slot_days;
+  const dated = datedActivities({
     activities: activities.map((a) => ({
       id: String(a.id),
       kind: a.kind,
@@ -229,15 +255,15 @@ export async function loadCohortPlan(
       ...(a.weight !== null ? { weight: a.weight } : {}),
       ...(a.module_id !== null ? { moduleId: String(a.module_id) } : {}),
       title: a.title,
-      ...(a.scheduled_on !== null ? { scheduledOn: a.scheduled_on } : {}),
     })),
-    modules: modules.map((m) => ({
-      id: String(m.id),
-      sequence: m.position,
-      title: m.title,
-      releasedOn: m.release_date,
-      scheduledStartOn: m.ideal_window_start,
-    })),
+    modules: studyModules,
+    slotDays,
+    bookedDays,
+    deadline: activities[0]?.deadline ?? '9999-12-31',
+  });
+  return {
+    activities: dated,
+    modules: studyModules,
     sessions: activities
       .filter((a) => a.kind === 'study_session' && a.module_id !== null)
       .map((a) => ({

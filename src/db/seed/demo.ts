@@ -39,7 +39,15 @@ import {
   type PartnerSpec,
 } from './reference-data.js';
 import { Random } from './random.js';
-import { cohortSchedule, DAY, HOUR, isoDate, MINUTE, type CohortSchedule } from './schedule.js';
+import {
+  cohortSchedule,
+  DAY,
+  HOUR,
+  isoDate,
+  MINUTE,
+  RELEASE_LEAD_DAYS,
+  type CohortSchedule,
+} from './schedule.js';
 
 export const DEMO_PASSWORD = 'demo-password';
 export const DEFAULT_DEMO_SEED = 20_240_901;
@@ -848,11 +856,12 @@ async function insertCohorts(
       );
       const cohortId = row!.id;
 
+      // Released ahead of schedule (2.2.1.1): the cohort's default lead time before each window.
       await db.execute(sql`
         insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
         select ${cohortId}, * from unnest(
           ${p(plan.modules.map((m) => moduleId.get(`${pid}:${m.position}`)!))}::int[],
-          ${p(schedule.releases.map(isoDate))}::date[],
+          ${p(schedule.releases.map((r) => isoDate(r - RELEASE_LEAD_DAYS * DAY)))}::date[],
           ${p(schedule.releases.map(isoDate))}::date[],
           ${p(schedule.releases.map((r) => isoDate(r + 13 * DAY)))}::date[])`);
 

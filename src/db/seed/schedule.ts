@@ -25,6 +25,8 @@ export function mondayOnOrAfter(ms: number): number {
 
 /** Ideal window: two weeks from release (release day plus 13 days). */
 export const IDEAL_WINDOW_DAYS = 13;
+/** Module content is released this many days before its ideal window (2.2.1.1; a cohort setting). */
+export const RELEASE_LEAD_DAYS = 7;
 /** Assessment windows last 8 days: closes_on = opens_on + 7. */
 export const ASSESSMENT_WINDOW_DAYS = 8;
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../../db/client.js';
-import { cohortEngagement } from '../../../db/queries/cohort-engagement.js';
 import {
   formatBasisPoints,
   formatThreshold,
@@ -63,12 +62,6 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         listBookings(deps, actor, enrolment.id),
       ]);
       const today = londonDateOf(deps.clock.now());
-      // The pace projection comes from the same set-based query staff dashboards use.
-      const [pace] = await cohortEngagement(deps.db, {
-        cohortId: enrolment.cohortId,
-        today,
-        visibleTo: sql`e.id = ${enrolment.id}`,
-      });
       const sessions = engagement.sessions.map(sessionItem);
       const continueWith = sessions.find((s) => s.state === 'open');
       const details = engagement.decision.details;
@@ -87,12 +80,10 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const unreachable = deferred
         ? undefined
         : engagement.decision.reasons.find((r) => r.code === 'ENGAGEMENT.NOT_REACHABLE');
-      const behindPace =
-        !deferred &&
-        !details.meetsThreshold &&
-        details.projection.reachable &&
-        pace !== undefined &&
-        pace.projectedBasisPoints < POLICY_REGISTER.parameters.engagementThresholdBp;
+      // The pace (2.1.1, 2.2.1.1): what was due by today session by session across each module's
+      // ideal window and on each event's day; the set-based staff query gives the same figures.
+      const pace = details.projection;
+      const behindPace = !deferred && pace.reachable && pace.atRisk;
       const behindModules = modules.filter((m) =>
         sessions.some((s) => s.behind && s.moduleId === m.id),
       );
@@ -102,6 +93,8 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
           ...m,
           sessions: own,
           released: m.releaseDate <= today,
+          // Released ahead of its ideal window (2.2.1.1): available now, ideally done within the window.
+          ahead: m.releaseDate <= today && today < m.idealWindowStart,
           done: own.filter((s) => s.state === 'done').length,
         };
       });
@@ -116,7 +109,9 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         engagement: engagement.decision,
         percentage: details.percentage,
         bestPossible: formatBasisPoints(details.projection.bestPossibleBasisPoints),
-        projected: pace ? formatBasisPoints(pace.projectedBasisPoints) : null,
+        projected: formatBasisPoints(pace.projectedBasisPoints),
+        expected: formatBasisPoints(pace.expectedBasisPoints),
+        aheadOfExpected: details.basisPoints >= pace.expectedBasisPoints,
         meetsThreshold: details.meetsThreshold,
         unreachable,
         behindPace,

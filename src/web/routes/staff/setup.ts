@@ -39,6 +39,13 @@ const StartForm = z.object({
     .regex(/^\d{1,4}$/, 'Enter the places in each clinic slot as a whole number, like 20')
     .transform(Number)
     .pipe(z.number().min(1, 'Each clinic slot needs at least 1 place')),
+  releaseLeadDays: z
+    .string()
+    .trim()
+    .regex(/^\d{1,2}$/, 'Enter how many days ahead modules are released, from 0 to 28')
+    .transform(Number)
+    .pipe(z.number().max(28, 'Enter how many days ahead modules are released, from 0 to 28'))
+    .optional(),
   isFinal: z.literal('yes').optional(),
   contractEndDate: optionalDate('Enter the contract end date as a date, for example 2028-03-31'),
 });
@@ -65,9 +72,17 @@ export function readDraftForm(body: Body): DraftForm {
     publishedOn: str(body, 'publishedOn'),
     isFinal: str(body, 'isFinal') === 'yes',
     contractEndDate: str(body, 'contractEndDate') || null,
+    // Not given: the default week; anything but 0 to 28 whole days is a field error on the check.
+    releaseLeadDays:
+      str(body, 'releaseLeadDays') === ''
+        ? null
+        : /^\d{1,2}$/.test(str(body, 'releaseLeadDays'))
+          ? Number(str(body, 'releaseLeadDays'))
+          : Number.NaN,
     modules: Array.from({ length: count(body, 'moduleCount') }, (_, i) => ({
       moduleId: Number(str(body, `module_${i}`)) || 0,
       releaseDate: str(body, `release_${i}`),
+      idealWindowStart: str(body, `window_start_${i}`),
     })),
     events: Array.from({ length: count(body, 'eventCount') }, (_, i) => ({
       activityId: Number(str(body, `event_${i}_activity`)) || 0,
@@ -134,7 +149,9 @@ export function cohortSetupRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/cohorts/new', async (request, reply) => {
     const actor = requireStaffPage(request, reply);
     if (!actor) return reply;
-    return page(reply, () => renderStart(reply, actor, { clinicCapacity: '20' }, undefined));
+    return page(reply, () =>
+      renderStart(reply, actor, { clinicCapacity: '20', releaseLeadDays: '7' }, undefined),
+    );
   });
 
   /** Step 1 posts here: generate the schedule and show it for editing; nothing is saved yet. */
@@ -150,6 +167,9 @@ export function cohortSetupRoutes(app: FastifyInstance, deps: ApiDeps): void {
           programmeId: form.data.programmeId,
           startDate: form.data.startDate,
           clinicCapacity: form.data.clinicCapacity,
+          ...(form.data.releaseLeadDays !== undefined
+            ? { releaseLeadDays: form.data.releaseLeadDays }
+            : {}),
           isFinal: form.data.isFinal === 'yes',
           contractEndDate: form.data.contractEndDate ?? null,
         });

@@ -1,0 +1,2 @@
+ALTER TABLE "cohort" ADD COLUMN "release_lead_days" integer DEFAULT 7 NOT NULL;--> statement-breakpoint
+ALTER TABLE "cohort" ADD CONSTRAINT "cohort_release_lead_days_range" CHECK ("cohort"."release_lead_days" between 0 and 28);
