@@ -8,6 +8,7 @@ import { londonDateOf } from '../../src/policy/index.js';
 import { hashPassword } from '../../src/services/auth.js';
 import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
 import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
+import { rowCounts } from '../support/row-counts.js';
 
 let world: DemoWorld;
 
@@ -195,13 +196,18 @@ describe('study sessions', () => {
     const email = 'participant5@demo.npq-ops.test';
     const me = await signIn(email);
     const open = (await sessionsOf(email)).find((s) => !s.done);
+    expect(open).toBeDefined();
+    const before = await rowCounts(world.t.db);
     const res = await world.app.inject({
       method: 'POST',
-      url: `/sessions/${open?.id ?? 1}/complete`,
+      url: `/sessions/${open!.id}/complete`,
       cookies: me.cookies,
       payload: {},
     });
     expect(res.statusCode).toBe(403);
+    // Nothing recorded: the session is still open and no row anywhere was added.
+    expect(await rowCounts(world.t.db)).toEqual(before);
+    expect((await sessionsOf(email)).find((s) => s.id === open!.id)?.done).toBe(false);
   });
 });
 
