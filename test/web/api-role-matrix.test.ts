@@ -25,7 +25,7 @@ let m: MatrixWorld;
 
 beforeAll(async () => {
   m = await createMatrixWorld();
-}, 240_000);
+}, 300_000);
 afterAll(async () => {
   await m?.destroy();
 });

@@ -31,7 +31,7 @@ const PUBLIC_PAGES = [
 beforeAll(async () => {
   w = await createDemoWorld({ participants: 10 });
   for (const [role, email] of Object.entries(ROLES)) sessions[role] = await w.signIn(email);
-}, 240_000);
+}, 300_000);
 afterAll(async () => {
   await w?.destroy();
 });
