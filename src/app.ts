@@ -41,11 +41,15 @@ export interface AppDependencies {
   timeouts?: Partial<ServerTimeouts>;
   /** Runs uploaded imports: pg-boss on a PostgreSQL server (serve); by default a loop in this process. */
   importQueue?: ImportQueue;
+  /** The clock sign-in sessions start and expire on: the wall clock unless a test gives its own. */
+  sessionClock?: Clock;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     importQueue: ImportQueue;
+    /** The clock sign-in sessions run on (src/web/plugins/auth.ts). */
+    sessionClock: Clock;
   }
   interface FastifyReply {
     view(template: string, context?: Record<string, unknown>): FastifyReply;

@@ -148,37 +148,23 @@ describe('the daily notices', () => {
   });
 
   it('event dates published, two weeks ahead (community sessions and conferences), and the day before a booking', async () => {
-    const [event] = await queryRows<{ id: number; cohort_id: number; published_on: string }>(
+    // A date published today (not in advance, as the demo publishes them) is announced that day.
+    const [e] = await queryRows<{ id: number }>(
       w.t.db,
-      sql`select ev.id, ev.cohort_id, ev.published_on::text from cohort_event ev
-          where ev.published_on > '2026-03-16' and ev.starts_at > ev.published_on + 1
-            and exists (select 1 from enrolment e where e.cohort_id = ev.cohort_id and e.status = 'active')
-          order by ev.published_on limit 1`,
+      sql`insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, location, published_on)
+          select ev.cohort_id, ev.activity_id, '2026-05-20T14:00:00Z', '2026-05-20T15:00:00Z', 'Online', '2026-04-01'
+          from cohort_event ev join programme_activity a on a.id = ev.activity_id and a.kind = 'clinic'
+          where exists (select 1 from enrolment e where e.cohort_id = ev.cohort_id and e.status = 'active')
+          order by ev.id limit 1 returning id`,
     );
-    if (event) {
-      await queue(event.published_on);
-      const published = (await messages('notice_event_published')).filter((m) =>
-        m.notice_key.endsWith(`:${event.id}`),
-      );
-      expect(published.length).toBeGreaterThan(0);
-      expect(published.every((m) => m.link_path === '/events')).toBe(true);
-    } else {
-      // The demo publishes every date in advance: publish a new one today and it is announced.
-      const [e] = await queryRows<{ id: number }>(
-        w.t.db,
-        sql`insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, location, published_on)
-            select ev.cohort_id, ev.activity_id, '2026-05-20T14:00:00Z', '2026-05-20T15:00:00Z', 'Online', '2026-04-01'
-            from cohort_event ev join programme_activity a on a.id = ev.activity_id and a.kind = 'clinic'
-            where exists (select 1 from enrolment e where e.cohort_id = ev.cohort_id and e.status = 'active')
-            order by ev.id limit 1 returning id`,
-      );
-      await queue('2026-04-01');
-      const published = (await messages('notice_event_published')).filter((m) =>
-        m.notice_key.endsWith(`:${e!.id}`),
-      );
-      expect(published.length).toBeGreaterThan(0);
-      expect(published[0]!.personalisation.when).toBe('Wednesday 20 May 2026, 3pm to 4pm');
-    }
+    expect(e).toBeDefined();
+    await queue('2026-04-01');
+    const published = (await messages('notice_event_published')).filter((m) =>
+      m.notice_key.endsWith(`:${e!.id}`),
+    );
+    expect(published.length).toBeGreaterThan(0);
+    expect(published.every((m) => m.link_path === '/events')).toBe(true);
+    expect(published[0]!.personalisation.when).toBe('Wednesday 20 May 2026, 3pm to 4pm');
 
     const [upcoming] = await queryRows<{ id: number; day: string; cohort_id: number }>(
       w.t.db,

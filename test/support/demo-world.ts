@@ -11,12 +11,16 @@ import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
  * A test database holding the catalogue and a small demo (with the demo sign-ins), an app on it
- * with the clock fixed at the demo's "today", and ways to act as any demo user.
+ * with the clock fixed at the demo's "today" (sign-in sessions on a fixed clock of their own at the
+ * same instant), and ways to act as any demo user. A test that runs the daily job passes
+ * `wallClock: w.sessionClock` so its purge of expired sessions reads the sessions' clock.
  */
 export interface DemoWorld {
   t: TestDatabase;
   app: FastifyInstance;
   clock: Clock;
+  /** The clock sign-in sessions start and expire on: fixed at the same "today" as `clock`. */
+  sessionClock: Clock;
   actor(email: string): Promise<Actor>;
   /** Signs in through the real form; returns cookies and the CSRF token for unsafe requests. */
   signIn(email: string): Promise<Session>;
@@ -53,9 +57,13 @@ export async function createDemoWorld(
   await seedCatalogue(t.db);
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
   const clock = fixedClock(now);
+  const sessionClock = fixedClock(now);
   const app = await createApp({
     db: t.db,
     clock,
+    // Sessions on a fixed clock at the same "today": nothing in a test depends on the real time,
+    // and a test that moves the app's business clock to another day stays signed in.
+    sessionClock,
     config: loadConfig({ NODE_ENV: 'test', ...options.env }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -67,6 +75,7 @@ export async function createDemoWorld(
     t,
     app,
     clock,
+    sessionClock,
     async actor(email) {
       const [row] = await queryRows<{ id: number }>(
         t.db,

@@ -151,17 +151,32 @@ describe('JSON API: audit log', () => {
     ).map((e) => e.what);
     expect(seen).toContain('NORTH_ONLY');
     expect(seen).not.toContain('SOUTH_ONLY');
+    // Engagement on the south enrolment with an activity whose title the north programme does not
+    // have: the south partner's page shows it, the north partner's page must not.
+    const [southActivity] = await queryRows<{ title: string }>(
+      w.t.db,
+      sql`insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id)
+          select ${shared!.participant_id}, a.id, a.kind, ${w.clock.now().toISOString()}::timestamptz, 'import', 'audit-south-only'
+          from programme_activity a join cohort c on c.programme_id = a.programme_id join enrolment e on e.cohort_id = c.id
+          where e.id = ${shared!.south_enrolment}
+            and a.title not in (select a2.title from programme_activity a2 join cohort c2 on c2.programme_id = a2.programme_id
+                                where c2.id = ${shared!.other_cohort})
+          order by a.position limit 1
+          returning (select title from programme_activity where id = activity_id)`,
+    );
+    expect(southActivity?.title).toBeTruthy();
+    const southPage = await south.request({
+      method: 'GET',
+      url: `/participants/${shared!.participant_id}`,
+    });
+    expect(southPage.statusCode).toBe(200);
+    expect(southPage.body).toContain(southActivity!.title);
     const page = await north.request({
       method: 'GET',
       url: `/participants/${shared!.participant_id}`,
     });
     expect(page.statusCode).toBe(200);
-    const [southActivity] = await queryRows<{ title: string }>(
-      w.t.db,
-      sql`select a.title from engagement_record r join programme_activity a on a.id = r.activity_id
-          where r.participant_id = ${shared!.participant_id} order by r.id limit 1`,
-    );
-    if (southActivity) expect(page.body).not.toContain(southActivity.title);
+    expect(page.body).not.toContain(southActivity!.title);
   });
 
   it('refuses an unknown subject type with the field at fault', async () => {

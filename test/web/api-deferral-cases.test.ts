@@ -219,7 +219,11 @@ describe('deferral cases: the happy path to resuming in the target cohort', () =
 
     // The daily job on the intent-contact date makes it due and opens a task for staff.
     const dueClock = fixedClock(`${approved.intentContactDueOn}T08:00:00Z`);
-    const report = await runDailyProcessing({ db: w.t.db, clock: dueClock });
+    const report = await runDailyProcessing({
+      db: w.t.db,
+      clock: dueClock,
+      wallClock: w.sessionClock,
+    });
     expect(report.intentContactsDue).toBe(1);
     expect(report.intentContactTasksOpened).toBe(1);
     const [task] = await queryRows<{ status: string; due_on: string }>(
@@ -262,9 +266,9 @@ describe('deferral cases: the happy path to resuming in the target cohort', () =
     expect([...factsAfter!.completedActivityIds].sort()).toEqual(
       [...factsBefore!.completedActivityIds].sort(),
     );
-    if (approved.rejoinActivityId !== null) {
-      expect(factsAfter!.completedActivityIds.has(String(approved.rejoinActivityId))).toBe(false);
-    }
+    // The participant has engagement still to do, so there is a re-join point, and it is a gap.
+    expect(approved.rejoinActivityId).not.toBeNull();
+    expect(factsAfter!.completedActivityIds.has(String(approved.rejoinActivityId))).toBe(false);
 
     const audit = await queryRows<{ what: string }>(
       w.t.db,

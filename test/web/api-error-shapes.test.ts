@@ -7,6 +7,7 @@ import { readGias } from '../../src/services/gias-csv.js';
 import { importParticipantRecords } from '../../src/services/participant-import.js';
 import { createApiToken } from '../../src/services/auth.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+import { rowCounts } from '../support/row-counts.js';
 
 /**
  * Every error reply the API sends has the shape the README documents: { error, code } and, for
@@ -40,6 +41,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await w.destroy();
 });
+
+async function enrolmentStatus(): Promise<string> {
+  const [row] = await queryRows<{ status: string }>(
+    w.t.db,
+    sql`select status from enrolment where id = ${enrolmentId}`,
+  );
+  return row!.status;
+}
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(text);
@@ -108,6 +117,8 @@ describe('error replies, one per status', () => {
 
   it('401 signed out, 403 without the CSRF header and for a role that may not write', async () => {
     expectErrorShape(await w.app.inject({ method: 'GET', url: '/api/v1/participants' }), 401);
+    const before = await rowCounts(w.t.db);
+    const statusBefore = await enrolmentStatus();
     const noCsrf = await w.app.inject({
       method: 'POST',
       url: '/api/v1/withdrawals',
@@ -121,6 +132,9 @@ describe('error replies, one per status', () => {
       payload: { enrolmentId, reason: 'other', withdrawnOn: '2026-01-01' },
     });
     expectErrorShape(forbidden, 403);
+    // Neither refused request withdrew anyone or wrote anything (not even an audit entry).
+    expect(await rowCounts(w.t.db)).toEqual(before);
+    expect(await enrolmentStatus()).toBe(statusBefore);
   });
 
   it('404 for a record and for a route that does not exist', async () => {

@@ -9,6 +9,7 @@ import { govukDate } from '../../src/web/render.js';
 import { hashPassword } from '../../src/services/auth.js';
 import { renderMarkdown } from '../../src/web/routes/participant/helpers.js';
 import { createDemoWorld, pageText, type DemoWorld } from '../support/demo-world.js';
+import { rowCounts } from '../support/row-counts.js';
 
 let world: DemoWorld;
 
@@ -246,16 +247,32 @@ describe('study sessions', () => {
   });
 
   it('refuses a completion without the CSRF token', async () => {
-    const email = 'participant5@demo.npq-ops.test';
+    // A participant with a study session still to do, found afresh (earlier tests complete some).
+    const [someone] = await queryRows<{ email: string }>(
+      world.t.db,
+      sql`select lower(p.email) as email from participant p join app_user u on u.participant_id = p.id
+          join enrolment e on e.participant_id = p.id and e.status = 'active'
+          join cohort c on c.id = e.cohort_id
+          join programme_activity a on a.programme_id = c.programme_id and a.kind = 'study_session'
+          where not exists (select 1 from engagement_record r where r.participant_id = p.id and r.activity_id = a.id)
+          order by p.id limit 1`,
+    );
+    expect(someone).toBeDefined();
+    const email = someone!.email;
     const me = await signIn(email);
     const open = (await sessionsOf(email)).find((s) => !s.done);
+    expect(open).toBeDefined();
+    const before = await rowCounts(world.t.db);
     const res = await world.app.inject({
       method: 'POST',
-      url: `/sessions/${open?.id ?? 1}/complete`,
+      url: `/sessions/${open!.id}/complete`,
       cookies: me.cookies,
       payload: {},
     });
     expect(res.statusCode).toBe(403);
+    // Nothing recorded: the session is still open and no row anywhere was added.
+    expect(await rowCounts(world.t.db)).toEqual(before);
+    expect((await sessionsOf(email)).find((s) => s.id === open!.id)?.done).toBe(false);
   });
 });
 

@@ -8,6 +8,7 @@ import { appUser } from '../../src/db/schema.js';
 import { createApiToken, hashPassword } from '../../src/services/auth.js';
 import { insertReferenceWorld } from '../support/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { rowCounts } from '../support/row-counts.js';
 
 const config = loadConfig({ NODE_ENV: 'test' });
 const clock = fixedClock('2025-11-03T09:00:00Z');
@@ -110,6 +111,7 @@ describe('sign-in', () => {
 
   it('refuses a form post without the CSRF token', async () => {
     const { cookies } = await signInForm();
+    const before = await rowCounts(t.db);
     const res = await app.inject({
       method: 'POST',
       url: '/sign-in',
@@ -117,6 +119,14 @@ describe('sign-in', () => {
       payload: { email: 'staff@example.test', password: 'correct horse' },
     });
     expect(res.statusCode).toBe(403);
+    // Not signed in, and nothing recorded (no sign-in audit entry, no throttle counts).
+    expect(await rowCounts(t.db)).toEqual(before);
+    const after = await app.inject({
+      method: 'GET',
+      url: '/api/v1/session',
+      cookies: { ...cookies, ...cookiesOf(res) },
+    });
+    expect(after.statusCode).toBe(401);
   });
 
   it('never redirects off-site after sign-in', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
+import { rowCounts } from '../support/row-counts.js';
 
 /**
  * The assignments pages (programme team), My coaching (coach) and Marking (assessor): they render,
@@ -105,6 +106,7 @@ describe('the assignments pages', () => {
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('href="#userId"');
     expect(pageText(res.body)).toContain('Choose a coach');
+    const before = await rowCounts(w.t.db);
     const noToken = await w.app.inject({
       method: 'POST',
       url: `/assignments/coaching/${npqel.participantId}`,
@@ -112,6 +114,8 @@ describe('the assignments pages', () => {
       payload: { userId: String(coachId) },
     });
     expect(noToken.statusCode).toBe(403);
+    // No assignment and no audit entry (the same form with its token assigns the coach, below).
+    expect(await rowCounts(w.t.db)).toEqual(before);
   });
 
   it('assign a coach, who then sees the participant and records their coaching on My coaching', async () => {

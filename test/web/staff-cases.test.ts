@@ -246,6 +246,8 @@ describe('intent to return contacts (2.3.7)', () => {
     const report = await runDailyProcessing({
       db: w.t.db,
       clock: fixedClock(`${due!.on}T09:00:00Z`),
+      // Sessions run on the world's session clock (test/support/demo-world.ts): purge on it too.
+      wallClock: w.sessionClock,
     });
     expect(report.intentContactTasksOpened).toBeGreaterThanOrEqual(1);
     const queue = await get(north, '/cases');

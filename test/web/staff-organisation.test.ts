@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
+import { rowCounts } from '../support/row-counts.js';
 
 const SAMPLE = new URL('../fixtures/gias-sample.csv', import.meta.url);
 let w: DemoWorld;
@@ -156,8 +157,11 @@ describe('the schools page', () => {
   });
 
   it('refuses an upload without the CSRF token, and says when no file was chosen', async () => {
+    const before = await rowCounts(w.t.db);
     const forged = await upload(team, await readFile(SAMPLE), 'x.csv', 'not-the-token');
     expect(forged.statusCode).toBe(403);
+    // Refused before the upload is read: no import, no schools, no audit entry.
+    expect(await rowCounts(w.t.db)).toEqual(before);
     const empty = await upload(team, Buffer.alloc(0), '');
     expect(empty.statusCode).toBe(422);
     expect(pageText(empty.body)).toContain('Choose the GIAS establishment CSV file');

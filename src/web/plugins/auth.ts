@@ -38,8 +38,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SIGNED_OUT_FORMS = ['/sign-in', '/forgotten-password', '/account/', '/api/', '/xapi'];
 const PUBLIC_PREFIXES = ['/assets/', '/stylesheets/', '/javascripts/', '/healthz'];
 /**
- * Session lifetimes run on the wall clock, like the cookie's own expiry, not on the app's business
- * clock (which tests and the daily job may set to any day).
+ * Session lifetimes run on the session clock: the wall clock by default, like the cookie's own
+ * expiry, not on the app's business clock (which the daily job may set to any day). A test whose app
+ * runs on a fixed clock hands the same clock in as `sessionClock`, so sessions and the app agree on
+ * what time it is and no test depends on the real time.
  */
 const SESSION_HOURS = 12;
 
@@ -50,8 +52,10 @@ const SESSION_HOURS = 12;
  */
 export async function registerAuth(
   app: FastifyInstance,
-  deps: { db: Db; clock: Clock; config: Config },
+  deps: { db: Db; clock: Clock; config: Config; sessionClock?: Clock },
 ) {
+  const sessionClock = deps.sessionClock ?? systemClock;
+  app.decorate('sessionClock', sessionClock);
   await app.register(formbody);
   await app.register(secureSession, {
     key: createHash('sha256').update(deps.config.sessionSecret).digest(),
@@ -94,7 +98,7 @@ export async function registerAuth(
     }
     const sid = request.session.get('sid');
     if (typeof sid === 'string') {
-      request.actor = await loadSessionActor(deps.db, sid, systemClock.now());
+      request.actor = await loadSessionActor(deps.db, sid, sessionClock.now());
       request.authMethod = request.actor ? 'session' : null;
       // Ended or expired: forget it, but keep the cookie usable so the "signed out" and sign-in
       // pages answered now can set a fresh CSRF secret (a deleted session could hold none).
@@ -157,7 +161,7 @@ export async function signIn(
   request.session.regenerate();
   request.session.set(
     'sid',
-    await startSession(deps.db, actor.userId, systemClock.now(), SESSION_HOURS),
+    await startSession(deps.db, actor.userId, request.server.sessionClock.now(), SESSION_HOURS),
   );
 }
 
@@ -166,7 +170,7 @@ export async function signOut(
   deps: { db: Db; clock: Clock },
 ): Promise<void> {
   const sid = request.session.get('sid');
-  if (typeof sid === 'string') await endSession(deps.db, sid, systemClock.now());
+  if (typeof sid === 'string') await endSession(deps.db, sid, request.server.sessionClock.now());
   request.session.delete();
 }
 
