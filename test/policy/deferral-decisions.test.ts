@@ -483,6 +483,20 @@ describe('2.3 a deferral decision, whole, in the words the participant reads', (
     ]);
   });
 
+  it("2.3.3 the participant's own cohort is never the later cohort, even when listed with later dates", () => {
+    // A re-dated copy of the current cohort (same id) is not another cohort to defer into.
+    const redated = cohort(CURRENT.id, '2026-09-07');
+    const d = evaluateDeferral(input({ futureCohorts: [redated] }));
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons.find((r) => r.code === 'DEFERRAL.NO_SUITABLE_COHORT')?.evidence).toEqual({
+      course: 'npq-senior-leadership',
+      cohortsConsidered: [],
+    });
+    expect(
+      evaluateDeferral(input({ futureCohorts: [redated, NEXT] })).details.plan?.targetCohortId,
+    ).toBe('sl-2026');
+  });
+
   it('2.3.6 with everything done the participant re-joins for the assessment, and is told so', () => {
     const all = ACTIVITIES.map((a) => a.id);
     const d = evaluateDeferral(
