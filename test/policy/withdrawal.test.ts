@@ -9,7 +9,7 @@ import {
   addDays,
   evaluateWithdrawal,
 } from '../../src/policy/index.js';
-import type { PolicyRegister, WithdrawalInput } from '../../src/policy/index.js';
+import type { PolicyRegister, Reason, WithdrawalInput } from '../../src/policy/index.js';
 
 const TODAY = '2026-03-16';
 
@@ -24,7 +24,7 @@ function input(overrides: Partial<WithdrawalInput> = {}): WithdrawalInput {
   };
 }
 
-const byCode = (d: { reasons: readonly { code: string }[] }, code: string) =>
+const byCode = (d: { reasons: readonly Reason[] }, code: string) =>
   d.reasons.find((r) => r.code === code);
 
 describe('2.3.8 a withdrawal is recorded only for an enrolment on the programme', () => {
