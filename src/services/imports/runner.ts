@@ -1,4 +1,3 @@
-import type PgBoss from 'pg-boss';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../db/client.js';
 import { describeError } from '../../db/connection-errors.js';
