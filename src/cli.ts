@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
@@ -112,12 +111,17 @@ export function buildCli(config: Config): Command {
       // Lost connections are logged and replaced; they never end the process (see src/db/client.ts).
       const dbLog = createLogger(config).child({ component: 'database' });
       guardConnectionFaults(dbLog);
-      const database = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        onConnectionError: (error) =>
-          dbLog.warn(describeError(error), 'database connection lost; the pool will reconnect'),
-      });
+      // The web app's modules load while the database opens (PGlite compiles its WebAssembly
+      // off the main thread meanwhile): start-up is the longer of the two, not their sum.
+      const [database, { createApp }] = await Promise.all([
+        openDatabase({
+          databaseUrl: config.databaseUrl,
+          dataDir: config.dataDir,
+          onConnectionError: (error) =>
+            dbLog.warn(describeError(error), 'database connection lost; the pool will reconnect'),
+        }),
+        import('./app.js'),
+      ]);
       const report = await prepareDatabase(database.db, config, systemClock.now());
       // Uploaded imports: pg-boss's imports queue on a PostgreSQL server, else a loop in this process.
       const importQueue = config.databaseUrl

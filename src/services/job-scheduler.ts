@@ -4,7 +4,7 @@
  * unique keys make a manual `npq-ops daily` beside it harmless too. PGlite has no scheduler: there
  * the CLI runs the job.
  */
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { describeError, isConnectionError } from '../db/connection-errors.js';
@@ -84,7 +84,9 @@ export interface SchedulerOptions {
 
 /** Starts pg-boss, schedules the daily run and works it; the returned function stops it all. */
 export async function startScheduler(options: SchedulerOptions): Promise<() => Promise<void>> {
-  const boss = new PgBoss({
+  // Loaded only here: the embedded database never needs pg-boss, so start-up skips loading it.
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     connectionString: options.databaseUrl,
     ...(options.schema ? { schema: options.schema } : {}),
   });

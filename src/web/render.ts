@@ -14,8 +14,10 @@ export const GOVUK_FRONTEND_DIST = path.resolve(
   path.dirname(require.resolve('govuk-frontend')),
   '..',
 );
-export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
-export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+// Templates and static files stay in src/web/ (the build compiles only TypeScript): the path goes
+// through the project folder so it is the same from src/web/render.ts and dist/web/render.js.
+export const VIEWS_DIR = fileURLToPath(new URL('../../src/web/views/', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('../../src/web/public/', import.meta.url));
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', {
   day: 'numeric',

@@ -5,7 +5,7 @@
  * start-up, before the demo seed, in tests) changes nothing.
  */
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../client.js';
+import type { Db } from '../client.js';
 import {
   COACHING_COURSES,
   COURSES,
@@ -288,52 +288,89 @@ export function planProgramme(course: Course): ProgrammePlan {
 
 export const PROGRAMME_PLANS: readonly ProgrammePlan[] = COURSES.map(planProgramme);
 
-/** Inserts the courses and their programmes; safe to run any number of times. */
+/**
+ * Inserts the courses and their programmes; safe to run any number of times. Set-based: four
+ * statements whatever the catalogue's size (it runs at every start-up), each row keyed by its
+ * natural key and inserted in catalogue order (`with ordinality`), so ids follow that order.
+ * Activities already there are skipped by an anti-join before the insert: far cheaper at start-up
+ * than letting hundreds of rows each meet their conflict.
+ */
 export async function seedCatalogue(db: Executor): Promise<void> {
-  for (const plan of PROGRAMME_PLANS) {
-    const { course } = plan;
-    await db.execute(sql`
-      insert into course (identifier, code, name, course_group)
-      values (${course.identifier}, ${course.code}, ${course.name}, ${course.group})
-      on conflict do nothing`);
-    await db.execute(sql`
-      insert into programme (course_id, version, name, coaching_entitled, assessment_title)
-      select c.id, ${plan.version}, ${plan.name}, ${plan.coachingEntitled}, ${plan.assessmentTitle}
-      from course c where c.identifier = ${course.identifier}
-      on conflict do nothing`);
-    const [programmeRow] = await queryRows<{ id: number }>(
-      db,
-      sql`select p.id from programme p join course c on c.id = p.course_id
-          where c.identifier = ${course.identifier} and p.version = ${plan.version}`,
-    );
-    if (!programmeRow) throw new Error(`Programme for ${course.identifier} was not created`);
-    const programmeId = programmeRow.id;
+  const plans = PROGRAMME_PLANS;
+  const p = sql.param;
+  await db.execute(sql`
+    insert into course (identifier, code, name, course_group)
+    select u.identifier, u.code, u.name, u.course_group
+    from unnest(
+      ${p(plans.map((x) => x.course.identifier))}::text[],
+      ${p(plans.map((x) => x.course.code))}::text[],
+      ${p(plans.map((x) => x.course.name))}::text[],
+      ${p(plans.map((x) => x.course.group))}::text[]
+    ) with ordinality as u(identifier, code, name, course_group, n)
+    order by u.n
+    on conflict do nothing`);
 
-    await db.execute(sql`
-      insert into programme_module (programme_id, position, title)
-      select ${programmeId}, m.position, m.title
-      from unnest(${sql.param(plan.modules.map((m) => m.position))}::int[],
-                  ${sql.param(plan.modules.map((m) => m.title))}::text[]) as m(position, title)
-      on conflict do nothing`);
+  await db.execute(sql`
+    insert into programme (course_id, version, name, coaching_entitled, assessment_title)
+    select c.id, u.version, u.name, u.coaching_entitled, u.assessment_title
+    from unnest(
+      ${p(plans.map((x) => x.course.identifier))}::text[],
+      ${p(plans.map((x) => x.version))}::text[],
+      ${p(plans.map((x) => x.name))}::text[],
+      ${p(plans.map((x) => x.coachingEntitled))}::boolean[],
+      ${p(plans.map((x) => x.assessmentTitle))}::text[]
+    ) with ordinality as u(identifier, version, name, coaching_entitled, assessment_title, n)
+    join course c on c.identifier = u.identifier
+    order by u.n
+    on conflict do nothing`);
 
-    const a = plan.activities;
-    await db.execute(sql`
-      insert into programme_activity
-        (programme_id, kind, position, module_id, session_number, sequence_number, title, content_md, planned_minutes)
-      select ${programmeId}, a.kind, a.position, pm.id, a.session_number, a.sequence_number, a.title, a.content_md, a.planned_minutes
-      from unnest(
-        ${sql.param(a.map((x) => x.kind))}::text[],
-        ${sql.param(a.map((x) => x.position))}::int[],
-        ${sql.param(a.map((x) => x.modulePosition))}::int[],
-        ${sql.param(a.map((x) => x.sessionNumber))}::int[],
-        ${sql.param(a.map((x) => x.sequenceNumber))}::int[],
-        ${sql.param(a.map((x) => x.title))}::text[],
-        ${sql.param(a.map((x) => x.contentMd))}::text[],
-        ${sql.param(a.map((x) => x.plannedMinutes))}::int[]
-      ) as a(kind, position, module_position, session_number, sequence_number, title, content_md, planned_minutes)
-      left join programme_module pm on pm.programme_id = ${programmeId} and pm.position = a.module_position
-      on conflict do nothing`);
-  }
+  const modules = plans.flatMap((plan) =>
+    plan.modules.map((m) => ({ identifier: plan.course.identifier, version: plan.version, ...m })),
+  );
+  await db.execute(sql`
+    insert into programme_module (programme_id, position, title)
+    select pr.id, m.position, m.title
+    from unnest(
+      ${p(modules.map((m) => m.identifier))}::text[],
+      ${p(modules.map((m) => m.version))}::text[],
+      ${p(modules.map((m) => m.position))}::int[],
+      ${p(modules.map((m) => m.title))}::text[]
+    ) with ordinality as m(identifier, version, position, title, n)
+    join course c on c.identifier = m.identifier
+    join programme pr on pr.course_id = c.id and pr.version = m.version
+    order by m.n
+    on conflict do nothing`);
+
+  const a = plans.flatMap((plan) =>
+    plan.activities.map((x) => ({
+      identifier: plan.course.identifier,
+      version: plan.version,
+      ...x,
+    })),
+  );
+  await db.execute(sql`
+    insert into programme_activity
+      (programme_id, kind, position, module_id, session_number, sequence_number, title, content_md, planned_minutes)
+    select pr.id, a.kind, a.position, pm.id, a.session_number, a.sequence_number, a.title, a.content_md, a.planned_minutes
+    from unnest(
+      ${p(a.map((x) => x.identifier))}::text[],
+      ${p(a.map((x) => x.version))}::text[],
+      ${p(a.map((x) => x.kind))}::text[],
+      ${p(a.map((x) => x.position))}::int[],
+      ${p(a.map((x) => x.modulePosition))}::int[],
+      ${p(a.map((x) => x.sessionNumber))}::int[],
+      ${p(a.map((x) => x.sequenceNumber))}::int[],
+      ${p(a.map((x) => x.title))}::text[],
+      ${p(a.map((x) => x.contentMd))}::text[],
+      ${p(a.map((x) => x.plannedMinutes))}::int[]
+    ) with ordinality as a(identifier, version, kind, position, module_position, session_number, sequence_number, title, content_md, planned_minutes, n)
+    join course c on c.identifier = a.identifier
+    join programme pr on pr.course_id = c.id and pr.version = a.version
+    left join programme_module pm on pm.programme_id = pr.id and pm.position = a.module_position
+    where not exists (
+      select 1 from programme_activity x where x.programme_id = pr.id and x.position = a.position)
+    order by a.n
+    on conflict do nothing`);
 }
 
 /**

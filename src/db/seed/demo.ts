@@ -835,75 +835,117 @@ async function insertCohorts(
   const activityId = new Map(activities.map((a) => [`${a.programme_id}:${a.position}`, a.id]));
   const moduleId = new Map(modules.map((m) => [`${m.programme_id}:${m.position}`, m.id]));
 
-  const cohorts: CohortInfo[] = [];
-  for (const year of plannedYears(nowMs)) {
-    for (const programme of DEMO_PROGRAMMES) {
-      if (endsBefore(programme.identifier, year)) continue;
-      const plan: ProgrammePlan = PROGRAMME_PLANS.find(
-        (x) => x.course.identifier === programme.identifier,
-      )!;
-      const pid = programmeId.get(programme.identifier);
-      if (pid === undefined) throw new Error(`No programme for ${programme.identifier}`);
-      const key = `${programme.identifier}:${year}`;
-      const schedule = cohortSchedule(plan, year, clinicCapacity(participants, programme, year));
-      const [row] = await queryRows<{ id: number }>(
-        db,
-        sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date)
-            values (${leadProviderId}, ${pid}, ${year}, ${`${plan.course.code} ${year}`}, ${schedule.startDate},
-                    ${schedule.engagementDeadline}, ${schedule.endDate}, ${FINAL_COHORTS.includes(key)},
-                    ${CONTRACT_END[key] ?? null})
-            returning id`,
-      );
-      const cohortId = row!.id;
+  // Every cohort is planned in memory first, then each table gets one statement for all of them.
+  const planned = plannedYears(nowMs).flatMap((year) =>
+    DEMO_PROGRAMMES.filter((programme) => !endsBefore(programme.identifier, year)).map(
+      (programme) => {
+        const plan: ProgrammePlan = PROGRAMME_PLANS.find(
+          (x) => x.course.identifier === programme.identifier,
+        )!;
+        const pid = programmeId.get(programme.identifier);
+        if (pid === undefined) throw new Error(`No programme for ${programme.identifier}`);
+        const key = `${programme.identifier}:${year}`;
+        const schedule = cohortSchedule(plan, year, clinicCapacity(participants, programme, year));
+        const ids = schedule.activities.map((a) =>
+          activityId.get(`${pid}:${a.activity.position}`)!,
+        );
+        return { year, programme, plan, pid, key, schedule, ids };
+      },
+    ),
+  );
 
-      // Released ahead of schedule (2.2.1.1): the cohort's default lead time before each window.
-      await db.execute(sql`
-        insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
-        select ${cohortId}, * from unnest(
-          ${p(plan.modules.map((m) => moduleId.get(`${pid}:${m.position}`)!))}::int[],
-          ${p(schedule.releases.map((r) => isoDate(r - RELEASE_LEAD_DAYS * DAY)))}::date[],
-          ${p(schedule.releases.map(isoDate))}::date[],
-          ${p(schedule.releases.map((r) => isoDate(r + 13 * DAY)))}::date[])`);
-
-      const ids = schedule.activities.map((a) => activityId.get(`${pid}:${a.activity.position}`)!);
-      const events = schedule.activities.flatMap((a, i) =>
-        a.slots.map((s) => ({ activityId: ids[i]!, ...s })),
-      );
-      await db.execute(sql`
-        insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, capacity, location, published_on)
-        select ${cohortId}, e.activity_id, to_timestamp(e.starts_at), to_timestamp(e.ends_at), e.capacity, e.location,
-               ${schedule.publishedOn}::date
+  const inserted = await queryRows<{ id: number; programme_id: number; year: number }>(
+    db,
+    sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date)
+        select ${leadProviderId}, u.programme_id, u.year, u.name, u.start_date, u.engagement_deadline, u.end_date,
+               u.is_final, u.contract_end_date
         from unnest(
-          ${p(events.map((e) => e.activityId))}::int[],
-          ${p(events.map((e) => e.startsAt / 1000))}::float8[],
-          ${p(events.map((e) => e.endsAt / 1000))}::float8[],
-          ${p(events.map((e) => e.capacity))}::int[],
-          ${p(events.map((e) => e.location))}::text[]) as e(activity_id, starts_at, ends_at, capacity, location)`);
+          ${p(planned.map((c) => c.pid))}::int[],
+          ${p(planned.map((c) => c.year))}::int[],
+          ${p(planned.map((c) => `${c.plan.course.code} ${c.year}`))}::text[],
+          ${p(planned.map((c) => c.schedule.startDate))}::date[],
+          ${p(planned.map((c) => c.schedule.engagementDeadline))}::date[],
+          ${p(planned.map((c) => c.schedule.endDate))}::date[],
+          ${p(planned.map((c) => FINAL_COHORTS.includes(c.key)))}::boolean[],
+          ${p(planned.map((c) => CONTRACT_END[c.key] ?? null))}::date[]
+        ) with ordinality as u(programme_id, year, name, start_date, engagement_deadline, end_date, is_final, contract_end_date, n)
+        order by u.n
+        returning id, programme_id, year`,
+  );
+  const cohortIdOf = new Map(inserted.map((r) => [`${r.programme_id}:${r.year}`, r.id]));
+  const withIds = planned.map((c) => {
+    const id = cohortIdOf.get(`${c.pid}:${c.year}`);
+    if (id === undefined) throw new Error(`Cohort ${c.key} was not inserted`);
+    return { ...c, id };
+  });
 
-      await db.execute(sql`
-        insert into assessment_window (cohort_id, sequence_number, opens_on, closes_on)
-        select ${cohortId}, * from unnest(
-          ${p(schedule.assessmentWindows.map((_, i) => i + 1))}::int[],
-          ${p(schedule.assessmentWindows.map((w) => w.opensOn))}::date[],
-          ${p(schedule.assessmentWindows.map((w) => w.closesOn))}::date[])`);
+  const releases = withIds.flatMap((c) =>
+    c.plan.modules.map((m, i) => ({
+      cohortId: c.id,
+      moduleId: moduleId.get(`${c.pid}:${m.position}`)!,
+      at: c.schedule.releases[i]!,
+    })),
+  );
+  // Released ahead of schedule (2.2.1.1): the cohort's default lead time before each window.
+  await db.execute(sql`
+    insert into cohort_module_release (cohort_id, module_id, release_date, ideal_window_start, ideal_window_end)
+    select * from unnest(
+      ${p(releases.map((r) => r.cohortId))}::int[],
+      ${p(releases.map((r) => r.moduleId))}::int[],
+      ${p(releases.map((r) => isoDate(r.at - RELEASE_LEAD_DAYS * DAY)))}::date[],
+      ${p(releases.map((r) => isoDate(r.at)))}::date[],
+      ${p(releases.map((r) => isoDate(r.at + 13 * DAY)))}::date[])`);
 
-      cohorts.push({
-        id: cohortId,
-        key,
-        identifier: programme.identifier,
-        year,
-        schedule,
-        activityIds: ids,
-        idealAt: schedule.activities.map((a) => a.idealAt),
-        slots: schedule.activities.map((a) =>
-          a.slots.length > 0 ? a.slots.map((s) => s.startsAt) : null,
-        ),
-        startMs: schedule.releases[0]!,
-        endMs: Date.parse(`${schedule.endDate}T00:00:00Z`),
-      });
-    }
-  }
-  return cohorts;
+  const events = withIds.flatMap((c) =>
+    c.schedule.activities.flatMap((a, i) =>
+      a.slots.map((s) => ({
+        cohortId: c.id,
+        activityId: c.ids[i]!,
+        publishedOn: c.schedule.publishedOn,
+        ...s,
+      })),
+    ),
+  );
+  await db.execute(sql`
+    insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, capacity, location, published_on)
+    select e.cohort_id, e.activity_id, to_timestamp(e.starts_at), to_timestamp(e.ends_at), e.capacity, e.location,
+           e.published_on
+    from unnest(
+      ${p(events.map((e) => e.cohortId))}::int[],
+      ${p(events.map((e) => e.activityId))}::int[],
+      ${p(events.map((e) => e.startsAt / 1000))}::float8[],
+      ${p(events.map((e) => e.endsAt / 1000))}::float8[],
+      ${p(events.map((e) => e.capacity))}::int[],
+      ${p(events.map((e) => e.location))}::text[],
+      ${p(events.map((e) => e.publishedOn))}::date[]
+    ) with ordinality as e(cohort_id, activity_id, starts_at, ends_at, capacity, location, published_on, n)
+    order by e.n`);
+
+  const windows = withIds.flatMap((c) =>
+    c.schedule.assessmentWindows.map((w, i) => ({ cohortId: c.id, sequence: i + 1, ...w })),
+  );
+  await db.execute(sql`
+    insert into assessment_window (cohort_id, sequence_number, opens_on, closes_on)
+    select * from unnest(
+      ${p(windows.map((w) => w.cohortId))}::int[],
+      ${p(windows.map((w) => w.sequence))}::int[],
+      ${p(windows.map((w) => w.opensOn))}::date[],
+      ${p(windows.map((w) => w.closesOn))}::date[])`);
+
+  return withIds.map((c) => ({
+    id: c.id,
+    key: c.key,
+    identifier: c.programme.identifier,
+    year: c.year,
+    schedule: c.schedule,
+    activityIds: c.ids,
+    idealAt: c.schedule.activities.map((a) => a.idealAt),
+    slots: c.schedule.activities.map((a) =>
+      a.slots.length > 0 ? a.slots.map((s) => s.startsAt) : null,
+    ),
+    startMs: c.schedule.releases[0]!,
+    endMs: Date.parse(`${c.schedule.endDate}T00:00:00Z`),
+  }));
 }
 
 const ENGAGEMENT_BATCH = 50_000;

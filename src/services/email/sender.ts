@@ -1,4 +1,4 @@
-import { NotifyClient } from 'notifications-node-client';
+import type { NotifyClient } from 'notifications-node-client';
 import type { EmailTemplateKey, Personalisation } from '../../domain/email-templates.js';
 
 /** One email to hand to the provider. `reference` is ours (npq-ops-email-<id>): it finds it again. */
@@ -53,7 +53,15 @@ export function createNotifySender(
   settings: NotifySettings,
   options: { client?: Pick<NotifyClient, 'sendEmail' | 'getNotifications'> } = {},
 ): EmailSender {
-  const client = options.client ?? new NotifyClient(settings.apiKey);
+  type Client = Pick<NotifyClient, 'sendEmail' | 'getNotifications'>;
+  // Notify's client (and its HTTP library) loads on the first email, not at every start-up.
+  let loaded: Promise<Client> | undefined = options.client
+    ? Promise.resolve(options.client)
+    : undefined;
+  const notify = (): Promise<Client> =>
+    (loaded ??= import('notifications-node-client').then(
+      ({ NotifyClient: Notify }) => new Notify(settings.apiKey),
+    ));
   return {
     async send(email) {
       const templateId = settings.templateIds[email.template];
@@ -61,7 +69,7 @@ export function createNotifySender(
         throw new EmailSendError(`No Notify template id for ${email.template}`, 'permanent');
       try {
         const response = await withTimeout(
-          client.sendEmail(templateId, email.to, {
+          (await notify()).sendEmail(templateId, email.to, {
             personalisation: email.personalisation,
             reference: email.reference,
           }),
@@ -73,7 +81,9 @@ export function createNotifySender(
     },
     async findByReference(reference) {
       try {
-        const response = await withTimeout(client.getNotifications('email', undefined, reference));
+        const response = await withTimeout(
+          (await notify()).getNotifications('email', undefined, reference),
+        );
         const found = response.data.notifications.find((n) => n.reference === reference);
         if (!found) return null;
         return { notifyId: found.id, sentAt: found.created_at ? new Date(found.created_at) : null };

@@ -1,4 +1,3 @@
-import PgBoss from 'pg-boss';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../db/client.js';
 import { describeError } from '../../db/connection-errors.js';
@@ -105,7 +104,9 @@ export async function startImportWorker(
     pollingIntervalSeconds?: number;
   },
 ): Promise<ImportQueue> {
-  const boss = new PgBoss({
+  // Loaded only here: the embedded database never needs pg-boss, so start-up skips loading it.
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     connectionString: deps.databaseUrl,
     ...(deps.schema ? { schema: deps.schema } : {}),
   });
