@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   POLICY_REGISTER,
   addDays,
   evaluateProgrammeAccess,
   evaluateStudySessionAccess,
+  sessionsInOrder,
 } from '../../src/policy/index.js';
-import type { AccessInput, PolicyRegister } from '../../src/policy/index.js';
+import type {
+  AccessInput,
+  PolicyRegister,
+  StudyModule,
+  StudySession,
+} from '../../src/policy/index.js';
 import { studyModules, studySessions } from './fixtures.js';
 import { expectOutcome } from './expect-outcome.js';
 
@@ -484,5 +491,153 @@ describe('2.2.1.1 2.1.3 access decisions in full: state, advice and the words th
     expect(all.map((d) => d.details.sessionId)).toEqual(['a1x', 'a1y', 'a2', 'b1']);
     expect(all.map((d) => d.details.state)).toEqual(['open', 'locked', 'locked', 'locked']);
     expect(all[1]?.reasons[0]?.clause).toBe('2.2.1.1');
+  });
+});
+
+describe('2.2.1.1 the order sessions must be done in, and what is open, whatever order the records come in', () => {
+  it('2.2.1.1 order: module sequence first, then session sequence, then id, even where the ids sort the other way', () => {
+    // Ids chosen so that sorting by id alone, by session sequence alone, or by module then id each
+    // gives a different (wrong) order.
+    const modules: StudyModule[] = [
+      { ...studyModules(START)[0]!, id: 'intro', sequence: 1 },
+      { ...studyModules(START)[0]!, id: 'core', sequence: 2 },
+    ];
+    const sessions: StudySession[] = [
+      { id: 'a', moduleId: 'core', sequence: 1 },
+      { id: 'b', moduleId: 'intro', sequence: 2 },
+      { id: 'c', moduleId: 'intro', sequence: 1 },
+    ];
+    expect(sessionsInOrder(modules, sessions).map((s) => s.id)).toEqual(['c', 'b', 'a']);
+    const all = evaluateProgrammeAccess(input({ modules, sessions, completedSessionIds: ['c'] }));
+    expect(all.map((d) => [d.details.sessionId, d.details.state])).toEqual([
+      ['c', 'done'],
+      ['b', 'open'],
+      ['a', 'locked'],
+    ]);
+    expect(all[2]?.reasons[0]).toMatchObject({
+      code: 'ACCESS.PREVIOUS_SESSION_INCOMPLETE',
+      clause: '2.2.1.1',
+      met: false,
+      evidence: { previousSessionId: 'b' },
+    });
+  });
+
+  it('2.2.1.1 a session of a module that is not in the programme is a programming error, named in the message', () => {
+    expect(() =>
+      sessionsInOrder(studyModules(START), [{ id: 'x', moduleId: 'nope', sequence: 1 }]),
+    ).toThrow(new RangeError('Session x has unknown module nope'));
+    expect(() => state(input(), 'no-such-session')).toThrow(
+      new RangeError('Unknown session no-such-session'),
+    );
+  });
+
+  it('2.2.1.1 the advice that a module is behind its ideal window records the day the window ended', () => {
+    const d = state(input({ today: '2025-09-15' }), 'm1-s1');
+    const behind = d.reasons.find((r) => r.code === 'ACCESS.BEHIND_IDEAL_WINDOW');
+    expect(behind?.clause).toBe('2.2.1.1');
+    expect(behind?.met).toBe(false);
+    expect(behind?.evidence).toEqual({
+      sessionId: 'm1-s1',
+      moduleId: 'm1',
+      today: '2025-09-15',
+      releasedOn: '2025-08-25',
+      accessEndsOn: END,
+      enrolmentStatus: 'active',
+      idealWindowEndsOn: '2025-09-14',
+    });
+  });
+
+  // Generated programmes: up to 3 modules, sessions with repeated sequence numbers (so the id
+  // decides), any set of completed sessions, and the lists shuffled.
+  const programme = fc
+    .record({
+      moduleSequences: fc.shuffledSubarray([1, 2, 3], { minLength: 1 }),
+      sessions: fc.uniqueArray(
+        fc.record({
+          id: fc.stringMatching(/^[a-z]{1,3}$/),
+          module: fc.nat(2),
+          sequence: fc.integer({ min: 1, max: 3 }),
+          completed: fc.boolean(),
+        }),
+        { selector: (s) => s.id, minLength: 1, maxLength: 12 },
+      ),
+      seed: fc.nat(),
+    })
+    .map(({ moduleSequences, sessions, seed }) => {
+      const modules: StudyModule[] = moduleSequences.map((sequence, i) => ({
+        id: `mod-${i}`,
+        sequence,
+        releasedOn: '2025-08-25',
+        scheduledStartOn: START,
+      }));
+      const all: (StudySession & { completed: boolean })[] = sessions.map((s) => ({
+        id: s.id,
+        moduleId: modules[s.module % modules.length]!.id,
+        sequence: s.sequence,
+        completed: s.completed,
+      }));
+      return { modules, sessions: all, seed };
+    });
+
+  function shuffle<T>(items: readonly T[], seed: number): T[] {
+    const out = [...items];
+    let x = seed + 1;
+    for (let i = out.length - 1; i > 0; i -= 1) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const j = x % (i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  it('2.2.1.1 property: sessions come out by module sequence, session sequence and id, whatever order they go in', () => {
+    fc.assert(
+      fc.property(programme, ({ modules, sessions, seed }) => {
+        const moduleSeq = new Map(modules.map((m) => [m.id, m.sequence]));
+        const key = (s: StudySession) =>
+          `${moduleSeq.get(s.moduleId)}|${s.sequence}|${s.id.padEnd(3, ' ')}`;
+        const expected = [...sessions].map(key).sort();
+        const shuffled = shuffle(sessions, seed);
+        expect(sessionsInOrder(shuffle(modules, seed), shuffled).map(key)).toEqual(expected);
+        expect(sessionsInOrder(modules, [...shuffled].reverse()).map(key)).toEqual(expected);
+      }),
+    );
+  });
+
+  it('2.2.1.1 property: a session is done when completed, open when every session before it is complete, otherwise locked', () => {
+    fc.assert(
+      fc.property(programme, ({ modules, sessions, seed }) => {
+        const moduleSeq = new Map(modules.map((m) => [m.id, m.sequence]));
+        const ordered = [...sessions].sort(
+          (a, b) =>
+            moduleSeq.get(a.moduleId)! - moduleSeq.get(b.moduleId)! ||
+            a.sequence - b.sequence ||
+            (a.id < b.id ? -1 : 1),
+        );
+        const completed = sessions.filter((s) => s.completed).map((s) => s.id);
+        const decisions = evaluateProgrammeAccess(
+          input({
+            modules: shuffle(modules, seed),
+            sessions: shuffle(sessions, seed),
+            completedSessionIds: shuffle(completed, seed + 7),
+            today: '2025-09-05',
+          }),
+        );
+        expect(decisions.map((d) => d.details.sessionId)).toEqual(ordered.map((s) => s.id));
+        ordered.forEach((s, i) => {
+          const allBeforeDone = ordered.slice(0, i).every((e) => e.completed);
+          const expectedState = s.completed ? 'done' : allBeforeDone ? 'open' : 'locked';
+          const d = decisions[i]!;
+          expect(d.details.state).toBe(expectedState);
+          expect(d.outcome).toBe(expectedState === 'locked' ? 'refused' : 'allowed');
+          expect(d.reasons[0]?.clause).toBe('2.2.1.1');
+          expect(d.reasons[0]?.met).toBe(expectedState !== 'locked');
+          if (expectedState === 'locked') {
+            const firstMissing = ordered.slice(0, i).find((e) => !e.completed);
+            expect(d.reasons[0]?.evidence['previousSessionId']).toBe(firstMissing?.id);
+          }
+        });
+      }),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   POLICY_REGISTER,
+  addDays,
   applyAttemptEvent,
   assessmentWindowClosesOn,
   evaluateAssessmentDeferral,
@@ -497,6 +498,469 @@ describe('2.5.4 non-submission without notified circumstances loses one of two a
           state = next;
         }
       }),
+    );
+  });
+});
+
+describe('2.1.1 2.2.1.5 2.5.1-2.5.4 assessment decisions in full: the reasons, the words the participant reads and the evidence', () => {
+  const ENGAGED = [
+    'ASSESSMENT.ENGAGEMENT_MET',
+    '2.1.1',
+    true,
+    'You engaged with 90.0% of the programme by 24 April 2026, meeting the 90% requirement.',
+    {
+      completedWeight: 900,
+      totalWeight: 1000,
+      thresholdBp: 9000,
+      engagementDeadline: '2026-04-24',
+    },
+  ];
+  const ONE_LEFT = [
+    'ASSESSMENT.ATTEMPT_AVAILABLE',
+    '2.5.1',
+    true,
+    'You have 1 of your 2 assessment attempts left.',
+    { attemptsRemaining: 1, attempts: 2 },
+  ];
+  const full = (d: {
+    reasons: readonly {
+      code: string;
+      clause: string;
+      met: boolean;
+      message: string;
+      evidence: unknown;
+    }[];
+  }) => d.reasons.map((r) => [r.code, r.clause, r.met, r.message, r.evidence]);
+
+  it('2.1.1 2.5.1 someone at exactly 90% with attempts left is told they met the requirement, not that they need 90%', () => {
+    const d = evaluateAssessmentEligibility({
+      window: WINDOW,
+      engagementAtDeadline: MET,
+      attemptsRemaining: 2,
+    });
+    expect(d.outcome).toBe('allowed');
+    expect(full(d)).toEqual([
+      ENGAGED,
+      [
+        'ASSESSMENT.ATTEMPT_AVAILABLE',
+        '2.5.1',
+        true,
+        'You have 2 of your 2 assessment attempts left.',
+        { attemptsRemaining: 2, attempts: 2 },
+      ],
+    ]);
+    expect(d.details).toEqual({ opensOn: '2026-05-11', closesOn: '2026-05-18' });
+  });
+
+  it('2.1.1 2.5.4 below 90% and no attempts left: both reasons, in the words shown', () => {
+    const d = evaluateAssessmentEligibility({
+      window: WINDOW,
+      engagementAtDeadline: BELOW,
+      attemptsRemaining: 0,
+    });
+    expect(d.outcome).toBe('refused');
+    expect(full(d)).toEqual([
+      [
+        'ASSESSMENT.ENGAGEMENT_NOT_MET',
+        '2.1.1',
+        false,
+        'You engaged with 89.9% of the programme by 24 April 2026; 90% is needed to sit the assessment.',
+        {
+          completedWeight: 899,
+          totalWeight: 1000,
+          thresholdBp: 9000,
+          engagementDeadline: '2026-04-24',
+        },
+      ],
+      [
+        'ASSESSMENT.NO_ATTEMPTS_LEFT',
+        '2.5.4',
+        false,
+        'You have used all 2 of your assessment attempts.',
+        { attemptsRemaining: 0, attempts: 2 },
+      ],
+    ]);
+  });
+
+  it.each([
+    {
+      submittedOn: '2026-05-10',
+      outcome: 'refused',
+      window: [
+        'ASSESSMENT.WINDOW_NOT_OPEN',
+        '2.2.1.5',
+        false,
+        'The assessment window opens on 11 May 2026; you can submit on any day from then until 18 May 2026.',
+      ],
+    },
+    {
+      submittedOn: '2026-05-18',
+      outcome: 'allowed',
+      window: [
+        'ASSESSMENT.WITHIN_WINDOW',
+        '2.2.1.5',
+        true,
+        'You can submit at any time in the 8-day window, 11 May 2026 to 18 May 2026.',
+      ],
+    },
+    {
+      submittedOn: '2026-05-19',
+      outcome: 'refused',
+      window: [
+        'ASSESSMENT.WINDOW_CLOSED',
+        '2.2.1.5',
+        false,
+        'The assessment window closed on 18 May 2026.',
+      ],
+    },
+  ])(
+    '2.2.1.5 a submission on $submittedOn -> $outcome, with the window reason first',
+    ({ submittedOn, outcome, window }) => {
+      const d = evaluateAssessmentSubmission({
+        window: WINDOW,
+        submittedOn,
+        engagementAtDeadline: MET,
+        attemptsRemaining: 1,
+      });
+      expect(d.outcome).toBe(outcome);
+      expect(full(d)).toEqual([
+        [...window, { submittedOn, opensOn: '2026-05-11', closesOn: '2026-05-18', windowDays: 8 }],
+        ENGAGED,
+        ONE_LEFT,
+      ]);
+    },
+  );
+
+  it('2.2.1.5 2.1.1 a submission inside the window from someone below 90% is refused', () => {
+    const d = evaluateAssessmentSubmission({
+      window: WINDOW,
+      submittedOn: '2026-05-12',
+      engagementAtDeadline: BELOW,
+      attemptsRemaining: 2,
+    });
+    expect(d.outcome).toBe('refused');
+    expect(d.reasons.map((r) => [r.code, r.met])).toEqual([
+      ['ASSESSMENT.WITHIN_WINDOW', true],
+      ['ASSESSMENT.ENGAGEMENT_NOT_MET', false],
+      ['ASSESSMENT.ATTEMPT_AVAILABLE', true],
+    ]);
+  });
+
+  it.each([-1, 3, 1.5, Number.NaN])(
+    '2.5.1 %s attempts remaining is impossible (each participant has two), for every decision that takes it',
+    (attemptsRemaining) => {
+      const message = `Attempts remaining must be 0..2; got ${attemptsRemaining}`;
+      expect(() =>
+        evaluateAssessmentEligibility({
+          window: WINDOW,
+          engagementAtDeadline: MET,
+          attemptsRemaining,
+        }),
+      ).toThrow(new RangeError(message));
+      expect(() =>
+        evaluatePreWindowDeferral({ requestedOn: '2026-04-01', window: WINDOW, attemptsRemaining }),
+      ).toThrow(new RangeError(message));
+      expect(() =>
+        applyAttemptEvent(
+          { attemptsRemaining, pendingRequest: false },
+          { type: 'circumstances_notified' },
+        ),
+      ).toThrow(new RangeError(message));
+    },
+  );
+
+  it.each([
+    {
+      requestedOn: '2026-04-24',
+      outcome: 'allowed',
+      reason: [
+        'ASSESSMENT.PRE_WINDOW_REQUEST_IN_TIME',
+        '2.5.1',
+        true,
+        'A request made by 24 April 2026, the deadline for meeting the 90% requirement, follows the deferral process and keeps your right to 2 assessment attempts.',
+        {
+          requestedOn: '2026-04-24',
+          engagementDeadline: '2026-04-24',
+          opensOn: '2026-05-11',
+          attemptsRemaining: 1,
+        },
+      ],
+      followDeferralProcess: true,
+    },
+    {
+      requestedOn: '2026-04-25',
+      outcome: 'refused',
+      reason: [
+        'ASSESSMENT.PRE_WINDOW_REQUEST_TOO_LATE',
+        '2.5.1',
+        false,
+        'A deferral before the assessment window had to be requested by 24 April 2026. If extenuating circumstances stop you submitting, you can ask for an assessment deferral once the window opens on 11 May 2026, provided you have met the 90% requirement.',
+        { requestedOn: '2026-04-25', engagementDeadline: '2026-04-24', opensOn: '2026-05-11' },
+      ],
+      followDeferralProcess: false,
+    },
+  ])(
+    '2.5.1 a deferral asked for on $requestedOn, before the window -> $outcome; no attempt is lost either way',
+    ({ requestedOn, outcome, reason, followDeferralProcess }) => {
+      const d = evaluatePreWindowDeferral({ requestedOn, window: WINDOW, attemptsRemaining: 1 });
+      expect(d.outcome).toBe(outcome);
+      expect(full(d)).toEqual([reason]);
+      expect(d.details).toEqual({
+        followDeferralProcess,
+        attemptsKept: true,
+        attemptsRemaining: 1,
+      });
+    },
+  );
+
+  const deferral: AssessmentDeferralInput = {
+    requestedOn: '2026-05-13',
+    window: WINDOW,
+    engagementAtDeadline: MET,
+    enteredWindow: true,
+    circumstance: { kind: 'bereavement' },
+    evidence: 'not_requested',
+    attemptsRemaining: 1,
+    nextWindow: NEXT,
+  };
+  const ASKED_IN_WINDOW = [
+    'ASSESSMENT.DURING_OR_AFTER_WINDOW',
+    '2.5.2',
+    true,
+    'You asked during or after the assessment window.',
+    { requestedOn: '2026-05-13', opensOn: '2026-05-11', closesOn: '2026-05-18' },
+  ];
+  const ENTERED = [
+    'ASSESSMENT.ENTERED_WINDOW',
+    '2.5.2',
+    true,
+    'You were entered into this assessment window.',
+    { windowId: 'w-2026-05' },
+  ];
+  const NEXT_WINDOW = [
+    'ASSESSMENT.NEXT_WINDOW',
+    '2.5.2',
+    true,
+    'If approved, you keep your attempt and are entered into the next assessment window, opening 9 November 2026.',
+    { nextWindowId: 'w-2026-11', nextWindowOpensOn: '2026-11-09', attemptsRemaining: 1 },
+  ];
+  const EXTENUATING = (kind: string, description: string | null) => [
+    'ASSESSMENT.EXTENUATING_CIRCUMSTANCE',
+    '2.5.3',
+    true,
+    'Your circumstances are of a kind that can be viewed as extenuating.',
+    { circumstance: kind, description },
+  ];
+
+  it('2.5.2 2.5.3 an assessment deferral that may be granted: every condition, in the words shown', () => {
+    const d = evaluateAssessmentDeferral(deferral);
+    expect(d.outcome).toBe('allowed');
+    expect(full(d)).toEqual([
+      ASKED_IN_WINDOW,
+      ENGAGED,
+      ENTERED,
+      EXTENUATING('bereavement', null),
+      NEXT_WINDOW,
+    ]);
+    expect(d.details).toEqual({
+      attemptKept: true,
+      attemptsRemaining: 1,
+      nextWindowId: 'w-2026-11',
+      nextWindowOpensOn: '2026-11-09',
+    });
+  });
+
+  it('2.5.2 evidence asked for and not yet arrived: the request waits and the attempt is protected', () => {
+    const d = evaluateAssessmentDeferral({ ...deferral, evidence: 'requested' });
+    expect(d.outcome).toBe('needs_review');
+    expect(full(d)).toEqual([
+      ASKED_IN_WINDOW,
+      ENGAGED,
+      ENTERED,
+      EXTENUATING('bereavement', null),
+      NEXT_WINDOW,
+      [
+        'ASSESSMENT.EVIDENCE_REQUESTED',
+        '2.5.2',
+        false,
+        'We have asked for supporting evidence; your request will be decided when it arrives, and your attempt is protected meanwhile.',
+        { evidence: 'requested' },
+      ],
+    ]);
+    expect(d.details.attemptKept).toBe(true);
+  });
+
+  it('2.5.2 2.5.3 2.1.1 a request failing every condition is refused with each reason, and the attempt is not kept', () => {
+    const d = evaluateAssessmentDeferral({
+      ...deferral,
+      requestedOn: '2026-05-01',
+      engagementAtDeadline: { completedWeight: 1, totalWeight: 3 },
+      enteredWindow: false,
+      circumstance: undefined,
+      nextWindow: undefined,
+      evidence: 'requested',
+    });
+    expect(d.outcome).toBe('refused');
+    expect(full(d)).toEqual([
+      [
+        'ASSESSMENT.DEFERRAL_BEFORE_WINDOW',
+        '2.5.2',
+        false,
+        'An assessment deferral is for during or after the window, which opens on 11 May 2026. Before then, ask for a deferral by the 90% deadline instead.',
+        { requestedOn: '2026-05-01', opensOn: '2026-05-11', closesOn: '2026-05-18' },
+      ],
+      [
+        'ASSESSMENT.ENGAGEMENT_NOT_MET',
+        '2.1.1',
+        false,
+        'You engaged with 33.3% of the programme by 24 April 2026; 90% is needed to sit the assessment.',
+        { completedWeight: 1, totalWeight: 3, thresholdBp: 9000, engagementDeadline: '2026-04-24' },
+      ],
+      [
+        'ASSESSMENT.NOT_ENTERED_WINDOW',
+        '2.5.2',
+        false,
+        'An assessment deferral is only for participants entered into the assessment window.',
+        { windowId: 'w-2026-05' },
+      ],
+      [
+        'ASSESSMENT.NO_EXTENUATING_CIRCUMSTANCE',
+        '2.5.3',
+        false,
+        'An assessment deferral needs extenuating circumstances that affect your ability to submit: tell us what has happened.',
+        {},
+      ],
+      [
+        'ASSESSMENT.NO_NEXT_WINDOW',
+        '2.5.2',
+        false,
+        'There is no later assessment window for your programme to move you into; your Delivery Partner will talk to you about your options.',
+        {},
+      ],
+    ]);
+    expect(d.details).toEqual({
+      attemptKept: false,
+      attemptsRemaining: 1,
+      nextWindowId: null,
+      nextWindowOpensOn: null,
+    });
+  });
+
+  it.each([
+    { description: ' \t', ok: false },
+    { description: undefined, ok: false },
+    { description: 'The school flooded on the second day of the window', ok: true },
+  ])(
+    '2.5.3 "other significant unforeseen change" described as $description -> extenuating: $ok, in the words shown',
+    ({ description, ok }) => {
+      const d = evaluateAssessmentDeferral({
+        ...deferral,
+        circumstance: { kind: 'other_significant_unforeseen', description },
+      });
+      expect(d.outcome).toBe(ok ? 'allowed' : 'refused');
+      expect(full(d)[3]).toEqual(
+        ok
+          ? EXTENUATING('other_significant_unforeseen', description ?? null)
+          : [
+              'ASSESSMENT.CIRCUMSTANCE_NOT_DESCRIBED',
+              '2.5.3',
+              false,
+              'Please describe the significant, unforeseen change that has affected your ability to submit.',
+              { circumstance: 'other_significant_unforeseen' },
+            ],
+      );
+      expect(d.details.attemptKept).toBe(ok);
+    },
+  );
+
+  it.each([
+    {
+      state: { attemptsRemaining: 2, pendingRequest: false },
+      event: { type: 'circumstances_notified' },
+      message:
+        'You have told us about extenuating circumstances, so you will not lose an attempt while your request is considered.',
+    },
+    {
+      state: { attemptsRemaining: 2, pendingRequest: false },
+      event: { type: 'window_closed', submitted: true },
+      message: 'Your submission used one of your 2 attempts.',
+    },
+    {
+      state: { attemptsRemaining: 2, pendingRequest: true },
+      event: { type: 'window_closed', submitted: false },
+      message:
+        'You did not submit, but you told us about extenuating circumstances; your attempt is protected until your request is decided.',
+    },
+    {
+      state: { attemptsRemaining: 2, pendingRequest: false },
+      event: { type: 'window_closed', submitted: false },
+      message:
+        'You did not submit your assessment and did not tell us about any extenuating circumstances, so you have lost one of your assessment attempts.',
+    },
+    {
+      state: { attemptsRemaining: 2, pendingRequest: true },
+      event: { type: 'request_decided', approved: true },
+      message:
+        'Your assessment deferral was approved: you keep your attempt and will be entered into the next assessment window.',
+    },
+    {
+      state: { attemptsRemaining: 2, pendingRequest: true },
+      event: { type: 'request_decided', approved: false },
+      message:
+        'Your request was not approved, so your non-submission counts and you have lost one of your assessment attempts.',
+    },
+  ] as { state: AttemptState; event: AttemptEvent; message: string }[])(
+    '2.5.1 2.5.2 2.5.4 the participant is told what happened to their attempt: $event.type',
+    ({ state, event, message }) => {
+      const d = applyAttemptEvent(state, event);
+      expect(d.reasons.map((r) => r.message)).toEqual([message]);
+      expect(['2.5.1', '2.5.2', '2.5.4']).toContain(d.reasons[0]?.clause);
+    },
+  );
+
+  it('2.5.4 the errors for impossible events say what is wrong', () => {
+    expect(() =>
+      applyAttemptEvent(
+        { attemptsRemaining: 2, pendingRequest: false },
+        { type: 'request_decided', approved: false },
+      ),
+    ).toThrow(new RangeError('No pending request to decide'));
+    expect(() =>
+      applyAttemptEvent(
+        { attemptsRemaining: 0, pendingRequest: true },
+        { type: 'window_closed', submitted: true },
+      ),
+    ).toThrow(new RangeError('A submission needs an attempt left'));
+  });
+
+  it('2.1.1 2.5.1 2.2.1.5 property: a submission is accepted exactly when the day is in the window, engagement x 10000 >= total x 9000, and an attempt is left', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -3, max: 10 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.nat(5000),
+        fc.integer({ min: 0, max: 2 }),
+        (dayOffset, totalWeight, completedRaw, attemptsRemaining) => {
+          const completedWeight = completedRaw % (totalWeight + 1);
+          const submittedOn = addDays(WINDOW.opensOn, dayOffset);
+          const d = evaluateAssessmentSubmission({
+            window: WINDOW,
+            submittedOn,
+            engagementAtDeadline: { completedWeight, totalWeight },
+            attemptsRemaining,
+          });
+          const inWindow = dayOffset >= 0 && dayOffset <= 7;
+          const engaged = completedWeight * 10000 >= totalWeight * 9000;
+          expect(d.outcome).toBe(
+            inWindow && engaged && attemptsRemaining > 0 ? 'allowed' : 'refused',
+          );
+          expect(d.reasons.map((r) => [r.clause, r.met])).toEqual([
+            ['2.2.1.5', inWindow],
+            ['2.1.1', engaged],
+            [attemptsRemaining > 0 ? '2.5.1' : '2.5.4', attemptsRemaining > 0],
+          ]);
+        },
+      ),
     );
   });
 });

@@ -556,3 +556,308 @@ describe('2.2.1.2 property: a generated clinic history, in any order, gives the 
     );
   });
 });
+
+describe('2.2.1.2 2.1.2 clinic decisions in full: the words the participant reads and the evidence', () => {
+  const outOfSequence = {
+    clinicNumber: 2,
+    sessionOn: '2025-10-15',
+    today: TODAY,
+    history: [{ clinicNumber: 1, status: 'booked' as const, on: '2025-10-20' }],
+  };
+  const OUT_OF_SEQUENCE = [
+    'CLINIC.OUT_OF_SEQUENCE',
+    '2.2.1.2',
+    false,
+    'Clinics are attended in order: your clinic 1 is on 20 October 2025, so clinic 2 must be after that.',
+    {
+      clinicNumber: 2,
+      sessionOn: '2025-10-15',
+      today: TODAY,
+      previousStatus: 'booked',
+      previousOn: '2025-10-20',
+    },
+  ];
+  const staff = {
+    grantedBy: 'staff-17',
+    grantedByRole: 'delivery_partner_staff',
+    recordedOn: TODAY,
+  };
+  const full = (d: ReturnType<typeof evaluateClinicBooking>) =>
+    d.reasons.map((r) => [r.code, r.clause, r.met, r.message, r.evidence]);
+
+  it.each([
+    {
+      name: 'part-time with a staff accommodation: allowed, and recorded as allowed by accommodation',
+      workingPattern: 'part_time' as const,
+      accommodation,
+      outcome: 'allowed',
+      allowedByAccommodation: true,
+      then: [
+        [
+          'CLINIC.ALLOWED_BY_ACCOMMODATION',
+          '2.2.1.2',
+          true,
+          'Because you work part-time, your Delivery Partner has agreed this change to your clinic sequence.',
+          { workingPattern: 'part_time', ...staff, note: accommodation.note },
+        ],
+        [
+          'CLINIC.WORKING_PATTERN_CONSIDERED',
+          '2.1.2',
+          true,
+          'Your working pattern was taken into account so you can keep engaging with the programme.',
+          { workingPattern: 'part_time', ...staff },
+        ],
+      ],
+    },
+    {
+      name: 'part-time without an accommodation: refused, and told who can record one',
+      workingPattern: 'part_time' as const,
+      accommodation: undefined,
+      outcome: 'refused',
+      allowedByAccommodation: false,
+      then: [
+        [
+          'CLINIC.NO_ACCOMMODATION',
+          '2.2.1.2',
+          false,
+          'If your part-time working pattern means you cannot attend clinics in order, ask your Delivery Partner: they can record a change for you.',
+          { workingPattern: 'part_time', grantedBy: null, grantedByRole: null, recordedOn: null },
+        ],
+      ],
+    },
+    {
+      name: 'full-time without an accommodation: refused, and asked to keep the order',
+      workingPattern: 'full_time' as const,
+      accommodation: undefined,
+      outcome: 'refused',
+      allowedByAccommodation: false,
+      then: [
+        [
+          'CLINIC.NO_ACCOMMODATION',
+          '2.2.1.2',
+          false,
+          'Clinics are attended in order. Please choose a date that keeps them in sequence.',
+          { workingPattern: 'full_time', grantedBy: null, grantedByRole: null, recordedOn: null },
+        ],
+      ],
+    },
+    {
+      name: 'full-time with an accommodation: only by a programme-team exception',
+      workingPattern: 'full_time' as const,
+      accommodation,
+      outcome: 'needs_exception',
+      allowedByAccommodation: false,
+      then: [
+        [
+          'CLINIC.ACCOMMODATION_PART_TIME_ONLY',
+          '2.2.1.2',
+          false,
+          'Changes to the clinic sequence are accommodated for participants who work part-time; for anyone else the programme team must approve it as an exception.',
+          { workingPattern: 'full_time', ...staff },
+        ],
+      ],
+    },
+    {
+      name: 'part-time with an accommodation recorded by the participant: not valid',
+      workingPattern: 'part_time' as const,
+      accommodation: { ...accommodation, grantedByRole: 'participant' as const },
+      outcome: 'refused',
+      allowedByAccommodation: false,
+      then: [
+        [
+          'CLINIC.ACCOMMODATION_INVALID',
+          '2.2.1.2',
+          false,
+          'A change to the clinic sequence must be recorded, with a note, by your Delivery Partner or the programme team.',
+          { workingPattern: 'part_time', ...staff, grantedByRole: 'participant' },
+        ],
+      ],
+    },
+    ...(['programme_team', 'admin'] as const).map((grantedByRole) => ({
+      name: `part-time with an accommodation recorded by ${grantedByRole}: allowed`,
+      workingPattern: 'part_time' as const,
+      accommodation: { ...accommodation, grantedByRole },
+      outcome: 'allowed',
+      allowedByAccommodation: true,
+      then: [
+        [
+          'CLINIC.ALLOWED_BY_ACCOMMODATION',
+          '2.2.1.2',
+          true,
+          'Because you work part-time, your Delivery Partner has agreed this change to your clinic sequence.',
+          { workingPattern: 'part_time', ...staff, grantedByRole, note: accommodation.note },
+        ],
+        [
+          'CLINIC.WORKING_PATTERN_CONSIDERED',
+          '2.1.2',
+          true,
+          'Your working pattern was taken into account so you can keep engaging with the programme.',
+          { workingPattern: 'part_time', ...staff, grantedByRole },
+        ],
+      ],
+    })),
+  ])(
+    '2.2.1.2 booking clinic 2 before a booked clinic 1, $name',
+    ({ workingPattern, accommodation: acc, outcome, allowedByAccommodation, then }) => {
+      const d = evaluateClinicBooking({ ...outOfSequence, workingPattern, accommodation: acc });
+      expect(d.outcome).toBe(outcome);
+      expect(d.details).toEqual({ inSequence: false, allowedByAccommodation });
+      expect(full(d)).toEqual([OUT_OF_SEQUENCE, ...then]);
+    },
+  );
+
+  it('2.2.1.2 a passed date and an attended clinic are both refused, before the order is considered', () => {
+    const d = book({
+      sessionOn: '2025-09-01',
+      history: [{ clinicNumber: 1, status: 'attended', on: '2025-09-01' }],
+      workingPattern: 'part_time',
+      accommodation,
+    });
+    const evidence = { clinicNumber: 1, sessionOn: '2025-09-01', today: TODAY };
+    expect(d.outcome).toBe('refused');
+    expect(d.details).toEqual({ inSequence: true, allowedByAccommodation: false });
+    expect(full(d)).toEqual([
+      [
+        'CLINIC.DATE_PASSED',
+        '2.2.1.2',
+        false,
+        'The clinic on 1 September 2025 has already taken place; please choose a later date.',
+        evidence,
+      ],
+      [
+        'CLINIC.ALREADY_ATTENDED',
+        '2.2.1.2',
+        false,
+        'You have already attended clinic 1.',
+        evidence,
+      ],
+      ['CLINIC.IN_SEQUENCE', '2.2.1.2', true, 'This is your first clinic.', evidence],
+    ]);
+  });
+
+  it('2.2.1.2 a clinic booked today has not passed', () => {
+    const d = book({ sessionOn: TODAY });
+    expect(d.outcome).toBe('allowed');
+    expect(full(d)).toEqual([
+      [
+        'CLINIC.IN_SEQUENCE',
+        '2.2.1.2',
+        true,
+        'This is your first clinic.',
+        { clinicNumber: 1, sessionOn: TODAY, today: TODAY },
+      ],
+    ]);
+  });
+
+  it('2.2.1.2 an accommodation is not needed, nor looked at, when the clinics are in order', () => {
+    const d = book({
+      clinicNumber: 2,
+      sessionOn: '2025-11-20',
+      history: [{ clinicNumber: 1, status: 'attended', on: '2025-09-20' }],
+      workingPattern: 'part_time',
+      accommodation,
+    });
+    expect(d.outcome).toBe('allowed');
+    expect(d.details).toEqual({ inSequence: true, allowedByAccommodation: false });
+    expect(full(d)).toEqual([
+      [
+        'CLINIC.IN_SEQUENCE',
+        '2.2.1.2',
+        true,
+        'Clinic 1 comes first and is attended, so you can book clinic 2.',
+        {
+          clinicNumber: 2,
+          sessionOn: '2025-11-20',
+          today: TODAY,
+          previousStatus: 'attended',
+          previousOn: '2025-09-20',
+        },
+      ],
+    ]);
+  });
+
+  it.each([
+    {
+      name: 'in order',
+      history: [{ clinicNumber: 1, status: 'attended' as const, on: '2025-10-01' }],
+      reason: ['CLINIC.IN_SEQUENCE', '2.2.1.2', true, 'Clinic 2 was attended in order.'],
+    },
+    {
+      name: 'out of order',
+      history: [],
+      reason: [
+        'CLINIC.OUT_OF_SEQUENCE',
+        '2.2.1.2',
+        false,
+        'Clinics are attended in order: clinic 1 has not been attended before clinic 2.',
+      ],
+    },
+  ])('2.2.1.2 attendance at clinic 2 $name, in the words shown', ({ history, reason }) => {
+    const d = evaluateClinicAttendance({
+      clinicNumber: 2,
+      attendedOn: '2025-12-20',
+      history,
+      workingPattern: 'full_time',
+    });
+    expect(
+      d.reasons.slice(0, 1).map((r) => [r.code, r.clause, r.met, r.message, r.evidence]),
+    ).toEqual([[...reason, { clinicNumber: 2, attendedOn: '2025-12-20' }]]);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])(
+    '2.2.1.2 clinic number %s is a programming error, said in words',
+    (n) => {
+      const message = `Clinic number must be 1 or more; got ${n}`;
+      expect(() => book({ clinicNumber: n })).toThrow(new RangeError(message));
+      expect(() =>
+        evaluateClinicAttendance({
+          clinicNumber: n,
+          attendedOn: TODAY,
+          history: [],
+          workingPattern: 'full_time',
+        }),
+      ).toThrow(new RangeError(message));
+    },
+  );
+
+  it.each([
+    {
+      name: 'nothing later depends on it',
+      clinicNumber: 2,
+      history: [{ clinicNumber: 1, status: 'booked' as const, on: '2026-01-01' }],
+      outcome: 'allowed',
+      reason: [
+        'CLINIC.CANCELLATION_KEEPS_SEQUENCE',
+        '2.2.1.2',
+        true,
+        'No later clinic depends on this one, so cancelling clinic 2 keeps your clinics in order.',
+        { clinicNumber: 2, laterClinicNumber: null, laterOn: null },
+      ],
+      laterClinicNumber: null,
+    },
+    {
+      name: 'a later clinic is booked on the strength of it',
+      clinicNumber: 1,
+      history: [{ clinicNumber: 2, status: 'booked' as const, on: '2026-03-01' }],
+      outcome: 'refused',
+      reason: [
+        'CLINIC.LATER_CLINIC_BOOKED',
+        '2.2.1.2',
+        false,
+        'Clinics are attended in order and you are booked on clinic 2 on 1 March 2026. Change clinic 1 to another date instead, or cancel clinic 2 first.',
+        { clinicNumber: 1, laterClinicNumber: 2, laterOn: '2026-03-01' },
+      ],
+      laterClinicNumber: 2,
+    },
+  ])(
+    '2.2.1.2 cancelling clinic $clinicNumber when $name -> $outcome, in the words shown',
+    ({ clinicNumber, history, outcome, reason, laterClinicNumber }) => {
+      const d = evaluateClinicCancellation({ clinicNumber, history });
+      expect(d.outcome).toBe(outcome);
+      expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message, r.evidence])).toEqual([
+        reason,
+      ]);
+      expect(d.details).toEqual({ laterClinicNumber });
+    },
+  );
+});

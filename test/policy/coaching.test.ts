@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { COURSES } from '../../src/domain/catalogue.js';
 import {
   POLICY_REGISTER,
+  addDays,
   evaluateCoachingBooking,
   evaluateCoachingEntitlement,
   evaluateEngagement,
@@ -163,5 +165,145 @@ describe('2.2.1.3 coaching bookings decided row by row', () => {
     expect(d.reasons[0]?.clause).toBe('2.2.1.3');
     expect(d.reasons[0]?.met).toBe(false);
     expect(d.details.sharedAvailability).toEqual([]);
+  });
+});
+
+describe('2.2.1.3 coaching decisions in full: the words the participant reads and the evidence', () => {
+  const COACHING_COURSES = ['npq-executive-leadership', 'npq-early-headship-coaching-offer'];
+  const entitled = {
+    code: 'COACHING.ENTITLED',
+    clause: '2.2.1.3',
+    met: true,
+    message: 'Coaching is part of the Early Headship Coaching Offer.',
+    evidence: { course: 'npq-early-headship-coaching-offer', coachingCourses: COACHING_COURSES },
+  };
+
+  it.each([
+    {
+      course: 'npq-executive-leadership' as const,
+      outcome: 'allowed',
+      reason: {
+        code: 'COACHING.ENTITLED',
+        clause: '2.2.1.3',
+        met: true,
+        message: 'Coaching is part of the NPQ for Executive Leadership.',
+      },
+    },
+    {
+      course: 'npq-headship' as const,
+      outcome: 'refused',
+      reason: {
+        code: 'COACHING.NOT_PART_OF_COURSE',
+        clause: '2.2.1.3',
+        met: false,
+        message:
+          'Coaching is not part of the NPQ for Headship; it is offered on NPQEL and EHCO only.',
+      },
+    },
+  ])('2.2.1.3 $course -> $outcome, in the words shown', ({ course, outcome, reason }) => {
+    const d = evaluateCoachingEntitlement({ course });
+    expect(d.outcome).toBe(outcome);
+    expect(d.reasons).toEqual([
+      { ...reason, evidence: { course, coachingCourses: COACHING_COURSES } },
+    ]);
+  });
+
+  const base = {
+    course: 'npq-early-headship-coaching-offer' as const,
+    today: '2026-02-01',
+    participantAvailableOn: ['2026-02-10', '2026-02-03'],
+    coachAvailableOn: ['2026-02-03'],
+  };
+  it.each([
+    {
+      proposedOn: '2026-01-31',
+      outcome: 'refused',
+      reason: {
+        code: 'COACHING.DATE_PASSED',
+        met: false,
+        message: '31 January 2026 has passed; please choose a later date.',
+        evidence: { proposedOn: '2026-01-31', today: '2026-02-01' },
+      },
+    },
+    {
+      proposedOn: '2026-02-04',
+      outcome: 'refused',
+      reason: {
+        code: 'COACHING.PARTICIPANT_UNAVAILABLE',
+        met: false,
+        message:
+          'Coaching is scheduled around your availability, and you have not said you are free on 4 February 2026.',
+        evidence: { proposedOn: '2026-02-04', today: '2026-02-01' },
+      },
+    },
+    {
+      proposedOn: '2026-02-10',
+      outcome: 'refused',
+      reason: {
+        code: 'COACHING.COACH_UNAVAILABLE',
+        met: false,
+        message:
+          'Your coach is not available on 10 February 2026; choose one of the days you are both free.',
+        evidence: {
+          proposedOn: '2026-02-10',
+          today: '2026-02-01',
+          sharedAvailability: ['2026-02-03'],
+        },
+      },
+    },
+    {
+      proposedOn: '2026-02-03',
+      outcome: 'allowed',
+      reason: {
+        code: 'COACHING.BOTH_AVAILABLE',
+        met: true,
+        message: 'You and your coach are both available on 3 February 2026.',
+        evidence: { proposedOn: '2026-02-03', today: '2026-02-01' },
+      },
+    },
+  ])(
+    '2.2.1.3 proposing $proposedOn -> $outcome: the entitlement, then the day, in the words shown',
+    ({ proposedOn, outcome, reason }) => {
+      const d = evaluateCoachingBooking({ ...base, proposedOn });
+      expect(d.outcome).toBe(outcome);
+      expect(d.reasons).toEqual([entitled, { ...reason, clause: '2.2.1.3' }]);
+      expect(d.details).toEqual({ sharedAvailability: ['2026-02-03'] });
+    },
+  );
+
+  it('2.2.1.3 property: a booking is allowed exactly when the course has coaching, the day has not passed and both are free; the shared days are the days both are free from today, once each, earliest first', () => {
+    const day = (n: number) => addDays('2026-02-01', n);
+    const days = fc.array(fc.integer({ min: -5, max: 15 }), { maxLength: 10 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...COURSES.map((c) => c.identifier)),
+        days,
+        days,
+        fc.integer({ min: -5, max: 15 }),
+        (course, participant, coach, proposed) => {
+          const d = evaluateCoachingBooking({
+            course,
+            today: day(0),
+            proposedOn: day(proposed),
+            participantAvailableOn: participant.map(day),
+            coachAvailableOn: coach.map(day),
+          });
+          const hasCoaching = COACHING_COURSES.includes(course);
+          const allowed =
+            hasCoaching &&
+            proposed >= 0 &&
+            participant.includes(proposed) &&
+            coach.includes(proposed);
+          expect(d.outcome).toBe(allowed ? 'allowed' : 'refused');
+          const shared = [...new Set(participant)]
+            .filter((n) => n >= 0 && coach.includes(n))
+            .sort((a, b) => a - b)
+            .map(day);
+          expect(d.details.sharedAvailability).toEqual(hasCoaching ? shared : []);
+          expect(d.reasons.map((r) => r.clause)).toEqual(['2.2.1.3', '2.2.1.3']);
+          expect(d.reasons.every((r) => r.met)).toBe(allowed);
+        },
+      ),
+    );
   });
 });
