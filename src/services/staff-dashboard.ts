@@ -553,11 +553,13 @@ function queueSql(kind: QueueKind, actor: Actor, openOnly: boolean, participantI
                    case when x.status = 'declined' and x.decided_by is null
                         then 'refused by the policy: tell the participant their options' else x.status end as status,
                    x.requested_on::text as on_day, x.circumstance as summary from deferral_case x`,
-        // A request the policy refused at once (decided by no one) stays in the queue: staff must
-        // still tell the participant their options (2.3.4, 2.3.10).
+        // A request the policy refused at once (decided by no one) stays in the queue until staff
+        // record that they told the participant their options (2.3.4, 2.3.10): its open task.
         openOnly
           ? sql`(x.status = any(${arrayParam([...OPEN_DEFERRAL_STATUSES])}::text[])
-                 or (x.status = 'declined' and x.decided_by is null))`
+                 or (x.status = 'declined' and x.decided_by is null
+                     and exists (select 1 from staff_task t where t.deferral_case_id = x.id
+                                 and t.kind = 'options_contact' and t.status = 'open')))`
           : sql`true`,
         sql`x.requested_on, x.id`,
       );
