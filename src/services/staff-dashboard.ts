@@ -4,6 +4,7 @@
  * queues. Every query filters in the database by what the actor may see (enrolmentVisibleTo), so a
  * delivery partner's pages and exports only ever hold its own participants.
  */
+import { openAlertsForEnrolments } from './engagement-alerts.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
@@ -134,6 +135,8 @@ export interface DashboardRow extends EnrolmentEngagementRow {
   engagement: string;
   projected: string;
   bestPossible: string;
+  /** The open engagement alert the daily job raised, with its date (on the at-risk list only). */
+  alert?: { label: string; raisedOn: string } | null;
 }
 
 export interface CohortDashboard {
@@ -251,11 +254,22 @@ export async function cohortDashboard(
     label: b.label,
     count: rows.filter((r) => r.basisPoints >= b.min && r.basisPoints < b.max).length,
   }));
-  const atRisk = rows
+  const risky = rows
     .filter(isAtRisk)
     .sort(
       (a, b) => a.projectedBasisPoints - b.projectedBasisPoints || a.enrolmentId - b.enrolmentId,
     );
+  // The alerts the daily job raised for them, with the day raised (the gravest if both are open).
+  const alerts = await openAlertsForEnrolments(
+    db,
+    actor,
+    risky.map((r) => r.enrolmentId),
+  );
+  const atRisk = risky.map((r) => {
+    const mine = alerts.filter((a) => a.enrolmentId === r.enrolmentId);
+    const alert = mine.find((a) => a.kind === 'engagement_unreachable') ?? mine[0];
+    return { ...r, alert: alert ? { label: alert.label, raisedOn: alert.raisedOn } : null };
+  });
 
   const upcomingRows = await queryRows<{
     on_day: string;
