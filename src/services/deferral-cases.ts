@@ -29,6 +29,7 @@ import {
   evaluatePreWindowDeferral,
   evaluateResumeTiming,
   evaluateReturnFromDeferral,
+  formatLongDate,
   isIsoDate,
   londonDateOf,
   type Cohort as PolicyCohort,
@@ -300,6 +301,15 @@ export async function requestDeferral(
   return db.transaction(async (tx) => {
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     const facts = await factsOf(tx, input.enrolmentId);
+    // A date a person typed must make sense for this enrolment: not before its programme began.
+    if (requestedOn < facts.cohort.startDate) {
+      throw new ValidationError([
+        {
+          path: 'requestedOn',
+          message: `The date of the request must be on or after the start of the programme, ${formatLongDate(facts.cohort.startDate)}`,
+        },
+      ]);
+    }
     const evaluation = await evaluate(tx, facts, {
       on: requestedOn,
       circumstance,
