@@ -919,6 +919,10 @@ export const deferralCase = pgTable(
     targetCohortId: integer('target_cohort_id').references(() => cohort.id),
     rejoinActivityId: integer('rejoin_activity_id').references(() => programmeActivity.id),
     rejoinDate: date('rejoin_date'),
+    /** Why staff agreed a re-join date other than the plan's provisional one (2.3.5); null if not. */
+    rejoinDateReason: text('rejoin_date_reason'),
+    /** Why the participant resumed before the agreed date: to cover content missed (2.3.5). */
+    earlyReturnReason: text('early_return_reason'),
     rejoinPlan: jsonb('rejoin_plan'),
     intentContactDueOn: date('intent_contact_due_on'),
     reasonableAdjustments: text('reasonable_adjustments'),
@@ -1198,12 +1202,20 @@ export const staffTask = pgTable(
     status: text('status').notNull().default('open'),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * What closed the task, for 'options_contact': { contactedOn, choice: continue | withdraw |
+     * other, note, by } (the participant told their options after the policy refused, 2.3.10).
+     */
+    outcome: jsonb('outcome'),
   },
   (t) => [
     uniqueIndex('staff_task_kind_case_uq').on(t.kind, t.deferralCaseId),
     index('staff_task_open_idx').on(t.status, t.dueOn),
     uniqueIndex('staff_task_kind_outbox_uq').on(t.kind, t.dfeOutboxId),
-    check('staff_task_kind_valid', oneOf('kind', ['intent_contact', 'dfe_refused'])),
+    check(
+      'staff_task_kind_valid',
+      oneOf('kind', ['intent_contact', 'dfe_refused', 'options_contact']),
+    ),
     check(
       'staff_task_enrolment_present',
       sql`${t.enrolmentId} is not null or ${t.kind} = 'dfe_refused'`,
@@ -1241,6 +1253,8 @@ export const engagementAlert = pgTable(
       .references(() => enrolment.id),
     raisedOn: date('raised_on').notNull(),
     details: jsonb('details').notNull(),
+    /** The day the daily job found the condition no longer held; a later raise reopens it. */
+    clearedOn: date('cleared_on'),
   },
   (t) => [
     uniqueIndex('engagement_alert_kind_enrolment_uq').on(t.kind, t.enrolmentId),

@@ -139,6 +139,19 @@ export function evaluateProgrammeAccess(
           evidence,
         ),
       );
+    } else if (completed.has(session.id)) {
+      // Work done stays done, even when the module is not yet released in a cohort re-joined
+      // after a deferral (2.3.6): never "opens on" a date for something already completed.
+      state = 'done';
+      reasons.push(
+        reason(
+          'ACCESS.DONE',
+          '2.2.1.1',
+          true,
+          `You have completed ${name}. You can revisit it at any time until ${formatLongDate(accessEndsOn)}.`,
+          evidence,
+        ),
+      );
     } else if (isBefore(input.today, module.releasedOn)) {
       state = 'locked';
       reasons.push(
@@ -147,17 +160,6 @@ export function evaluateProgrammeAccess(
           '2.1.3',
           false,
           `Content is released in stages; ${name} opens on ${formatLongDate(module.releasedOn)}.`,
-          evidence,
-        ),
-      );
-    } else if (completed.has(session.id)) {
-      state = 'done';
-      reasons.push(
-        reason(
-          'ACCESS.DONE',
-          '2.2.1.1',
-          true,
-          `You have completed ${name}. You can revisit it at any time until ${formatLongDate(accessEndsOn)}.`,
           evidence,
         ),
       );

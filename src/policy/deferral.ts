@@ -61,6 +61,9 @@ export interface ExtenuatingCircumstance {
 }
 
 /** A further deferral, recorded and approved by the programme team (2.3.9). */
+/** 2.3.9: the only roles whose recorded exception the policy accepts for a further deferral. */
+export const DEFERRAL_EXCEPTION_ROLES: readonly Role[] = ['programme_team'];
+
 export interface DeferralException {
   readonly approvedBy: string;
   readonly approvedByRole: Role;
@@ -408,7 +411,9 @@ export function evaluateDeferral(
   } else {
     const ex = input.exception;
     const valid =
-      ex !== undefined && ex.approvedByRole === 'programme_team' && ex.rationale.trim() !== '';
+      ex !== undefined &&
+      DEFERRAL_EXCEPTION_ROLES.includes(ex.approvedByRole) &&
+      ex.rationale.trim() !== '';
     const exEvidence = {
       previousDeferrals: input.previousDeferrals,
       deferralsAllowed: p.deferralsAllowed,

@@ -18,6 +18,7 @@ export * from './engagement.js';
 export * from './funding.js';
 export * from './portability.js';
 export * from './register.js';
+export * from './resumption.js';
 export * from './rules.js';
 export * from './withdrawal.js';
 export * from '../domain/participant-lifecycle.js';

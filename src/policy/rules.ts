@@ -13,6 +13,7 @@ import { ENGAGEMENT_RULES } from './engagement.js';
 import { FUNDING_RULES } from './funding.js';
 import { PORTABILITY_RULES } from './portability.js';
 import { REGISTER_RULES } from './register.js';
+import { RESUMPTION_RULES } from './resumption.js';
 import { WITHDRAWAL_RULES } from './withdrawal.js';
 
 export const LIFECYCLE_RULES: readonly RuleMetadata[] = [
@@ -33,6 +34,7 @@ export const POLICY_RULES: readonly RuleMetadata[] = [
   ...COACHING_RULES,
   ...ASSESSMENT_RULES,
   ...DEFERRAL_RULES,
+  ...RESUMPTION_RULES,
   ...FUNDING_RULES,
   ...PORTABILITY_RULES,
   ...REGISTER_RULES,

@@ -302,12 +302,13 @@ export async function getEnrolmentAssessment(
   actor: Actor,
   enrolmentId: number,
 ) {
-  const at = clock.now();
-  const today = londonDateOf(at);
+  const today = londonDateOf(clock.now());
   return db.transaction(async (tx) => {
     await requireEnrolment(tx, actor, enrolmentId);
     const ctx = await loadAssessmentContext(tx, enrolmentId, today);
-    const entered = await ensureEntered(tx, ctx, at);
+    // Reads never write: being entered into a window happens in the daily job (once it opens) or
+    // on an explicit action (a submission, an assessment-deferral request), not on looking.
+    const entered = ctx.entryWindow !== null;
     const next = ctx.window ? await nextWindowAfter(tx, ctx.window.id) : null;
     const submissions = await queryRows<SubmissionRow>(
       tx,

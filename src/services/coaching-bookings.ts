@@ -235,6 +235,7 @@ async function placeCoaching(
     }
     throw error;
   }
+  await topicsInProgrammeOrder(tx, facts.enrolment.id);
   const [row] = await queryRows<CoachingRow>(
     tx,
     sql`${COACHING_SELECT} where s.id = ${inserted!.id}`,
@@ -254,6 +255,27 @@ async function placeCoaching(
     at: now,
   });
   return { session: toCoachingView(row!), decision };
+}
+
+/**
+ * Coaching conversations follow the programme's order, not the order they were booked in: the
+ * topics of an enrolment's scheduled sessions are shared out again by date, the earliest session
+ * taking the earliest topic (attended sessions keep theirs). One statement.
+ */
+async function topicsInProgrammeOrder(tx: Executor, enrolmentId: number): Promise<void> {
+  await tx.execute(
+    sql`with s as (
+          select id, row_number() over (order by starts_at, id) as n
+          from coaching_session where enrolment_id = ${enrolmentId} and status = 'scheduled'
+        ), t as (
+          select cs.activity_id, row_number() over (order by a.position, a.id) as n
+          from coaching_session cs join programme_activity a on a.id = cs.activity_id
+          where cs.enrolment_id = ${enrolmentId} and cs.status = 'scheduled'
+        )
+        update coaching_session cs set activity_id = t.activity_id
+        from s join t on t.n = s.n
+        where cs.id = s.id and cs.activity_id <> t.activity_id`,
+  );
 }
 
 /** The coaching conversation being booked: the one asked for, or the next one not done or booked. */

@@ -22,6 +22,8 @@ import {
   assessmentWindowClosesOn,
   evaluateEventNotice,
   evaluateModuleReleaseSchedule,
+  formatLongDate,
+  londonDateOf,
   isIsoDate,
   type Decision,
 } from '../policy/index.js';
@@ -169,14 +171,13 @@ async function loadProgramme(db: ServiceDeps['db'], programmeId: number) {
 
 /** The editable draft for a programme from a start date; nothing is saved. */
 export async function generateCohortDraft(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
   input: GenerateInput,
 ): Promise<CohortDraft> {
   requireCohortSetup(actor);
-  if (!isIsoDate(input.startDate)) {
-    throw new ValidationError([{ path: 'startDate', message: 'Enter a real start date' }]);
-  }
+  const startProblem = cohortStartProblem(input.startDate, londonDateOf(clock.now()));
+  if (startProblem) throw new ValidationError([{ path: 'startDate', message: startProblem }]);
   const lead = input.releaseLeadDays ?? DEFAULT_RELEASE_LEAD_DAYS;
   if (!Number.isInteger(lead) || lead < 0 || lead > MAX_RELEASE_LEAD_DAYS) {
     throw new ValidationError([
@@ -395,8 +396,22 @@ export function checkDraft(draft: CohortDraft): DraftChecks {
   };
 }
 
+/** How far from today a cohort may start: a typo such as 1900 or 2099 is refused. */
+export const COHORT_START_SENSE_YEARS = 3;
+
+/** A cohort start a person typed makes sense: a real date within a few years of today. */
+export function cohortStartProblem(startDate: string, today: string): string | null {
+  if (!isIsoDate(startDate)) return 'Enter a real start date';
+  const earliest = addDays(today, -365 * COHORT_START_SENSE_YEARS);
+  const latest = addDays(today, 365 * COHORT_START_SENSE_YEARS);
+  if (startDate < earliest || startDate > latest) {
+    return `The start date must be within ${COHORT_START_SENSE_YEARS} years of today (${formatLongDate(earliest)} to ${formatLongDate(latest)})`;
+  }
+  return null;
+}
+
 /** Field problems the database would otherwise refuse less helpfully. */
-function validateDraft(draft: CohortDraft): void {
+function validateDraft(draft: CohortDraft, today: string): void {
   const errors: { path: string; message: string }[] = [];
   const dates: [string, string][] = [
     ['startDate', draft.startDate],
@@ -410,6 +425,8 @@ function validateDraft(draft: CohortDraft): void {
     errors.push({ path: 'contractEndDate', message: 'Enter a real contract end date' });
   }
   if (errors.length === 0) {
+    const startProblem = cohortStartProblem(draft.startDate, today);
+    if (startProblem) errors.push({ path: 'startDate', message: startProblem });
     if (!(draft.startDate < draft.engagementDeadline)) {
       errors.push({
         path: 'engagementDeadline',
@@ -488,7 +505,7 @@ export async function createCohort(
   draft: CohortDraft,
 ): Promise<{ id: number }> {
   requireCohortSetup(actor);
-  validateDraft(draft);
+  validateDraft(draft, londonDateOf(clock.now()));
   const checks = checkDraft(draft);
   if (checks.releases.outcome !== 'met') throw new PolicyRefusalError(checks.releases);
   const late = checks.notices[0];

@@ -127,13 +127,17 @@ export async function withdrawNonReturners(tx: Tx, today: string, at: Date): Pro
 }
 
 /**
- * (d) 2.1.1: active enrolments for which 90% can no longer be reached by the engagement deadline,
- * in one statement. It follows evaluateEngagement exactly: weight is the activity's weight or its
- * planned minutes; coaching counts only on coaching courses; study sessions and coaching remain
- * possible until the deadline, dated events only if on or after today and by the deadline; nothing
- * is possible once the deadline has passed. A test compares this with the policy function.
+ * (d) 2.1.1: engagement alerts for active enrolments, from the same set-based engagement figures
+ * the dashboards show (cohortEngagement, held equal to evaluateEngagement by a test), so an alert
+ * never disagrees with what staff see: "unreachable" when 90% can no longer be reached by the
+ * deadline, "behind" when it can but the pace projection falls short. An alert stays open (and is
+ * shown) until a run finds its condition gone; then it is cleared, and raised again, with the new
+ * date, if the condition returns. Returns how many were raised (new or re-opened) and cleared.
  */
-export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<number> {
+export async function raiseEngagementAlerts(
+  tx: Tx,
+  today: string,
+): Promise<{ unreachable: number; behind: number; cleared: number }> {
   const p = POLICY_REGISTER.parameters;
   const cohorts = await queryRows<{ id: number; deadline: string }>(
     tx,
@@ -141,9 +145,8 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
         where exists (select 1 from enrolment e where e.cohort_id = c.id and e.status = 'active')
         order by c.id`,
   );
-  const unreachable: { enrolmentId: number; details: string }[] = [];
-  // One set-based statement per cohort (one cohort per programme per year): the same engagement
-  // figures the dashboards show, so an alert never disagrees with what staff see.
+  const found: { kind: string; enrolmentId: number; details: string }[] = [];
+  // One set-based statement per cohort (one cohort per programme per year).
   for (const cohort of cohorts) {
     const rows = await cohortEngagement(tx, {
       cohortId: cohort.id,
@@ -151,13 +154,17 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
       visibleTo: sql`e.status = 'active'`,
     });
     for (const r of rows) {
-      if (r.totalWeight === 0 || r.reachable) continue;
-      unreachable.push({
+      if (r.totalWeight === 0 || r.meetsThreshold) continue;
+      const kind = !r.reachable ? 'engagement_unreachable' : r.atRisk ? 'engagement_behind' : null;
+      if (kind === null) continue;
+      found.push({
+        kind,
         enrolmentId: r.enrolmentId,
         details: JSON.stringify({
           completedWeight: r.completedWeight,
           totalWeight: r.totalWeight,
           stillPossibleWeight: r.stillPossibleWeight,
+          projectedBasisPoints: r.projectedBasisPoints,
           deadline: cohort.deadline,
           thresholdBp: p.engagementThresholdBp,
           clause: '2.1.1',
@@ -165,17 +172,34 @@ export async function raiseUnreachableAlerts(tx: Tx, today: string): Promise<num
       });
     }
   }
-  if (unreachable.length === 0) return 0;
-  const inserted = await queryRows<{ id: number }>(
+  const kinds = arrayParam(found.map((f) => f.kind));
+  const ids = arrayParam(found.map((f) => f.enrolmentId));
+  // Open alerts whose condition no longer holds are cleared (never deleted: the history stays).
+  const cleared = await queryRows<{ id: number }>(
+    tx,
+    sql`update engagement_alert a set cleared_on = ${today}::date
+        where a.cleared_on is null
+          and not exists (select 1 from unnest(${kinds}::text[], ${ids}::int[]) as f(kind, enrolment_id)
+                          where f.kind = a.kind and f.enrolment_id = a.enrolment_id)
+        returning a.id`,
+  );
+  if (found.length === 0) return { unreachable: 0, behind: 0, cleared: cleared.length };
+  const raised = await queryRows<{ kind: string }>(
     tx,
     sql`insert into engagement_alert (kind, enrolment_id, raised_on, details)
-        select 'engagement_unreachable', u.enrolment_id, ${today}::date, u.details::jsonb
-        from unnest(${arrayParam(unreachable.map((u) => u.enrolmentId))}::int[],
-                    ${arrayParam(unreachable.map((u) => u.details))}::text[]) as u(enrolment_id, details)
-        on conflict (kind, enrolment_id) do nothing
-        returning id`,
+        select f.kind, f.enrolment_id, ${today}::date, f.details::jsonb
+        from unnest(${kinds}::text[], ${ids}::int[],
+                    ${arrayParam(found.map((f) => f.details))}::text[]) as f(kind, enrolment_id, details)
+        on conflict (kind, enrolment_id) do update
+          set raised_on = excluded.raised_on, details = excluded.details, cleared_on = null
+          where engagement_alert.cleared_on is not null
+        returning kind`,
   );
-  return inserted.length;
+  return {
+    unreachable: raised.filter((r) => r.kind === 'engagement_unreachable').length,
+    behind: raised.filter((r) => r.kind === 'engagement_behind').length,
+    cleared: cleared.length,
+  };
 }
 
 /**
@@ -204,9 +228,7 @@ export async function runDailyProcessing(deps: {
     closeDueAssessmentWindows({ db: tx, clock: deps.clock }, today),
   );
   const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
-  const engagementUnreachableAlerts = await locked(deps.db, (tx) =>
-    raiseUnreachableAlerts(tx, today),
-  );
+  const alerts = await locked(deps.db, (tx) => raiseEngagementAlerts(tx, today));
   // After the steps that change statuses and raise alerts, so today's notices follow today's facts.
   const notices = await locked(deps.db, (tx) =>
     queueDueNotices(tx, { today, at, publicUrl: deps.publicUrl }),
@@ -231,7 +253,9 @@ export async function runDailyProcessing(deps: {
     assessmentAttemptsLost: windows.attemptsLost,
     assessmentAttemptsProtected: windows.protected,
     completedWithoutPassing,
-    engagementUnreachableAlerts,
+    engagementUnreachableAlerts: alerts.unreachable,
+    engagementBehindAlerts: alerts.behind,
+    engagementAlertsCleared: alerts.cleared,
     participantsErased: retention.participantsErased,
     auditEventsRedacted: retention.auditEventsRedacted,
     emailsDeletedByRetention: retention.emailsDeleted,

@@ -20,13 +20,16 @@ import {
 import { deferralCase, staffTask } from '../db/schema.js';
 import {
   CIRCUMSTANCE_DFE_REASON,
+  DEFERRAL_EXCEPTION_ROLES,
   EXTENUATING_CIRCUMSTANCES,
   POLICY_REGISTER,
   evaluateDeferral,
   evaluateFundingAtDeferral,
   evaluateIntentContact,
   evaluatePreWindowDeferral,
+  evaluateResumeTiming,
   evaluateReturnFromDeferral,
+  formatLongDate,
   isIsoDate,
   londonDateOf,
   type Cohort as PolicyCohort,
@@ -52,6 +55,7 @@ import {
 import type { ServiceDeps } from './participants.js';
 import type { Tx } from './withdrawals.js';
 import { queueDeferralDecision } from './notices/decisions.js';
+import { cancelOldCohortBookings } from './resume-bookings.js';
 
 export const DEFERRAL_CASE_STATUSES = [
   'requested',
@@ -66,8 +70,8 @@ export const DEFERRAL_CASE_STATUSES = [
 ] as const;
 export type DeferralCaseStatus = (typeof DEFERRAL_CASE_STATUSES)[number];
 
-/** Roles that may record a further-deferral exception (2.3.9). */
-const EXCEPTION_ROLES: readonly Actor['role'][] = ['programme_team', 'admin'];
+/** Roles that may record a further-deferral exception (2.3.9): exactly those the policy accepts. */
+export const EXCEPTION_ROLES: readonly Actor['role'][] = DEFERRAL_EXCEPTION_ROLES;
 
 /**
  * Everything the policy said about the case, kept together in deferral_case.decision so the record
@@ -82,6 +86,10 @@ export interface StoredDeferralDecision {
   exception?: DeferralException;
   intentContact?: Decision;
   returnFromDeferral?: Decision;
+  /** 2.3.5: resumed on or after the agreed date, or sooner to cover missed content. */
+  resumeTiming?: Decision;
+  /** 2.3.5: a re-join date agreed other than the provisional one. */
+  agreedRejoinDate?: Decision;
   declined?: { reason: string; by: string; on: string };
 }
 
@@ -293,6 +301,15 @@ export async function requestDeferral(
   return db.transaction(async (tx) => {
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     const facts = await factsOf(tx, input.enrolmentId);
+    // A date a person typed must make sense for this enrolment: not before its programme began.
+    if (requestedOn < facts.cohort.startDate) {
+      throw new ValidationError([
+        {
+          path: 'requestedOn',
+          message: `The date of the request must be on or after the start of the programme, ${formatLongDate(facts.cohort.startDate)}`,
+        },
+      ]);
+    }
     const evaluation = await evaluate(tx, facts, {
       on: requestedOn,
       circumstance,
@@ -342,6 +359,18 @@ export async function requestDeferral(
       at,
     });
     if (declinedByPolicy) {
+      // Nobody decided this one: the partner gets a task to tell the participant their options
+      // (2.3.4, 2.3.10), closed by recording the contact and what the participant chose.
+      await tx
+        .insert(staffTask)
+        .values({
+          kind: 'options_contact',
+          enrolmentId: row.enrolmentId,
+          deferralCaseId: row.id,
+          dueOn: today,
+          createdAt: at,
+        })
+        .onConflictDoNothing();
       await queueDeferralDecision(
         tx,
         { id: row.id, enrolmentId: row.enrolmentId },
@@ -360,7 +389,7 @@ async function loadCase(tx: Tx, caseId: number): Promise<DeferralCaseRow> {
 }
 
 /** Resolves a case the actor may act on and checks its status and the version the caller read. */
-async function caseFor(
+export async function caseFor(
   tx: Tx,
   actor: Actor,
   caseId: number,
@@ -382,7 +411,7 @@ async function caseFor(
 }
 
 /** Writes a step: only if nobody changed the case since the caller read it (409 otherwise). */
-async function updateCase(
+export async function updateCase(
   tx: Tx,
   row: DeferralCaseRow,
   set: Partial<typeof deferralCase.$inferInsert>,
@@ -397,7 +426,7 @@ async function updateCase(
   return updated;
 }
 
-function storedOf(row: DeferralCaseRow): StoredDeferralDecision {
+export function storedOf(row: DeferralCaseRow): StoredDeferralDecision {
   // Every case made through this service has one; a row written some other way must not crash a decision.
   if (!row.decision) {
     throw new ValidationError([
@@ -410,7 +439,7 @@ function storedOf(row: DeferralCaseRow): StoredDeferralDecision {
   return row.decision as StoredDeferralDecision;
 }
 
-async function caseAudit(
+export async function caseAudit(
   tx: Tx,
   what: string,
   actor: Actor | 'system',
@@ -824,7 +853,7 @@ export async function resumeFromDeferral(
   { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
-  input: { expectedVersion: number },
+  input: { expectedVersion: number; earlyReturnReason?: string | undefined },
 ): Promise<DeferralCaseView> {
   const at = clock.now();
   const today = londonDateOf(at);
@@ -833,6 +862,17 @@ export async function resumeFromDeferral(
     if (!row.rejoinDate || row.targetCohortId === null) {
       throw new ValidationError([{ path: 'targetCohortId', message: 'No re-join plan' }]);
     }
+    // 2.3.5: on or after the agreed date, or sooner only to cover missed content, recorded by staff.
+    const timing = evaluateResumeTiming({
+      rejoinOn: row.rejoinDate,
+      today,
+      earlyReturnReason: input.earlyReturnReason,
+    });
+    if (timing.outcome !== 'allowed') throw new PolicyRefusalError(timing);
+    const [before] = await queryRows<{ cohort_id: number }>(
+      tx,
+      sql`select cohort_id from enrolment where id = ${row.enrolmentId}`,
+    );
     const returnFromDeferral = evaluateReturnFromDeferral({
       restartOn: row.rejoinDate,
       today,
@@ -859,13 +899,28 @@ export async function resumeFromDeferral(
       row,
       {
         status: 'resumed',
-        decision: { ...storedOf(row), returnFromDeferral } satisfies StoredDeferralDecision,
+        earlyReturnReason: timing.details.early ? (input.earlyReturnReason?.trim() ?? null) : null,
+        decision: {
+          ...storedOf(row),
+          returnFromDeferral,
+          resumeTiming: timing,
+        } satisfies StoredDeferralDecision,
       },
       at,
     );
     await caseAudit(tx, 'DEFERRAL_RESUMED', actor, updated, at, {
       targetCohortId: row.targetCohortId,
+      early: timing.details.early,
     });
+    const cancelled =
+      before && before.cohort_id !== row.targetCohortId
+        ? await cancelOldCohortBookings(tx, {
+            enrolmentId: row.enrolmentId,
+            oldCohortId: before.cohort_id,
+            at,
+            who: actor,
+          })
+        : [];
     const [rejoinAt] =
       row.rejoinActivityId === null
         ? []
@@ -880,6 +935,7 @@ export async function resumeFromDeferral(
         kind: 'resumed',
         targetCohort: await cohortName(tx, row.targetCohortId),
         rejoinAt: rejoinAt?.title ?? null,
+        cancelled,
       },
       { at, publicUrl },
     );

@@ -151,6 +151,15 @@ export async function recordSchoolMove(
     const facts = await loadEnrolmentFacts(tx, input.enrolmentId);
     if (!facts) throw new NotFoundError('Enrolment not found');
     const participantId = facts.participant.id;
+    // A move before the programme began is not a move during it (and 1 January 1900 is a typo).
+    if (input.movedOn < facts.cohort.startDate) {
+      throw new ValidationError([
+        {
+          path: 'movedOn',
+          message: `The move date must be on or after the start of your programme (${formatLongDate(facts.cohort.startDate)}).`,
+        },
+      ]);
+    }
     // 2.6.1: a move during the programme; a later one is no concern of this enrolment.
     if (input.movedOn > facts.cohort.endDate) {
       throw new ValidationError([

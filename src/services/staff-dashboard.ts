@@ -4,6 +4,7 @@
  * queues. Every query filters in the database by what the actor may see (enrolmentVisibleTo), so a
  * delivery partner's pages and exports only ever hold its own participants.
  */
+import { openAlertsForEnrolments } from './engagement-alerts.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
@@ -134,6 +135,8 @@ export interface DashboardRow extends EnrolmentEngagementRow {
   engagement: string;
   projected: string;
   bestPossible: string;
+  /** The open engagement alert the daily job raised, with its date (on the at-risk list only). */
+  alert?: { label: string; raisedOn: string } | null;
 }
 
 export interface CohortDashboard {
@@ -251,11 +254,22 @@ export async function cohortDashboard(
     label: b.label,
     count: rows.filter((r) => r.basisPoints >= b.min && r.basisPoints < b.max).length,
   }));
-  const atRisk = rows
+  const risky = rows
     .filter(isAtRisk)
     .sort(
       (a, b) => a.projectedBasisPoints - b.projectedBasisPoints || a.enrolmentId - b.enrolmentId,
     );
+  // The alerts the daily job raised for them, with the day raised (the gravest if both are open).
+  const alerts = await openAlertsForEnrolments(
+    db,
+    actor,
+    risky.map((r) => r.enrolmentId),
+  );
+  const atRisk = risky.map((r) => {
+    const mine = alerts.filter((a) => a.enrolmentId === r.enrolmentId);
+    const alert = mine.find((a) => a.kind === 'engagement_unreachable') ?? mine[0];
+    return { ...r, alert: alert ? { label: alert.label, raisedOn: alert.raisedOn } : null };
+  });
 
   const upcomingRows = await queryRows<{
     on_day: string;
@@ -553,11 +567,13 @@ function queueSql(kind: QueueKind, actor: Actor, openOnly: boolean, participantI
                    case when x.status = 'declined' and x.decided_by is null
                         then 'refused by the policy: tell the participant their options' else x.status end as status,
                    x.requested_on::text as on_day, x.circumstance as summary from deferral_case x`,
-        // A request the policy refused at once (decided by no one) stays in the queue: staff must
-        // still tell the participant their options (2.3.4, 2.3.10).
+        // A request the policy refused at once (decided by no one) stays in the queue until staff
+        // record that they told the participant their options (2.3.4, 2.3.10): its open task.
         openOnly
           ? sql`(x.status = any(${arrayParam([...OPEN_DEFERRAL_STATUSES])}::text[])
-                 or (x.status = 'declined' and x.decided_by is null))`
+                 or (x.status = 'declined' and x.decided_by is null
+                     and exists (select 1 from staff_task t where t.deferral_case_id = x.id
+                                 and t.kind = 'options_contact' and t.status = 'open')))`
           : sql`true`,
         sql`x.requested_on, x.id`,
       );

@@ -209,10 +209,19 @@ describe('daily processing', () => {
       sql`select count(*)::int as n from (select enrolment_id from engagement_alert group by kind, enrolment_id having count(*) > 1) d`,
     );
     expect(dupes!.n).toBe(0);
-    const after = await counts();
-    expect(after.alerts - before.alerts).toBe(
-      a.engagementUnreachableAlerts! + b.engagementUnreachableAlerts!,
+    // Each alert raised today (new, or re-opened after being cleared) is one open row dated today.
+    const [raisedToday] = await queryRows<{ n: number }>(
+      w.t.db,
+      sql`select count(*)::int as n from engagement_alert
+          where raised_on = ${c.intentContactDueOn!}::date and cleared_on is null`,
     );
+    expect(raisedToday!.n).toBe(
+      a.engagementUnreachableAlerts! +
+        b.engagementUnreachableAlerts! +
+        a.engagementBehindAlerts! +
+        b.engagementBehindAlerts!,
+    );
+    const after = await counts();
     expect(after.window_results - before.window_results).toBe(
       a.assessmentResultsProcessed! + b.assessmentResultsProcessed!,
     );

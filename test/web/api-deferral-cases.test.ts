@@ -250,7 +250,14 @@ describe('deferral cases: the happy path to resuming in the target cohort', () =
     );
     expect(taskAfter!.status).toBe('done');
 
-    const resumed = await resumeFromDeferral(deps, staff, requested.id, { expectedVersion: 6 });
+    // Not before the agreed re-join date without a recorded reason (2.3.5).
+    await expect(
+      resumeFromDeferral(deps, staff, requested.id, { expectedVersion: 6 }),
+    ).rejects.toMatchObject({ status: 422 });
+    const onTheDay = { db: w.t.db, clock: fixedClock(`${approved.rejoinDate}T09:00:00Z`) };
+    const resumed = await resumeFromDeferral(onTheDay, staff, requested.id, {
+      expectedVersion: 6,
+    });
     expect(resumed.status).toBe('resumed');
     const [after] = await queryRows<{ n: number; cohort_id: number; status: string }>(
       w.t.db,
@@ -494,7 +501,7 @@ describe('deferral cases: refusals', () => {
     expect(again.statusCode).toBe(201);
   });
 
-  it('lets an admin record no exception the policy does not accept (programme team only, 2.3.9)', async () => {
+  it('does not let an admin record an exception, as the policy accepts only the programme team (2.3.9)', async () => {
     const e = await activeEnrolment('npq-senior-leadership', 'south', [
       await enrolmentOf('participant1@demo.npq-ops.test'),
     ]);
@@ -507,9 +514,7 @@ describe('deferral cases: refusals', () => {
       expectedVersion: c.version,
       rationale: 'Second bereavement',
     });
-    expect(res.statusCode).toBe(422);
-    expect(codes((res.json() as { reasons: Reason[] }).reasons)).toContain(
-      'DEFERRAL.EXCEPTION_NOT_BY_PROGRAMME_TEAM@2.3.9:false',
-    );
+    expect(res.statusCode).toBe(403);
+    expect(JSON.stringify(res.json())).toContain('Only the programme team');
   });
 });

@@ -176,6 +176,21 @@ describe('the deferral case journey through the pages', () => {
     expect(refused.statusCode).toBe(403);
     expect(refused.body).toContain('Only the programme team can approve a further deferral');
 
+    // An admin is not offered what the policy would refuse (it accepts the programme team only).
+    const admin = await w.signIn('admin@demo.npq-ops.test');
+    const adminView = await get(admin, `/cases/deferrals/${c.id}`);
+    expect(adminView.statusCode).toBe(200);
+    expect(adminView.body).toContain('data-testid="needs-exception"');
+    expect(adminView.body).not.toContain('Approve the exception');
+    expect(
+      (
+        await post(admin, `/cases/deferrals/${c.id}/exception`, {
+          expectedVersion: String(c.version),
+          rationale: 'Admin trying',
+        })
+      ).statusCode,
+    ).toBe(403);
+
     const teamView = await get(team, `/cases/deferrals/${c.id}`);
     expect(teamView.body).toContain('Approve the exception');
     const approved = await post(team, `/cases/deferrals/${c.id}/exception`, {

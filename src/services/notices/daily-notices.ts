@@ -303,7 +303,7 @@ async function unreachable(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]>
     sql`select a.enrolment_id, (a.details->>'completedWeight')::float8 as completed,
                (a.details->>'totalWeight')::float8 as total, a.details->>'deadline' as deadline
         from engagement_alert a join enrolment e on e.id = a.enrolment_id and e.status = 'active'
-        where a.kind = 'engagement_unreachable'
+        where a.kind = 'engagement_unreachable' and a.cleared_on is null
           and a.raised_on between ${addDays(today, -GRACE_DAYS)}::date and ${today}::date
           and not exists (select 1 from email_message m where m.notice_key = 'unreachable:' || a.enrolment_id)`,
   );

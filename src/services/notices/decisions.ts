@@ -5,7 +5,7 @@
  * (its key names the case and the outcome).
  */
 import type { Decision } from '../../policy/index.js';
-import { formatLongDate } from '../../policy/index.js';
+import { formatLongDate, londonDateOf } from '../../policy/index.js';
 import { queueDecisionNotice, type QueueOptions } from './queue.js';
 
 type Executor = Parameters<typeof queueDecisionNotice>[0];
@@ -30,7 +30,22 @@ export type DeferralOutcome =
       rejoinOn: string | null;
       intentContactDueOn: string | null;
     }
-  | { kind: 'resumed'; targetCohort: string; rejoinAt: string | null };
+  | {
+      kind: 'resumed';
+      targetCohort: string;
+      rejoinAt: string | null;
+      /** The old cohort's future bookings cancelled on re-joining. */
+      cancelled?: readonly { title: string; startsAt: string }[];
+    };
+
+/** The old cohort's bookings cancelled on re-joining, for the "welcome back" message. */
+function cancelledText(cancelled: readonly { title: string; startsAt: string }[]): string {
+  if (cancelled.length === 0) return '';
+  const list = cancelled
+    .map((c) => `${c.title} on ${formatLongDate(londonDateOf(new Date(c.startsAt)))}`)
+    .join('; ');
+  return ` Your ${cancelled.length === 1 ? 'booking' : `${cancelled.length} bookings`} with your previous cohort ${cancelled.length === 1 ? 'is' : 'are'} cancelled and removed from your calendar: ${list}. Book your new cohort's clinics and events under Clinics and events.`;
+}
 
 /** A deferral request decided (2.3). */
 export async function queueDeferralDecision(
@@ -137,7 +152,7 @@ export async function queueDeferralDecision(
           request: 'Your return from deferral',
           outcome: 'welcome back',
           reason: `You confirmed you would return and your restart date has come, so you are now in ${outcome.targetCohort} (policy 2.3.6).`,
-          nextSteps: `${outcome.rejoinAt ? `Pick up from ${outcome.rejoinAt} on My programme.` : 'Pick up where you left off on My programme.'} Everything you did before your deferral still counts.`,
+          nextSteps: `${outcome.rejoinAt ? `Pick up from ${outcome.rejoinAt} on My programme.` : 'Pick up where you left off on My programme.'} Everything you did before your deferral still counts.${cancelledText(outcome.cancelled ?? [])}`,
         },
         options,
       );

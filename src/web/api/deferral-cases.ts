@@ -16,6 +16,8 @@ import {
   type DeferralCaseView,
   type DeferralEvaluation,
 } from '../../services/deferral-cases.js';
+import { OPTIONS_CHOICES, recordOptionsContact } from '../../services/options-contact.js';
+import { agreeRejoinDate } from '../../services/rejoin-date.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
 import {
   Id,
@@ -60,6 +62,8 @@ const DeferralCase = z
     targetCohortId: z.number().nullable(),
     rejoinActivityId: z.number().nullable(),
     rejoinDate: z.string().nullable(),
+    rejoinDateReason: z.string().nullable(),
+    earlyReturnReason: z.string().nullable(),
     rejoinPlan: z.unknown(),
     intentContactDueOn: z.string().nullable(),
     reasonableAdjustments: z.string().nullable(),
@@ -97,6 +101,8 @@ function toBody(c: DeferralCaseView) {
     targetCohortId: c.targetCohortId,
     rejoinActivityId: c.rejoinActivityId,
     rejoinDate: c.rejoinDate,
+    rejoinDateReason: c.rejoinDateReason ?? null,
+    earlyReturnReason: c.earlyReturnReason ?? null,
     rejoinPlan: c.rejoinPlan,
     intentContactDueOn: c.intentContactDueOn,
     reasonableAdjustments: c.reasonableAdjustments,
@@ -266,8 +272,61 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
   );
   step(
     'resume',
-    'The participant re-joins the target cohort where they last engaged (2.3.6, 2.3.8)',
-    Version,
+    'The participant re-joins the target cohort where they last engaged (2.3.6, 2.3.8): on or after the agreed re-join date, or sooner with earlyReturnReason to cover missed content (2.3.5). Future bookings with the old cohort are cancelled and the participant told.',
+    Version.extend({ earlyReturnReason: z.string().max(4000).optional() }),
     (id, body, request) => resumeFromDeferral(deps, actorOf(request), id, body),
+  );
+  step(
+    'rejoin-date',
+    'Agree a re-join date other than the provisional one, with a reason, within the new cohort’s timeline (2.3.5)',
+    Version.extend({
+      rejoinOn: z.string().describe('YYYY-MM-DD'),
+      rejoinDateReason: z.string().max(4000).optional(),
+    }),
+    (id, body, request) =>
+      agreeRejoinDate(deps, actorOf(request), id, {
+        rejoinOn: body.rejoinOn,
+        reason: body.rejoinDateReason,
+        expectedVersion: body.expectedVersion,
+      }),
+  );
+
+  app.post(
+    '/deferral-cases/:id/options-contact',
+    {
+      schema: {
+        tags,
+        summary:
+          'Close the task for a request the policy refused: when the participant was told their options, and what they chose (2.3.10)',
+        params: IdParam,
+        body: z.object({
+          contactedOn: z.string().describe('YYYY-MM-DD, from the request date to today'),
+          choice: z.enum(OPTIONS_CHOICES),
+          note: z.string().max(4000).optional().describe("Required for 'other'"),
+        }),
+        response: {
+          200: z
+            .object({
+              id: z.number(),
+              deferralCaseId: z.number(),
+              enrolmentId: z.number(),
+              dueOn: z.string(),
+              status: z.enum(['open', 'done']),
+              outcome: z
+                .object({
+                  contactedOn: z.string(),
+                  choice: z.enum(OPTIONS_CHOICES),
+                  note: z.string().nullable(),
+                  by: z.string(),
+                })
+                .nullable(),
+            })
+            .meta({ id: 'OptionsContactTask' }),
+          ...writeErrors,
+        },
+      },
+    },
+    async (request) =>
+      recordOptionsContact(deps, actorOf(request), request.params.id, request.body),
   );
 };

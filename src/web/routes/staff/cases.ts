@@ -19,6 +19,7 @@ import {
   previewDeferral,
   recordDeferralDiscussion,
   recordDeferralException,
+  EXCEPTION_ROLES,
   resumeFromDeferral,
   startDeferral,
   type DeferralCaseView,
@@ -41,6 +42,15 @@ import {
   type RejoinPlanLike,
 } from '../../../services/staff-dashboard.js';
 import { EXTENUATING_CIRCUMSTANCES } from '../../../policy/index.js';
+import {
+  OPTIONS_CHOICE_LABELS,
+  optionsContactTask,
+  recordOptionsContact,
+} from '../../../services/options-contact.js';
+import { ValidationError } from '../../../services/errors.js';
+import { agreeRejoinDate } from '../../../services/rejoin-date.js';
+import { londonDateOf } from '../../../policy/index.js';
+import { dateFromParts } from '../participant/changes.js';
 import { parseForm } from '../../forms.js';
 import {
   idParam,
@@ -53,7 +63,6 @@ import {
   type FormFailure,
 } from './support.js';
 
-const EXCEPTION_ROLES: readonly Actor['role'][] = ['programme_team', 'admin'];
 const WRITER_ROLES: readonly Actor['role'][] = [
   'programme_team',
   'admin',
@@ -107,6 +116,18 @@ const AssessmentDeclineForm = z.object({
 const ProviderForm = z.object({
   expectedVersion: version,
   name: text('Enter the receiving lead provider', 200),
+});
+const OptionsContactForm = z.looseObject({
+  choice: z.string().optional(),
+  note: z.string().trim().max(2000, 'Keep it to 2000 characters or fewer').optional(),
+});
+const ResumeForm = z.object({
+  expectedVersion: version,
+  earlyReturnReason: z.string().trim().max(2000).optional(),
+});
+const RejoinDateForm = z.looseObject({
+  expectedVersion: version,
+  rejoinDateReason: z.string().trim().max(2000, 'Keep it to 2000 characters or fewer').optional(),
 });
 const ConsentForm = z.object({
   expectedVersion: version,
@@ -165,7 +186,10 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     status = 200,
   ) => {
     const c = await getDeferralCase(deps, actor, caseId);
-    const header = await enrolmentHeader(deps, actor, c.enrolmentId);
+    const [header, optionsTask] = await Promise.all([
+      enrolmentHeader(deps, actor, c.enrolmentId),
+      optionsContactTask(deps, actor, caseId),
+    ]);
     const plan = planOf(c);
     const timeline = plan ? await rejoinTimeline(deps, actor, header.participantId, plan) : null;
     const mayWrite = WRITER_ROLES.includes(actor.role);
@@ -178,6 +202,12 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
       mayWrite,
       needsException,
       mayApproveException: EXCEPTION_ROLES.includes(actor.role),
+      optionsTask,
+      today: londonDateOf(deps.clock.now()),
+      optionsChoices: Object.entries(OPTIONS_CHOICE_LABELS).map(([value, text]) => ({
+        value,
+        text,
+      })),
       options: c.decision?.deferral.details.options ?? [],
       failure,
       errors: failure?.errors,
@@ -304,9 +334,38 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
   );
   deferralAction(
     'resume',
-    VersionForm,
+    ResumeForm,
     (actor, id, d) => resumeFromDeferral(deps, actor, id, d),
     'resumed',
+  );
+  deferralAction(
+    'rejoin-date',
+    RejoinDateForm,
+    (actor, id, d) => {
+      const date = dateFromParts(d, 'rejoinOn');
+      if (!date.ok) throw new ValidationError([{ path: 'rejoinOn', message: date.message }]);
+      return agreeRejoinDate(deps, actor, id, {
+        rejoinOn: date.date,
+        reason: d.rejoinDateReason,
+        expectedVersion: d.expectedVersion,
+      });
+    },
+    'rejoin-date-agreed',
+  );
+
+  deferralAction(
+    'options-contact',
+    OptionsContactForm,
+    (actor, id, d) => {
+      const date = dateFromParts(d, 'contactedOn');
+      if (!date.ok) throw new ValidationError([{ path: 'contactedOn', message: date.message }]);
+      return recordOptionsContact(deps, actor, id, {
+        contactedOn: date.date,
+        choice: d.choice ?? '',
+        note: d.note,
+      });
+    },
+    'options-recorded',
   );
 
   /* Re-join planner ------------------------------------------------------------------------ */

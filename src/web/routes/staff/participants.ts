@@ -1,3 +1,4 @@
+import { openAlertsForParticipant } from '../../../services/engagement-alerts.js';
 import { participantCoaching } from '../../../services/coaching-sessions.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -108,6 +109,7 @@ export function participantRoutes(app: FastifyInstance, deps: ApiDeps): void {
           when: whenText(c.startsAt),
         })),
         dfeDeclarations: await participantDeclarations(deps, actor, participantId),
+        alerts: await openAlertsForParticipant(deps.db, actor, participantId),
         dfeSyncOn: deps.dfeSyncOn ?? false,
         mayVoidDeclarations: DECLARATION_ACTORS.includes(actor.role),
         notice: noticeText(request.query) ?? changeNotice(request.query),

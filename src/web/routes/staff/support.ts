@@ -116,6 +116,8 @@ export const NOTICES: Record<string, string> = {
   started: 'Deferral started: the enrolment is now deferred',
   'return-confirmed': 'Return confirmed',
   resumed: 'Participant re-joined the new cohort',
+  'rejoin-date-agreed': 'Re-join date agreed',
+  'options-recorded': 'Contact recorded: the participant has been told their options',
   'evidence-requested': 'Evidence requested',
   'evidence-recorded': 'Evidence recorded',
   'provider-chosen': 'Receiving lead provider recorded',

@@ -1,0 +1,97 @@
+/**
+ * Engagement alerts (2.1.1) the daily job raises: "no longer reachable" (90% cannot be reached by
+ * the deadline) and "behind" (reachable, but projected below 90% at the current pace). An alert is
+ * open until the daily job finds the condition gone (cleared_on); these reads show the open ones
+ * on active enrolments: on a participant's record, beside the cohort's at-risk list, and as a
+ * count on the staff home page. Each read is one statement.
+ */
+import { sql } from 'drizzle-orm';
+import { arrayParam, queryRows, type Db } from '../db/client.js';
+import type { Actor } from './actor.js';
+import { enrolmentVisibleTo } from './authorisation.js';
+
+export const ALERT_KINDS = ['engagement_unreachable', 'engagement_behind'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const ALERT_LABELS: Record<AlertKind, string> = {
+  engagement_unreachable: '90% can no longer be reached',
+  engagement_behind: 'Behind: projected below 90% at the current pace',
+};
+
+export interface OpenAlert {
+  enrolmentId: number;
+  kind: AlertKind;
+  label: string;
+  raisedOn: string;
+  cohortName: string;
+}
+
+type Executor = Pick<Db, 'execute'>;
+
+/** Open alerts on the given enrolments the actor may see (none if the list is empty). */
+export async function openAlertsForEnrolments(
+  db: Executor,
+  actor: Actor,
+  enrolmentIds: readonly number[],
+): Promise<OpenAlert[]> {
+  if (enrolmentIds.length === 0) return [];
+  const rows = await queryRows<{
+    enrolment_id: number;
+    kind: AlertKind;
+    raised_on: string;
+    cohort_name: string;
+  }>(
+    db,
+    sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name
+        from engagement_alert a join enrolment e on e.id = a.enrolment_id
+        join cohort c on c.id = e.cohort_id
+        where a.cleared_on is null and e.status = 'active'
+          and a.enrolment_id = any(${arrayParam([...enrolmentIds])}::int[])
+          and (${enrolmentVisibleTo(actor)})
+        order by a.raised_on, a.enrolment_id, a.kind`,
+  );
+  return rows.map((r) => ({
+    enrolmentId: r.enrolment_id,
+    kind: r.kind,
+    label: ALERT_LABELS[r.kind],
+    raisedOn: r.raised_on,
+    cohortName: r.cohort_name,
+  }));
+}
+
+/** Open alerts on a participant's active enrolments the actor may see. */
+export async function openAlertsForParticipant(
+  db: Executor,
+  actor: Actor,
+  participantId: number,
+): Promise<OpenAlert[]> {
+  const ids = await queryRows<{ id: number }>(
+    db,
+    sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id
+        where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)})`,
+  );
+  return openAlertsForEnrolments(
+    db,
+    actor,
+    ids.map((r) => r.id),
+  );
+}
+
+/** Open alerts by cohort, for the actor's home page: participants with at least one, per cohort. */
+export async function openAlertCounts(
+  db: Executor,
+  actor: Actor,
+): Promise<{ total: number; byCohort: Map<number, number> }> {
+  const rows = await queryRows<{ cohort_id: number; n: number }>(
+    db,
+    sql`select e.cohort_id, count(distinct a.enrolment_id)::int as n
+        from engagement_alert a join enrolment e on e.id = a.enrolment_id
+        join cohort c on c.id = e.cohort_id
+        where a.cleared_on is null and e.status = 'active' and (${enrolmentVisibleTo(actor)})
+        group by e.cohort_id`,
+  );
+  return {
+    total: rows.reduce((sum, r) => sum + Number(r.n), 0),
+    byCohort: new Map(rows.map((r) => [r.cohort_id, Number(r.n)])),
+  };
+}
