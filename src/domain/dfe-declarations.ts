@@ -1,7 +1,7 @@
 /**
  * DfE declarations: which one is due for an enrolment, from its engagement evidence and its
  * schedule's milestone dates. These are the DfE's rules (the lead provider API v3 and its
- * schedules, see docs/readme/dfe-out.md); where the lead provider's own policy decides a fact they
+ * schedules, see docs/guides/dfe-changes-and-declarations.md); where the lead provider's own policy decides a fact they
  * rely on, the clause is cited. Pure: the caller gives the facts and "today".
  *
  * The same rules run set-based in SQL for every enrolment at once (src/db/queries/declarations-due.ts);
@@ -118,8 +118,12 @@ export type MilestoneProblem = { field: keyof ScheduleMilestones; message: strin
  */
 export function milestoneProblems(dates: ScheduleMilestones): MilestoneProblem[] {
   const problems: MilestoneProblem[] = [];
-  const isDate = (v: string) =>
-    /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+  const isDate = (v: string) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+    const d = new Date(`${v}T00:00:00Z`);
+    // "2026-02-30" rolls over to March and "2026-13-45" is no date at all: both are refused.
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+  };
   const from = `${dates.cohortYear - 1}-01-01`;
   const to = `${dates.cohortYear + 4}-12-31`;
   const leadership = groupOfSchedule(dates.schedule) === 'leadership';

@@ -302,7 +302,8 @@ export async function requestDeferral(
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     const facts = await factsOf(tx, input.enrolmentId);
     // A date a person typed must make sense for this enrolment: not before its programme began.
-    if (requestedOn < facts.cohort.startDate) {
+    // (A request made today by someone not yet started is the policy's to refuse, 2.3.2.)
+    if (input.requestedOn !== undefined && requestedOn < facts.cohort.startDate) {
       throw new ValidationError([
         {
           path: 'requestedOn',

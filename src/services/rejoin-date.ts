@@ -37,16 +37,17 @@ export async function agreeRejoinDate(
 ): Promise<DeferralCaseView> {
   const at = clock.now();
   const today = londonDateOf(at);
-  if (!isIsoDate(input.rejoinOn)) {
-    throw new ValidationError([{ path: 'rejoinOn', message: 'Enter a real date' }]);
-  }
   return db.transaction(async (tx) => {
+    // Who may act on the case first: someone who may not learn of it gets 403/404, not a field error.
     const row = await caseFor(tx, actor, caseId, input.expectedVersion, [
       'approved',
       'deferred',
       'intent_contact_due',
       'confirmed',
     ]);
+    if (!isIsoDate(input.rejoinOn)) {
+      throw new ValidationError([{ path: 'rejoinOn', message: 'Enter a real date' }]);
+    }
     const plan = row.rejoinPlan as { rejoinOn?: string } | null;
     if (row.targetCohortId === null || !plan?.rejoinOn) {
       throw new ValidationError([{ path: 'rejoinOn', message: 'This case has no re-join plan' }]);

@@ -85,6 +85,16 @@ describe('schedules and milestones', () => {
       ],
     ],
     [
+      'a month and day that do not exist',
+      { completedOn: '6912-64-25' },
+      [
+        {
+          field: 'completedOn',
+          message: 'Enter the date the completed milestone opens as a real date',
+        },
+      ],
+    ],
+    [
       '1 January 1900',
       { startedOn: '1900-01-01' },
       [

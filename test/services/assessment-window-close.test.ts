@@ -5,7 +5,8 @@ import { fixedClock } from '../../src/clock.js';
 import type { Actor } from '../../src/services/actor.js';
 import {
   closeDueAssessmentWindows,
-  getEnrolmentAssessment,
+  ensureEntered,
+  loadAssessmentContext,
   submitAssessment,
 } from '../../src/services/assessment.js';
 import {
@@ -62,9 +63,11 @@ beforeAll(async () => {
   // 1 submits; 9 is entered and does nothing; 20 tells us of circumstances; 36 is entered and does
   // nothing; 33 never reached 90% so is never entered.
   await submitAssessment(deps, team, { enrolmentId: 1 });
-  await getEnrolmentAssessment(deps, team, 9);
-  await getEnrolmentAssessment(deps, team, 33);
-  await getEnrolmentAssessment(deps, team, 36);
+  // Reads never write: entering a window is an explicit step (the daily job's, here one by one).
+  for (const id of [9, 33, 36])
+    await w.t.db.transaction(async (tx) =>
+      ensureEntered(tx, await loadAssessmentContext(tx, id, '2026-09-24'), IN_WINDOW.now()),
+    );
   await requestAssessmentDeferral(deps, team, {
     enrolmentId: 20,
     circumstance: 'unforeseen_illness_or_health',

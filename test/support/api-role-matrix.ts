@@ -63,6 +63,9 @@ export const OUTSIDER_REFUSALS_BEFORE_AUTHORISATION: Record<string, readonly num
   'POST /api/v1/assignments': [400],
   'POST /api/v1/lead-provider/areas': [400],
   'POST /api/v1/delivery-partners/{id}/areas': [400],
+  // Path parameters are checked at the edge (a cohort year from 2021, one of the DfE's schedules);
+  // the matrix's generated values are not, so the edge refuses before the service's 403.
+  'PUT /api/v1/dfe/milestones/{cohortYear}/{schedule}': [400, 403],
   // Uploads take a multipart file, which the matrix's JSON body is not (a participant is refused first).
   'POST /api/v1/imports/participants': [403, 415],
   'POST /api/v1/imports/engagement': [403, 415],

@@ -60,7 +60,7 @@ describe('home page', () => {
       );
     expect(row, 'NPQH 2025 row').not.toBeNull();
     const cells = [...row![1]!.matchAll(/<td[^>]*>\s*([^<]*?)\s*<\/td>/g)].map((m) => m[1]);
-    expect(cells).toEqual(['2025', '1 October 2025', '2', '1', '1']);
+    expect(cells).toEqual(['2025', '1 October 2025', '2', '1', '1', '0']);
     expect(res.body).toMatch(/NPQSENCO 2025.*Final cohort/s);
   });
 

@@ -181,7 +181,11 @@ describe('reads never write', () => {
     expect(await entries()).toBe(0);
     expect(await audits()).toBe(0);
 
-    await runDailyProcessing({ db: w.t.db, clock: fixedClock('2026-09-24T10:00:00Z') });
+    await runDailyProcessing({
+      db: w.t.db,
+      clock: fixedClock('2026-09-24T10:00:00Z'),
+      wallClock: w.sessionClock,
+    });
     expect(await entries()).toBe(1);
     const after = await get(team, '/api/v1/enrolments/1/assessment');
     expect((after.json() as { entered: boolean }).entered).toBe(true);

@@ -54,7 +54,11 @@ afterAll(async () => {
 
 describe('engagement alerts (2.1.1)', () => {
   it('are raised for both kinds exactly where the engagement figures say so', async () => {
-    const report = await runDailyProcessing({ db: w.t.db, clock: fixedClock(`${DAY}T06:00:00Z`) });
+    const report = await runDailyProcessing({
+      db: w.t.db,
+      clock: fixedClock(`${DAY}T06:00:00Z`),
+      wallClock: w.sessionClock,
+    });
     const expected = await expectedAlerts(DAY);
     const open = await openAlerts();
     expect(open.map(({ enrolmentId, kind }) => ({ enrolmentId, kind }))).toEqual(expected);
@@ -137,6 +141,7 @@ describe('engagement alerts (2.1.1)', () => {
     const report = await runDailyProcessing({
       db: w.t.db,
       clock: fixedClock('2026-03-17T06:00:00Z'),
+      wallClock: w.sessionClock,
     });
     expect(report.engagementAlertsCleared).toBeGreaterThanOrEqual(1);
     const after = await openAlerts();

@@ -113,7 +113,12 @@ describe('the mailbox page', () => {
         Object.fromEntries(EMAIL_TEMPLATE_KEYS.map((k) => [k, `id-${k}`])),
       ),
     });
-    const app: FastifyInstance = await createApp({ db: w.t.db, clock: w.clock, config });
+    const app: FastifyInstance = await createApp({
+      db: w.t.db,
+      clock: w.clock,
+      sessionClock: w.sessionClock,
+      config,
+    });
     try {
       const res = await app.inject({
         method: 'GET',

@@ -1,6 +1,6 @@
 /**
  * The fake DfE lead provider API v3: a development and test tool, never used in production (no
- * production code path imports it). See docs/readme/dfe-in.md.
+ * production code path imports it). See docs/guides/dfe-applications.md.
  */
 export { startFakeDfe, buildFakeDfeApp, type FakeDfe, type StartFakeDfeOptions } from './server.js';
 export {
