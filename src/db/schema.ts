@@ -30,6 +30,7 @@ import {
   ROLES,
   WORKING_PATTERNS,
 } from '../domain/catalogue.js';
+import { SCHEDULE_IDENTIFIERS } from '../domain/dfe-declarations.js';
 
 const oneOf = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
@@ -1555,16 +1556,7 @@ export const dfeMilestoneSchedule = pgTable(
     primaryKey({ columns: [t.cohortYear, t.scheduleIdentifier] }),
     check(
       'dfe_milestone_schedule_identifier_valid',
-      oneOf('schedule_identifier', [
-        'npq-leadership-autumn',
-        'npq-leadership-spring',
-        'npq-specialist-autumn',
-        'npq-specialist-spring',
-        'npq-ehco-march',
-        'npq-ehco-june',
-        'npq-ehco-november',
-        'npq-ehco-december',
-      ]),
+      oneOf('schedule_identifier', SCHEDULE_IDENTIFIERS),
     ),
     check(
       'dfe_milestone_schedule_in_order',
