@@ -84,7 +84,7 @@ describe.each([
       sql`select p.id from programme p join course c on c.id = p.course_id where c.identifier = ${course}`,
     );
     await page.getByLabel('Programme', { exact: true }).selectOption(String(id));
-    await page.getByLabel('Start date (module 1 released)').fill('2026-10-05');
+    await page.getByLabel("Start date (module 1's ideal window starts)").fill('2026-10-05');
     await page.getByLabel('This is the last cohort of this programme').check();
     await page.getByRole('button', { name: 'Generate the schedule' }).click();
     // Wait for the new page: the form page being replaced has a heading too.
@@ -93,7 +93,10 @@ describe.each([
       .waitFor({ state: 'visible' });
     await expect(page.getByTestId('notices-ok').isVisible()).resolves.toBe(true);
     await checkPage(page);
-    await page.getByLabel('Module 2: ', { exact: false }).first().fill('2026-11-09');
+    await page
+      .getByRole('group', { name: /^Module 2: / })
+      .getByLabel('Released on')
+      .fill('2026-11-09');
     await page.getByRole('button', { name: 'Save the cohort' }).click();
     await page.waitForURL(/\/cohorts\/\d+\?notice=cohort-created/);
     await expect(page.getByText('Cohort created with its schedule').isVisible()).resolves.toBe(
