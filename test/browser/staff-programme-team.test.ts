@@ -93,10 +93,13 @@ describe.each([
       .waitFor({ state: 'visible' });
     await expect(page.getByTestId('notices-ok').isVisible()).resolves.toBe(true);
     await checkPage(page);
-    await page
-      .getByRole('group', { name: /^Module 2: / })
-      .getByLabel('Released on')
-      .fill('2026-11-09');
+    // Module 2 released ten days before its ideal window starts: at least the 7-day lead time (2.2.1.1).
+    const module2 = page.getByRole('group', { name: /^Module 2: / });
+    const windowStarts = await module2.getByLabel('Ideal window starts').inputValue();
+    const releasedOn = new Date(Date.parse(`${windowStarts}T00:00:00Z`) - 10 * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    await module2.getByLabel('Released on').fill(releasedOn);
     await page.getByRole('button', { name: 'Save the cohort' }).click();
     await page.waitForURL(/\/cohorts\/\d+\?notice=cohort-created/);
     await expect(page.getByText('Cohort created with its schedule').isVisible()).resolves.toBe(
@@ -108,7 +111,7 @@ describe.each([
       sql`select c.is_final, r.release_date::text as release from cohort c join cohort_module_release r on r.cohort_id = c.id
           join programme_module m on m.id = r.module_id where c.id = ${cohortId} and m.position = 2`,
     );
-    expect(saved).toEqual({ is_final: true, release: '2026-11-09' });
+    expect(saved).toEqual({ is_final: true, release: releasedOn });
     await context.close();
   });
 
