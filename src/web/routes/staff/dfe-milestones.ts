@@ -33,11 +33,16 @@ export function dfeMilestoneRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const render = async (
     reply: FastifyReply,
     actor: Actor,
-    options: { values?: Record<string, string>; errors?: FormErrors; notice?: string },
+    options: {
+      values?: Record<string, string>;
+      errors?: FormErrors;
+      notice?: string;
+      schedules?: Awaited<ReturnType<typeof listMilestoneSchedules>>;
+    },
     status = 200,
   ) =>
     reply.code(status).view('admin/dfe-milestones.njk', {
-      schedules: await listMilestoneSchedules(deps, actor),
+      schedules: options.schedules ?? (await listMilestoneSchedules(deps, actor)),
       scheduleIdentifiers: SCHEDULE_IDENTIFIERS,
       values: options.values ?? {},
       errors: options.errors,
@@ -52,7 +57,8 @@ export function dfeMilestoneRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return page(reply, async () => {
         // "Change" links fill the form with that schedule's dates.
         const { year, schedule } = request.query;
-        const listed = (await listMilestoneSchedules(deps, actor)).find(
+        const schedules = await listMilestoneSchedules(deps, actor);
+        const listed = schedules.find(
           (s) => String(s.cohortYear) === year && s.schedule === schedule,
         );
         const values: Record<string, string> = listed
@@ -67,6 +73,7 @@ export function dfeMilestoneRoutes(app: FastifyInstance, deps: ApiDeps): void {
           : {};
         return render(reply, actor, {
           values,
+          schedules,
           ...(request.query.notice === 'saved'
             ? { notice: 'Milestone dates saved: declarations use them from the next run' }
             : {}),
