@@ -24,6 +24,8 @@ export type DeferralOutcome =
   | { kind: 'declined'; reason: string }
   | { kind: 'return_confirmed'; rejoinOn: string | null; adjustments: string | null }
   | { kind: 'not_returning' }
+  /** Told their options after a refused request, they chose to withdraw (2.3.10, 2.3.8). */
+  | { kind: 'withdrawn'; withdrawnOn: string }
   | {
       kind: 'started';
       targetCohort: string;
@@ -136,6 +138,20 @@ export async function queueDeferralDecision(
           reason: 'You told us you will not return to the programme (policy 2.3.8).',
           nextSteps:
             'You are classed as withdrawing and the NPQ Withdrawal policy applies. If this is a mistake, contact your delivery partner straight away.',
+        },
+        options,
+      );
+    case 'withdrawn':
+      return queueDecisionNotice(
+        tx,
+        {
+          ...base,
+          key,
+          request: 'Your request to defer',
+          outcome: 'you are withdrawn from the programme',
+          reason: `Deferral was not possible, and when your delivery partner told you your options you chose to withdraw, from ${formatLongDate(outcome.withdrawnOn)} (policy 2.3.10).`,
+          nextSteps:
+            'You are classed as withdrawing and the NPQ Withdrawal policy applies (policy 2.3.8). If this is a mistake, contact your delivery partner straight away.',
         },
         options,
       );
