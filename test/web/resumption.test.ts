@@ -227,7 +227,30 @@ describe('resuming (2.3.5, 2.3.6)', () => {
       payload: { expectedVersion: (await caseRow()).version },
     });
     expect(yearEarly.statusCode).toBe(422);
-    expect(JSON.stringify(yearEarly.json())).toContain('DEFERRAL.BEFORE_REJOIN_DATE');
+    // The one refusal shape: code, the unmet reason with its clause, and the policy version.
+    expect(yearEarly.json()).toMatchObject({
+      code: 'POLICY_REFUSED',
+      policyVersion: expect.any(String),
+      reasons: [{ code: 'DEFERRAL.BEFORE_REJOIN_DATE', clause: '2.3.5', met: false }],
+    });
+    // The day before the agreed date, through the API, is refused the same way; nothing changed.
+    at(`${addDays(c.rejoinDate!, -1)}T10:00:00Z`);
+    const dayBefore = await south.request({
+      method: 'POST',
+      url: `/api/v1/deferral-cases/${c.id}/resume`,
+      payload: { expectedVersion: (await caseRow()).version },
+    });
+    expect(dayBefore.statusCode).toBe(422);
+    expect(dayBefore.json()).toMatchObject({
+      code: 'POLICY_REFUSED',
+      reasons: [{ code: 'DEFERRAL.BEFORE_REJOIN_DATE', clause: '2.3.5', met: false }],
+    });
+    expect((await caseRow()).status).toBe('confirmed');
+    const [enrolment] = await queryRows<{ status: string; cohort_id: number }>(
+      w.t.db,
+      sql`select status, cohort_id from enrolment where id = ${enrolmentId}`,
+    );
+    expect(enrolment).toEqual({ status: 'deferred', cohort_id: oldCohortId });
   });
 
   it('resumes early to cover missed content, cancels the old cohort’s future bookings, tells the participant, and drops them from the calendar', async () => {
@@ -306,5 +329,30 @@ describe('resuming (2.3.5, 2.3.6)', () => {
           where what = 'BOOKINGS_CANCELLED_ON_RESUME' and subject_id = ${String(enrolmentId)}`,
     );
     expect(coachingAudit!.ids).toEqual([futureSessionId]);
+  });
+
+  it('shows the study sessions done before the deferral as Completed on My programme in the new cohort', async () => {
+    const [now] = await queryRows<{ cohort_id: number }>(
+      w.t.db,
+      sql`select cohort_id from enrolment where id = ${enrolmentId}`,
+    );
+    expect(now!.cohort_id).not.toBe(oldCohortId);
+    const done = await queryRows<{ title: string }>(
+      w.t.db,
+      sql`select distinct a.title from engagement_record r
+          join programme_activity a on a.id = r.activity_id and a.kind = 'study_session'
+          where r.participant_id = ${participantId} order by a.title`,
+    );
+    expect(done.length).toBeGreaterThan(0);
+    const me = await w.signIn('participant1@demo.npq-ops.test');
+    const page = await get(me, '/my-programme');
+    expect(page.statusCode).toBe(200);
+    const items = page.body.split('govuk-task-list__item').slice(1);
+    for (const { title } of done) {
+      const item = items.find((i) => i.includes(`>${title}<`) || i.includes(`${title}\n`));
+      expect(item, title).toBeDefined();
+      expect(item, title).toContain('Completed');
+      expect(item, title).not.toContain('Locked');
+    }
   });
 });
