@@ -133,7 +133,7 @@ describe.each([
   ['phone', PHONE, 0],
   ['desktop', DESKTOP, 1],
 ] as const)('re-joining after a deferral on a %s', (_name, viewport, index) => {
-  it('agrees another re-join date with a reason, then re-joins early to cover missed content', async () => {
+  it('agrees another re-join date with a reason, re-joins early to cover missed content, and the participant sees their work Completed', async () => {
     const { context, page } = await world.newPage(viewport);
     await world.signIn(page, 'partner.north@demo.npq-ops.test');
     const c = resumeCases[index]!;
@@ -172,6 +172,27 @@ describe.each([
     expect(after.status).toBe('active');
     expect(after.cohort).not.toBe(before.cohort);
     await context.close();
+
+    // The participant, in the new cohort: what they did before the deferral is still Completed.
+    const done = await queryRows<{ email: string; title: string }>(
+      world.database.db,
+      sql`select distinct p.email, a.title from enrolment e join participant p on p.id = e.participant_id
+          join engagement_record r on r.participant_id = p.id
+          join programme_activity a on a.id = r.activity_id and a.kind = 'study_session'
+          where e.id = ${c.enrolmentId}`,
+    );
+    expect(done.length).toBeGreaterThan(0);
+    const mine = await world.newPage(viewport);
+    await world.signIn(mine.page, done[0]!.email);
+    await mine.page.goto('/my-programme');
+    await checkPage(mine.page);
+    for (const { title } of done) {
+      const item = mine.page.locator('.govuk-task-list__item', { hasText: title }).first();
+      await expect(item.locator('.govuk-task-list__status').textContent()).resolves.toContain(
+        'Completed',
+      );
+    }
+    await mine.context.close();
   }, 240_000);
 });
 
