@@ -134,6 +134,12 @@ export const DFE_WITHDRAWAL_REASONS = [
 ] as const;
 export type DfeWithdrawalReason = (typeof DFE_WITHDRAWAL_REASONS)[number];
 
+/** A DfE withdrawal reason in words ('personal-reason-other' → 'Personal reason other'). */
+export function withdrawalReasonLabel(reason: string): string {
+  const t = reason.replace(/\.$/, '').replace(/-/g, ' ');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
 /** DfE API v3 training_status. */
 export const TRAINING_STATUSES = ['active', 'deferred', 'withdrawn'] as const;
 export type TrainingStatus = (typeof TRAINING_STATUSES)[number];

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import ical, { ICalEventStatus } from 'ical-generator';
+import ical from 'ical-generator';
 import { queryRows, type Db } from '../db/client.js';
 import { addDays, formatThreshold, POLICY_REGISTER } from '../policy/index.js';
 import type { Actor } from './actor.js';
@@ -127,7 +127,6 @@ interface FeedEvent {
   /** All-day events: first day and last day (inclusive). */
   first_day: string | null;
   last_day: string | null;
-  cancelled: boolean;
 }
 
 /**
@@ -168,7 +167,6 @@ export async function calendarFeedIcs(
             end: new Date(`${addDays(e.last_day ?? e.first_day!, 1)}T00:00:00Z`),
           }
         : { start: new Date(e.starts_at!), end: new Date(e.ends_at!) }),
-      ...(e.cancelled ? { status: ICalEventStatus.CANCELLED } : {}),
     });
   }
   return calendar.toString();
@@ -187,41 +185,43 @@ async function feedEvents(db: Executor, participantId: number): Promise<FeedEven
         select 'booking-' || b.id as uid,
                a.title || case when a.kind = 'clinic' then ' (booked clinic)' else ' (signed up)' end as summary,
                'Your place is booked. Change or cancel it in npq-ops under Clinics and events.' as description,
-               ce.location, ce.starts_at, ce.ends_at, null::text as first_day, null::text as last_day, false as cancelled
+               ce.location, ce.starts_at, ce.ends_at, null::text as first_day, null::text as last_day
         from e join event_booking b on b.enrolment_id = e.id and b.status in ('booked', 'attended')
         join cohort_event ce on ce.id = b.cohort_event_id
         join programme_activity a on a.id = ce.activity_id
         union all
         -- Conferences are whole-cohort days: every one is in the calendar, booked or not.
         select 'conference-' || ce.id, a.title, 'A conference for your cohort (policy 2.2.1.4).',
-               ce.location, ce.starts_at, ce.ends_at, null, null, false
+               ce.location, ce.starts_at, ce.ends_at, null, null
         from e join cohort_event ce on ce.cohort_id = e.cohort_id
         join programme_activity a on a.id = ce.activity_id and a.kind = 'conference'
         where not exists (select 1 from event_booking b where b.enrolment_id = e.id and b.cohort_event_id = ce.id
                           and b.status in ('booked', 'attended'))
         union all
+        -- A cancelled session leaves the feed, as a cancelled booking does (so subscribed calendars
+        -- drop it), whether the participant, the coach or a resume into a new cohort cancelled it.
         select 'coaching-' || s.id, a.title || ' with ' || u.display_name,
                'A coaching session arranged with your coach (policy 2.2.1.3).',
-               null, s.starts_at, s.ends_at, null, null, s.status = 'cancelled'
-        from e join coaching_session s on s.enrolment_id = e.id
+               null, s.starts_at, s.ends_at, null, null
+        from e join coaching_session s on s.enrolment_id = e.id and s.status <> 'cancelled'
         join programme_activity a on a.id = s.activity_id
         join app_user u on u.id = s.coach_user_id
         union all
         select 'module-' || e.cohort_id || '-' || m.id,
                'Module ' || m.position || ': ' || m.title || ' (ideal 2-week window)',
                'Released on ' || r.release_date::text || '. Ideally finished in this window; it stays open to the end of your programme (policy 2.2.1.1).',
-               null, null, null, r.ideal_window_start::text, r.ideal_window_end::text, false
+               null, null, null, r.ideal_window_start::text, r.ideal_window_end::text
         from e join cohort_module_release r on r.cohort_id = e.cohort_id
         join programme_module m on m.id = r.module_id
         union all
         select 'deadline-' || e.id, ${`${threshold} engagement deadline`},
                ${`The last day to reach ${threshold} engagement, needed to sit the assessment and complete (policy 2.1.1).`},
-               null, null, null, e.engagement_deadline::text, e.engagement_deadline::text, false
+               null, null, null, e.engagement_deadline::text, e.engagement_deadline::text
         from e
         union all
         select 'assessment-' || e.id || '-' || w.id, 'Assessment window',
                'Submit your assessment at any time in this 8-day window (policy 2.2.1.5).',
-               null, null, null, w.opens_on::text, w.closes_on::text, false
+               null, null, null, w.opens_on::text, w.closes_on::text
         from e
         join lateral (
           -- The window the participant is entered into, or the one for their next attempt.

@@ -920,6 +920,7 @@ export async function resumeFromDeferral(
             oldCohortId: before.cohort_id,
             at,
             who: actor,
+            notices: { at, publicUrl },
           })
         : [];
     const [rejoinAt] =

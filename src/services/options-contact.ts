@@ -2,17 +2,35 @@
  * A deferral request the policy refused at once (2.3.2, 2.3.10) is decided by no one, so it becomes
  * a task for the participant's delivery partner: tell the participant their options. Staff close
  * it by recording when they made contact and what the participant chose (continue with their
- * cohort, withdraw, or something else, described). Withdrawing itself is its own action with its
- * own reasons and consequences (participant record, "Withdraw"); this records the choice.
+ * cohort, withdraw, or something else, described).
+ *
+ * Choosing to withdraw withdraws them, in the transaction that closes the task: staff give the DfE
+ * withdrawal reason, the policy is asked (2.3.8), and the withdrawal service records it, reports it
+ * to the DfE through its outbox and the participant is told by email. So the task can never be
+ * closed as "chose to withdraw" with the enrolment still on the programme: without a reason, or
+ * when the policy refuses, nothing is written.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
-import { isIsoDate, londonDateOf } from '../policy/index.js';
+import {
+  DFE_WITHDRAWAL_REASONS,
+  type DfeWithdrawalReason,
+  type EnrolmentStatus,
+} from '../domain/catalogue.js';
+import { evaluateWithdrawal, isIsoDate, londonDateOf } from '../policy/index.js';
 import { actorLabel, type Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from './errors.js';
+import {
+  ConflictError,
+  NotFoundError,
+  PolicyRefusalError,
+  ValidationError,
+  type FieldError,
+} from './errors.js';
+import { queueDeferralDecision } from './notices/decisions.js';
 import type { ServiceDeps } from './participants.js';
+import { isDfeWithdrawalReason, withdrawEnrolment, type Tx } from './withdrawals.js';
 
 export const OPTIONS_CHOICES = ['continue', 'withdraw', 'other'] as const;
 export type OptionsChoice = (typeof OPTIONS_CHOICES)[number];
@@ -37,6 +55,9 @@ export interface OptionsContactOutcome {
   choice: OptionsChoice;
   note: string | null;
   by: string;
+  /** For "withdraw": the DfE reason the withdrawal was recorded with, and the withdrawal. */
+  withdrawalReason?: DfeWithdrawalReason;
+  withdrawalId?: number;
 }
 
 interface TaskRow {
@@ -92,13 +113,25 @@ export interface OptionsContactInput {
   contactedOn: string;
   choice: string;
   note?: string | undefined;
+  /** Required for "withdraw" (and only then): one of the DfE withdrawal reasons. */
+  withdrawalReason?: string | undefined;
 }
 
-/** Checks what staff typed: a real day from the request to today, a choice, a note for "other". */
+interface CheckedContact {
+  contactedOn: string;
+  choice: OptionsChoice;
+  note: string | null;
+  withdrawalReason: DfeWithdrawalReason | null;
+}
+
+/**
+ * Checks what staff typed: a real day from the request to today, a choice, a note for "other",
+ * and a DfE withdrawal reason for "withdraw".
+ */
 export function validateOptionsContact(
   input: OptionsContactInput,
   bounds: { requestedOn: string; today: string },
-): { contactedOn: string; choice: OptionsChoice; note: string | null } {
+): CheckedContact {
   const errors: FieldError[] = [];
   if (!isIsoDate(input.contactedOn)) {
     errors.push({ path: 'contactedOn', message: 'Enter the date you contacted the participant' });
@@ -119,13 +152,33 @@ export function validateOptionsContact(
   if (choice === 'other' && note === null) {
     errors.push({ path: 'note', message: 'Describe what the participant chose' });
   }
+  const reason = input.withdrawalReason?.trim() ?? '';
+  if (choice === 'withdraw' && !isDfeWithdrawalReason(reason)) {
+    errors.push({ path: 'withdrawalReason', message: 'Select the DfE withdrawal reason' });
+  } else if (choice !== undefined && choice !== 'withdraw' && reason !== '') {
+    errors.push({
+      path: 'withdrawalReason',
+      message: 'Give a withdrawal reason only when the participant chose to withdraw',
+    });
+  }
   if (errors.length > 0 || !choice) throw new ValidationError(errors);
-  return { contactedOn: input.contactedOn, choice, note };
+  return {
+    contactedOn: input.contactedOn,
+    choice,
+    note,
+    withdrawalReason: choice === 'withdraw' && isDfeWithdrawalReason(reason) ? reason : null,
+  };
 }
 
-/** Closes the task: the contact and the participant's choice are recorded and audited. */
+/** The reasons staff choose from, in the DfE's order. */
+export const WITHDRAWAL_REASONS: readonly DfeWithdrawalReason[] = DFE_WITHDRAWAL_REASONS;
+
+/**
+ * Closes the task: the contact and the participant's choice are recorded and audited; a choice to
+ * withdraw withdraws them (2.3.8), in the same transaction.
+ */
 export async function recordOptionsContact(
-  { db, clock }: ServiceDeps,
+  { db, clock, publicUrl }: ServiceDeps,
   actor: Actor,
   caseId: number,
   input: OptionsContactInput,
@@ -139,8 +192,22 @@ export async function recordOptionsContact(
     if (row.status !== 'open') {
       throw new ConflictError('The contact with the participant has already been recorded.');
     }
-    const checked = validateOptionsContact(input, { requestedOn: row.requested_on, today });
+    const { withdrawalReason, ...checked } = validateOptionsContact(input, {
+      requestedOn: row.requested_on,
+      today,
+    });
     const outcome: OptionsContactOutcome = { ...checked, by: actorLabel(actor) };
+    if (withdrawalReason !== null) {
+      outcome.withdrawalReason = withdrawalReason;
+      outcome.withdrawalId = await withdrawOnChoice(tx, actor, row, {
+        reason: withdrawalReason,
+        withdrawnOn: checked.contactedOn,
+        note: checked.note,
+        today,
+        at,
+        publicUrl,
+      });
+    }
     const [done] = await queryRows<TaskRow>(
       tx,
       sql`update staff_task set status = 'done', completed_at = ${at},
@@ -159,10 +226,64 @@ export async function recordOptionsContact(
         staffTaskId: row.id,
         contactedOn: outcome.contactedOn,
         choice: outcome.choice,
+        withdrawalId: outcome.withdrawalId ?? null,
         clause: '2.3.10',
       },
       at,
     });
     return viewOf(done);
   });
+}
+
+/**
+ * The participant chose to withdraw: the policy is asked as for any withdrawal staff record (the
+ * enrolment must still be on the programme, 2.3.8), then the withdrawal service records it with
+ * its DfE reason and reports it to the DfE; the participant is told by email. Returns its id.
+ */
+async function withdrawOnChoice(
+  tx: Tx,
+  actor: Actor,
+  row: TaskRow,
+  w: {
+    reason: DfeWithdrawalReason;
+    withdrawnOn: string;
+    note: string | null;
+    today: string;
+    at: Date;
+    publicUrl?: string | undefined;
+  },
+): Promise<number> {
+  const [enrolment] = await queryRows<{ status: string; open_case: boolean }>(
+    tx,
+    sql`select e.status, exists (select 1 from deferral_case d where d.enrolment_id = e.id
+          and d.status in ('requested','discussed','approved','deferred','intent_contact_due','confirmed')) as open_case
+        from enrolment e where e.id = ${row.enrolment_id} for update of e`,
+  );
+  if (!enrolment) throw new NotFoundError('Enrolment not found');
+  const decision = evaluateWithdrawal({
+    enrolmentStatus: enrolment.status as EnrolmentStatus,
+    reason: w.reason,
+    withdrawnOn: w.withdrawnOn,
+    today: w.today,
+    openDeferralCase: enrolment.open_case,
+  });
+  if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
+  const withdrawal = await withdrawEnrolment(tx, {
+    enrolmentId: row.enrolment_id,
+    reason: w.reason,
+    withdrawnOn: w.withdrawnOn,
+    note:
+      w.note ??
+      'Chose to withdraw when told their options after a refused deferral request (policy 2.3.10).',
+    who: actor,
+    at: w.at,
+    details: { deferralCaseId: row.deferral_case_id, staffTaskId: row.id, clause: '2.3.10' },
+  });
+  await queueDeferralDecision(
+    tx,
+    { id: row.deferral_case_id, enrolmentId: row.enrolment_id },
+    { kind: 'withdrawn', withdrawnOn: w.withdrawnOn },
+    { at: w.at, publicUrl: w.publicUrl },
+  );
+  return withdrawal.id;
 }

@@ -136,7 +136,12 @@ describe('a request the policy refuses at once (2.3.10)', () => {
     const old = await post(north, url, { contactedOn: '1900-01-01', choice: 'withdraw' });
     expect(old.statusCode).toBe(422);
     expect(JSON.stringify(old.json())).toContain('contactedOn');
-    const ok = await post(north, url, { contactedOn: '2026-03-12', choice: 'withdraw' });
+    // Choosing withdraw withdraws them, so it needs the DfE reason (options-contact-withdraw.test.ts).
+    const ok = await post(north, url, {
+      contactedOn: '2026-03-12',
+      choice: 'withdraw',
+      withdrawalReason: 'personal-reason-other',
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({
       status: 'done',

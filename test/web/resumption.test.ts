@@ -12,6 +12,7 @@ import {
   type DeferralCaseView,
 } from '../../src/services/deferral-cases.js';
 import { calendarFeedIcs, issueCalendarFeed } from '../../src/services/calendar-feed.js';
+import { listMySlots } from '../../src/services/coaching-slots.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
 /**
@@ -28,6 +29,10 @@ let participantId: number;
 let oldCohortId: number;
 let futureBookingId: number;
 let attendedBookingId: number;
+let coachId: number;
+let futureSlotId: number;
+let futureSessionId: number;
+let attendedSessionId: number;
 
 const deps = () => ({ db: w.t.db, clock: w.clock });
 const get = (s: Session, url: string) => s.request({ method: 'GET', url });
@@ -113,6 +118,40 @@ beforeAll(async () => {
   );
   attendedBookingId = bookings[0]!.id;
   futureBookingId = bookings[1]!.id;
+  // And two coaching sessions with the coach: one attended in the past, one still to come, in the
+  // coach's slot (booked before the deferral).
+  const [coach] = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`select id from app_user where email = 'coach@demo.npq-ops.test'`,
+  );
+  coachId = coach!.id;
+  await w.t.db.execute(
+    sql`insert into staff_assignment (participant_id, user_id) values (${participantId}, ${coachId})
+        on conflict do nothing`,
+  );
+  const [coaching] = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`select id from programme_activity where kind = 'coaching' order by id limit 1`,
+  );
+  const soon = `${addDays(c.rejoinDate!, 10)}T09:00:00Z`;
+  const soonEnd = `${addDays(c.rejoinDate!, 10)}T09:45:00Z`;
+  const slots = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
+        values (${coachId}, '2026-02-03T09:00:00Z', '2026-02-03T09:45:00Z', 'online', 'https://meet.example.org/a'),
+               (${coachId}, ${soon}, ${soonEnd}, 'online', 'https://meet.example.org/b')
+        returning id`,
+  );
+  futureSlotId = slots[1]!.id;
+  const sessions = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, status, slot_id)
+        values (${enrolmentId}, ${participantId}, ${coachId}, ${coaching!.id}, '2026-02-03T09:00:00Z', '2026-02-03T09:45:00Z', 'attended', ${slots[0]!.id}),
+               (${enrolmentId}, ${participantId}, ${coachId}, ${coaching!.id}, ${soon}, ${soonEnd}, 'scheduled', ${futureSlotId})
+        returning id`,
+  );
+  attendedSessionId = sessions[0]!.id;
+  futureSessionId = sessions[1]!.id;
 }, 120_000);
 afterAll(async () => {
   await w?.destroy();
@@ -188,7 +227,30 @@ describe('resuming (2.3.5, 2.3.6)', () => {
       payload: { expectedVersion: (await caseRow()).version },
     });
     expect(yearEarly.statusCode).toBe(422);
-    expect(JSON.stringify(yearEarly.json())).toContain('DEFERRAL.BEFORE_REJOIN_DATE');
+    // The one refusal shape: code, the unmet reason with its clause, and the policy version.
+    expect(yearEarly.json()).toMatchObject({
+      code: 'POLICY_REFUSED',
+      policyVersion: expect.any(String),
+      reasons: [{ code: 'DEFERRAL.BEFORE_REJOIN_DATE', clause: '2.3.5', met: false }],
+    });
+    // The day before the agreed date, through the API, is refused the same way; nothing changed.
+    at(`${addDays(c.rejoinDate!, -1)}T10:00:00Z`);
+    const dayBefore = await south.request({
+      method: 'POST',
+      url: `/api/v1/deferral-cases/${c.id}/resume`,
+      payload: { expectedVersion: (await caseRow()).version },
+    });
+    expect(dayBefore.statusCode).toBe(422);
+    expect(dayBefore.json()).toMatchObject({
+      code: 'POLICY_REFUSED',
+      reasons: [{ code: 'DEFERRAL.BEFORE_REJOIN_DATE', clause: '2.3.5', met: false }],
+    });
+    expect((await caseRow()).status).toBe('confirmed');
+    const [enrolment] = await queryRows<{ status: string; cohort_id: number }>(
+      w.t.db,
+      sql`select status, cohort_id from enrolment where id = ${enrolmentId}`,
+    );
+    expect(enrolment).toEqual({ status: 'deferred', cohort_id: oldCohortId });
   });
 
   it('resumes early to cover missed content, cancels the old cohort’s future bookings, tells the participant, and drops them from the calendar', async () => {
@@ -198,6 +260,7 @@ describe('resuming (2.3.5, 2.3.6)', () => {
     );
     const before = await calendarFeedIcs(deps(), token);
     expect(before).toContain(`booking-${futureBookingId}`);
+    expect(before).toContain(`coaching-${futureSessionId}`);
 
     at(`${addDays(c.rejoinDate!, -3)}T10:00:00Z`);
     const resumed = await post(south, `/cases/deferrals/${c.id}/resume`, {
@@ -227,11 +290,69 @@ describe('resuming (2.3.5, 2.3.6)', () => {
 
     const after = await calendarFeedIcs(deps(), token);
     expect(after).not.toContain(`booking-${futureBookingId}`);
+    expect(after).not.toContain(`coaching-${futureSessionId}`);
+    expect(after).toContain(`coaching-${attendedSessionId}`);
+
+    // The coaching session still to come is cancelled too; the one attended stays attended.
+    const sessions = await queryRows<{ id: number; status: string; cancelled: boolean }>(
+      w.t.db,
+      sql`select id, status, cancelled_at is not null as cancelled from coaching_session
+          where enrolment_id = ${enrolmentId} order by id`,
+    );
+    expect(sessions.find((s) => s.id === futureSessionId)).toMatchObject({
+      status: 'cancelled',
+      cancelled: true,
+    });
+    expect(sessions.find((s) => s.id === attendedSessionId)?.status).toBe('attended');
+    // Participant and coach are told, once each, through the outbox.
+    const told = await queryRows<{ template: string; what: string }>(
+      w.t.db,
+      sql`select template, personalisation->>'what' as what from email_message
+          where notice_key in (${`coaching:${futureSessionId}:cancelled`}, ${`coaching_coach:${futureSessionId}:cancelled`})
+          order by template`,
+    );
+    expect(told.map((t) => t.template)).toEqual(['notice_coaching', 'notice_coaching_coach']);
+    expect(told.every((t) => /re-join/i.test(t.what))).toBe(true);
+    expect(message!.next_steps).toMatch(/Coaching/);
+    // The coach's slot is free again, for anyone they coach.
+    const { slots } = await listMySlots(deps(), await w.actor('coach@demo.npq-ops.test'));
+    expect(slots.find((s) => s.id === futureSlotId)).toMatchObject({ sessionId: null });
     const [audited] = await queryRows<{ n: number }>(
       w.t.db,
       sql`select count(*)::int as n from audit_event where what = 'BOOKINGS_CANCELLED_ON_RESUME'
           and subject_id = ${String(enrolmentId)}`,
     );
     expect(audited!.n).toBe(1);
+    const [coachingAudit] = await queryRows<{ ids: number[] }>(
+      w.t.db,
+      sql`select details->'coachingSessionIds' as ids from audit_event
+          where what = 'BOOKINGS_CANCELLED_ON_RESUME' and subject_id = ${String(enrolmentId)}`,
+    );
+    expect(coachingAudit!.ids).toEqual([futureSessionId]);
+  });
+
+  it('shows the study sessions done before the deferral as Completed on My programme in the new cohort', async () => {
+    const [now] = await queryRows<{ cohort_id: number }>(
+      w.t.db,
+      sql`select cohort_id from enrolment where id = ${enrolmentId}`,
+    );
+    expect(now!.cohort_id).not.toBe(oldCohortId);
+    const done = await queryRows<{ title: string }>(
+      w.t.db,
+      sql`select distinct a.title from engagement_record r
+          join programme_activity a on a.id = r.activity_id and a.kind = 'study_session'
+          where r.participant_id = ${participantId} order by a.title`,
+    );
+    expect(done.length).toBeGreaterThan(0);
+    const me = await w.signIn('participant1@demo.npq-ops.test');
+    const page = await get(me, '/my-programme');
+    expect(page.statusCode).toBe(200);
+    const items = page.body.split('govuk-task-list__item').slice(1);
+    for (const { title } of done) {
+      const item = items.find((i) => i.includes(`>${title}<`) || i.includes(`${title}\n`));
+      expect(item, title).toBeDefined();
+      expect(item, title).toContain('Completed');
+      expect(item, title).not.toContain('Locked');
+    }
   });
 });

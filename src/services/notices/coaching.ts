@@ -48,49 +48,71 @@ export async function queueCoachingNotice(
   change: keyof typeof WHAT,
   options: QueueOptions,
 ): Promise<number> {
-  const [row] = await queryRows<SessionRow>(
+  return queueCoachingNotices(tx, [sessionId], change, options);
+}
+
+/**
+ * The same for many sessions at once (one read, one queue): a resume into a new cohort cancels
+ * every coaching session still to come (2.3.6), and `why` ("on re-joining …") says so in the email.
+ */
+export async function queueCoachingNotices(
+  tx: Executor,
+  sessionIds: readonly number[],
+  change: keyof typeof WHAT,
+  options: QueueOptions,
+  why?: string,
+): Promise<number> {
+  if (sessionIds.length === 0) return 0;
+  const rows = await queryRows<SessionRow>(
     tx,
-    sql`select ${SESSION_COLUMNS} from ${SESSION_FROM} where s.id = ${sessionId}`,
+    sql`select ${SESSION_COLUMNS} from ${SESSION_FROM}
+        where s.id in (${sql.join(
+          sessionIds.map((id) => sql`${id}`),
+          sql`, `,
+        )})
+        order by s.starts_at, s.id`,
   );
-  if (!row) return 0;
-  const when = eventWhen(new Date(row.starts_at), new Date(row.ends_at));
-  const reference = `CO-${row.id}`;
+  const what = why ? `${WHAT[change]} ${why}` : WHAT[change];
   return queueNotices(
     tx,
-    [
-      {
-        template: 'notice_coaching',
-        to: row.email,
-        key: `coaching:${sessionId}:${change}`,
-        linkPath: '/coaching/book',
-        participantId: row.participant_id,
-        personalisation: {
-          name: row.full_name,
-          what: WHAT[change],
-          session: row.title,
-          coach: row.coach_name,
-          when,
-          place: where(row),
-          reference,
+    rows.flatMap((row): Notice[] => {
+      const when = eventWhen(new Date(row.starts_at), new Date(row.ends_at));
+      const reference = `CO-${row.id}`;
+      return [
+        {
+          template: 'notice_coaching',
+          to: row.email,
+          key: `coaching:${row.id}:${change}`,
+          linkPath: '/coaching/book',
+          participantId: row.participant_id,
+          personalisation: {
+            name: row.full_name,
+            what,
+            session: row.title,
+            coach: row.coach_name,
+            when,
+            place: where(row),
+            reference,
+          },
         },
-      },
-      {
-        template: 'notice_coaching_coach',
-        to: row.coach_email,
-        key: `coaching_coach:${sessionId}:${change}`,
-        linkPath: '/coaching',
-        participantId: row.participant_id,
-        personalisation: {
-          name: row.coach_name,
-          what: WHAT[change],
-          session: row.title,
-          participant: row.full_name,
-          when,
-          place: where(row),
-          reference,
+        {
+          template: 'notice_coaching_coach',
+          to: row.coach_email,
+          key: `coaching_coach:${row.id}:${change}`,
+          linkPath: '/coaching',
+          participantId: row.participant_id,
+          personalisation: {
+            name: row.coach_name,
+            what,
+            session: row.title,
+            participant: row.full_name,
+            when,
+            place: where(row),
+            reference,
+          },
         },
-      },
-    ],
+      ];
+    }),
     options,
   );
 }

@@ -24,6 +24,8 @@ export type DeferralOutcome =
   | { kind: 'declined'; reason: string }
   | { kind: 'return_confirmed'; rejoinOn: string | null; adjustments: string | null }
   | { kind: 'not_returning' }
+  /** Told their options after a refused request, they chose to withdraw (2.3.10, 2.3.8). */
+  | { kind: 'withdrawn'; withdrawnOn: string }
   | {
       kind: 'started';
       targetCohort: string;
@@ -34,17 +36,28 @@ export type DeferralOutcome =
       kind: 'resumed';
       targetCohort: string;
       rejoinAt: string | null;
-      /** The old cohort's future bookings cancelled on re-joining. */
-      cancelled?: readonly { title: string; startsAt: string }[];
+      /** The old cohort's future bookings and coaching sessions cancelled on re-joining. */
+      cancelled?: readonly { kind?: 'event' | 'coaching'; title: string; startsAt: string }[];
     };
 
 /** The old cohort's bookings cancelled on re-joining, for the "welcome back" message. */
-function cancelledText(cancelled: readonly { title: string; startsAt: string }[]): string {
+function cancelledText(
+  cancelled: readonly { kind?: 'event' | 'coaching'; title: string; startsAt: string }[],
+): string {
   if (cancelled.length === 0) return '';
   const list = cancelled
-    .map((c) => `${c.title} on ${formatLongDate(londonDateOf(new Date(c.startsAt)))}`)
+    .map(
+      (c) =>
+        `${c.kind === 'coaching' ? 'coaching: ' : ''}${c.title} on ${formatLongDate(londonDateOf(new Date(c.startsAt)))}`,
+    )
     .join('; ');
-  return ` Your ${cancelled.length === 1 ? 'booking' : `${cancelled.length} bookings`} with your previous cohort ${cancelled.length === 1 ? 'is' : 'are'} cancelled and removed from your calendar: ${list}. Book your new cohort's clinics and events under Clinics and events.`;
+  const events = cancelled.some((c) => c.kind !== 'coaching');
+  const coaching = cancelled.some((c) => c.kind === 'coaching');
+  const next = [
+    ...(events ? ["Book your new cohort's clinics and events under Clinics and events."] : []),
+    ...(coaching ? ['Coaching sessions can be booked again with your coach under Coaching.'] : []),
+  ].join(' ');
+  return ` Your ${cancelled.length === 1 ? 'booking' : `${cancelled.length} bookings`} with your previous cohort ${cancelled.length === 1 ? 'is' : 'are'} cancelled and removed from your calendar: ${list}. ${next}`;
 }
 
 /** A deferral request decided (2.3). */
@@ -125,6 +138,20 @@ export async function queueDeferralDecision(
           reason: 'You told us you will not return to the programme (policy 2.3.8).',
           nextSteps:
             'You are classed as withdrawing and the NPQ Withdrawal policy applies. If this is a mistake, contact your delivery partner straight away.',
+        },
+        options,
+      );
+    case 'withdrawn':
+      return queueDecisionNotice(
+        tx,
+        {
+          ...base,
+          key,
+          request: 'Your request to defer',
+          outcome: 'you are withdrawn from the programme',
+          reason: `Deferral was not possible, and when your delivery partner told you your options you chose to withdraw, from ${formatLongDate(outcome.withdrawnOn)} (policy 2.3.10).`,
+          nextSteps:
+            'You are classed as withdrawing and the NPQ Withdrawal policy applies (policy 2.3.8). If this is a mistake, contact your delivery partner straight away.',
         },
         options,
       );

@@ -17,6 +17,7 @@ import {
   type DeferralEvaluation,
 } from '../../services/deferral-cases.js';
 import { OPTIONS_CHOICES, recordOptionsContact } from '../../services/options-contact.js';
+import { DFE_WITHDRAWAL_REASONS } from '../../domain/catalogue.js';
 import { agreeRejoinDate } from '../../services/rejoin-date.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
 import {
@@ -297,12 +298,16 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
       schema: {
         tags,
         summary:
-          'Close the task for a request the policy refused: when the participant was told their options, and what they chose (2.3.10)',
+          'Close the task for a request the policy refused: when the participant was told their options, and what they chose (2.3.10). Choosing withdraw withdraws them in the same transaction, with the DfE withdrawal reason given (2.3.8): reported to the DfE and emailed to the participant; a withdrawal the policy refuses is a 422 POLICY_REFUSED and nothing is recorded.',
         params: IdParam,
         body: z.object({
           contactedOn: z.string().describe('YYYY-MM-DD, from the request date to today'),
           choice: z.enum(OPTIONS_CHOICES),
           note: z.string().max(4000).optional().describe("Required for 'other'"),
+          withdrawalReason: z
+            .enum(DFE_WITHDRAWAL_REASONS)
+            .optional()
+            .describe("Required for 'withdraw' (and only then): the DfE withdrawal reason"),
         }),
         response: {
           200: z
@@ -318,6 +323,8 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
                   choice: z.enum(OPTIONS_CHOICES),
                   note: z.string().nullable(),
                   by: z.string(),
+                  withdrawalReason: z.enum(DFE_WITHDRAWAL_REASONS).optional(),
+                  withdrawalId: z.number().optional(),
                 })
                 .nullable(),
             })

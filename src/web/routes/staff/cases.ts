@@ -44,9 +44,11 @@ import {
 import { EXTENUATING_CIRCUMSTANCES } from '../../../policy/index.js';
 import {
   OPTIONS_CHOICE_LABELS,
+  WITHDRAWAL_REASONS,
   optionsContactTask,
   recordOptionsContact,
 } from '../../../services/options-contact.js';
+import { withdrawalReasonLabel } from '../../../domain/catalogue.js';
 import { ValidationError } from '../../../services/errors.js';
 import { agreeRejoinDate } from '../../../services/rejoin-date.js';
 import { londonDateOf } from '../../../policy/index.js';
@@ -119,6 +121,7 @@ const ProviderForm = z.object({
 });
 const OptionsContactForm = z.looseObject({
   choice: z.string().optional(),
+  withdrawalReason: z.string().trim().optional(),
   note: z.string().trim().max(2000, 'Keep it to 2000 characters or fewer').optional(),
 });
 const ResumeForm = z.object({
@@ -209,6 +212,13 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
         text,
       })),
       options: c.decision?.deferral.details.options ?? [],
+      withdrawalReasons: [
+        { value: '', text: 'Choose a reason' },
+        ...WITHDRAWAL_REASONS.map((value) => ({ value, text: withdrawalReasonLabel(value) })),
+      ],
+      optionsWithdrawalReason: optionsTask?.outcome?.withdrawalReason
+        ? withdrawalReasonLabel(optionsTask.outcome.withdrawalReason)
+        : null,
       failure,
       errors: failure?.errors,
       notice: noticeText(query),
@@ -248,7 +258,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     action: string,
     schema: S,
     run: (actor: Actor, targetId: number, data: z.output<S>) => Promise<unknown>,
-    notice: string,
+    notice: string | ((data: z.output<S>) => string),
     target = 'id',
   ) =>
     app.post<{ Params: Record<string, string> }>(
@@ -276,7 +286,10 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
             reply,
             async () => {
               await run(actor, targetId, form.data);
-              return withNotice(`${casePath}/${id}`, notice);
+              return withNotice(
+                `${casePath}/${id}`,
+                typeof notice === 'string' ? notice : notice(form.data),
+              );
             },
             rerender,
           );
@@ -288,7 +301,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     path: string,
     schema: S,
     run: (actor: Actor, id: number, data: z.output<S>) => Promise<unknown>,
-    notice: string,
+    notice: string | ((data: z.output<S>) => string),
   ) => caseAction('/cases/deferrals', renderDeferral, path, schema, run, notice);
 
   deferralAction(
@@ -363,9 +376,11 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
         contactedOn: date.date,
         choice: d.choice ?? '',
         note: d.note,
+        // The reason is revealed under "withdraw"; one left selected under another choice is moot.
+        withdrawalReason: d.choice === 'withdraw' ? d.withdrawalReason : undefined,
       });
     },
-    'options-recorded',
+    (d) => (d.choice === 'withdraw' ? 'options-withdrawn' : 'options-recorded'),
   );
 
   /* Re-join planner ------------------------------------------------------------------------ */
@@ -470,7 +485,7 @@ export function caseRoutes(app: FastifyInstance, deps: ApiDeps): void {
     path: string,
     schema: S,
     run: (actor: Actor, id: number, data: z.output<S>) => Promise<unknown>,
-    notice: string,
+    notice: string | ((data: z.output<S>) => string),
   ) => caseAction('/cases/assessment-deferrals', renderAssessment, path, schema, run, notice);
 
   assessmentAction(

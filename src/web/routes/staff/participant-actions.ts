@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
-import { DFE_WITHDRAWAL_REASONS } from '../../../domain/catalogue.js';
+import { DFE_WITHDRAWAL_REASONS, withdrawalReasonLabel } from '../../../domain/catalogue.js';
 import {
   ASSESSMENT_CIRCUMSTANCES,
   EXTENUATING_CIRCUMSTANCES,
@@ -207,10 +207,7 @@ function fieldErrors(
   };
 }
 
-const humanReason = (r: string) => {
-  const t = r.replace(/\.$/, '').replace(/-/g, ' ');
-  return t.charAt(0).toUpperCase() + t.slice(1);
-};
+const humanReason = withdrawalReasonLabel;
 
 export function actionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   type Req = FastifyRequest<{ Params: { id: string; action: string } }>;

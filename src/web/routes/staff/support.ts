@@ -118,6 +118,8 @@ export const NOTICES: Record<string, string> = {
   resumed: 'Participant re-joined the new cohort',
   'rejoin-date-agreed': 'Re-join date agreed',
   'options-recorded': 'Contact recorded: the participant has been told their options',
+  'options-withdrawn':
+    'Contact recorded: the participant chose to withdraw and is withdrawn from the programme',
   'evidence-requested': 'Evidence requested',
   'evidence-recorded': 'Evidence recorded',
   'provider-chosen': 'Receiving lead provider recorded',
