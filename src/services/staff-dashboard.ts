@@ -133,6 +133,8 @@ export interface UpcomingItem {
 
 export interface DashboardRow extends EnrolmentEngagementRow {
   engagement: string;
+  /** Where the participant would ideally be today at the ideal windows' pace (2.1.1, 2.2.1.1). */
+  expected: string;
   projected: string;
   bestPossible: string;
   /** The open engagement alert the daily job raised, with its date (on the at-risk list only). */
@@ -231,6 +233,8 @@ export async function cohortEngagementRows(
     .map((r) => ({
       ...r,
       engagement: formatBasisPoints(r.basisPoints),
+      // From the same set-based statement: due by today over the total (expectedBasisPoints).
+      expected: formatBasisPoints(r.expectedBasisPoints),
       projected: formatBasisPoints(r.projectedBasisPoints),
       bestPossible: formatBasisPoints(r.bestPossibleBasisPoints),
     }));
@@ -334,6 +338,7 @@ export function engagementCsv(rows: readonly DashboardRow[]): string {
     'delivery_partner',
     'status',
     'engagement',
+    'expected_by_today',
     'projected_at_deadline',
     'best_possible',
     'meets_90',
@@ -348,6 +353,7 @@ export function engagementCsv(rows: readonly DashboardRow[]): string {
       r.deliveryPartner,
       r.status,
       r.engagement,
+      r.expected,
       r.projected,
       r.bestPossible,
       r.meetsThreshold ? 'yes' : 'no',
