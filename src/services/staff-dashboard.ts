@@ -152,6 +152,8 @@ export interface CohortDashboard {
     endDate: string;
     isFinal: boolean;
     contractEndDate: string | null;
+    /** Days each module is released ahead of its ideal window (2.2.1.1). */
+    releaseLeadDays: number;
   };
   today: string;
   thresholdLabel: string;
@@ -187,10 +189,11 @@ async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: numb
     end_date: string;
     is_final: boolean;
     contract_end_date: string | null;
+    release_lead_days: number;
   }>(
     db,
     sql`select c.id, c.name, c.year, co.name as course, c.start_date::text, c.engagement_deadline::text,
-               c.end_date::text, c.is_final, c.contract_end_date::text
+               c.end_date::text, c.is_final, c.contract_end_date::text, c.release_lead_days
         from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
         where c.id = ${cohortId} and (${cohortVisibleTo(actor)})`,
   );
@@ -205,6 +208,7 @@ async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: numb
     endDate: row.end_date,
     isFinal: row.is_final,
     contractEndDate: row.contract_end_date,
+    releaseLeadDays: row.release_lead_days,
   };
 }
 
