@@ -21,6 +21,7 @@ import { startImportWorker } from './services/imports/runner.js';
 import { createDfeClient } from './services/dfe/client.js';
 import { startDfeOutboxLoop } from './services/dfe/outbox/runner.js';
 import { registerTransferCommands } from './transfer-cli.js';
+import { registerCohortCommands } from './cohort-cli.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -300,6 +301,7 @@ export function buildCli(config: Config): Command {
   registerEmailCommands(program, config, withDatabase);
 
   registerTransferCommands(program, config, withDatabase);
+  registerCohortCommands(program, config, withDatabase);
   importCommand
     .command('schools')
     .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')

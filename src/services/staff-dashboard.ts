@@ -133,6 +133,8 @@ export interface UpcomingItem {
 
 export interface DashboardRow extends EnrolmentEngagementRow {
   engagement: string;
+  /** Where the participant would ideally be today at the ideal windows' pace (2.1.1, 2.2.1.1). */
+  expected: string;
   projected: string;
   bestPossible: string;
   /** The open engagement alert the daily job raised, with its date (on the at-risk list only). */
@@ -150,6 +152,8 @@ export interface CohortDashboard {
     endDate: string;
     isFinal: boolean;
     contractEndDate: string | null;
+    /** Days each module is released ahead of its ideal window (2.2.1.1). */
+    releaseLeadDays: number;
   };
   today: string;
   thresholdLabel: string;
@@ -185,10 +189,11 @@ async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: numb
     end_date: string;
     is_final: boolean;
     contract_end_date: string | null;
+    release_lead_days: number;
   }>(
     db,
     sql`select c.id, c.name, c.year, co.name as course, c.start_date::text, c.engagement_deadline::text,
-               c.end_date::text, c.is_final, c.contract_end_date::text
+               c.end_date::text, c.is_final, c.contract_end_date::text, c.release_lead_days
         from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
         where c.id = ${cohortId} and (${cohortVisibleTo(actor)})`,
   );
@@ -203,6 +208,7 @@ async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: numb
     endDate: row.end_date,
     isFinal: row.is_final,
     contractEndDate: row.contract_end_date,
+    releaseLeadDays: row.release_lead_days,
   };
 }
 
@@ -231,6 +237,8 @@ export async function cohortEngagementRows(
     .map((r) => ({
       ...r,
       engagement: formatBasisPoints(r.basisPoints),
+      // From the same set-based statement: due by today over the total (expectedBasisPoints).
+      expected: formatBasisPoints(r.expectedBasisPoints),
       projected: formatBasisPoints(r.projectedBasisPoints),
       bestPossible: formatBasisPoints(r.bestPossibleBasisPoints),
     }));
@@ -334,6 +342,7 @@ export function engagementCsv(rows: readonly DashboardRow[]): string {
     'delivery_partner',
     'status',
     'engagement',
+    'expected_by_today',
     'projected_at_deadline',
     'best_possible',
     'meets_90',
@@ -348,6 +357,7 @@ export function engagementCsv(rows: readonly DashboardRow[]): string {
       r.deliveryPartner,
       r.status,
       r.engagement,
+      r.expected,
       r.projected,
       r.bestPossible,
       r.meetsThreshold ? 'yes' : 'no',

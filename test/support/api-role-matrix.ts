@@ -38,6 +38,7 @@ export const ROUTE_GROUPS = {
     'coaching-sessions',
     'attendance',
     'engagement',
+    // GET /cohorts, and cohort set-up: POST /cohorts, GET and PATCH /cohorts/{id} (programme team).
     'cohorts',
   ],
   'moves and transfers': ['school-moves', 'transfers', 'withdrawals'],

@@ -7,8 +7,9 @@ import {
   ingestEngagement,
   recordAttendance,
 } from '../../services/engagement.js';
+import { ALERT_KINDS, openAlertsForEnrolments } from '../../services/engagement-alerts.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
-import { Id, IdParam, IdString, PolicyDecision, writeErrors } from './schemas.js';
+import { Id, IdParam, IdString, IsoDate, PolicyDecision, writeErrors } from './schemas.js';
 import {
   BODY_TOO_LARGE,
   BULK_LIMITS,
@@ -112,6 +113,18 @@ const EnrolmentEngagement = z
         decision: PolicyDecision,
       }),
     ),
+    openAlerts: z
+      .array(
+        z.object({
+          kind: z.enum(ALERT_KINDS),
+          label: z.string(),
+          raisedOn: IsoDate,
+        }),
+      )
+      .meta({
+        description:
+          'Engagement alerts the daily job raised and has not cleared (policy 2.1.1), on an active enrolment: engagement_unreachable (90% can no longer be reached) or engagement_behind (projected below 90% at the current pace), with the day raised.',
+      }),
   })
   .meta({ id: 'EnrolmentEngagement' });
 
@@ -160,7 +173,16 @@ export const engagementApi: ApiModule = async (app, deps) => {
         response: { 200: EnrolmentEngagement, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => getEnrolmentEngagement(deps, actorOf(request), request.params.id),
+    async (request) => {
+      const actor = actorOf(request);
+      // Authorisation first (a record the actor may not see is a 404), then its open alerts: reads only.
+      const engagement = await getEnrolmentEngagement(deps, actor, request.params.id);
+      const alerts = await openAlertsForEnrolments(deps.db, actor, [request.params.id]);
+      return {
+        ...engagement,
+        openAlerts: alerts.map((a) => ({ kind: a.kind, label: a.label, raisedOn: a.raisedOn })),
+      };
+    },
   );
 
   await app.register(async (bulk) => bulkRoutes(bulk, deps));

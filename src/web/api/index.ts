@@ -3,6 +3,7 @@ import { assessmentApi } from './assessment.js';
 import { assignmentsApi } from './assignments.js';
 import { auditApi } from './audit.js';
 import { bookingsApi } from './bookings.js';
+import { cohortsApi } from './cohorts.js';
 import { deferralCasesApi } from './deferral-cases.js';
 import { emailMessagesApi } from './email-messages.js';
 import { engagementApi } from './engagement.js';
@@ -25,6 +26,7 @@ import { transfersApi } from './transfers.js';
 export const API_MODULES: readonly ApiModule[] = [
   participantsApi,
   participantRecordApi,
+  cohortsApi,
   engagementApi,
   bookingsApi,
   deferralCasesApi,

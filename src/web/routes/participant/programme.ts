@@ -16,6 +16,7 @@ import {
 } from '../../../services/engagement.js';
 import { getEnrolment } from '../../../services/participants.js';
 import { listBookings } from '../../../services/bookings.js';
+import { openAlertsForEnrolments } from '../../../services/engagement-alerts.js';
 import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
 import {
@@ -55,11 +56,13 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/my-programme', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const [record, engagement, modules, bookings] = await Promise.all([
+      const [record, engagement, modules, bookings, alerts] = await Promise.all([
         getEnrolment(deps, actor, enrolment.id),
         getEnrolmentEngagement(deps, actor, enrolment.id),
         moduleSchedule(deps.db, enrolment.cohortId),
         listBookings(deps, actor, enrolment.id),
+        // The alerts the daily job raised and has not cleared (2.1.1): shown with the day raised.
+        openAlertsForEnrolments(deps.db, actor, [enrolment.id]),
       ]);
       const today = londonDateOf(deps.clock.now());
       const sessions = engagement.sessions.map(sessionItem);
@@ -113,8 +116,12 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         expected: formatBasisPoints(pace.expectedBasisPoints),
         aheadOfExpected: details.basisPoints >= pace.expectedBasisPoints,
         meetsThreshold: details.meetsThreshold,
-        unreachable,
-        behindPace,
+        // A stored alert says it once, with its date; the live warning of the same kind is not repeated.
+        alerts: alerts.map((a) => ({ kind: a.kind, raisedOn: a.raisedOn })),
+        unreachable: alerts.some((a) => a.kind === 'engagement_unreachable')
+          ? undefined
+          : unreachable,
+        behindPace: behindPace && !alerts.some((a) => a.kind === 'engagement_behind'),
         behindModules,
         continueWith,
         modules: moduleViews,

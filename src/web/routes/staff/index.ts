@@ -12,6 +12,7 @@ import { participantRecordRoutes } from './participant-record.js';
 import { participantErasureRoutes } from './participant-erasure.js';
 import { registerRoutes } from './registers.js';
 import { cohortEventRoutes } from './cohort-events.js';
+import { cohortLeadTimeRoutes } from './cohort-lead-time.js';
 import { actionRoutes } from './participant-actions.js';
 import { participantRoutes } from './participants.js';
 import { cohortSetupRoutes } from './setup.js';
@@ -30,6 +31,7 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   actionRoutes(app, deps);
   registerRoutes(app, deps);
   cohortEventRoutes(app, deps);
+  cohortLeadTimeRoutes(app, deps);
   await importRoutes(app, deps);
   caseRoutes(app, deps);
   assignmentRoutes(app, deps);

@@ -109,6 +109,7 @@ export function withNotice(path: string, notice: string): string {
 
 export const NOTICES: Record<string, string> = {
   'cohort-created': 'Cohort created with its schedule',
+  'lead-time-changed': 'Release lead time changed',
   'exception-recorded': 'Further deferral approved as an exception',
   discussed: 'Discussion recorded',
   approved: 'Deferral approved',
