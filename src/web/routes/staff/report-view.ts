@@ -8,7 +8,7 @@ import {
   type ReportDimension,
 } from '../../../services/reports.js';
 import { GOVUK, barChart, lineChart } from '../../charts.js';
-import { figureParams, reportQueryString, withDimension } from './report-query.js';
+import { figureParams, reportQueryString, withDimension } from '../../report-query.js';
 
 /**
  * What the report page shows, built from the report: for each section a chart (SVG), a text

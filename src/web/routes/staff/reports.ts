@@ -14,7 +14,12 @@ import {
 import { londonDateOf } from '../../../policy/index.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { pagination, PAGE_SIZE } from './participants.js';
-import { figureParams, parseFigure, parseReportQuery, reportQueryString } from './report-query.js';
+import {
+  figureParams,
+  parseFigure,
+  parseReportQuery,
+  reportQueryString,
+} from '../../report-query.js';
 import { DIMENSION_LABELS, figureTitle, reportView } from './report-view.js';
 import { notFound, page, requireStaffPage } from './support.js';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { COURSE_IDENTIFIERS, WORKING_PATTERNS } from '../../../domain/catalogue.js';
+import { COURSE_IDENTIFIERS, WORKING_PATTERNS } from '../domain/catalogue.js';
 import {
   FUNNEL_STEPS,
   REPORT_DIMENSIONS,
   type Figure,
   type ReportDimension,
   type ReportFilters,
-} from '../../../services/reports.js';
+} from '../services/reports.js';
 
 /**
  * The report pages' query string: filters (cohort, course, partner, working pattern), the
@@ -28,7 +28,7 @@ export const ReportQuery = z.object({
   by: z.enum(REPORT_DIMENSIONS).optional().catch(undefined),
 });
 
-const FIGURE_KINDS = [
+export const FIGURE_KINDS = [
   ...FUNNEL_STEPS,
   'deferral',
   'assessment_deferral',
@@ -62,7 +62,20 @@ export interface ParsedReportQuery {
 }
 
 export function parseReportQuery(query: unknown, canFilterByPartner: boolean): ParsedReportQuery {
-  const q = ReportQuery.parse(query ?? {});
+  return reportFiltersOf(ReportQuery.parse(query ?? {}), canFilterByPartner);
+}
+
+/** Filters from already-validated values (a page's query, or the API's schema-checked one). */
+export function reportFiltersOf(
+  q: {
+    cohort?: number | undefined;
+    course?: (typeof COURSE_IDENTIFIERS)[number] | undefined;
+    partner?: number | undefined;
+    pattern?: (typeof WORKING_PATTERNS)[number] | undefined;
+    by?: ReportDimension | undefined;
+  },
+  canFilterByPartner: boolean,
+): ParsedReportQuery {
   const filters: ReportFilters = {};
   if (q.cohort !== undefined) filters.cohortId = q.cohort;
   if (q.course !== undefined) filters.course = q.course;
