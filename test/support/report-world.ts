@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../../src/db/client.js';
-import type { DemoWorld } from './demo-world.js';
+import { queryRows, type Db } from '../../src/db/client.js';
 
 /**
  * A hand-built cohort for the report tests, added to a demo world: eight participants whose every
@@ -30,8 +29,8 @@ export interface ReportWorld {
   participant: Record<string, number>;
 }
 
-export async function buildReportWorld(w: DemoWorld): Promise<ReportWorld> {
-  const db = w.t.db;
+/** `db`: a demo database (createDemoWorld's, or a browser world's). */
+export async function buildReportWorld(db: Db): Promise<ReportWorld> {
   const [base] = await queryRows<{
     lead_provider_id: number;
     programme_id: number;

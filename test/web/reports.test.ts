@@ -16,7 +16,7 @@ let north: Session;
 
 beforeAll(async () => {
   w = await createDemoWorld({ participants: 12 });
-  r = await buildReportWorld(w);
+  r = await buildReportWorld(w.t.db);
   team = await w.signIn('programme.team@demo.npq-ops.test');
   north = await w.signIn('partner.north@demo.npq-ops.test');
 }, 120_000);
