@@ -47,12 +47,38 @@ const CONFIG = {
   text: { fontSize: 14, fill: GOVUK.black },
 } as const;
 
-async function render(spec: TopLevelSpec): Promise<string> {
-  const quiet = vega.logger(vega.None);
-  const compiled = compile({ ...spec, config: CONFIG } as TopLevelSpec, { logger: quiet }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.None });
+/**
+ * Compiling a Vega-Lite spec and parsing the Vega result cost more than drawing, so each chart
+ * shape (its spec without data: the rows arrive as the named dataset "table") is compiled and
+ * parsed once per process; a request only builds a view on the parsed runtime and draws.
+ */
+const runtimes = new Map<string, vega.Runtime>();
+
+/** The last drawings, by spec and data: the same figures draw the same SVG (a page reloaded). */
+const drawings = new Map<string, string>();
+const MAX_DRAWINGS = 200;
+
+async function render(spec: TopLevelSpec, values: readonly object[]): Promise<string> {
+  const key = JSON.stringify(spec);
+  const drawingKey = `${key}\n${JSON.stringify(values)}`;
+  const drawn = drawings.get(drawingKey);
+  if (drawn !== undefined) return drawn;
+  let runtime = runtimes.get(key);
+  if (!runtime) {
+    const quiet = vega.logger(vega.None);
+    const full = { ...spec, data: { name: 'table' }, config: CONFIG } as TopLevelSpec;
+    runtime = vega.parse(compile(full, { logger: quiet }).spec);
+    runtimes.set(key, runtime);
+  }
+  const view = new vega.View(runtime, { renderer: 'none', logLevel: vega.None });
+  view.data(
+    'table',
+    values.map((v) => ({ ...v })),
+  );
   const svg = await view.toSVG();
-  await view.finalize();
+  view.finalize();
+  if (drawings.size >= MAX_DRAWINGS) drawings.delete(drawings.keys().next().value!);
+  drawings.set(drawingKey, svg);
   return svg;
 }
 
@@ -80,23 +106,30 @@ export async function barChart(
   options: { labelledBy: string; xTitle: string; color?: string },
 ): Promise<string> {
   const height = Math.max(1, bars.length) * 36;
-  const svg = await render({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: WIDTH - 220,
-    height,
-    data: { values: bars.map((b, i) => ({ ...b, order: i })) },
-    encoding: {
-      y: { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null },
-      x: { field: 'value', type: 'quantitative', title: options.xTitle, axis: { tickMinStep: 1 } },
-    },
-    layer: [
-      { mark: { type: 'bar', color: options.color ?? GOVUK.blue } },
-      {
-        mark: { type: 'text', align: 'left', dx: 4, color: GOVUK.black, fontSize: 14 },
-        encoding: { text: { field: 'value', type: 'quantitative', format: ',d' } },
+  const svg = await render(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: WIDTH - 220,
+      height,
+      encoding: {
+        y: { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null },
+        x: {
+          field: 'value',
+          type: 'quantitative',
+          title: options.xTitle,
+          axis: { tickMinStep: 1 },
+        },
       },
-    ],
-  } as TopLevelSpec);
+      layer: [
+        { mark: { type: 'bar', color: options.color ?? GOVUK.blue } },
+        {
+          mark: { type: 'text', align: 'left', dx: 4, color: GOVUK.black, fontSize: 14 },
+          encoding: { text: { field: 'value', type: 'quantitative', format: ',d' } },
+        },
+      ],
+    } as TopLevelSpec,
+    bars.map((b, i) => ({ ...b, order: i })),
+  );
   return accessibleSvg(svg, options.labelledBy);
 }
 
@@ -111,43 +144,52 @@ export async function lineChart(
   points: readonly LinePoint[],
   options: { labelledBy: string; yTitle: string; series: { name: string; color: string }[] },
 ): Promise<string> {
-  const svg = await render({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: WIDTH - 80,
-    height: 220,
-    data: { values: [...points] },
-    mark: { type: 'line', point: true, strokeWidth: 3 },
-    encoding: {
-      x: {
-        field: 'on',
-        type: 'temporal',
-        title: 'Week ending',
-        axis: { format: '%d %b', labelAngle: -45, tickCount: 6 },
-      },
-      y: { field: 'value', type: 'quantitative', title: options.yTitle, axis: { tickMinStep: 1 } },
-      color: {
-        field: 'series',
-        type: 'nominal',
-        title: null,
-        scale: {
-          domain: options.series.map((s) => s.name),
-          range: options.series.map((s) => s.color),
+  const svg = await render(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: WIDTH - 80,
+      height: 220,
+      mark: { type: 'line', point: true, strokeWidth: 3 },
+      encoding: {
+        x: {
+          field: 'on',
+          type: 'temporal',
+          title: 'Week ending',
+          scale: { type: 'utc' },
+          axis: { format: '%d %b', formatType: 'utc', labelAngle: -45, tickCount: 6 },
+        },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: options.yTitle,
+          axis: { tickMinStep: 1 },
+        },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: {
+            domain: options.series.map((s) => s.name),
+            range: options.series.map((s) => s.color),
+          },
+        },
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: {
+            domain: options.series.map((s) => s.name),
+            range: [
+              [1, 0],
+              [6, 3],
+              [2, 2],
+            ],
+          },
         },
       },
-      strokeDash: {
-        field: 'series',
-        type: 'nominal',
-        title: null,
-        scale: {
-          domain: options.series.map((s) => s.name),
-          range: [
-            [1, 0],
-            [6, 3],
-            [2, 2],
-          ],
-        },
-      },
-    },
-  } as TopLevelSpec);
+    } as TopLevelSpec,
+    // Days as instants (UTC midnight): data inserted into a view is not parsed by Vega-Lite.
+    points.map((p) => ({ ...p, on: Date.parse(`${p.on}T00:00:00Z`) })),
+  );
   return accessibleSvg(svg, options.labelledBy);
 }
