@@ -10,6 +10,7 @@ import { fixedClock } from '../src/clock.js';
 import { queryRows, type Db } from '../src/db/client.js';
 import type { Actor } from '../src/services/actor.js';
 import { programmeReport, reportParticipants } from '../src/services/reports.js';
+import { forgetDrawings } from '../src/web/charts.js';
 import { reportView } from '../src/web/routes/staff/report-view.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
@@ -85,6 +86,7 @@ export async function benchReports(db: Db, now: Date, runs: number): Promise<voi
   ] as const) {
     const page = await timed(runs, async () => {
       const report = await programmeReport(deps, actor, {}, 'cohort');
+      forgetDrawings(); // charts drawn afresh, as for figures not seen before
       await reportView(report);
       return report;
     });

@@ -58,6 +58,11 @@ const runtimes = new Map<string, vega.Runtime>();
 const drawings = new Map<string, string>();
 const MAX_DRAWINGS = 200;
 
+/** Forgets the drawings (the bench times a page's charts drawn afresh). */
+export function forgetDrawings(): void {
+  drawings.clear();
+}
+
 async function render(spec: TopLevelSpec, values: readonly object[]): Promise<string> {
   const key = JSON.stringify(spec);
   const drawingKey = `${key}\n${JSON.stringify(values)}`;
