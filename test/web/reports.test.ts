@@ -238,7 +238,7 @@ describe('report pages', () => {
       'Of 7 accepted participants, 5 commenced (71%), 2 were retained at milestone 1 (29%) and 1 at milestone 2 (14%), 2 completed (29%) and 1 passed (14%).',
     );
     expect(text).toContain(
-      'On 2026-03-16, 2 participants were at risk (2 behind, 0 no longer able',
+      'On 16 March 2026, 2 participants were at risk (2 behind, 0 no longer able',
     );
     expect(res.body).toContain(
       `href="/reports/participants?cohort=${r.cohortId}&amp;pattern=part_time&amp;figure=commenced"`,

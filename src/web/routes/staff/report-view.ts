@@ -8,6 +8,7 @@ import {
   type ReportDimension,
 } from '../../../services/reports.js';
 import { GOVUK, barChart, lineChart } from '../../charts.js';
+import { govukDate } from '../../render.js';
 import { figureParams, reportQueryString, withDimension } from '../../report-query.js';
 
 /**
@@ -113,24 +114,24 @@ export async function reportView(report: ProgrammeReport) {
   const last = atRisk.at(-1);
   const atRiskSummary =
     first && last
-      ? `On ${last.on}, ${fmt(last.total)} participants were at risk (${fmt(last.behind)} behind, ${fmt(last.unreachable)} no longer able to reach 90%); ` +
-        `${atRisk.length - 1} weeks earlier, on ${first.on}, ${fmt(first.total)}. The highest in the period was ${fmt(Math.max(...atRisk.map((p) => p.total)))}.`
+      ? `On ${govukDate(last.on)}, ${fmt(last.total)} participants were at risk (${fmt(last.behind)} behind, ${fmt(last.unreachable)} no longer able to reach 90%); ` +
+        `${atRisk.length - 1} weeks earlier, on ${govukDate(first.on)}, ${fmt(first.total)}. The highest in the period was ${fmt(Math.max(...atRisk.map((p) => p.total)))}.`
       : '';
   const atRiskRows: Cell[][] = atRisk.map((p) => [
-    { text: p.on },
+    { text: govukDate(p.on) },
     link(
       report,
       { kind: 'at_risk', on: p.on, alert: 'engagement_behind' },
       p.behind,
-      `behind on ${p.on}`,
+      `behind on ${govukDate(p.on)}`,
     ),
     link(
       report,
       { kind: 'at_risk', on: p.on, alert: 'engagement_unreachable' },
       p.unreachable,
-      `unreachable on ${p.on}`,
+      `unreachable on ${govukDate(p.on)}`,
     ),
-    link(report, { kind: 'at_risk', on: p.on }, p.total, `at risk on ${p.on}`),
+    link(report, { kind: 'at_risk', on: p.on }, p.total, `at risk on ${govukDate(p.on)}`),
   ]);
 
   const withdrawn = report.withdrawals.reduce((n, r) => n + r.participants, 0);
@@ -227,7 +228,7 @@ export function figureTitle(figure: Figure): string {
     case 'withdrawal':
       return `Withdrawn: ${humanLabel(figure.reason)}`;
     case 'at_risk':
-      return `At risk on ${figure.on}${figure.alert === 'engagement_behind' ? ' (behind)' : figure.alert === 'engagement_unreachable' ? ' (unreachable)' : ''}`;
+      return `At risk on ${govukDate(figure.on)}${figure.alert === 'engagement_behind' ? ' (behind)' : figure.alert === 'engagement_unreachable' ? ' (unreachable)' : ''}`;
     case 'school_move':
       return `School moves ${figure.insideNetwork ? 'inside' : 'outside'} the network`;
     case 'transfer':
