@@ -7,6 +7,9 @@
  * The DfE applications pull (--dfe applications, default 10,000; 0 to skip) is timed after the
  * GIAS import, next to a plain SQL count of the same rows (`npm run bench:dfe` runs it alone).
  *
+ * The programme reports (issue 16) are timed after the daily job (which raises the engagement
+ * alerts the at-risk series counts), each next to a hand-written SQL count of the same figures.
+ *
  * The GIAS schools import (--gias rows, default 50,000; 0 to skip) is timed last, against a raw
  * COPY of the same file; `npm run bench:gias` runs that measurement on its own.
  *
@@ -32,6 +35,7 @@ import { benchGias } from './bench-gias.js';
 import { benchUpload } from './bench-upload.js';
 import { benchDfe } from './bench-dfe.js';
 import { benchDeclarations } from './bench-declarations.js';
+import { benchReports } from './bench-reports.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -283,6 +287,7 @@ async function main() {
     await benchDeclarations(db, today, DEFAULT_DEMO_NOW, runs);
     await benchIngest(db);
     await benchDaily(db);
+    await benchReports(db, DEFAULT_DEMO_NOW, runs);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });
     if (Number(args.dfe) > 0) await benchDfe(db, Number(args.dfe));
   } finally {

@@ -39,6 +39,9 @@ export function navigationFor(
           )
             ? [{ href: '/registers', text: 'Registers' }]
             : []),
+          ...(['admin', 'programme_team', 'delivery_partner_staff'].includes(actor.role)
+            ? [{ href: '/reports', text: 'Reports' }]
+            : []),
           ...(['admin', 'programme_team'].includes(actor.role)
             ? [{ href: '/dfe/applications', text: 'DfE applications' }]
             : []),

@@ -21,6 +21,7 @@ import { importsApi } from './imports.js';
 import { dfeApplicationsApi } from './dfe-applications.js';
 import { dfeOutboxApi } from './dfe-outbox.js';
 import { transfersApi } from './transfers.js';
+import { reportsApi } from './reports.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -46,4 +47,5 @@ export const API_MODULES: readonly ApiModule[] = [
   dfeApplicationsApi,
   dfeOutboxApi,
   transfersApi,
+  reportsApi,
 ];
