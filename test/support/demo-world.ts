@@ -50,9 +50,14 @@ export async function createDemoWorld(
     env?: Record<string, string>;
     /** On PGlite, a PGlite instance of its own: for a second world in the same test. */
     ownPglite?: boolean;
+    /** Told the text of every statement the app sends (to count a request's statements). */
+    onQuery?: (statement: string) => void;
   } = {},
 ): Promise<DemoWorld> {
-  const t = await createTestDatabase({ ownPglite: options.ownPglite ?? false });
+  const t = await createTestDatabase({
+    ownPglite: options.ownPglite ?? false,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  });
   const now = options.now ?? DEFAULT_DEMO_NOW;
   await seedCatalogue(t.db);
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
