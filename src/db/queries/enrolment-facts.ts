@@ -29,6 +29,8 @@ export interface EnrolmentFacts {
     deliveryPartnerId: number;
     deliveryPartnerName: string;
     isNational: boolean;
+    /** When the enrolment started (policy 2.3.2), as an ISO instant; null before it commences. */
+    commencedAt: string | null;
   };
   participant: {
     id: number;
@@ -73,6 +75,7 @@ interface FactsRow {
   delivery_partner_id: number;
   delivery_partner_name: string;
   is_national: boolean;
+  commenced_at: string | Date | null;
   participant_id: number;
   full_name: string;
   email: string;
@@ -102,7 +105,7 @@ export async function loadEnrolmentFacts(
   const [row] = await queryRows<FactsRow>(
     db,
     sql`select e.id, e.status, e.deferral_count, e.assessment_attempts_used, e.version,
-               e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national,
+               e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national, e.commenced_at,
                p.id as participant_id, p.full_name, p.email, p.dfe_registration_confirmed, p.employment_confirmed,
                p.funding_route, p.working_pattern, p.part_time_fraction::text, p.current_school_id,
                (select row_to_json(x) from (${COHORT_SELECT} where c.id = e.cohort_id) x) as cohort,
@@ -126,6 +129,7 @@ export async function loadEnrolmentFacts(
       deliveryPartnerId: row.delivery_partner_id,
       deliveryPartnerName: row.delivery_partner_name,
       isNational: row.is_national,
+      commencedAt: row.commenced_at === null ? null : new Date(row.commenced_at).toISOString(),
     },
     participant: {
       id: row.participant_id,
