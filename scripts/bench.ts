@@ -1,5 +1,9 @@
 /**
- * npm run bench -- [--participants N] [--pglite] [--keep] [--seed S] [--runs R] [--url URL] [--gias N] [--upload N] [--dfe N]
+ * npm run bench -- [--participants N] [--pglite] [--keep] [--reuse SCHEMA] [--seed S] [--runs R] [--url URL] [--gias N] [--upload N] [--dfe N] [--http SECONDS] [--connections C]
+ *
+ * --reuse SCHEMA runs the measurements on a schema an earlier `--keep` run left (no migrate, no
+ * seed; the schema is kept). --http SECONDS (default 10; 0 to skip) times participant reads over
+ * HTTP against a bare route (scripts/bench-http.ts), PostgreSQL only.
  *
  * The engagement import is timed on the API path and, with --upload rows (default 100,000; 0 to
  * skip), as a CSV file uploaded through the imports page and processed by the import runner.
@@ -22,7 +26,13 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql, type SQL } from 'drizzle-orm';
-import { openDatabase, queryRows, type Database, type Db } from '../src/db/client.js';
+import {
+  assertSchemaName,
+  openDatabase,
+  queryRows,
+  type Database,
+  type Db,
+} from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { DEFAULT_DEMO_NOW, seedDemo } from '../src/db/seed/demo.js';
 import { cohortEngagement } from '../src/db/queries/cohort-engagement.js';
@@ -36,6 +46,7 @@ import { benchUpload } from './bench-upload.js';
 import { benchDfe } from './bench-dfe.js';
 import { benchDeclarations } from './bench-declarations.js';
 import { benchReports } from './bench-reports.js';
+import { benchHttp } from './bench-http.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,6 +60,9 @@ const { values: args } = parseArgs({
     gias: { type: 'string', default: '50000' },
     upload: { type: 'string', default: '100000' },
     dfe: { type: 'string', default: '10000' },
+    reuse: { type: 'string' },
+    http: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
   },
 });
 
@@ -124,11 +138,27 @@ function participantTimeline(participantId: number): SQL {
 async function open(): Promise<{
   database: Database;
   label: string;
+  schema: string | null;
   cleanup: () => Promise<void>;
 }> {
+  if (args.reuse) {
+    const schema = assertSchemaName(args.reuse);
+    const database = await openDatabase({ databaseUrl: url, schema, maxConnections: 2 });
+    return {
+      database,
+      label: `PostgreSQL, reused schema ${schema}`,
+      schema,
+      cleanup: () => database.close(),
+    };
+  }
   if (args.pglite) {
     const database = await openDatabase({});
-    return { database, label: 'PGlite (in memory)', cleanup: () => database.close() };
+    return {
+      database,
+      label: 'PGlite (in memory)',
+      schema: null,
+      cleanup: () => database.close(),
+    };
   }
   const schema = `bench_${Date.now()}`;
   const admin = await openDatabase({ databaseUrl: url, maxConnections: 1 });
@@ -138,6 +168,7 @@ async function open(): Promise<{
   return {
     database,
     label: `PostgreSQL ${where.host}${where.pathname}, schema ${schema}`,
+    schema,
     cleanup: async () => {
       await database.close();
       if (args.keep) console.log(`\nKept schema ${schema} (--keep).`);
@@ -159,69 +190,11 @@ async function count(db: Db, table: string): Promise<number> {
 }
 
 async function main() {
-  const { database, label, cleanup } = await open();
+  const { database, label, schema, cleanup } = await open();
   const { db } = database;
   try {
     console.log(`npq-ops bench: ${fmt(participants)} participants on ${label}\n`);
-    const [, migrateMs] = await time(() => migrate(db));
-
-    const tty = process.stderr.isTTY;
-    let lastReport = 0;
-    const [summary, seedMs] = await time(() =>
-      seedDemo(db, {
-        participants,
-        ...(args.seed ? { seed: Number(args.seed) } : {}),
-        onProgress: (done, total) => {
-          const now = performance.now();
-          if (done < total && now - lastReport < 1000) return;
-          lastReport = now;
-          const line = `  seeding… ${fmt(done)} / ${fmt(total)} participants`;
-          if (tty) process.stderr.write(`\r${line}`);
-          else console.error(line);
-        },
-      }),
-    );
-    if (tty) process.stderr.write('\n');
-    // After a bulk load: statistics for the planner, and the visibility map for index-only scans
-    // (autovacuum would get there on its own, later).
-    const [, analyzeMs] = await time(() => db.execute(sql`vacuum analyze`));
-
-    const counts = {
-      schools: await count(db, 'school'),
-      cohorts: await count(db, 'cohort'),
-      participants: await count(db, 'participant'),
-      employments: await count(db, 'participant_employment'),
-      enrolments: await count(db, 'enrolment'),
-      engagementRecords: await count(db, 'engagement_record'),
-    };
-    const rows =
-      counts.schools +
-      counts.participants +
-      counts.employments +
-      counts.enrolments +
-      counts.engagementRecords;
-    console.log(
-      table(
-        ['Generation', 'value'],
-        [
-          ['migrate (ms)', ms(migrateMs)],
-          ['seed (s)', (seedMs / 1000).toFixed(2)],
-          ['vacuum analyze (ms)', ms(analyzeMs)],
-          ['schools', fmt(counts.schools)],
-          ['cohorts', fmt(counts.cohorts)],
-          ['participants', fmt(counts.participants)],
-          ['enrolments', fmt(counts.enrolments)],
-          ['employment rows', fmt(counts.employments)],
-          ['engagement records', fmt(counts.engagementRecords)],
-          ['rows written', fmt(rows)],
-          ['rows/s', fmt(rows / (seedMs / 1000))],
-          ['participants/s', fmt(counts.participants / (seedMs / 1000))],
-        ],
-      ),
-    );
-    if (counts.engagementRecords !== summary.engagementRecords) {
-      throw new Error('Engagement count differs from the seed summary');
-    }
+    if (!args.reuse) await seedAndReport(db);
 
     // The largest in-progress cohort and its first active participant.
     const [cohort] = await queryRows<{ id: number; name: string; n: string }>(
@@ -290,8 +263,78 @@ async function main() {
     await benchReports(db, DEFAULT_DEMO_NOW, runs);
     if (Number(args.gias) > 0) await benchGias(db, Number(args.gias), { copy: !args.pglite });
     if (Number(args.dfe) > 0) await benchDfe(db, Number(args.dfe));
+    if (Number(args.http) > 0 && schema) {
+      await benchHttp(db, {
+        databaseUrl: url,
+        schema,
+        seconds: Number(args.http),
+        connections: Number(args.connections),
+        runs: Math.min(runs, 3),
+      });
+    }
   } finally {
     await cleanup();
+  }
+}
+
+async function seedAndReport(db: Db) {
+  const [, migrateMs] = await time(() => migrate(db));
+  const tty = process.stderr.isTTY;
+  let lastReport = 0;
+  const [summary, seedMs] = await time(() =>
+    seedDemo(db, {
+      participants,
+      ...(args.seed ? { seed: Number(args.seed) } : {}),
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (done < total && now - lastReport < 1000) return;
+        lastReport = now;
+        const line = `  seeding… ${fmt(done)} / ${fmt(total)} participants`;
+        if (tty) process.stderr.write(`\r${line}`);
+        else console.error(line);
+      },
+    }),
+  );
+  if (tty) process.stderr.write('\n');
+  // After a bulk load: statistics for the planner, and the visibility map for index-only scans
+  // (autovacuum would get there on its own, later).
+  const [, analyzeMs] = await time(() => db.execute(sql`vacuum analyze`));
+
+  const counts = {
+    schools: await count(db, 'school'),
+    cohorts: await count(db, 'cohort'),
+    participants: await count(db, 'participant'),
+    employments: await count(db, 'participant_employment'),
+    enrolments: await count(db, 'enrolment'),
+    engagementRecords: await count(db, 'engagement_record'),
+  };
+  const rows =
+    counts.schools +
+    counts.participants +
+    counts.employments +
+    counts.enrolments +
+    counts.engagementRecords;
+  console.log(
+    table(
+      ['Generation', 'value'],
+      [
+        ['migrate (ms)', ms(migrateMs)],
+        ['seed (s)', (seedMs / 1000).toFixed(2)],
+        ['vacuum analyze (ms)', ms(analyzeMs)],
+        ['schools', fmt(counts.schools)],
+        ['cohorts', fmt(counts.cohorts)],
+        ['participants', fmt(counts.participants)],
+        ['enrolments', fmt(counts.enrolments)],
+        ['employment rows', fmt(counts.employments)],
+        ['engagement records', fmt(counts.engagementRecords)],
+        ['rows written', fmt(rows)],
+        ['rows/s', fmt(rows / (seedMs / 1000))],
+        ['participants/s', fmt(counts.participants / (seedMs / 1000))],
+      ],
+    ),
+  );
+  if (counts.engagementRecords !== summary.engagementRecords) {
+    throw new Error('Engagement count differs from the seed summary');
   }
 }
 

@@ -32,6 +32,8 @@ export interface OpenDatabaseOptions {
    * between its statements). The error is otherwise dropped: the query in flight fails on its own.
    */
   onConnectionError?: (error: Error) => void;
+  /** Told the text of every statement sent (tests count the statements a request costs). */
+  onQuery?: (statement: string) => void;
 }
 
 /** How long a request waits for a connection before it is told the service is unavailable. */
@@ -68,11 +70,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool.on('connect', (client) => client.on('error', onError));
     // pg-pool also reports an idle client's error here; the client's own listener has logged it.
     pool.on('error', () => undefined);
-    const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+    const db = drizzlePg({
+      client: pool,
+      schema,
+      ...queryLogger(options.onQuery),
+    }) as unknown as Db;
     return { db, kind: 'postgres', close: () => pool.end() };
   }
   const client = options.dataDir ? await openPgliteDir(options.dataDir) : new PGlite();
-  const database = await usePglite(client, schemaName);
+  const database = await usePglite(client, schemaName, options.onQuery);
   return { ...database, close: () => client.close() };
 }
 
@@ -95,11 +101,19 @@ async function openPgliteDir(dataDir: string): Promise<PGlite> {
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=32MB'];
 
 /** Wrap a PGlite instance the caller owns (tests share one per worker); close() leaves it open. */
-export async function usePglite(client: PGlite, schemaName?: string): Promise<Database> {
+export async function usePglite(
+  client: PGlite,
+  schemaName?: string,
+  onQuery?: (statement: string) => void,
+): Promise<Database> {
   await client.waitReady;
   if (schemaName) await client.exec(`SET search_path TO ${assertSchemaName(schemaName)}`);
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client, schema, ...queryLogger(onQuery) }) as unknown as Db;
   return { db, kind: 'pglite', close: async () => undefined };
+}
+
+function queryLogger(onQuery: ((statement: string) => void) | undefined) {
+  return onQuery ? { logger: { logQuery: (statement: string) => onQuery(statement) } } : {};
 }
 
 /**

@@ -21,21 +21,28 @@ export function actorLabel(actor: Actor | typeof SYSTEM): string {
   return actor === SYSTEM ? SYSTEM : `user:${actor.userId}`;
 }
 
+/** The columns an Actor is made of, for queries that load one alongside something else. */
+export const ACTOR_COLUMNS = {
+  userId: appUser.id,
+  email: appUser.email,
+  displayName: appUser.displayName,
+  role: appUser.role,
+  leadProviderId: appUser.leadProviderId,
+  deliveryPartnerId: appUser.deliveryPartnerId,
+  participantId: appUser.participantId,
+};
+
+export function actorFromRow(row: Omit<Actor, 'role'> & { role: string }): Actor {
+  return { ...row, role: row.role as Role };
+}
+
 export async function loadActor(db: Db, userId: number): Promise<Actor | null> {
   const [user] = await db
-    .select({
-      userId: appUser.id,
-      email: appUser.email,
-      displayName: appUser.displayName,
-      role: appUser.role,
-      leadProviderId: appUser.leadProviderId,
-      deliveryPartnerId: appUser.deliveryPartnerId,
-      participantId: appUser.participantId,
-    })
+    .select(ACTOR_COLUMNS)
     .from(appUser)
     // A deactivated account's sessions and tokens stop working at once.
     .where(and(eq(appUser.id, userId), isNull(appUser.deactivatedAt)));
-  return user ? { ...user, role: user.role as Role } : null;
+  return user ? actorFromRow(user) : null;
 }
 
 export const STAFF_ROLES: readonly Role[] = [

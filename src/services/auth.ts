@@ -4,7 +4,7 @@ import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiToken, appUser, deliveryPartner, leadProvider, userSession } from '../db/schema.js';
 import { ROLES, type Role } from '../domain/catalogue.js';
-import { loadActor, type Actor } from './actor.js';
+import { ACTOR_COLUMNS, actorFromRow, loadActor, type Actor } from './actor.js';
 import { audit } from './audit.js';
 import { ValidationError } from './errors.js';
 
@@ -49,31 +49,36 @@ export const TOKEN_LAST_USED_RESOLUTION_MS = 3_600_000;
  * last used, to the hour: only the first request of an hour writes, so busy clients do not queue.
  */
 export async function authenticateToken(db: Db, token: string, now: Date): Promise<Actor | null> {
+  // The token and its user in one statement.
   const [row] = await db
-    .select({ id: apiToken.id, userId: apiToken.userId, lastUsedAt: apiToken.lastUsedAt })
+    .select({ ...ACTOR_COLUMNS, tokenId: apiToken.id, lastUsedAt: apiToken.lastUsedAt })
     .from(apiToken)
+    .innerJoin(appUser, eq(appUser.id, apiToken.userId))
     .where(
       and(
         eq(apiToken.tokenHash, tokenDigest(token)),
         isNull(apiToken.revokedAt),
         gt(apiToken.expiresAt, now),
+        // A deactivated account's tokens stop working at once.
+        isNull(appUser.deactivatedAt),
       ),
     );
   if (!row) return null;
+  const { tokenId, lastUsedAt, ...user } = row;
   const staleBefore = new Date(now.getTime() - TOKEN_LAST_USED_RESOLUTION_MS);
-  if (row.lastUsedAt === null || row.lastUsedAt < staleBefore) {
+  if (lastUsedAt === null || lastUsedAt < staleBefore) {
     // Conditional, so of several requests arriving together only one writes.
     await db
       .update(apiToken)
       .set({ lastUsedAt: now })
       .where(
         and(
-          eq(apiToken.id, row.id),
+          eq(apiToken.id, tokenId),
           or(isNull(apiToken.lastUsedAt), lt(apiToken.lastUsedAt, staleBefore)),
         ),
       );
   }
-  return loadActor(db, row.userId);
+  return actorFromRow(user);
 }
 
 /** How long a token works unless `--expires-in-days` says otherwise, and the longest allowed. */
@@ -225,17 +230,21 @@ export async function loadSessionActor(
   sessionId: string,
   now: Date,
 ): Promise<Actor | null> {
-  const [row] = await db
-    .select({ userId: userSession.userId })
+  // The session and its user in one statement: every signed-in request pays for this.
+  const [user] = await db
+    .select(ACTOR_COLUMNS)
     .from(userSession)
+    .innerJoin(appUser, eq(appUser.id, userSession.userId))
     .where(
       and(
         eq(userSession.id, sessionId),
         isNull(userSession.revokedAt),
         gt(userSession.expiresAt, now),
+        // A deactivated account's sessions stop working at once.
+        isNull(appUser.deactivatedAt),
       ),
     );
-  return row ? loadActor(db, row.userId) : null;
+  return user ? actorFromRow(user) : null;
 }
 
 /**

@@ -1001,6 +1001,34 @@ export interface EnrolmentEngagement {
   sessions: SessionAccessView[];
 }
 
+/**
+ * The required activities by kind, in programme order of each kind's first activity: how many,
+ * how many done, and their weights (an activity's weight, else its planned minutes).
+ */
+function breakdownByKind(facts: EnrolmentFacts): Omit<KindBreakdown, 'countsTowardsEngagement'>[] {
+  const byKind = new Map<ActivityKind, Omit<KindBreakdown, 'countsTowardsEngagement'>>();
+  const ordered = [...facts.activities].sort((a, b) => a.sequence - b.sequence);
+  for (const a of ordered) {
+    const k = byKind.get(a.kind) ?? {
+      kind: a.kind,
+      activities: 0,
+      completed: 0,
+      totalWeight: 0,
+      completedWeight: 0,
+    };
+    const weight = a.weight ?? a.plannedMinutes;
+    const done = facts.completedActivityIds.has(a.id);
+    k.activities += 1;
+    k.totalWeight += weight;
+    if (done) {
+      k.completed += 1;
+      k.completedWeight += weight;
+    }
+    byKind.set(a.kind, k);
+  }
+  return [...byKind.values()];
+}
+
 /** Where an enrolment stands against 2.1.1, by kind of activity, and which study sessions are open. */
 export async function getEnrolmentEngagement(
   { db, clock }: ServiceDeps,
@@ -1017,27 +1045,7 @@ export async function getEnrolmentEngagement(
     deadline: facts.cohort.engagementDeadline,
     today,
   });
-  const kinds = await queryRows<{
-    kind: ActivityKind;
-    activities: number;
-    completed: number;
-    total_weight: number;
-    completed_weight: number;
-  }>(
-    db,
-    sql`select a.kind, count(*)::int as activities, count(done.activity_id)::int as completed,
-               sum(coalesce(a.weight, a.planned_minutes))::int as total_weight,
-               coalesce(sum(coalesce(a.weight, a.planned_minutes)) filter (where done.activity_id is not null), 0)::int as completed_weight
-        from enrolment e
-        join cohort c on c.id = e.cohort_id
-        join programme_activity a on a.programme_id = c.programme_id and a.required
-        left join (select distinct r.activity_id from engagement_record r
-                   join enrolment ee on ee.participant_id = r.participant_id and ee.id = ${enrolmentId}) done
-          on done.activity_id = a.id
-        where e.id = ${enrolmentId}
-        group by a.kind
-        order by min(a.position)`,
-  );
+  const kinds = breakdownByKind(facts);
   const coaching = isCoachingCourse(facts.cohort.course);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
   const access = evaluateProgrammeAccess(await accessInput(db, facts, today));
@@ -1047,11 +1055,7 @@ export async function getEnrolmentEngagement(
     course: facts.cohort.course,
     decision,
     byKind: kinds.map((k) => ({
-      kind: k.kind,
-      activities: k.activities,
-      completed: k.completed,
-      totalWeight: k.total_weight,
-      completedWeight: k.completed_weight,
+      ...k,
       countsTowardsEngagement: k.kind !== 'coaching' || coaching,
     })),
     sessions: access.map((d) => ({

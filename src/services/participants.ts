@@ -194,10 +194,6 @@ export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enr
     deadline: facts.cohort.engagementDeadline,
     today: londonDateOf(clock.now()),
   });
-  const [commenced] = await queryRows<{ commenced_at: string | Date | null }>(
-    db,
-    sql`select commenced_at from enrolment where id = ${enrolmentId}`,
-  );
   return {
     id: facts.enrolment.id,
     participantId: facts.participant.id,
@@ -207,7 +203,7 @@ export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enr
     deferralCount: facts.enrolment.deferralCount,
     assessmentAttemptsUsed: facts.enrolment.assessmentAttemptsUsed,
     version: facts.enrolment.version,
-    commencedAt: commenced?.commenced_at ? new Date(commenced.commenced_at).toISOString() : null,
+    commencedAt: facts.enrolment.commencedAt,
     engagement,
   };
 }

@@ -7,6 +7,7 @@ import { queryRows } from '../../src/db/client.js';
 import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
 import { loadActor, type Actor } from '../../src/services/actor.js';
+import type { ImportQueue } from '../../src/services/imports/runner.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
@@ -50,9 +51,16 @@ export async function createDemoWorld(
     env?: Record<string, string>;
     /** On PGlite, a PGlite instance of its own: for a second world in the same test. */
     ownPglite?: boolean;
+    /** The app's import runner, built on the world's database and clock (default: the app's own). */
+    importQueue?: (deps: { db: TestDatabase['db']; clock: Clock }) => ImportQueue;
+    /** Told the text of every statement the app sends (to count a request's statements). */
+    onQuery?: (statement: string) => void;
   } = {},
 ): Promise<DemoWorld> {
-  const t = await createTestDatabase({ ownPglite: options.ownPglite ?? false });
+  const t = await createTestDatabase({
+    ownPglite: options.ownPglite ?? false,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  });
   const now = options.now ?? DEFAULT_DEMO_NOW;
   await seedCatalogue(t.db);
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
@@ -66,6 +74,7 @@ export async function createDemoWorld(
     sessionClock,
     config: loadConfig({ NODE_ENV: 'test', ...options.env }),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.importQueue ? { importQueue: options.importQueue({ db: t.db, clock }) } : {}),
   });
 
   const cookiesOf = (res: LightMyRequestResponse) =>

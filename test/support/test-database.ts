@@ -41,7 +41,7 @@ function workerPglite(): Promise<PGlite> {
  * two schemas on it would share one search_path). No effect on PostgreSQL.
  */
 export async function createTestDatabase(
-  options: { ownPglite?: boolean } = {},
+  options: { ownPglite?: boolean; onQuery?: (statement: string) => void } = {},
 ): Promise<TestDatabase> {
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = process.env.TEST_DATABASE_URL;
@@ -53,11 +53,16 @@ export async function createTestDatabase(
     });
     await admin.db.execute(sql.raw(`create schema ${schema}`));
     await admin.close();
-    database = await openDatabase({ databaseUrl: url, schema, maxConnections: 5 });
+    database = await openDatabase({
+      databaseUrl: url,
+      schema,
+      maxConnections: 5,
+      ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+    });
   } else {
     const client = options.ownPglite ? new PGlite() : await workerPglite();
     await client.exec(`create schema ${schema}`);
-    database = await usePglite(client, schema);
+    database = await usePglite(client, schema, options.onQuery);
     if (options.ownPglite) database = { ...database, close: () => client.close() };
   }
   await migrate(database.db);

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type {
   CourseIdentifier,
   EnrolmentStatus,
@@ -29,6 +29,8 @@ export interface EnrolmentFacts {
     deliveryPartnerId: number;
     deliveryPartnerName: string;
     isNational: boolean;
+    /** When the enrolment started (policy 2.3.2), as an ISO instant; null before it commences. */
+    commencedAt: string | null;
   };
   participant: {
     id: number;
@@ -64,48 +66,59 @@ export interface CohortFacts {
 
 type Executor = Pick<Db, 'execute'>;
 
+interface FactsRow {
+  id: number;
+  status: EnrolmentStatus;
+  deferral_count: number;
+  assessment_attempts_used: number;
+  version: number;
+  delivery_partner_id: number;
+  delivery_partner_name: string;
+  is_national: boolean;
+  commenced_at: string | Date | null;
+  participant_id: number;
+  full_name: string;
+  email: string;
+  dfe_registration_confirmed: boolean;
+  employment_confirmed: boolean;
+  funding_route: FundingRoute;
+  working_pattern: WorkingPattern;
+  part_time_fraction: string | null;
+  current_school_id: number | null;
+  cohort: CohortRow | null;
+  activities: ActivityRow[] | null;
+  booked: BookedRow[] | null;
+  modules: ModuleRow[] | null;
+  completed: number[] | null;
+}
+
+/**
+ * Everything about one enrolment in ONE statement (issue 13): the enrolment, participant and
+ * partner, the cohort, its dated plan (activities with their slots, the participant's bookings, the
+ * module releases) and the activities completed. Each part is the same query as loadCohorts and
+ * loadCohortPlan, nested as JSON, so the figures cannot differ from theirs.
+ */
 export async function loadEnrolmentFacts(
   db: Executor,
   enrolmentId: number,
 ): Promise<EnrolmentFacts | null> {
-  const [row] = await queryRows<{
-    id: number;
-    status: EnrolmentStatus;
-    deferral_count: number;
-    assessment_attempts_used: number;
-    version: number;
-    delivery_partner_id: number;
-    delivery_partner_name: string;
-    is_national: boolean;
-    participant_id: number;
-    full_name: string;
-    email: string;
-    dfe_registration_confirmed: boolean;
-    employment_confirmed: boolean;
-    funding_route: FundingRoute;
-    working_pattern: WorkingPattern;
-    part_time_fraction: string | null;
-    current_school_id: number | null;
-    cohort_id: number;
-  }>(
+  const [row] = await queryRows<FactsRow>(
     db,
     sql`select e.id, e.status, e.deferral_count, e.assessment_attempts_used, e.version,
-               e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national,
+               e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national, e.commenced_at,
                p.id as participant_id, p.full_name, p.email, p.dfe_registration_confirmed, p.employment_confirmed,
-               p.funding_route, p.working_pattern, p.part_time_fraction::text, p.current_school_id, e.cohort_id
+               p.funding_route, p.working_pattern, p.part_time_fraction::text, p.current_school_id,
+               (select row_to_json(x) from (${COHORT_SELECT} where c.id = e.cohort_id) x) as cohort,
+               (select json_agg(x order by x.position) from (${ACTIVITIES_SELECT} where c.id = e.cohort_id) x) as activities,
+               (select json_agg(x) from (${bookedSelect(sql`p.id`, sql`e.cohort_id`)}) x) as booked,
+               (select json_agg(x order by x.position) from (${MODULES_SELECT} where c.id = e.cohort_id) x) as modules,
+               (select array_agg(distinct r.activity_id) from engagement_record r where r.participant_id = p.id) as completed
         from enrolment e
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
         where e.id = ${enrolmentId}`,
   );
-  if (!row) return null;
-  const [cohort] = await loadCohorts(db, [row.cohort_id]);
-  if (!cohort) return null;
-  const plan = await loadCohortPlan(db, cohort.id, { participantId: row.participant_id });
-  const completed = await queryRows<{ activity_id: number }>(
-    db,
-    sql`select distinct activity_id from engagement_record where participant_id = ${row.participant_id}`,
-  );
+  if (!row?.cohort) return null;
   return {
     enrolment: {
       id: row.id,
@@ -116,6 +129,7 @@ export async function loadEnrolmentFacts(
       deliveryPartnerId: row.delivery_partner_id,
       deliveryPartnerName: row.delivery_partner_name,
       isNational: row.is_national,
+      commencedAt: row.commenced_at === null ? null : new Date(row.commenced_at).toISOString(),
     },
     participant: {
       id: row.participant_id,
@@ -128,37 +142,32 @@ export async function loadEnrolmentFacts(
       partTimeFraction: row.part_time_fraction,
       currentSchoolId: row.current_school_id,
     },
-    cohort,
-    ...plan,
-    completedActivityIds: new Set(completed.map((c) => String(c.activity_id))),
+    cohort: toCohortFacts(row.cohort),
+    ...buildPlan(row.activities ?? [], row.booked ?? [], row.modules ?? []),
+    completedActivityIds: new Set((row.completed ?? []).map((id) => String(id))),
   };
 }
 
-export async function loadCohorts(
-  db: Executor,
-  cohortIds: readonly number[],
-): Promise<CohortFacts[]> {
-  const rows = await queryRows<{
-    id: number;
-    name: string;
-    year: number;
-    lead_provider_id: number;
-    programme_id: number;
-    course: CourseIdentifier;
-    start_date: string;
-    engagement_deadline: string;
-    end_date: string;
-    is_final: boolean;
-    contract_end_date: string | null;
-  }>(
-    db,
-    sql`select c.id, c.name, c.year, c.lead_provider_id, c.programme_id, co.identifier as course,
+interface CohortRow {
+  id: number;
+  name: string;
+  year: number;
+  lead_provider_id: number;
+  programme_id: number;
+  course: CourseIdentifier;
+  start_date: string;
+  engagement_deadline: string;
+  end_date: string;
+  is_final: boolean;
+  contract_end_date: string | null;
+}
+
+const COHORT_SELECT = sql`select c.id, c.name, c.year, c.lead_provider_id, c.programme_id, co.identifier as course,
                c.start_date::text, c.engagement_deadline::text, c.end_date::text, c.is_final, c.contract_end_date::text
-        from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
-        where c.id = any(${arrayParam(cohortIds)}::int[])
-        order by c.start_date`,
-  );
-  return rows.map((r) => ({
+        from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id`;
+
+function toCohortFacts(r: CohortRow): CohortFacts {
+  return {
     id: r.id,
     name: r.name,
     year: r.year,
@@ -170,8 +179,74 @@ export async function loadCohorts(
     endDate: r.end_date,
     isFinal: r.is_final,
     contractEndDate: r.contract_end_date,
-  }));
+  };
 }
+
+export async function loadCohorts(
+  db: Executor,
+  cohortIds: readonly number[],
+): Promise<CohortFacts[]> {
+  const rows = await queryRows<CohortRow>(
+    db,
+    sql`${COHORT_SELECT} where c.id = any(${arrayParam(cohortIds)}::int[]) order by c.start_date`,
+  );
+  return rows.map(toCohortFacts);
+}
+
+/**
+ * A cohort's required activities in programme order, each with its own dates (datedActivities,
+ * policy 2.1.1): study sessions from their module's release, due session by session across the
+ * ideal window; clinics, community sessions, conferences and coaching on the slots the participant
+ * booked (when a participant is given) or else the cohort's scheduled slots.
+ */
+interface ActivityRow {
+  id: number;
+  kind: ActivityKind;
+  position: number;
+  planned_minutes: number;
+  weight: number | null;
+  module_id: number | null;
+  session_number: number | null;
+  title: string;
+  deadline: string;
+  slot_days: string[] | null;
+}
+
+const ACTIVITIES_SELECT = sql`select a.id, a.kind, a.position, a.planned_minutes, a.weight, a.module_id, a.session_number, a.title,
+               c.engagement_deadline::text as deadline,
+               (select array_agg(distinct (e.starts_at at time zone 'Europe/London')::date::text)
+                from cohort_event e where e.cohort_id = c.id and e.activity_id = a.id) as slot_days
+        from cohort c
+        join programme_activity a on a.programme_id = c.programme_id and a.required`;
+
+interface BookedRow {
+  activity_id: number;
+  day: string;
+}
+
+function bookedSelect(participantId: SQL, cohortId: SQL): SQL {
+  return sql`select ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date::text as day
+              from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
+              where b.participant_id = ${participantId} and ev.cohort_id = ${cohortId}
+                and b.status in ('booked', 'attended')
+              union
+              select s.activity_id, (s.starts_at at time zone 'Europe/London')::date::text
+              from coaching_session s
+              where s.participant_id = ${participantId} and s.status in ('scheduled', 'attended')`;
+}
+
+interface ModuleRow {
+  id: number;
+  position: number;
+  title: string;
+  release_date: string;
+  ideal_window_start: string;
+}
+
+const MODULES_SELECT = sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text
+        from cohort c
+        join programme_module m on m.programme_id = c.programme_id
+        join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id`;
 
 /**
  * A cohort's required activities in programme order, each with its own dates (datedActivities,
@@ -184,57 +259,29 @@ export async function loadCohortPlan(
   cohortId: number,
   options: { participantId?: number } = {},
 ): Promise<Pick<EnrolmentFacts, 'activities' | 'modules' | 'sessions'>> {
-  const activities = await queryRows<{
-    id: number;
-    kind: ActivityKind;
-    position: number;
-    planned_minutes: number;
-    weight: number | null;
-    module_id: number | null;
-    session_number: number | null;
-    title: string;
-    deadline: string;
-    slot_days: string[] | null;
-  }>(
+  const activities = await queryRows<ActivityRow>(
     db,
-    sql`select a.id, a.kind, a.position, a.planned_minutes, a.weight, a.module_id, a.session_number, a.title,
-               c.engagement_deadline::text as deadline,
-               (select array_agg(distinct (e.starts_at at time zone 'Europe/London')::date::text)
-                from cohort_event e where e.cohort_id = c.id and e.activity_id = a.id) as slot_days
-        from cohort c
-        join programme_activity a on a.programme_id = c.programme_id and a.required
-        where c.id = ${cohortId}
-        order by a.position`,
+    sql`${ACTIVITIES_SELECT} where c.id = ${cohortId} order by a.position`,
   );
   const booked =
     options.participantId === undefined
       ? []
-      : await queryRows<{ activity_id: number; day: string }>(
+      : await queryRows<BookedRow>(
           db,
-          sql`select ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date::text as day
-              from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
-              where b.participant_id = ${options.participantId} and ev.cohort_id = ${cohortId}
-                and b.status in ('booked', 'attended')
-              union
-              select s.activity_id, (s.starts_at at time zone 'Europe/London')::date::text
-              from coaching_session s
-              where s.participant_id = ${options.participantId} and s.status in ('scheduled', 'attended')`,
+          bookedSelect(sql`${options.participantId}`, sql`${cohortId}`),
         );
-  const modules = await queryRows<{
-    id: number;
-    position: number;
-    title: string;
-    release_date: string;
-    ideal_window_start: string;
-  }>(
+  const modules = await queryRows<ModuleRow>(
     db,
-    sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text
-        from cohort c
-        join programme_module m on m.programme_id = c.programme_id
-        join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id
-        where c.id = ${cohortId}
-        order by m.position`,
+    sql`${MODULES_SELECT} where c.id = ${cohortId} order by m.position`,
   );
+  return buildPlan(activities, booked, modules);
+}
+
+function buildPlan(
+  activities: readonly ActivityRow[],
+  booked: readonly BookedRow[],
+  modules: readonly ModuleRow[],
+): Pick<EnrolmentFacts, 'activities' | 'modules' | 'sessions'> {
   const studyModules: StudyModule[] = modules.map((m) => ({
     id: String(m.id),
     sequence: m.position,

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { createApiToken } from '../../src/services/auth.js';
+import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+
+/**
+ * How many SQL statements a request costs, counted at the query layer (issue 13). Counts are upper
+ * bounds a change must not raise: a query in a loop (N+1) or a page loading the same rows twice
+ * shows up here long before it shows up in a benchmark.
+ */
+let w: DemoWorld;
+let recording: string[] | null = null;
+let participant: Session;
+let partner: Session;
+let enrolmentId: number;
+
+beforeAll(async () => {
+  w = await createDemoWorld({ onQuery: (statement) => recording?.push(statement) });
+  [participant, partner] = await Promise.all([
+    w.signIn('participant1@demo.npq-ops.test'),
+    w.signIn('partner.north@demo.npq-ops.test'),
+  ]);
+  const [row] = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`select e.id from enrolment e join participant p on p.id = e.participant_id
+        where p.email = 'participant1@demo.npq-ops.test' order by e.id limit 1`,
+  );
+  enrolmentId = row!.id;
+});
+afterAll(async () => {
+  await w.destroy();
+});
+
+async function countedRequest(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; statements: string[] }> {
+  recording = [];
+  const res = await w.app.inject({ method: 'GET', url, headers });
+  const statements = recording;
+  recording = null;
+  return { status: res.statusCode, statements };
+}
+
+async function statementsOf(session: Session, url: string): Promise<string[]> {
+  await session.request({ method: 'GET', url }); // warm: first-request work is not the point
+  recording = [];
+  const res = await session.request({ method: 'GET', url });
+  const seen = recording;
+  recording = null;
+  expect(res.statusCode, url).toBe(200);
+  return seen;
+}
+
+describe('SQL statements per request', () => {
+  it('a bearer token and its user are one statement (and last_used_at is written once an hour)', async () => {
+    const { token } = await createApiToken(
+      w.t.db,
+      { email: 'admin@demo.npq-ops.test', role: 'admin' },
+      w.clock.now(),
+    );
+    const url = `/api/v1/enrolments/${enrolmentId}/engagement`;
+    const headers = { authorization: `Bearer ${token}` };
+    const first = await countedRequest(url, headers);
+    const second = await countedRequest(url, headers);
+    expect(first.status).toBe(200);
+    // The first request of the hour also records last_used_at; the next one does not write.
+    expect(first.statements.filter((s) => /^update "api_token"/i.test(s))).toHaveLength(1);
+    expect(second.statements.some((s) => /^update/i.test(s))).toBe(false);
+    expect(second.statements.length).toBeLessThanOrEqual(4);
+  });
+
+  it.each([
+    // Measured when these bounds were set (issue 13): My programme 30 → 17, the engagement API
+    // 11 → 4 (the session and its user in one statement; an enrolment's facts in one).
+    ['participant', 'My programme', '/my-programme', 17],
+    ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 4],
+    ['partner', 'participants list', '/participants', 5],
+  ])('%s: %s (%s) sends at most %i', async (who, _name, path, most) => {
+    const session = who === 'participant' ? participant : partner;
+    const statements = await statementsOf(session, path.replace(':id', String(enrolmentId)));
+    expect(statements.length).toBeLessThanOrEqual(most);
+  });
+});
