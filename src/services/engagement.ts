@@ -71,18 +71,7 @@ async function loadFacts(db: Executor, enrolmentId: number): Promise<EnrolmentFa
 }
 
 /** The access rule's input: content stays open to the end of a re-joined cohort after a deferral. */
-async function accessInput(
-  db: Executor,
-  facts: EnrolmentFacts,
-  today: string,
-): Promise<AccessInput> {
-  const [rejoin] = await queryRows<{ end_date: string }>(
-    db,
-    sql`select c.end_date::text from deferral_case d join cohort c on c.id = d.target_cohort_id
-        where d.enrolment_id = ${facts.enrolment.id}
-          and d.status in ('approved', 'deferred', 'intent_contact_due', 'confirmed', 'resumed')
-        order by d.id desc limit 1`,
-  );
+function accessInput(facts: EnrolmentFacts, today: string): AccessInput {
   return {
     modules: facts.modules,
     sessions: facts.sessions,
@@ -90,7 +79,7 @@ async function accessInput(
     today,
     enrolmentStatus: facts.enrolment.status,
     programmeEndsOn: facts.cohort.endDate,
-    ...(rejoin ? { rejoinCohortEndsOn: rejoin.end_date } : {}),
+    ...(facts.rejoinCohortEndsOn ? { rejoinCohortEndsOn: facts.rejoinCohortEndsOn } : {}),
   };
 }
 
@@ -120,10 +109,7 @@ export async function completeStudySession(
       throw new NotFoundError('Study session not found');
     }
     const now = deps.clock.now();
-    const decision = evaluateStudySessionAccess(
-      await accessInput(tx, facts, londonDateOf(now)),
-      sessionId,
-    );
+    const decision = evaluateStudySessionAccess(accessInput(facts, londonDateOf(now)), sessionId);
     const base = { enrolmentId: input.enrolmentId, activityId: input.activityId, decision };
     if (decision.details.state === 'done') return { ...base, changed: false };
     if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
@@ -1048,7 +1034,7 @@ export async function getEnrolmentEngagement(
   const kinds = breakdownByKind(facts);
   const coaching = isCoachingCourse(facts.cohort.course);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
-  const access = evaluateProgrammeAccess(await accessInput(db, facts, today));
+  const access = evaluateProgrammeAccess(accessInput(facts, today));
   return {
     enrolmentId,
     participantId: facts.participant.id,

@@ -73,7 +73,7 @@ describe('SQL statements per request', () => {
 
   it.each([
     // Measured when these bounds were set (issue 13): My programme 30 → 17, the engagement API
-    // 11 → 4 (the session and its user in one statement; an enrolment's facts in one).
+    // 11 → 4 (with its open alerts since) (the session and its user in one statement; an enrolment's facts in one).
     ['participant', 'My programme', '/my-programme', 17],
     ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 4],
     ['partner', 'participants list', '/participants', 5],

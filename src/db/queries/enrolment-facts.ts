@@ -48,6 +48,11 @@ export interface EnrolmentFacts {
   modules: StudyModule[];
   sessions: StudySession[];
   completedActivityIds: Set<string>;
+  /**
+   * The end of the cohort this enrolment re-joins (or has re-joined) after a deferral: content stays
+   * open to then (policy 2.3.6). Null without such a deferral.
+   */
+  rejoinCohortEndsOn: string | null;
 }
 
 export interface CohortFacts {
@@ -90,6 +95,7 @@ interface FactsRow {
   booked: BookedRow[] | null;
   modules: ModuleRow[] | null;
   completed: number[] | null;
+  rejoin_cohort_ends_on: string | null;
 }
 
 /**
@@ -112,7 +118,11 @@ export async function loadEnrolmentFacts(
                (select json_agg(x order by x.position) from (${ACTIVITIES_SELECT} where c.id = e.cohort_id) x) as activities,
                (select json_agg(x) from (${bookedSelect(sql`p.id`, sql`e.cohort_id`)}) x) as booked,
                (select json_agg(x order by x.position) from (${MODULES_SELECT} where c.id = e.cohort_id) x) as modules,
-               (select array_agg(distinct r.activity_id) from engagement_record r where r.participant_id = p.id) as completed
+               (select array_agg(distinct r.activity_id) from engagement_record r where r.participant_id = p.id) as completed,
+               (select c.end_date::text from deferral_case d join cohort c on c.id = d.target_cohort_id
+                where d.enrolment_id = e.id
+                  and d.status in ('approved', 'deferred', 'intent_contact_due', 'confirmed', 'resumed')
+                order by d.id desc limit 1) as rejoin_cohort_ends_on
         from enrolment e
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
@@ -145,6 +155,7 @@ export async function loadEnrolmentFacts(
     cohort: toCohortFacts(row.cohort),
     ...buildPlan(row.activities ?? [], row.booked ?? [], row.modules ?? []),
     completedActivityIds: new Set((row.completed ?? []).map((id) => String(id))),
+    rejoinCohortEndsOn: row.rejoin_cohort_ends_on,
   };
 }
 
