@@ -14,6 +14,8 @@ CREATE TABLE "policy_version" (
 	"parameters" jsonb,
 	"based_on_version" text,
 	"created_by_user_id" integer,
+	"updated_by_user_id" integer,
+	"review_notice_sent_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"revision" integer DEFAULT 1 NOT NULL,
@@ -28,6 +30,7 @@ ALTER TABLE "staff_task" DROP CONSTRAINT "staff_task_enrolment_present";--> stat
 ALTER TABLE "staff_task" ADD COLUMN "policy_version_id" integer;--> statement-breakpoint
 ALTER TABLE "policy_version" ADD CONSTRAINT "policy_version_approved_by_user_id_app_user_id_fk" FOREIGN KEY ("approved_by_user_id") REFERENCES "public"."app_user"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "policy_version" ADD CONSTRAINT "policy_version_created_by_user_id_app_user_id_fk" FOREIGN KEY ("created_by_user_id") REFERENCES "public"."app_user"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "policy_version" ADD CONSTRAINT "policy_version_updated_by_user_id_app_user_id_fk" FOREIGN KEY ("updated_by_user_id") REFERENCES "public"."app_user"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "policy_version_one_draft_uq" ON "policy_version" USING btree ("status") WHERE "policy_version"."status" = 'draft';--> statement-breakpoint
 CREATE INDEX "policy_version_in_force_idx" ON "policy_version" USING btree ("status","issued_on");--> statement-breakpoint
 ALTER TABLE "staff_task" ADD CONSTRAINT "staff_task_policy_version_id_policy_version_id_fk" FOREIGN KEY ("policy_version_id") REFERENCES "public"."policy_version"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

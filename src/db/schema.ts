@@ -1658,6 +1658,10 @@ export const policyVersion = pgTable(
     parameters: jsonb('parameters'),
     basedOnVersion: text('based_on_version'),
     createdByUserId: integer('created_by_user_id').references(() => appUser.id),
+    /** Who last edited the draft: neither they nor its creator may approve it. */
+    updatedByUserId: integer('updated_by_user_id').references(() => appUser.id),
+    /** When the review-due task and notice went to the policy owner (3.1.1), once per version. */
+    reviewNoticeSentAt: timestamp('review_notice_sent_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** Optimistic concurrency for draft edits. */
