@@ -84,17 +84,15 @@ export const EDITABLE_PARAMETERS: readonly EditableParameter[] = [
     max: 28,
     unit: 'days',
   },
-  ...NOTICE_EVENT_KINDS.map(
-    (kind): EditableParameter => ({
-      field: `eventNoticeDays.${kind}`,
-      label: `Notice of dates for ${NOTICE_LABELS[kind]}`,
-      hint: 'Days between publishing the date and the day itself, from 0 to 365',
-      clauses: kind === 'assessment_window' ? ['2.2.1.5'] : ['2.1.3'],
-      min: 0,
-      max: 365,
-      unit: 'days',
-    }),
-  ),
+  ...NOTICE_EVENT_KINDS.map((kind): EditableParameter => ({
+    field: `eventNoticeDays.${kind}`,
+    label: `Notice of dates for ${NOTICE_LABELS[kind]}`,
+    hint: 'Days between publishing the date and the day itself, from 0 to 365',
+    clauses: kind === 'assessment_window' ? ['2.2.1.5'] : ['2.1.3'],
+    min: 0,
+    max: 365,
+    unit: 'days',
+  })),
 ];
 
 /** The parameter's value as a whole number (basis points, days or a count). */

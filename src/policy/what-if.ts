@@ -21,7 +21,12 @@ export interface WhatIfFacts {
   readonly attemptsUsed: number;
 }
 
-export const WHAT_IF_OUTCOMES = ['eligible', 'at_risk', 'deferral_allowed', 'attempts_left'] as const;
+export const WHAT_IF_OUTCOMES = [
+  'eligible',
+  'at_risk',
+  'deferral_allowed',
+  'attempts_left',
+] as const;
 export type WhatIfOutcome = (typeof WHAT_IF_OUTCOMES)[number];
 
 export const WHAT_IF_OUTCOME_LABELS: Readonly<Record<WhatIfOutcome, string>> = {
@@ -48,7 +53,8 @@ export interface WhatIfDifference {
   readonly explanation: string;
 }
 
-const bpOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.floor((part * 10_000) / whole));
+const bpOf = (part: number, whole: number) =>
+  whole === 0 ? 0 : Math.floor((part * 10_000) / whole);
 
 /** The four outcomes, exactly as evaluateEngagement, evaluateDeferral and the attempt rules work them out. */
 export function whatIfOutcomes(f: WhatIfFacts, p: PolicyParameters): WhatIfOutcomes {
@@ -57,7 +63,8 @@ export function whatIfOutcomes(f: WhatIfFacts, p: PolicyParameters): WhatIfOutco
   const best = f.completedWeight + f.stillPossibleWeight;
   const reachable = f.totalWeight > 0 && best * 10_000 >= f.totalWeight * bp;
   const bestBp = bpOf(best, f.totalWeight);
-  const projected = f.dueWeight === 0 ? bestBp : Math.min(bestBp, bpOf(f.completedDueWeight, f.dueWeight));
+  const projected =
+    f.dueWeight === 0 ? bestBp : Math.min(bestBp, bpOf(f.completedDueWeight, f.dueWeight));
   return {
     eligible: meets,
     at_risk: !meets && (!reachable || projected < bp),
