@@ -6,6 +6,7 @@
  */
 import type { ClauseNumber } from './clauses.js';
 import { formatThreshold } from './engagement.js';
+import type { RuleMetadata } from './decision.js';
 import type { PolicyParameters } from './register.js';
 
 /** The facts of one enrolment as of the what-if's date. */
@@ -128,3 +129,13 @@ export function whatIfDifferences(
   }
   return out;
 }
+
+export const WHAT_IF_RULES: readonly RuleMetadata[] = [
+  {
+    rule: 'whatIfDifferences',
+    file: 'src/policy/what-if.ts',
+    clauses: ['2.1.1', '2.3.3', '2.3.9', '2.5.1', '3.1.1'],
+    summary:
+      'Compares a participant’s outcomes (eligible for the assessment, at risk, deferral allowed, attempts left) under the version in force and a draft version, each difference with the clause and parameter that caused it; decides and stores nothing.',
+  },
+];
