@@ -8,7 +8,8 @@
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { systemClock, type Clock } from '../clock.js';
-import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
+import { evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import { SYSTEM } from './actor.js';
 import {
   closeDueAssessmentWindows,
@@ -138,7 +139,9 @@ export async function raiseEngagementAlerts(
   tx: Tx,
   today: string,
 ): Promise<{ unreachable: number; behind: number; cleared: number }> {
-  const p = POLICY_REGISTER.parameters;
+  // The version in force today decides: its threshold, and the alert records the version.
+  const register = await registerInForce(tx, today);
+  const p = register.parameters;
   const cohorts = await queryRows<{ id: number; deadline: string }>(
     tx,
     sql`select c.id, c.engagement_deadline::text as deadline from cohort c
@@ -151,6 +154,7 @@ export async function raiseEngagementAlerts(
     const rows = await cohortEngagement(tx, {
       cohortId: cohort.id,
       today,
+      register,
       visibleTo: sql`e.status = 'active'`,
     });
     for (const r of rows) {
@@ -167,6 +171,7 @@ export async function raiseEngagementAlerts(
           projectedBasisPoints: r.projectedBasisPoints,
           deadline: cohort.deadline,
           thresholdBp: p.engagementThresholdBp,
+          policyVersion: register.version,
           clause: '2.1.1',
         }),
       });
