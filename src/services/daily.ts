@@ -10,6 +10,7 @@ import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
 import { registerInForce } from './policy-register.js';
+import { raisePolicyReviewDue } from './policy-review.js';
 import { SYSTEM } from './actor.js';
 import {
   closeDueAssessmentWindows,
@@ -234,6 +235,9 @@ export async function runDailyProcessing(deps: {
   );
   const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
   const alerts = await locked(deps.db, (tx) => raiseEngagementAlerts(tx, today));
+  const policyReview = await locked(deps.db, (tx) =>
+    raisePolicyReviewDue(tx, { today, at, publicUrl: deps.publicUrl }),
+  );
   // After the steps that change statuses and raise alerts, so today's notices follow today's facts.
   const notices = await locked(deps.db, (tx) =>
     queueDueNotices(tx, { today, at, publicUrl: deps.publicUrl }),
@@ -261,6 +265,8 @@ export async function runDailyProcessing(deps: {
     engagementUnreachableAlerts: alerts.unreachable,
     engagementBehindAlerts: alerts.behind,
     engagementAlertsCleared: alerts.cleared,
+    policyReviewTasksOpened: policyReview.tasksOpened,
+    policyReviewNoticesQueued: policyReview.noticesQueued,
     participantsErased: retention.participantsErased,
     auditEventsRedacted: retention.auditEventsRedacted,
     emailsDeletedByRetention: retention.emailsDeleted,

@@ -372,6 +372,11 @@ export async function approveDraft(
         approver = ${input.approver.trim()}, approved_by_user_id = ${actor.userId}, approved_at = ${at},
         updated_at = ${at}, revision = revision + 1
       where id = ${row.id}`);
+    // A new version is the outcome of the review (3.1.1): the review-due task is done.
+    await tx.execute(sql`
+      update staff_task set status = 'done', completed_at = ${at},
+        outcome = ${JSON.stringify({ approvedVersion: version })}::jsonb
+      where kind = 'policy_review' and status = 'open'`);
     await audit(tx, {
       what: 'POLICY_VERSION_APPROVED',
       who: actor,

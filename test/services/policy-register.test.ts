@@ -21,6 +21,8 @@ import {
   type DraftEdit,
 } from '../../src/services/policy-register.js';
 import { runWhatIf } from '../../src/services/policy-what-if.js';
+import { raiseEngagementAlerts } from '../../src/services/daily.js';
+import { loadAssessmentContext } from '../../src/services/assessment.js';
 import { rowCounts } from '../support/row-counts.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -364,5 +366,26 @@ describe('approving a draft (four eyes) and the version in force on a date', () 
     await expect(updateDraft(deps(), team, '2.3', editOf(approved, {}))).rejects.toMatchObject({
       status: 404,
     });
+  });
+
+  it('decisions made on or after its issue date are made under it, and keep its version', async () => {
+    await t.db.transaction((tx) => raiseEngagementAlerts(tx, '2026-04-02'));
+    const alerts = await queryRows<{ details: { policyVersion: string; thresholdBp: number } }>(
+      t.db,
+      sql`select details from engagement_alert where raised_on = '2026-04-02'`,
+    );
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const a of alerts)
+      expect(a.details).toMatchObject({ policyVersion: '2.3', thresholdBp: 9250 });
+    const [e] = await queryRows<{ id: number }>(
+      t.db,
+      sql`select id from enrolment where status = 'active' order by id limit 1`,
+    );
+    const before = await loadAssessmentContext(t.db, e!.id, '2026-03-31');
+    const after = await loadAssessmentContext(t.db, e!.id, '2026-04-01');
+    expect(before.engagement.policyVersion).toBe('2.2');
+    expect(after.engagement.policyVersion).toBe('2.3');
+    expect(after.engagement.reasons[0]!.evidence.thresholdBp).toBe(9250);
+    expect(after.attemptsRemaining - before.attemptsRemaining).toBe(1);
   });
 });
