@@ -45,6 +45,7 @@ export const ROUTE_GROUPS = {
   organisation: ['delivery-partners', 'lead-provider', 'local-authorities', 'schools'],
   imports: ['school-imports', 'imports', 'import-referrals'],
   dfe: ['dfe'],
+  policy: ['policy-versions'],
   other: [],
 } as const satisfies Record<string, readonly string[]>;
 export type RouteGroup = keyof typeof ROUTE_GROUPS;

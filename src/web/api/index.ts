@@ -20,6 +20,7 @@ import { importsApi } from './imports.js';
 import { dfeApplicationsApi } from './dfe-applications.js';
 import { dfeOutboxApi } from './dfe-outbox.js';
 import { transfersApi } from './transfers.js';
+import { policyRegisterApi } from './policy-register.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -44,4 +45,5 @@ export const API_MODULES: readonly ApiModule[] = [
   dfeApplicationsApi,
   dfeOutboxApi,
   transfersApi,
+  policyRegisterApi,
 ];
