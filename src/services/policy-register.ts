@@ -436,3 +436,25 @@ export function valuesFromForm(form: Readonly<Record<string, string>>): Record<s
     }),
   );
 }
+
+export interface ReviewTaskView {
+  id: number;
+  version: string;
+  dueOn: string;
+  raisedOn: string;
+}
+
+/** The open review-due tasks (3.1.1), raised by the daily job before a version's review date. */
+export async function openReviewTasks(
+  { db }: RegisterDeps,
+  actor: Actor,
+): Promise<ReviewTaskView[]> {
+  if (!mayReadRegister(actor)) throw new ForbiddenError();
+  return queryRows<ReviewTaskView>(
+    db,
+    sql`select st.id, v.version, to_char(st.due_on, 'YYYY-MM-DD') as "dueOn",
+               to_char((st.created_at at time zone 'Europe/London')::date, 'YYYY-MM-DD') as "raisedOn"
+        from staff_task st join policy_version v on v.id = st.policy_version_id
+        where st.kind = 'policy_review' and st.status = 'open' order by st.due_on, st.id`,
+  );
+}

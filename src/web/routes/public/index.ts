@@ -20,7 +20,8 @@ export function publicPageRoutes(
   // The version in force today, from the policy register: an approved version publishes itself on
   // its issue date, with its version table.
   const inForce = () => registerInForce(db, londonDateOf(deps.clock.now()));
-  const thresholdNow = async () => formatThreshold((await inForce()).parameters.engagementThresholdBp);
+  const thresholdNow = async () =>
+    formatThreshold((await inForce()).parameters.engagementThresholdBp);
 
   app.get('/policy', async (_request, reply) =>
     reply.view('public/policy.njk', {

@@ -18,6 +18,7 @@ import { cohortSetupRoutes } from './setup.js';
 import { organisationRoutes } from './organisation.js';
 import { schoolRoutes } from './schools.js';
 import { transferRoutes } from './transfers.js';
+import { policyRegisterRoutes } from './policy-register.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -39,4 +40,5 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   organisationRoutes(app, deps);
   await schoolRoutes(app, deps);
   await transferRoutes(app, deps);
+  policyRegisterRoutes(app, deps);
 }
