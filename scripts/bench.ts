@@ -47,6 +47,7 @@ import { benchDfe } from './bench-dfe.js';
 import { benchDeclarations } from './bench-declarations.js';
 import { benchReports } from './bench-reports.js';
 import { benchHttp } from './bench-http.js';
+import { benchWhatIf } from './bench-what-if.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -256,6 +257,10 @@ async function main() {
     }
     console.log(
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
+    );
+    const whatIf = await benchWhatIf(db, runs);
+    console.log(
+      `\nPolicy what-if (95% draft, whole lead provider): ${fmt(whatIf.enrolments)} open enrolments, ${fmt(whatIf.changed)} would change; median ${ms(whatIf.medianMs)} ms (min ${ms(whatIf.minMs)}, max ${ms(whatIf.maxMs)})`,
     );
     await benchDeclarations(db, today, DEFAULT_DEMO_NOW, runs);
     await benchIngest(db);

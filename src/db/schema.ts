@@ -438,7 +438,8 @@ export const enrolment = pgTable(
     index('enrolment_cohort_status_idx').on(t.cohortId, t.status),
     index('enrolment_delivery_partner_idx').on(t.deliveryPartnerId),
     check('enrolment_status_valid', oneOf('status', ENROLMENT_STATUSES)),
-    check('enrolment_attempts_range', sql`${t.assessmentAttemptsUsed} between 0 and 2`),
+    // The number of attempts is a policy parameter (2.5.1), so the database only keeps it whole.
+    check('enrolment_attempts_range', sql`${t.assessmentAttemptsUsed} >= 0`),
     check('enrolment_deferral_count_range', sql`${t.deferralCount} >= 0`),
   ],
 );
@@ -1199,6 +1200,8 @@ export const staffTask = pgTable(
     deferralCaseId: integer('deferral_case_id').references(() => deferralCase.id),
     /** For 'dfe_refused': the outbox request the DfE refused (its error text is on that row). */
     dfeOutboxId: bigint('dfe_outbox_id', { mode: 'number' }).references(() => dfeOutbox.id),
+    /** For 'policy_review': the policy version due for review by its owner (policy 3.1.1). */
+    policyVersionId: integer('policy_version_id').references(() => policyVersion.id),
     dueOn: date('due_on').notNull(),
     status: text('status').notNull().default('open'),
     createdAt: createdAt(),
@@ -1213,13 +1216,14 @@ export const staffTask = pgTable(
     uniqueIndex('staff_task_kind_case_uq').on(t.kind, t.deferralCaseId),
     index('staff_task_open_idx').on(t.status, t.dueOn),
     uniqueIndex('staff_task_kind_outbox_uq').on(t.kind, t.dfeOutboxId),
+    uniqueIndex('staff_task_kind_policy_version_uq').on(t.kind, t.policyVersionId),
     check(
       'staff_task_kind_valid',
-      oneOf('kind', ['intent_contact', 'dfe_refused', 'options_contact']),
+      oneOf('kind', ['intent_contact', 'dfe_refused', 'options_contact', 'policy_review']),
     ),
     check(
       'staff_task_enrolment_present',
-      sql`${t.enrolmentId} is not null or ${t.kind} = 'dfe_refused'`,
+      sql`${t.enrolmentId} is not null or ${t.kind} in ('dfe_refused', 'policy_review')`,
     ),
     check('staff_task_status_valid', oneOf('status', ['open', 'done'])),
   ],
@@ -1622,3 +1626,56 @@ export const transferImport = pgTable('transfer_import', {
   importedBy: text('imported_by').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * The policy register (policy header, 3.1.1): every version of the NPQ Part-Time, Deferral and
+ * Portability Policy with its owner, approver, issue date, summary of changes, who it applies to and
+ * when it is next reviewed; and, for the versions npq-ops decides under, the parameters a version may
+ * change (PolicyParameters, as JSON). The version in force on a date is the latest approved version
+ * issued on or before it. Versions 1, 2 and 2.1 are history only (parameters null): npq-ops began
+ * under 2.2. At most one draft exists at a time; the programme team edits it and an approver
+ * approves it (it then publishes itself on /policy from its issue date).
+ */
+export const policyVersion = pgTable(
+  'policy_version',
+  {
+    id: id(),
+    version: text('version').notNull().unique(),
+    status: text('status').notNull().default('draft'),
+    owner: text('owner'),
+    /** Who the policy's owner is to be emailed at when the review falls due (3.1.1); null: the programme team. */
+    ownerEmail: text('owner_email'),
+    /** The approver as published in the version table (a role or committee). */
+    approver: text('approver'),
+    approvedByUserId: integer('approved_by_user_id').references(() => appUser.id),
+    approvedAt: timestamp('approved_at', { withTimezone: true }),
+    /** The first day the version is in force (the version table's issue/release date). */
+    issuedOn: date('issued_on'),
+    summary: text('summary').notNull(),
+    appliesTo: text('applies_to'),
+    nextReviewOn: date('next_review_on'),
+    /** PolicyParameters as JSON; null for a version kept for its history only. */
+    parameters: jsonb('parameters'),
+    basedOnVersion: text('based_on_version'),
+    createdByUserId: integer('created_by_user_id').references(() => appUser.id),
+    /** Who last edited the draft: neither they nor its creator may approve it. */
+    updatedByUserId: integer('updated_by_user_id').references(() => appUser.id),
+    /** When the review-due task and notice went to the policy owner (3.1.1), once per version. */
+    reviewNoticeSentAt: timestamp('review_notice_sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Optimistic concurrency for draft edits. */
+    revision: integer('revision').notNull().default(1),
+  },
+  (t) => [
+    check('policy_version_status_valid', oneOf('status', ['draft', 'approved', 'discarded'])),
+    check(
+      'policy_version_approved_complete',
+      sql`${t.status} <> 'approved' or (${t.issuedOn} is not null and ${t.approver} is not null)`,
+    ),
+    uniqueIndex('policy_version_one_draft_uq')
+      .on(t.status)
+      .where(sql`${t.status} = 'draft'`),
+    index('policy_version_in_force_idx').on(t.status, t.issuedOn),
+  ],
+);

@@ -81,6 +81,18 @@ export const EMAIL_TEMPLATES = {
     ].join('\n'),
     placeholders: ['name', 'event', 'was', 'now'],
   },
+  policy_review_due: {
+    subject: 'Policy review due: ((policy)) version ((version))',
+    body: [
+      'Dear ((owner)),',
+      '',
+      'Version ((version)) of the ((policy)) is due for its review on ((due)) (policy 3.1.1: all policies are regularly reviewed by the Policy Owner).',
+      '',
+      'Start a draft of the next version, try it on your participants with the what-if, and send it for approval:',
+      '((link))',
+    ].join('\n'),
+    placeholders: ['owner', 'policy', 'version', 'due', 'link'],
+  },
   ...NOTICE_TEMPLATES,
 } as const satisfies Record<string, EmailTemplate>;
 

@@ -35,6 +35,8 @@ export interface PolicyParameters {
   readonly intentContactLeadDays: number;
   /** The ideal window to complete a module after its scheduled start, in days: policy 2.2.1.1 (advice only). */
   readonly idealModuleWindowDays: number;
+  /** How many days before its ideal window a module's content is released, unless a cohort sets its own: policy 2.2.1.1 (lead-provider setting). */
+  readonly moduleReleaseLeadDays: number;
   /** Minimum days between publishing an event's date and the event: policy 2.1.3, 2.2.1.2, 2.2.1.4, 2.2.1.5 (lead-provider setting). */
   readonly eventNoticeDays: Readonly<Record<NoticeEventKind, number>>;
   /** The usual gap between cohorts of the same programme, for messages: policy 2.3.5. */
@@ -132,6 +134,7 @@ export const POLICY_REGISTER_V2_2: PolicyRegister = {
     deferralsAllowed: 1,
     intentContactLeadDays: 28,
     idealModuleWindowDays: 14,
+    moduleReleaseLeadDays: 7,
     eventNoticeDays: { clinic: 42, community_session: 14, conference: 42, assessment_window: 42 },
     expectedCohortIntervalMonths: 12,
     coachingCourses: COACHING_COURSES,
@@ -174,6 +177,12 @@ export const POLICY_REGISTER_V2_2: PolicyRegister = {
       clauses: ['2.2.1.1'],
       source: 'policy',
       note: 'Advice only: modules stay open after the window.',
+    },
+    {
+      parameter: 'moduleReleaseLeadDays',
+      clauses: ['2.2.1.1'],
+      source: 'lead_provider_setting',
+      note: 'The policy says content "will be released ahead of schedule"; a week is our operational setting (a cohort may set its own).',
     },
     {
       parameter: 'eventNoticeDays',

@@ -14,6 +14,7 @@ import { FUNDING_RULES } from './funding.js';
 import { PORTABILITY_RULES } from './portability.js';
 import { REGISTER_RULES } from './register.js';
 import { RESUMPTION_RULES } from './resumption.js';
+import { WHAT_IF_RULES } from './what-if.js';
 import { WITHDRAWAL_RULES } from './withdrawal.js';
 
 export const LIFECYCLE_RULES: readonly RuleMetadata[] = [
@@ -38,6 +39,7 @@ export const POLICY_RULES: readonly RuleMetadata[] = [
   ...FUNDING_RULES,
   ...PORTABILITY_RULES,
   ...REGISTER_RULES,
+  ...WHAT_IF_RULES,
   ...WITHDRAWAL_RULES,
   ...LIFECYCLE_RULES,
 ];

@@ -15,7 +15,6 @@ import {
   ensureEntered,
   loadAssessmentContext,
   loadWindow,
-  MAX_ATTEMPTS,
   moveEntry,
   nextWindowAfter,
   windowView,
@@ -111,24 +110,27 @@ async function evaluateFor(
 ) {
   const next = await nextWindowAfter(tx, window.id);
   const deadline = ctx.facts.cohort.engagementDeadline;
-  const decision = evaluateAssessmentDeferral({
-    requestedOn: input.requestedOn,
-    window: { id: String(window.id), opensOn: window.opens_on, engagementDeadline: deadline },
-    engagementAtDeadline: ctx.snapshot,
-    enteredWindow: input.entered,
-    circumstance: { kind: input.circumstance, description: input.description },
-    evidence: input.evidence,
-    attemptsRemaining: ctx.attemptsRemaining,
-    ...(next
-      ? {
-          nextWindow: {
-            id: String(next.id),
-            opensOn: next.opens_on,
-            engagementDeadline: deadline,
-          },
-        }
-      : {}),
-  });
+  const decision = evaluateAssessmentDeferral(
+    {
+      requestedOn: input.requestedOn,
+      window: { id: String(window.id), opensOn: window.opens_on, engagementDeadline: deadline },
+      engagementAtDeadline: ctx.snapshot,
+      enteredWindow: input.entered,
+      circumstance: { kind: input.circumstance, description: input.description },
+      evidence: input.evidence,
+      attemptsRemaining: ctx.attemptsRemaining,
+      ...(next
+        ? {
+            nextWindow: {
+              id: String(next.id),
+              opensOn: next.opens_on,
+              engagementDeadline: deadline,
+            },
+          }
+        : {}),
+    },
+    ctx.register,
+  );
   return { decision, next };
 }
 
@@ -175,6 +177,7 @@ export async function requestAssessmentDeferral(
     const protection = applyAttemptEvent(
       { attemptsRemaining: ctx.attemptsRemaining, pendingRequest: false },
       { type: 'circumstances_notified' },
+      ctx.register,
     );
     await audit(tx, {
       what: 'ASSESSMENT_DEFERRAL_REQUESTED',
@@ -427,6 +430,7 @@ export async function approveAssessmentDeferral(
     const attempt = applyAttemptEvent(
       { attemptsRemaining: ctx.attemptsRemaining, pendingRequest: true },
       { type: 'request_decided', approved: true },
+      ctx.register,
     );
     const updated = await updateCase(
       tx,
@@ -489,6 +493,7 @@ export async function declineAssessmentDeferral(
       attempt = applyAttemptEvent(
         { attemptsRemaining: ctx.attemptsRemaining, pendingRequest: true },
         { type: 'request_decided', approved: false },
+        ctx.register,
       );
       decision = attempt;
     } else {
@@ -512,8 +517,9 @@ export async function declineAssessmentDeferral(
     );
     let attemptsRemaining = ctx.attemptsRemaining;
     if (attempt) {
-      const used = Math.min(ctx.attemptsUsed + 1, MAX_ATTEMPTS);
-      attemptsRemaining = MAX_ATTEMPTS - used;
+      const max = ctx.register.parameters.assessmentAttempts;
+      const used = Math.min(ctx.attemptsUsed + 1, max);
+      attemptsRemaining = max - used;
       await tx.execute(
         sql`update enrolment set assessment_attempts_used = ${used}, version = version + 1 where id = ${row.enrolment_id}`,
       );

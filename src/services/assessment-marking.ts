@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
 import { submissionReference } from '../domain/submission-files.js';
-import { formatLongDate } from '../policy/index.js';
+import { formatLongDate, londonDateOf } from '../policy/index.js';
 import { actorLabel, type Actor } from './actor.js';
 import {
   applyOutcome,
   ASSESSORS,
-  MAX_ATTEMPTS,
+  attemptsInForce,
   type OutcomeResult,
   type ServiceDeps,
   type Tx,
@@ -348,6 +348,7 @@ export async function recordOutcome(
                e.assessment_attempts_used as used
         from assessment_submission s join enrolment e on e.id = s.enrolment_id where s.id = ${submissionId}`,
   );
+  const maxAttempts = await attemptsInForce(deps.db, londonDateOf(deps.clock.now()));
   return {
     stage: result.stage,
     submission: {
@@ -360,7 +361,7 @@ export async function recordOutcome(
       assessedAt: null,
     },
     enrolmentStatus: row!.status,
-    attemptsRemaining: Math.max(0, MAX_ATTEMPTS - row!.used),
+    attemptsRemaining: Math.max(0, maxAttempts - row!.used),
     nextWindow: null,
   };
 }

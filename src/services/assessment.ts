@@ -12,6 +12,7 @@ import {
   type AssessmentWindow as PolicyWindow,
   type Decision,
   type EngagementSnapshot,
+  type PolicyRegister,
 } from '../policy/index.js';
 import type { Clock } from '../clock.js';
 import { SYSTEM, type Actor } from './actor.js';
@@ -19,6 +20,7 @@ import { audit } from './audit.js';
 import { cohortVisibleTo, requireEnrolment } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
+import { registerInForce } from './policy-register.js';
 
 /**
  * Assessment (policy 2.2.1.5, 2.5.1, 2.5.4): 8-day windows per cohort, submissions with attempt
@@ -37,7 +39,13 @@ export interface ServiceDeps {
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Executor = Pick<Db, 'execute'>;
 
+/** Attempts each participant has under v2.2 (2.5.1); decisions read the version in force instead. */
 export const MAX_ATTEMPTS = POLICY_REGISTER.parameters.assessmentAttempts;
+
+/** Attempts each participant has under the version of the policy in force on `day` (2.5.1). */
+export async function attemptsInForce(db: Executor, day: string): Promise<number> {
+  return (await registerInForce(db, day)).parameters.assessmentAttempts;
+}
 
 export interface WindowRow {
   id: number;
@@ -119,6 +127,8 @@ export interface AssessmentContext {
   snapshot: EngagementSnapshot;
   policyWindow: PolicyWindow | null;
   eligibility: Decision<'allowed' | 'refused'> | null;
+  /** The version of the policy in force on `today`: every decision about this context uses it. */
+  register: PolicyRegister;
 }
 
 /**
@@ -139,19 +149,24 @@ export async function loadAssessmentContext(
         where participant_id = ${facts.participant.id}
           and (occurred_at at time zone 'Europe/London')::date <= ${deadline}::date`,
   );
-  const engagement = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: byDeadline.map((r) => String(r.activity_id)),
-    deadline,
-    today,
-  });
+  // The version in force today decides (its threshold and attempts), and its decisions keep it.
+  const register = await registerInForce(db, today);
+  const engagement = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: byDeadline.map((r) => String(r.activity_id)),
+      deadline,
+      today,
+    },
+    register,
+  );
   const snapshot = {
     completedWeight: engagement.details.completedWeight,
     totalWeight: engagement.details.totalWeight,
   };
   const attemptsUsed = facts.enrolment.assessmentAttemptsUsed;
-  const attemptsRemaining = Math.max(0, MAX_ATTEMPTS - attemptsUsed);
+  const attemptsRemaining = Math.max(0, register.parameters.assessmentAttempts - attemptsUsed);
 
   const [entryWindow] = await queryRows<WindowRow>(
     db,
@@ -172,11 +187,10 @@ export async function loadAssessmentContext(
     ? { id: String(window.id), opensOn: window.opens_on, engagementDeadline: deadline }
     : null;
   const eligibility = policyWindow
-    ? evaluateAssessmentEligibility({
-        window: policyWindow,
-        engagementAtDeadline: snapshot,
-        attemptsRemaining,
-      })
+    ? evaluateAssessmentEligibility(
+        { window: policyWindow, engagementAtDeadline: snapshot, attemptsRemaining },
+        register,
+      )
     : null;
   return {
     facts,
@@ -189,6 +203,7 @@ export async function loadAssessmentContext(
     snapshot,
     policyWindow,
     eligibility,
+    register,
   };
 }
 
@@ -389,12 +404,15 @@ export async function createSubmission(
         { path: 'enrolmentId', message: 'No assessment window is scheduled for this cohort yet.' },
       ]);
     }
-    const decision = evaluateAssessmentSubmission({
-      window: ctx.policyWindow,
-      engagementAtDeadline: ctx.snapshot,
-      attemptsRemaining: ctx.attemptsRemaining,
-      submittedOn: today,
-    });
+    const decision = evaluateAssessmentSubmission(
+      {
+        window: ctx.policyWindow,
+        engagementAtDeadline: ctx.snapshot,
+        attemptsRemaining: ctx.attemptsRemaining,
+        submittedOn: today,
+      },
+      ctx.register,
+    );
     if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
     await ensureEntered(tx, ctx, at);
     const window = ctx.window;
@@ -464,9 +482,10 @@ export async function applyOutcome(
     tx,
     sql`select assessment_attempts_used from enrolment where id = ${row.enrolment_id}`,
   );
+  const maxAttempts = await attemptsInForce(tx, today);
   const attemptsRemaining = Math.max(
     0,
-    MAX_ATTEMPTS - (enrolment?.assessment_attempts_used ?? MAX_ATTEMPTS),
+    maxAttempts - (enrolment?.assessment_attempts_used ?? maxAttempts),
   );
   let nextWindow: WindowRow | null = null;
   let status: string;
@@ -526,14 +545,16 @@ type CloseResult = 'submitted' | 'protected' | 'attempt_lost';
  * The decision stored for each (result, attempts used) pair, worked out by the policy once per run
  * so the SQL can stay set-based. Attempts used already includes a submission's own attempt.
  */
-function closeDecisions(): Record<string, Decision> {
+function closeDecisions(register: PolicyRegister): Record<string, Decision> {
   const out: Record<string, Decision> = {};
-  for (let used = 0; used <= MAX_ATTEMPTS; used++) {
-    const remaining = MAX_ATTEMPTS - used;
+  const max = register.parameters.assessmentAttempts;
+  for (let used = 0; used <= max; used++) {
+    const remaining = max - used;
     if (used >= 1) {
       out[`submitted:${used}`] = applyAttemptEvent(
         { attemptsRemaining: remaining + 1, pendingRequest: false },
         { type: 'window_closed', submitted: true },
+        register,
       );
     }
     const result: CloseResult[] = ['protected', 'attempt_lost'];
@@ -541,6 +562,7 @@ function closeDecisions(): Record<string, Decision> {
       out[`${r}:${used}`] = applyAttemptEvent(
         { attemptsRemaining: remaining, pendingRequest: r === 'protected' },
         { type: 'window_closed', submitted: false },
+        register,
       );
     }
   }
@@ -560,8 +582,11 @@ export async function closeDueAssessmentWindows(
 ): Promise<{ processed: number; attemptsLost: number; protected: number }> {
   const at = deps.clock.now();
   const day = today ?? londonDateOf(at);
-  const decisions = JSON.stringify(closeDecisions());
   return deps.db.transaction(async (tx) => {
+    // The version in force on the day the windows are processed decides; each stored result keeps it.
+    const register = await registerInForce(tx, day);
+    const MAX_ATTEMPTS = register.parameters.assessmentAttempts;
+    const decisions = JSON.stringify(closeDecisions(register));
     const rows = await queryRows<{ result: CloseResult; n: number }>(
       tx,
       sql`with cand as (
@@ -645,10 +670,13 @@ export async function enterEligibleIntoOpenWindows(
         order by c.id`,
   );
   let entered = 0;
+  const register = await registerInForce(tx, today);
+  const MAX_ATTEMPTS = register.parameters.assessmentAttempts;
   for (const cohort of cohorts) {
     const rows = await cohortEngagement(tx, {
       cohortId: cohort.id,
       today,
+      register,
       completedBy: cohort.deadline,
       visibleTo: sql`e.status = 'active' and e.assessment_attempts_used < ${MAX_ATTEMPTS}
                      and not exists (select 1 from assessment_entry ae where ae.enrolment_id = e.id)`,
@@ -687,6 +715,7 @@ export async function enterEligibleIntoOpenWindows(
  * without passing. Rare on any one day, so each goes through the lifecycle state machine.
  */
 export async function completeExhaustedAttempts(tx: Tx, at: Date): Promise<number> {
+  const MAX_ATTEMPTS = await attemptsInForce(tx, londonDateOf(at));
   const exhausted = await queryRows<{ id: number }>(
     tx,
     sql`select e.id from enrolment e

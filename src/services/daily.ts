@@ -8,7 +8,9 @@
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { systemClock, type Clock } from '../clock.js';
-import { POLICY_REGISTER, evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
+import { evaluateReturnFromDeferral, londonDateOf } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
+import { raisePolicyReviewDue } from './policy-review.js';
 import { SYSTEM } from './actor.js';
 import {
   closeDueAssessmentWindows,
@@ -138,7 +140,9 @@ export async function raiseEngagementAlerts(
   tx: Tx,
   today: string,
 ): Promise<{ unreachable: number; behind: number; cleared: number }> {
-  const p = POLICY_REGISTER.parameters;
+  // The version in force today decides: its threshold, and the alert records the version.
+  const register = await registerInForce(tx, today);
+  const p = register.parameters;
   const cohorts = await queryRows<{ id: number; deadline: string }>(
     tx,
     sql`select c.id, c.engagement_deadline::text as deadline from cohort c
@@ -151,6 +155,7 @@ export async function raiseEngagementAlerts(
     const rows = await cohortEngagement(tx, {
       cohortId: cohort.id,
       today,
+      register,
       visibleTo: sql`e.status = 'active'`,
     });
     for (const r of rows) {
@@ -167,6 +172,7 @@ export async function raiseEngagementAlerts(
           projectedBasisPoints: r.projectedBasisPoints,
           deadline: cohort.deadline,
           thresholdBp: p.engagementThresholdBp,
+          policyVersion: register.version,
           clause: '2.1.1',
         }),
       });
@@ -229,6 +235,9 @@ export async function runDailyProcessing(deps: {
   );
   const completedWithoutPassing = await locked(deps.db, (tx) => completeExhaustedAttempts(tx, at));
   const alerts = await locked(deps.db, (tx) => raiseEngagementAlerts(tx, today));
+  const policyReview = await locked(deps.db, (tx) =>
+    raisePolicyReviewDue(tx, { today, at, publicUrl: deps.publicUrl }),
+  );
   // After the steps that change statuses and raise alerts, so today's notices follow today's facts.
   const notices = await locked(deps.db, (tx) =>
     queueDueNotices(tx, { today, at, publicUrl: deps.publicUrl }),
@@ -256,6 +265,8 @@ export async function runDailyProcessing(deps: {
     engagementUnreachableAlerts: alerts.unreachable,
     engagementBehindAlerts: alerts.behind,
     engagementAlertsCleared: alerts.cleared,
+    policyReviewTasksOpened: policyReview.tasksOpened,
+    policyReviewNoticesQueued: policyReview.noticesQueued,
     participantsErased: retention.participantsErased,
     auditEventsRedacted: retention.auditEventsRedacted,
     emailsDeletedByRetention: retention.emailsDeleted,

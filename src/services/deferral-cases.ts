@@ -22,7 +22,6 @@ import {
   CIRCUMSTANCE_DFE_REASON,
   DEFERRAL_EXCEPTION_ROLES,
   EXTENUATING_CIRCUMSTANCES,
-  POLICY_REGISTER,
   evaluateDeferral,
   evaluateFundingAtDeferral,
   evaluateIntentContact,
@@ -43,6 +42,7 @@ import {
 import type { CohortDelivery } from '../policy/contacts.js';
 import { actorLabel, type Actor } from './actor.js';
 import { audit } from './audit.js';
+import { registerInForce } from './policy-register.js';
 import { enrolmentVisibleTo, requireEnrolment } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
 import {
@@ -189,35 +189,46 @@ async function evaluate(
     .filter((d): d is string => d !== null)
     .sort()[0];
 
-  const deferral = evaluateDeferral({
-    requestedOn: input.on,
-    enrolmentStatus: facts.enrolment.status,
-    dfeRegistered: facts.participant.dfeRegistrationConfirmed,
-    employmentConfirmed: facts.participant.employmentConfirmed,
-    previousDeferrals: facts.enrolment.deferralCount,
-    circumstance: { kind: input.circumstance, description: input.description },
-    ...(input.exception ? { exception: input.exception } : {}),
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    currentCohort: current,
-    futureCohorts,
-    ...(contractEnds ? { contractEndsOn: contractEnds } : {}),
-  });
-  const funding = evaluateFundingAtDeferral({ fundingRoute: facts.participant.fundingRoute });
+  // The version in force on the day of the request decides, and the stored decision keeps it.
+  const register = await registerInForce(tx, input.on);
+  const deferral = evaluateDeferral(
+    {
+      requestedOn: input.on,
+      enrolmentStatus: facts.enrolment.status,
+      dfeRegistered: facts.participant.dfeRegistrationConfirmed,
+      employmentConfirmed: facts.participant.employmentConfirmed,
+      previousDeferrals: facts.enrolment.deferralCount,
+      circumstance: { kind: input.circumstance, description: input.description },
+      ...(input.exception ? { exception: input.exception } : {}),
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      currentCohort: current,
+      futureCohorts,
+      ...(contractEnds ? { contractEndsOn: contractEnds } : {}),
+    },
+    register,
+  );
+  const funding = evaluateFundingAtDeferral(
+    { fundingRoute: facts.participant.fundingRoute },
+    register,
+  );
   const window = currentWindow[0];
   const preWindow = window
-    ? evaluatePreWindowDeferral({
-        requestedOn: input.on,
-        window: {
-          id: String(window.id),
-          opensOn: window.opens_on,
-          engagementDeadline: facts.cohort.engagementDeadline,
+    ? evaluatePreWindowDeferral(
+        {
+          requestedOn: input.on,
+          window: {
+            id: String(window.id),
+            opensOn: window.opens_on,
+            engagementDeadline: facts.cohort.engagementDeadline,
+          },
+          attemptsRemaining: Math.max(
+            0,
+            register.parameters.assessmentAttempts - facts.enrolment.assessmentAttemptsUsed,
+          ),
         },
-        attemptsRemaining: Math.max(
-          0,
-          POLICY_REGISTER.parameters.assessmentAttempts - facts.enrolment.assessmentAttemptsUsed,
-        ),
-      })
+        register,
+      )
     : null;
   return { deferral, funding, preWindow };
 }

@@ -9,6 +9,9 @@ import {
   clauseNumbers,
   contactFor,
   describeContact,
+  EDITABLE_PARAMETERS,
+  formatParameter,
+  parameterValue,
   POLICY_REGISTER,
   type PolicyRegister,
 } from '../policy/index.js';
@@ -47,6 +50,8 @@ export interface PublishedLink {
 
 export interface PublishedPolicy {
   register: PolicyRegister;
+  /** The numbers this version sets (the parameters a new version may change). */
+  numbers: { label: string; value: string; clauses: readonly string[] }[];
   sections: PolicySection[];
   /** The policies the text names, by the clause that names them. */
   links: Record<'2.3.8' | '2.4.2', PublishedLink>;
@@ -88,6 +93,11 @@ export async function publishedPolicy(
   }
   return {
     register,
+    numbers: EDITABLE_PARAMETERS.map((e) => ({
+      label: e.label,
+      value: formatParameter(e.field, parameterValue(register.parameters, e.field)),
+      clauses: e.clauses,
+    })),
     sections,
     links: {
       '2.3.8': { name: register.withdrawalPolicyName, url: row?.withdrawal_policy_url ?? null },

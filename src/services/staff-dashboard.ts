@@ -18,6 +18,7 @@ import {
   londonDateOf,
   type Decision,
 } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import { actorLabel, isStaff, type Actor } from './actor.js';
 import { participantAuditLog, type AuditEventView } from './audit-log.js';
 import { cohortVisibleTo, enrolmentVisibleTo, requireParticipant } from './authorisation.js';
@@ -230,6 +231,7 @@ export async function cohortEngagementRows(
   const rows = await cohortEngagement(db, {
     cohortId,
     today,
+    register: await registerInForce(db, today),
     visibleTo: sql.join(conditions, sql` and `),
   });
   const withLabels = rows
@@ -317,7 +319,7 @@ export async function cohortDashboard(
   return {
     cohort,
     today,
-    thresholdLabel: `${POLICY_REGISTER.parameters.engagementThresholdBp / 100}%`,
+    thresholdLabel: `${(await registerInForce(db, today)).parameters.engagementThresholdBp / 100}%`,
     rows,
     atRisk,
     bands,

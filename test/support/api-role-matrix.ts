@@ -47,6 +47,7 @@ export const ROUTE_GROUPS = {
   imports: ['school-imports', 'imports', 'import-referrals'],
   dfe: ['dfe'],
   reports: ['reports'],
+  policy: ['policy-versions'],
   other: [],
 } as const satisfies Record<string, readonly string[]>;
 export type RouteGroup = keyof typeof ROUTE_GROUPS;

@@ -39,8 +39,11 @@ export interface EnrolmentEngagementRow {
   atRisk: boolean;
 }
 
-interface Row {
+export interface Row {
   enrolment_id: number;
+  cohort_id: number;
+  deferral_count: number;
+  assessment_attempts_used: number;
   participant_id: number;
   full_name: string;
   delivery_partner: string;
@@ -52,38 +55,42 @@ interface Row {
   completed_due: number;
 }
 
-export async function cohortEngagement(
-  db: Pick<Db, 'execute'>,
-  options: {
-    cohortId: number;
-    today: string;
-    visibleTo: SQL;
-    register?: PolicyRegister;
-    /** Count only what was completed on or before this day (engagement as it stood at the deadline). */
-    completedBy?: string;
-  },
-): Promise<EnrolmentEngagementRow[]> {
+export interface EngagementSqlOptions {
+  /** Which cohorts (a condition over cohort `c`). */
+  cohorts: SQL;
+  today: string;
+  /** Which enrolments (a condition over enrolment `e` and cohort `c`). */
+  visibleTo: SQL;
+  register?: PolicyRegister;
+  /** Count only what was completed on or before this day (engagement as it stood at the deadline). */
+  completedBy?: string;
+}
+
+/**
+ * The engagement figures of every enrolment visible in the cohorts chosen, one row each (see Row),
+ * with the enrolment's cohort, deferrals and attempts used: one statement however many cohorts.
+ */
+export function engagementSql(options: EngagementSqlOptions): SQL {
   const register = options.register ?? POLICY_REGISTER;
   const coachingCourses = [...register.parameters.coachingCourses];
   const windowDays = register.parameters.idealModuleWindowDays;
-  const rows = await queryRows<Row>(
-    db,
-    sql`with c as (
+  return sql`with c as (
           select c.id, c.programme_id, c.engagement_deadline as deadline, c.lead_provider_id,
                  co.identifier = any(${arrayParam(coachingCourses)}::text[]) as coaching_counts
           from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
-          where c.id = ${options.cohortId}
+          where (${options.cohorts})
         ),
         e as (
-          select e.id, e.participant_id, e.status, e.delivery_partner_id
+          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
+                 e.deferral_count, e.assessment_attempts_used
           from enrolment e join c on c.id = e.cohort_id
           where (${options.visibleTo})
         ),
         act as (
-          select a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
+          select c.id as cohort_id, a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
                  r.release_date, r.ideal_window_start,
-                 row_number() over (partition by a.kind, a.module_id order by a.position, a.id::text) as k,
-                 count(*) over (partition by a.kind, a.module_id) as n,
+                 row_number() over (partition by c.id, a.kind, a.module_id order by a.position, a.id::text) as k,
+                 count(*) over (partition by c.id, a.kind, a.module_id) as n,
                  slots.first_day,
                  coalesce(slots.last_by_deadline, slots.first_day) as last_chance
           from c
@@ -97,19 +104,20 @@ export async function cohortEngagement(
           where a.kind <> 'coaching' or c.coaching_counts
         ),
         booked as (
-          select participant_id, activity_id, max(d) as d from (
-            select b.participant_id, ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date as d
+          select participant_id, cohort_id, activity_id, max(d) as d from (
+            select b.participant_id, ev.cohort_id, ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date as d
             from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
             where b.participant_id in (select participant_id from e)
-              and ev.cohort_id = ${options.cohortId} and b.status in ('booked', 'attended')
+              and ev.cohort_id in (select id from c) and b.status in ('booked', 'attended')
             union all
-            select s.participant_id, s.activity_id, (s.starts_at at time zone 'Europe/London')::date
+            -- Coaching belongs to no cohort's events: it counts for each enrolment of the participant.
+            select s.participant_id, null::int, s.activity_id, (s.starts_at at time zone 'Europe/London')::date
             from coaching_session s
             where s.participant_id in (select participant_id from e) and s.status in ('scheduled', 'attended')
-          ) x group by participant_id, activity_id
+          ) x group by participant_id, cohort_id, activity_id
         ),
         dated as (
-          select e.id as enrolment_id, e.participant_id, act.id, act.kind, act.w,
+          select e.id as enrolment_id, e.participant_id, e.cohort_id, act.id, act.kind, act.w,
                  case
                    when act.kind = 'study_session' then act.release_date
                    when bk.d is not null then bk.d
@@ -123,8 +131,9 @@ export async function cohortEngagement(
                    when act.first_day is not null then act.last_chance
                    when act.kind = 'coaching' then act.ideal_window_start + ${windowDays - 1}::int
                  end as due_on
-          from e cross join act
+          from e join act on act.cohort_id = e.cohort_id
           left join booked bk on bk.participant_id = e.participant_id and bk.activity_id = act.id
+                             and (bk.cohort_id is null or bk.cohort_id = e.cohort_id)
         ),
         req as (
           select d.enrolment_id, d.participant_id, d.id, d.w,
@@ -137,7 +146,7 @@ export async function cohortEngagement(
                         and coalesce(d.due_on, d.on_day) >= ${options.today}::date
                  end as possible,
                  coalesce(coalesce(d.due_on, d.on_day) <= ${options.today}::date, false) as due
-          from dated d cross join c
+          from dated d join c on c.id = d.cohort_id
         ),
         totals as (
           select enrolment_id,
@@ -159,6 +168,7 @@ export async function cohortEngagement(
           group by req.enrolment_id
         )
         select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
+               e.cohort_id, e.deferral_count, e.assessment_attempts_used,
                coalesce(d.completed, 0)::bigint as completed, coalesce(t.total, 0)::bigint as total,
                (coalesce(t.possible, 0) - coalesce(d.completed_possible, 0))::bigint as still_possible,
                coalesce(t.due, 0)::bigint as due, coalesce(d.completed_due, 0)::bigint as completed_due
@@ -166,7 +176,25 @@ export async function cohortEngagement(
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
         left join done d on d.enrolment_id = e.id
-        order by p.full_name, e.id`,
+        order by p.full_name, e.id`;
+}
+
+export async function cohortEngagement(
+  db: Pick<Db, 'execute'>,
+  options: {
+    cohortId: number;
+    today: string;
+    visibleTo: SQL;
+    register?: PolicyRegister;
+    /** Count only what was completed on or before this day (engagement as it stood at the deadline). */
+    completedBy?: string;
+  },
+): Promise<EnrolmentEngagementRow[]> {
+  const register = options.register ?? POLICY_REGISTER;
+  const { cohortId, ...rest } = options;
+  const rows = await queryRows<Row>(
+    db,
+    engagementSql({ ...rest, register, cohorts: sql`c.id = ${cohortId}` }),
   );
   const bp = register.parameters.engagementThresholdBp;
   return rows.map((r) => {

@@ -12,6 +12,7 @@ import { queryRows } from '../../db/client.js';
 import { cohortEngagement } from '../../db/queries/cohort-engagement.js';
 import { eventWhen, londonDay, percentText } from '../../domain/notices.js';
 import { addDays, formatLongDate } from '../../policy/index.js';
+import { registerInForce } from '../policy-register.js';
 import type { Tx } from '../withdrawals.js';
 import { coachingReminders } from './coaching.js';
 import { queueNotices, recipientsOf, type Notice } from './queue.js';
@@ -245,10 +246,12 @@ async function deadlineNotices(tx: Tx, { today }: NoticeRunInput): Promise<Notic
     cohort: (typeof cohorts)[number];
   }[] = [];
   // One set-based statement per cohort (a handful at most on any day).
+  const register = await registerInForce(tx, today);
   for (const cohort of cohorts) {
     const rows = await cohortEngagement(tx, {
       cohortId: cohort.id,
       today,
+      register,
       visibleTo: sql`e.status = 'active'`,
     });
     for (const r of rows) {

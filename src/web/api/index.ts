@@ -22,6 +22,7 @@ import { dfeApplicationsApi } from './dfe-applications.js';
 import { dfeOutboxApi } from './dfe-outbox.js';
 import { transfersApi } from './transfers.js';
 import { reportsApi } from './reports.js';
+import { policyRegisterApi } from './policy-register.js';
 
 /** Every API area, in the order their routes appear in the OpenAPI document. */
 export const API_MODULES: readonly ApiModule[] = [
@@ -48,4 +49,5 @@ export const API_MODULES: readonly ApiModule[] = [
   dfeOutboxApi,
   transfersApi,
   reportsApi,
+  policyRegisterApi,
 ];

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../../db/client.js';
 import type { Clock } from '../../../clock.js';
 import { COACHING_COURSES, COURSES } from '../../../domain/catalogue.js';
-import { formatThreshold, POLICY_REGISTER } from '../../../policy/index.js';
+import { formatThreshold, londonDateOf } from '../../../policy/index.js';
+import { registerInForce } from '../../../services/policy-register.js';
 import { contactPage, publishedPolicy } from '../../../services/public-pages.js';
 
 /**
@@ -16,15 +17,23 @@ export function publicPageRoutes(
   deps: { db: Db; clock: Clock; retentionYearsAfterEnd: number },
 ): void {
   const { db } = deps;
-  const register = POLICY_REGISTER;
-  const threshold = formatThreshold(register.parameters.engagementThresholdBp);
+  // The version in force today, from the policy register: an approved version publishes itself on
+  // its issue date, with its version table.
+  const inForce = () => registerInForce(db, londonDateOf(deps.clock.now()));
+  const thresholdNow = async () =>
+    formatThreshold((await inForce()).parameters.engagementThresholdBp);
 
   app.get('/policy', async (_request, reply) =>
-    reply.view('public/policy.njk', { policy: await publishedPolicy({ db }) }),
+    reply.view('public/policy.njk', {
+      policy: await publishedPolicy({ db }, await inForce()),
+    }),
   );
 
   app.get('/help', async (request, reply) =>
-    reply.view('public/help.njk', { threshold, signedIn: request.actor !== null }),
+    reply.view('public/help.njk', {
+      threshold: await thresholdNow(),
+      signedIn: request.actor !== null,
+    }),
   );
 
   app.get('/contact', async (request, reply) =>
@@ -33,8 +42,8 @@ export function publicPageRoutes(
 
   app.get('/how-engagement-is-counted', async (_request, reply) =>
     reply.view('public/engagement.njk', {
-      threshold,
-      idealWindowDays: register.parameters.idealModuleWindowDays,
+      threshold: await thresholdNow(),
+      idealWindowDays: (await inForce()).parameters.idealModuleWindowDays,
       coachingCourses: COACHING_COURSES.map(
         (id) => COURSES.find((c) => c.identifier === id)?.code ?? id,
       ),

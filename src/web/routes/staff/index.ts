@@ -20,6 +20,7 @@ import { organisationRoutes } from './organisation.js';
 import { schoolRoutes } from './schools.js';
 import { transferRoutes } from './transfers.js';
 import { reportRoutes } from './reports.js';
+import { policyRegisterRoutes } from './policy-register.js';
 
 /** Pages for delivery-partner staff and the programmes team (dashboards, records, cases, set-up, imports). */
 export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -43,4 +44,5 @@ export async function staffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   await schoolRoutes(app, deps);
   await transferRoutes(app, deps);
   reportRoutes(app, deps);
+  policyRegisterRoutes(app, deps);
 }
