@@ -8,7 +8,7 @@ let w: DemoWorld;
 let south: Session;
 let enrolmentId: number;
 /**
- * Other active enrolments of the partner, never deferred: one deferral case may be in progress per
+ * Other active enrolments of the partner: one deferral case may be in progress per
  * enrolment, and a request the policy refuses answers 422 (and releases its key), not 201.
  */
 let others: number[];
