@@ -163,6 +163,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       retentionYearsAfterEnd: config.retentionYearsAfterEnd,
       imports,
       dfeApi: config.dfeApi,
+      // X-With-Server-Date: for tests, training and demos; refused in production.
+      serverDateHeader: config.env !== 'production',
     },
     API_MODULES,
   );

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { systemClock } from './clock.js';
+import { fixedClock, systemClock, type Clock } from './clock.js';
+import { isIsoDate } from './policy/dates.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
@@ -47,6 +48,28 @@ function positiveInteger(value: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new InvalidArgumentError('must be a whole number of 1 or more');
   return n;
+}
+
+/**
+ * The clock the daily job runs on: the real one, or with --as-of a fixed instant on that day
+ * (12:00 UTC, the same day in London in any season). Production runs on the real date only.
+ * Null, with exit code 2 and a message, when the option is refused.
+ */
+function dailyClockFor(config: Config, asOf: string | undefined): Clock | null {
+  if (asOf === undefined) return systemClock;
+  if (config.env === 'production') {
+    console.error(
+      '--as-of is for tests, training and demos and is refused in production: the daily job runs for today.',
+    );
+    process.exitCode = 2;
+    return null;
+  }
+  if (!isIsoDate(asOf)) {
+    console.error(`--as-of must be a date as YYYY-MM-DD, like 2026-01-15 (got "${asOf}").`);
+    process.exitCode = 2;
+    return null;
+  }
+  return fixedClock(`${asOf}T12:00:00Z`);
 }
 
 function describeDatabase(config: Config): string {
@@ -224,18 +247,25 @@ export function buildCli(config: Config): Command {
   program
     .command('daily')
     .description('run the daily processing job once (idempotent: safe to run twice)')
-    .action(() =>
-      withDatabase(config, async ({ db }) => {
+    .option(
+      '--as-of <date>',
+      'run it for this day (YYYY-MM-DD, at noon in London), for tests, training and demos; refused in production',
+    )
+    .action((opts: { asOf?: string }) => {
+      const clock = dailyClockFor(config, opts.asOf);
+      if (!clock) return;
+      return withDatabase(config, async ({ db }) => {
         await migrate(db);
         const report = await runDailyProcessing({
           db,
-          clock: systemClock,
+          clock,
           retentionYearsAfterEnd: config.retentionYearsAfterEnd,
           publicUrl: config.publicUrl,
         });
+        if (opts.asOf) console.log(`Daily processing as of ${opts.asOf} (not today's date).`);
         console.log('Daily processing done:', report);
-      }),
-    );
+      });
+    });
 
   registerTokenCommands(program, config, withDatabase);
   registerPrivacyCommands(program, config, withDatabase);

@@ -15,6 +15,7 @@ export * from './decision.js';
 export * from './deferral.js';
 export * from './docs.js';
 export * from './engagement.js';
+export * from './enrolment-status.js';
 export * from './funding.js';
 export * from './portability.js';
 export * from './register.js';

@@ -10,6 +10,7 @@ import { CLINIC_RULES } from './clinics.js';
 import { COACHING_RULES } from './coaching.js';
 import { DEFERRAL_RULES } from './deferral.js';
 import { ENGAGEMENT_RULES } from './engagement.js';
+import { ENROLMENT_STATUS_RULES } from './enrolment-status.js';
 import { FUNDING_RULES } from './funding.js';
 import { PORTABILITY_RULES } from './portability.js';
 import { REGISTER_RULES } from './register.js';
@@ -30,6 +31,7 @@ export const LIFECYCLE_RULES: readonly RuleMetadata[] = [
 export const POLICY_RULES: readonly RuleMetadata[] = [
   ...ENGAGEMENT_RULES,
   ...ACCESS_RULES,
+  ...ENROLMENT_STATUS_RULES,
   ...CALENDAR_RULES,
   ...CLINIC_RULES,
   ...COACHING_RULES,

@@ -25,6 +25,7 @@ import {
 } from './assessment.js';
 import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
+import { enrolmentStatusDecision } from '../policy/enrolment-status.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 
 /**
@@ -145,6 +146,12 @@ export async function requestAssessmentDeferral(
   return db.transaction(async (tx) => {
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     const ctx = await loadAssessmentContext(tx, input.enrolmentId, today);
+    // Only a participant on the programme asks (a deferred place already waits for its new cohort).
+    const onProgramme = enrolmentStatusDecision(
+      ctx.facts.enrolment.status,
+      'request_assessment_deferral',
+    );
+    if (onProgramme.outcome !== 'allowed') throw new PolicyRefusalError(onProgramme);
     if (!ctx.window) {
       throw new ValidationError([
         { path: 'enrolmentId', message: 'No assessment window is scheduled for this cohort yet.' },
@@ -212,6 +219,10 @@ export async function previewAssessmentDeferral(
     await requireEnrolment(tx, actor, enrolmentId);
     const ctx = await loadAssessmentContext(tx, enrolmentId, today);
     if (!ctx.window) return null;
+    const onProgramme = enrolmentStatusDecision(
+      ctx.facts.enrolment.status,
+      'request_assessment_deferral',
+    );
     // As ensureEntered would decide, without writing the entry.
     const entered =
       ctx.entryWindow !== null ||
@@ -231,7 +242,11 @@ export async function previewAssessmentDeferral(
           and status in ('requested', 'evidence_requested', 'evidence_received')
           order by id desc limit 1`,
     );
-    return { decision, openCaseId: open?.id ?? null };
+    // A place not on the programme is answered by the status rule, as the request would be.
+    return {
+      decision: onProgramme.outcome === 'allowed' ? decision : onProgramme,
+      openCaseId: open?.id ?? null,
+    };
   });
 }
 

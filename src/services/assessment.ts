@@ -19,6 +19,7 @@ import { SYSTEM, type Actor } from './actor.js';
 import { audit } from './audit.js';
 import { cohortVisibleTo, requireEnrolment } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
+import { enrolmentStatusDecision } from '../policy/enrolment-status.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 import { registerInForce } from './policy-register.js';
 
@@ -391,14 +392,8 @@ export async function createSubmission(
     // Serialises submissions for one enrolment, so two at once cannot take the same attempt.
     await tx.execute(sql`select id from enrolment where id = ${input.enrolmentId} for update`);
     const ctx = await loadAssessmentContext(tx, input.enrolmentId, today);
-    if (ctx.facts.enrolment.status !== 'active') {
-      throw new ValidationError([
-        {
-          path: 'enrolmentId',
-          message: `Only an active enrolment can submit an assessment; this one is ${ctx.facts.enrolment.status.replace('_', ' ')}.`,
-        },
-      ]);
-    }
+    const onProgramme = enrolmentStatusDecision(ctx.facts.enrolment.status, 'submit_assessment');
+    if (onProgramme.outcome !== 'allowed') throw new PolicyRefusalError(onProgramme);
     if (!ctx.window || !ctx.policyWindow) {
       throw new ValidationError([
         { path: 'enrolmentId', message: 'No assessment window is scheduled for this cohort yet.' },

@@ -12,6 +12,7 @@ import {
   type ClinicRecord,
   type Decision,
 } from '../policy/index.js';
+import { enrolmentStatusDecision, statusesAllowing } from '../policy/enrolment-status.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
@@ -33,7 +34,7 @@ type Executor = Pick<Db, 'execute'>;
  * A booking is only made while the participant is on the programme: active, or accepted and not yet
  * started, since attending a first event is one way to start it (policy 2.3.2).
  */
-export const BOOKABLE_STATUSES: readonly string[] = ['accepted', 'active'];
+export const BOOKABLE_STATUSES: readonly string[] = statusesAllowing('book_event');
 
 export interface AccommodationInput {
   /** Why the change to the clinic sequence is agreed (2.2.1.2). */
@@ -377,15 +378,16 @@ export async function loadFactsFor(tx: Executor, enrolmentId: number): Promise<E
   return facts;
 }
 
-export function requireBookable(facts: EnrolmentFacts): void {
-  if (!BOOKABLE_STATUSES.includes(facts.enrolment.status)) {
-    throw new ValidationError([
-      {
-        path: 'enrolmentId',
-        message: `Bookings can only be made while you are on the programme (this enrolment is ${facts.enrolment.status}).`,
-      },
-    ]);
-  }
+/**
+ * Only an enrolment on the programme books (the policy's status rule): a refusal is a policy
+ * refusal with its clause, not a form error, so the API answers it as 422 POLICY_REFUSED.
+ */
+export function requireBookable(
+  facts: EnrolmentFacts,
+  action: 'book_event' | 'book_coaching' = 'book_event',
+): void {
+  const decision = enrolmentStatusDecision(facts.enrolment.status, action);
+  if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
 }
 
 /** Locks the event row so that places are counted and taken one booking at a time. */

@@ -119,7 +119,7 @@ async function placeCoaching(
   const today = londonDateOf(now);
   const entitlement = evaluateCoachingEntitlement({ course: facts.cohort.course });
   if (entitlement.outcome !== 'allowed') throw new PolicyRefusalError(entitlement);
-  requireBookable(facts);
+  requireBookable(facts, 'book_coaching');
   if (input.slotId === undefined && (!input.startsAt || !input.endsAt)) {
     throw new ValidationError([{ path: 'slotId', message: 'Choose one of your coach’s times.' }]);
   }

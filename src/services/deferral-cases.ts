@@ -238,7 +238,7 @@ function refused(e: DeferralEvaluation): boolean {
 }
 
 /** The decision that said no, for a 422 with its reasons. */
-function refusalOf(e: DeferralEvaluation): Decision {
+export function refusalOf(e: Pick<DeferralEvaluation, 'deferral' | 'preWindow'>): Decision {
   return e.preWindow?.outcome === 'refused' && e.deferral.outcome !== 'refused'
     ? e.preWindow
     : e.deferral;

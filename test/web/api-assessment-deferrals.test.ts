@@ -80,14 +80,13 @@ describe('assessment deferral refusals (2.5.2)', () => {
     ]);
   });
 
-  it('refuses a participant who met 90% but was not entered into the window', async () => {
+  it('refuses a deferred participant who met 90%: their place, and assessment, already wait for the new cohort (2.5.1)', async () => {
     at(IN_WINDOW);
     const res = await open(p3, 3); // deferred, so not entered
     expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'POLICY_REFUSED', policyVersion: '2.2' });
     const failed = (res.json() as { reasons: Reason[] }).reasons.filter((r) => !r.met);
-    expect(failed.map((r) => [r.code, r.clause])).toEqual([
-      ['ASSESSMENT.NOT_ENTERED_WINDOW', '2.5.2'],
-    ]);
+    expect(failed.map((r) => [r.code, r.clause])).toEqual([['ACCESS.DEFERRED', '2.5.1']]);
   });
 
   it('refuses before the window opens, pointing to a deferral by the 90% deadline', async () => {

@@ -57,6 +57,23 @@ interface CaseBody {
   preWindow: { outcome: string; reasons: Reason[] } | null;
 }
 
+/**
+ * A request the policy refuses answers 422 POLICY_REFUSED (the one refusal shape) and is recorded
+ * as a declined case at Location: the case as recorded, with its reasons and options.
+ */
+async function refusedCase(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  who: Session,
+) {
+  expect(res.statusCode).toBe(422);
+  expect(res.json()).toMatchObject({ code: 'POLICY_REFUSED', policyVersion: '2.2' });
+  const location = String(res.headers.location);
+  expect(location).toMatch(/^\/api\/v1\/deferral-cases\/\d+$/);
+  const recorded = await get(who, location.replace('/api/v1', ''));
+  expect(recorded.statusCode).toBe(200);
+  return recorded.json() as CaseBody;
+}
+
 async function enrolmentOf(email: string): Promise<number> {
   const [row] = await queryRows<{ id: number }>(
     w.t.db,
@@ -307,8 +324,7 @@ describe('deferral cases: refusals', () => {
       enrolmentId: row!.id,
       circumstance: 'illness_or_health',
     });
-    expect(res.statusCode).toBe(201);
-    const body = res.json() as CaseBody;
+    const body = await refusedCase(res, team);
     expect(body.status).toBe('declined');
     expect(body.decision.outcome).toBe('refused');
     expect(codes(body.decision.reasons)).toContain('DEFERRAL.NOT_COMMENCED@2.3.2:false');
@@ -332,8 +348,7 @@ describe('deferral cases: refusals', () => {
       enrolmentId: e.id,
       circumstance: 'bereavement',
     });
-    expect(res.statusCode).toBe(201);
-    const body = res.json() as CaseBody;
+    const body = await refusedCase(res, north);
     expect(body.status).toBe('declined');
     expect(codes(body.decision.reasons)).toEqual(
       expect.arrayContaining([
@@ -354,7 +369,7 @@ describe('deferral cases: refusals', () => {
       circumstance: 'other',
       description: 'Caring for a relative',
     });
-    const body = res.json() as CaseBody;
+    const body = await refusedCase(res, north);
     expect(body.status).toBe('declined');
     expect(codes(body.decision.reasons)).toContain('DEFERRAL.CONTRACT_ENDS_FIRST@2.3.10:false');
   });

@@ -8,18 +8,23 @@ import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-w
 let w: DemoWorld;
 let south: Session;
 let enrolmentId: number;
-/** Other enrolments of the partner: one deferral case may be in progress per enrolment. */
+/**
+ * Other active enrolments of the partner: one deferral case may be in progress per
+ * enrolment, and a request the policy refuses answers 422 (and releases its key), not 201.
+ */
 let others: number[];
 let southUserId: number;
 
 beforeAll(async () => {
-  w = await createDemoWorld({ participants: 20 });
+  w = await createDemoWorld({ participants: 100 });
   south = await w.signIn('partner.south@demo.npq-ops.test');
   const rows = await queryRows<{ id: number }>(
     w.t.db,
     sql`select e.id from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
-        where dp.slug = 'south' order by e.id limit 4`,
+        where dp.slug = 'south' and e.status = 'active'
+        order by e.id limit 4`,
   );
+  expect(rows).toHaveLength(4);
   enrolmentId = rows[0]!.id;
   others = rows.slice(1).map((r) => r.id);
   southUserId = (await w.actor('partner.south@demo.npq-ops.test')).userId;

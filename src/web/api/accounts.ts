@@ -59,7 +59,12 @@ const tags = ['Accounts'];
 /** Staff accounts: invitations, role and partner changes, deactivation (admins and the programme team). */
 export const accountsApi: ApiModule = (app, deps) => {
   if (!deps.publicUrl) throw new Error('The accounts API needs publicUrl for invitation links');
-  const services: AccountDeps = { db: deps.db, clock: deps.clock, publicUrl: deps.publicUrl };
+  // Account links expire on real time: X-With-Server-Date must not make one last longer.
+  const services: AccountDeps = {
+    db: deps.db,
+    clock: deps.realClock ?? deps.clock,
+    publicUrl: deps.publicUrl,
+  };
   const detail = async (actor: ReturnType<typeof actorOf>, id: number) =>
     toBody(await getAccount(deps, actor, id));
 

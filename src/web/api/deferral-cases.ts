@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EXTENUATING_CIRCUMSTANCES } from '../../policy/index.js';
 import {
   DEFERRAL_CASE_STATUSES,
+  refusalOf,
   approveDeferral,
   confirmReturn,
   declineDeferral,
@@ -19,7 +20,8 @@ import {
 import { OPTIONS_CHOICES, recordOptionsContact } from '../../services/options-contact.js';
 import { DFE_WITHDRAWAL_REASONS } from '../../domain/catalogue.js';
 import { agreeRejoinDate } from '../../services/rejoin-date.js';
-import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
+import { PolicyRefusalError } from '../../services/errors.js';
+import { actorOf, API_PREFIX, ErrorBody, type ApiModule } from './plugin.js';
 import {
   Id,
   IdParam,
@@ -162,7 +164,7 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
       schema: {
         tags,
         summary:
-          'Request a deferral (the participant for themselves, or staff). The policy answers at once; a refusal is recorded as declined with its reasons and the options (2.3.10).',
+          'Request a deferral (the participant for themselves, or staff). The policy answers at once; a refusal answers 422 POLICY_REFUSED with its reasons and is recorded as a declined case (at Location) with the options (2.3.10).',
         body: CircumstanceBody.extend({
           enrolmentId: Id,
           requestedOn: IsoDate.optional(),
@@ -172,6 +174,13 @@ export const deferralCasesApi: ApiModule = (app, deps) => {
     },
     async (request, reply) => {
       const created = await requestDeferral(deps, actorOf(request), request.body);
+      // Refused by the policy: the case is recorded as declined (the partner is asked to talk
+      // through the options, 2.3.10), and the caller gets the one refusal shape, 422
+      // POLICY_REFUSED, with the recorded case at Location.
+      if (created.status === 'declined' && created.decision) {
+        void reply.header('location', `${API_PREFIX}/deferral-cases/${created.id}`);
+        throw new PolicyRefusalError(refusalOf(created.decision));
+      }
       return reply.code(201).send(toBody(created));
     },
   );

@@ -22,6 +22,7 @@ import {
 import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import { ErrorBody } from './schemas.js';
+import { registerServerDate, requestScopedClock } from './server-date.js';
 import { replyIfUnavailable } from '../unavailable.js';
 import type { Db } from '../../db/client.js';
 import { idempotencyKey } from '../../db/schema.js';
@@ -60,6 +61,16 @@ export interface ApiDeps {
   dfeSyncOn?: boolean;
   /** Where uploaded files live (config.objectStore); PostgreSQL when absent. */
   objectStore?: ObjectStore;
+  /**
+   * Outside production, X-With-Server-Date sets a request's "now" (src/web/api/server-date.ts);
+   * when false or absent (production) the header is refused with 400.
+   */
+  serverDateHeader?: boolean;
+  /**
+   * The app's clock, never moved by X-With-Server-Date: for what must run on real time whatever
+   * the request says (account links and their expiry). Set by registerApi.
+   */
+  realClock?: Clock;
 }
 export type ApiModule = (app: ApiApp, deps: ApiDeps) => void | Promise<void>;
 
@@ -163,9 +174,16 @@ export async function registerApi(
         if (request.routeOptions.url === `${API_PREFIX}/openapi.json`) return;
         actorOf(request);
       });
+      registerServerDate(api, { honoured: deps.serverDateHeader === true });
       registerIdempotency(api, deps);
 
-      for (const module of modules) await module(api.withTypeProvider<ZodTypeProvider>(), deps);
+      // Routes read "now" from a clock that honours this request's X-With-Server-Date.
+      const apiDeps: ApiDeps = {
+        ...deps,
+        clock: requestScopedClock(deps.clock),
+        realClock: deps.realClock ?? deps.clock,
+      };
+      for (const module of modules) await module(api.withTypeProvider<ZodTypeProvider>(), apiDeps);
     },
     { prefix: API_PREFIX },
   );

@@ -1,0 +1,286 @@
+import { describe, expect, it } from 'vitest';
+import { ENROLMENT_STATUSES } from '../../src/domain/catalogue.js';
+import {
+  ENROLMENT_ACTIONS,
+  POLICY_REGISTER,
+  enrolmentStatusDecision,
+  statusesAllowing,
+} from '../../src/policy/index.js';
+import type { EnrolmentAction } from '../../src/policy/index.js';
+import type { EnrolmentStatus } from '../../src/domain/catalogue.js';
+
+/** Every status × action, written out so a programme manager can read the table against the policy. */
+const TABLE: readonly {
+  status: EnrolmentStatus;
+  action: EnrolmentAction;
+  outcome: 'allowed' | 'refused';
+  clause: string;
+  code: string;
+}[] = [
+  {
+    status: 'applied',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '1.1.2',
+    code: 'ACCESS.NOT_ACCEPTED',
+  },
+  {
+    status: 'applied',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '1.1.2',
+    code: 'ACCESS.NOT_ACCEPTED',
+  },
+  {
+    status: 'applied',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '1.1.2',
+    code: 'ACCESS.NOT_ACCEPTED',
+  },
+  {
+    status: 'applied',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '1.1.2',
+    code: 'ACCESS.NOT_ACCEPTED',
+  },
+  {
+    status: 'accepted',
+    action: 'book_event',
+    outcome: 'allowed',
+    clause: '2.2.1',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'accepted',
+    action: 'book_coaching',
+    outcome: 'allowed',
+    clause: '2.2.1.3',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'accepted',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.NOT_COMMENCED',
+  },
+  {
+    status: 'accepted',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.NOT_COMMENCED',
+  },
+  {
+    status: 'active',
+    action: 'book_event',
+    outcome: 'allowed',
+    clause: '2.2.1',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'active',
+    action: 'book_coaching',
+    outcome: 'allowed',
+    clause: '2.2.1.3',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'active',
+    action: 'submit_assessment',
+    outcome: 'allowed',
+    clause: '2.2.1.5',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'active',
+    action: 'request_assessment_deferral',
+    outcome: 'allowed',
+    clause: '2.5.2',
+    code: 'ACCESS.ON_PROGRAMME',
+  },
+  {
+    status: 'deferred',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '2.3.6',
+    code: 'ACCESS.DEFERRED',
+  },
+  {
+    status: 'deferred',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '2.3.6',
+    code: 'ACCESS.DEFERRED',
+  },
+  {
+    status: 'deferred',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.5.1',
+    code: 'ACCESS.DEFERRED',
+  },
+  {
+    status: 'deferred',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.5.1',
+    code: 'ACCESS.DEFERRED',
+  },
+  {
+    status: 'withdrawn',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '2.3.8',
+    code: 'ACCESS.WITHDRAWN',
+  },
+  {
+    status: 'withdrawn',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '2.3.8',
+    code: 'ACCESS.WITHDRAWN',
+  },
+  {
+    status: 'withdrawn',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.3.8',
+    code: 'ACCESS.WITHDRAWN',
+  },
+  {
+    status: 'withdrawn',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.3.8',
+    code: 'ACCESS.WITHDRAWN',
+  },
+  {
+    status: 'transferred_out',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '2.6.4',
+    code: 'ACCESS.TRANSFERRED_OUT',
+  },
+  {
+    status: 'transferred_out',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '2.6.4',
+    code: 'ACCESS.TRANSFERRED_OUT',
+  },
+  {
+    status: 'transferred_out',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.6.4',
+    code: 'ACCESS.TRANSFERRED_OUT',
+  },
+  {
+    status: 'transferred_out',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.6.4',
+    code: 'ACCESS.TRANSFERRED_OUT',
+  },
+  {
+    status: 'completed_passed',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_passed',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_passed',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_passed',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_failed',
+    action: 'book_event',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_failed',
+    action: 'book_coaching',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_failed',
+    action: 'submit_assessment',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+  {
+    status: 'completed_failed',
+    action: 'request_assessment_deferral',
+    outcome: 'refused',
+    clause: '2.1.1',
+    code: 'ACCESS.COMPLETED',
+  },
+];
+
+describe('what an enrolment status lets a participant do', () => {
+  it('the table covers every status and every action exactly once', () => {
+    expect(TABLE).toHaveLength(ENROLMENT_STATUSES.length * ENROLMENT_ACTIONS.length);
+    const keys = new Set(TABLE.map((r) => `${r.status}/${r.action}`));
+    expect(keys.size).toBe(TABLE.length);
+  });
+
+  it.each(TABLE)(
+    '$status, $action: $outcome under $clause',
+    ({ status, action, outcome, clause, code }) => {
+      const d = enrolmentStatusDecision(status, action);
+      expect(d.outcome).toBe(outcome);
+      expect(d.policyVersion).toBe(POLICY_REGISTER.version);
+      expect(d.reasons).toHaveLength(1);
+      const [r] = d.reasons;
+      expect(r?.clause).toBe(clause);
+      expect(r?.code).toBe(code);
+      expect(r?.met).toBe(outcome === 'allowed');
+      expect(r?.evidence).toEqual({ enrolmentStatus: status, action });
+      // Plain words a participant can act on, never the raw status code.
+      expect(r?.message).not.toMatch(/_/);
+      expect(r?.message.length).toBeGreaterThan(20);
+      expect(statusesAllowing(action).includes(status)).toBe(outcome === 'allowed');
+    },
+  );
+
+  it('a deferred place says bookings pause until re-joining and the assessment keeps its attempts', () => {
+    const booking = enrolmentStatusDecision('deferred', 'book_event').reasons[0];
+    expect(booking?.clause).toBe('2.3.6');
+    expect(booking?.message).toMatch(/pause until you re-join/);
+    const submission = enrolmentStatusDecision('deferred', 'submit_assessment').reasons[0];
+    expect(submission?.clause).toBe('2.5.1');
+    expect(submission?.message).toMatch(/does not cost you an attempt/);
+  });
+
+  it('withdrawn points to the withdrawal policy', () => {
+    const r = enrolmentStatusDecision('withdrawn', 'book_coaching').reasons[0];
+    expect(r?.clause).toBe('2.3.8');
+    expect(r?.message).toMatch(/Withdrawal policy/);
+  });
+});
