@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../../src/db/client.js';
+import { arrayParam, queryRows } from '../../src/db/client.js';
 import { IDEMPOTENCY_RESERVATION_MS, idempotencyRequestHash } from '../../src/web/api/plugin.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
@@ -122,6 +122,43 @@ describe('Idempotency-Key', () => {
       sql`select count(*)::int as n from idempotency_key where key = 'retry-key'`,
     );
     expect(stored!.n).toBe(0);
+  });
+
+  it('replays a refusal that was recorded (a declined deferral request): one case, one email', async () => {
+    // An active enrolment of the partner whose DfE registration is not confirmed: the policy
+    // refuses the request at once (2.3.2), and the refusal is recorded as a declined case.
+    const [row] = await queryRows<{ id: number; participant_id: number }>(
+      w.t.db,
+      sql`select e.id, e.participant_id from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+          where dp.slug = 'south' and e.status = 'active' and e.id <> all(${arrayParam([enrolmentId, ...others])}::int[])
+          order by e.id limit 1`,
+    );
+    await w.t.db.execute(
+      sql`update participant set dfe_registration_confirmed = false where id = ${row!.participant_id}`,
+    );
+    const counts = async () =>
+      (
+        await queryRows<{ cases: number; emails: number }>(
+          w.t.db,
+          sql`select (select count(*)::int from deferral_case where enrolment_id = ${row!.id}) as cases,
+                     (select count(*)::int from email_message m join participant p on lower(p.email) = lower(m.to_email)
+                      where p.id = ${row!.participant_id}) as emails`,
+        )
+      )[0]!;
+    const before = await counts();
+    const first = await request('refused-recorded', 'Refused and recorded', row!.id);
+    const afterFirst = await counts();
+    const again = await request('refused-recorded', 'Refused and recorded', row!.id);
+    expect(first.statusCode).toBe(422);
+    expect((first.json() as { code: string }).code).toBe('POLICY_REFUSED');
+    expect(first.headers.location).toMatch(/^\/api\/v1\/deferral-cases\/\d+$/);
+    expect(afterFirst.cases).toBe(before.cases + 1);
+    expect(afterFirst.emails).toBe(before.emails + 1);
+    // The retry is the first answer again, and records nothing more.
+    expect(again.statusCode).toBe(422);
+    expect(again.headers['idempotent-replay']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+    expect(await counts()).toEqual(afterFirst);
   });
 
   it("keeps a crashed request's key reserved until it expires; then one retry runs it", async () => {

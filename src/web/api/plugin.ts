@@ -357,7 +357,10 @@ function registerIdempotency(api: FastifyInstance, deps: ApiDeps) {
       eq(idempotencyKey.responseStatus, IN_PROGRESS),
       eq(idempotencyKey.createdAt, idem.reservedAt),
     );
-    if (reply.statusCode < 300 && typeof payload === 'string') {
+    // A refusal that was recorded (a declined deferral request, at Location) is kept like a
+    // success: a retry with the same key replays it instead of recording it and emailing again.
+    const recordedRefusal = reply.statusCode === 422 && reply.hasHeader('location');
+    if ((reply.statusCode < 300 || recordedRefusal) && typeof payload === 'string') {
       await deps.db
         .update(idempotencyKey)
         .set({ responseStatus: reply.statusCode, responseBody: JSON.parse(payload) as unknown })
