@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../../../src/clock.js';
 import { queryRows } from '../../../src/db/client.js';
@@ -54,6 +54,11 @@ async function local(dfeId: string) {
   );
   return row!;
 }
+
+// Each test starts at the same instant: one that moves the clock on does not move the next.
+beforeEach(() => {
+  now = new Date(DEFAULT_DEMO_NOW);
+});
 
 beforeAll(async () => {
   w = await createDemoWorld({ participants: 12 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -75,6 +75,11 @@ async function conforms(
   return body as { data: { id: string; attributes: Record<string, unknown> } } & { data: unknown };
 }
 
+// Each test starts at the same instant: one that moves the clock on does not move the next.
+beforeEach(() => {
+  now = new Date('2026-11-20T09:00:00Z');
+});
+
 beforeAll(async () => {
   doc = loadDfeContract(CONTRACT) as unknown as Doc;
   ajv = new Ajv({ strict: false, allErrors: true });
@@ -85,7 +90,7 @@ beforeAll(async () => {
     requireDeclarationForDeferOrWithdraw: true,
   });
   seedApplications(fake.state, {
-    count: 6,
+    count: 10,
     schoolUrns: ['100001', '123456'],
     offers: [
       { courseIdentifier: 'npq-headship', cohortYear: 2025 },
@@ -99,7 +104,23 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake?.stop();
+  // The file as a whole checked the contract on many answers, whatever order its tests ran in.
+  expect(checked.length).toBeGreaterThanOrEqual(25);
 });
+
+/**
+ * An application of its own for a test, accepted through the API without a funded place (so its
+ * declarations stay "submitted"), so the tests run in any order.
+ */
+async function acceptedApplication() {
+  const app = [...fake.state.applications.values()].find((a) => a.attributes.status === 'pending')!;
+  const res = await dfe.POST('/api/v3/npq-applications/{id}/accept', {
+    params: { path: { id: app.id } },
+    body: { data: { type: 'npq-application-accept', attributes: { funded_place: false } } },
+  });
+  expect(res.response.status).toBe(200);
+  return fake.state.applications.get(app.id)!;
+}
 
 describe('the fake DfE answers as the contract says', () => {
   it('for applications: list, one, accept, reject, change funded place and refusals', async () => {
@@ -111,7 +132,10 @@ describe('the fake DfE answers as the contract says', () => {
       }),
       200,
     );
-    const ids = [...fake.state.applications.keys()];
+    // Two pending applications of this test's own (others may have accepted some already).
+    const ids = [...fake.state.applications.values()]
+      .filter((a) => a.attributes.status === 'pending')
+      .map((a) => a.id);
     expect((list.data as unknown as unknown[]).length).toBe(4);
     const path = { params: { path: { id: ids[0]! } } };
     await conforms(
@@ -171,9 +195,7 @@ describe('the fake DfE answers as the contract says', () => {
   });
 
   it('for participants: training status through defer, resume, withdraw and change of schedule', async () => {
-    const app = [...fake.state.applications.values()].find(
-      (a) => a.attributes.status === 'accepted',
-    )!;
+    const app = await acceptedApplication();
     const pid = app.attributes.participant_id!;
     const course = app.attributes.course_identifier!;
     const path = { params: { path: { id: pid } } };
@@ -318,9 +340,7 @@ describe('the fake DfE answers as the contract says', () => {
   });
 
   it('for declarations: duplicates refused, after withdrawal refused, voided; and statements', async () => {
-    const app = [...fake.state.applications.values()].find(
-      (a) => a.attributes.status === 'accepted',
-    )!;
+    const app = await acceptedApplication();
     const pid = app.attributes.participant_id!;
     const course = app.attributes.course_identifier!;
     const declare = (type: 'started' | 'retained-1', date: string) =>
@@ -337,6 +357,27 @@ describe('the fake DfE answers as the contract says', () => {
           },
         },
       });
+    // This test's own participant: a live started declaration, then withdrawn (as of today).
+    await conforms(
+      '/api/v3/participant-declarations',
+      'post',
+      declare('started', '2025-10-01T10:00:00Z'),
+      200,
+    );
+    await conforms(
+      '/api/v3/participants/npq/{id}/withdraw',
+      'put',
+      dfe.PUT('/api/v3/participants/npq/{id}/withdraw', {
+        params: { path: { id: pid } },
+        body: {
+          data: {
+            type: 'participant-withdraw',
+            attributes: { reason: 'change-in-career', course_identifier: course },
+          },
+        },
+      }),
+      200,
+    );
     // A duplicate of the live started declaration is refused, as the DfE refuses it.
     const duplicate = await conforms(
       '/api/v3/participant-declarations',
@@ -415,6 +456,5 @@ describe('the fake DfE answers as the contract says', () => {
       anonymous.GET('/api/v3/npq-applications', {}),
       401,
     );
-    expect(checked.length).toBeGreaterThanOrEqual(25);
   });
 });
