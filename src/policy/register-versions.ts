@@ -170,25 +170,16 @@ export interface StoredPolicyVersion {
   readonly parameters: PolicyParameters | null;
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+const MONTH_YEAR = new Intl.DateTimeFormat('en-GB', {
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
 
 /** '2025-08-01' -> 'August 2025', as the policy's version table writes dates. */
 export function monthYear(date: string | null): string {
   if (!date) return 'Not recorded';
-  return `${MONTHS[Number(date.slice(5, 7)) - 1]} ${date.slice(0, 4)}`;
+  return MONTH_YEAR.format(new Date(`${date.slice(0, 10)}T00:00:00Z`));
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
-import { evaluateModuleReleaseSchedule, type Decision } from '../policy/index.js';
+import type { Decision } from '../policy/index.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { cohortVisibleTo } from './authorisation.js';
@@ -18,6 +18,7 @@ import {
   createCohort,
   generateCohortDraft,
   MAX_RELEASE_LEAD_DAYS,
+  releaseScheduleDecision,
   requireCohortSetup,
   type GenerateInput,
 } from './cohort-setup.js';
@@ -159,17 +160,7 @@ export async function getCohortSettings(
 
 /** Released ahead of schedule (2.2.1.1): the cohort's releases against their windows and a lead time. */
 export function checkReleaseLeadDays(cohort: CohortSettings, releaseLeadDays: number): Decision {
-  return evaluateModuleReleaseSchedule(
-    cohort.modules.map((m) => ({
-      id: String(m.moduleId),
-      sequence: m.position,
-      title: `Module ${m.position}`,
-      releasedOn: m.releaseDate,
-      scheduledStartOn: m.idealWindowStart,
-    })),
-    undefined,
-    { leadDays: releaseLeadDays },
-  );
+  return releaseScheduleDecision(cohort.modules, releaseLeadDays);
 }
 
 function requireLeadDays(value: unknown): number {

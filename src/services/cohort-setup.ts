@@ -354,11 +354,21 @@ export async function completeDraft(
   };
 }
 
-/** The policy's calendar rules over a draft: releases ahead and in order, dates shared in time. */
-export function checkDraft(draft: CohortDraft): DraftChecks {
-  // Released ahead of schedule (2.2.1.1): each release against its own ideal window and lead time.
-  const releases = evaluateModuleReleaseSchedule(
-    draft.modules.map((m) => ({
+/**
+ * Released ahead of schedule (2.2.1.1): each module's release against its own ideal window and the
+ * lead time. Set-up checks a draft with it; a change of lead time checks the cohort's releases.
+ */
+export function releaseScheduleDecision(
+  modules: readonly {
+    moduleId: number;
+    position: number;
+    releaseDate: string;
+    idealWindowStart: string;
+  }[],
+  leadDays: number,
+): Decision {
+  return evaluateModuleReleaseSchedule(
+    modules.map((m) => ({
       id: String(m.moduleId),
       sequence: m.position,
       title: `Module ${m.position}`,
@@ -366,8 +376,14 @@ export function checkDraft(draft: CohortDraft): DraftChecks {
       scheduledStartOn: m.idealWindowStart,
     })),
     undefined,
-    { leadDays: draft.releaseLeadDays },
+    { leadDays },
   );
+}
+
+/** The policy's calendar rules over a draft: releases ahead and in order, dates shared in time. */
+export function checkDraft(draft: CohortDraft): DraftChecks {
+  // Released ahead of schedule (2.2.1.1): each release against its own ideal window and lead time.
+  const releases = releaseScheduleDecision(draft.modules, draft.releaseLeadDays);
   const checks = [
     ...draft.events.map((e) => ({
       label: `${e.title}, ${e.date}`,
