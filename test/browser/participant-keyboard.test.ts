@@ -61,10 +61,14 @@ describe.each([
       .getByText(`You have completed ${title}`)
       .first()
       .waitFor({ state: 'visible', timeout: 10_000 });
-    // Focus moves to the success banner, so a screen reader announces it.
-    await expect(
-      page.evaluate(() => document.activeElement?.closest('.govuk-notification-banner') !== null),
-    ).resolves.toBe(true);
+    // Focus moves to the success banner, so a screen reader announces it. govuk-frontend moves it
+    // once its script has run, which on a busy machine can be after the text is visible: wait for
+    // it (up to 10 s; a banner that never takes focus still fails).
+    await page.waitForFunction(
+      () => document.activeElement?.closest('.govuk-notification-banner') !== null,
+      undefined,
+      { timeout: 10_000 },
+    );
     await expectNoAxeViolations(page);
     await context.close();
   });
