@@ -1,8 +1,8 @@
 /**
  * npm run bench -- [--participants N] [--pglite] [--keep] [--reuse SCHEMA] [--seed S] [--runs R] [--url URL] [--gias N] [--upload N] [--dfe N] [--http SECONDS] [--connections C]
  *
- * --reuse SCHEMA runs the measurements on a schema an earlier `--keep` run left (no migrate, no
- * seed; the schema is kept). --http SECONDS (default 10; 0 to skip) times participant reads over
+ * --reuse SCHEMA runs the measurements on a schema an earlier `--keep` run left (migrated to the
+ * current migrations, not seeded again; the schema is kept). --http SECONDS (default 10; 0 to skip) times participant reads over
  * HTTP against a bare route (scripts/bench-http.ts), PostgreSQL only.
  *
  * The engagement import is timed on the API path and, with --upload rows (default 100,000; 0 to
@@ -195,7 +195,9 @@ async function main() {
   const { db } = database;
   try {
     console.log(`npq-ops bench: ${fmt(participants)} participants on ${label}\n`);
-    if (!args.reuse) await seedAndReport(db);
+    // A reused schema is brought up to the current migrations (cheap when it already is).
+    if (args.reuse) await migrate(db);
+    else await seedAndReport(db);
 
     // The largest in-progress cohort and its first active participant.
     const [cohort] = await queryRows<{ id: number; name: string; n: string }>(
