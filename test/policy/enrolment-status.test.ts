@@ -283,4 +283,34 @@ describe('what an enrolment status lets a participant do', () => {
     expect(r?.clause).toBe('2.3.8');
     expect(r?.message).toMatch(/Withdrawal policy/);
   });
+
+  it.each([
+    ['book_event', 'book clinics, community sessions or conferences'],
+    ['book_coaching', 'book coaching'],
+    ['submit_assessment', 'submit your assessment'],
+    ['request_assessment_deferral', 'ask for an assessment deferral'],
+  ] as const)(
+    'a refusal of %s says what cannot be done, and the permission says what can',
+    (action, words) => {
+      expect(enrolmentStatusDecision('withdrawn', action).reasons[0]?.message).toContain(
+        `cannot ${words}`,
+      );
+      expect(enrolmentStatusDecision('active', action).reasons[0]?.message).toBe(
+        `You are on the programme, so you can ${words}.`,
+      );
+    },
+  );
+
+  it('a finished programme says how it ended, and a deferred place needs no assessment deferral', () => {
+    expect(enrolmentStatusDecision('completed_passed', 'book_event').reasons[0]?.message).toMatch(
+      /^Your programme has finished \(passed\), so you cannot book clinics/,
+    );
+    expect(enrolmentStatusDecision('completed_failed', 'book_event').reasons[0]?.message).toMatch(
+      /^Your programme has finished \(not passed\), so you cannot book clinics/,
+    );
+    const r = enrolmentStatusDecision('deferred', 'request_assessment_deferral').reasons[0];
+    expect(r?.clause).toBe('2.5.1');
+    expect(r?.message).toMatch(/no assessment deferral is needed/);
+    expect(r?.message).toMatch(/you keep both attempts/);
+  });
 });
