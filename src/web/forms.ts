@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Field errors in the shape GOV.UK's error summary and field components take. */
 export interface FormErrors {
@@ -36,3 +36,14 @@ export function safeRedirectPath(next: unknown, fallback: string): string {
   // (browsers drop a tab in "/\t/evil.test", which would leave "//evil.test").
   return typeof next === 'string' && /^\/(?![/\\])[!-[\]-~]*$/.test(next) ? next : fallback;
 }
+
+/**
+ * A list page's `?page=` in a query string: a whole number, or undefined for anything else (the
+ * list then shows its first page rather than an error).
+ */
+export const pageQueryParam = z
+  .string()
+  .regex(/^\d{1,6}$/)
+  .transform(Number)
+  .optional()
+  .catch(undefined);

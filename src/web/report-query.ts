@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryParam } from './forms.js';
 import { COURSE_IDENTIFIERS, WORKING_PATTERNS } from '../domain/catalogue.js';
 import {
   FUNNEL_STEPS,
@@ -48,12 +49,7 @@ export const FigureQuery = z.object({
     .refine((s) => !Number.isNaN(Date.parse(s)))
     .optional()
     .catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 export interface ParsedReportQuery {

@@ -18,7 +18,7 @@ import {
   type AccountFilters,
 } from '../../../services/accounts/queries.js';
 import { deactivateAccount, reactivateAccount } from '../../../services/accounts/status.js';
-import type { FormErrors } from '../../forms.js';
+import { pageQueryParam, type FormErrors } from '../../forms.js';
 import { pagination } from './participants.js';
 import {
   idParam,
@@ -36,12 +36,7 @@ const ListQuery = z.object({
   q: z.string().trim().max(100).optional().catch(undefined),
   status: z.enum(['invited', 'active', 'deactivated']).optional().catch(undefined),
   participants: z.literal('yes').optional().catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 type Body = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { pageQueryParam } from '../../forms.js';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
@@ -13,12 +14,7 @@ const PAGE_SIZE = 50;
 
 const AssessmentsQuery = z.object({
   show: z.enum(['awaiting', 'all']).catch('awaiting'),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 /** What a coach and an assessor work on: their participants and sessions, their submissions. */

@@ -19,7 +19,7 @@ import {
   unassign,
   type AssignmentKind,
 } from '../../../services/assignments.js';
-import { parseForm, safeRedirectPath } from '../../forms.js';
+import { parseForm, safeRedirectPath, pageQueryParam } from '../../forms.js';
 import { pagination } from './participants.js';
 import { idParam, notFound, page, requireStaffPage, submit, type FormFailure } from './support.js';
 
@@ -53,12 +53,7 @@ const ListQuery = z.object({
     .transform(Number)
     .optional()
     .catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
   notice: z.string().optional().catch(undefined),
 });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { pageQueryParam } from '../../forms.js';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api/plugin.js';
 import { syncDepsFrom } from '../../api/dfe-applications.js';
@@ -37,12 +38,7 @@ const str = (body: Body, key: string): string => {
 
 const Query = z.object({
   filter: z.enum(QUEUE_FILTERS).optional().catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 export const DFE_DONE: Record<string, string> = {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { pageQueryParam } from '../../forms.js';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api/plugin.js';
 import {
@@ -15,12 +16,7 @@ export const MAILBOX_PAGE_SIZE = 20;
 const Query = z.object({
   to: z.string().trim().max(254).optional().catch(undefined),
   status: z.enum(EMAIL_STATUSES).optional().catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 function view(m: EmailMessageView, hideAccountLinks: boolean) {

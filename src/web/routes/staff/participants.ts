@@ -1,4 +1,5 @@
 import { openAlertsForParticipant } from '../../../services/engagement-alerts.js';
+import { pageQueryParam } from '../../forms.js';
 import { participantCoaching } from '../../../services/coaching-sessions.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -25,12 +26,7 @@ export const PAGE_SIZE = 25;
 
 const ListQuery = z.object({
   q: z.string().trim().max(100).optional().catch(undefined),
-  page: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .optional()
-    .catch(undefined),
+  page: pageQueryParam,
 });
 
 /** GOV.UK pagination items for a list of `total` rows. */
