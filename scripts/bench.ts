@@ -11,6 +11,9 @@
  * The DfE applications pull (--dfe applications, default 10,000; 0 to skip) is timed after the
  * GIAS import, next to a plain SQL count of the same rows (`npm run bench:dfe` runs it alone).
  *
+ * The staff cohort dashboard page (GET /cohorts/:id, largest 2025 cohort, first and last page) is
+ * timed over HTTP after the queries, with its size in bytes (scripts/bench-dashboard.ts).
+ *
  * The programme reports (issue 16) are timed after the daily job (which raises the engagement
  * alerts the at-risk series counts), each next to a hand-written SQL count of the same figures.
  *
@@ -48,6 +51,7 @@ import { benchDeclarations } from './bench-declarations.js';
 import { benchReports } from './bench-reports.js';
 import { benchHttp } from './bench-http.js';
 import { benchWhatIf } from './bench-what-if.js';
+import { benchDashboard } from './bench-dashboard.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -260,6 +264,8 @@ async function main() {
     console.log(
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
+    // The dashboard page itself over HTTP, first page and last (PostgreSQL: the app needs a URL).
+    if (schema) await benchDashboard(db, { databaseUrl: url, schema, runs });
     const whatIf = await benchWhatIf(db, runs);
     console.log(
       `\nPolicy what-if (95% draft, whole lead provider): ${fmt(whatIf.enrolments)} open enrolments, ${fmt(whatIf.changed)} would change; median ${ms(whatIf.medianMs)} ms (min ${ms(whatIf.minMs)}, max ${ms(whatIf.maxMs)})`,

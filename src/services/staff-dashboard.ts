@@ -8,7 +8,13 @@ import { openAlertsForEnrolments } from './engagement-alerts.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../db/client.js';
-import { cohortEngagement, type EnrolmentEngagementRow } from '../db/queries/cohort-engagement.js';
+import {
+  IN_PROGRESS_STATUSES,
+  cohortEngagement,
+  cohortEngagementPage,
+  cohortEngagementSummary,
+  type EnrolmentEngagementRow,
+} from '../db/queries/cohort-engagement.js';
 import { loadCohortPlan, loadCohorts } from '../db/queries/enrolment-facts.js';
 import { ENROLMENT_STATUSES, type EnrolmentStatus } from '../domain/catalogue.js';
 import {
@@ -158,7 +164,13 @@ export interface CohortDashboard {
   };
   today: string;
   thresholdLabel: string;
+  /** One page of the participants matching the filters, by name. */
   rows: DashboardRow[];
+  /** The page shown (out-of-range pages show the last) and how many there are. */
+  page: { current: number; pages: number; size: number; from: number; upTo: number };
+  /** Totals over every participant matching the filters, not just the page. */
+  totals: { participants: number; atRisk: number; averageEngagement: string };
+  /** The gravest at risk, at most AT_RISK_SHOWN (totals.atRisk says how many there are). */
   atRisk: DashboardRow[];
   bands: EngagementBand[];
   upcoming: UpcomingItem[];
@@ -170,14 +182,12 @@ export interface CohortDashboard {
 }
 
 /** Participants still working towards the deadline; the others are not "at risk" of anything. */
-const IN_PROGRESS: readonly string[] = ['active', 'accepted'];
+const IN_PROGRESS = IN_PROGRESS_STATUSES;
 
-const BANDS: { key: string; label: string; min: number; max: number }[] = [
-  { key: 'below-50', label: 'Below 50%', min: 0, max: 5000 },
-  { key: '50-75', label: '50% to 74.9%', min: 5000, max: 7500 },
-  { key: '75-90', label: '75% to 89.9%', min: 7500, max: 9000 },
-  { key: '90-plus', label: '90% or more', min: 9000, max: Number.POSITIVE_INFINITY },
-];
+/** Participants in a page of the dashboard's table. */
+export const DASHBOARD_PAGE_SIZE = 50;
+/** The at-risk list shows the gravest this many; the at-risk filter pages through them all. */
+export const AT_RISK_SHOWN = 50;
 
 async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: number) {
   const [row] = await queryRows<{
@@ -213,7 +223,7 @@ async function requireCohort(db: ServiceDeps['db'], actor: Actor, cohortId: numb
   };
 }
 
-/** The rows of the dashboard and its CSV export: one query, the same filters. */
+/** Every row of the dashboard for its CSV export: one query, the same filters as the page. */
 export async function cohortEngagementRows(
   { db, clock }: ServiceDeps,
   actor: Actor,
@@ -223,52 +233,77 @@ export async function cohortEngagementRows(
   requireStaff(actor);
   const cohort = await requireCohort(db, actor, cohortId);
   const today = londonDateOf(clock.now());
+  const rows = await cohortEngagement(db, {
+    cohortId,
+    today,
+    register: await registerInForce(db, today),
+    visibleTo: dashboardConditions(actor, filters),
+  });
+  return {
+    cohort,
+    today,
+    rows: rows.filter((r) => !filters.atRiskOnly || isAtRisk(r)).map(withLabels),
+  };
+}
+
+/** What the actor may see, narrowed by the partner and status filters (over enrolment `e`). */
+function dashboardConditions(actor: Actor, filters: DashboardFilters): SQL {
   const conditions: SQL[] = [sql`(${enrolmentVisibleTo(actor)})`];
   if (filters.deliveryPartnerId !== undefined) {
     conditions.push(sql`e.delivery_partner_id = ${filters.deliveryPartnerId}`);
   }
   if (filters.status !== undefined) conditions.push(sql`e.status = ${filters.status}`);
-  const rows = await cohortEngagement(db, {
-    cohortId,
-    today,
-    register: await registerInForce(db, today),
-    visibleTo: sql.join(conditions, sql` and `),
-  });
-  const withLabels = rows
-    .filter((r) => !filters.atRiskOnly || isAtRisk(r))
-    .map((r) => ({
-      ...r,
-      engagement: formatBasisPoints(r.basisPoints),
-      // From the same set-based statement: due by today over the total (expectedBasisPoints).
-      expected: formatBasisPoints(r.expectedBasisPoints),
-      projected: formatBasisPoints(r.projectedBasisPoints),
-      bestPossible: formatBasisPoints(r.bestPossibleBasisPoints),
-    }));
-  return { cohort, today, rows: withLabels };
+  return sql.join(conditions, sql` and `);
 }
 
 function isAtRisk(r: EnrolmentEngagementRow): boolean {
   return r.atRisk && IN_PROGRESS.includes(r.status);
 }
 
+function withLabels(r: EnrolmentEngagementRow): DashboardRow {
+  return {
+    ...r,
+    engagement: formatBasisPoints(r.basisPoints),
+    // From the same set-based statement: due by today over the total (expectedBasisPoints).
+    expected: formatBasisPoints(r.expectedBasisPoints),
+    projected: formatBasisPoints(r.projectedBasisPoints),
+    bestPossible: formatBasisPoints(r.bestPossibleBasisPoints),
+  };
+}
+
+/**
+ * The dashboard with one page of its participants (`page` from 1; past the last shows the last).
+ * The totals, bands and at-risk list cover everyone matching the filters: one aggregate statement,
+ * then the page's rows.
+ */
 export async function cohortDashboard(
   deps: ServiceDeps,
   actor: Actor,
   cohortId: number,
   filters: DashboardFilters,
+  requestedPage = 1,
 ): Promise<CohortDashboard> {
-  const { cohort, today, rows } = await cohortEngagementRows(deps, actor, cohortId, filters);
-  const { db } = deps;
-  const bands = BANDS.map((b) => ({
-    key: b.key,
-    label: b.label,
-    count: rows.filter((r) => r.basisPoints >= b.min && r.basisPoints < b.max).length,
-  }));
-  const risky = rows
-    .filter(isAtRisk)
-    .sort(
-      (a, b) => a.projectedBasisPoints - b.projectedBasisPoints || a.enrolmentId - b.enrolmentId,
-    );
+  requireStaff(actor);
+  const { db, clock } = deps;
+  const cohort = await requireCohort(db, actor, cohortId);
+  const today = londonDateOf(clock.now());
+  const register = await registerInForce(db, today);
+  const options = {
+    cohortId,
+    today,
+    register,
+    visibleTo: dashboardConditions(actor, filters),
+    atRiskOnly: filters.atRiskOnly === true,
+  };
+  const summary = await cohortEngagementSummary(db, { ...options, atRiskShown: AT_RISK_SHOWN });
+  const size = DASHBOARD_PAGE_SIZE;
+  const pages = Math.max(1, Math.ceil(summary.participants / size));
+  const current = Math.min(Math.max(1, Math.floor(requestedPage)), pages);
+  const rows = (
+    await cohortEngagementPage(db, { ...options, limit: size, offset: (current - 1) * size })
+  ).map(withLabels);
+  const bands = summary.bands;
+  const risky = summary.atRiskRows.map(withLabels);
   // The alerts the daily job raised for them, with the day raised (the gravest if both are open).
   const alerts = await openAlertsForEnrolments(
     db,
@@ -319,8 +354,20 @@ export async function cohortDashboard(
   return {
     cohort,
     today,
-    thresholdLabel: `${(await registerInForce(db, today)).parameters.engagementThresholdBp / 100}%`,
+    thresholdLabel: `${register.parameters.engagementThresholdBp / 100}%`,
     rows,
+    page: {
+      current,
+      pages,
+      size,
+      from: rows.length === 0 ? 0 : (current - 1) * size + 1,
+      upTo: (current - 1) * size + rows.length,
+    },
+    totals: {
+      participants: summary.participants,
+      atRisk: summary.atRisk,
+      averageEngagement: formatBasisPoints(summary.averageBasisPoints),
+    },
     atRisk,
     bands,
     upcoming: upcomingRows.map((u) => ({

@@ -14,6 +14,7 @@ let recording: string[] | null = null;
 let participant: Session;
 let partner: Session;
 let enrolmentId: number;
+let cohortId: number;
 
 beforeAll(async () => {
   w = await createDemoWorld({ onQuery: (statement) => recording?.push(statement) });
@@ -27,6 +28,12 @@ beforeAll(async () => {
         where p.email = 'participant1@demo.npq-ops.test' order by e.id limit 1`,
   );
   enrolmentId = row!.id;
+  const [cohort] = await queryRows<{ id: number }>(
+    w.t.db,
+    sql`select e.cohort_id as id from enrolment e join delivery_partner dp on dp.id = e.delivery_partner_id
+        where dp.slug = 'north' group by e.cohort_id order by count(*) desc, e.cohort_id limit 1`,
+  );
+  cohortId = cohort!.id;
 });
 afterAll(async () => {
   await w.destroy();
@@ -77,9 +84,17 @@ describe('SQL statements per request', () => {
     ['participant', 'My programme', '/my-programme', 17],
     ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 4],
     ['partner', 'participants list', '/participants', 5],
+    // The cohort dashboard (issue 13), measured 9: the session, the cohort, the register, the
+    // totals and at-risk list (one aggregate statement), the page's 50 rows, their alerts, what is
+    // coming up, the partners filter. The same whatever the page or the cohort's size.
+    ['partner', 'cohort dashboard', '/cohorts/:cohort', 9],
+    ['partner', 'cohort dashboard, page 2', '/cohorts/:cohort?page=2', 9],
   ])('%s: %s (%s) sends at most %i', async (who, _name, path, most) => {
     const session = who === 'participant' ? participant : partner;
-    const statements = await statementsOf(session, path.replace(':id', String(enrolmentId)));
+    const statements = await statementsOf(
+      session,
+      path.replace(':id', String(enrolmentId)).replace(':cohort', String(cohortId)),
+    );
     expect(statements.length).toBeLessThanOrEqual(most);
   });
 });

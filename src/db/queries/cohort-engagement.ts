@@ -196,45 +196,195 @@ export async function cohortEngagement(
     db,
     engagementSql({ ...rest, register, cohorts: sql`c.id = ${cohortId}` }),
   );
+  return rows.map((r) => toEngagementRow(r, register));
+}
+
+/** One statement row as the figures the pages show (the same arithmetic as engagementFigures). */
+export function toEngagementRow(
+  r: Pick<
+    Row,
+    | 'enrolment_id'
+    | 'participant_id'
+    | 'full_name'
+    | 'delivery_partner'
+    | 'status'
+    | 'completed'
+    | 'total'
+    | 'still_possible'
+    | 'due'
+    | 'completed_due'
+  >,
+  register: PolicyRegister = POLICY_REGISTER,
+): EnrolmentEngagementRow {
   const bp = register.parameters.engagementThresholdBp;
-  return rows.map((r) => {
-    const completed = Number(r.completed);
-    const total = Number(r.total);
-    const stillPossible = Number(r.still_possible);
-    const due = Number(r.due);
-    const completedDue = Number(r.completed_due);
-    const basisPoints = toBasisPoints(completed, total);
-    const bestPossibleBasisPoints = toBasisPoints(completed + stillPossible, total);
-    // With nothing due yet there is no pace to extrapolate: assume the participant keeps up.
-    const projectedBasisPoints =
-      due === 0
-        ? bestPossibleBasisPoints
-        : Math.min(bestPossibleBasisPoints, toBasisPoints(completedDue, due));
-    const expectedBasisPoints = toBasisPoints(due, total);
-    const meetsThreshold = total > 0 && completed * 10_000 >= total * bp;
-    const reachable = total > 0 && (completed + stillPossible) * 10_000 >= total * bp;
-    return {
-      enrolmentId: r.enrolment_id,
-      participantId: r.participant_id,
-      fullName: r.full_name,
-      deliveryPartner: r.delivery_partner,
-      status: r.status,
-      completedWeight: completed,
-      totalWeight: total,
-      stillPossibleWeight: stillPossible,
-      dueWeight: due,
-      completedDueWeight: completedDue,
-      basisPoints,
-      bestPossibleBasisPoints,
-      projectedBasisPoints,
-      expectedBasisPoints,
-      meetsThreshold,
-      reachable,
-      atRisk: !meetsThreshold && (!reachable || projectedBasisPoints < bp),
-    };
-  });
+  const completed = Number(r.completed);
+  const total = Number(r.total);
+  const stillPossible = Number(r.still_possible);
+  const due = Number(r.due);
+  const completedDue = Number(r.completed_due);
+  const basisPoints = toBasisPoints(completed, total);
+  const bestPossibleBasisPoints = toBasisPoints(completed + stillPossible, total);
+  // With nothing due yet there is no pace to extrapolate: assume the participant keeps up.
+  const projectedBasisPoints =
+    due === 0
+      ? bestPossibleBasisPoints
+      : Math.min(bestPossibleBasisPoints, toBasisPoints(completedDue, due));
+  const expectedBasisPoints = toBasisPoints(due, total);
+  const meetsThreshold = total > 0 && completed * 10_000 >= total * bp;
+  const reachable = total > 0 && (completed + stillPossible) * 10_000 >= total * bp;
+  return {
+    enrolmentId: r.enrolment_id,
+    participantId: r.participant_id,
+    fullName: r.full_name,
+    deliveryPartner: r.delivery_partner,
+    status: r.status,
+    completedWeight: completed,
+    totalWeight: total,
+    stillPossibleWeight: stillPossible,
+    dueWeight: due,
+    completedDueWeight: completedDue,
+    basisPoints,
+    bestPossibleBasisPoints,
+    projectedBasisPoints,
+    expectedBasisPoints,
+    meetsThreshold,
+    reachable,
+    atRisk: !meetsThreshold && (!reachable || projectedBasisPoints < bp),
+  };
 }
 
 function toBasisPoints(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.floor((part * 10_000) / whole);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The dashboard a page at a time: the figures of every enrolment in SQL (the same arithmetic as
+ * toEngagementRow), so the totals are one aggregate and the table is one page of rows.
+ * ------------------------------------------------------------------------------------------- */
+
+/** Statuses still working towards the deadline; only these are "at risk" on the dashboard. */
+export const IN_PROGRESS_STATUSES: readonly string[] = ['active', 'accepted'];
+
+/** Engagement bands of the dashboard, in basis points: [min, max). */
+export const ENGAGEMENT_BANDS = [
+  { key: 'below-50', label: 'Below 50%', min: 0, max: 5000 },
+  { key: '50-75', label: '50% to 74.9%', min: 5000, max: 7500 },
+  { key: '75-90', label: '75% to 89.9%', min: 7500, max: 9000 },
+  { key: '90-plus', label: '90% or more', min: 9000, max: null },
+] as const;
+
+interface CohortPageOptions {
+  cohortId: number;
+  today: string;
+  visibleTo: SQL;
+  register: PolicyRegister;
+  /** Only participants at risk (in progress, projected or certain to miss the bar). */
+  atRiskOnly: boolean;
+}
+
+/** engagementSql's rows with basis points, projection and at-risk worked out in SQL. */
+function figuresSql(options: CohortPageOptions): SQL {
+  const bp = options.register.parameters.engagementThresholdBp;
+  const inner = engagementSql({
+    today: options.today,
+    register: options.register,
+    visibleTo: options.visibleTo,
+    cohorts: sql`c.id = ${options.cohortId}`,
+  });
+  return sql`select r.*, f1.bp, f2.projected_bp,
+                    (not f2.meets and (not f2.reachable or f2.projected_bp < ${bp}::bigint)
+                     and r.status = any(${arrayParam([...IN_PROGRESS_STATUSES])}::text[])) as at_risk
+             from (${inner}) r
+             cross join lateral (
+               select case when r.total = 0 then 0::bigint else r.completed * 10000 / r.total end as bp,
+                      case when r.total = 0 then 0::bigint
+                           else (r.completed + r.still_possible) * 10000 / r.total end as best_bp
+             ) f1
+             cross join lateral (
+               select case when r.due = 0 then f1.best_bp
+                           else least(f1.best_bp, r.completed_due * 10000 / r.due) end as projected_bp,
+                      r.total > 0 and r.completed * 10000 >= r.total * ${bp}::bigint as meets,
+                      r.total > 0 and (r.completed + r.still_possible) * 10000 >= r.total * ${bp}::bigint as reachable
+             ) f2`;
+}
+
+export interface CohortEngagementSummary {
+  /** Participants matching the filters (every page together). */
+  participants: number;
+  /** Of them, at risk. */
+  atRisk: number;
+  /** Mean engagement in basis points (rounded down), 0 with nobody. */
+  averageBasisPoints: number;
+  bands: { key: string; label: string; count: number }[];
+  /** The gravest at risk (lowest projection first), at most `atRiskShown`. */
+  atRiskRows: EnrolmentEngagementRow[];
+}
+
+/**
+ * The cohort's totals over everyone matching the filters, and its gravest at-risk participants:
+ * one aggregate statement (the engagement of each enrolment is worked out once, in the database).
+ */
+export async function cohortEngagementSummary(
+  db: Pick<Db, 'execute'>,
+  options: CohortPageOptions & { atRiskShown: number },
+): Promise<CohortEngagementSummary> {
+  const band = (b: (typeof ENGAGEMENT_BANDS)[number]) =>
+    b.max === null
+      ? sql`count(*) filter (where f.bp >= ${b.min})::int`
+      : sql`count(*) filter (where f.bp >= ${b.min} and f.bp < ${b.max})::int`;
+  const [row] = await queryRows<{
+    participants: number;
+    at_risk: number;
+    average_bp: number | string;
+    bands: number[];
+    at_risk_rows: Row[] | null;
+  }>(
+    db,
+    sql`with f as materialized (
+          select * from (${figuresSql(options)}) x ${options.atRiskOnly ? sql`where x.at_risk` : sql``}
+        )
+        select count(*)::int as participants,
+               count(*) filter (where f.at_risk)::int as at_risk,
+               coalesce(floor(avg(f.bp)), 0)::int as average_bp,
+               array[${sql.join(ENGAGEMENT_BANDS.map(band), sql`, `)}] as bands,
+               (select json_agg(g order by g.projected_bp, g.enrolment_id) from (
+                  select * from f where f.at_risk order by f.projected_bp, f.enrolment_id
+                  limit ${options.atRiskShown}) g) as at_risk_rows
+        from f`,
+  );
+  return {
+    participants: row?.participants ?? 0,
+    atRisk: row?.at_risk ?? 0,
+    averageBasisPoints: Number(row?.average_bp ?? 0),
+    bands: ENGAGEMENT_BANDS.map((b, i) => ({
+      key: b.key,
+      label: b.label,
+      count: Number(row?.bands[i] ?? 0),
+    })),
+    atRiskRows: (row?.at_risk_rows ?? []).map((r) => toEngagementRow(r, options.register)),
+  };
+}
+
+/**
+ * One page of the cohort's participants, by name then enrolment (a stable order). Without the
+ * at-risk filter only the page's enrolments are worked out; with it, everyone then the page.
+ */
+export async function cohortEngagementPage(
+  db: Pick<Db, 'execute'>,
+  options: CohortPageOptions & { limit: number; offset: number },
+): Promise<EnrolmentEngagementRow[]> {
+  if (!options.atRiskOnly) {
+    const pageOnly = sql`(${options.visibleTo}) and e.id in (
+        select e.id from enrolment e join cohort c on c.id = e.cohort_id
+        join participant p on p.id = e.participant_id
+        where e.cohort_id = ${options.cohortId} and (${options.visibleTo})
+        order by p.full_name, e.id limit ${options.limit} offset ${options.offset})`;
+    return cohortEngagement(db, { ...options, visibleTo: pageOnly });
+  }
+  const rows = await queryRows<Row>(
+    db,
+    sql`select x.* from (${figuresSql(options)}) x where x.at_risk
+        order by x.full_name, x.enrolment_id limit ${options.limit} offset ${options.offset}`,
+  );
+  return rows.map((r) => toEngagementRow(r, options.register));
 }
