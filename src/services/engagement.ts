@@ -1023,7 +1023,12 @@ export async function getEnrolmentEngagement(
 ): Promise<EnrolmentEngagement> {
   await requireEnrolment(db, actor, enrolmentId);
   const facts = await loadFacts(db, enrolmentId);
-  const today = londonDateOf(clock.now());
+  return engagementOf(facts, londonDateOf(clock.now()));
+}
+
+/** An enrolment's engagement from its facts already loaded (a participant snapshot, say). */
+export function engagementOf(facts: EnrolmentFacts, today: string): EnrolmentEngagement {
+  const enrolmentId = facts.enrolment.id;
   const decision = evaluateEngagement({
     course: facts.cohort.course,
     activities: facts.activities,

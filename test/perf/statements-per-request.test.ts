@@ -72,9 +72,10 @@ describe('SQL statements per request', () => {
   });
 
   it.each([
-    // Measured when these bounds were set (issue 13): My programme 30 → 17, the engagement API
-    // 11 → 4 (with its open alerts since) (the session and its user in one statement; an enrolment's facts in one).
-    ['participant', 'My programme', '/my-programme', 17],
+    // Measured when these bounds were set (issue 13): My programme 30 → 17 → 4 (the shell's
+    // provider name; the session and its user; the participant's enrolments; one snapshot of the
+    // enrolment), the engagement API 11 → 4 (with its open alerts since) (an enrolment's facts in one).
+    ['participant', 'My programme', '/my-programme', 4],
     ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 4],
     ['partner', 'participants list', '/participants', 5],
   ])('%s: %s (%s) sends at most %i', async (who, _name, path, most) => {
