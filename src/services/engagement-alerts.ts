@@ -52,11 +52,16 @@ export interface OpenAlertRow {
   cohort_name: string;
 }
 
-/** Open alerts on active enrolments (callers add `and …` conditions over `a`, `e` and `c`). */
+/**
+ * Open alerts on active enrolments (callers add `and …` conditions over `a`, `e` and `c`). Every
+ * kind is named (the check constraint allows no other) so that an enrolment's alerts are found
+ * through the unique (kind, enrolment_id) index, one probe per kind, not by reading all of it.
+ */
 export const OPEN_ALERTS_SELECT = sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name
         from engagement_alert a join enrolment e on e.id = a.enrolment_id
         join cohort c on c.id = e.cohort_id
-        where a.cleared_on is null and e.status = 'active'`;
+        where a.kind = any(${arrayParam([...ALERT_KINDS])}::text[])
+          and a.cleared_on is null and e.status = 'active'`;
 
 export function toOpenAlert(r: OpenAlertRow): OpenAlert {
   return {

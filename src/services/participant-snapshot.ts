@@ -6,7 +6,7 @@
  * the page's parts nested as JSON, each the same select its own service runs on its own, and who
  * may see the enrolment as its condition (an enrolment the actor may not see is not found).
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import {
   enrolmentFactsStatement,
@@ -97,19 +97,21 @@ const SNAPSHOT_COLUMNS = sql`
        and dc.status in ('deferred', 'intent_contact_due', 'confirmed')
      order by dc.id desc limit 1) x) as rejoin_row`;
 
+/** The snapshot's one statement: no row when the actor may not see the enrolment. */
+export function participantSnapshotStatement(actor: Actor, enrolmentId: number): SQL {
+  return enrolmentFactsStatement(enrolmentId, {
+    columns: SNAPSHOT_COLUMNS,
+    where: enrolmentVisibleTo(actor),
+  });
+}
+
 /** The snapshot of an enrolment the actor may see, in one statement; else NotFoundError. */
 export async function loadParticipantSnapshot(
   { db, clock }: ServiceDeps,
   actor: Actor,
   enrolmentId: number,
 ): Promise<ParticipantSnapshot> {
-  const [row] = await queryRows<SnapshotRow>(
-    db,
-    enrolmentFactsStatement(enrolmentId, {
-      columns: SNAPSHOT_COLUMNS,
-      where: enrolmentVisibleTo(actor),
-    }),
-  );
+  const [row] = await queryRows<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId));
   const facts = row ? factsFromRow(row) : null;
   if (!row || !facts) throw new NotFoundError('Enrolment not found');
   const today = londonDateOf(clock.now());
