@@ -215,6 +215,15 @@ export async function listBookings(
     db,
     sql`${COACHING_SELECT} where s.enrolment_id = ${enrolmentId} order by s.starts_at, s.id`,
   );
+  return bookingsOf(actor, events, coaching);
+}
+
+/** An enrolment's bookings as the actor sees them, from the rows of BOOKING_SELECT and COACHING_SELECT. */
+export function bookingsOf(
+  actor: Actor,
+  events: readonly BookingRow[],
+  coaching: readonly CoachingRow[],
+): { events: BookingView[]; coaching: CoachingSessionView[] } {
   // The coach's notes are for staff (2.2.1.3 record keeping), not shown back to the participant.
   const hideNotes = actor.role === 'participant';
   return {
@@ -223,7 +232,7 @@ export async function listBookings(
   };
 }
 
-interface BookingRow {
+export interface BookingRow {
   id: number;
   enrolment_id: number;
   participant_id: number;
@@ -239,7 +248,7 @@ interface BookingRow {
   cancelled_at: string | Date | null;
 }
 
-const BOOKING_SELECT = sql`select b.id, b.enrolment_id, b.participant_id, b.cohort_event_id, ce.activity_id, a.kind, a.title,
+export const BOOKING_SELECT = sql`select b.id, b.enrolment_id, b.participant_id, b.cohort_event_id, ce.activity_id, a.kind, a.title,
        ce.starts_at, ce.ends_at, b.status, b.accommodation, b.booked_at, b.cancelled_at
   from event_booking b join cohort_event ce on ce.id = b.cohort_event_id
   join programme_activity a on a.id = ce.activity_id`;

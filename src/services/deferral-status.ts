@@ -43,19 +43,31 @@ export async function currentDeferralOf(
   enrolmentId: number,
 ): Promise<CurrentDeferral | null> {
   await requireEnrolment(db, actor, enrolmentId);
-  const [row] = await queryRows<{
-    id: number | null;
-    status: CurrentDeferral['status'];
-    cohort_name: string | null;
-    rejoin_date: string | null;
-    rejoin_title: string | null;
-    intent_contact_due_on: string | null;
-    catch_up: number;
-    reasonable_adjustments: string | null;
-  }>(
+  const [row] = await queryRows<CurrentDeferralRow>(
     db,
-    // The agreed case if there is one; else, for a deferred enrolment, the deferral without a plan.
-    sql`select dc.id, coalesce(dc.status, 'deferred') as status, c.name as cohort_name,
+    sql`${CURRENT_DEFERRAL_SELECT} and e.id = ${enrolmentId} order by dc.id desc nulls last limit 1`,
+  );
+  return row ? toCurrentDeferral(row, londonDateOf(clock.now())) : null;
+}
+
+export interface CurrentDeferralRow {
+  enrolment_id: number;
+  id: number | null;
+  status: CurrentDeferral['status'];
+  cohort_name: string | null;
+  rejoin_date: string | null;
+  rejoin_title: string | null;
+  intent_contact_due_on: string | null;
+  catch_up: number;
+  reasonable_adjustments: string | null;
+}
+
+/**
+ * Each enrolment's agreed deferral cases (the agreed case if there is one; else, for a deferred
+ * enrolment, the deferral without a plan): the current one is the row with the highest case id,
+ * nulls last. Callers add `and e.id = …`.
+ */
+export const CURRENT_DEFERRAL_SELECT = sql`select e.id as enrolment_id, dc.id, coalesce(dc.status, 'deferred') as status, c.name as cohort_name,
                dc.rejoin_date::text, a.title as rejoin_title, dc.intent_contact_due_on::text,
                coalesce(jsonb_array_length(dc.rejoin_plan -> 'catchUpActivityIds'), 0)::int as catch_up,
                dc.reasonable_adjustments
@@ -64,10 +76,10 @@ export async function currentDeferralOf(
           and dc.status in ('approved', 'deferred', 'intent_contact_due', 'confirmed')
         left join cohort c on c.id = dc.target_cohort_id
         left join programme_activity a on a.id = dc.rejoin_activity_id
-        where e.id = ${enrolmentId} and (dc.id is not null or e.status = 'deferred')
-        order by dc.id desc nulls last limit 1`,
-  );
-  if (!row) return null;
+        where (dc.id is not null or e.status = 'deferred')`;
+
+/** The current deferral row as the participant reads it, on London's `today`. */
+export function toCurrentDeferral(row: CurrentDeferralRow, today: string): CurrentDeferral {
   return {
     caseId: row.id,
     status: row.status,
@@ -82,6 +94,6 @@ export async function currentDeferralOf(
       row.id !== null &&
       (row.status === 'deferred' || row.status === 'intent_contact_due') &&
       row.rejoin_date !== null &&
-      row.rejoin_date >= londonDateOf(clock.now()),
+      row.rejoin_date >= today,
   };
 }

@@ -35,28 +35,42 @@ export async function openAlertsForEnrolments(
   enrolmentIds: readonly number[],
 ): Promise<OpenAlert[]> {
   if (enrolmentIds.length === 0) return [];
-  const rows = await queryRows<{
-    enrolment_id: number;
-    kind: AlertKind;
-    raised_on: string;
-    cohort_name: string;
-  }>(
+  const rows = await queryRows<OpenAlertRow>(
     db,
-    sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name
-        from engagement_alert a join enrolment e on e.id = a.enrolment_id
-        join cohort c on c.id = e.cohort_id
-        where a.cleared_on is null and e.status = 'active'
+    sql`${OPEN_ALERTS_SELECT}
           and a.enrolment_id = any(${arrayParam([...enrolmentIds])}::int[])
           and (${enrolmentVisibleTo(actor)})
         order by a.raised_on, a.enrolment_id, a.kind`,
   );
-  return rows.map((r) => ({
+  return rows.map(toOpenAlert);
+}
+
+export interface OpenAlertRow {
+  enrolment_id: number;
+  kind: AlertKind;
+  raised_on: string;
+  cohort_name: string;
+}
+
+/**
+ * Open alerts on active enrolments (callers add `and …` conditions over `a`, `e` and `c`). Every
+ * kind is named (the check constraint allows no other) so that an enrolment's alerts are found
+ * through the unique (kind, enrolment_id) index, one probe per kind, not by reading all of it.
+ */
+export const OPEN_ALERTS_SELECT = sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name
+        from engagement_alert a join enrolment e on e.id = a.enrolment_id
+        join cohort c on c.id = e.cohort_id
+        where a.kind = any(${arrayParam([...ALERT_KINDS])}::text[])
+          and a.cleared_on is null and e.status = 'active'`;
+
+export function toOpenAlert(r: OpenAlertRow): OpenAlert {
+  return {
     enrolmentId: r.enrolment_id,
     kind: r.kind,
     label: ALERT_LABELS[r.kind],
     raisedOn: r.raised_on,
     cohortName: r.cohort_name,
-  }));
+  };
 }
 
 /** Open alerts on a participant's active enrolments the actor may see. */

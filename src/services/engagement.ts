@@ -2,7 +2,13 @@ import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
-import { loadEnrolmentFacts, type EnrolmentFacts } from '../db/queries/enrolment-facts.js';
+import {
+  enrolmentFactsStatement,
+  factsFromRow,
+  loadEnrolmentFacts,
+  type EnrolmentFacts,
+  type FactsRow,
+} from '../db/queries/enrolment-facts.js';
 import {
   ACTIVITY_KINDS,
   ENGAGEMENT_SOURCES,
@@ -1021,9 +1027,19 @@ export async function getEnrolmentEngagement(
   actor: Actor,
   enrolmentId: number,
 ): Promise<EnrolmentEngagement> {
-  await requireEnrolment(db, actor, enrolmentId);
-  const facts = await loadFacts(db, enrolmentId);
-  const today = londonDateOf(clock.now());
+  // One statement: the facts of an enrolment the actor may see (else not found).
+  const [row] = await queryRows<FactsRow>(
+    db,
+    enrolmentFactsStatement(enrolmentId, { where: enrolmentVisibleTo(actor) }),
+  );
+  const facts = row ? factsFromRow(row) : null;
+  if (!facts) throw new NotFoundError('Enrolment not found');
+  return engagementOf(facts, londonDateOf(clock.now()));
+}
+
+/** An enrolment's engagement from its facts already loaded (a participant snapshot, say). */
+export function engagementOf(facts: EnrolmentFacts, today: string): EnrolmentEngagement {
+  const enrolmentId = facts.enrolment.id;
   const decision = evaluateEngagement({
     course: facts.cohort.course,
     activities: facts.activities,

@@ -136,19 +136,7 @@ export async function getParticipant({ db }: ServiceDeps, actor: Actor, particip
         from participant_employment pe join school s on s.id = pe.school_id
         where pe.participant_id = ${participantId} order by pe.started_on, pe.id`,
   );
-  const enrolments = await queryRows<{
-    id: number;
-    cohort_id: number;
-    cohort_name: string;
-    delivery_partner: string;
-    status: string;
-    commenced_at: string | Date | null;
-  }>(
-    db,
-    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at
-        from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
-        where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}) order by c.start_date`,
-  );
+  const enrolments = await enrolmentsOf(db, actor, participantId);
   return {
     id: participant.id,
     fullName: participant.full_name,
@@ -171,15 +159,49 @@ export async function getParticipant({ db }: ServiceDeps, actor: Actor, particip
       endedOn: e.ended_on,
     })),
     version: participant.version,
-    enrolments: enrolments.map((e) => ({
-      id: e.id,
-      cohortId: e.cohort_id,
-      cohortName: e.cohort_name,
-      deliveryPartner: e.delivery_partner,
-      status: e.status,
-      commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
-    })),
+    enrolments,
   };
+}
+
+export interface ParticipantEnrolment {
+  id: number;
+  cohortId: number;
+  cohortName: string;
+  deliveryPartner: string;
+  status: string;
+  commencedAt: string | null;
+}
+
+/**
+ * A participant's enrolments the actor may see, oldest cohort first: one statement, and none
+ * (not an error) when the actor may see none of them.
+ */
+export async function enrolmentsOf(
+  db: Pick<Db, 'execute'>,
+  actor: Actor,
+  participantId: number,
+): Promise<ParticipantEnrolment[]> {
+  const rows = await queryRows<{
+    id: number;
+    cohort_id: number;
+    cohort_name: string;
+    delivery_partner: string;
+    status: string;
+    commenced_at: string | Date | null;
+  }>(
+    db,
+    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at
+        from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
+        where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}) order by c.start_date`,
+  );
+  return rows.map((e) => ({
+    id: e.id,
+    cohortId: e.cohort_id,
+    cohortName: e.cohort_name,
+    deliveryPartner: e.delivery_partner,
+    status: e.status,
+    commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
+  }));
 }
 
 /** An enrolment with where the participant stands against the engagement requirement (2.1.1). */

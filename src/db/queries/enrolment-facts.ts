@@ -71,7 +71,7 @@ export interface CohortFacts {
 
 type Executor = Pick<Db, 'execute'>;
 
-interface FactsRow {
+export interface FactsRow {
   id: number;
   status: EnrolmentStatus;
   deferral_count: number;
@@ -108,9 +108,20 @@ export async function loadEnrolmentFacts(
   db: Executor,
   enrolmentId: number,
 ): Promise<EnrolmentFacts | null> {
-  const [row] = await queryRows<FactsRow>(
-    db,
-    sql`select e.id, e.status, e.deferral_count, e.assessment_attempts_used, e.version,
+  const [row] = await queryRows<FactsRow>(db, enrolmentFactsStatement(enrolmentId));
+  return row ? factsFromRow(row) : null;
+}
+
+/**
+ * The facts statement, optionally with more columns and a further condition (a caller's snapshot
+ * adds what its page shows and who may see it). In scope for both: the enrolment `e`, its
+ * participant `p`, partner `dp` and cohort `c`.
+ */
+export function enrolmentFactsStatement(
+  enrolmentId: number,
+  more: { columns?: SQL; where?: SQL } = {},
+): SQL {
+  return sql`select e.id, e.status, e.deferral_count, e.assessment_attempts_used, e.version,
                e.delivery_partner_id, dp.name as delivery_partner_name, dp.is_national, e.commenced_at,
                p.id as participant_id, p.full_name, p.email, p.dfe_registration_confirmed, p.employment_confirmed,
                p.funding_route, p.working_pattern, p.part_time_fraction::text, p.current_school_id,
@@ -123,12 +134,17 @@ export async function loadEnrolmentFacts(
                 where d.enrolment_id = e.id
                   and d.status in ('approved', 'deferred', 'intent_contact_due', 'confirmed', 'resumed')
                 order by d.id desc limit 1) as rejoin_cohort_ends_on
+               ${more.columns ? sql`, ${more.columns}` : sql``}
         from enrolment e
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
-        where e.id = ${enrolmentId}`,
-  );
-  if (!row?.cohort) return null;
+        join cohort c on c.id = e.cohort_id
+        where e.id = ${enrolmentId}${more.where ? sql` and (${more.where})` : sql``}`;
+}
+
+/** A row of the facts statement as the policy's facts; null without its cohort. */
+export function factsFromRow(row: FactsRow): EnrolmentFacts | null {
+  if (!row.cohort) return null;
   return {
     enrolment: {
       id: row.id,
@@ -157,6 +173,27 @@ export async function loadEnrolmentFacts(
     completedActivityIds: new Set((row.completed ?? []).map((id) => String(id))),
     rejoinCohortEndsOn: row.rejoin_cohort_ends_on,
   };
+}
+
+/** A cohort's modules with their dates, from a facts row (the same rows the policy dated). */
+export function moduleScheduleOf(row: FactsRow): ModuleSchedule[] {
+  return (row.modules ?? []).map((m) => ({
+    id: m.id,
+    position: m.position,
+    title: m.title,
+    releaseDate: m.release_date,
+    idealWindowStart: m.ideal_window_start,
+    idealWindowEnd: m.ideal_window_end,
+  }));
+}
+
+export interface ModuleSchedule {
+  id: number;
+  position: number;
+  title: string;
+  releaseDate: string;
+  idealWindowStart: string;
+  idealWindowEnd: string;
 }
 
 interface CohortRow {
@@ -252,9 +289,10 @@ interface ModuleRow {
   title: string;
   release_date: string;
   ideal_window_start: string;
+  ideal_window_end: string;
 }
 
-const MODULES_SELECT = sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text
+const MODULES_SELECT = sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text, r.ideal_window_end::text
         from cohort c
         join programme_module m on m.programme_id = c.programme_id
         join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id`;

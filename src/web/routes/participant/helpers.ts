@@ -9,7 +9,7 @@ import {
   ServiceError,
   ValidationError,
 } from '../../../services/errors.js';
-import { getParticipant } from '../../../services/participants.js';
+import { enrolmentsOf } from '../../../services/participants.js';
 import type { Decision } from '../../../policy/index.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { formErrors, type FormErrors } from '../../forms.js';
@@ -91,8 +91,8 @@ export async function currentEnrolment(
   actor: Actor,
 ): Promise<CurrentEnrolment | null> {
   if (actor.participantId === null) return null;
-  const participant = await getParticipant(deps, actor, actor.participantId);
-  const enrolments = participant.enrolments as CurrentEnrolment[];
+  // One statement: the participant's own enrolments (none is "not found", as before).
+  const enrolments: CurrentEnrolment[] = await enrolmentsOf(deps.db, actor, actor.participantId);
   return (
     enrolments.filter((e) => CURRENT_STATUSES.includes(e.status)).at(-1) ??
     enrolments.at(-1) ??

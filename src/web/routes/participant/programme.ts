@@ -1,6 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { queryRows } from '../../../db/client.js';
 import {
   formatBasisPoints,
   formatThreshold,
@@ -14,9 +12,7 @@ import {
   type EnrolmentEngagement,
   type SessionAccessView,
 } from '../../../services/engagement.js';
-import { getEnrolment } from '../../../services/participants.js';
-import { listBookings } from '../../../services/bookings.js';
-import { openAlertsForEnrolments } from '../../../services/engagement-alerts.js';
+import { loadParticipantSnapshot } from '../../../services/participant-snapshot.js';
 import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
 import {
@@ -31,8 +27,7 @@ import {
   type PageDeps,
   type ParticipantContext,
 } from './helpers.js';
-import { moduleSchedule, sessionContent } from './queries.js';
-import { deferralPanel } from './deferral-panel.js';
+import { sessionContent } from './queries.js';
 
 const STATE_TAGS = {
   done: { text: 'Completed', classes: 'govuk-tag--green' },
@@ -56,14 +51,10 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/my-programme', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const [record, engagement, modules, bookings, alerts] = await Promise.all([
-        getEnrolment(deps, actor, enrolment.id),
-        getEnrolmentEngagement(deps, actor, enrolment.id),
-        moduleSchedule(deps.db, enrolment.cohortId),
-        listBookings(deps, actor, enrolment.id),
-        // The alerts the daily job raised and has not cleared (2.1.1): shown with the day raised.
-        openAlertsForEnrolments(deps.db, actor, [enrolment.id]),
-      ]);
+      // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
+      // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
+      const snapshot = await loadParticipantSnapshot(deps, actor, enrolment.id);
+      const { engagement, modules, bookings, alerts, rejoin } = snapshot;
       const today = londonDateOf(deps.clock.now());
       const sessions = engagement.sessions.map(sessionItem);
       const continueWith = sessions.find((s) => s.state === 'open');
@@ -71,15 +62,6 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
       // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
       const deferred = enrolment.status === 'deferred';
-      const [rejoin] = deferred
-        ? await queryRows<{ cohort_name: string; rejoin_date: string }>(
-            deps.db,
-            sql`select c.name as cohort_name, dc.rejoin_date::text from deferral_case dc join cohort c on c.id = dc.target_cohort_id
-                where dc.enrolment_id = ${enrolment.id} and dc.rejoin_date is not null
-                  and dc.status in ('deferred', 'intent_contact_due', 'confirmed')
-                order by dc.id desc limit 1`,
-          )
-        : [];
       const unreachable = deferred
         ? undefined
         : engagement.decision.reasons.find((r) => r.code === 'ENGAGEMENT.NOT_REACHABLE');
@@ -102,12 +84,13 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         };
       });
       return reply.view('participant/my-programme.njk', {
-        ...(await deferralPanel(deps, actor, enrolment.id)),
+        currentDeferral: snapshot.currentDeferral,
+        contact: snapshot.contact,
         flash: takeFlash(request),
-        cohort: record.cohort,
+        cohort: snapshot.cohort,
         enrolment,
         deferred,
-        rejoin: rejoin ? { cohortName: rejoin.cohort_name, on: rejoin.rejoin_date } : null,
+        rejoin: deferred ? rejoin : null,
         threshold,
         engagement: engagement.decision,
         percentage: details.percentage,
@@ -128,7 +111,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         currentModuleId: currentModuleId(sessions, moduleViews),
         nextThings: nextThings({ sessions, modules, bookings, now: deps.clock.now() }),
         // NPQEL and EHCO (2.2.1.3): the coaching booked from now on, soonest first.
-        coaching: isCoachingCourse(record.cohort.course)
+        coaching: isCoachingCourse(snapshot.cohort.course)
           ? bookings.coaching
               .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > deps.clock.now())
               .map((c) => ({

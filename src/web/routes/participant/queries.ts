@@ -6,44 +6,7 @@ import { queryRows, type Db } from '../../../db/client.js';
  * resolved the enrolment through a service that checks the participant may see it.
  */
 
-export interface ModuleSchedule {
-  id: number;
-  position: number;
-  title: string;
-  releaseDate: string;
-  idealWindowStart: string;
-  idealWindowEnd: string;
-}
-
-export async function moduleSchedule(
-  db: Pick<Db, 'execute'>,
-  cohortId: number,
-): Promise<ModuleSchedule[]> {
-  const rows = await queryRows<{
-    id: number;
-    position: number;
-    title: string;
-    release_date: string;
-    ideal_window_start: string;
-    ideal_window_end: string;
-  }>(
-    db,
-    sql`select m.id, m.position, m.title, r.release_date::text, r.ideal_window_start::text, r.ideal_window_end::text
-        from cohort c
-        join programme_module m on m.programme_id = c.programme_id
-        join cohort_module_release r on r.cohort_id = c.id and r.module_id = m.id
-        where c.id = ${cohortId}
-        order by m.position`,
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    position: r.position,
-    title: r.title,
-    releaseDate: r.release_date,
-    idealWindowStart: r.ideal_window_start,
-    idealWindowEnd: r.ideal_window_end,
-  }));
-}
+export type { ModuleSchedule } from '../../../services/participant-snapshot.js';
 
 export interface SessionContent {
   id: number;
