@@ -22,6 +22,7 @@ import {
   type ClinicAccommodation,
   type Decision,
   type SessionAccessDecision,
+  type PolicyRegister,
 } from '../policy/index.js';
 import { csvCellProblem } from '../domain/text.js';
 import type { Actor } from './actor.js';
@@ -38,6 +39,7 @@ import {
   type FieldError,
 } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { registerInForce } from './policy-register.js';
 
 /**
  * Engagement evidence (policy 2.1.1, 2.1.3, 2.2.1.1): study sessions completed in sequence,
@@ -983,6 +985,8 @@ export interface EnrolmentEngagement {
   participantId: number;
   course: string;
   decision: ReturnType<typeof evaluateEngagement>;
+  /** The policy version in force today, which decided (its threshold is what the page shows). */
+  register: PolicyRegister;
   byKind: KindBreakdown[];
   sessions: SessionAccessView[];
 }
@@ -1022,15 +1026,21 @@ export async function getEnrolmentEngagement(
   enrolmentId: number,
 ): Promise<EnrolmentEngagement> {
   await requireEnrolment(db, actor, enrolmentId);
-  const facts = await loadFacts(db, enrolmentId);
   const today = londonDateOf(clock.now());
-  const decision = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    deadline: facts.cohort.engagementDeadline,
-    today,
-  });
+  const [facts, register] = await Promise.all([
+    loadFacts(db, enrolmentId),
+    registerInForce(db, today),
+  ]);
+  const decision = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      deadline: facts.cohort.engagementDeadline,
+      today,
+    },
+    register,
+  );
   const kinds = breakdownByKind(facts);
   const coaching = isCoachingCourse(facts.cohort.course);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
@@ -1040,6 +1050,7 @@ export async function getEnrolmentEngagement(
     participantId: facts.participant.id,
     course: facts.cohort.course,
     decision,
+    register,
     byKind: kinds.map((k) => ({
       ...k,
       countsTowardsEngagement: k.kind !== 'coaching' || coaching,

@@ -6,7 +6,6 @@ import {
   formatThreshold,
   isCoachingCourse,
   londonDateOf,
-  POLICY_REGISTER,
 } from '../../../policy/index.js';
 import {
   completeStudySession,
@@ -56,9 +55,10 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   app.get('/my-programme', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const [record, engagement, modules, bookings, alerts] = await Promise.all([
-        getEnrolment(deps, actor, enrolment.id),
-        getEnrolmentEngagement(deps, actor, enrolment.id),
+      // The engagement use case loads the version in force; the enrolment reuses it.
+      const engagement = await getEnrolmentEngagement(deps, actor, enrolment.id);
+      const [record, modules, bookings, alerts] = await Promise.all([
+        getEnrolment(deps, actor, enrolment.id, engagement.register),
         moduleSchedule(deps.db, enrolment.cohortId),
         listBookings(deps, actor, enrolment.id),
         // The alerts the daily job raised and has not cleared (2.1.1): shown with the day raised.
@@ -68,7 +68,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const sessions = engagement.sessions.map(sessionItem);
       const continueWith = sessions.find((s) => s.state === 'open');
       const details = engagement.decision.details;
-      const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
+      const threshold = formatThreshold(engagement.register.parameters.engagementThresholdBp);
       // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
       const deferred = enrolment.status === 'deferred';
       const [rejoin] = deferred
@@ -138,7 +138,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
           : null,
         // The bar's width: the figure, rounded down like the figure itself, at most 100.
         barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
-        thresholdPercent: POLICY_REGISTER.parameters.engagementThresholdBp / 100,
+        thresholdPercent: engagement.register.parameters.engagementThresholdBp / 100,
         byKind: engagement.byKind,
       });
     }),
