@@ -8,7 +8,6 @@ import {
   evaluateAssessmentSubmission,
   evaluateEngagement,
   londonDateOf,
-  POLICY_REGISTER,
   type AssessmentWindow as PolicyWindow,
   type Decision,
   type EngagementSnapshot,
@@ -39,9 +38,6 @@ export interface ServiceDeps {
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Executor = Pick<Db, 'execute'>;
-
-/** Attempts each participant has under v2.2 (2.5.1); decisions read the version in force instead. */
-export const MAX_ATTEMPTS = POLICY_REGISTER.parameters.assessmentAttempts;
 
 /** Attempts each participant has under the version of the policy in force on `day` (2.5.1). */
 export async function attemptsInForce(db: Executor, day: string): Promise<number> {

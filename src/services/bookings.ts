@@ -13,6 +13,7 @@ import {
   type Decision,
 } from '../policy/index.js';
 import { enrolmentStatusDecision, statusesAllowing } from '../policy/enrolment-status.js';
+import { registerInForce } from './policy-register.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
@@ -490,12 +491,15 @@ async function placeBooking(
     decision = clinic;
   } else {
     // Not a gate: it tells the participant whether the date was shared in good time (2.1.3, 2.2.1.4).
-    decision = evaluateEventNotice({
-      kind: event.kind === 'conference' ? 'conference' : 'community_session',
-      eventOn,
-      publishedOn: await publishedOn(tx, event.id),
-      inPerson: event.location !== 'Online',
-    });
+    decision = evaluateEventNotice(
+      {
+        kind: event.kind === 'conference' ? 'conference' : 'community_session',
+        eventOn,
+        publishedOn: await publishedOn(tx, event.id),
+        inPerson: event.location !== 'Online',
+      },
+      await registerInForce(tx, today),
+    );
   }
 
   if (startsAt <= now) {

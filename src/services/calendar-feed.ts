@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import ical from 'ical-generator';
 import { queryRows, type Db } from '../db/client.js';
-import { addDays, formatThreshold, POLICY_REGISTER } from '../policy/index.js';
+import { addDays, formatThreshold, londonDateOf, type PolicyRegister } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireParticipant } from './authorisation.js';
@@ -144,7 +145,8 @@ export async function calendarFeedIcs(
         where f.token_hash = ${calendarTokenDigest(token)} and f.revoked_at is null`,
   );
   if (!feed) return null;
-  const events = await feedEvents(db, feed.participant_id);
+  const register = await registerInForce(db, londonDateOf(clock.now()));
+  const events = await feedEvents(db, feed.participant_id, register);
   const now = clock.now();
   const calendar = ical({
     name: 'NPQ programme',
@@ -173,8 +175,12 @@ export async function calendarFeedIcs(
 }
 
 /** Every dated thing for the participant's enrolments that are under way, in one statement. */
-async function feedEvents(db: Executor, participantId: number): Promise<FeedEvent[]> {
-  const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
+async function feedEvents(
+  db: Executor,
+  participantId: number,
+  register: PolicyRegister,
+): Promise<FeedEvent[]> {
+  const threshold = formatThreshold(register.parameters.engagementThresholdBp);
   return queryRows<FeedEvent>(
     db,
     sql`with e as (

@@ -26,9 +26,11 @@ import {
   londonDateOf,
   isIsoDate,
   type Decision,
+  type PolicyRegister,
 } from '../policy/index.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
+import { registerInForce } from './policy-register.js';
 import { ForbiddenError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
 
@@ -108,6 +110,11 @@ export interface CohortDraft {
   modules: DraftModule[];
   events: DraftEvent[];
   windows: DraftWindow[];
+  /**
+   * The policy version in force on the day the draft is made (never from the form): its notice
+   * periods (2.1.3) and module release lead time (2.2.1.1) are the ones the draft is checked against.
+   */
+  register: PolicyRegister;
 }
 
 export interface DraftChecks {
@@ -176,9 +183,12 @@ export async function generateCohortDraft(
   input: GenerateInput,
 ): Promise<CohortDraft> {
   requireCohortSetup(actor);
-  const startProblem = cohortStartProblem(input.startDate, londonDateOf(clock.now()));
+  const today = londonDateOf(clock.now());
+  const startProblem = cohortStartProblem(input.startDate, today);
   if (startProblem) throw new ValidationError([{ path: 'startDate', message: startProblem }]);
-  const lead = input.releaseLeadDays ?? DEFAULT_RELEASE_LEAD_DAYS;
+  // A cohort takes the lead time of the version in force the day it is set up (2.2.1.1).
+  const register = await registerInForce(db, today);
+  const lead = input.releaseLeadDays ?? register.parameters.moduleReleaseLeadDays;
   if (!Number.isInteger(lead) || lead < 0 || lead > MAX_RELEASE_LEAD_DAYS) {
     throw new ValidationError([
       {
@@ -250,6 +260,7 @@ export async function generateCohortDraft(
     isFinal: input.isFinal,
     contractEndDate: input.contractEndDate,
     releaseLeadDays: lead,
+    register,
     modules: draftModules,
     events,
     windows: schedule.assessmentWindows.map((w) => ({
@@ -285,7 +296,7 @@ export interface DraftForm {
 
 /** Rebuilds a full draft from the posted form, never trusting the form for what the catalogue says. */
 export async function completeDraft(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
   form: DraftForm,
 ): Promise<CohortDraft> {
@@ -293,7 +304,8 @@ export async function completeDraft(
   const { programme, activities, modules } = await loadProgramme(db, form.programmeId);
   const activityById = new Map(activities.map((a) => [a.id, a]));
   const moduleById = new Map(modules.map((m) => [m.id, m]));
-  const lead = form.releaseLeadDays ?? DEFAULT_RELEASE_LEAD_DAYS;
+  const register = await registerInForce(db, londonDateOf(clock.now()));
+  const lead = form.releaseLeadDays ?? register.parameters.moduleReleaseLeadDays;
   const draftModules = form.modules.map((m) => {
     const known = moduleById.get(m.moduleId);
     if (!known)
@@ -345,6 +357,7 @@ export async function completeDraft(
     isFinal: form.isFinal,
     contractEndDate: form.contractEndDate,
     releaseLeadDays: lead,
+    register,
     modules: draftModules,
     events,
     windows: form.windows.map((w) => ({
@@ -366,6 +379,7 @@ export function releaseScheduleDecision(
     idealWindowStart: string;
   }[],
   leadDays: number,
+  register?: PolicyRegister,
 ): Decision {
   return evaluateModuleReleaseSchedule(
     modules.map((m) => ({
@@ -375,7 +389,7 @@ export function releaseScheduleDecision(
       releasedOn: m.releaseDate,
       scheduledStartOn: m.idealWindowStart,
     })),
-    undefined,
+    register,
     { leadDays },
   );
 }
@@ -383,24 +397,30 @@ export function releaseScheduleDecision(
 /** The policy's calendar rules over a draft: releases ahead and in order, dates shared in time. */
 export function checkDraft(draft: CohortDraft): DraftChecks {
   // Released ahead of schedule (2.2.1.1): each release against its own ideal window and lead time.
-  const releases = releaseScheduleDecision(draft.modules, draft.releaseLeadDays);
+  const releases = releaseScheduleDecision(draft.modules, draft.releaseLeadDays, draft.register);
   const checks = [
     ...draft.events.map((e) => ({
       label: `${e.title}, ${e.date}`,
-      decision: evaluateEventNotice({
-        kind: e.kind,
-        eventOn: e.date,
-        publishedOn: draft.publishedOn,
-        inPerson: e.location !== 'Online',
-      }),
+      decision: evaluateEventNotice(
+        {
+          kind: e.kind,
+          eventOn: e.date,
+          publishedOn: draft.publishedOn,
+          inPerson: e.location !== 'Online',
+        },
+        draft.register,
+      ),
     })),
     ...draft.windows.map((w, i) => ({
       label: `Assessment window ${i + 1}, ${w.opensOn}`,
-      decision: evaluateEventNotice({
-        kind: 'assessment_window',
-        eventOn: w.opensOn,
-        publishedOn: draft.publishedOn,
-      }),
+      decision: evaluateEventNotice(
+        {
+          kind: 'assessment_window',
+          eventOn: w.opensOn,
+          publishedOn: draft.publishedOn,
+        },
+        draft.register,
+      ),
     })),
   ];
   const notices = checks.filter((c) => c.decision.outcome !== 'met');

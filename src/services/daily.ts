@@ -98,13 +98,17 @@ export async function withdrawNonReturners(tx: Tx, today: string, at: Date): Pro
         order by id for update`,
   );
   let withdrawn = 0;
+  const register = await registerInForce(tx, today);
   // Per case because each withdrawal goes through the lifecycle state machine; there are few a day.
   for (const c of candidates) {
-    const decision = evaluateReturnFromDeferral({
-      restartOn: c.rejoin_date,
-      today,
-      intent: 'no_response',
-    });
+    const decision = evaluateReturnFromDeferral(
+      {
+        restartOn: c.rejoin_date,
+        today,
+        intent: 'no_response',
+      },
+      register,
+    );
     if (decision.details.lifecycleEvent !== 'withdraw') continue;
     await tx.execute(
       sql`update deferral_case set status = 'withdrawn', version = version + 1, updated_at = ${at},

@@ -108,6 +108,8 @@ export interface DeferralEvaluation {
   deferral: DeferralDecision;
   funding: Decision;
   preWindow: Decision | null;
+  /** The assessment attempts of the version in force on the day (2.3.7): for "attempts left". */
+  assessmentAttempts: number;
 }
 
 function view(row: DeferralCaseRow): DeferralCaseView {
@@ -230,7 +232,12 @@ async function evaluate(
         register,
       )
     : null;
-  return { deferral, funding, preWindow };
+  return {
+    deferral,
+    funding,
+    preWindow,
+    assessmentAttempts: register.parameters.assessmentAttempts,
+  };
 }
 
 function refused(e: DeferralEvaluation): boolean {
@@ -814,11 +821,14 @@ export async function confirmReturn(
     ]);
     if (!row.rejoinDate)
       throw new ValidationError([{ path: 'rejoinDate', message: 'No restart date' }]);
-    const intentContact = evaluateIntentContact({
-      restartOn: row.rejoinDate,
-      today,
-      contactedOn: today,
-    });
+    const intentContact = evaluateIntentContact(
+      {
+        restartOn: row.rejoinDate,
+        today,
+        contactedOn: today,
+      },
+      await registerInForce(tx, today),
+    );
     if (intentContact.outcome !== 'met') throw new PolicyRefusalError(intentContact);
     const updated = await updateCase(
       tx,
@@ -885,12 +895,15 @@ export async function resumeFromDeferral(
       tx,
       sql`select cohort_id from enrolment where id = ${row.enrolmentId}`,
     );
-    const returnFromDeferral = evaluateReturnFromDeferral({
-      restartOn: row.rejoinDate,
-      today,
-      intent: 'confirmed',
-      returnedOn: today,
-    });
+    const returnFromDeferral = evaluateReturnFromDeferral(
+      {
+        restartOn: row.rejoinDate,
+        today,
+        intent: 'confirmed',
+        returnedOn: today,
+      },
+      await registerInForce(tx, today),
+    );
     if (returnFromDeferral.details.lifecycleEvent !== 'resume') {
       throw new PolicyRefusalError(returnFromDeferral);
     }

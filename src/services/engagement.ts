@@ -28,6 +28,7 @@ import {
   type ClinicAccommodation,
   type Decision,
   type SessionAccessDecision,
+  type PolicyRegister,
 } from '../policy/index.js';
 import { csvCellProblem } from '../domain/text.js';
 import type { Actor } from './actor.js';
@@ -44,6 +45,7 @@ import {
   type FieldError,
 } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { registerInForce } from './policy-register.js';
 
 /**
  * Engagement evidence (policy 2.1.1, 2.1.3, 2.2.1.1): study sessions completed in sequence,
@@ -989,6 +991,8 @@ export interface EnrolmentEngagement {
   participantId: number;
   course: string;
   decision: ReturnType<typeof evaluateEngagement>;
+  /** The policy version in force today, which decided (its threshold is what the page shows). */
+  register: PolicyRegister;
   byKind: KindBreakdown[];
   sessions: SessionAccessView[];
 }
@@ -1027,26 +1031,38 @@ export async function getEnrolmentEngagement(
   actor: Actor,
   enrolmentId: number,
 ): Promise<EnrolmentEngagement> {
-  // One statement: the facts of an enrolment the actor may see (else not found).
-  const [row] = await queryRows<FactsRow>(
-    db,
-    enrolmentFactsStatement(enrolmentId, { where: enrolmentVisibleTo(actor) }),
-  );
+  // One statement: the facts of an enrolment the actor may see (else not found); and the
+  // version of the policy in force today, which decides.
+  const today = londonDateOf(clock.now());
+  const [[row], register] = await Promise.all([
+    queryRows<FactsRow>(
+      db,
+      enrolmentFactsStatement(enrolmentId, { where: enrolmentVisibleTo(actor) }),
+    ),
+    registerInForce(db, today),
+  ]);
   const facts = row ? factsFromRow(row) : null;
   if (!facts) throw new NotFoundError('Enrolment not found');
-  return engagementOf(facts, londonDateOf(clock.now()));
+  return engagementOf(facts, today, register);
 }
 
 /** An enrolment's engagement from its facts already loaded (a participant snapshot, say). */
-export function engagementOf(facts: EnrolmentFacts, today: string): EnrolmentEngagement {
+export function engagementOf(
+  facts: EnrolmentFacts,
+  today: string,
+  register: PolicyRegister,
+): EnrolmentEngagement {
   const enrolmentId = facts.enrolment.id;
-  const decision = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    deadline: facts.cohort.engagementDeadline,
-    today,
-  });
+  const decision = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      deadline: facts.cohort.engagementDeadline,
+      today,
+    },
+    register,
+  );
   const kinds = breakdownByKind(facts);
   const coaching = isCoachingCourse(facts.cohort.course);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
@@ -1056,6 +1072,7 @@ export function engagementOf(facts: EnrolmentFacts, today: string): EnrolmentEng
     participantId: facts.participant.id,
     course: facts.cohort.course,
     decision,
+    register,
     byKind: kinds.map((k) => ({
       ...k,
       countsTowardsEngagement: k.kind !== 'coaching' || coaching,

@@ -14,6 +14,7 @@ import {
   londonDateOf,
   type Decision,
 } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { requireEnrolment } from './authorisation.js';
@@ -127,7 +128,10 @@ export async function answerReturnQuestion(
     const restart = question.rejoinDate;
     let decision: Decision;
     if (input.returning) {
-      decision = evaluateIntentContact({ restartOn: restart, today, contactedOn: today });
+      decision = evaluateIntentContact(
+        { restartOn: restart, today, contactedOn: today },
+        await registerInForce(tx, today),
+      );
       if (decision.outcome !== 'met') throw new PolicyRefusalError(decision);
       await tx.execute(
         sql`update deferral_case set status = 'confirmed', version = version + 1, updated_at = ${at},
@@ -159,7 +163,10 @@ export async function answerReturnQuestion(
         { at, publicUrl, immediately: true },
       );
     } else {
-      decision = evaluateReturnFromDeferral({ restartOn: restart, today, intent: 'declined' });
+      decision = evaluateReturnFromDeferral(
+        { restartOn: restart, today, intent: 'declined' },
+        await registerInForce(tx, today),
+      );
       await tx.execute(
         sql`update deferral_case set
               decision = coalesce(decision, '{}'::jsonb) || jsonb_build_object('returnFromDeferral', ${JSON.stringify(decision)}::jsonb)

@@ -10,6 +10,7 @@
  * closed as "chose to withdraw" with the enrolment still on the programme: without a reason, or
  * when the policy refuses, nothing is written.
  */
+import { registerInForce } from './policy-register.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import {
@@ -260,13 +261,16 @@ async function withdrawOnChoice(
         from enrolment e where e.id = ${row.enrolment_id} for update of e`,
   );
   if (!enrolment) throw new NotFoundError('Enrolment not found');
-  const decision = evaluateWithdrawal({
-    enrolmentStatus: enrolment.status as EnrolmentStatus,
-    reason: w.reason,
-    withdrawnOn: w.withdrawnOn,
-    today: w.today,
-    openDeferralCase: enrolment.open_case,
-  });
+  const decision = evaluateWithdrawal(
+    {
+      enrolmentStatus: enrolment.status as EnrolmentStatus,
+      reason: w.reason,
+      withdrawnOn: w.withdrawnOn,
+      today: w.today,
+      openDeferralCase: enrolment.open_case,
+    },
+    await registerInForce(tx, w.today),
+  );
   if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
   const withdrawal = await withdrawEnrolment(tx, {
     enrolmentId: row.enrolment_id,

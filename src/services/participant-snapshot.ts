@@ -35,6 +35,7 @@ import {
   type CurrentDeferral,
   type CurrentDeferralRow,
 } from './deferral-status.js';
+import { registerInForce } from './policy-register.js';
 import { engagementOf, type EnrolmentEngagement } from './engagement.js';
 import {
   OPEN_ALERTS_SELECT,
@@ -111,15 +112,19 @@ export async function loadParticipantSnapshot(
   actor: Actor,
   enrolmentId: number,
 ): Promise<ParticipantSnapshot> {
-  const [row] = await queryRows<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId));
+  const today = londonDateOf(clock.now());
+  // The version of the policy in force today decides (3.1.1); loaded alongside the snapshot.
+  const [[row], register] = await Promise.all([
+    queryRows<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId)),
+    registerInForce(db, today),
+  ]);
   const facts = row ? factsFromRow(row) : null;
   if (!row || !facts) throw new NotFoundError('Enrolment not found');
-  const today = londonDateOf(clock.now());
   const currentDeferral = row.deferral_row ? toCurrentDeferral(row.deferral_row, today) : null;
   return {
     facts,
     cohort: facts.cohort,
-    engagement: engagementOf(facts, today),
+    engagement: engagementOf(facts, today, register),
     modules: moduleScheduleOf(row),
     bookings: bookingsOf(actor, row.booking_rows ?? [], row.coaching_rows ?? []),
     alerts: (row.alert_rows ?? []).map(toOpenAlert),

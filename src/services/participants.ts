@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { loadEnrolmentFacts } from '../db/queries/enrolment-facts.js';
-import { evaluateEngagement, londonDateOf } from '../policy/index.js';
+import { evaluateEngagement, londonDateOf, type PolicyRegister } from '../policy/index.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from './actor.js';
 import {
@@ -10,6 +10,7 @@ import {
   requireEnrolment,
   requireParticipant,
 } from './authorisation.js';
+import { registerInForce } from './policy-register.js';
 import { NotFoundError } from './errors.js';
 
 export interface ServiceDeps {
@@ -205,17 +206,27 @@ export async function enrolmentsOf(
 }
 
 /** An enrolment with where the participant stands against the engagement requirement (2.1.1). */
-export async function getEnrolment({ db, clock }: ServiceDeps, actor: Actor, enrolmentId: number) {
+export async function getEnrolment(
+  { db, clock }: ServiceDeps,
+  actor: Actor,
+  enrolmentId: number,
+  /** The version in force today when the caller has loaded it already (one statement fewer). */
+  inForce?: PolicyRegister,
+) {
   await requireEnrolment(db, actor, enrolmentId);
   const facts = await loadEnrolmentFacts(db, enrolmentId);
   if (!facts) throw new NotFoundError('Enrolment not found');
-  const engagement = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    deadline: facts.cohort.engagementDeadline,
-    today: londonDateOf(clock.now()),
-  });
+  const today = londonDateOf(clock.now());
+  const engagement = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      deadline: facts.cohort.engagementDeadline,
+      today,
+    },
+    inForce ?? (await registerInForce(db, today)),
+  );
   return {
     id: facts.enrolment.id,
     participantId: facts.participant.id,

@@ -20,6 +20,7 @@ import {
   EDITABLE_PARAMETERS,
 } from '../policy/register-versions.js';
 import {
+  WHAT_IF_OUTCOME_LABELS,
   WHAT_IF_OUTCOMES,
   whatIfDifferences,
   type WhatIfDifference,
@@ -28,6 +29,7 @@ import {
 import type { Actor } from './actor.js';
 import { cohortVisibleTo, enrolmentVisibleTo } from './authorisation.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { csvCell } from './staff-dashboard.js';
 import {
   getPolicyVersion,
   mayEditRegister,
@@ -217,3 +219,50 @@ export async function runWhatIf(
 
 /** Today in London, the what-if form's default date. */
 export const whatIfToday = (deps: RegisterDeps): string => londonDateOf(deps.clock.now());
+
+const CSV_HEADER = [
+  'Participant ID',
+  'Enrolment ID',
+  'Name',
+  'Delivery partner',
+  'Cohort ID',
+  'Outcome',
+  'Under the version in force',
+  'Under this version',
+  'Clause',
+  'Parameter',
+  'Why',
+];
+
+/**
+ * The list of differences as CSV, one row per participant and outcome that changes (the same
+ * rows the page lists, so at most WHAT_IF_LIST_LIMIT participants), cells made safe for
+ * spreadsheets as every other CSV export is.
+ */
+export function whatIfCsv(result: WhatIfResult): string {
+  const value = (v: boolean | number) => (typeof v === 'number' ? v : v ? 'yes' : 'no');
+  const lines = result.participants.flatMap((p) =>
+    p.differences.map((d) =>
+      [
+        p.participantId,
+        p.enrolmentId,
+        p.fullName,
+        p.deliveryPartner,
+        p.cohortId,
+        WHAT_IF_OUTCOME_LABELS[d.outcome],
+        value(d.from),
+        value(d.to),
+        d.clause,
+        d.parameter,
+        d.explanation,
+      ]
+        .map(csvCell)
+        .join(','),
+    ),
+  );
+  return [CSV_HEADER.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+/** The file name of a what-if CSV: version, compared version and date. */
+export const whatIfCsvName = (r: WhatIfResult): string =>
+  `policy-${r.version}-against-${r.comparedWith}-what-if-${r.asOf}.csv`;

@@ -11,6 +11,7 @@ import {
   isIsoDate,
   londonDateOf,
 } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import type { Actor } from './actor.js';
 import {
   caseAudit,
@@ -82,8 +83,10 @@ export async function agreeRejoinDate(
         { path: 'rejoinOn', message: 'The re-join date must be today or later' },
       ]);
     }
-    const intentContactDueOn = evaluateIntentContact({ restartOn: input.rejoinOn, today }).details
-      .dueOn;
+    const intentContactDueOn = evaluateIntentContact(
+      { restartOn: input.rejoinOn, today },
+      await registerInForce(tx, today),
+    ).details.dueOn;
     const updated = await updateCase(
       tx,
       row,

@@ -10,6 +10,7 @@ import {
   formatLongDate,
   londonDateOf,
   POLICY_REGISTER,
+  type PolicyRegister,
   reason,
   type Decision,
   type EmploymentPeriod,
@@ -17,6 +18,7 @@ import {
 import type { Actor } from './actor.js';
 import type { ServiceDeps, Tx } from './assessment.js';
 import { audit } from './audit.js';
+import { registerInForce } from './policy-register.js';
 import { enrolmentVisibleTo, requireEnrolment, requireParticipant } from './authorisation.js';
 import { changeEnrolmentStatus } from './enrolment-status.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
@@ -233,23 +235,29 @@ export async function recordSchoolMove(
     }));
     let decision: ReturnType<typeof evaluateSchoolMove>;
     try {
-      decision = evaluateSchoolMove({
-        enrolmentStatus: facts.enrolment.status,
-        employmentHistory,
-        newSchool: {
-          urn: school.urn,
-          name: school.name,
-          region: school.region,
-          localAuthority: school.local_authority,
+      decision = evaluateSchoolMove(
+        {
+          enrolmentStatus: facts.enrolment.status,
+          employmentHistory,
+          newSchool: {
+            urn: school.urn,
+            name: school.name,
+            region: school.region,
+            localAuthority: school.local_authority,
+          },
+          movedOn: input.movedOn,
+          notifiedOn: today,
+          coveredRegions: covered.map((c) => c.code),
+          coveredAreas: servedAreas.map((c) => c.code),
+          delivery: facts.enrolment.isNational
+            ? { kind: 'national' }
+            : {
+                kind: 'delivery_partner',
+                deliveryPartnerName: facts.enrolment.deliveryPartnerName,
+              },
         },
-        movedOn: input.movedOn,
-        notifiedOn: today,
-        coveredRegions: covered.map((c) => c.code),
-        coveredAreas: servedAreas.map((c) => c.code),
-        delivery: facts.enrolment.isNational
-          ? { kind: 'national' }
-          : { kind: 'delivery_partner', deliveryPartnerName: facts.enrolment.deliveryPartnerName },
-      });
+        await registerInForce(tx, today),
+      );
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       throw new ValidationError([
@@ -462,7 +470,8 @@ export async function recordConsent(
 }
 
 /** Why an export cannot be produced yet, as reasons citing 2.6.4 (empty when it can). */
-export function exportRefusal(row: TransferRow): Decision | null {
+/** `register`: the version in force on the day of the export, whose number the refusal carries. */
+export function exportRefusal(row: TransferRow, register: PolicyRegister): Decision | null {
   const evidence = {
     receivingLeadProvider: row.receiving_lead_provider,
     dataSharingConsent: row.data_sharing_consent,
@@ -490,9 +499,7 @@ export function exportRefusal(row: TransferRow): Decision | null {
       ),
     );
   }
-  return reasons.length === 0
-    ? null
-    : policyDecision(POLICY_REGISTER.version, 'refused', reasons, {});
+  return reasons.length === 0 ? null : policyDecision(register.version, 'refused', reasons, {});
 }
 
 /**
@@ -510,9 +517,10 @@ export async function exportTransfer(
   return db.transaction(async (tx) => {
     const row = await loadTransfer(tx, actor, transferId, 'write');
     requireTransferStatus(row, ['opened', 'provider_chosen', 'exported'], 'an export');
-    const refusal = exportRefusal(row);
+    const register = await registerInForce(tx, today);
+    const refusal = exportRefusal(row, register);
     if (refusal) throw new PolicyRefusalError(refusal);
-    const pkg = await buildExportPackage(tx, row, at, today);
+    const pkg = await buildExportPackage(tx, row, at, today, register);
     const updated = await updateTransfer(
       tx,
       row,
@@ -531,7 +539,13 @@ export async function exportTransfer(
   });
 }
 
-async function buildExportPackage(tx: Tx, row: TransferRow, at: Date, today: string) {
+async function buildExportPackage(
+  tx: Tx,
+  row: TransferRow,
+  at: Date,
+  today: string,
+  register: PolicyRegister,
+) {
   const facts = await loadEnrolmentFacts(tx, row.enrolment_id);
   if (!facts) throw new NotFoundError('Enrolment not found');
   const participantId = facts.participant.id;
@@ -550,13 +564,16 @@ async function buildExportPackage(tx: Tx, row: TransferRow, at: Date, today: str
         from participant_employment pe join school s on s.id = pe.school_id
         where pe.participant_id = ${participantId} order by pe.started_on, pe.id`,
   );
-  const engagement = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    deadline: facts.cohort.engagementDeadline,
-    today,
-  });
+  const engagement = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      deadline: facts.cohort.engagementDeadline,
+      today,
+    },
+    register,
+  );
   const byKind = await queryRows<{
     kind: string;
     records: number;

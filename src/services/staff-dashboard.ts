@@ -18,7 +18,6 @@ import {
 import { loadCohortPlan, loadCohorts } from '../db/queries/enrolment-facts.js';
 import { ENROLMENT_STATUSES, type EnrolmentStatus } from '../domain/catalogue.js';
 import {
-  POLICY_REGISTER,
   evaluateFundingAtDeferral,
   formatBasisPoints,
   londonDateOf,
@@ -514,7 +513,8 @@ export async function participantRecord(
     sql`select e.id, e.deferral_count, e.assessment_attempts_used from enrolment e
         where e.id = any(${arrayParam(participant.enrolments.map((e) => e.id))}::int[])`,
   );
-  const maxAttempts = POLICY_REGISTER.parameters.assessmentAttempts;
+  const maxAttempts = (await registerInForce(db, londonDateOf(deps.clock.now()))).parameters
+    .assessmentAttempts;
   const enrolments = [];
   for (const e of participant.enrolments) {
     const f = facts.find((x) => x.id === e.id);
@@ -885,7 +885,7 @@ export interface EnrolmentHeader {
 
 /** The participant and cohort a case belongs to, for the page heading (404 if not visible). */
 export async function enrolmentHeader(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
   enrolmentId: number,
 ): Promise<EnrolmentHeader> {
@@ -909,6 +909,8 @@ export async function enrolmentHeader(
         where e.id = ${enrolmentId} and (${enrolmentVisibleTo(actor)})`,
   );
   if (!row) throw new NotFoundError('Not found');
+  // Attempts left under the version in force today (2.5.1), not the code's v2.2.
+  const register = await registerInForce(db, londonDateOf(clock.now()));
   return {
     enrolmentId: row.id,
     participantId: row.participant_id,
@@ -917,7 +919,7 @@ export async function enrolmentHeader(
     cohortName: row.cohort_name,
     deliveryPartner: row.delivery_partner,
     status: row.status,
-    attemptsLeft: Math.max(0, POLICY_REGISTER.parameters.assessmentAttempts - row.attempts_used),
+    attemptsLeft: Math.max(0, register.parameters.assessmentAttempts - row.attempts_used),
     deferralCount: row.deferral_count,
   };
 }

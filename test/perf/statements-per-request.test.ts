@@ -75,16 +75,18 @@ describe('SQL statements per request', () => {
     // The first request of the hour also records last_used_at; the next one does not write.
     expect(first.statements.filter((s) => /^update "api_token"/i.test(s))).toHaveLength(1);
     expect(second.statements.some((s) => /^update/i.test(s))).toBe(false);
-    expect(second.statements.length).toBeLessThanOrEqual(3);
+    // 3 with the snapshot (issue 13), one more since the version in force decides (issue 16).
+    expect(second.statements.length).toBeLessThanOrEqual(4);
   });
 
   it.each([
     // Measured when these bounds were set (issue 13): My programme 30 → 17 → 4 (the shell's
     // provider name; the session and its user; the participant's enrolments; one snapshot of the
     // enrolment), the engagement API 11 → 4 (with its open alerts since) → 3 (an enrolment's facts,
-    // with who may see it as their condition, in one).
-    ['participant', 'My programme', '/my-programme', 4],
-    ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 3],
+    // with who may see it as their condition, in one). Issue 16 adds one to each: the version of
+    // the policy in force today, which decides, loaded alongside the snapshot or the facts.
+    ['participant', 'My programme', '/my-programme', 5],
+    ['participant', 'engagement API', '/api/v1/enrolments/:id/engagement', 4],
     ['partner', 'participants list', '/participants', 5],
     // The cohort dashboard (issue 13), measured 9: the session, the cohort, the register, the
     // totals and at-risk list (one aggregate statement), the page's 50 rows, their alerts, what is

@@ -8,6 +8,7 @@ import {
   type AssessmentCircumstanceKind,
   type Decision,
 } from '../../policy/index.js';
+import { registerInForce } from '../policy-register.js';
 import type { Actor } from '../actor.js';
 import { requestAssessmentDeferral } from '../assessment-deferrals.js';
 import { audit } from '../audit.js';
@@ -137,13 +138,16 @@ async function withdrawalDecision(
           and d.status in ('requested','discussed','approved','deferred','intent_contact_due','confirmed')) as open_case
         from enrolment e where e.id = ${input.enrolmentId}`,
   );
-  return evaluateWithdrawal({
-    enrolmentStatus: row!.status as Parameters<typeof evaluateWithdrawal>[0]['enrolmentStatus'],
-    reason: input.reason as DfeWithdrawalReason,
-    withdrawnOn: input.withdrawnOn,
-    today: londonDateOf(deps.clock.now()),
-    openDeferralCase: row!.open_case,
-  });
+  return evaluateWithdrawal(
+    {
+      enrolmentStatus: row!.status as Parameters<typeof evaluateWithdrawal>[0]['enrolmentStatus'],
+      reason: input.reason as DfeWithdrawalReason,
+      withdrawnOn: input.withdrawnOn,
+      today: londonDateOf(deps.clock.now()),
+      openDeferralCase: row!.open_case,
+    },
+    await registerInForce(deps.db, londonDateOf(deps.clock.now())),
+  );
 }
 
 /** Runs the use case for the action; called for real, or inside the rolled-back preview. */

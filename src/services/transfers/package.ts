@@ -3,7 +3,13 @@ import { CompactSign, importJWK } from 'jose';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../db/client.js';
 import { loadEnrolmentFacts } from '../../db/queries/enrolment-facts.js';
-import { evaluateEngagement, londonDateOf, POLICY_REGISTER } from '../../policy/index.js';
+import {
+  evaluateEngagement,
+  londonDateOf,
+  POLICY_REGISTER,
+  type PolicyRegister,
+} from '../../policy/index.js';
+import { registerInForce } from '../policy-register.js';
 import {
   TRANSFER_CONSENT_COVERS,
   TRANSFER_PACKAGE_JWS_TYP,
@@ -59,11 +65,13 @@ export async function signTransferPackage(
       throw new ConflictError(
         `This transfer is ${row.status.replace('_', ' ')}, so no package can be made now.`,
       );
-    const refusal = exportRefusal(row);
+    // The version in force on the day of the package decides and is stamped on it.
+    const register = await registerInForce(tx, londonDateOf(at));
+    const refusal = exportRefusal(row, register);
     if (refusal) throw new PolicyRefusalError(refusal);
     const key = await currentSigningKey(tx);
     if (!key) throw new NoSigningKeyError();
-    const payload = await buildPayload(tx, row, key.kid, at);
+    const payload = await buildPayload(tx, row, key.kid, at, register);
     const privateKey = await importJWK(key.privateJwk, key.alg);
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TRANSFER_PACKAGE_JWS_TYP })
@@ -101,6 +109,7 @@ async function buildPayload(
   row: TransferRow,
   kid: string,
   at: Date,
+  register: PolicyRegister,
 ): Promise<TransferPackage> {
   const facts = await loadEnrolmentFacts(tx, row.enrolment_id);
   if (!facts) throw new NotFoundError('Enrolment not found');
@@ -143,13 +152,16 @@ async function buildPayload(
         group by a.id, a.kind, a.sequence_number, a.title, a.position
         order by a.position`,
   );
-  const engagement = evaluateEngagement({
-    course: facts.cohort.course,
-    activities: facts.activities,
-    completedActivityIds: facts.completedActivityIds,
-    deadline: facts.cohort.engagementDeadline,
-    today: londonDateOf(at),
-  });
+  const engagement = evaluateEngagement(
+    {
+      course: facts.cohort.course,
+      activities: facts.activities,
+      completedActivityIds: facts.completedActivityIds,
+      deadline: facts.cohort.engagementDeadline,
+      today: londonDateOf(at),
+    },
+    register,
+  );
   const p = facts.participant;
   return {
     type: TRANSFER_PACKAGE_TYPE,

@@ -178,8 +178,10 @@ export const engagementApi: ApiModule = async (app, deps) => {
       // Authorisation first (a record the actor may not see is a 404), then its open alerts: reads only.
       const engagement = await getEnrolmentEngagement(deps, actor, request.params.id);
       const alerts = await openAlertsForEnrolments(deps.db, actor, [request.params.id]);
+      // The version in force decided (the decision carries its number); the register is not sent.
+      const { register: _register, ...view } = engagement;
       return {
-        ...engagement,
+        ...view,
         openAlerts: alerts.map((a) => ({ kind: a.kind, label: a.label, raisedOn: a.raisedOn })),
       };
     },

@@ -1,13 +1,19 @@
 import { z } from 'zod';
 import {
   approveDraft,
+  discardDraft,
   createDraft,
   getPolicyVersion,
   listPolicyVersions,
   updateDraft,
   type PolicyVersionView,
 } from '../../services/policy-register.js';
-import { runWhatIf, type WhatIfScope } from '../../services/policy-what-if.js';
+import {
+  runWhatIf,
+  whatIfCsv,
+  whatIfCsvName,
+  type WhatIfScope,
+} from '../../services/policy-what-if.js';
 import { EDITABLE_PARAMETERS, parameterValue } from '../../policy/register-versions.js';
 import { WHAT_IF_OUTCOMES } from '../../policy/what-if.js';
 import { actorOf, ErrorBody, type ApiModule } from './plugin.js';
@@ -189,6 +195,24 @@ export const policyRegisterApi: ApiModule = (app, deps) => {
       toBody(await approveDraft(deps, actorOf(request), request.params.version, request.body)),
   );
 
+  app.post(
+    '/policy-versions/:version/discard',
+    {
+      schema: {
+        tags,
+        summary:
+          'Discard the draft: it stays in the register, marked discarded, and its number cannot be used again (programme team, admin)',
+        params: VersionParam,
+        response: { 200: VersionBody, ...refusals },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      await discardDraft(deps, actor, request.params.version);
+      return toBody(await getPolicyVersion(deps, actor, request.params.version));
+    },
+  );
+
   app.get(
     '/policy-versions/:version/what-if',
     {
@@ -218,6 +242,43 @@ export const policyRegisterApi: ApiModule = (app, deps) => {
         scope,
         asOf: q.asOf,
       });
+    },
+  );
+
+  app.get(
+    '/policy-versions/:version/what-if.csv',
+    {
+      schema: {
+        tags,
+        summary:
+          'The what-if list of differences as CSV: one row per participant and outcome that changes (writes nothing)',
+        params: VersionParam,
+        querystring: z.object({
+          asOf: IsoDate,
+          cohortId: z.coerce.number().pipe(Id).optional(),
+          deliveryPartnerId: z.coerce.number().pipe(Id).optional(),
+        }),
+        produces: ['text/csv'],
+        response: { 200: z.string(), ...refusals, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const scope: WhatIfScope =
+        q.cohortId !== undefined
+          ? { kind: 'cohort', cohortId: q.cohortId }
+          : q.deliveryPartnerId !== undefined
+            ? { kind: 'partner', deliveryPartnerId: q.deliveryPartnerId }
+            : { kind: 'all' };
+      const result = await runWhatIf(deps, actorOf(request), {
+        version: request.params.version,
+        scope,
+        asOf: q.asOf,
+      });
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${whatIfCsvName(result)}"`)
+        .send(whatIfCsv(result));
     },
   );
 };

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { EXTENUATING_CIRCUMSTANCES, londonDateOf, POLICY_REGISTER } from '../../../policy/index.js';
+import { EXTENUATING_CIRCUMSTANCES, londonDateOf } from '../../../policy/index.js';
 import {
   getDeferralCase,
   listDeferralCases,
@@ -125,10 +125,7 @@ export function deferralRoutes(app: FastifyInstance, deps: PageDeps): void {
       skip: CIRCUMSTANCE_CODES,
       plan: preview.deferral.details.plan,
       cohort: record.cohort,
-      attemptsRemaining: Math.max(
-        0,
-        POLICY_REGISTER.parameters.assessmentAttempts - record.assessmentAttemptsUsed,
-      ),
+      attemptsRemaining: Math.max(0, preview.assessmentAttempts - record.assessmentAttemptsUsed),
       circumstances: EXTENUATING_CIRCUMSTANCES.map((value) => ({
         value,
         text: CIRCUMSTANCE_LABELS[value],

@@ -4,7 +4,6 @@ import {
   formatThreshold,
   isCoachingCourse,
   londonDateOf,
-  POLICY_REGISTER,
 } from '../../../policy/index.js';
 import {
   completeStudySession,
@@ -59,7 +58,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
       const sessions = engagement.sessions.map(sessionItem);
       const continueWith = sessions.find((s) => s.state === 'open');
       const details = engagement.decision.details;
-      const threshold = formatThreshold(POLICY_REGISTER.parameters.engagementThresholdBp);
+      const threshold = formatThreshold(engagement.register.parameters.engagementThresholdBp);
       // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
       const deferred = enrolment.status === 'deferred';
       const unreachable = deferred
@@ -121,7 +120,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
           : null,
         // The bar's width: the figure, rounded down like the figure itself, at most 100.
         barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
-        thresholdPercent: POLICY_REGISTER.parameters.engagementThresholdBp / 100,
+        thresholdPercent: engagement.register.parameters.engagementThresholdBp / 100,
         byKind: engagement.byKind,
       });
     }),

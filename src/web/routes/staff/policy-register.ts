@@ -4,6 +4,7 @@ import type { Actor } from '../../../services/actor.js';
 import {
   approveDraft,
   createDraft,
+  discardDraft,
   draftEditProblems,
   formValuesOf,
   getPolicyVersion,
@@ -19,6 +20,8 @@ import {
 } from '../../../services/policy-register.js';
 import {
   runWhatIf,
+  whatIfCsv,
+  whatIfCsvName,
   whatIfScopes,
   whatIfToday,
   type WhatIfScope,
@@ -276,6 +279,36 @@ export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void 
     },
   );
 
+  /** Discard → "are you sure?" → discarded (the draft stays, marked discarded; audited). */
+  app.get<{ Params: { version: string } }>(
+    '/policy-register/versions/:version/discard',
+    async (request, reply) => {
+      const actor = reader(request, reply, true);
+      if (!actor) return reply;
+      return page(reply, async () => {
+        const v = await getPolicyVersion(deps, actor, request.params.version);
+        if (v.status !== 'draft') return notFound(reply);
+        return reply.view('admin/policy-discard.njk', { v });
+      });
+    },
+  );
+
+  app.post<{ Params: { version: string } }>(
+    '/policy-register/versions/:version/discard',
+    async (request, reply) => {
+      const actor = reader(request, reply, true);
+      if (!actor) return reply;
+      const version = request.params.version;
+      return page(reply, async () => {
+        await discardDraft(deps, actor, version);
+        return reply.redirect(
+          withNotice(`/policy-register/versions/${encodeURIComponent(version)}`, 'discarded'),
+          303,
+        );
+      });
+    },
+  );
+
   /** The what-if: a GET form (it reads and writes nothing), results below it. */
   app.get<{
     Querystring: {
@@ -333,6 +366,47 @@ export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void 
         outcomes: WHAT_IF_OUTCOMES.map((o) => ({ key: o, label: WHAT_IF_OUTCOME_LABELS[o] })),
         inForceVersion: (await registerInForce(deps.db, whatIfToday(deps))).version,
       });
+    });
+  });
+
+  /** The differences as CSV, for the same form values; a problem shows the form with its errors. */
+  app.get<{
+    Querystring: {
+      version?: string;
+      scope?: string;
+      cohortId?: string;
+      deliveryPartnerId?: string;
+      asOf?: string;
+    };
+  }>('/policy-register/what-if.csv', async (request, reply) => {
+    const actor = reader(request, reply, true);
+    if (!actor) return reply;
+    const q = request.query;
+    const scope: WhatIfScope =
+      q.scope === 'cohort'
+        ? { kind: 'cohort', cohortId: Number(q.cohortId) || 0 }
+        : q.scope === 'partner'
+          ? { kind: 'partner', deliveryPartnerId: Number(q.deliveryPartnerId) || 0 }
+          : { kind: 'all' };
+    return page(reply, async () => {
+      try {
+        const result = await runWhatIf(deps, actor, {
+          version: q.version ?? '',
+          scope,
+          asOf: q.asOf ?? whatIfToday(deps),
+        });
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${whatIfCsvName(result)}"`)
+          .header('cache-control', 'no-store')
+          .send(whatIfCsv(result));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        const qs = new URLSearchParams(
+          Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        );
+        return reply.redirect(`/policy-register/what-if?${qs.toString()}`, 303);
+      }
     });
   });
 }
