@@ -45,6 +45,7 @@ import {
   type FieldError,
 } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { engagementDecisionOf } from './engagement-decision.js';
 import { registerInForce } from './policy-register.js';
 
 /**
@@ -1053,16 +1054,7 @@ export function engagementOf(
   register: PolicyRegister,
 ): EnrolmentEngagement {
   const enrolmentId = facts.enrolment.id;
-  const decision = evaluateEngagement(
-    {
-      course: facts.cohort.course,
-      activities: facts.activities,
-      completedActivityIds: facts.completedActivityIds,
-      deadline: facts.cohort.engagementDeadline,
-      today,
-    },
-    register,
-  );
+  const decision = engagementDecisionOf(facts, today, register);
   const kinds = breakdownByKind(facts);
   const coaching = isCoachingCourse(facts.cohort.course);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));

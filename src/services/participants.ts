@@ -1,7 +1,8 @@
+import { engagementDecisionOf } from './engagement-decision.js';
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import { loadEnrolmentFacts } from '../db/queries/enrolment-facts.js';
-import { evaluateEngagement, londonDateOf, type PolicyRegister } from '../policy/index.js';
+import { londonDateOf, type PolicyRegister } from '../policy/index.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from './actor.js';
 import {
@@ -217,14 +218,9 @@ export async function getEnrolment(
   const facts = await loadEnrolmentFacts(db, enrolmentId);
   if (!facts) throw new NotFoundError('Enrolment not found');
   const today = londonDateOf(clock.now());
-  const engagement = evaluateEngagement(
-    {
-      course: facts.cohort.course,
-      activities: facts.activities,
-      completedActivityIds: facts.completedActivityIds,
-      deadline: facts.cohort.engagementDeadline,
-      today,
-    },
+  const engagement = engagementDecisionOf(
+    facts,
+    today,
     inForce ?? (await registerInForce(db, today)),
   );
   return {

@@ -1,3 +1,4 @@
+import { engagementDecisionOf } from './engagement-decision.js';
 import { queueSchoolMoveDecision, queueTransferDecision } from './notices/decisions.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
@@ -5,7 +6,6 @@ import { loadEnrolmentFacts } from '../db/queries/enrolment-facts.js';
 import {
   addDays,
   decision as policyDecision,
-  evaluateEngagement,
   evaluateSchoolMove,
   formatLongDate,
   londonDateOf,
@@ -564,16 +564,7 @@ async function buildExportPackage(
         from participant_employment pe join school s on s.id = pe.school_id
         where pe.participant_id = ${participantId} order by pe.started_on, pe.id`,
   );
-  const engagement = evaluateEngagement(
-    {
-      course: facts.cohort.course,
-      activities: facts.activities,
-      completedActivityIds: facts.completedActivityIds,
-      deadline: facts.cohort.engagementDeadline,
-      today,
-    },
-    register,
-  );
+  const engagement = engagementDecisionOf(facts, today, register);
   const byKind = await queryRows<{
     kind: string;
     records: number;
