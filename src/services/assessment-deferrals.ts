@@ -603,11 +603,14 @@ export async function checkPreWindowDeferral(
         { path: 'id', message: 'No assessment window is scheduled for this cohort yet.' },
       ]);
     }
-    const decision = evaluatePreWindowDeferral({
-      requestedOn: today,
-      window: ctx.policyWindow,
-      attemptsRemaining: ctx.attemptsRemaining,
-    });
+    const decision = evaluatePreWindowDeferral(
+      {
+        requestedOn: today,
+        window: ctx.policyWindow,
+        attemptsRemaining: ctx.attemptsRemaining,
+      },
+      ctx.register,
+    );
     return {
       enrolmentId,
       window: windowView(ctx.window, today),
