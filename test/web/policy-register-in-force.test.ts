@@ -4,6 +4,7 @@ import { queryRows } from '../../src/db/client.js';
 import { addDays } from '../../src/policy/index.js';
 import { bookEvent } from '../../src/services/bookings.js';
 import { calendarFeedIcs, issueCalendarFeed } from '../../src/services/calendar-feed.js';
+import { previewEventChange } from '../../src/services/cohort-events.js';
 import { checkDraft, generateCohortDraft } from '../../src/services/cohort-setup.js';
 import {
   approveDeferral,
@@ -13,7 +14,8 @@ import {
 } from '../../src/services/deferral-cases.js';
 import { PolicyRefusalError } from '../../src/services/errors.js';
 import { agreeRejoinDate } from '../../src/services/rejoin-date.js';
-import { exportTransfer } from '../../src/services/school-moves.js';
+import { exportTransfer, recordSchoolMove } from '../../src/services/school-moves.js';
+import { signTransferPackage } from '../../src/services/transfers/package.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 import { TEAM, approveVersion } from '../support/policy-versions.js';
 import { prepareTransfer } from '../support/transfer-worlds.js';
@@ -21,7 +23,7 @@ import { prepareTransfer } from '../support/transfer-worlds.js';
 /**
  * Issue 16, the sites with no test of their own: version 2.4 comes into force on 1 April with other
  * notice periods (clinics 70 days, conferences 60, community sessions 30), intent to return asked
- * 60 days ahead and a 95% threshold. On 31 March each site still decides under 2.2; on 1 April
+ * 60 days ahead, assessment windows of 10 days (8 in 2.2) and a 95% threshold. On 31 March each site still decides under 2.2; on 1 April
  * under 2.4, and the decision says so.
  */
 let w: DemoWorld;
@@ -41,6 +43,7 @@ beforeAll(async () => {
     {
       engagementThresholdBp: '95',
       intentContactLeadDays: '60',
+      assessmentWindowDays: '10',
       'eventNoticeDays.clinic': '70',
       'eventNoticeDays.conference': '60',
       'eventNoticeDays.community_session': '30',
@@ -92,6 +95,10 @@ describe('event notice periods (2.1.3)', () => {
     expect(after.checks.notices[0]!.label).toContain('conference');
     expect(after.checks.noticesChecked).toBe(before.checks.noticesChecked);
     expect(after.checks.ok).toBe(false);
+    // The window length (2.2.1.5) of the day too: a window closes 8 days on under 2.2, 10 under 2.4.
+    const opensOn = before.draft.windows[0]!.opensOn;
+    expect(before.draft.windows[0]!.closesOn).toBe(addDays(opensOn, 7));
+    expect(after.draft.windows[0]).toEqual({ opensOn, closesOn: addDays(opensOn, 9) });
   });
 
   it('booking a community session published 25 days ahead: notice met under 2.2 (14 days), not under 2.4 (30)', async () => {
@@ -137,6 +144,48 @@ describe('event notice periods (2.1.3)', () => {
       policyVersion: '2.4',
       outcome: 'not_met',
       details: { requiredDays: 30, noticeDays: 25 },
+    });
+  });
+});
+
+describe('moving an event to a new date (2.1.3)', () => {
+  it('a community session moved to 20 days ahead gives notice under 2.2 (14 days), not under 2.4 (30)', async () => {
+    const [cohort] = await queryRows<{ id: number; programme_id: number }>(
+      w.t.db,
+      sql`select id, programme_id from cohort where name = 'NPQH 2025'`,
+    );
+    const [activity] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select id from programme_activity where programme_id = ${cohort!.programme_id}
+          and kind = 'community_session' order by id limit 1`,
+    );
+    const [event] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`insert into cohort_event (cohort_id, activity_id, starts_at, ends_at, location, published_on)
+          values (${cohort!.id}, ${activity!.id}, '2026-06-30T15:30:00Z', '2026-06-30T16:30:00Z', 'Online', '2026-03-01')
+          returning id`,
+    );
+    const previewOn = async (iso: string) => {
+      at(iso);
+      const preview = await previewEventChange(deps(), await w.actor(TEAM), {
+        cohortId: cohort!.id,
+        eventId: event!.id,
+        date: addDays(iso.slice(0, 10), 20),
+        startTime: '16:30',
+        endTime: '17:30',
+        location: 'Online',
+        capacity: null,
+        shortNoticeReason: '',
+      });
+      return { notice: preview.notice, refused: preview.refused };
+    };
+    expect(await previewOn(BEFORE)).toMatchObject({
+      notice: { policyVersion: '2.2', outcome: 'met', details: { requiredDays: 14 } },
+      refused: false,
+    });
+    expect(await previewOn(ON)).toMatchObject({
+      notice: { policyVersion: '2.4', outcome: 'not_met', details: { requiredDays: 30 } },
+      refused: true,
     });
   });
 });
@@ -215,5 +264,48 @@ describe('the version stamped on school moves and transfers (2.6)', () => {
     expect(before.policyVersion).toBe('2.2');
     expect(before.reasons.map((r) => r.code)).toContain('PORTABILITY.NO_DATA_SHARING_CONSENT');
     expect((await refusedOn(ON)).policyVersion).toBe('2.4');
+    // The signed package is refused the same way, before any key is needed, under the day's version.
+    const signRefusedOn = async (iso: string) => {
+      at(iso);
+      const e = await signTransferPackage(deps(), await w.actor(TEAM), transferId).catch(
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(PolicyRefusalError);
+      return (e as PolicyRefusalError).decision.policyVersion;
+    };
+    expect(await signRefusedOn(BEFORE)).toBe('2.2');
+    expect(await signRefusedOn(ON)).toBe('2.4');
+  });
+
+  it('a school move’s decision records 2.2 on 31 March and 2.4 on 1 April', async () => {
+    // Two active enrolments other than participant 1's (the deferral test's) and the transfer's (2).
+    const movers = await queryRows<{ enrolment_id: number; urn: string }>(
+      w.t.db,
+      sql`select e.id as enrolment_id,
+                 (select s.urn from school s
+                  where exists (select 1 from lead_provider_region lr where lr.region_id = s.region_id)
+                    and s.id <> p.current_school_id order by s.id limit 1) as urn
+          from enrolment e join participant p on p.id = e.participant_id
+          where e.status = 'active' and p.email <> ${P1} and p.id <> 2
+          order by e.id limit 2`,
+    );
+    expect(movers).toHaveLength(2);
+    const moveOn = async (iso: string, m: { enrolment_id: number; urn: string }) => {
+      at(iso);
+      const view = await recordSchoolMove(deps(), await w.actor(TEAM), {
+        enrolmentId: m.enrolment_id,
+        newSchoolUrn: m.urn,
+        movedOn: '2026-03-20',
+      });
+      return view.decision;
+    };
+    expect(await moveOn(BEFORE, movers[0]!)).toMatchObject({
+      policyVersion: '2.2',
+      outcome: 'allowed',
+    });
+    expect(await moveOn(ON, movers[1]!)).toMatchObject({
+      policyVersion: '2.4',
+      outcome: 'allowed',
+    });
   });
 });
