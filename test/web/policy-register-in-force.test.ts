@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { addDays } from '../../src/policy/index.js';
+import { checkPreWindowDeferral } from '../../src/services/assessment-deferrals.js';
 import { bookEvent } from '../../src/services/bookings.js';
 import { calendarFeedIcs, issueCalendarFeed } from '../../src/services/calendar-feed.js';
 import { previewEventChange } from '../../src/services/cohort-events.js';
@@ -13,6 +14,7 @@ import {
   startDeferral,
 } from '../../src/services/deferral-cases.js';
 import { PolicyRefusalError } from '../../src/services/errors.js';
+import { previewStaffAction } from '../../src/services/participant-record/actions.js';
 import { agreeRejoinDate } from '../../src/services/rejoin-date.js';
 import { exportTransfer, recordSchoolMove } from '../../src/services/school-moves.js';
 import { signTransferPackage } from '../../src/services/transfers/package.js';
@@ -23,7 +25,8 @@ import { prepareTransfer } from '../support/transfer-worlds.js';
 /**
  * Issue 16, the sites with no test of their own: version 2.4 comes into force on 1 April with other
  * notice periods (clinics 70 days, conferences 60, community sessions 30), intent to return asked
- * 60 days ahead, assessment windows of 10 days (8 in 2.2) and a 95% threshold. On 31 March each site still decides under 2.2; on 1 April
+ * 60 days ahead, assessment windows of 10 days (8 in 2.2), 3 attempts (2) and a 95%
+ * threshold. On 31 March each site still decides under 2.2; on 1 April
  * under 2.4, and the decision says so.
  */
 let w: DemoWorld;
@@ -44,6 +47,7 @@ beforeAll(async () => {
       engagementThresholdBp: '95',
       intentContactLeadDays: '60',
       assessmentWindowDays: '10',
+      assessmentAttempts: '3',
       'eventNoticeDays.clinic': '70',
       'eventNoticeDays.conference': '60',
       'eventNoticeDays.community_session': '30',
@@ -307,5 +311,55 @@ describe('the version stamped on school moves and transfers (2.6)', () => {
       policyVersion: '2.4',
       outcome: 'allowed',
     });
+  });
+});
+
+describe('withdrawals and the pre-window assessment deferral', () => {
+  const someEnrolment = async () => {
+    const [row] = await queryRows<{ id: number; participant_id: number }>(
+      w.t.db,
+      sql`select e.id, e.participant_id from enrolment e join participant p on p.id = e.participant_id
+          where e.status = 'active' and p.email <> ${P1} and p.id <> 2
+            and exists (select 1 from assessment_window aw where aw.cohort_id = e.cohort_id and aw.opens_on > '2026-04-01')
+          order by e.id desc limit 1`,
+    );
+    return row!;
+  };
+
+  it('a staff withdrawal’s decision (previewed) records the version of the day', async () => {
+    const e = await someEnrolment();
+    const previewOn = async (iso: string) => {
+      at(iso);
+      const preview = await previewStaffAction(deps(), await w.actor(TEAM), e.participant_id, {
+        kind: 'withdrawal',
+        enrolmentId: e.id,
+        reason: 'personal-reason-other',
+        withdrawnOn: iso.slice(0, 10),
+        note: 'Leaving teaching',
+      });
+      return preview.decisions.map((d) => [d.decision.policyVersion, d.decision.outcome]);
+    };
+    expect(await previewOn(BEFORE)).toEqual([['2.2', 'allowed']]);
+    expect(await previewOn(ON)).toEqual([['2.4', 'allowed']]);
+  });
+
+  it('asking before a window keeps 2 attempts under 2.2 and 3 under 2.4', async () => {
+    const e = await someEnrolment();
+    const checkOn = async (iso: string) => {
+      at(iso);
+      const { decision } = await checkPreWindowDeferral(deps(), await w.actor(TEAM), e.id);
+      const details = decision.details as { attemptsRemaining: number };
+      return {
+        version: decision.policyVersion,
+        remaining: details.attemptsRemaining,
+        text: decision.reasons.map((r) => r.message).join(' '),
+      };
+    };
+    const before = await checkOn(BEFORE);
+    expect(before).toMatchObject({ version: '2.2', remaining: 2 });
+    expect(before.text).toContain('your right to 2 assessment attempts');
+    const after = await checkOn(ON);
+    expect(after).toMatchObject({ version: '2.4', remaining: 3 });
+    expect(after.text).toContain('your right to 3 assessment attempts');
   });
 });
