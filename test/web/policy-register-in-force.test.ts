@@ -14,6 +14,7 @@ import {
   startDeferral,
 } from '../../src/services/deferral-cases.js';
 import { PolicyRefusalError } from '../../src/services/errors.js';
+import { withdrawNonReturners } from '../../src/services/daily.js';
 import { previewStaffAction } from '../../src/services/participant-record/actions.js';
 import { agreeRejoinDate } from '../../src/services/rejoin-date.js';
 import { exportTransfer, recordSchoolMove } from '../../src/services/school-moves.js';
@@ -361,5 +362,58 @@ describe('withdrawals and the pre-window assessment deferral', () => {
     const after = await checkOn(ON);
     expect(after).toMatchObject({ version: '2.4', remaining: 3 });
     expect(after.text).toContain('your right to 3 assessment attempts');
+  });
+});
+
+describe('the daily job: no answer after a deferral (2.3.8)', () => {
+  it('the withdrawal of a participant who did not return records 2.2 on 31 March and 2.4 on 1 April', async () => {
+    // A north participant's enrolment, not among the two lowest the school-move test takes.
+    const [e] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select e.id from enrolment e join participant p on p.id = e.participant_id
+          join delivery_partner dp on dp.id = e.delivery_partner_id
+          where e.status = 'active' and dp.slug = 'north' and p.id > 2
+          order by e.id offset 2 limit 1`,
+    );
+    at('2026-03-16T10:00:00Z');
+    const staff = await w.actor('partner.north@demo.npq-ops.test');
+    let c = await requestDeferral(deps(), staff, {
+      enrolmentId: e!.id,
+      circumstance: 'maternity_leave',
+      description: 'Baby due in April',
+    });
+    c = await recordDeferralDiscussion(deps(), staff, c.id, {
+      expectedVersion: c.version,
+      alternativesOffered: ['defer', 'continue_with_current_cohort'],
+      participantChoice: 'defer',
+    });
+    c = await approveDeferral(deps(), staff, c.id, { expectedVersion: c.version });
+    c = await startDeferral(deps(), staff, c.id, { expectedVersion: c.version });
+    // The restart day has passed with no answer.
+    await w.t.db.execute(
+      sql`update deferral_case set rejoin_date = '2026-03-30' where id = ${c.id}`,
+    );
+    const rollback = new Error('rollback');
+    const runOn = async (day: string, keep: boolean) => {
+      let result: { withdrawn: number; version: string | undefined } | undefined;
+      await w.t.db
+        .transaction(async (tx) => {
+          const withdrawn = await withdrawNonReturners(tx, day, new Date(`${day}T05:00:00Z`));
+          const [row] = await queryRows<{ version: string }>(
+            tx,
+            sql`select decision->'returnFromDeferral'->>'policyVersion' as version
+                from deferral_case where id = ${c.id}`,
+          );
+          result = { withdrawn, version: row?.version };
+          if (!keep) throw rollback;
+        })
+        .catch((x: unknown) => {
+          if (x !== rollback) throw x;
+        });
+      return result;
+    };
+    // 31 March, rolled back so that the same case can be run again on 1 April.
+    expect(await runOn('2026-03-31', false)).toEqual({ withdrawn: 1, version: '2.2' });
+    expect(await runOn('2026-04-01', true)).toEqual({ withdrawn: 1, version: '2.4' });
   });
 });
