@@ -219,12 +219,22 @@ describe('intent to return (2.3.7, intentContactLeadDays)', () => {
     const rejoinOn = c.rejoinDate!;
     expect(rejoinOn > '2026-06-01').toBe(true);
 
+    const agreedUnder = async () =>
+      (
+        await queryRows<{ version: string }>(
+          w.t.db,
+          sql`select decision->'agreedRejoinDate'->>'policyVersion' as version
+              from deferral_case where id = ${c.id}`,
+        )
+      )[0]!.version;
     at(BEFORE);
     c = await agreeRejoinDate(deps(), staff, c.id, { rejoinOn, expectedVersion: c.version });
     expect(c.intentContactDueOn).toBe(addDays(rejoinOn, -28));
+    expect(await agreedUnder()).toBe('2.2');
     at(ON);
     c = await agreeRejoinDate(deps(), staff, c.id, { rejoinOn, expectedVersion: c.version });
     expect(c.intentContactDueOn).toBe(addDays(rejoinOn, -60));
+    expect(await agreedUnder()).toBe('2.4');
     const [row] = await queryRows<{ due: string }>(
       w.t.db,
       sql`select intent_contact_due_on::text as due from deferral_case where id = ${c.id}`,
