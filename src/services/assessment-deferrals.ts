@@ -150,6 +150,7 @@ export async function requestAssessmentDeferral(
     const onProgramme = enrolmentStatusDecision(
       ctx.facts.enrolment.status,
       'request_assessment_deferral',
+      ctx.register,
     );
     if (onProgramme.outcome !== 'allowed') throw new PolicyRefusalError(onProgramme);
     if (!ctx.window) {
@@ -222,6 +223,7 @@ export async function previewAssessmentDeferral(
     const onProgramme = enrolmentStatusDecision(
       ctx.facts.enrolment.status,
       'request_assessment_deferral',
+      ctx.register,
     );
     // As ensureEntered would decide, without writing the entry.
     const entered =
@@ -603,11 +605,14 @@ export async function checkPreWindowDeferral(
         { path: 'id', message: 'No assessment window is scheduled for this cohort yet.' },
       ]);
     }
-    const decision = evaluatePreWindowDeferral({
-      requestedOn: today,
-      window: ctx.policyWindow,
-      attemptsRemaining: ctx.attemptsRemaining,
-    });
+    const decision = evaluatePreWindowDeferral(
+      {
+        requestedOn: today,
+        window: ctx.policyWindow,
+        attemptsRemaining: ctx.attemptsRemaining,
+      },
+      ctx.register,
+    );
     return {
       enrolmentId,
       window: windowView(ctx.window, today),

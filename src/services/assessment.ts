@@ -388,7 +388,11 @@ export async function createSubmission(
     // Serialises submissions for one enrolment, so two at once cannot take the same attempt.
     await tx.execute(sql`select id from enrolment where id = ${input.enrolmentId} for update`);
     const ctx = await loadAssessmentContext(tx, input.enrolmentId, today);
-    const onProgramme = enrolmentStatusDecision(ctx.facts.enrolment.status, 'submit_assessment');
+    const onProgramme = enrolmentStatusDecision(
+      ctx.facts.enrolment.status,
+      'submit_assessment',
+      ctx.register,
+    );
     if (onProgramme.outcome !== 'allowed') throw new PolicyRefusalError(onProgramme);
     if (!ctx.window || !ctx.policyWindow) {
       throw new ValidationError([

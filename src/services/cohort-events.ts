@@ -16,6 +16,7 @@ import { requireCohortSetup } from './cohort-setup.js';
 import { enqueueEmail } from './email/outbox.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { registerInForce } from './policy-register.js';
 
 /**
  * Cohorts after set-up (issue 15): the programme team changes an event's date, time, place or
@@ -201,12 +202,16 @@ async function decide(
   const moves = changed.includes('date') || changed.includes('time');
   // A new date is communicated today (2.1.3): it must still give the notice its kind needs.
   const notice = moves
-    ? evaluateEventNotice({
-        kind: row.kind as NoticeEventKind,
-        eventOn: input.date,
-        publishedOn: today,
-        inPerson: input.location.trim() !== 'Online',
-      })
+    ? evaluateEventNotice(
+        {
+          kind: row.kind as NoticeEventKind,
+          eventOn: input.date,
+          publishedOn: today,
+          inPerson: input.location.trim() !== 'Online',
+        },
+        // The notice period of the version in force today, the day the new date is shared.
+        await registerInForce(deps.db, today),
+      )
     : null;
   const refused = notice?.outcome === 'not_met' && input.shortNoticeReason.trim() === '';
   return {

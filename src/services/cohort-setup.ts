@@ -265,7 +265,7 @@ export async function generateCohortDraft(
     events,
     windows: schedule.assessmentWindows.map((w) => ({
       opensOn: shiftDay(w.opensOn),
-      closesOn: assessmentWindowClosesOn(shiftDay(w.opensOn)),
+      closesOn: assessmentWindowClosesOn(shiftDay(w.opensOn), register),
     })),
   };
 }
@@ -362,7 +362,7 @@ export async function completeDraft(
     events,
     windows: form.windows.map((w) => ({
       opensOn: w.opensOn,
-      closesOn: isIsoDate(w.opensOn) ? assessmentWindowClosesOn(w.opensOn) : '',
+      closesOn: isIsoDate(w.opensOn) ? assessmentWindowClosesOn(w.opensOn, register) : '',
     })),
   };
 }
@@ -613,7 +613,7 @@ export async function createCohort(
         select ${cohortId}, u.n, u.opens_on, u.closes_on
         from unnest(${arrayParam(draft.windows.map((_, i) => i + 1))}::int[],
                     ${arrayParam(draft.windows.map((w) => w.opensOn))}::date[],
-                    ${arrayParam(draft.windows.map((w) => assessmentWindowClosesOn(w.opensOn)))}::date[])
+                    ${arrayParam(draft.windows.map((w) => assessmentWindowClosesOn(w.opensOn, draft.register)))}::date[])
           as u(n, opens_on, closes_on)`);
     }
     await audit(tx, {

@@ -884,12 +884,13 @@ export async function resumeFromDeferral(
     if (!row.rejoinDate || row.targetCohortId === null) {
       throw new ValidationError([{ path: 'targetCohortId', message: 'No re-join plan' }]);
     }
+    // The version in force today decides both the timing and the return, and is stamped on each.
+    const register = await registerInForce(tx, today);
     // 2.3.5: on or after the agreed date, or sooner only to cover missed content, recorded by staff.
-    const timing = evaluateResumeTiming({
-      rejoinOn: row.rejoinDate,
-      today,
-      earlyReturnReason: input.earlyReturnReason,
-    });
+    const timing = evaluateResumeTiming(
+      { rejoinOn: row.rejoinDate, today, earlyReturnReason: input.earlyReturnReason },
+      register,
+    );
     if (timing.outcome !== 'allowed') throw new PolicyRefusalError(timing);
     const [before] = await queryRows<{ cohort_id: number }>(
       tx,
@@ -902,7 +903,7 @@ export async function resumeFromDeferral(
         intent: 'confirmed',
         returnedOn: today,
       },
-      await registerInForce(tx, today),
+      register,
     );
     if (returnFromDeferral.details.lifecycleEvent !== 'resume') {
       throw new PolicyRefusalError(returnFromDeferral);

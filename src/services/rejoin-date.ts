@@ -59,14 +59,19 @@ export async function agreeRejoinDate(
           from cohort where id = ${row.targetCohortId}`,
     );
     if (!cohort) throw new ValidationError([{ path: 'rejoinOn', message: 'No new cohort' }]);
-    const decision = evaluateAgreedRejoinDate({
-      rejoinOn: input.rejoinOn,
-      provisionalOn: plan.rejoinOn,
-      cohortStartsOn: cohort.start_date,
-      cohortDeadline: cohort.deadline,
-      cohortName: cohort.name,
-      reason: input.reason ?? '',
-    });
+    // The version in force today decides the date and the intent contact, and is stamped on both.
+    const register = await registerInForce(tx, today);
+    const decision = evaluateAgreedRejoinDate(
+      {
+        rejoinOn: input.rejoinOn,
+        provisionalOn: plan.rejoinOn,
+        cohortStartsOn: cohort.start_date,
+        cohortDeadline: cohort.deadline,
+        cohortName: cohort.name,
+        reason: input.reason ?? '',
+      },
+      register,
+    );
     if (decision.outcome !== 'allowed') {
       // The date and the reason are fields a person typed: say which one is wrong.
       const r = decision.reasons.find((x) => !x.met);
@@ -83,10 +88,8 @@ export async function agreeRejoinDate(
         { path: 'rejoinOn', message: 'The re-join date must be today or later' },
       ]);
     }
-    const intentContactDueOn = evaluateIntentContact(
-      { restartOn: input.rejoinOn, today },
-      await registerInForce(tx, today),
-    ).details.dueOn;
+    const intentContactDueOn = evaluateIntentContact({ restartOn: input.rejoinOn, today }, register)
+      .details.dueOn;
     const updated = await updateCase(
       tx,
       row,

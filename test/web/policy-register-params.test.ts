@@ -4,15 +4,14 @@ import { queryRows } from '../../src/db/client.js';
 import { generateCohortDraft } from '../../src/services/cohort-setup.js';
 import { getEnrolmentEngagement } from '../../src/services/engagement.js';
 import { getEnrolment } from '../../src/services/participants.js';
-import {
-  approveDraft,
-  createDraft,
-  formValuesOf,
-  updateDraft,
-  valuesFromForm,
-} from '../../src/services/policy-register.js';
 import { enrolmentHeader } from '../../src/services/staff-dashboard.js';
 import { formFields } from '../support/forms.js';
+import {
+  ADMIN,
+  TEAM,
+  approveVersion,
+  draftVersion as draftShared,
+} from '../support/policy-versions.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
 
 /**
@@ -32,22 +31,8 @@ const deps = () => ({ db: w.t.db, clock: w.clock });
 const at = (iso: string) => {
   w.clock.now = () => new Date(iso);
 };
-const TEAM = 'programme.team@demo.npq-ops.test';
-const ADMIN = 'admin@demo.npq-ops.test';
-
-async function draftVersion(version: string, values: Record<string, string>): Promise<void> {
-  const teamActor = await w.actor(TEAM);
-  const draft = await createDraft(deps(), teamActor, { version, summary: `Version ${version}` });
-  await updateDraft(deps(), teamActor, version, {
-    revision: draft.revision,
-    summary: draft.summary,
-    owner: draft.owner ?? '',
-    ownerEmail: '',
-    appliesTo: draft.appliesTo ?? '',
-    nextReviewOn: '2027-07-01',
-    values: valuesFromForm({ ...formValuesOf(draft.parameters!), ...values }),
-  });
-}
+const draftVersion = (version: string, values: Record<string, string>) =>
+  draftShared(w, version, values);
 
 beforeAll(async () => {
   w = await createDemoWorld({ participants: 30 }); // today 2026-03-16
@@ -63,23 +48,17 @@ beforeAll(async () => {
         where p.email = 'participant1@demo.npq-ops.test' and e.status = 'active' order by e.id limit 1`,
   );
   enrolmentId = row!.id;
-  await draftVersion('2.4', {
-    engagementThresholdBp: '95',
-    assessmentAttempts: '3',
-    moduleReleaseLeadDays: '14',
-    intentContactLeadDays: '60',
-  });
-  const revision = (
-    await queryRows<{ revision: number }>(
-      w.t.db,
-      sql`select revision from policy_version where version = '2.4'`,
-    )
-  )[0]!.revision;
-  await approveDraft(deps(), await w.actor(ADMIN), '2.4', {
-    revision,
-    issuedOn: '2026-04-01',
-    approver: 'Programme Operations Committee',
-  });
+  await approveVersion(
+    w,
+    '2.4',
+    {
+      engagementThresholdBp: '95',
+      assessmentAttempts: '3',
+      moduleReleaseLeadDays: '14',
+      intentContactLeadDays: '60',
+    },
+    '2026-04-01',
+  );
 });
 afterAll(async () => {
   await w.destroy();
