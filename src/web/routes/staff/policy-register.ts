@@ -62,6 +62,24 @@ function parameterRows(version: PolicyVersionView, inForce: PolicyVersionView | 
  * next one (edit, check answers, approve by someone else), and the what-if. Delivery-partner staff
  * may read the register; anyone else is told the page does not exist.
  */
+/** The what-if form's values, as the page and its CSV download both read them. */
+interface WhatIfQuery {
+  version?: string;
+  scope?: string;
+  cohortId?: string;
+  deliveryPartnerId?: string;
+  asOf?: string;
+}
+
+/** Which participants the what-if runs over, from the form (a bad id finds no one). */
+function whatIfScopeOf(q: WhatIfQuery): WhatIfScope {
+  if (q.scope === 'cohort') return { kind: 'cohort', cohortId: Number(q.cohortId) || 0 };
+  if (q.scope === 'partner') {
+    return { kind: 'partner', deliveryPartnerId: Number(q.deliveryPartnerId) || 0 };
+  }
+  return { kind: 'all' };
+}
+
 export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const reader = (request: FastifyRequest, reply: FastifyReply, edit = false): Actor | null => {
     const actor = requireStaffPage(request, reply);
@@ -310,15 +328,7 @@ export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void 
   );
 
   /** The what-if: a GET form (it reads and writes nothing), results below it. */
-  app.get<{
-    Querystring: {
-      version?: string;
-      scope?: string;
-      cohortId?: string;
-      deliveryPartnerId?: string;
-      asOf?: string;
-    };
-  }>('/policy-register/what-if', async (request, reply) => {
+  app.get<{ Querystring: WhatIfQuery }>('/policy-register/what-if', async (request, reply) => {
     const actor = reader(request, reply, true);
     if (!actor) return reply;
     return page(reply, async () => {
@@ -339,12 +349,7 @@ export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void 
       let errors;
       let status = 200;
       if (q.version !== undefined) {
-        const scope: WhatIfScope =
-          values.scope === 'cohort'
-            ? { kind: 'cohort', cohortId: Number(values.cohortId) || 0 }
-            : values.scope === 'partner'
-              ? { kind: 'partner', deliveryPartnerId: Number(values.deliveryPartnerId) || 0 }
-              : { kind: 'all' };
+        const scope = whatIfScopeOf(values);
         try {
           result = await runWhatIf(deps, actor, {
             version: values.version,
@@ -370,24 +375,11 @@ export function policyRegisterRoutes(app: FastifyInstance, deps: ApiDeps): void 
   });
 
   /** The differences as CSV, for the same form values; a problem shows the form with its errors. */
-  app.get<{
-    Querystring: {
-      version?: string;
-      scope?: string;
-      cohortId?: string;
-      deliveryPartnerId?: string;
-      asOf?: string;
-    };
-  }>('/policy-register/what-if.csv', async (request, reply) => {
+  app.get<{ Querystring: WhatIfQuery }>('/policy-register/what-if.csv', async (request, reply) => {
     const actor = reader(request, reply, true);
     if (!actor) return reply;
     const q = request.query;
-    const scope: WhatIfScope =
-      q.scope === 'cohort'
-        ? { kind: 'cohort', cohortId: Number(q.cohortId) || 0 }
-        : q.scope === 'partner'
-          ? { kind: 'partner', deliveryPartnerId: Number(q.deliveryPartnerId) || 0 }
-          : { kind: 'all' };
+    const scope = whatIfScopeOf(q);
     return page(reply, async () => {
       try {
         const result = await runWhatIf(deps, actor, {
