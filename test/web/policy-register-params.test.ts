@@ -228,5 +228,16 @@ describe('the what-if’s differences as CSV', () => {
       url: '/policy-register/what-if.csv?version=2.7&scope=all&asOf=2026-02-30',
     });
     expect(bad.statusCode).toBe(303);
+
+    // Scoped to one cohort, the page's CSV holds exactly that cohort's rows of the whole file.
+    const cohortOf = (line: string) => line.split(',')[4];
+    const cohorts = [...new Set(lines.slice(1).map(cohortOf))];
+    expect(cohorts.length).toBeGreaterThan(1);
+    const scoped = await team.request({
+      method: 'GET',
+      url: `/policy-register/what-if.csv?version=2.7&scope=cohort&cohortId=${cohorts[0]}&asOf=2026-05-01`,
+    });
+    const scopedLines = scoped.body.trimEnd().split('\r\n');
+    expect(scopedLines.slice(1)).toEqual(lines.slice(1).filter((l) => cohortOf(l) === cohorts[0]));
   });
 });
