@@ -239,5 +239,10 @@ describe('the what-if’s differences as CSV', () => {
     });
     const scopedLines = scoped.body.trimEnd().split('\r\n');
     expect(scopedLines.slice(1)).toEqual(lines.slice(1).filter((l) => cohortOf(l) === cohorts[0]));
+    const apiScoped = await team.request({
+      method: 'GET',
+      url: `/api/v1/policy-versions/2.7/what-if.csv?asOf=2026-05-01&cohortId=${cohorts[0]}`,
+    });
+    expect(apiScoped.body).toBe(scoped.body);
   });
 });

@@ -100,6 +100,21 @@ const WhatIfBody = z
   })
   .meta({ id: 'PolicyWhatIf' });
 
+/** The what-if's query: as of a date, over a cohort, a partner or everyone (neither given). */
+const WhatIfQuery = z.object({
+  asOf: IsoDate,
+  cohortId: z.coerce.number().pipe(Id).optional(),
+  deliveryPartnerId: z.coerce.number().pipe(Id).optional(),
+});
+
+function whatIfScopeOf(q: z.infer<typeof WhatIfQuery>): WhatIfScope {
+  if (q.cohortId !== undefined) return { kind: 'cohort', cohortId: q.cohortId };
+  if (q.deliveryPartnerId !== undefined) {
+    return { kind: 'partner', deliveryPartnerId: q.deliveryPartnerId };
+  }
+  return { kind: 'all' };
+}
+
 const tags = ['Policy register'];
 const refusals = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -221,22 +236,13 @@ export const policyRegisterApi: ApiModule = (app, deps) => {
         summary:
           'Who would change outcome under this version, against the version in force on the date (writes nothing)',
         params: VersionParam,
-        querystring: z.object({
-          asOf: IsoDate,
-          cohortId: z.coerce.number().pipe(Id).optional(),
-          deliveryPartnerId: z.coerce.number().pipe(Id).optional(),
-        }),
+        querystring: WhatIfQuery,
         response: { 200: WhatIfBody, ...refusals, 422: ErrorBody },
       },
     },
     async (request) => {
       const q = request.query;
-      const scope: WhatIfScope =
-        q.cohortId !== undefined
-          ? { kind: 'cohort', cohortId: q.cohortId }
-          : q.deliveryPartnerId !== undefined
-            ? { kind: 'partner', deliveryPartnerId: q.deliveryPartnerId }
-            : { kind: 'all' };
+      const scope = whatIfScopeOf(q);
       return runWhatIf(deps, actorOf(request), {
         version: request.params.version,
         scope,
@@ -253,23 +259,14 @@ export const policyRegisterApi: ApiModule = (app, deps) => {
         summary:
           'The what-if list of differences as CSV: one row per participant and outcome that changes (writes nothing)',
         params: VersionParam,
-        querystring: z.object({
-          asOf: IsoDate,
-          cohortId: z.coerce.number().pipe(Id).optional(),
-          deliveryPartnerId: z.coerce.number().pipe(Id).optional(),
-        }),
+        querystring: WhatIfQuery,
         produces: ['text/csv'],
         response: { 200: z.string(), ...refusals, 422: ErrorBody },
       },
     },
     async (request, reply) => {
       const q = request.query;
-      const scope: WhatIfScope =
-        q.cohortId !== undefined
-          ? { kind: 'cohort', cohortId: q.cohortId }
-          : q.deliveryPartnerId !== undefined
-            ? { kind: 'partner', deliveryPartnerId: q.deliveryPartnerId }
-            : { kind: 'all' };
+      const scope = whatIfScopeOf(q);
       const result = await runWhatIf(deps, actorOf(request), {
         version: request.params.version,
         scope,
