@@ -5,24 +5,22 @@ import { queryRows } from '../../src/db/client.js';
 import { cohortEngagement } from '../../src/db/queries/cohort-engagement.js';
 import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, seedDemo } from '../../src/db/seed/demo.js';
-import { POLICY_REGISTER_V2_2, type PolicyParameters } from '../../src/policy/register.js';
+import { POLICY_REGISTER_V2_2 } from '../../src/policy/register.js';
 import { loadActor, type Actor } from '../../src/services/actor.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import {
   approveDraft,
   createDraft,
   discardDraft,
-  formValuesOf,
   getPolicyVersion,
   listPolicyVersions,
   registerInForce,
   updateDraft,
-  valuesFromForm,
-  type DraftEdit,
 } from '../../src/services/policy-register.js';
 import { runWhatIf } from '../../src/services/policy-what-if.js';
 import { raiseEngagementAlerts } from '../../src/services/daily.js';
 import { loadAssessmentContext } from '../../src/services/assessment.js';
+import { editOf } from '../support/policy-versions.js';
 import { rowCounts } from '../support/row-counts.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -50,27 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.destroy();
 });
-
-function editOf(
-  version: {
-    revision: number;
-    summary: string;
-    owner: string | null;
-    appliesTo: string | null;
-    parameters: PolicyParameters | null;
-  },
-  values: Record<string, string>,
-): DraftEdit {
-  return {
-    revision: version.revision,
-    summary: version.summary,
-    owner: version.owner ?? '',
-    ownerEmail: '',
-    appliesTo: version.appliesTo ?? '',
-    nextReviewOn: '2027-07-01',
-    values: valuesFromForm({ ...formValuesOf(version.parameters!), ...values }),
-  };
-}
 
 describe('the policy register on a fresh database (header and version table, 3.1.1)', () => {
   it('holds the seed policy’s four versions; 2.2 is in force with the code’s v2.2 parameters', async () => {

@@ -6,12 +6,36 @@ import {
   formValuesOf,
   updateDraft,
   valuesFromForm,
+  type DraftEdit,
 } from '../../src/services/policy-register.js';
+import type { PolicyParameters } from '../../src/policy/register.js';
 import type { DemoWorld } from './demo-world.js';
 
 /** The demo's programme team and admin: who drafts and who approves a policy version. */
 export const TEAM = 'programme.team@demo.npq-ops.test';
 export const ADMIN = 'admin@demo.npq-ops.test';
+
+/** The edit form's submission for a version: its own fields, with `values` over its parameters. */
+export function editOf(
+  version: {
+    revision: number;
+    summary: string;
+    owner: string | null;
+    appliesTo: string | null;
+    parameters: PolicyParameters | null;
+  },
+  values: Record<string, string>,
+): DraftEdit {
+  return {
+    revision: version.revision,
+    summary: version.summary,
+    owner: version.owner ?? '',
+    ownerEmail: '',
+    appliesTo: version.appliesTo ?? '',
+    nextReviewOn: '2027-07-01',
+    values: valuesFromForm({ ...formValuesOf(version.parameters!), ...values }),
+  };
+}
 
 /** A draft of `version` with the given form values (as the edit form sends them) over 2.2's. */
 export async function draftVersion(
@@ -22,15 +46,7 @@ export async function draftVersion(
   const deps = { db: w.t.db, clock: w.clock };
   const teamActor = await w.actor(TEAM);
   const draft = await createDraft(deps, teamActor, { version, summary: `Version ${version}` });
-  await updateDraft(deps, teamActor, version, {
-    revision: draft.revision,
-    summary: draft.summary,
-    owner: draft.owner ?? '',
-    ownerEmail: '',
-    appliesTo: draft.appliesTo ?? '',
-    nextReviewOn: '2027-07-01',
-    values: valuesFromForm({ ...formValuesOf(draft.parameters!), ...values }),
-  });
+  await updateDraft(deps, teamActor, version, editOf(draft, values));
 }
 
 /** Drafts `version` and approves it to come into force on `issuedOn`. */
