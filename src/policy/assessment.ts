@@ -209,7 +209,7 @@ export function evaluatePreWindowDeferral(
         'ASSESSMENT.PRE_WINDOW_REQUEST_IN_TIME',
         '2.5.1',
         true,
-        `A request made by ${formatLongDate(engagementDeadline)}, the deadline for meeting the 90% requirement, follows the deferral process and keeps your right to ${register.parameters.assessmentAttempts} assessment attempts.`,
+        `A request made by ${formatLongDate(engagementDeadline)}, the deadline for meeting the ${formatThreshold(register.parameters.engagementThresholdBp)} requirement, follows the deferral process and keeps your right to ${register.parameters.assessmentAttempts} assessment attempts.`,
         { ...evidence, attemptsRemaining: input.attemptsRemaining },
       ),
     );
@@ -219,7 +219,7 @@ export function evaluatePreWindowDeferral(
         'ASSESSMENT.PRE_WINDOW_REQUEST_TOO_LATE',
         '2.5.1',
         false,
-        `A deferral before the assessment window had to be requested by ${formatLongDate(engagementDeadline)}. If extenuating circumstances stop you submitting, you can ask for an assessment deferral once the window opens on ${formatLongDate(opensOn)}, provided you have met the 90% requirement.`,
+        `A deferral before the assessment window had to be requested by ${formatLongDate(engagementDeadline)}. If extenuating circumstances stop you submitting, you can ask for an assessment deferral once the window opens on ${formatLongDate(opensOn)}, provided you have met the ${formatThreshold(register.parameters.engagementThresholdBp)} requirement.`,
         evidence,
       ),
     );
@@ -290,7 +290,7 @@ export function evaluateAssessmentDeferral(
           'ASSESSMENT.DEFERRAL_BEFORE_WINDOW',
           '2.5.2',
           false,
-          `An assessment deferral is for during or after the window, which opens on ${formatLongDate(opensOn)}. Before then, ask for a deferral by the 90% deadline instead.`,
+          `An assessment deferral is for during or after the window, which opens on ${formatLongDate(opensOn)}. Before then, ask for a deferral by the ${formatThreshold(register.parameters.engagementThresholdBp)} deadline instead.`,
           evidence,
         )
       : reason(

@@ -14,6 +14,11 @@ import { decision, reason } from './decision.js';
 import type { Decision, Reason, RuleMetadata } from './decision.js';
 import { POLICY_REGISTER } from './register.js';
 import type { PolicyRegister } from './register.js';
+import { formatThreshold } from './engagement.js';
+
+/** 'both attempts' under v2.2's two; 'your attempt' or 'all 3 attempts' under a version with another number. */
+export const yourAttempts = (n: number): string =>
+  n === 2 ? 'both attempts' : n === 1 ? 'your attempt' : `all ${n} attempts`;
 
 /** The things a participant does that need them to be on the programme. */
 export const ENROLMENT_ACTIONS = [
@@ -61,8 +66,13 @@ interface Refusal {
 const isAssessment = (a: EnrolmentAction) =>
   a === 'submit_assessment' || a === 'request_assessment_deferral';
 
-function refusalFor(status: EnrolmentStatus, action: EnrolmentAction): Refusal {
+function refusalFor(
+  status: EnrolmentStatus,
+  action: EnrolmentAction,
+  register: PolicyRegister,
+): Refusal {
   const what = WHAT[action];
+  const { engagementThresholdBp, assessmentAttempts } = register.parameters;
   switch (status) {
     case 'applied':
       // The policy is about participants on their programme (1.1.2); an applicant is not yet one.
@@ -75,7 +85,7 @@ function refusalFor(status: EnrolmentStatus, action: EnrolmentAction): Refusal {
       return {
         code: 'ACCESS.NOT_COMMENCED',
         clause: '2.1.1',
-        message: `You have not started the programme yet, so you cannot ${what}. The assessment comes after you have engaged with at least 90% of the programme.`,
+        message: `You have not started the programme yet, so you cannot ${what}. The assessment comes after you have engaged with at least ${formatThreshold(engagementThresholdBp)} of the programme.`,
       };
     case 'deferred':
       return isAssessment(action)
@@ -85,7 +95,7 @@ function refusalFor(status: EnrolmentStatus, action: EnrolmentAction): Refusal {
             message:
               action === 'submit_assessment'
                 ? 'Your place is deferred, so you cannot submit an assessment now. You sit the assessment with your new cohort after you re-join; deferring before the assessment window does not cost you an attempt.'
-                : 'Your place is already deferred, so no assessment deferral is needed. You sit the assessment with your new cohort after you re-join, and you keep both attempts.',
+                : `Your place is already deferred, so no assessment deferral is needed. You sit the assessment with your new cohort after you re-join, and you keep ${yourAttempts(assessmentAttempts)}.`,
           }
         : {
             code: 'ACCESS.DEFERRED',
@@ -143,7 +153,7 @@ export function enrolmentStatusDecision(
       evidence,
     );
   } else {
-    const refusal = refusalFor(status, action);
+    const refusal = refusalFor(status, action, register);
     r = reason(refusal.code, refusal.clause, false, refusal.message, evidence);
   }
   return decision(register.version, r.met ? 'allowed' : 'refused', [r], { status, action });

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
 import type { CourseIdentifier } from '../domain/catalogue.js';
-import { evaluateCoachingEntitlement, POLICY_REGISTER } from '../policy/index.js';
+import { evaluateCoachingEntitlement, londonDateOf, POLICY_REGISTER } from '../policy/index.js';
+import { registerInForce } from './policy-register.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
@@ -229,11 +230,14 @@ async function assignCoach(
         order by c.start_date desc, e.id desc`,
   );
   if (enrolments.length === 0) throw new NotFoundError('Participant not found');
+  const register = await registerInForce(tx, londonDateOf(deps.clock.now()));
   const coaching = enrolments.filter(
-    (e) => evaluateCoachingEntitlement({ course: e.course }).outcome === 'allowed',
+    (e) => evaluateCoachingEntitlement({ course: e.course }, register).outcome === 'allowed',
   );
   if (coaching.length === 0) {
-    throw new PolicyRefusalError(evaluateCoachingEntitlement({ course: enrolments[0]!.course }));
+    throw new PolicyRefusalError(
+      evaluateCoachingEntitlement({ course: enrolments[0]!.course }, register),
+    );
   }
   const open = coaching.find((e) =>
     (OPEN_ENROLMENT_STATUSES as readonly string[]).includes(e.status),

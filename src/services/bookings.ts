@@ -11,6 +11,7 @@ import {
   type ClinicDecision,
   type ClinicRecord,
   type Decision,
+  type PolicyRegister,
 } from '../policy/index.js';
 import { enrolmentStatusDecision, statusesAllowing } from '../policy/enrolment-status.js';
 import { registerInForce } from './policy-register.js';
@@ -184,21 +185,27 @@ export async function listClinicSlots(
   if (!facts) throw new NotFoundError('Enrolment not found');
   const now = deps.clock.now();
   const today = londonDateOf(now);
-  const history = await loadClinicHistory(deps.db, facts.participant.id, facts.cohort.programmeId, {
-    missedIn: { cohortId: facts.cohort.id, today },
-  });
+  const [history, register] = await Promise.all([
+    loadClinicHistory(deps.db, facts.participant.id, facts.cohort.programmeId, {
+      missedIn: { cohortId: facts.cohort.id, today },
+    }),
+    registerInForce(deps.db, today),
+  ]);
   return slots.map((slot) => ({
     ...slot,
     decision:
       new Date(slot.startsAt) <= now
         ? null
-        : evaluateClinicBooking({
-            clinicNumber: slot.number,
-            sessionOn: londonDateOf(new Date(slot.startsAt)),
-            today,
-            history,
-            workingPattern: facts.participant.workingPattern,
-          }),
+        : evaluateClinicBooking(
+            {
+              clinicNumber: slot.number,
+              sessionOn: londonDateOf(new Date(slot.startsAt)),
+              today,
+              history,
+              workingPattern: facts.participant.workingPattern,
+            },
+            register,
+          ),
   }));
 }
 
@@ -394,9 +401,10 @@ export async function loadFactsFor(tx: Executor, enrolmentId: number): Promise<E
  */
 export function requireBookable(
   facts: EnrolmentFacts,
-  action: 'book_event' | 'book_coaching' = 'book_event',
+  action: 'book_event' | 'book_coaching',
+  register: PolicyRegister,
 ): void {
-  const decision = enrolmentStatusDecision(facts.enrolment.status, action);
+  const decision = enrolmentStatusDecision(facts.enrolment.status, action, register);
   if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
 }
 
@@ -436,8 +444,9 @@ async function placeBooking(
   actor: Actor,
   facts: EnrolmentFacts,
   input: BookEventInput,
-  options: { replacingBookingId?: number } = {},
+  options: { register: PolicyRegister; replacingBookingId?: number },
 ): Promise<{ booking: BookingView; decision: Decision; accommodation?: ClinicAccommodation }> {
+  const { register } = options;
   const now = deps.clock.now();
   const today = londonDateOf(now);
   const event = await lockEvent(tx, input.cohortEventId, facts.cohort.id);
@@ -478,14 +487,17 @@ async function placeBooking(
         ? { excludeBookingId: options.replacingBookingId }
         : {}),
     });
-    const clinic = evaluateClinicBooking({
-      clinicNumber: event.sequence_number,
-      sessionOn: eventOn,
-      today,
-      history,
-      workingPattern: facts.participant.workingPattern,
-      ...(accommodation ? { accommodation } : {}),
-    });
+    const clinic = evaluateClinicBooking(
+      {
+        clinicNumber: event.sequence_number,
+        sessionOn: eventOn,
+        today,
+        history,
+        workingPattern: facts.participant.workingPattern,
+        ...(accommodation ? { accommodation } : {}),
+      },
+      register,
+    );
     if (clinic.outcome !== 'allowed') throw new PolicyRefusalError(clinic);
     if (!clinic.details.allowedByAccommodation) accommodation = undefined;
     decision = clinic;
@@ -498,7 +510,7 @@ async function placeBooking(
         publishedOn: await publishedOn(tx, event.id),
         inPerson: event.location !== 'Online',
       },
-      await registerInForce(tx, today),
+      register,
     );
   }
 
@@ -563,8 +575,9 @@ export async function bookEvent(
   return deps.db.transaction(async (tx) => {
     await requireEnrolment(tx, actor, input.enrolmentId, 'write', { participantMayWrite: true });
     const facts = await loadFactsFor(tx, input.enrolmentId);
-    requireBookable(facts);
-    const placed = await placeBooking(tx, deps, actor, facts, input);
+    const register = await registerInForce(tx, londonDateOf(deps.clock.now()));
+    requireBookable(facts, 'book_event', register);
+    const placed = await placeBooking(tx, deps, actor, facts, input, { register });
     await audit(tx, {
       what: `${bookedWhat(placed.booking.kind)}_BOOKED`,
       who: actor,
@@ -620,12 +633,15 @@ export async function cancelBooking(
         tx,
         sql`select sequence_number as number, programme_id from programme_activity where id = ${row.activity_id}`,
       );
-      const decision = evaluateClinicCancellation({
-        clinicNumber: clinic!.number,
-        history: await loadClinicHistory(tx, row.participant_id, clinic!.programme_id, {
-          excludeBookingId: bookingId,
-        }),
-      });
+      const decision = evaluateClinicCancellation(
+        {
+          clinicNumber: clinic!.number,
+          history: await loadClinicHistory(tx, row.participant_id, clinic!.programme_id, {
+            excludeBookingId: bookingId,
+          }),
+        },
+        await registerInForce(tx, londonDateOf(deps.clock.now())),
+      );
       if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
     }
     const now = deps.clock.now();
@@ -659,7 +675,8 @@ export async function rebookBooking(
       throw new ConflictError(`Only a current booking can be changed; this one is ${row.status}.`);
     }
     const facts = await loadFactsFor(tx, row.enrolment_id);
-    requireBookable(facts);
+    const register = await registerInForce(tx, londonDateOf(deps.clock.now()));
+    requireBookable(facts, 'book_event', register);
     const [target] = await queryRows<{ activity_id: number }>(
       tx,
       sql`select activity_id from cohort_event where id = ${input.cohortEventId} and cohort_id = ${facts.cohort.id}`,
@@ -682,7 +699,7 @@ export async function rebookBooking(
       actor,
       facts,
       { enrolmentId: row.enrolment_id, ...input },
-      { replacingBookingId: bookingId },
+      { register, replacingBookingId: bookingId },
     );
     await audit(tx, {
       what: `${bookedWhat(row.kind)}_REBOOKED`,

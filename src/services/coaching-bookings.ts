@@ -29,6 +29,7 @@ import {
 } from './bookings.js';
 import { ConflictError, NotFoundError, PolicyRefusalError, ValidationError } from './errors.js';
 import { queueCoachingNotice } from './notices/coaching.js';
+import { registerInForce } from './policy-register.js';
 import { isUniqueViolation } from './organisations/access.js';
 import type { ServiceDeps } from './participants.js';
 
@@ -117,9 +118,10 @@ async function placeCoaching(
   const facts = await loadFactsFor(tx, input.enrolmentId);
   const now = deps.clock.now();
   const today = londonDateOf(now);
-  const entitlement = evaluateCoachingEntitlement({ course: facts.cohort.course });
+  const register = await registerInForce(tx, today);
+  const entitlement = evaluateCoachingEntitlement({ course: facts.cohort.course }, register);
   if (entitlement.outcome !== 'allowed') throw new PolicyRefusalError(entitlement);
-  requireBookable(facts, 'book_coaching');
+  requireBookable(facts, 'book_coaching', register);
   if (input.slotId === undefined && (!input.startsAt || !input.endsAt)) {
     throw new ValidationError([{ path: 'slotId', message: 'Choose one of your coach’s times.' }]);
   }
@@ -199,13 +201,16 @@ async function placeCoaching(
   const proposedOn = londonDateOf(startsAt);
   const participantFree = clash.length === 0;
   const coachFree = slot !== undefined && !slot.taken;
-  const decision = evaluateCoachingBooking({
-    course: facts.cohort.course,
-    proposedOn,
-    today,
-    participantAvailableOn: participantFree ? [proposedOn] : [],
-    coachAvailableOn: coachFree ? [proposedOn] : [],
-  });
+  const decision = evaluateCoachingBooking(
+    {
+      course: facts.cohort.course,
+      proposedOn,
+      today,
+      participantAvailableOn: participantFree ? [proposedOn] : [],
+      coachAvailableOn: coachFree ? [proposedOn] : [],
+    },
+    register,
+  );
   if (decision.outcome !== 'allowed') {
     const message = !participantFree
       ? 'You already have a coaching session or a booked event at that time; choose another time.'

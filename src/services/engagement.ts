@@ -118,7 +118,12 @@ export async function completeStudySession(
       throw new NotFoundError('Study session not found');
     }
     const now = deps.clock.now();
-    const decision = evaluateStudySessionAccess(accessInput(facts, londonDateOf(now)), sessionId);
+    const today = londonDateOf(now);
+    const decision = evaluateStudySessionAccess(
+      accessInput(facts, today),
+      sessionId,
+      await registerInForce(tx, today),
+    );
     const base = { enrolmentId: input.enrolmentId, activityId: input.activityId, decision };
     if (decision.details.state === 'done') return { ...base, changed: false };
     if (decision.outcome !== 'allowed') throw new PolicyRefusalError(decision);
@@ -283,15 +288,20 @@ async function attendEvent(
       (booking?.accommodation
         ? await accommodationOfBooking(tx, booking.id, booking.accommodation)
         : undefined);
-    const clinic = evaluateClinicAttendance({
-      clinicNumber: event.sequence_number,
-      attendedOn: londonDateOf(startsAt),
-      history: await loadClinicHistory(tx, participantId, event.programme_id, {
-        missedIn: { cohortId: facts.cohort.id, today: londonDateOf(startsAt) },
-      }),
-      workingPattern: facts.participant.workingPattern,
-      ...(accommodation ? { accommodation } : {}),
-    });
+    const attendedOn = londonDateOf(startsAt);
+    const clinic = evaluateClinicAttendance(
+      {
+        clinicNumber: event.sequence_number,
+        attendedOn,
+        history: await loadClinicHistory(tx, participantId, event.programme_id, {
+          missedIn: { cohortId: facts.cohort.id, today: attendedOn },
+        }),
+        workingPattern: facts.participant.workingPattern,
+        ...(accommodation ? { accommodation } : {}),
+      },
+      // The clinic rules of the version in force on the day of the clinic.
+      await registerInForce(tx, attendedOn),
+    );
     if (clinic.outcome !== 'allowed') throw new PolicyRefusalError(clinic);
     decision = clinic;
   }
@@ -397,7 +407,10 @@ async function attendCoaching(
     bookingId: null,
     coachingSessionId: session.id,
   };
-  const decision = evaluateCoachingEntitlement({ course: facts.cohort.course });
+  const decision = evaluateCoachingEntitlement(
+    { course: facts.cohort.course },
+    await registerInForce(tx, londonDateOf(new Date(session.starts_at))),
+  );
   if (session.status === 'attended') return { ...base, changed: false, decision };
   if (session.status === 'cancelled') {
     throw new ConflictError('This coaching session was cancelled, so it cannot be attended.');
@@ -1056,9 +1069,9 @@ export function engagementOf(
   const enrolmentId = facts.enrolment.id;
   const decision = engagementDecisionOf(facts, today, register);
   const kinds = breakdownByKind(facts);
-  const coaching = isCoachingCourse(facts.cohort.course);
+  const coaching = isCoachingCourse(facts.cohort.course, register);
   const titles = new Map(facts.sessions.map((s) => [s.id, s.title ?? '']));
-  const access = evaluateProgrammeAccess(accessInput(facts, today));
+  const access = evaluateProgrammeAccess(accessInput(facts, today), register);
   return {
     enrolmentId,
     participantId: facts.participant.id,

@@ -15,6 +15,7 @@ import { commenceDueInBulk } from './commencement.js';
 import { attendanceEventId, insertRecords } from './engagement.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
+import { registerInForce } from './policy-register.js';
 import type { Tx } from './withdrawals.js';
 
 /**
@@ -235,6 +236,8 @@ async function clinicDecisions(
 ) {
   const attendedOn = londonDateOf(new Date(event.starts_at));
   const n = event.sequence_number;
+  // The clinic rules of the version in force on the day of the clinic.
+  const register = await registerInForce(tx, attendedOn);
   const facts = await queryRows<{
     participant_id: number;
     previous_attended_on: string | null;
@@ -267,13 +270,16 @@ async function clinicDecisions(
     } else if (f?.previous_last_date && f.previous_last_date < attendedOn) {
       history.push({ clinicNumber: n - 1, status: 'missed', on: f.previous_last_date });
     }
-    const decision = evaluateClinicAttendance({
-      clinicNumber: n,
-      attendedOn,
-      history,
-      workingPattern: p.workingPattern,
-      ...(f?.accommodation ? { accommodation: f.accommodation } : {}),
-    });
+    const decision = evaluateClinicAttendance(
+      {
+        clinicNumber: n,
+        attendedOn,
+        history,
+        workingPattern: p.workingPattern,
+        ...(f?.accommodation ? { accommodation: f.accommodation } : {}),
+      },
+      register,
+    );
     return { ...p, decision };
   });
 }

@@ -567,11 +567,14 @@ export async function participantRecord(
   return {
     participant,
     enrolments,
-    funding: evaluateFundingAtDeferral({
-      fundingRoute: participant.fundingRoute as Parameters<
-        typeof evaluateFundingAtDeferral
-      >[0]['fundingRoute'],
-    }),
+    funding: evaluateFundingAtDeferral(
+      {
+        fundingRoute: participant.fundingRoute as Parameters<
+          typeof evaluateFundingAtDeferral
+        >[0]['fundingRoute'],
+      },
+      await registerInForce(deps.db, londonDateOf(deps.clock.now())),
+    ),
     timeline,
     openCases,
     auditLog,

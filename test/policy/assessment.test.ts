@@ -964,3 +964,64 @@ describe('2.1.1 2.2.1.5 2.5.1-2.5.4 assessment decisions in full: the reasons, t
     );
   });
 });
+
+describe('2.5.1 2.5.2 the threshold in the words is the version in force’s (3.1.1)', () => {
+  const v24: PolicyRegister = {
+    ...POLICY_REGISTER,
+    version: '2.4',
+    parameters: { ...POLICY_REGISTER.parameters, engagementThresholdBp: 9500 },
+  };
+
+  it.each([
+    [POLICY_REGISTER, '90%'],
+    [v24, '95%'],
+  ])('a deferral before the window, in time and too late, names the threshold', (register, pct) => {
+    const inTime = evaluatePreWindowDeferral(
+      { requestedOn: '2026-04-20', window: WINDOW, attemptsRemaining: 2 },
+      register,
+    );
+    expect(inTime.reasons[0]?.message).toBe(
+      `A request made by 24 April 2026, the deadline for meeting the ${pct} requirement, follows the deferral process and keeps your right to 2 assessment attempts.`,
+    );
+    const late = evaluatePreWindowDeferral(
+      { requestedOn: '2026-04-25', window: WINDOW, attemptsRemaining: 2 },
+      register,
+    );
+    expect(late.reasons[0]?.message).toBe(
+      `A deferral before the assessment window had to be requested by 24 April 2026. If extenuating circumstances stop you submitting, you can ask for an assessment deferral once the window opens on 11 May 2026, provided you have met the ${pct} requirement.`,
+    );
+    expect([inTime.policyVersion, late.policyVersion]).toEqual([
+      register.version,
+      register.version,
+    ]);
+  });
+
+  it.each([
+    [POLICY_REGISTER, '90%'],
+    [v24, '95%'],
+  ])(
+    'an assessment deferral asked for before the window points to the %s deadline',
+    (register, pct) => {
+      const d = evaluateAssessmentDeferral(
+        {
+          requestedOn: '2026-05-01',
+          window: WINDOW,
+          engagementAtDeadline: { completedWeight: 950, totalWeight: 1000 },
+          enteredWindow: true,
+          circumstance: { kind: 'bereavement' },
+          evidence: 'not_requested',
+          attemptsRemaining: 2,
+          nextWindow: NEXT,
+        },
+        register,
+      );
+      expect(d.outcome).toBe('refused');
+      expect(d.reasons[0]).toMatchObject({
+        code: 'ASSESSMENT.DEFERRAL_BEFORE_WINDOW',
+        clause: '2.5.2',
+        met: false,
+        message: `An assessment deferral is for during or after the window, which opens on 11 May 2026. Before then, ask for a deferral by the ${pct} deadline instead.`,
+      });
+    },
+  );
+});

@@ -314,3 +314,39 @@ describe('what an enrolment status lets a participant do', () => {
     expect(r?.message).toMatch(/you keep both attempts/);
   });
 });
+
+describe('the words follow the version in force (3.1.1)', () => {
+  const v24 = {
+    ...POLICY_REGISTER,
+    version: '2.4',
+    parameters: {
+      ...POLICY_REGISTER.parameters,
+      engagementThresholdBp: 9500,
+      assessmentAttempts: 3,
+    },
+  };
+
+  it('a participant not yet started is told the threshold of the version in force', () => {
+    const under = (r: typeof POLICY_REGISTER) =>
+      enrolmentStatusDecision('accepted', 'submit_assessment', r).reasons[0]?.message;
+    expect(under(POLICY_REGISTER)).toContain('engaged with at least 90% of the programme.');
+    expect(under(v24)).toContain('engaged with at least 95% of the programme.');
+    expect(enrolmentStatusDecision('accepted', 'submit_assessment', v24).policyVersion).toBe('2.4');
+  });
+
+  it.each([
+    [2, 'and you keep both attempts.'],
+    [3, 'and you keep all 3 attempts.'],
+    [1, 'and you keep your attempt.'],
+  ])(
+    'a deferred participant asking for an assessment deferral keeps their %i attempt(s)',
+    (n, words) => {
+      const r = { ...v24, parameters: { ...v24.parameters, assessmentAttempts: n } };
+      const message = enrolmentStatusDecision('deferred', 'request_assessment_deferral', r)
+        .reasons[0]?.message;
+      expect(message).toBe(
+        `Your place is already deferred, so no assessment deferral is needed. You sit the assessment with your new cohort after you re-join, ${words}`,
+      );
+    },
+  );
+});
