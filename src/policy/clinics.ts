@@ -222,7 +222,9 @@ export function evaluateClinicBooking(
             `Clinic ${n - 1} comes first and is ${previousState}, so you can book clinic ${n}.`,
             {
               ...evidence,
+              // Stryker disable next-line OptionalChaining: equivalent, `ok` is true only when previous is defined
               previousStatus: previous?.status ?? null,
+              // Stryker disable next-line OptionalChaining: equivalent, `ok` is true only when previous is defined
               previousOn: previous?.on ?? null,
             },
           )

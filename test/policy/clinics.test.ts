@@ -861,3 +861,39 @@ describe('2.2.1.2 2.1.2 clinic decisions in full: the words the participant read
     },
   );
 });
+
+describe('2.2.1.2 the first clinic and clinics of the same number (mutation testing)', () => {
+  it('clinic 1 attended with no clinic before it is in order, for full- and part-time alike', () => {
+    for (const workingPattern of ['full_time', 'part_time'] as const) {
+      const d = evaluateClinicAttendance({
+        clinicNumber: 1,
+        attendedOn: '2025-10-20',
+        history: [],
+        workingPattern,
+      });
+      expect(d.outcome).toBe('allowed');
+      expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message, r.evidence])).toEqual([
+        [
+          'CLINIC.IN_SEQUENCE',
+          '2.2.1.2',
+          true,
+          'Clinic 1 was attended in order.',
+          { clinicNumber: 1, attendedOn: '2025-10-20' },
+        ],
+      ]);
+    }
+  });
+
+  it('another booked date of the same clinic does not stop it being cancelled: only a later clinic depends on it', () => {
+    const d = evaluateClinicCancellation({
+      clinicNumber: 2,
+      history: [
+        { clinicNumber: 1, status: 'attended', on: '2026-01-10' },
+        { clinicNumber: 2, status: 'booked', on: '2026-02-12' },
+      ],
+    });
+    expect(d.outcome).toBe('allowed');
+    expect(d.details).toEqual({ laterClinicNumber: null });
+    expect(d.reasons.map((r) => r.code)).toEqual(['CLINIC.CANCELLATION_KEEPS_SEQUENCE']);
+  });
+});
