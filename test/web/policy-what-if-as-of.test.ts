@@ -150,7 +150,11 @@ describe('deferrals taken as of the date (2.3.3, 2.3.9)', () => {
       url: '/policy-register/what-if?version=2.3&scope=all&asOf=2026-04-21',
     });
     expect(page.statusCode).toBe(200);
-    expect(pageText(page.body)).toContain('had deferred once by 21 April 2026');
+    const text = pageText(page.body);
+    expect(text).toContain('had deferred once by 21 April 2026');
+    expect(text).toContain(
+      'Engagement, deferrals taken and attempts used as they stood at the end of this day',
+    );
   });
 });
 
