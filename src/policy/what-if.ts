@@ -5,6 +5,7 @@
  * come from one set-based query; nothing is decided or stored.
  */
 import type { ClauseNumber } from './clauses.js';
+import { formatLongDate, type IsoDate } from './dates.js';
 import { formatThreshold } from './engagement.js';
 import type { RuleMetadata } from './decision.js';
 import type { PolicyParameters } from './register.js';
@@ -18,8 +19,10 @@ export interface WhatIfFacts {
   /** Weight due by the date, and how much of it was done (the pace projection). */
   readonly dueWeight: number;
   readonly completedDueWeight: number;
+  /** Deferrals taken and attempts used as they stood at the end of `asOf`. */
   readonly deferralCount: number;
   readonly attemptsUsed: number;
+  readonly asOf: IsoDate;
 }
 
 export const WHAT_IF_OUTCOMES = [
@@ -75,6 +78,8 @@ export function whatIfOutcomes(f: WhatIfFacts, p: PolicyParameters): WhatIfOutco
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+const deferred = (n: number) =>
+  n === 0 ? 'had not deferred' : `had deferred ${n === 1 ? 'once' : `${n} times`}`;
 
 /** The outcomes that differ between the version in force and the draft, each with its cause. */
 export function whatIfDifferences(
@@ -85,6 +90,7 @@ export function whatIfDifferences(
   const a = whatIfOutcomes(f, current);
   const b = whatIfOutcomes(f, draft);
   const out: WhatIfDifference[] = [];
+  const byDate = `by ${formatLongDate(f.asOf)}`;
   const engaged = `engaged with ${formatThreshold(bpOf(f.completedWeight, f.totalWeight))}`;
   const threshold = `the engagement threshold changes from ${formatThreshold(current.engagementThresholdBp)} to ${formatThreshold(draft.engagementThresholdBp)}`;
   if (a.eligible !== b.eligible) {
@@ -114,7 +120,7 @@ export function whatIfDifferences(
       to: b.deferral_allowed,
       clause: '2.3.3',
       parameter: 'deferralsAllowed',
-      explanation: `has deferred ${f.deferralCount === 1 ? 'once' : `${f.deferralCount} times`}; deferrals allowed change from ${current.deferralsAllowed} to ${draft.deferralsAllowed}, so a further deferral ${b.deferral_allowed ? 'no longer needs' : 'would need'} an exception (2.3.9).`,
+      explanation: `${deferred(f.deferralCount)} ${byDate}; deferrals allowed change from ${current.deferralsAllowed} to ${draft.deferralsAllowed}, so a further deferral ${b.deferral_allowed ? 'no longer needs' : 'would need'} an exception (2.3.9).`,
     });
   }
   if (a.attempts_left !== b.attempts_left) {
@@ -124,7 +130,7 @@ export function whatIfDifferences(
       to: b.attempts_left,
       clause: '2.5.1',
       parameter: 'assessmentAttempts',
-      explanation: `has used ${f.attemptsUsed} of ${current.assessmentAttempts} attempts; attempts change to ${draft.assessmentAttempts}, so attempts left: ${a.attempts_left} → ${b.attempts_left}.`,
+      explanation: `had used ${f.attemptsUsed} of ${current.assessmentAttempts} attempts ${byDate}; attempts change to ${draft.assessmentAttempts}, so attempts left: ${a.attempts_left} → ${b.attempts_left}.`,
     });
   }
   return out;

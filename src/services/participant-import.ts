@@ -430,6 +430,7 @@ async function writeChunk(
       toEnrol.push({ key: identityKey(row), participantId: match?.id, cohortId, partnerId });
     }
 
+    const now = options.now ?? new Date();
     const created = await insertParticipants(tx, toCreate, options.today);
     const createdIds = new Map(created.map((c) => [c.key, c.id]));
     const enrolledParticipants = await insertEnrolments(
@@ -438,8 +439,8 @@ async function writeChunk(
         const participantId = e.participantId ?? createdIds.get(e.key);
         return participantId === undefined ? [] : [{ ...e, participantId }];
       }),
+      now,
     );
-    const now = options.now ?? new Date();
     const invited = await openParticipantAccounts(tx, {
       participantIds: [...new Set(enrolledParticipants)],
       publicUrl: options.publicUrl,
@@ -538,16 +539,20 @@ async function insertParticipants(
   return created;
 }
 
-/** Inserts the enrolments not already there; returns the participant of each one inserted. */
+/**
+ * Inserts the enrolments not already there, created (and accepted) at `now`, the import's time;
+ * returns the participant of each one inserted.
+ */
 async function insertEnrolments(
   tx: Tx,
   rows: { participantId: number; cohortId: number; partnerId: number }[],
+  now: Date,
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   const inserted = await queryRows<{ participant_id: number }>(
     tx,
-    sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status)
-        select participant_id, cohort_id, partner_id, 'accepted'
+    sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status, status_changed_at, created_at)
+        select participant_id, cohort_id, partner_id, 'accepted', ${now}, ${now}
         from unnest(${arrayParam(rows.map((r) => r.participantId))}::int[], ${arrayParam(rows.map((r) => r.cohortId))}::int[],
                     ${arrayParam(rows.map((r) => r.partnerId))}::int[]) as u(participant_id, cohort_id, partner_id)
         on conflict (participant_id, cohort_id) do nothing

@@ -1,13 +1,15 @@
 /**
  * The policy what-if: a version (usually the draft) run over a cohort, a delivery partner or the
  * whole lead provider as of a date, against the version in force on that date. One set-based
- * statement gathers every enrolment's facts (engagement weights as of the date, deferrals taken,
+ * statement gathers every enrolment's facts as of the date (engagement weights, deferrals taken,
  * attempts used); the pure comparison (src/policy/what-if.ts) says whose outcomes would change and
  * why. It runs in a read-only transaction: nothing is written, not even an audit event.
  *
- * Enrolments counted: accepted, active and deferred (those whose outcomes are still open).
- * Deferrals taken and attempts used are as recorded today (the register keeps no history of them);
- * engagement counts only what was completed on or before the date.
+ * Enrolments counted: those that existed on the date (created on or before it) and are accepted,
+ * active or deferred today (those whose outcomes are still open). Engagement counts only what was
+ * completed on or before the date. Deferrals taken and attempts used are as they stood at the end
+ * of the date: today's counts less the deferrals started, assessments submitted and attempts lost
+ * after it, each from the record written with its increment (src/db/queries/counters-as-of.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
@@ -161,6 +163,7 @@ export async function runWhatIf(
                        and e.status in ('accepted', 'active', 'deferred')`,
         today: request.asOf,
         completedBy: request.asOf,
+        countersAsOf: request.asOf,
         register: current,
       }),
     );
@@ -178,6 +181,7 @@ export async function runWhatIf(
           completedDueWeight: Number(r.completed_due),
           deferralCount: r.deferral_count,
           attemptsUsed: r.assessment_attempts_used,
+          asOf: request.asOf,
         },
         current.parameters,
         draft.parameters,

@@ -16,6 +16,7 @@ const facts = (completed: number, extra: Partial<WhatIfFacts> = {}): WhatIfFacts
   completedDueWeight: completed,
   deferralCount: 0,
   attemptsUsed: 0,
+  asOf: '2026-05-01',
   ...extra,
 });
 
@@ -68,6 +69,31 @@ describe('what-if outcomes (2.1.1, 2.3.3, 2.5.1)', () => {
     expect(diffs.map((d) => [d.outcome, d.from, d.to, d.clause, d.parameter])).toEqual([
       ['deferral_allowed', false, true, '2.3.3', 'deferralsAllowed'],
       ['attempts_left', 0, 1, '2.5.1', 'assessmentAttempts'],
+    ]);
+  });
+
+  it('the explanation names the counts as of the date', () => {
+    const draft = withParameterValues(v22, { deferralsAllowed: 3, assessmentAttempts: 3 });
+    const explain = (deferralCount: number, attemptsUsed: number) =>
+      whatIfDifferences(
+        facts(9500, { deferralCount, attemptsUsed, asOf: '2026-09-30' }),
+        v22,
+        draft,
+      ).map((d) => d.explanation);
+    expect(explain(1, 1)).toEqual([
+      'had deferred once by 30 September 2026; deferrals allowed change from 1 to 3, so a further deferral no longer needs an exception (2.3.9).',
+      'had used 1 of 2 attempts by 30 September 2026; attempts change to 3, so attempts left: 1 → 2.',
+    ]);
+    expect(explain(2, 0)[0]).toBe(
+      'had deferred 2 times by 30 September 2026; deferrals allowed change from 1 to 3, so a further deferral no longer needs an exception (2.3.9).',
+    );
+    const none = whatIfDifferences(
+      facts(9500, { asOf: '2026-03-19' }),
+      v22,
+      withParameterValues(v22, { deferralsAllowed: 0 }),
+    );
+    expect(none.map((d) => d.explanation)).toEqual([
+      'had not deferred by 19 March 2026; deferrals allowed change from 1 to 0, so a further deferral would need an exception (2.3.9).',
     ]);
   });
 });

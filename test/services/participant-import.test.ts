@@ -119,6 +119,21 @@ describe('import participants from CSV', () => {
     expect(audit[0]!.n).toBeGreaterThanOrEqual(3);
   });
 
+  it('creates (and accepts) each enrolment at the import’s time, not the database’s', async () => {
+    const file = path.join(dir, 'dated.csv');
+    await writeFile(file, [header, good(1), good(2)].join('\n'));
+    const now = new Date(`${today}T09:15:00Z`);
+    await importParticipantsCsv(t.db, file, { today, publicUrl, now });
+    const rows = await queryRows<{ created_at: Date; status_changed_at: Date }>(
+      t.db,
+      sql`select created_at, status_changed_at from enrolment order by id`,
+    );
+    expect(rows.map((r) => [new Date(r.created_at), new Date(r.status_changed_at)])).toEqual([
+      [now, now],
+      [now, now],
+    ]);
+  });
+
   it('changes nothing when the same file is imported again', async () => {
     const file = path.join(dir, 'again.csv');
     await writeFile(file, [header, good(1), good(2), good(3)].join('\n'));

@@ -224,6 +224,12 @@ describe('the import', () => {
       sql`select count(*)::int as n from participant`,
     );
     expect(after!.n).toBe(before!.n + 1);
+    // The enrolment exists from the import's time (the what-if leaves it out before then).
+    const [enrolment] = await queryRows<{ created_at: Date }>(
+      receiver.t.db,
+      sql`select created_at from enrolment where id = ${result.enrolmentId}`,
+    );
+    expect(new Date(enrolment!.created_at)).toEqual(receiver.clock.now());
 
     // Prior learning counts towards engagement here as it did at the sender (same programme).
     const senderTeam = await sender.actor('programme.team@demo.npq-ops.test');

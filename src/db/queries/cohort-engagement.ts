@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { POLICY_REGISTER, type PolicyRegister } from '../../policy/index.js';
 import { arrayParam, queryRows, type Db } from '../client.js';
+import { countersAsOf } from './counters-as-of.js';
 
 /**
  * Engagement (policy 2.1.1) for every enrolment of a cohort in one set-based statement, computed
@@ -64,6 +65,11 @@ export interface EngagementSqlOptions {
   register?: PolicyRegister;
   /** Count only what was completed on or before this day (engagement as it stood at the deadline). */
   completedBy?: string;
+  /**
+   * Deferrals taken and attempts used as they stood at the end of this day, and only enrolments
+   * that existed then (see countersAsOf); without it, as recorded today.
+   */
+  countersAsOf?: string;
 }
 
 /**
@@ -74,6 +80,7 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
   const register = options.register ?? POLICY_REGISTER;
   const coachingCourses = [...register.parameters.coachingCourses];
   const windowDays = register.parameters.idealModuleWindowDays;
+  const counters = options.countersAsOf ? countersAsOf(options.countersAsOf) : null;
   return sql`with c as (
           select c.id, c.programme_id, c.engagement_deadline as deadline, c.lead_provider_id,
                  co.identifier = any(${arrayParam(coachingCourses)}::text[]) as coaching_counts
@@ -82,9 +89,10 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
         ),
         e as (
           select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
-                 e.deferral_count, e.assessment_attempts_used
+                 ${counters ? counters.columns : sql`e.deferral_count, e.assessment_attempts_used`}
           from enrolment e join c on c.id = e.cohort_id
-          where (${options.visibleTo})
+          ${counters ? counters.joins : sql``}
+          where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
         ),
         act as (
           select c.id as cohort_id, a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,

@@ -306,8 +306,8 @@ async function createParticipant(tx: Tx, pkg: TransferPackage, placement: Placem
   }
   const [enrolment] = await queryRows<{ id: number }>(
     tx,
-    sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status, status_changed_at, assessment_attempts_used)
-        values (${participantId}, ${placement.cohort.id}, ${placement.partner.id}, 'accepted', ${at}, ${pkg.assessment.attemptsUsed})
+    sql`insert into enrolment (participant_id, cohort_id, delivery_partner_id, status, status_changed_at, assessment_attempts_used, created_at)
+        values (${participantId}, ${placement.cohort.id}, ${placement.partner.id}, 'accepted', ${at}, ${pkg.assessment.attemptsUsed}, ${at})
         returning id`,
   );
   return { participantId, enrolmentId: enrolment!.id };
