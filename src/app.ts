@@ -170,7 +170,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
   xapiRoutes(app, { db, clock: deps.clock });
   await signInRoutes(app, { db, clock: deps.clock, publicUrl: config.publicUrl });
-  homeRoutes(app, db);
+  homeRoutes(app, { db, clock: deps.clock });
   // Uploaded files: PostgreSQL by default, or S3-compatible storage (config.objectStore).
   const objectStore = objectStoreFor(config.objectStore, db);
   await participantRoutes(app, {

@@ -354,6 +354,8 @@ export async function getEnrolmentAssessment(
         status: c.status,
         version: c.version,
       })),
+      /** The version in force today, which decided the above: its numbers for the page's words. */
+      register: ctx.register,
     };
   });
 }

@@ -31,6 +31,8 @@ export interface CalendarFeedStatus {
   active: boolean;
   createdAt: string | null;
   revokedAt: string | null;
+  /** The engagement threshold in force today (2.1.1), in basis points: the feed's deadline says it. */
+  engagementThresholdBp: number;
 }
 
 function participantOf(actor: Actor): number {
@@ -42,16 +44,20 @@ function participantOf(actor: Actor): number {
 }
 
 export async function getCalendarFeed(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
 ): Promise<CalendarFeedStatus> {
   const participantId = participantOf(actor);
   await requireParticipant(db, actor, participantId);
-  const [row] = await queryRows<{ created_at: Date | string; revoked_at: Date | string | null }>(
-    db,
-    sql`select created_at, revoked_at from calendar_feed where participant_id = ${participantId}`,
-  );
+  const [[row], register] = await Promise.all([
+    queryRows<{ created_at: Date | string; revoked_at: Date | string | null }>(
+      db,
+      sql`select created_at, revoked_at from calendar_feed where participant_id = ${participantId}`,
+    ),
+    registerInForce(db, londonDateOf(clock.now())),
+  ]);
   return {
+    engagementThresholdBp: register.parameters.engagementThresholdBp,
     active: row !== undefined && row.revoked_at === null,
     createdAt: row ? new Date(row.created_at).toISOString() : null,
     revokedAt: row?.revoked_at ? new Date(row.revoked_at).toISOString() : null,
@@ -226,7 +232,9 @@ async function feedEvents(
         from e
         union all
         select 'assessment-' || e.id || '-' || w.id, 'Assessment window',
-               'Submit your assessment at any time in this 8-day window (policy 2.2.1.5).',
+               -- The window's own length, which the version in force when it was set decided.
+               'Submit your assessment at any time in this ' || (w.closes_on - w.opens_on + 1)
+                 || '-day window (policy 2.2.1.5).',
                null, null, null, w.opens_on::text, w.closes_on::text
         from e
         join lateral (

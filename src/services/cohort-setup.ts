@@ -1,7 +1,7 @@
 /**
  * Setting up a cohort: its dated schedule is generated from a start date (module releases each
  * half term with the ideal two-week window, clinic slots with a capacity, community sessions,
- * conferences, the 90% deadline and the 8-day assessment windows), shown to the programme team to
+ * conferences, the engagement deadline and the assessment windows, as long as the version in force says), shown to the programme team to
  * edit, checked against the policy's calendar rules and saved in one transaction.
  *
  * Generation reuses the seed's academic-year pattern (cohortSchedule) and moves it so module 1's
@@ -48,17 +48,25 @@ export interface ProgrammeOption {
   courseIdentifier: string;
 }
 
+/**
+ * The set-up form's choices, with the version in force today: a draft made today takes its
+ * threshold, window length and lead time (2.1.1, 2.2.1.5, 2.2.1.1), so the form says them.
+ */
 export async function setupOptions(
-  { db }: ServiceDeps,
+  { db, clock }: ServiceDeps,
   actor: Actor,
-): Promise<{ programmes: ProgrammeOption[] }> {
+): Promise<{ programmes: ProgrammeOption[]; register: PolicyRegister }> {
   requireCohortSetup(actor);
-  const programmes = await queryRows<{ id: number; name: string; identifier: string }>(
-    db,
-    sql`select p.id, p.name || ' (' || co.code || ', ' || p.version || ')' as name, co.identifier
-        from programme p join course co on co.id = p.course_id order by co.name, p.version`,
-  );
+  const [programmes, register] = await Promise.all([
+    queryRows<{ id: number; name: string; identifier: string }>(
+      db,
+      sql`select p.id, p.name || ' (' || co.code || ', ' || p.version || ')' as name, co.identifier
+          from programme p join course co on co.id = p.course_id order by co.name, p.version`,
+    ),
+    registerInForce(db, londonDateOf(clock.now())),
+  ]);
   return {
+    register,
     programmes: programmes.map((p) => ({
       id: p.id,
       name: p.name,
@@ -466,13 +474,13 @@ function validateDraft(draft: CohortDraft, today: string): void {
     if (!(draft.startDate < draft.engagementDeadline)) {
       errors.push({
         path: 'engagementDeadline',
-        message: 'The 90% deadline must be after the start date',
+        message: 'The engagement deadline must be after the start date',
       });
     }
     if (!(draft.engagementDeadline <= draft.endDate)) {
       errors.push({
         path: 'endDate',
-        message: 'The end date must be on or after the 90% deadline',
+        message: 'The end date must be on or after the engagement deadline',
       });
     }
   }
@@ -522,7 +530,7 @@ function validateDraft(draft: CohortDraft, today: string): void {
     } else if (isIsoDate(draft.engagementDeadline) && w.opensOn <= draft.engagementDeadline) {
       errors.push({
         path: `window_${i}`,
-        message: `Assessment window ${i + 1} must open after the 90% deadline`,
+        message: `Assessment window ${i + 1} must open after the engagement deadline`,
       });
     }
   });

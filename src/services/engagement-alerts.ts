@@ -1,22 +1,31 @@
 /**
- * Engagement alerts (2.1.1) the daily job raises: "no longer reachable" (90% cannot be reached by
- * the deadline) and "behind" (reachable, but projected below 90% at the current pace). An alert is
+ * Engagement alerts (2.1.1) the daily job raises: "no longer reachable" (the threshold in force
+ * cannot be reached by the deadline) and "behind" (reachable, but projected below it at the current
+ * pace). An alert is
  * open until the daily job finds the condition gone (cleared_on); these reads show the open ones
  * on active enrolments: on a participant's record, beside the cohort's at-risk list, and as a
  * count on the staff home page. Each read is one statement.
  */
 import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
+import { formatThreshold } from '../policy/engagement.js';
 import type { Actor } from './actor.js';
 import { enrolmentVisibleTo } from './authorisation.js';
 
 export const ALERT_KINDS = ['engagement_unreachable', 'engagement_behind'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
-export const ALERT_LABELS: Record<AlertKind, string> = {
-  engagement_unreachable: '90% can no longer be reached',
-  engagement_behind: 'Behind: projected below 90% at the current pace',
-};
+/**
+ * An alert's label with the threshold it was raised against (the version in force that day, kept
+ * in its details): under v2.2 "90% can no longer be reached". An alert without one says "the
+ * engagement threshold".
+ */
+export function alertLabel(kind: AlertKind, thresholdBp: number | null): string {
+  const threshold = thresholdBp === null ? null : formatThreshold(thresholdBp);
+  return kind === 'engagement_unreachable'
+    ? `${threshold ?? 'The engagement threshold'} can no longer be reached`
+    : `Behind: projected below ${threshold ?? 'the engagement threshold'} at the current pace`;
+}
 
 export interface OpenAlert {
   enrolmentId: number;
@@ -50,6 +59,8 @@ export interface OpenAlertRow {
   kind: AlertKind;
   raised_on: string;
   cohort_name: string;
+  /** The threshold the alert was raised against, from its details. */
+  threshold_bp: number | null;
 }
 
 /**
@@ -57,7 +68,8 @@ export interface OpenAlertRow {
  * kind is named (the check constraint allows no other) so that an enrolment's alerts are found
  * through the unique (kind, enrolment_id) index, one probe per kind, not by reading all of it.
  */
-export const OPEN_ALERTS_SELECT = sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name
+export const OPEN_ALERTS_SELECT = sql`select a.enrolment_id, a.kind, a.raised_on::text, c.name as cohort_name,
+               (a.details->>'thresholdBp')::int as threshold_bp
         from engagement_alert a join enrolment e on e.id = a.enrolment_id
         join cohort c on c.id = e.cohort_id
         where a.kind = any(${arrayParam([...ALERT_KINDS])}::text[])
@@ -67,7 +79,7 @@ export function toOpenAlert(r: OpenAlertRow): OpenAlert {
   return {
     enrolmentId: r.enrolment_id,
     kind: r.kind,
-    label: ALERT_LABELS[r.kind],
+    label: alertLabel(r.kind, r.threshold_bp === null ? null : Number(r.threshold_bp)),
     raisedOn: r.raised_on,
     cohortName: r.cohort_name,
   };

@@ -20,6 +20,7 @@ import { ENROLMENT_STATUSES, type EnrolmentStatus } from '../domain/catalogue.js
 import {
   evaluateFundingAtDeferral,
   formatBasisPoints,
+  formatThreshold,
   londonDateOf,
   type Decision,
 } from '../policy/index.js';
@@ -336,7 +337,8 @@ export async function cohortDashboard(
           group by a.id, a.kind, a.title
           having max((ev.starts_at at time zone 'Europe/London')::date) >= ${today}::date
           union all
-          select c.engagement_deadline::text, null, 'deadline', 'Deadline for 90% engagement'
+          select c.engagement_deadline::text, null, 'deadline',
+                 ${`Deadline for ${formatThreshold(register.parameters.engagementThresholdBp)} engagement`}::text
           from cohort c where c.id = ${cohortId} and c.engagement_deadline >= ${today}::date
           union all
           select w.opens_on::text, w.closes_on::text, 'window', 'Assessment window ' || w.sequence_number
@@ -353,7 +355,7 @@ export async function cohortDashboard(
   return {
     cohort,
     today,
-    thresholdLabel: `${register.parameters.engagementThresholdBp / 100}%`,
+    thresholdLabel: formatThreshold(register.parameters.engagementThresholdBp),
     rows,
     page: {
       current,
@@ -884,6 +886,8 @@ export interface EnrolmentHeader {
   status: string;
   attemptsLeft: number;
   deferralCount: number;
+  /** The engagement threshold in force today (2.1.1), in basis points, for the case pages' words. */
+  engagementThresholdBp: number;
 }
 
 /** The participant and cohort a case belongs to, for the page heading (404 if not visible). */
@@ -912,7 +916,7 @@ export async function enrolmentHeader(
         where e.id = ${enrolmentId} and (${enrolmentVisibleTo(actor)})`,
   );
   if (!row) throw new NotFoundError('Not found');
-  // Attempts left under the version in force today (2.5.1), not the code's v2.2.
+  // Attempts left and the threshold under the version in force today (2.5.1, 2.1.1), not v2.2's.
   const register = await registerInForce(db, londonDateOf(clock.now()));
   return {
     enrolmentId: row.id,
@@ -924,6 +928,7 @@ export async function enrolmentHeader(
     status: row.status,
     attemptsLeft: Math.max(0, register.parameters.assessmentAttempts - row.attempts_used),
     deferralCount: row.deferral_count,
+    engagementThresholdBp: register.parameters.engagementThresholdBp,
   };
 }
 

@@ -5,7 +5,8 @@ import { whenText } from './email-view.js';
 import nunjucks from 'nunjucks';
 import { clauseAnchor, clauseLink } from './clause-link.js';
 import { aboutParticipant } from '../domain/third-person.js';
-import { formatBasisPoints } from '../policy/engagement.js';
+import { formatBasisPoints, formatThreshold } from '../policy/engagement.js';
+import { countWord, noticePeriodsText } from './policy-words.js';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +42,12 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addFilter('govukDate', govukDate);
   // Basis points as the engagement figures are shown: rounded down to one decimal place.
   env.addFilter('basisPoints', (bp: number) => formatBasisPoints(bp));
+  // A threshold of the version in force, in basis points, as the policy words it: 9500 -> 95%.
+  env.addFilter('threshold', (bp: number) => formatThreshold(bp));
+  // A small count in words ("three attempts"), as the policy writes it; 10 and over in figures.
+  env.addFilter('countWord', countWord);
+  // The notice periods of the version in force, e.g. "Clinics ... need 6 weeks' notice; ...".
+  env.addFilter('noticePeriods', noticePeriodsText);
   env.addGlobal('clauseLink', clauseLink);
   env.addGlobal('clauseAnchor', clauseAnchor);
   env.addFilter('aboutParticipant', aboutParticipant);

@@ -13,14 +13,16 @@ let w: DemoWorld;
 let recording: string[] | null = null;
 let participant: Session;
 let partner: Session;
+let team: Session;
 let enrolmentId: number;
 let cohortId: number;
 
 beforeAll(async () => {
   w = await createDemoWorld({ onQuery: (statement) => recording?.push(statement) });
-  [participant, partner] = await Promise.all([
+  [participant, partner, team] = await Promise.all([
     w.signIn('participant1@demo.npq-ops.test'),
     w.signIn('partner.north@demo.npq-ops.test'),
+    w.signIn('programme.team@demo.npq-ops.test'),
   ]);
   const [row] = await queryRows<{ id: number }>(
     w.t.db,
@@ -93,8 +95,17 @@ describe('SQL statements per request', () => {
     // coming up, the partners filter. The same whatever the page or the cohort's size.
     ['partner', 'cohort dashboard', '/cohorts/:cohort', 9],
     ['partner', 'cohort dashboard, page 2', '/cohorts/:cohort?page=2', 9],
+    // Pages that say the threshold (or, setting up a cohort, the window length and lead time) of
+    // the version in force and had no other use for it load it once, alongside their other reads
+    // (issue 16): measured My calendar 6, the privacy notice 3, the staff home 5, reports 9, Set
+    // up a cohort 4.
+    ['participant', 'My calendar', '/calendar', 6],
+    ['participant', 'privacy notice', '/privacy', 3],
+    ['partner', 'home', '/', 5],
+    ['partner', 'reports', '/reports', 9],
+    ['team', 'set up a cohort', '/cohorts/new', 4],
   ])('%s: %s (%s) sends at most %i', async (who, _name, path, most) => {
-    const session = who === 'participant' ? participant : partner;
+    const session = who === 'participant' ? participant : who === 'team' ? team : partner;
     const statements = await statementsOf(
       session,
       path.replace(':id', String(enrolmentId)).replace(':cohort', String(cohortId)),

@@ -8,6 +8,8 @@ import type { ServiceDeps, Tx } from '../assessment.js';
 import { audit } from '../audit.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { openParticipantAccounts } from '../participant-accounts.js';
+import { registerInForce } from '../policy-register.js';
+import { londonDateOf } from '../../policy/index.js';
 import { PackageRefusedError, verifyTransferPackage, type VerifiedPackage } from './verify.js';
 
 /**
@@ -68,6 +70,8 @@ export interface ImportPreview {
   priorLearning: { matched: number; unmatched: number };
   /** Whether this package has been imported already (a second import adds nothing). */
   alreadyImported: { participantId: number; reference: string } | null;
+  /** The engagement threshold in force today (2.1.1), in basis points: prior learning counts towards it. */
+  engagementThresholdBp: number;
 }
 
 interface Placement {
@@ -176,8 +180,12 @@ export async function previewTransferImport(
   const already = await priorImport(db, verified.digest);
   const placement = await loadPlacement(db, actor, input, verified.payload);
   if (!already) await refuseIfKnown(db, verified.payload);
-  const matched = await matchActivities(db, placement.cohort.programmeId, verified.payload);
+  const [matched, register] = await Promise.all([
+    matchActivities(db, placement.cohort.programmeId, verified.payload),
+    registerInForce(db, londonDateOf(clock.now())),
+  ]);
   return {
+    engagementThresholdBp: register.parameters.engagementThresholdBp,
     package: verified,
     cohort: { id: placement.cohort.id, name: placement.cohort.name },
     deliveryPartner: placement.partner,

@@ -100,7 +100,8 @@ export const assessmentApi: ApiModule = (app, deps) => {
     {
       schema: {
         tags: ['Assessment'],
-        summary: "A cohort's 8-day assessment windows (policy 2.2.1.5)",
+        summary:
+          "A cohort's assessment windows, each as long as the version in force when the cohort was set up says (8 days in v2.2; policy 2.2.1.5)",
         params: IdParam,
         response: { 200: z.array(AssessmentWindow), ...readErrors },
       },
@@ -128,7 +129,7 @@ export const assessmentApi: ApiModule = (app, deps) => {
       schema: {
         tags: ['Assessment'],
         summary:
-          'Would a deferral asked for today, before the window, keep both attempts? (2.5.1; opens nothing)',
+          'Would a deferral asked for today, before the window, keep all the attempts of the version in force (two in v2.2)? (2.5.1; opens nothing)',
         params: IdParam,
         response: {
           200: z.object({

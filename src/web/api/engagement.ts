@@ -123,7 +123,7 @@ const EnrolmentEngagement = z
       )
       .meta({
         description:
-          'Engagement alerts the daily job raised and has not cleared (policy 2.1.1), on an active enrolment: engagement_unreachable (90% can no longer be reached) or engagement_behind (projected below 90% at the current pace), with the day raised.',
+          'Engagement alerts the daily job raised and has not cleared (policy 2.1.1), on an active enrolment: engagement_unreachable (the engagement threshold in force, 90% in v2.2, can no longer be reached) or engagement_behind (projected below it at the current pace), with the day raised and a label naming the threshold it was raised against.',
       }),
   })
   .meta({ id: 'EnrolmentEngagement' });
@@ -168,7 +168,7 @@ export const engagementApi: ApiModule = async (app, deps) => {
       schema: {
         tags: ['Engagement'],
         summary:
-          'Engagement against the 90% requirement (policy 2.1.1), by kind of activity, with each study session open, done or locked',
+          'Engagement against the threshold of the version in force today (90% in v2.2; policy 2.1.1), by kind of activity, with each study session open, done or locked',
         params: IdParam,
         response: { 200: EnrolmentEngagement, 401: ErrorBody, 404: ErrorBody },
       },

@@ -133,7 +133,8 @@ export const participantsApi: ApiModule = (app, deps) => {
     {
       schema: {
         tags: ['Enrolments'],
-        summary: 'An enrolment with engagement against the 90% requirement (policy 2.1.1)',
+        summary:
+          'An enrolment with engagement against the engagement threshold in force today (90% in v2.2; policy 2.1.1)',
         params: IdParam,
         response: { 200: Enrolment, ...readErrors },
       },

@@ -67,6 +67,8 @@ export function assessmentDeferralRoutes(app: FastifyInstance, deps: PageDeps): 
       window: assessment.window,
       nextWindow: assessment.nextWindow,
       attemptsRemaining: assessment.attemptsRemaining,
+      // The version in force today (2.1.1): its threshold in the words.
+      threshold: assessment.register.parameters.engagementThresholdBp,
       preWindow: preWindow?.decision ?? null,
       deadline,
       beforeDeadline,

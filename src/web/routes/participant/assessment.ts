@@ -10,7 +10,7 @@ import { contactDetailsFor } from '../../../services/organisations/contacts.js';
 import type { FormErrors } from '../../forms.js';
 import { participantPage, takeFlash, type PageDeps, type ParticipantContext } from './helpers.js';
 
-/** 2.5.1: whether a deferral asked for today keeps both attempts; null when no window is set yet. */
+/** 2.5.1: whether a deferral asked for today keeps all the attempts; null when no window is set yet. */
 export async function preWindowCheck(deps: PageDeps, ctx: ParticipantContext) {
   try {
     return await checkPreWindowDeferral(deps, ctx.actor, ctx.enrolment.id);

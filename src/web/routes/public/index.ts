@@ -54,6 +54,7 @@ export function publicPageRoutes(
 
   app.get('/privacy', async (request, reply) =>
     reply.view('public/privacy.njk', {
+      threshold: await thresholdNow(),
       retentionYears: deps.retentionYearsAfterEnd,
       isParticipant: request.actor?.role === 'participant',
     }),

@@ -114,7 +114,7 @@ export async function reportView(report: ProgrammeReport) {
   const last = atRisk.at(-1);
   const atRiskSummary =
     first && last
-      ? `On ${govukDate(last.on)}, ${fmt(last.total)} participants were at risk (${fmt(last.behind)} behind, ${fmt(last.unreachable)} no longer able to reach 90%); ` +
+      ? `On ${govukDate(last.on)}, ${fmt(last.total)} participants were at risk (${fmt(last.behind)} behind, ${fmt(last.unreachable)} no longer able to reach the engagement threshold); ` +
         `${atRisk.length - 1} weeks earlier, on ${govukDate(first.on)}, ${fmt(first.total)}. The highest in the period was ${fmt(Math.max(...atRisk.map((p) => p.total)))}.`
       : '';
   const atRiskRows: Cell[][] = atRisk.map((p) => [

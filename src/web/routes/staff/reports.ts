@@ -12,6 +12,7 @@ import {
   type ReportTable,
 } from '../../../services/reports.js';
 import { londonDateOf } from '../../../policy/index.js';
+import { registerInForce } from '../../../services/policy-register.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { pagination, PAGE_SIZE } from './participants.js';
 import {
@@ -50,12 +51,17 @@ export function reportRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const actor = requireReportReader(request, reply);
     if (!actor) return reply;
     return page(reply, async () => {
-      const options = await reportOptions(deps, actor);
+      const [options, register] = await Promise.all([
+        reportOptions(deps, actor),
+        // The threshold in force today (2.1.1), for the words about the at-risk figures.
+        registerInForce(deps.db, londonDateOf(deps.clock.now())),
+      ]);
       const { filters, by } = parseReportQuery(request.query, options.canFilterByPartner);
       const report = await programmeReport(deps, actor, filters, by);
       const qs = reportQueryString(filters, { by });
       return reply.view('staff/reports.njk', {
         ...(await reportView(report)),
+        threshold: register.parameters.engagementThresholdBp,
         report,
         options,
         filters,

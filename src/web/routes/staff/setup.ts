@@ -128,8 +128,14 @@ export function cohortSetupRoutes(app: FastifyInstance, deps: ApiDeps): void {
     errors: FormErrors | undefined,
     status = 200,
   ) => {
-    const { programmes } = await setupOptions(deps, actor);
-    return reply.code(status).view('staff/cohort-new.njk', { programmes, values, errors });
+    const { programmes, register } = await setupOptions(deps, actor);
+    return reply.code(status).view('staff/cohort-new.njk', {
+      programmes,
+      // The lead time of the version in force today is the default (2.2.1.1); a value sent is kept.
+      values: { releaseLeadDays: String(register.parameters.moduleReleaseLeadDays), ...values },
+      errors,
+      policy: register.parameters,
+    });
   };
 
   const renderSchedule = (
@@ -149,9 +155,7 @@ export function cohortSetupRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/cohorts/new', async (request, reply) => {
     const actor = requireStaffPage(request, reply);
     if (!actor) return reply;
-    return page(reply, () =>
-      renderStart(reply, actor, { clinicCapacity: '20', releaseLeadDays: '7' }, undefined),
-    );
+    return page(reply, () => renderStart(reply, actor, { clinicCapacity: '20' }, undefined));
   });
 
   /** Step 1 posts here: generate the schedule and show it for editing; nothing is saved yet. */
