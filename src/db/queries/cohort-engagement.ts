@@ -11,7 +11,9 @@ import { arrayParam, queryRows, type Db } from '../client.js';
  * booked, else the cohort's slots, the last one by the deadline being the last chance; coaching on
  * the booked day, else from its module's release to the end of its window). An activity is still
  * possible before the deadline if it is flexible (study sessions, coaching) or its last chance has
- * not passed. Whole numbers throughout, so 90.0% meets the bar and 89.99% does not.
+ * not passed. Whole numbers throughout, so 90.0% meets the bar and 89.99% does not. What each
+ * participant has done comes from engagement_completion (one row per activity done, with the London
+ * day of its first evidence; triggers keep it equal to engagement_record), not from the records.
  *
  * The pace projection assumes a participant keeps their pace: someone who has done 80% of the
  * work due so far is projected at 80% at the deadline (never above what is still possible).
@@ -160,11 +162,10 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
                  sum(req.w) as completed,
                  coalesce(sum(req.w) filter (where req.possible), 0) as completed_possible,
                  coalesce(sum(req.w) filter (where req.due), 0) as completed_due
-          from (select distinct participant_id, activity_id from engagement_record
-                where participant_id in (select participant_id from e)
-                  ${options.completedBy ? sql`and (occurred_at at time zone 'Europe/London')::date <= ${options.completedBy}::date` : sql``}
-               ) r
+          from engagement_completion r
           join req on req.participant_id = r.participant_id and req.id = r.activity_id
+          where r.participant_id in (select participant_id from e)
+            ${options.completedBy ? sql`and r.first_completed_on <= ${options.completedBy}::date` : sql``}
           group by req.enrolment_id
         )
         select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
