@@ -38,7 +38,7 @@ import {
 } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { DEFAULT_DEMO_NOW, seedDemo } from '../src/db/seed/demo.js';
-import { cohortEngagement } from '../src/db/queries/cohort-engagement.js';
+import { cohortEngagement, engagementSql } from '../src/db/queries/cohort-engagement.js';
 import { londonDateOf } from '../src/policy/index.js';
 import { fixedClock } from '../src/clock.js';
 import { loadActor } from '../src/services/actor.js';
@@ -231,6 +231,10 @@ async function main() {
           (await cohortEngagement(db, { cohortId: cohort.id, today, visibleTo: everyone })).filter(
             (r) => r.atRisk,
           ),
+      ],
+      [
+        'engagement per enrolment, every cohort (the whole deployment)',
+        raw(engagementSql({ cohorts: sql`true`, today, visibleTo: everyone })),
       ],
       ['participant counts per cohort', raw(countsPerCohort)],
       ['average engagement, every cohort', raw(engagementAllCohorts)],

@@ -483,6 +483,25 @@ export const engagementRecord = pgTable(
   ],
 );
 
+/**
+ * Which activities each participant has completed, and the London date of the earliest evidence:
+ * engagement_record reduced to one row per (participant, activity). Derived, never written by the
+ * app: statement-level triggers on engagement_record keep it equal to
+ *   select participant_id, activity_id, min((occurred_at at time zone 'Europe/London')::date)
+ *   from engagement_record group by participant_id, activity_id
+ * in the same transaction as every insert, update, delete or truncate (migration 0023), so the
+ * cohort-wide engagement reads it instead of de-duplicating millions of records.
+ */
+export const engagementCompletion = pgTable(
+  'engagement_completion',
+  {
+    participantId: integer('participant_id').notNull(),
+    activityId: integer('activity_id').notNull(),
+    firstCompletedOn: date('first_completed_on').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.participantId, t.activityId] })],
+);
+
 /** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */
 export const appUser = pgTable(
   'app_user',

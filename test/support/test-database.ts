@@ -41,7 +41,12 @@ function workerPglite(): Promise<PGlite> {
  * two schemas on it would share one search_path). No effect on PostgreSQL.
  */
 export async function createTestDatabase(
-  options: { ownPglite?: boolean; onQuery?: (statement: string) => void } = {},
+  options: {
+    ownPglite?: boolean;
+    onQuery?: (statement: string) => void;
+    /** Migrate from this directory (drizzle's layout) instead of the app's own migrations. */
+    migrationsDir?: string;
+  } = {},
 ): Promise<TestDatabase> {
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = process.env.TEST_DATABASE_URL;
@@ -65,7 +70,7 @@ export async function createTestDatabase(
     database = await usePglite(client, schema, options.onQuery);
     if (options.ownPglite) database = { ...database, close: () => client.close() };
   }
-  await migrate(database.db);
+  await migrate(database.db, options.migrationsDir);
   return {
     ...database,
     schema,

@@ -14,6 +14,12 @@ import { countersAsOf } from './counters-as-of.js';
  * possible before the deadline if it is flexible (study sessions, coaching) or its last chance has
  * not passed. Whole numbers throughout, so 90.0% meets the bar and 89.99% does not.
  *
+ * Built so its work grows with what was done and booked, not with enrolments × activities: each
+ * activity's figures are worked out once per cohort (everyone who booked nothing of it shares
+ * them), an enrolment's totals are its cohort's plus what its bookings change, and what each
+ * participant has done is read from engagement_completion (one row per activity done, with the
+ * London day of its first evidence; triggers keep it equal to engagement_record).
+ *
  * The pace projection assumes a participant keeps their pace: someone who has done 80% of the
  * work due so far is projected at 80% at the deadline (never above what is still possible).
  */
@@ -94,8 +100,8 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
           ${counters ? counters.joins : sql``}
           where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
         ),
-        act as (
-          select c.id as cohort_id, a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
+        slotted as (
+          select c.id as cohort_id, c.deadline, a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
                  r.release_date, r.ideal_window_start,
                  row_number() over (partition by c.id, a.kind, a.module_id order by a.position, a.id::text) as k,
                  count(*) over (partition by c.id, a.kind, a.module_id) as n,
@@ -111,6 +117,42 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
           ) slots on true
           where a.kind <> 'coaching' or c.coaching_counts
         ),
+        -- Each activity's dates for a participant who booked nothing of it: the same for everyone
+        -- in the cohort (study sessions are never booked, so theirs are everyone's).
+        dated as (
+          select s.*,
+                 case
+                   when s.kind = 'study_session' then s.release_date
+                   when s.first_day is not null then s.first_day
+                   when s.kind = 'coaching' then s.release_date
+                 end as on_day,
+                 case
+                   when s.kind = 'study_session'
+                     then s.ideal_window_start + ((s.k * ${windowDays}::int + s.n - 1) / s.n)::int - 1
+                   when s.first_day is not null then s.last_chance
+                   when s.kind = 'coaching' then s.ideal_window_start + ${windowDays - 1}::int
+                 end as due_on
+          from slotted s
+        ),
+        act as (
+          select d.cohort_id, d.id, d.kind, d.w, d.deadline,
+                 case
+                   when d.deadline < ${options.today}::date then false
+                   when d.kind in ('study_session', 'coaching')
+                     then d.on_day is null or d.on_day <= d.deadline
+                   when coalesce(d.due_on, d.on_day) is null then true
+                   else coalesce(d.due_on, d.on_day) <= d.deadline
+                        and coalesce(d.due_on, d.on_day) >= ${options.today}::date
+                 end as possible,
+                 coalesce(coalesce(d.due_on, d.on_day) <= ${options.today}::date, false) as due
+          from dated d
+        ),
+        cohort_totals as (
+          select cohort_id, sum(w) as total,
+                 coalesce(sum(w) filter (where possible), 0) as possible,
+                 coalesce(sum(w) filter (where due), 0) as due
+          from act group by cohort_id
+        ),
         booked as (
           select participant_id, cohort_id, activity_id, max(d) as d from (
             select b.participant_id, ev.cohort_id, ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date as d
@@ -124,66 +166,59 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
             where s.participant_id in (select participant_id from e) and s.status in ('scheduled', 'attended')
           ) x group by participant_id, cohort_id, activity_id
         ),
-        dated as (
-          select e.id as enrolment_id, e.participant_id, e.cohort_id, act.id, act.kind, act.w,
-                 case
-                   when act.kind = 'study_session' then act.release_date
-                   when bk.d is not null then bk.d
-                   when act.first_day is not null then act.first_day
-                   when act.kind = 'coaching' then act.release_date
-                 end as on_day,
-                 case
-                   when act.kind = 'study_session'
-                     then act.ideal_window_start + ((act.k * ${windowDays}::int + act.n - 1) / act.n)::int - 1
-                   when bk.d is not null then bk.d
-                   when act.first_day is not null then act.last_chance
-                   when act.kind = 'coaching' then act.ideal_window_start + ${windowDays - 1}::int
-                 end as due_on
-          from e join act on act.cohort_id = e.cohort_id
-          left join booked bk on bk.participant_id = e.participant_id and bk.activity_id = act.id
-                             and (bk.cohort_id is null or bk.cohort_id = e.cohort_id)
+        -- What each participant has done: one row per activity done (engagement_completion), read
+        -- participant by participant before anything is joined to it.
+        done_pairs as materialized (
+          select e.id as enrolment_id, e.cohort_id, r.activity_id
+          from e join engagement_completion r on r.participant_id = e.participant_id
+          ${options.completedBy ? sql`where r.first_completed_on <= ${options.completedBy}::date` : sql``}
         ),
-        req as (
-          select d.enrolment_id, d.participant_id, d.id, d.w,
-                 case
-                   when c.deadline < ${options.today}::date then false
-                   when d.kind in ('study_session', 'coaching')
-                     then d.on_day is null or d.on_day <= c.deadline
-                   when coalesce(d.due_on, d.on_day) is null then true
-                   else coalesce(d.due_on, d.on_day) <= c.deadline
-                        and coalesce(d.due_on, d.on_day) >= ${options.today}::date
-                 end as possible,
-                 coalesce(coalesce(d.due_on, d.on_day) <= ${options.today}::date, false) as due
-          from dated d join c on c.id = d.cohort_id
+        -- An activity the participant booked is on the booked day instead (its only day and due
+        -- day): what that changes, booking by booking, done or not.
+        rebooked as (
+          select e.id as enrolment_id, act.w,
+                 (case
+                    when act.deadline < ${options.today}::date then false
+                    when act.kind = 'coaching' then bk.d <= act.deadline
+                    else bk.d <= act.deadline and bk.d >= ${options.today}::date
+                  end)::int - act.possible::int as possible_change,
+                 (bk.d <= ${options.today}::date)::int - act.due::int as due_change,
+                 exists (select 1 from engagement_completion r
+                         where r.participant_id = e.participant_id and r.activity_id = act.id
+                         ${options.completedBy ? sql`and r.first_completed_on <= ${options.completedBy}::date` : sql``}) as done
+          from booked bk
+          join e on e.participant_id = bk.participant_id and (bk.cohort_id is null or bk.cohort_id = e.cohort_id)
+          join act on act.cohort_id = e.cohort_id and act.id = bk.activity_id and act.kind <> 'study_session'
         ),
-        totals as (
-          select enrolment_id,
-                 coalesce(sum(w), 0) as total,
-                 coalesce(sum(w) filter (where possible), 0) as possible,
-                 coalesce(sum(w) filter (where due), 0) as due
-          from req group by enrolment_id
-        ),
-        done as (
-          select req.enrolment_id,
-                 sum(req.w) as completed,
-                 coalesce(sum(req.w) filter (where req.possible), 0) as completed_possible,
-                 coalesce(sum(req.w) filter (where req.due), 0) as completed_due
-          from (select distinct participant_id, activity_id from engagement_record
-                where participant_id in (select participant_id from e)
-                  ${options.completedBy ? sql`and (occurred_at at time zone 'Europe/London')::date <= ${options.completedBy}::date` : sql``}
-               ) r
-          join req on req.participant_id = r.participant_id and req.id = r.activity_id
-          group by req.enrolment_id
+        -- Each enrolment's figures: the cohort's, what its bookings change, and what was done.
+        figures as (
+          select enrolment_id, sum(total) as total, sum(possible) as possible, sum(due) as due,
+                 sum(completed) as completed, sum(completed_possible) as completed_possible,
+                 sum(completed_due) as completed_due
+          from (
+            select e.id as enrolment_id, t.total::bigint, t.possible::bigint, t.due::bigint,
+                   0::bigint as completed, 0::bigint as completed_possible, 0::bigint as completed_due
+            from e join cohort_totals t on t.cohort_id = e.cohort_id
+            union all
+            select rb.enrolment_id, 0, rb.w * rb.possible_change, rb.w * rb.due_change, 0,
+                   case when rb.done then rb.w * rb.possible_change else 0 end,
+                   case when rb.done then rb.w * rb.due_change else 0 end
+            from rebooked rb
+            union all
+            select dp.enrolment_id, 0, 0, 0, act.w,
+                   case when act.possible then act.w else 0 end,
+                   case when act.due then act.w else 0 end
+            from done_pairs dp join act on act.cohort_id = dp.cohort_id and act.id = dp.activity_id
+          ) x group by enrolment_id
         )
         select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
                e.cohort_id, e.deferral_count, e.assessment_attempts_used,
-               coalesce(d.completed, 0)::bigint as completed, coalesce(t.total, 0)::bigint as total,
-               (coalesce(t.possible, 0) - coalesce(d.completed_possible, 0))::bigint as still_possible,
-               coalesce(t.due, 0)::bigint as due, coalesce(d.completed_due, 0)::bigint as completed_due
-        from e left join totals t on t.enrolment_id = e.id
+               coalesce(f.completed, 0)::bigint as completed, coalesce(f.total, 0)::bigint as total,
+               coalesce(f.possible - f.completed_possible, 0)::bigint as still_possible,
+               coalesce(f.due, 0)::bigint as due, coalesce(f.completed_due, 0)::bigint as completed_due
+        from e left join figures f on f.enrolment_id = e.id
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
-        left join done d on d.enrolment_id = e.id
         order by p.full_name, e.id`;
 }
 

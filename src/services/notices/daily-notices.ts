@@ -118,8 +118,8 @@ async function behindWindow(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]
           join cohort_module_release r on r.cohort_id = e.cohort_id and r.ideal_window_end < ${today}::date
           join programme_activity a on a.module_id = r.module_id and a.kind = 'study_session' and a.required
           where e.status = 'active'
-            and not exists (select 1 from engagement_record er
-                            where er.participant_id = e.participant_id and er.activity_id = a.id)
+            and not exists (select 1 from engagement_completion done
+                            where done.participant_id = e.participant_id and done.activity_id = a.id)
           group by e.participant_id)
         select p.id as participant_id, p.full_name, p.email,
                'behind_window:' || p.id || ':' || ${today} as key, b.sessions
