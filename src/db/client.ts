@@ -95,11 +95,11 @@ async function openPgliteDir(dataDir: string): Promise<PGlite> {
 }
 
 /**
- * An in-memory PGlite (the browser journeys, the benches): also from the template when there is a
- * current one. initdb took 25.5 s and loading the template 8.0 s on a busy 2-core machine, for each
- * browser test file.
+ * An in-memory PGlite (the browser journeys, the benches, each integration test worker): also from
+ * the template when there is a current one. initdb took 25.5 s and loading the template 8.0 s on a
+ * busy 2-core machine, for each browser test file.
  */
-async function openPgliteMemory(): Promise<PGlite> {
+export async function openPgliteMemory(): Promise<PGlite> {
   const template = await usableTemplate();
   return new PGlite({
     ...(template ? { loadDataDir: template } : {}),
