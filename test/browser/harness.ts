@@ -57,16 +57,7 @@ export async function startBrowserWorld(
     withUsers: true,
     now: DEFAULT_DEMO_NOW,
   });
-  // The port is chosen first so the links in emails (PUBLIC_URL) lead back to this very server.
-  const port = await freePort();
-  // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
-  const baseUrl = `http://localhost:${port}`;
-  const app = await createApp({
-    db: database.db,
-    clock: fixedClock(options.now ?? DEFAULT_DEMO_NOW),
-    config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
-  });
-  await app.listen({ port, host: '127.0.0.1' });
+  const { app, baseUrl } = await listenOnFreePort(database, options);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     baseUrl,
@@ -95,6 +86,34 @@ export async function startBrowserWorld(
       await database.close();
     },
   };
+}
+
+/**
+ * The app listening on a port of its own. The port is chosen first so the links in emails
+ * (PUBLIC_URL) lead back to this very server; two journey files run at once, so if the other one
+ * takes the port in between, this one tries another.
+ */
+async function listenOnFreePort(
+  database: Database,
+  options: { env?: Record<string, string>; now?: Date },
+): Promise<{ app: FastifyInstance; baseUrl: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
+    const baseUrl = `http://localhost:${port}`;
+    const app = await createApp({
+      db: database.db,
+      clock: fixedClock(options.now ?? DEFAULT_DEMO_NOW),
+      config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
+    });
+    try {
+      await app.listen({ port, host: '127.0.0.1' });
+      return { app, baseUrl };
+    } catch (error) {
+      await app.close();
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 5) throw error;
+    }
+  }
 }
 
 /** A TCP port nothing listens on right now (the OS picks it). */
