@@ -15,7 +15,6 @@ import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
-import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -51,7 +50,7 @@ export async function startBrowserWorld(
 ): Promise<BrowserWorld> {
   const database = await openDatabase({});
   await migrate(database.db);
-  await seedCatalogue(database.db);
+  // seedDemo seeds the catalogue first, in the same transaction.
   await seedDemo(database.db, {
     participants: options.participants ?? 40,
     withUsers: true,
