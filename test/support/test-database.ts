@@ -94,6 +94,8 @@ export async function createTestDatabase(
       databaseUrl: url,
       schema,
       maxConnections: 5,
+      // A throwaway schema: commits need not wait for the disk (see openDatabase).
+      durableCommits: false,
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     });
   } else {
