@@ -5,8 +5,15 @@ export default defineConfig({
   test: {
     include: ['test/browser/**/*.test.ts'],
     pool: 'forks',
-    // One server and one browser per file; files run one at a time to keep two cores responsive.
-    fileParallelism: false,
+    // One server, one in-memory database and one browser per file, each on a port of its own
+    // (harness.ts). A journey mostly waits on the browser, the server or the database in turn, so
+    // one file at a time kept about one core busy: two at a time use both cores of a CI machine.
+    fileParallelism: true,
+    maxWorkers: 2,
+    // A worker keeps the modules it has loaded for its next file (as the integration tests do):
+    // loading the app, Playwright and axe took several seconds per file. Every file still starts
+    // its own server, database and browser, and closes them.
+    isolate: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -34,6 +34,12 @@ export interface OpenDatabaseOptions {
   onConnectionError?: (error: Error) => void;
   /** Told the text of every statement sent (tests count the statements a request costs). */
   onQuery?: (statement: string) => void;
+  /**
+   * false: on PostgreSQL, a commit returns before its WAL reaches the disk
+   * (`synchronous_commit=off`). Only for a throwaway test schema: what a commit does and who sees
+   * it are unchanged, but a server crash could lose the last commits. Default true.
+   */
+  durableCommits?: boolean;
 }
 
 /** How long a request waits for a connection before it is told the service is unavailable. */
@@ -59,7 +65,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       // JIT compilation off: npq-ops's set-based queries run in milliseconds to a few seconds,
       // where compiling costs more than it saves (measured on the declarations-due query at
       // 100,000 participants: 4.6 s of JIT on top of a 4.9 s query).
-      options: ['-c jit=off', ...(schemaName ? [`-c search_path=${schemaName}`] : [])].join(' '),
+      options: [
+        '-c jit=off',
+        ...(schemaName ? [`-c search_path=${schemaName}`] : []),
+        ...(options.durableCommits === false ? ['-c synchronous_commit=off'] : []),
+      ].join(' '),
     });
     const onError = (error: Error) => options.onConnectionError?.(error);
     // A pooled client losing its server emits 'error'. Idle, pg-pool handles it and tells the
@@ -95,11 +105,11 @@ async function openPgliteDir(dataDir: string): Promise<PGlite> {
 }
 
 /**
- * An in-memory PGlite (the browser journeys, the benches): also from the template when there is a
- * current one. initdb took 25.5 s and loading the template 8.0 s on a busy 2-core machine, for each
- * browser test file.
+ * An in-memory PGlite (the browser journeys, the benches, each integration test worker): also from
+ * the template when there is a current one. initdb took 25.5 s and loading the template 8.0 s on a
+ * busy 2-core machine, for each browser test file.
  */
-async function openPgliteMemory(): Promise<PGlite> {
+export async function openPgliteMemory(): Promise<PGlite> {
   const template = await usableTemplate();
   return new PGlite({
     ...(template ? { loadDataDir: template } : {}),

@@ -15,7 +15,6 @@ import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
-import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -51,22 +50,13 @@ export async function startBrowserWorld(
 ): Promise<BrowserWorld> {
   const database = await openDatabase({});
   await migrate(database.db);
-  await seedCatalogue(database.db);
+  // seedDemo seeds the catalogue first, in the same transaction.
   await seedDemo(database.db, {
     participants: options.participants ?? 40,
     withUsers: true,
     now: DEFAULT_DEMO_NOW,
   });
-  // The port is chosen first so the links in emails (PUBLIC_URL) lead back to this very server.
-  const port = await freePort();
-  // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
-  const baseUrl = `http://localhost:${port}`;
-  const app = await createApp({
-    db: database.db,
-    clock: fixedClock(options.now ?? DEFAULT_DEMO_NOW),
-    config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
-  });
-  await app.listen({ port, host: '127.0.0.1' });
+  const { app, baseUrl } = await listenOnFreePort(database, options);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     baseUrl,
@@ -95,6 +85,34 @@ export async function startBrowserWorld(
       await database.close();
     },
   };
+}
+
+/**
+ * The app listening on a port of its own. The port is chosen first so the links in emails
+ * (PUBLIC_URL) lead back to this very server; two journey files run at once, so if the other one
+ * takes the port in between, this one tries another.
+ */
+async function listenOnFreePort(
+  database: Database,
+  options: { env?: Record<string, string>; now?: Date },
+): Promise<{ app: FastifyInstance; baseUrl: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // localhost (not 127.0.0.1) so Chromium treats http as a secure context and keeps Secure cookies.
+    const baseUrl = `http://localhost:${port}`;
+    const app = await createApp({
+      db: database.db,
+      clock: fixedClock(options.now ?? DEFAULT_DEMO_NOW),
+      config: loadConfig({ NODE_ENV: 'test', PUBLIC_URL: baseUrl, ...options.env }),
+    });
+    try {
+      await app.listen({ port, host: '127.0.0.1' });
+      return { app, baseUrl };
+    } catch (error) {
+      await app.close();
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 5) throw error;
+    }
+  }
 }
 
 /** A TCP port nothing listens on right now (the OS picks it). */

@@ -4,7 +4,6 @@ import { createApp } from '../../src/app.js';
 import { fixedClock, type Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { queryRows } from '../../src/db/client.js';
-import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
 import { loadActor, type Actor } from '../../src/services/actor.js';
 import type { ImportQueue } from '../../src/services/imports/runner.js';
@@ -62,7 +61,7 @@ export async function createDemoWorld(
     ...(options.onQuery ? { onQuery: options.onQuery } : {}),
   });
   const now = options.now ?? DEFAULT_DEMO_NOW;
-  await seedCatalogue(t.db);
+  // seedDemo seeds the catalogue first, in the same transaction.
   await seedDemo(t.db, { participants: options.participants ?? 40, withUsers: true, now });
   const clock = fixedClock(now);
   const sessionClock = fixedClock(now);

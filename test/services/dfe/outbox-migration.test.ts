@@ -3,9 +3,14 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { openDatabase, queryRows, usePglite, type Database } from '../../../src/db/client.js';
+import {
+  openDatabase,
+  openPgliteMemory,
+  queryRows,
+  usePglite,
+  type Database,
+} from '../../../src/db/client.js';
 import { migrate, MIGRATIONS_DIR } from '../../../src/db/migrate.js';
 import { assertTestDatabaseUrl } from '../../support/test-database.js';
 
@@ -27,10 +32,12 @@ beforeAll(async () => {
     await admin.close();
     database = await openDatabase({ databaseUrl: url, schema, maxConnections: 2 });
   } else {
-    const client = new PGlite();
-    await client.waitReady;
+    // From the build's template, as the app's in-memory database starts (not initdb, several times
+    // slower); the migrations under test run in a schema of their own.
+    const client = await openPgliteMemory();
     await client.exec(`create schema ${schema}`);
-    database = await usePglite(client, schema);
+    // Its own instance, so closing the database closes it.
+    database = { ...(await usePglite(client, schema)), close: () => client.close() };
   }
   // The migrations as they were before this one.
   before = await mkdtemp(path.join(tmpdir(), 'npq-migrations-'));
