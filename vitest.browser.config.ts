@@ -14,7 +14,9 @@ export default defineConfig({
     // loading the app, Playwright and axe took several seconds per file. Every file still starts
     // its own server, database and browser, and closes them.
     isolate: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Two files share the machine, and a long walk-through took over 120 s on a busy one: a limit
+    // that catches a hang, not a slow machine.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
   },
 });
