@@ -170,7 +170,7 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
                  coalesce(sum(req.w) filter (where req.due), 0) as completed_due
           from (select distinct participant_id, activity_id from engagement_record
                 where participant_id in (select participant_id from e)
-                  ${options.completedBy ? sql`and (occurred_at at time zone 'Europe/London')::date <= ${options.completedBy}::date` : sql``}
+                  ${options.completedBy ? sql`and occurred_at < ((${options.completedBy}::date + 1)::timestamp at time zone 'Europe/London')` : sql``}
                ) r
           join req on req.participant_id = r.participant_id and req.id = r.activity_id
           group by req.enrolment_id
