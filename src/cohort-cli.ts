@@ -55,7 +55,7 @@ async function refusing(work: () => Promise<void>): Promise<void> {
 
 function describe(c: CohortSettings): string {
   return [
-    `Cohort ${c.id}: ${c.name} (${c.course}), ${c.startDate} to ${c.endDate}; 90% by ${c.engagementDeadline}.`,
+    `Cohort ${c.id}: ${c.name} (${c.course}), ${c.startDate} to ${c.endDate}; engagement deadline ${c.engagementDeadline}.`,
     `Modules released at least ${c.releaseLeadDays} days before their ideal window:`,
     ...c.modules.map(
       (m) =>

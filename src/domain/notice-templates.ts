@@ -122,20 +122,20 @@ export const NOTICE_TEMPLATES = {
     body: [
       'Dear ((name)),',
       '',
-      'To sit the assessment and complete ((programme)) you need to engage with at least 90% of the programme by ((deadline)) (policy 2.1.1). You have completed ((figure)) so far.',
+      'To sit the assessment and complete ((programme)) you need to engage with at least ((threshold)) of the programme by ((deadline)) (policy 2.1.1). You have completed ((figure)) so far.',
       '',
       '((advice))',
       '',
       'See what is left to do: ((link))',
     ].join('\n'),
-    placeholders: ['name', 'weeks', 'programme', 'deadline', 'figure', 'advice', 'link'],
+    placeholders: ['name', 'weeks', 'programme', 'threshold', 'deadline', 'figure', 'advice', 'link'],
   },
   notice_unreachable: {
-    subject: '90% engagement can no longer be reached',
+    subject: '((threshold)) engagement can no longer be reached',
     body: [
       'Dear ((name)),',
       '',
-      'You have completed ((figure)) of ((programme)). Even if you do everything still open before ((deadline)), you cannot now reach the 90% the DfE requires to sit the assessment (policy 2.1.1).',
+      'You have completed ((figure)) of ((programme)). Even if you do everything still open before ((deadline)), you cannot now reach the ((threshold)) the DfE requires to sit the assessment (policy 2.1.1).',
       '',
       'What to do: contact ((delivery_partner)) (((contact))) to talk about your options, which may include deferring to a later cohort (policy 2.3).',
       '',
@@ -143,6 +143,7 @@ export const NOTICE_TEMPLATES = {
     ].join('\n'),
     placeholders: [
       'name',
+      'threshold',
       'figure',
       'programme',
       'deadline',
@@ -152,15 +153,15 @@ export const NOTICE_TEMPLATES = {
     ],
   },
   notice_unreachable_partner: {
-    subject: 'A participant can no longer reach 90%: ((participant))',
+    subject: 'A participant can no longer reach ((threshold)): ((participant))',
     body: [
-      '((participant)) on ((programme)) has completed ((figure)) and can no longer reach 90% by ((deadline)) (policy 2.1.1). They have been told to contact you.',
+      '((participant)) on ((programme)) has completed ((figure)) and can no longer reach ((threshold)) by ((deadline)) (policy 2.1.1). They have been told to contact you.',
       '',
       'Please contact them to discuss their options, including deferral (policy 2.3).',
       '',
       'Their record: ((link))',
     ].join('\n'),
-    placeholders: ['participant', 'programme', 'figure', 'deadline', 'link'],
+    placeholders: ['participant', 'programme', 'threshold', 'figure', 'deadline', 'link'],
   },
   notice_window_opening: {
     subject: 'Your assessment window is open',

@@ -68,13 +68,13 @@ export const NOTICE_KINDS = {
     template: 'notice_deadline',
     nudge: false,
     clause: '2.1.1',
-    label: 'The 90% engagement deadline is four weeks and one week away',
+    label: 'The engagement deadline is four weeks and one week away',
   },
   unreachable: {
     template: 'notice_unreachable',
     nudge: false,
     clause: '2.1.1',
-    label: '90% engagement can no longer be reached',
+    label: 'The engagement requirement can no longer be reached',
   },
   window_opening: {
     template: 'notice_window_opening',

@@ -540,7 +540,7 @@ export const ASSESSMENT_RULES: readonly RuleMetadata[] = [
     file: 'src/policy/assessment.ts',
     clauses: ['2.1.1', '2.5.1'],
     summary:
-      'Eligible to sit: 90% engagement by the pre-communicated deadline and an attempt left.',
+      'Eligible to sit: engagement at the threshold in force (90% in v2.2) by the pre-communicated deadline and an attempt left.',
   },
   {
     rule: 'evaluateAssessmentSubmission',
@@ -553,14 +553,14 @@ export const ASSESSMENT_RULES: readonly RuleMetadata[] = [
     file: 'src/policy/assessment.ts',
     clauses: ['2.5.1'],
     summary:
-      'A deferral before the window must be requested by the 90% deadline; it follows the deferral process and keeps both attempts.',
+      'A deferral before the window must be requested by the engagement deadline; it follows the deferral process and keeps both attempts.',
   },
   {
     rule: 'evaluateAssessmentDeferral',
     file: 'src/policy/assessment.ts',
     clauses: ['2.1.1', '2.5.2', '2.5.3'],
     summary:
-      'An assessment deferral during or after the window needs 90% met, the window entered and extenuating circumstances; evidence may be requested; the attempt is kept and the next window entered.',
+      'An assessment deferral during or after the window needs the engagement threshold met, the window entered and extenuating circumstances; evidence may be requested; the attempt is kept and the next window entered.',
   },
   {
     rule: 'applyAttemptEvent',

@@ -325,6 +325,6 @@ export const ENGAGEMENT_RULES: readonly RuleMetadata[] = [
     file: 'src/policy/engagement.ts',
     clauses: ['2.1.1'],
     summary:
-      'Engagement = completed required weight / total required weight over all activity kinds; exactly 90% meets the bar; projects whether 90% is still reachable by the deadline (events on their booked or scheduled slots) and where the participant would be at their pace (study sessions due session by session across the ideal window).',
+      'Engagement = completed required weight / total required weight over all activity kinds; exactly the threshold (90% in v2.2) meets the bar; projects whether the threshold is still reachable by the deadline (events on their booked or scheduled slots) and where the participant would be at their pace (study sessions due session by session across the ideal window).',
   },
 ];

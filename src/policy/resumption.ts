@@ -88,7 +88,7 @@ export interface AgreedRejoinDateInput {
   readonly rejoinOn: IsoDate;
   /** The re-join plan's provisional date. */
   readonly provisionalOn: IsoDate;
-  /** The new cohort's timeline: from its start to its 90% engagement deadline. */
+  /** The new cohort's timeline: from its start to its engagement deadline. */
   readonly cohortStartsOn: IsoDate;
   readonly cohortDeadline: IsoDate;
   readonly cohortName: string;
@@ -97,7 +97,7 @@ export interface AgreedRejoinDateInput {
 
 /**
  * 2.3.5: the re-join date is discussed and provisionally agreed. Staff may agree another date, with
- * a reason, as long as it falls within the new cohort's timeline (its start to its 90% deadline).
+ * a reason, as long as it falls within the new cohort's timeline (its start to its engagement deadline).
  */
 export function evaluateAgreedRejoinDate(
   input: AgreedRejoinDateInput,
@@ -176,6 +176,6 @@ export const RESUMPTION_RULES: readonly RuleMetadata[] = [
     file: 'src/policy/resumption.ts',
     clauses: ['2.3.5'],
     summary:
-      "Staff may agree a re-join date other than the provisional one, with a reason, within the new cohort's timeline (its start to its 90% deadline).",
+      "Staff may agree a re-join date other than the provisional one, with a reason, within the new cohort's timeline (its start to its engagement deadline).",
   },
 ];

@@ -77,15 +77,16 @@ async function enrolmentOf(email: string): Promise<{ id: number; participant_id:
 describe('participant pages', () => {
   it('Assessment: the window length, the attempts and the threshold of the day', async () => {
     const [before, on] = await beforeAndOn(P5, '/assessment');
-    expect(before).toContain('The assessment takes place in a window of 8 days.');
+    // Participant 5's own window (2 to 9 June) was set up under 2.2: it stays 8 days long.
+    expect(before).toContain('Your assessment window is 8 days long.');
     expect(before).toContain('Attempts left 2 of 2');
     expect(before).toContain('Uploading your assessment uses attempt 1 of 2.');
     expect(before).toContain('you lose one of your two attempts.');
-    expect(on).toContain('The assessment takes place in a window of 10 days.');
+    expect(on).toContain('Your assessment window is 8 days long.');
     expect(on).toContain('Attempts left 3 of 3');
     expect(on).toContain('Uploading your assessment uses attempt 1 of 3.');
     expect(on).toContain('you lose one of your three attempts.');
-    expect(on).not.toMatch(/8 days|of 2\b|two attempts/);
+    expect(on).not.toMatch(/10 days|of 2\b|two attempts/);
     // Before the deadline (11 September) participant 1's eligibility is not decided yet.
     const [notYet, notYetOn] = await beforeAndOn(P1, '/assessment');
     expect(notYet).toContain('if you have engaged with at least 90% of your programme by');
@@ -299,5 +300,30 @@ describe('checking a transfer package before importing it', () => {
     expect(await checkOn(ON)).toContain(
       'counts their prior learning towards the 95% engagement requirement',
     );
+  });
+});
+
+describe('a cohort with no assessment window yet', () => {
+  it('Assessment: the window length of the version of the day', async () => {
+    // Participant 4 moves to a cohort of its own that has no window (as a new cohort starts).
+    const enrolment = await enrolmentOf('participant4@demo.npq-ops.test');
+    await w.t.db.transaction(async (tx) => {
+      const [cohort] = await queryRows<{ id: number }>(
+        tx,
+        sql`insert into cohort (lead_provider_id, programme_id, year, name, start_date, engagement_deadline, end_date)
+            select lead_provider_id, programme_id, year + 10, name || ' (no window)', start_date, engagement_deadline, end_date
+            from cohort where id = (select cohort_id from enrolment where id = ${enrolment.id})
+            returning id`,
+      );
+      await tx.execute(sql`delete from assessment_entry where enrolment_id = ${enrolment.id}`);
+      await tx.execute(
+        sql`update enrolment set cohort_id = ${cohort!.id} where id = ${enrolment.id}`,
+      );
+    });
+    sessions.p4 = await w.signIn('participant4@demo.npq-ops.test');
+    const [before, on] = await beforeAndOn('p4', '/assessment');
+    expect(before).toContain('No assessment window is scheduled for your cohort yet.');
+    expect(before).toContain('The assessment takes place in a window of 8 days.');
+    expect(on).toContain('The assessment takes place in a window of 10 days.');
   });
 });

@@ -11,7 +11,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows } from '../../db/client.js';
 import { cohortEngagement } from '../../db/queries/cohort-engagement.js';
 import { eventWhen, londonDay, percentText } from '../../domain/notices.js';
-import { addDays, formatLongDate } from '../../policy/index.js';
+import { addDays, formatLongDate, formatThreshold } from '../../policy/index.js';
 import { registerInForce } from '../policy-register.js';
 import type { Tx } from '../withdrawals.js';
 import { coachingReminders } from './coaching.js';
@@ -226,7 +226,8 @@ async function eventReminder(tx: Tx, { today }: NoticeRunInput): Promise<Notice[
 
 /**
  * 2.1.1: four weeks and one week before the engagement deadline, with the participant's own figure
- * (the same figures the dashboards show). Those who can no longer reach 90% get that notice instead.
+ * (the same figures the dashboards show). Those who can no longer reach the threshold get that notice
+ * instead. The threshold is the one in the register in force today (3.1.1).
  */
 async function deadlineNotices(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]> {
   const cohorts = await queryRows<{ id: number; deadline: string; weeks: number }>(
@@ -272,6 +273,7 @@ async function deadlineNotices(tx: Tx, { today }: NoticeRunInput): Promise<Notic
     const who = recipients.get(d.enrolmentId);
     if (!who) return [];
     const weeks = d.cohort.weeks === 4 ? 'Four weeks' : 'One week';
+    const threshold = formatThreshold(register.parameters.engagementThresholdBp);
     return [
       {
         template: 'notice_deadline' as const,
@@ -283,18 +285,22 @@ async function deadlineNotices(tx: Tx, { today }: NoticeRunInput): Promise<Notic
           name: who.name,
           weeks,
           programme: who.programme,
+          threshold,
           deadline: formatLongDate(d.cohort.deadline),
           figure: percentText(d.basisPoints),
           advice: d.meets
-            ? 'You have reached 90%. Well done: keep going to get the most from the programme.'
-            : `You can still reach 90%. Plan the study sessions and events left before ${formatLongDate(d.cohort.deadline)}; if something is getting in the way, contact ${who.deliveryPartner} (${who.contact}).`,
+            ? `You have reached ${threshold}. Well done: keep going to get the most from the programme.`
+            : `You can still reach ${threshold}. Plan the study sessions and events left before ${formatLongDate(d.cohort.deadline)}; if something is getting in the way, contact ${who.deliveryPartner} (${who.contact}).`,
         },
       },
     ];
   });
 }
 
-/** 2.1.1: 90% can no longer be reached: the participant and their delivery partner, once. */
+/**
+ * 2.1.1: the threshold in force today can no longer be reached: the participant and their delivery
+ * partner, once.
+ */
 async function unreachable(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]> {
   const alerts = await queryRows<{
     enrolment_id: number;
@@ -309,6 +315,10 @@ async function unreachable(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]>
         where a.kind = 'engagement_unreachable' and a.cleared_on is null
           and a.raised_on between ${addDays(today, -GRACE_DAYS)}::date and ${today}::date
           and not exists (select 1 from email_message m where m.notice_key = 'unreachable:' || a.enrolment_id)`,
+  );
+  if (alerts.length === 0) return [];
+  const threshold = formatThreshold(
+    (await registerInForce(tx, today)).parameters.engagementThresholdBp,
   );
   const recipients = await recipientsOf(
     tx,
@@ -328,6 +338,7 @@ async function unreachable(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]>
         participantId: who.participantId,
         personalisation: {
           name: who.name,
+          threshold,
           figure,
           programme: who.programme,
           deadline,
@@ -343,7 +354,13 @@ async function unreachable(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]>
         key: `unreachable_partner:${a.enrolment_id}`,
         linkPath: `/participants/${who.participantId}`,
         participantId: who.participantId,
-        personalisation: { participant: who.name, programme: who.programme, figure, deadline },
+        personalisation: {
+          participant: who.name,
+          programme: who.programme,
+          threshold,
+          figure,
+          deadline,
+        },
       });
     }
     return notices;

@@ -1,6 +1,6 @@
 import { loadEnrolmentFacts } from '../../../db/queries/enrolment-facts.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { londonDateOf } from '../../../policy/index.js';
+import { daysBetween, londonDateOf } from '../../../policy/index.js';
 import { fileSizeText, SUBMISSION_LIMIT_TEXT } from '../../../domain/submission-files.js';
 import { getEnrolmentAssessment } from '../../../services/assessment.js';
 import { submissionFilesOf, submissionsBeingMarked } from '../../../services/assessment-files.js';
@@ -52,6 +52,8 @@ export function assessmentRoutes(app: FastifyInstance, deps: PageDeps): Assessme
       flash: takeFlash(request),
       assessment,
       window,
+      // The participant's own window, as it was set up (under the version in force then: 2.2.1.5).
+      windowDays: window ? daysBetween(window.opensOn, window.closesOn) + 1 : null,
       preWindow: preWindow?.decision ?? null,
       deadline,
       beforeDeadline,
