@@ -40,4 +40,21 @@ describe('seedDemo with another now', () => {
     );
     expect(running[0]!.n).toBeGreaterThan(0);
   });
+
+  it('creates no participant or enrolment after now, so a what-if as of today sees them all', async () => {
+    // In late August the 2026 cohorts (October) are still to start: their enrolments are made.
+    const august = await createTestDatabase();
+    const NOW = new Date('2026-08-20T12:00:00Z');
+    await seedDemo(august.db, { participants: 80, seed: 7, now: NOW });
+    const [row] = await queryRows<{ future_cohort: number; late: number }>(
+      august.db,
+      sql`select count(*) filter (where c.start_date > ${NOW.toISOString()}::date)::int as future_cohort,
+                 count(*) filter (where e.created_at > ${NOW.toISOString()}::timestamptz
+                                     or p.created_at > ${NOW.toISOString()}::timestamptz)::int as late
+          from enrolment e join cohort c on c.id = e.cohort_id join participant p on p.id = e.participant_id`,
+    );
+    expect(row!.future_cohort).toBeGreaterThan(0);
+    expect(row!.late).toBe(0);
+    await august.destroy();
+  }, 120_000);
 });

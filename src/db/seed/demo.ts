@@ -611,7 +611,10 @@ function makeParticipant(world: World, ordinal: number): ParticipantRow {
     : cohort.startMs;
 
   // Enrolment dates and outcome.
-  const enrolCreatedAt = cohort.startMs - r.int(30, 120) * DAY - r.int(8, 18) * HOUR;
+  const plannedEnrolAt = cohort.startMs - r.int(30, 120) * DAY - r.int(8, 18) * HOUR;
+  // Nobody is enrolled after the demo's "today": for a cohort starting soon the enrolment is already
+  // made (a day to a month ago), so the what-if as of today counts them too (issue 16).
+  const enrolCreatedAt = Math.min(plannedEnrolAt, nowMs - DAY - (plannedEnrolAt % (30 * DAY)));
   let statusChangedAt: number;
   let attemptsUsed = 0;
   let deferralCount = 0;
