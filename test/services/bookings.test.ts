@@ -5,6 +5,7 @@ import { bookEvent } from '../../src/services/bookings.js';
 import { bookCoaching } from '../../src/services/coaching-bookings.js';
 import { ConflictError, PolicyRefusalError } from '../../src/services/errors.js';
 import type { Actor } from '../../src/services/actor.js';
+import { clinicNextForTwo } from '../support/clinic-candidates.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 
 let w: DemoWorld;
@@ -21,23 +22,9 @@ afterAll(async () => {
 describe('Booking under concurrency', () => {
   it('gives the last place of a clinic to exactly one of two people booking at once', async () => {
     // A future clinic slot with two active participants for whom it is next in sequence.
-    const candidates = await queryRows<{ event_id: number; enrolment_ids: number[] }>(
-      w.t.db,
-      sql`select ce.id as event_id, array_agg(e.id order by e.id) as enrolment_ids
-          from cohort_event ce
-          join programme_activity a on a.id = ce.activity_id and a.kind = 'clinic'
-          join enrolment e on e.cohort_id = ce.cohort_id and e.status = 'active'
-          where ce.starts_at > ${w.clock.now()}
-            and not exists (select 1 from engagement_record r where r.participant_id = e.participant_id and r.activity_id = a.id)
-            and (a.sequence_number = 1 or exists (
-                  select 1 from engagement_record r join programme_activity prev on prev.id = r.activity_id
-                  where r.participant_id = e.participant_id and prev.programme_id = a.programme_id
-                    and prev.kind = 'clinic' and prev.sequence_number = a.sequence_number - 1))
-          group by ce.id having count(*) >= 2
-          order by ce.starts_at limit 1`,
-    );
-    expect(candidates).toHaveLength(1);
-    const { event_id: eventId, enrolment_ids: ids } = candidates[0]!;
+    const clinic = await clinicNextForTwo(w.t.db, w.clock.now());
+    expect(clinic).toBeDefined();
+    const { eventId, enrolmentIds: ids } = clinic!;
     await w.t.db.execute(sql`update cohort_event set capacity = 1 where id = ${eventId}`);
 
     const deps = { db: w.t.db, clock: w.clock };

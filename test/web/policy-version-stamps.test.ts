@@ -12,6 +12,7 @@ import {
   recordAttendance,
 } from '../../src/services/engagement.js';
 import { PolicyRefusalError } from '../../src/services/errors.js';
+import { clinicNextForTwo } from '../support/clinic-candidates.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 import { approveVersion } from '../support/policy-versions.js';
 
@@ -47,25 +48,9 @@ const refusalOf = async (p: Promise<unknown>): Promise<Decision> => {
 
 /** A clinic slot after `after` that is next in sequence for at least two active enrolments. */
 async function clinicForTwo(after: Date): Promise<{ eventId: number; enrolmentIds: number[] }> {
-  const [row] = await queryRows<{ event_id: number; enrolment_ids: number[] }>(
-    w.t.db,
-    sql`select ce.id as event_id, array_agg(e.id order by e.id) as enrolment_ids
-        from cohort_event ce
-        join programme_activity a on a.id = ce.activity_id and a.kind = 'clinic'
-        join enrolment e on e.cohort_id = ce.cohort_id and e.status = 'active'
-        where ce.starts_at > ${after}
-          and not exists (select 1 from engagement_record r where r.participant_id = e.participant_id and r.activity_id = a.id)
-          and not exists (select 1 from event_booking b join cohort_event x on x.id = b.cohort_event_id
-                          where b.participant_id = e.participant_id and x.activity_id = a.id and b.status <> 'cancelled')
-          and (a.sequence_number = 1 or exists (
-                select 1 from engagement_record r join programme_activity prev on prev.id = r.activity_id
-                where r.participant_id = e.participant_id and prev.programme_id = a.programme_id
-                  and prev.kind = 'clinic' and prev.sequence_number = a.sequence_number - 1))
-        group by ce.id having count(*) >= 2
-        order by ce.starts_at limit 1`,
-  );
-  expect(row).toBeDefined();
-  return { eventId: row!.event_id, enrolmentIds: row!.enrolment_ids };
+  const clinic = await clinicNextForTwo(w.t.db, after);
+  expect(clinic).toBeDefined();
+  return clinic!;
 }
 
 describe('clinics (2.2.1.2) decide under the version in force', () => {
