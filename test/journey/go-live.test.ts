@@ -140,6 +140,17 @@ async function newestLinkTo(admin: Browser, email: string): Promise<string> {
   return link;
 }
 
+/** {a: 1, b: {c: 2}} → {a: 1, 'b.c': 2}: the API's parameter fields. */
+function flatten(o: Record<string, unknown>, prefix = ''): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(o).flatMap(([k, v]) =>
+      v !== null && typeof v === 'object'
+        ? Object.entries(flatten(v as Record<string, unknown>, `${prefix}${k}.`))
+        : [[`${prefix}${k}`, v as number]],
+    ),
+  );
+}
+
 async function createCohort(team: Browser, course: RegExp, startDate: string): Promise<void> {
   const start = await team.send('GET', '/cohorts/new');
   const programmeId = new RegExp(`<option value="(\\d+)"[^>]*>[^<]*${course.source}`).exec(
@@ -355,6 +366,111 @@ describe('going live from an empty database', () => {
         sql`select e.status from enrolment e join participant p on p.id = e.participant_id where p.email = 'tom@school.example'`,
       );
       expect(tom).toEqual({ status: 'accepted' });
+    },
+  );
+
+  it(
+    'gives the programme team its reports, a new policy version tried with the what-if, approved and published',
+    { timeout: 300_000 },
+    async () => {
+      // Continues the deployment above (Priya active, Tom accepted, on 8 September 2026).
+      const admin = new Browser();
+      await admin.signIn('ada@lp.example', GOOD_PASSWORD);
+      const sam = new Browser();
+      await sam.signIn('sam@tyneside.example', GOOD_PASSWORD);
+
+      // Reports: the partner's own figures, the participants behind one, and the CSV.
+      const summary = await sam.send('GET', '/api/v1/reports/summary');
+      expect(summary.statusCode, summary.body).toBe(200);
+      expect(
+        (summary.json() as { funnel: { total: Record<string, number> } }).funnel.total,
+      ).toMatchObject({
+        accepted: 2,
+        commenced: 1,
+      });
+      const page = await sam.send('GET', '/reports');
+      expect(page.statusCode).toBe(200);
+      const behind = await sam.send('GET', '/reports/participants?figure=commenced');
+      expect(behind.statusCode).toBe(200);
+      expect(pageText(behind.body)).toContain('Priya Shah');
+      expect(pageText(behind.body)).not.toContain('Tom Reed');
+      const csv = await sam.send('GET', '/reports/csv/funnel');
+      expect(csv.statusCode).toBe(200);
+      expect(csv.headers['content-type']).toContain('text/csv');
+
+      // The register as a fresh database holds it: 2.2 in force, with the seed's version table.
+      const inForce = await admin.send('GET', '/api/v1/policy-versions/2.2');
+      expect(inForce.statusCode, inForce.body).toBe(200);
+
+      // A programme team member, invited, who will approve what the admin drafts.
+      const invited = await admin.submit('/admin/accounts/new', '/admin/accounts', {
+        name: 'Pat Programme',
+        email: 'pat@lp.example',
+        role: 'programme_team',
+      });
+      expect(invited.statusCode, pageText(invited.body).slice(0, 500)).toBeLessThan(400);
+      const pat = new Browser();
+      await acceptLink(pat, await newestLinkTo(admin, 'pat@lp.example'));
+      await pat.signIn('pat@lp.example', GOOD_PASSWORD);
+
+      // The admin drafts 2.3 with a 95% threshold.
+      const created = await admin.send('POST', '/api/v1/policy-versions', {
+        json: { version: '2.3', summary: 'Engagement threshold raised to 95%' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const draft = created.json() as { revision: number; parameters: Record<string, unknown> };
+      const edited = await admin.send('PUT', '/api/v1/policy-versions/2.3', {
+        json: {
+          revision: draft.revision,
+          summary: 'Engagement threshold raised to 95%',
+          owner: 'Director, NPQ Programmes',
+          appliesTo: 'All NPQ participants',
+          nextReviewOn: '2027-07-01',
+          // Every parameter is sent, by field ("eventNoticeDays.clinic"): 2.2's, with 95%.
+          parameters: { ...flatten(draft.parameters), engagementThresholdBp: 9500 },
+        },
+      });
+      expect(edited.statusCode, edited.body).toBe(200);
+
+      // The what-if over everyone as of today: both enrolments considered, nothing written.
+      const rowsNow = async () =>
+        queryRows<{ audit: number; versions: number }>(
+          database!.db,
+          sql`select (select count(*)::int from audit_event) as audit, (select count(*)::int from policy_version) as versions`,
+        );
+      const before = await rowsNow();
+      const whatIf = await pat.send('GET', '/api/v1/policy-versions/2.3/what-if?asOf=2026-09-08');
+      expect(whatIf.statusCode, whatIf.body).toBe(200);
+      expect((whatIf.json() as { enrolmentsConsidered: number }).enrolmentsConsidered).toBe(2);
+      expect(await rowsNow()).toEqual(before);
+      const whatIfPage = await pat.send(
+        'GET',
+        '/policy-register/what-if?version=2.3&scope=all&asOf=2026-09-08',
+      );
+      expect(whatIfPage.statusCode).toBe(200);
+
+      // Pat approves it from 10 September; from that day /policy publishes 2.3 at 95%.
+      const current = (await pat.send('GET', '/api/v1/policy-versions/2.3')).json() as {
+        revision: number;
+      };
+      const approved = await pat.send('POST', '/api/v1/policy-versions/2.3/approve', {
+        json: {
+          revision: current.revision,
+          issuedOn: '2026-09-10',
+          approver: 'Programme Operations Committee',
+        },
+      });
+      expect(approved.statusCode, approved.body).toBe(200);
+      const published = async () =>
+        pageText((await app!.inject({ method: 'GET', url: '/policy' })).body);
+      const stillOld = await published();
+      expect(stillOld).toContain('Version 2.2, in force');
+      expect(stillOld).not.toContain('95%');
+      today = new Date('2026-09-10T09:00:00Z');
+      const policy = await published();
+      expect(policy).toContain('Version 2.3, in force');
+      expect(policy).toContain('Approved by Programme Operations Committee');
+      expect(policy).toContain('95%');
     },
   );
 });
