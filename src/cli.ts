@@ -23,6 +23,7 @@ import { createDfeClient } from './services/dfe/client.js';
 import { startDfeOutboxLoop } from './services/dfe/outbox/runner.js';
 import { registerTransferCommands } from './transfer-cli.js';
 import { registerCohortCommands } from './cohort-cli.js';
+import { registerPolicyCommands } from './policy-cli.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -332,6 +333,7 @@ export function buildCli(config: Config): Command {
 
   registerTransferCommands(program, config, withDatabase);
   registerCohortCommands(program, config, withDatabase);
+  registerPolicyCommands(program, config, withDatabase);
   importCommand
     .command('schools')
     .argument('<file>', 'GIAS establishment CSV (Windows-1252 or UTF-8)')
