@@ -163,7 +163,15 @@ export function inProgrammeOrder<T extends { readonly sequence: number; readonly
   items: readonly T[],
 ): T[] {
   return [...items].sort(
-    (a, b) => a.sequence - b.sequence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      a.sequence - b.sequence ||
+      // Stryker disable next-line EqualityOperator: ids in a programme are unique (countedActivities rejects duplicates), so a.id <= b.id and a.id < b.id agree; a.id >= b.id fails the programme-order tests
+      (a.id < b.id
+        ? -1
+        : // Stryker disable next-line all: V8's sort only asks whether compare(a, b) < 0, so 1 and 0 here order alike (checked on random arrays, duplicate ids too)
+          a.id > b.id
+          ? 1
+          : 0),
   );
 }
 
