@@ -29,12 +29,25 @@ const { values } = parseArgs({
     schema: { type: 'string' },
     url: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     day: { type: 'string' },
+    /** Also print each statement that took this long or more (ms), roughly: until the next was sent. */
+    slow: { type: 'string' },
   },
 });
+let last: { text: string; at: number } | null = null;
+const slowMs = values.slow === undefined ? null : Number(values.slow);
+const note = (next: string | null) => {
+  const now = performance.now();
+  if (slowMs !== null && last && now - last.at >= slowMs)
+    console.log(
+      `    ${(now - last.at).toFixed(0)} ms: ${last.text.replace(/\s+/g, ' ').slice(0, 160)}`,
+    );
+  last = next === null ? null : { text: next, at: now };
+};
 const database = await openDatabase({
   databaseUrl: values.url,
   schema: values.schema!,
   maxConnections: 2,
+  onQuery: (text) => note(text),
 });
 const db: Db = database.db;
 const at = values.day ? new Date(`${values.day}T02:15:00Z`) : DEFAULT_DEMO_NOW;
@@ -70,6 +83,7 @@ const steps: [string, () => Promise<unknown>][] = [
 for (const [name, run] of steps) {
   const t0 = performance.now();
   const result = await run();
+  note(null);
   console.log(
     `${name.padEnd(20)} ${(performance.now() - t0).toFixed(0).padStart(6)} ms  ${JSON.stringify(result).slice(0, 120)}`,
   );
