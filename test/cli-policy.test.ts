@@ -14,7 +14,10 @@ const cli = (...args: string[]) => t.cli(args);
 const TEAM = 'programme.team@demo.npq-ops.test';
 const ADMIN = 'admin@demo.npq-ops.test';
 const PARTNER = 'partner.north@demo.npq-ops.test';
-const tomorrow = addDays(londonDateOf(new Date()), 1);
+// The CLI runs on the real clock: dates far enough from today that a run across midnight passes.
+const today = londonDateOf(new Date());
+const inForceFrom = addDays(today, 30);
+const nextReview = addDays(today, 365);
 
 async function counts(): Promise<{ audit: number; versions: number }> {
   const database = await t.open();
@@ -82,7 +85,7 @@ describe('npq-ops policy', () => {
         '--summary',
         'Engagement threshold raised to 95%',
         '--next-review',
-        '2027-12-01',
+        nextReview,
         '--set',
         'engagementThresholdBp=95',
       );
@@ -118,7 +121,7 @@ describe('npq-ops policy', () => {
       const partnerTry = await cli('policy', 'what-if', '2.3', '--as', PARTNER);
       expect(partnerTry.code).toBe(2);
 
-      // The person who drafted it cannot approve it; the admin can, from tomorrow.
+      // The person who drafted it cannot approve it; the admin can, from a month on.
       const own = await cli(
         'policy',
         'approve',
@@ -126,7 +129,7 @@ describe('npq-ops policy', () => {
         '--as',
         TEAM,
         '--in-force-from',
-        tomorrow,
+        inForceFrom,
         '--approver',
         'Programme Operations Committee',
       );
@@ -138,18 +141,18 @@ describe('npq-ops policy', () => {
         '--as',
         ADMIN,
         '--in-force-from',
-        tomorrow,
+        inForceFrom,
         '--approver',
         'Programme Operations Committee',
       );
       expect(approved.code, approved.stderr).toBe(0);
       expect(approved.stdout).toContain(
-        `Version 2.3 approved by Programme Operations Committee: in force from ${tomorrow} (reference POLICY-2.3).`,
+        `Version 2.3 approved by Programme Operations Committee: in force from ${inForceFrom} (reference POLICY-2.3).`,
       );
       const after = await cli('policy', 'versions', '--as', PARTNER);
       expect(after.code).toBe(0);
       expect(after.stdout).toMatch(
-        new RegExp(`^2\\.3\\tapproved, not yet in force\\tissued ${tomorrow}`, 'm'),
+        new RegExp(`^2\\.3\\tapproved, not yet in force\\tissued ${inForceFrom}`, 'm'),
       );
       const edited = await cli(
         'policy',
