@@ -29,7 +29,7 @@ export function copyCell(value: string | null): string {
 }
 
 /** The rows as COPY text; a NUL cannot be sent (PostgreSQL text refuses it), so callers reject it first. */
-export function copyText(rows: readonly CopyRow[]): string {
+export function rowsAsCopyText(rows: readonly CopyRow[]): string {
   let out = '';
   for (const row of rows) {
     out += row.map(copyCell).join('\t') + '\n';
@@ -51,10 +51,19 @@ export async function copyRows(
   target: string,
   rows: readonly CopyRow[],
 ): Promise<number> {
+  return rows.length === 0 ? 0 : copyText(tx, target, rowsAsCopyText(rows));
+}
+
+/** The same for rows already in COPY's text format (each line ending with a newline). */
+export async function copyText(
+  tx: Pick<Db, 'execute'>,
+  target: string,
+  text: string,
+): Promise<number> {
   if (!SAFE_TARGET.test(target)) throw new Error(`copyRows: not a table and column list: ${target}`);
-  if (rows.length === 0) return 0;
+  if (text === '') return 0;
   const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
-  const data = Buffer.from(copyText(rows), 'utf8');
+  const data = Buffer.from(text, 'utf8');
   if (client instanceof pg.Client) {
     return new Promise<number>((resolve, reject) => {
       const submittable = new CopyFromStdin(`copy ${target} from stdin`, data, resolve, reject);
@@ -66,7 +75,7 @@ export async function copyRows(
     const result = await (client as PgliteLike).query(`copy ${target} from '/dev/blob'`, [], {
       blob: new Blob([data]),
     });
-    return result.affectedRows ?? rows.length;
+    return result.affectedRows ?? 0;
   }
   throw new Error('copyRows: needs a transaction on node-postgres or PGlite');
 }

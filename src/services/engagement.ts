@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
-import { copyRows, type CopyRow } from '../db/copy.js';
+import { copyCell, copyText } from '../db/copy.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -63,7 +63,7 @@ const INGEST_ROLES: readonly Role[] = ['admin', 'programme_team', 'delivery_part
 const EVENT_KINDS: readonly ActivityKind[] = ['clinic', 'community_session', 'conference'];
 const INGEST_CHUNK = 5_000;
 /** Rows per staging COPY and transaction in ingestEngagement. */
-const COPY_CHUNK = 5_000;
+const COPY_CHUNK = 25_000;
 
 /** The source event id of a platform completion: the same session completed twice lands once. */
 export const sessionEventId = (participantId: number, activityId: number) =>
@@ -619,12 +619,10 @@ const WHOLE_NUMBER_TEXT = /^[1-9][0-9]{0,9}$/;
  */
 export function quickIngestRow(raw: object): z.output<typeof IngestRowSchema> | null {
   const r = raw as Record<string, unknown>;
-  let text = '';
   for (const key of Object.keys(r)) {
     const v = r[key];
-    text += typeof v === 'string' ? key + v : key;
+    if (MAYBE_BAD_TEXT.test(key) || (typeof v === 'string' && MAYBE_BAD_TEXT.test(v))) return null;
   }
-  if (MAYBE_BAD_TEXT.test(text)) return null;
   const { participant, activityId, kind, occurredAt, source, sourceEventId } = r;
   if (
     typeof participant !== 'string' ||
@@ -838,23 +836,23 @@ function requireIngestRole(actor: Actor): void {
 
 /** The staging table a chunk is copied into; dropped when its transaction ends. */
 const STAGE = 'engagement_ingest_stage';
-const STAGE_COLUMNS = `${STAGE} (idx, trn, email, pid, activity_id, kind, at, source, source_event_id)`;
+const STAGE_COLUMNS = `${STAGE} (idx, ref_by, ref_key, activity_id, kind, at, source, source_event_id)`;
 
-/** A row as staged: its position, who (exactly one of trn, email, pid) and the evidence. */
-function stageCells(v: ValidRow): CopyRow {
-  return [
-    String(v.index),
-    v.ref.by === 'trn' ? v.ref.key : null,
-    v.ref.by === 'email' ? v.ref.key : null,
-    v.ref.by === 'id' ? v.ref.key : null,
-    String(v.activityId),
-    v.kind ?? null,
+/**
+ * The chunk as COPY text, one line a row: its position, who (trn, email or id, and the key), the
+ * evidence. Kind and source are from fixed lists and the numbers are digits, so only the key and
+ * the source event id can need escaping.
+ */
+function stageText(chunk: readonly ValidRow[]): string {
+  let out = '';
+  for (const v of chunk) {
     // Seconds since the epoch as the JS number prints them: to_timestamp() then gives exactly
     // the instant insertRecords stores for the same Date.
-    String(v.occurredAt.getTime() / 1000),
-    v.source,
-    v.sourceEventId,
-  ];
+    out += `${v.index}\t${v.ref.by}\t${copyCell(v.ref.key)}\t${v.activityId}\t${v.kind ?? '\\N'}\t${
+      v.occurredAt.getTime() / 1000
+    }\t${v.source}\t${copyCell(v.sourceEventId)}\n`;
+  }
+  return out;
 }
 
 interface ChunkOutcome {
@@ -879,11 +877,11 @@ async function landChunk(
 ): Promise<ChunkOutcome & { participantIds: number[] }> {
   await tx.execute(
     sql.raw(`create temporary table ${STAGE} (
-      idx int not null, trn text, email text, pid int, activity_id int not null, kind text,
-      at float8 not null, source text not null, source_event_id text not null
+      idx int not null, ref_by text not null, ref_key text not null, activity_id int not null,
+      kind text, at float8 not null, source text not null, source_event_id text not null
     ) on commit drop`),
   );
-  await copyRows(tx, STAGE_COLUMNS, chunk.map(stageCells));
+  await copyText(tx, STAGE_COLUMNS, stageText(chunk));
   const stage = sql.raw(STAGE);
   const [out] = await queryRows<{
     inserted: number;
@@ -891,18 +889,23 @@ async function landChunk(
     problems: [number, 'participant' | 'activityId' | 'kind', string | null, string | null][];
   }>(
     tx,
-    sql`with res as (
-          select s.idx, s.activity_id, s.kind, s.at, s.source, s.source_event_id,
-                 coalesce(pt.id, pe.id, pi.id) as participant_id
-          from ${stage} s
-          left join participant pt on pt.trn = s.trn
-          left join participant pe on lower(pe.email) = s.email
-          left join participant pi on pi.id = s.pid
+    sql`with who as (
+          -- Each participant named, looked up once (an index probe) however many rows name them.
+          select k.ref_by, k.ref_key,
+                 case k.ref_by
+                   when 'trn' then (select p.id from participant p where p.trn = k.ref_key)
+                   when 'email' then (select p.id from participant p where lower(p.email) = k.ref_key)
+                   else (select p.id from participant p where p.id = k.ref_key::int)
+                 end as participant_id
+          from (select distinct ref_by, ref_key from ${stage}) k
+        ), res as (
+          select s.idx, s.activity_id, s.kind, s.at, s.source, s.source_event_id, w.participant_id
+          from ${stage} s join who w on w.ref_by = s.ref_by and w.ref_key = s.ref_key
         ), scope as materialized (
           -- Programmes each participant is enrolled on, as far as the actor may see.
           select distinct e.participant_id, c.programme_id
           from enrolment e join cohort c on c.id = e.cohort_id
-          where e.participant_id in (select participant_id from res) and (${enrolmentVisibleTo(actor)})
+          where e.participant_id in (select participant_id from who) and (${enrolmentVisibleTo(actor)})
         ), checked as materialized (
           select res.*, a.kind as activity_kind,
                  case when seen.participant_id is null then 'participant'
