@@ -519,7 +519,7 @@ export function parseParticipantRef(
   return null;
 }
 
-const IngestRowSchema = z.object({
+export const IngestRowSchema = z.object({
   participant: z
     .string({ message: 'Enter the participant (TRN, email or participant id)' })
     .trim()
@@ -615,7 +615,7 @@ const WHOLE_NUMBER_TEXT = /^[1-9][0-9]{0,9}$/;
  * What IngestRowSchema gives for a row that is plainly valid (the usual case in a large import),
  * without building zod's issue machinery per row; null sends the row through zod and csvCellProblem
  * for their messages. It accepts only what they accept and returns exactly their output (a
- * property test holds it to that, test/unit/ingest-row.test.ts).
+ * property test holds it to that, test/services/ingest-row.test.ts).
  */
 export function quickIngestRow(raw: object): z.output<typeof IngestRowSchema> | null {
   return quickRow(raw)?.data ?? null;
@@ -975,11 +975,17 @@ export async function ingestEngagement(
   deps: ServiceDeps,
   actor: Actor,
   input: readonly unknown[],
-  options: { format: 'json' | 'csv'; lines?: readonly number[] } = { format: 'json' },
+  options: {
+    format: 'json' | 'csv';
+    lines?: readonly number[];
+    /** Rows per transaction (tests use small chunks); COPY_CHUNK otherwise. */
+    chunkSize?: number;
+  } = { format: 'json' },
 ): Promise<IngestResult> {
   requireIngestRole(actor);
   const now = deps.clock.now();
   const nowMs = now.getTime();
+  const chunkSize = options.chunkSize ?? COPY_CHUNK;
   const errors: IngestFieldError[] = [];
   const checked: ValidRow[] = [];
   input.forEach((raw, index) => {
@@ -988,8 +994,8 @@ export async function ingestEngagement(
   });
   let inserted = 0;
   let landed = 0;
-  for (let i = 0; i < checked.length; i += COPY_CHUNK) {
-    const chunk = checked.slice(i, i + COPY_CHUNK);
+  for (let i = 0; i < checked.length; i += chunkSize) {
+    const chunk = checked.slice(i, i + chunkSize);
     const outcome = await deps.db.transaction(async (tx) => {
       const result = await landChunk(tx, actor, chunk, now);
       const first = result.landed[0];
