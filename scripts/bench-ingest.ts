@@ -27,7 +27,8 @@ import { fixedClock } from '../src/clock.js';
 import { loadActor, type Actor } from '../src/services/actor.js';
 import { ingestEngagement, type IngestResult } from '../src/services/engagement.js';
 
-const COLUMNS = '(participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)';
+const COLUMNS =
+  '(participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)';
 const BARE = `create table engagement_record_bare (participant_id int, activity_id int, kind text,
   occurred_at timestamptz, source text, source_event_id text, recorded_at timestamptz)`;
 

@@ -60,7 +60,8 @@ export async function copyText(
   target: string,
   text: string,
 ): Promise<number> {
-  if (!SAFE_TARGET.test(target)) throw new Error(`copyRows: not a table and column list: ${target}`);
+  if (!SAFE_TARGET.test(target))
+    throw new Error(`copyRows: not a table and column list: ${target}`);
   if (text === '') return 0;
   const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
   const data = Buffer.from(text, 'utf8');

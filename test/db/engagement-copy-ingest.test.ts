@@ -79,7 +79,12 @@ describe('ingestEngagement through a COPY staging table', () => {
     const rows = [
       // Already recorded before this batch.
       { participant: `id:${p.id}`, activityId: a1!.id, occurredAt: at, sourceEventId: 'cp-old' },
-      { participant: p.email.toUpperCase(), activityId: a2!.id, occurredAt: at, sourceEventId: 'cp-1' },
+      {
+        participant: p.email.toUpperCase(),
+        activityId: a2!.id,
+        occurredAt: at,
+        sourceEventId: 'cp-1',
+      },
       // The same source event id again in the same chunk (another activity): the first lands.
       { participant: `id:${p.id}`, activityId: a3!.id, occurredAt: at, sourceEventId: 'cp-1' },
       { participant: `id:${p.id}`, activityId: a3!.id, occurredAt: at, sourceEventId: 'cp-2' },
@@ -122,13 +127,39 @@ describe('ingestEngagement through a COPY staging table', () => {
     const wrongKind = a2!.kind === 'clinic' ? 'conference' : 'clinic';
     const rows = [
       { participant: `id:${p.id}`, activityId: a1!.id, occurredAt: at, sourceEventId: 'bad-0' },
-      { participant: 'nobody@example.org', activityId: a1!.id, occurredAt: at, sourceEventId: 'bad-1' },
-      { participant: `id:${p.id}`, activityId: foreign[0]!.id, occurredAt: at, sourceEventId: 'bad-2' },
-      { participant: `id:${p.id}`, activityId: a2!.id, kind: wrongKind, occurredAt: at, sourceEventId: 'bad-3' },
+      {
+        participant: 'nobody@example.org',
+        activityId: a1!.id,
+        occurredAt: at,
+        sourceEventId: 'bad-1',
+      },
+      {
+        participant: `id:${p.id}`,
+        activityId: foreign[0]!.id,
+        occurredAt: at,
+        sourceEventId: 'bad-2',
+      },
+      {
+        participant: `id:${p.id}`,
+        activityId: a2!.id,
+        kind: wrongKind,
+        occurredAt: at,
+        sourceEventId: 'bad-3',
+      },
       { participant: `id:${p.id}`, activityId: 'x', occurredAt: 'soon', sourceEventId: 'bad-4' },
-      { participant: `id:${p.id}`, activityId: a3!.id, occurredAt: '2099-01-01T00:00:00Z', sourceEventId: 'bad-5' },
+      {
+        participant: `id:${p.id}`,
+        activityId: a3!.id,
+        occurredAt: '2099-01-01T00:00:00Z',
+        sourceEventId: 'bad-5',
+      },
       { participant: `id:${p.id}`, activityId: 99_999_999, occurredAt: at, sourceEventId: 'bad-6' },
-      { participant: `id:${other.id}`, activityId: other.acts[0]!.id, occurredAt: at, sourceEventId: 'bad-7' },
+      {
+        participant: `id:${other.id}`,
+        activityId: other.acts[0]!.id,
+        occurredAt: at,
+        sourceEventId: 'bad-7',
+      },
       { participant: `id:${p.id}`, activityId: a4!.id, occurredAt: at, sourceEventId: 'bad-8' },
     ];
     // A delivery partner who sees p but not `other` (or no partner at all: then both are foreign).
@@ -159,7 +190,9 @@ describe('ingestEngagement through a COPY staging table', () => {
     expect(result.errors.find((e) => e.index === 1)!.message).toBe(
       'No participant of yours matches this',
     );
-    const landed = (await recordsOf(rows.map((r) => r.sourceEventId))).map((r) => r.source_event_id);
+    const landed = (await recordsOf(rows.map((r) => r.sourceEventId))).map(
+      (r) => r.source_event_id,
+    );
     expect(landed).toEqual(partner ? ['bad-0', 'bad-8'] : ['bad-0', 'bad-7', 'bad-8']);
     expect(result).toMatchObject({ received: 9, inserted: landed.length, duplicates: 0 });
   });
@@ -184,7 +217,9 @@ describe('ingestEngagement through a COPY staging table', () => {
     } finally {
       await w.t.db.execute(sql.raw('alter table engagement_record drop constraint test_refuse'));
     }
-    const landed = (await recordsOf(rows.map((r) => r.sourceEventId))).map((r) => r.source_event_id);
+    const landed = (await recordsOf(rows.map((r) => r.sourceEventId))).map(
+      (r) => r.source_event_id,
+    );
     expect(landed).toEqual(['whole-0', 'whole-1']);
     // Re-run: only what is missing lands.
     const again = await ingestEngagement(deps(), admin, rows, { format: 'json', chunkSize: 2 });
