@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { arrayParam, queryRows, type Db } from '../db/client.js';
+import { copyCell, copyText } from '../db/copy.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -61,6 +62,8 @@ type Executor = Pick<Db, 'execute'>;
 const INGEST_ROLES: readonly Role[] = ['admin', 'programme_team', 'delivery_partner_staff'];
 const EVENT_KINDS: readonly ActivityKind[] = ['clinic', 'community_session', 'conference'];
 const INGEST_CHUNK = 5_000;
+/** Rows per staging COPY and transaction in ingestEngagement. */
+const COPY_CHUNK = 25_000;
 
 /** The source event id of a platform completion: the same session completed twice lands once. */
 export const sessionEventId = (participantId: number, activityId: number) =>
@@ -516,7 +519,7 @@ export function parseParticipantRef(
   return null;
 }
 
-const IngestRowSchema = z.object({
+export const IngestRowSchema = z.object({
   participant: z
     .string({ message: 'Enter the participant (TRN, email or participant id)' })
     .trim()
@@ -599,23 +602,100 @@ interface Resolved {
   errors: { index: number; field: keyof typeof ENGAGEMENT_CSV_COLUMNS; message: string }[];
 }
 
+type IngestFieldError = Resolved['errors'][number];
+
+const ISO_DATETIME = z.regexes.datetime({ offset: true });
+const KIND_SET: ReadonlySet<string> = new Set(ACTIVITY_KINDS);
+const SOURCE_SET: ReadonlySet<string> = new Set(ENGAGEMENT_SOURCES);
+/** Any NUL or UTF-16 surrogate at all (paired or not): only then can csvCellProblem find something. */
+const MAYBE_BAD_TEXT = /[\0\uD800-\uDFFF]/;
+const WHOLE_NUMBER_TEXT = /^[1-9][0-9]{0,9}$/;
+
 /**
- * Validates rows and resolves participants and activities in a few set-based queries. A row about
- * a participant the actor cannot see is an error, reported as not found: nothing is written for it.
+ * What IngestRowSchema gives for a row that is plainly valid (the usual case in a large import),
+ * without building zod's issue machinery per row; null sends the row through zod and csvCellProblem
+ * for their messages. It accepts only what they accept and returns exactly their output (a
+ * property test holds it to that, test/services/ingest-row.test.ts).
  */
-async function resolveRows(
-  db: Executor,
-  actor: Actor,
-  input: readonly unknown[],
-  now: Date,
-): Promise<Resolved> {
-  const errors: Resolved['errors'] = [];
-  const valid: ValidRow[] = [];
-  input.forEach((raw, index) => {
-    const bad =
-      raw !== null && typeof raw === 'object' && !Array.isArray(raw)
-        ? csvCellProblem(raw as Record<string, string>)
-        : null;
+export function quickIngestRow(raw: object): z.output<typeof IngestRowSchema> | null {
+  return quickRow(raw)?.data ?? null;
+}
+
+type ParticipantRef = NonNullable<ReturnType<typeof parseParticipantRef>>;
+
+function quickRow(
+  raw: object,
+): { data: z.output<typeof IngestRowSchema>; ref: ParticipantRef } | null {
+  const r = raw as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    const v = r[key];
+    if (MAYBE_BAD_TEXT.test(key) || (typeof v === 'string' && MAYBE_BAD_TEXT.test(v))) return null;
+  }
+  const { participant, activityId, kind, occurredAt, source, sourceEventId } = r;
+  if (
+    typeof participant !== 'string' ||
+    typeof occurredAt !== 'string' ||
+    typeof sourceEventId !== 'string'
+  ) {
+    return null;
+  }
+  const who = participant.trim();
+  const ref = parseParticipantRef(who);
+  if (ref === null) return null;
+  const id =
+    typeof activityId === 'number'
+      ? activityId
+      : typeof activityId === 'string' && WHOLE_NUMBER_TEXT.test(activityId)
+        ? Number(activityId)
+        : Number.NaN;
+  if (!Number.isInteger(id) || id <= 0 || id > 2_147_483_647) return null;
+  let kindOut: ActivityKind | undefined;
+  if (kind !== undefined) {
+    if (typeof kind !== 'string') return null;
+    if (kind.trim() !== '') {
+      if (!KIND_SET.has(kind)) return null;
+      kindOut = kind as ActivityKind;
+    }
+  }
+  let sourceOut: EngagementSource = 'import';
+  if (source !== undefined) {
+    if (typeof source !== 'string') return null;
+    if (source.trim() !== '') {
+      if (!SOURCE_SET.has(source)) return null;
+      sourceOut = source as EngagementSource;
+    }
+  }
+  if (!ISO_DATETIME.test(occurredAt)) return null;
+  const eventId = sourceEventId.trim();
+  if (eventId.length < 1 || eventId.length > 200) return null;
+  return {
+    data: {
+      participant: who,
+      activityId: id,
+      kind: kindOut,
+      occurredAt,
+      source: sourceOut,
+      sourceEventId: eventId,
+    },
+    ref,
+  };
+}
+
+/**
+ * The checks of one row that need no database, in order: text that cannot be stored, the fields'
+ * shapes (IngestRowSchema), then a time in the future. Pushes its field errors, or returns the row.
+ */
+function checkRow(
+  raw: unknown,
+  index: number,
+  nowMs: number,
+  errors: IngestFieldError[],
+): ValidRow | null {
+  const isRecord = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+  const quick = isRecord ? quickRow(raw) : null;
+  let data = quick?.data;
+  if (!data) {
+    const bad = isRecord ? csvCellProblem(raw as Record<string, string>) : null;
     if (bad) {
       const field = bad.field as keyof typeof ENGAGEMENT_CSV_COLUMNS;
       errors.push({
@@ -623,7 +703,7 @@ async function resolveRows(
         field: field in ENGAGEMENT_CSV_COLUMNS ? field : 'participant',
         message: bad.message,
       });
-      return;
+      return null;
     }
     const parsed = IngestRowSchema.safeParse(raw);
     if (!parsed.success) {
@@ -635,26 +715,47 @@ async function resolveRows(
           message: issue.message,
         });
       }
-      return;
+      return null;
     }
-    const occurredAt = new Date(parsed.data.occurredAt);
-    if (occurredAt > now) {
-      errors.push({
-        index,
-        field: 'occurredAt',
-        message: 'This is in the future; record engagement once it has happened',
-      });
-      return;
-    }
-    valid.push({
+    data = parsed.data;
+  }
+  const occurredAt = new Date(data.occurredAt);
+  if (occurredAt.getTime() > nowMs) {
+    errors.push({
       index,
-      ref: parseParticipantRef(parsed.data.participant)!,
-      activityId: parsed.data.activityId,
-      kind: parsed.data.kind,
-      occurredAt,
-      source: parsed.data.source,
-      sourceEventId: parsed.data.sourceEventId,
+      field: 'occurredAt',
+      message: 'This is in the future; record engagement once it has happened',
     });
+    return null;
+  }
+  return {
+    index,
+    ref: quick?.ref ?? parseParticipantRef(data.participant)!,
+    activityId: data.activityId,
+    kind: data.kind,
+    occurredAt,
+    source: data.source,
+    sourceEventId: data.sourceEventId,
+  };
+}
+
+/**
+ * Validates rows and resolves participants and activities in a few set-based queries. A row about
+ * a participant the actor cannot see is an error, reported as not found: nothing is written for it.
+ * (xAPI statements; the bulk feeds use ingestEngagement's COPY path.)
+ */
+async function resolveRows(
+  db: Executor,
+  actor: Actor,
+  input: readonly unknown[],
+  now: Date,
+): Promise<Resolved> {
+  const errors: Resolved['errors'] = [];
+  const valid: ValidRow[] = [];
+  const nowMs = now.getTime();
+  input.forEach((raw, index) => {
+    const row = checkRow(raw, index, nowMs, errors);
+    if (row) valid.push(row);
   });
 
   const keys = (by: ValidRow['ref']['by']) => [
@@ -746,52 +847,190 @@ function requireIngestRole(actor: Actor): void {
   }
 }
 
+/** The staging table a chunk is copied into; dropped when its transaction ends. */
+const STAGE = 'engagement_ingest_stage';
+const STAGE_COLUMNS = `${STAGE} (idx, ref_by, ref_key, activity_id, kind, at_ms, source, source_event_id)`;
+
+/**
+ * The chunk as COPY text, one line a row: its position, who (trn, email or id, and the key), the
+ * evidence. Kind and source are from fixed lists and the numbers are digits, so only the key and
+ * the source event id can need escaping.
+ */
+function stageText(chunk: readonly ValidRow[]): string {
+  let out = '';
+  for (const v of chunk) {
+    out += `${v.index}\t${v.ref.by}\t${copyCell(v.ref.key)}\t${v.activityId}\t${v.kind ?? '\\N'}\t${v.occurredAt.getTime()}\t${v.source}\t${copyCell(v.sourceEventId)}\n`;
+  }
+  return out;
+}
+
+interface ChunkOutcome {
+  inserted: number;
+  /** Rows of the chunk that passed every check (inserted or already recorded). */
+  landed: ValidRow[];
+  errors: IngestFieldError[];
+}
+
+/**
+ * One chunk in one transaction: COPY into a temporary staging table, then one statement that
+ * resolves each row's participant (TRN, email or id), checks the actor may see them, that the
+ * activity is on their programme and of the kind given, and inserts the rows that pass with
+ * `on conflict do nothing` (in the batch's order, so of two rows with one source event id the
+ * first lands). It returns the rows that failed, with their reason, and who got evidence.
+ */
+async function landChunk(
+  tx: Tx,
+  actor: Actor,
+  chunk: readonly ValidRow[],
+  now: Date,
+): Promise<ChunkOutcome & { participantIds: number[] }> {
+  await tx.execute(
+    sql.raw(`create temporary table ${STAGE} (
+      idx int not null, ref_by text not null, ref_key text collate "C" not null, activity_id int not null,
+      kind text, at_ms int8 not null, source text not null, source_event_id text not null
+    ) on commit drop`),
+  );
+  await copyText(tx, STAGE_COLUMNS, stageText(chunk));
+  // Its size and spread, so the statement below joins by hashing instead of sorting.
+  await tx.execute(sql.raw(`analyze ${STAGE} (ref_by, ref_key, activity_id)`));
+  const stage = sql.raw(STAGE);
+  const [out] = await queryRows<{
+    inserted: number;
+    participants: number[];
+    problems: [number, 'participant' | 'activityId' | 'kind', string | null, string | null][];
+  }>(
+    tx,
+    sql`with who as (
+          -- Each participant named, looked up once (an index probe) however many rows name them.
+          select k.ref_by, k.ref_key,
+                 case k.ref_by
+                   when 'trn' then (select p.id from participant p where p.trn = k.ref_key)
+                   when 'email' then (select p.id from participant p where lower(p.email) = k.ref_key)
+                   else (select p.id from participant p where p.id = k.ref_key::int)
+                 end as participant_id
+          from (select distinct ref_by, ref_key from ${stage}) k
+        ), res as (
+          select s.idx, s.activity_id, s.kind, s.at_ms, s.source, s.source_event_id, w.participant_id
+          from ${stage} s join who w on w.ref_by = s.ref_by and w.ref_key = s.ref_key
+        ), scope as materialized (
+          -- Programmes each participant is enrolled on, as far as the actor may see.
+          select distinct e.participant_id, c.programme_id
+          from enrolment e join cohort c on c.id = e.cohort_id
+          where e.participant_id in (select participant_id from who) and (${enrolmentVisibleTo(actor)})
+        ), checked as materialized (
+          select res.*, a.kind as activity_kind,
+                 case when seen.participant_id is null then 'participant'
+                      when onp.participant_id is null then 'activityId'
+                      when res.kind is not null and res.kind <> a.kind then 'kind'
+                 end as problem
+          from res
+          left join (select distinct participant_id from scope) seen on seen.participant_id = res.participant_id
+          left join programme_activity a on a.id = res.activity_id
+          left join scope onp on onp.participant_id = res.participant_id and onp.programme_id = a.programme_id
+        ), ins as (
+          insert into engagement_record (participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)
+          -- float8 milliseconds / 1000 is the double insertRecords sends for the same Date, so the
+          -- same instant is stored.
+          select participant_id, activity_id, activity_kind, to_timestamp(at_ms::float8 / 1000), source, source_event_id, ${now}
+          from checked where problem is null
+          order by idx
+          on conflict (source, source_event_id) do nothing
+          returning 1
+        )
+        select (select count(*)::int from ins) as inserted,
+               (select coalesce(array_agg(distinct participant_id), '{}') from checked where problem is null) as participants,
+               (select coalesce(json_agg(json_build_array(idx, problem, kind, activity_kind) order by idx), '[]')
+                from checked where problem is not null) as problems`,
+  );
+  const failed = new Set<number>();
+  const errors: IngestFieldError[] = out!.problems.map(([index, problem, given, actual]) => {
+    failed.add(index);
+    return {
+      index,
+      field: problem,
+      message:
+        problem === 'participant'
+          ? 'No participant of yours matches this'
+          : problem === 'activityId'
+            ? "This activity is not part of the participant's programme"
+            : `This activity is a ${actual}, not a ${given}`,
+    };
+  });
+  return {
+    inserted: out!.inserted,
+    landed: chunk.filter((v) => !failed.has(v.index)),
+    errors,
+    participantIds: out!.participants.map(Number),
+  };
+}
+
 /**
  * Bulk ingest of engagement rows (a JSON batch or a parsed CSV). Bad rows are reported with their
  * position (and CSV line) and field; good rows land, in chunks of one transaction each, so a run
- * killed half-way keeps whole chunks and re-running it inserts only what is missing.
+ * killed half-way keeps whole chunks and re-running it inserts only what is missing. Each chunk is
+ * copied into a staging table and checked and inserted by one set-based statement (landChunk);
+ * only the checks that need no database run per row here.
  */
 export async function ingestEngagement(
   deps: ServiceDeps,
   actor: Actor,
   input: readonly unknown[],
-  options: { format: 'json' | 'csv'; lines?: readonly number[] } = { format: 'json' },
+  options: {
+    format: 'json' | 'csv';
+    lines?: readonly number[];
+    /** Rows per transaction (tests use small chunks); COPY_CHUNK otherwise. */
+    chunkSize?: number;
+  } = { format: 'json' },
 ): Promise<IngestResult> {
   requireIngestRole(actor);
   const now = deps.clock.now();
-  const { rows, errors } = await resolveRows(deps.db, actor, input, now);
+  const nowMs = now.getTime();
+  const chunkSize = options.chunkSize ?? COPY_CHUNK;
+  const errors: IngestFieldError[] = [];
+  const checked: ValidRow[] = [];
+  input.forEach((raw, index) => {
+    const row = checkRow(raw, index, nowMs, errors);
+    if (row) checked.push(row);
+  });
   let inserted = 0;
-  for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
-    const chunk = rows.slice(i, i + INGEST_CHUNK);
-    inserted += await deps.db.transaction(async (tx) => {
-      const n = await insertRecords(tx, chunk, now);
+  let landed = 0;
+  for (let i = 0; i < checked.length; i += chunkSize) {
+    const chunk = checked.slice(i, i + chunkSize);
+    const outcome = await deps.db.transaction(async (tx) => {
+      const result = await landChunk(tx, actor, chunk, now);
+      const first = result.landed[0];
+      if (!first) return result;
       await audit(tx, {
         what: 'ENGAGEMENT_IMPORTED',
         who: actor,
         subjectType: 'engagement_import',
-        subjectId: `${options.format}:${chunk[0]!.source}:${chunk[0]!.sourceEventId}`,
+        subjectId: `${options.format}:${first.source}:${first.sourceEventId}`,
         details: {
           format: options.format,
-          rows: chunk.length,
-          inserted: n,
-          duplicates: chunk.length - n,
+          rows: result.landed.length,
+          inserted: result.inserted,
+          duplicates: result.landed.length - result.inserted,
         },
         at: now,
       });
       // Set-based: every enrolment this chunk brings to the start of its programme (2.3.2).
       await commenceDueInBulk(tx, {
-        participantIds: [...new Set(chunk.map((r) => r.participantId))],
+        participantIds: result.participantIds,
         who: actor,
         at: now,
         trigger: 'engagement_imported',
       });
-      return n;
+      return result;
     });
+    inserted += outcome.inserted;
+    landed += outcome.landed.length;
+    errors.push(...outcome.errors);
   }
+  errors.sort((a, b) => a.index - b.index);
   return {
     received: input.length,
     inserted,
-    duplicates: rows.length - inserted,
+    duplicates: landed - inserted,
     errors: errors.map((e) => ({
       index: e.index,
       line: options.lines?.[e.index] ?? null,
