@@ -738,6 +738,17 @@ describe("2.3.8 returning from a deferral, or being withdrawn, in the participan
       event: 'withdraw',
       message: withdrawn('You did not return by your restart date, 23 October 2026.'),
     },
+    {
+      // A late return is a late return whatever day the decision is made: the recorded return
+      // date decides, not how far the calendar has got.
+      name: 'returned a week late, decided before the restart date',
+      today: '2026-10-20',
+      intent: 'confirmed',
+      returnedOn: '2026-10-30',
+      code: 'DEFERRAL.NOT_RETURNING',
+      event: 'withdraw',
+      message: withdrawn('You did not return by your restart date, 23 October 2026.'),
+    },
   ] as const)('2.3.8 $name -> $code', ({ today, intent, returnedOn, code, event, message }) => {
     const d = evaluateReturnFromDeferral({ restartOn, today, intent, returnedOn });
     expect(d.outcome).toBe(event === 'withdraw' ? 'not_met' : 'met');
@@ -753,4 +764,265 @@ describe("2.3.8 returning from a deferral, or being withdrawn, in the participan
       ],
     ]);
   });
+});
+
+describe('2.3.8 the return decision, for any day, return date and intent', () => {
+  const restartOn = '2026-10-23';
+  const withdrawn = (why: string) =>
+    `${why} You are therefore withdrawn from the programme and the NPQ Withdrawal policy applies.`;
+
+  it('2.3.8 property: resumed exactly when back by the restart date; otherwise withdrawn when declined, back late or the date has passed', () => {
+    // Days are counted from the restart date: 0 is the restart date, 1 the day after.
+    const offset = fc.integer({ min: -40, max: 40 });
+    fc.assert(
+      fc.property(
+        offset,
+        fc.option(offset, { nil: undefined }),
+        fc.constantFrom('confirmed', 'declined', 'no_response' as const),
+        (todayOffset, returnedOffset, intent) => {
+          const today = addDays(restartOn, todayOffset);
+          const returnedOn =
+            returnedOffset === undefined ? undefined : addDays(restartOn, returnedOffset);
+          const d = evaluateReturnFromDeferral({ restartOn, today, intent, returnedOn });
+          // The arithmetic: back by the restart date resumes; a decline, a late return (whatever
+          // day it is today) or a restart date already behind today withdraws; otherwise we wait.
+          const back = returnedOffset !== undefined && returnedOffset <= 0;
+          const withdraw =
+            !back && (intent === 'declined' || returnedOffset !== undefined || todayOffset > 0);
+          const expected = back
+            ? ['DEFERRAL.RETURNED', true, 'Welcome back: you have re-joined your programme.']
+            : withdraw
+              ? [
+                  'DEFERRAL.NOT_RETURNING',
+                  false,
+                  withdrawn(
+                    intent === 'declined'
+                      ? 'You have told us you will not return.'
+                      : 'You did not return by your restart date, 23 October 2026.',
+                  ),
+                ]
+              : [
+                  'DEFERRAL.RETURN_EXPECTED',
+                  true,
+                  'Please re-join by 23 October 2026. If you choose not to return, you will be withdrawn and the NPQ Withdrawal policy will apply.',
+                ];
+          expect(d.outcome).toBe(withdraw ? 'not_met' : 'met');
+          expect(d.details).toEqual({
+            lifecycleEvent: back ? 'resume' : withdraw ? 'withdraw' : null,
+          });
+          expect(d.reasons.map((r) => [r.code, r.clause, r.met, r.message])).toEqual([
+            [expected[0], '2.3.8', expected[1], expected[2]],
+          ]);
+          expect(d.reasons[0]?.clause).toBe('2.3.8');
+        },
+      ),
+    );
+  });
+});
+
+describe('2.3.2 2.3.4 what the participant brings: a coaching session attended, an "other" circumstance described', () => {
+  const EL_CURRENT = cohort('el-2025', START, { course: 'npq-executive-leadership' });
+  const EL_NEXT = cohort('el-2026', '2026-09-07', { course: 'npq-executive-leadership' });
+  const engaged = (eventsAttended: number): unknown[] => [
+    'DEFERRAL.ENGAGED',
+    '2.3.2',
+    true,
+    'You have engaged with at least one module or attended an event.',
+    { modulesEngaged: 0, eventsAttended },
+  ];
+
+  it.each([
+    {
+      name: 'executive leadership (coaching is part of it), only coaching session 1 attended',
+      current: EL_CURRENT,
+      future: [EL_NEXT],
+      completed: ['coach-1'],
+      outcome: 'allowed',
+      row: engaged(1),
+    },
+    {
+      name: 'executive leadership, both coaching sessions attended',
+      current: EL_CURRENT,
+      future: [EL_NEXT],
+      completed: ['coach-1', 'coach-2'],
+      outcome: 'allowed',
+      row: engaged(2),
+    },
+    {
+      name: 'senior leadership (no coaching), only coaching session 1 recorded',
+      current: CURRENT,
+      future: [NEXT],
+      completed: ['coach-1'],
+      outcome: 'refused',
+      row: [
+        'DEFERRAL.NO_ENGAGEMENT_YET',
+        '2.3.2',
+        false,
+        'To defer, you need to have engaged with at least one module or attended one event.',
+        { modulesEngaged: 0, eventsAttended: 0 },
+      ],
+    },
+  ])(
+    '2.3.2 coaching counts as an event only where the programme includes it: $name -> $outcome',
+    ({ current, future, completed, outcome, row }) => {
+      const d = evaluateDeferral(
+        input({ currentCohort: current, futureCohorts: future, completedActivityIds: completed }),
+      );
+      expect(d.outcome).toBe(outcome);
+      expect(rows(d.reasons)).toContainEqual(row);
+      expect(d.reasons.find((r) => r.code === row[0])?.clause).toBe('2.3.2');
+    },
+  );
+
+  it.each([
+    { name: 'no description at all', description: undefined, outcome: 'refused' },
+    { name: 'an empty description', description: '', outcome: 'refused' },
+    { name: 'a whitespace-only description', description: ' \t\n ', outcome: 'refused' },
+    { name: 'a description', description: 'Caring for a parent full-time', outcome: 'allowed' },
+  ])('2.3.4 "other" with $name -> $outcome', ({ description, outcome }) => {
+    const circumstance =
+      description === undefined
+        ? { kind: 'other' as const }
+        : { kind: 'other' as const, description };
+    const d = evaluateDeferral(input({ circumstance }));
+    expect(d.outcome).toBe(outcome);
+    expect(d.details.dfeReason).toBe('other');
+    const r = d.reasons.find((x) => x.clause === '2.3.4' && x.code !== 'DEFERRAL.CONTACT');
+    expect(r?.clause).toBe('2.3.4');
+    expect(r && rows([r])[0]).toEqual(
+      outcome === 'refused'
+        ? [
+            'DEFERRAL.CIRCUMSTANCE_NOT_DESCRIBED',
+            '2.3.4',
+            false,
+            'Please describe the circumstances that mean you cannot continue with your cohort.',
+            { circumstance: 'other' },
+          ]
+        : [
+            'DEFERRAL.EXTENUATING_CIRCUMSTANCE',
+            '2.3.4',
+            true,
+            'Your circumstances are ones where a deferral can be discussed.',
+            { circumstance: 'other', dfeReason: 'other', description },
+          ],
+    );
+  });
+});
+
+describe('2.3.3 which later cohort is offered, and the words that name it', () => {
+  /** The SUITABLE_COHORT and REJOIN_DATE reasons for a plan with sl-2026 (starts 7 September 2026). */
+  const offeredNext: unknown[][] = [
+    [
+      'DEFERRAL.SUITABLE_COHORT',
+      '2.3.3',
+      true,
+      'There is a suitable later cohort for your programme, starting 7 September 2026.',
+      { targetCohortId: 'sl-2026' },
+    ],
+    [
+      'DEFERRAL.REJOIN_DATE',
+      '2.3.5',
+      true,
+      `With one cohort a year, the next available cohort is usually about 12 months later. Your provisional re-joining date is 23 October 2026, to be agreed with ${HUB}.`,
+      { rejoinOn: '2026-10-23', targetCohortId: 'sl-2026' },
+    ],
+  ];
+  // Starts 8 September 2025 and reaches module 2, session 3 on 24 October 2025, before the
+  // deferral is agreed on 31 October 2025.
+  const started = cohort('sl-early', '2025-09-08');
+  // Starts 5 January 2026 but runs until the end of 2028, past a contract ending 30 June 2027.
+  const long = cohort('sl-2026-long', '2026-01-05', { endsOn: '2028-12-31' });
+
+  it.each([
+    {
+      name: 'the earliest later cohort is already past the re-join point',
+      futureCohorts: [started, NEXT],
+      requestedOn: '2025-10-31',
+      contractEndsOn: undefined,
+    },
+    {
+      name: 'the same, listed the other way round',
+      futureCohorts: [NEXT, started],
+      requestedOn: '2025-10-31',
+      contractEndsOn: undefined,
+    },
+    {
+      name: 'the earliest later cohort runs past the end of the contract',
+      futureCohorts: [long, NEXT],
+      requestedOn: REQUESTED_ON,
+      contractEndsOn: '2027-06-30',
+    },
+    {
+      name: 'the same, listed the other way round',
+      futureCohorts: [NEXT, long],
+      requestedOn: REQUESTED_ON,
+      contractEndsOn: '2027-06-30',
+    },
+  ])(
+    '2.3.3 $name: the cohort offered is the one named, with its own start date',
+    ({ futureCohorts, requestedOn, contractEndsOn }) => {
+      const d = evaluateDeferral(input({ futureCohorts, requestedOn, contractEndsOn }));
+      expect(d.outcome).toBe('allowed');
+      expect(d.details.plan?.targetCohortId).toBe('sl-2026');
+      const at = d.reasons.findIndex((r) => r.code === 'DEFERRAL.SUITABLE_COHORT');
+      expect(rows(d.reasons.slice(at, at + 2))).toEqual(offeredNext);
+      expect(d.reasons[at]?.clause).toBe('2.3.3');
+    },
+  );
+
+  // The policy does not rank two later cohorts that start on the same day; the rule keeps the
+  // order they are given in (a stable sort by start date), so the first one listed is offered.
+  const sameDayA = cohort('sl-2026-a', '2026-09-07');
+  const sameDayB = cohort('sl-2026-b', '2026-09-07');
+  const later = cohort('sl-2027', '2027-09-06');
+  const longB = cohort('sl-2026-b', '2026-09-07', { endsOn: '2028-12-31' });
+  it.each([
+    { list: [sameDayA, sameDayB], contractEndsOn: undefined, offered: 'sl-2026-a' },
+    { list: [sameDayB, sameDayA], contractEndsOn: undefined, offered: 'sl-2026-b' },
+    { list: [later, sameDayB, sameDayA], contractEndsOn: undefined, offered: 'sl-2026-b' },
+    { list: [sameDayA, later, sameDayB], contractEndsOn: undefined, offered: 'sl-2026-a' },
+    // When one of the two cannot be offered, the other is, whichever is listed first.
+    { list: [longB, sameDayA], contractEndsOn: '2027-06-30', offered: 'sl-2026-a' },
+    { list: [sameDayA, longB], contractEndsOn: '2027-06-30', offered: 'sl-2026-a' },
+  ])(
+    '2.3.3 two later cohorts starting the same day, listed $list.0.id first (contract end $contractEndsOn): $offered is offered',
+    ({ list, contractEndsOn, offered }) => {
+      const d = evaluateDeferral(input({ futureCohorts: list, contractEndsOn }));
+      expect(d.outcome).toBe('allowed');
+      expect(d.details.plan?.targetCohortId).toBe(offered);
+      expect(rows(d.reasons.filter((r) => r.code === 'DEFERRAL.SUITABLE_COHORT'))).toEqual([
+        [
+          'DEFERRAL.SUITABLE_COHORT',
+          '2.3.3',
+          true,
+          'There is a suitable later cohort for your programme, starting 7 September 2026.',
+          { targetCohortId: offered },
+        ],
+      ]);
+    },
+  );
+});
+
+describe('2.3.3 a count of previous deferrals that is not a whole number is a programming error', () => {
+  it.each([
+    { previousDeferrals: -1, message: 'previousDeferrals must be a whole number; got -1' },
+    { previousDeferrals: 0.5, message: 'previousDeferrals must be a whole number; got 0.5' },
+    { previousDeferrals: NaN, message: 'previousDeferrals must be a whole number; got NaN' },
+    {
+      previousDeferrals: Infinity,
+      message: 'previousDeferrals must be a whole number; got Infinity',
+    },
+  ])(
+    'previousDeferrals $previousDeferrals: a RangeError that says so',
+    ({ previousDeferrals, message }) => {
+      let thrown: unknown;
+      try {
+        evaluateDeferral(input({ previousDeferrals }));
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(RangeError);
+      expect((thrown as Error).message).toBe(message);
+    },
+  );
 });
