@@ -155,7 +155,7 @@ async function evaluate(
     sql`select c.id from cohort c
         where c.lead_provider_id = ${facts.cohort.leadProviderId} and c.programme_id = ${facts.cohort.programmeId}
           and c.start_date > ${facts.cohort.startDate}::date
-        order by c.start_date`,
+        order by c.start_date, c.id`,
   );
   const laterCohorts = await loadCohorts(
     tx,

@@ -236,7 +236,7 @@ export async function loadCohorts(
 ): Promise<CohortFacts[]> {
   const rows = await queryRows<CohortRow>(
     db,
-    sql`${COHORT_SELECT} where c.id = any(${arrayParam(cohortIds)}::int[]) order by c.start_date`,
+    sql`${COHORT_SELECT} where c.id = any(${arrayParam(cohortIds)}::int[]) order by c.start_date, c.id`,
   );
   return rows.map(toCohortFacts);
 }

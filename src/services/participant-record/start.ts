@@ -65,7 +65,7 @@ export async function startOfProgramme(
                 where r.participant_id = e.participant_id and a.programme_id = c.programme_id) as first_engagement_at
         from enrolment e join cohort c on c.id = e.cohort_id
         where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)})
-        order by c.start_date`,
+        order by c.start_date, e.id`,
   );
   const canEdit = EDITORS.includes(actor.role);
   const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
