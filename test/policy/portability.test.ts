@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   TRANSFER_DATA_CATEGORIES,
@@ -412,5 +413,67 @@ describe('2.6 a school move decided in full: outcome, route and the words the pa
       coveredAreas: ['202'],
       chosenLeadProvider: 'Best Practice Network',
     });
+  });
+});
+
+describe('2.6.4 what a transfer shares, and the evidence when no areas are given', () => {
+  const FAR = { urn: '300003', name: 'Far School', region: 'London', localAuthority: '202' };
+
+  it('2.6.4 the record shared with the new lead provider is the participant record, category by category', () => {
+    const d = move({ newSchool: FAR, chosenLeadProvider: 'Best Practice Network' });
+    expect(d.reasons.find((r) => r.code === 'PORTABILITY.OUTSIDE_NETWORK')?.clause).toBe('2.6.4');
+    // "relevant data sharing with the new lead provider" (2.6.4): who the participant is, what they
+    // are on, and how far they have come — engagement (2.3.2, 2.3.6), attempts (2.5) and deferrals (2.3).
+    expect(d.details.dataSharing?.categories).toEqual([
+      'identity and DfE participant id',
+      'course and cohort',
+      'engagement record (completed activities)',
+      'assessment attempts',
+      'deferral history',
+    ]);
+  });
+
+  it('2.6.4 with no areas given, a move outside the covered regions is a transfer whose evidence lists no areas', () => {
+    const d = move({ newSchool: FAR });
+    expect(d.details.route).toBe('transfer_out');
+    const r = d.reasons.find((x) => x.code === 'PORTABILITY.OUTSIDE_NETWORK');
+    expect(r?.clause).toBe('2.6.4');
+    expect(r?.met).toBe(true);
+    expect(r?.evidence).toEqual({
+      newSchoolUrn: '300003',
+      newSchoolRegion: 'London',
+      newSchoolLocalAuthority: '202',
+      movedOn: '2026-01-05',
+      notifiedOn: '2025-12-10',
+      enrolmentStatus: 'active',
+      coveredRegions: ['North West', 'Yorkshire and the Humber'],
+      coveredAreas: [],
+      chosenLeadProvider: null,
+    });
+  });
+
+  it('2.6.2 a move dated on or before the day the current job began is refused as a data error naming the date', () => {
+    expect(() => move({ movedOn: '2019-08-01' })).toThrow(
+      new RangeError('The move on 2019-08-01 is not after the current employment began'),
+    );
+    expect(() => move({ movedOn: OLD.from })).toThrow(
+      new RangeError('The move on 2019-09-01 is not after the current employment began'),
+    );
+  });
+
+  it('2.6.4 no areas given is no areas served: for any school, the same decision as an empty list', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('North West', 'London', null),
+        fc.oneof(fc.constantFrom('202', '672', '879', null, undefined), fc.string()),
+        (region, localAuthority) => {
+          const newSchool = { urn: '500005', name: 'Any School', region, localAuthority };
+          const absent = move({ newSchool });
+          expect(absent).toEqual(move({ newSchool, coveredAreas: [] }));
+          // Whole-region coverage alone decides the route (2.6.4).
+          expect(absent.details.route).toBe(region === 'North West' ? 'continue' : 'transfer_out');
+        },
+      ),
+    );
   });
 });
