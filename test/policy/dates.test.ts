@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
@@ -68,5 +69,48 @@ describe('date comparisons the rules decide with', () => {
     expect(londonDateOf(new Date('2026-10-24T23:30:00Z'))).toBe('2026-10-25');
     expect(londonDateOf(new Date('2026-01-05T12:00:00Z'))).toBe('2026-01-05');
     expect(formatLongDate('2026-01-05')).toBe('5 January 2026');
+  });
+});
+
+/**
+ * A date is 'YYYY-MM-DD' and nothing else. A real date with anything before or after it (a time, a
+ * space, a stray character, a fifth year digit) is malformed — it is refused with the format
+ * message that names the value, not read as the date inside it and not called an impossible date.
+ */
+describe('the whole value must be YYYY-MM-DD', () => {
+  const formatError = (value: string) =>
+    `Not an ISO calendar date (YYYY-MM-DD): ${JSON.stringify(value)}`;
+
+  it.each([
+    { value: 'x2026-01-01', extra: 'a character before' },
+    { value: ' 2026-01-01', extra: 'a space before' },
+    { value: '12026-01-01', extra: 'a fifth year digit' },
+    { value: '2026-01-01x', extra: 'a character after' },
+    { value: '2026-01-01 ', extra: 'a space after' },
+    { value: '2026-01-01\n', extra: 'a newline after' },
+    { value: '2026-01-011', extra: 'a third day digit' },
+    { value: '2026-01-01T00:00:00Z', extra: 'a time after' },
+  ])('$value ($extra) is not a date', ({ value }) => {
+    expect(isIsoDate(value)).toBe(false);
+    expect(() => dayNumber(value)).toThrow(formatError(value));
+    expect(() => addDays(value, 1)).toThrow(formatError(value));
+  });
+
+  it('any real date with anything before or after it is refused as malformed (property)', () => {
+    const realDate = fc.integer({ min: -25_000, max: 50_000 }).map(fromDayNumber);
+    fc.assert(
+      fc.property(
+        realDate,
+        fc.string({ minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        (date, junk, before) => {
+          expect(isIsoDate(date)).toBe(true);
+          const value = before ? junk + date : date + junk;
+          expect(isIsoDate(value)).toBe(false);
+          expect(() => dayNumber(value)).toThrow(formatError(value));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
