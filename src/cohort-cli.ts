@@ -4,14 +4,14 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { queryRows, type Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { loadActor, type Actor } from './services/actor.js';
 import {
   changeReleaseLeadDays,
   getCohortSettings,
   setUpCohort,
   type CohortSettings,
 } from './services/cohort-settings.js';
-import { PolicyRefusalError, ServiceError } from './services/errors.js';
+import { ServiceError } from './services/errors.js';
+import { actorFor, refusing } from './cli-acting.js';
 
 type WithDatabase = <T>(config: Config, work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -23,34 +23,6 @@ function wholeNumber(value: string): number {
 function cohortId(value: string): number {
   if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('must be a cohort id');
   return Number(value);
-}
-
-/** The account the command acts as: the service checks what it may do, and the audit names it. */
-async function actorFor(db: Database['db'], email: string): Promise<Actor> {
-  const [row] = await queryRows<{ id: number }>(
-    db,
-    sql`select id from app_user where lower(email) = lower(${email})`,
-  );
-  const actor = row ? await loadActor(db, row.id) : null;
-  if (!actor)
-    throw new ServiceError(`There is no account with the email ${email}`, 422, 'NO_ACCOUNT');
-  return actor;
-}
-
-/** A refusal the operator can act on: the reasons on stderr, exit code 2. */
-async function refusing(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (!(error instanceof ServiceError)) throw error;
-    console.error(`Refused: ${error.message}`);
-    if (error instanceof PolicyRefusalError) {
-      for (const r of error.decision.reasons.filter((x) => !x.met)) {
-        console.error(`  ${r.code} (policy ${r.clause}): ${r.message}`);
-      }
-    }
-    process.exitCode = 2;
-  }
 }
 
 function describe(c: CohortSettings): string {

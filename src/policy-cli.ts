@@ -1,13 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { sql } from 'drizzle-orm';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { queryRows, type Database } from './db/client.js';
+import type { Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { REPORT_DIMENSIONS, type ReportDimension } from './db/queries/reports.js';
 import { EDITABLE_PARAMETERS, isIsoDate, londonDateOf } from './policy/index.js';
-import { loadActor, type Actor } from './services/actor.js';
-import { PolicyRefusalError, ServiceError, ValidationError } from './services/errors.js';
+import { ValidationError } from './services/errors.js';
 import {
   approveDraft,
   createDraft,
@@ -25,6 +23,7 @@ import {
   reportTableCsv,
   type ReportTable,
 } from './services/reports.js';
+import { actorFor, refusing } from './cli-acting.js';
 
 type WithDatabase = <T>(config: Config, work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -46,34 +45,6 @@ function oneOf<T extends string>(values: readonly T[]) {
       throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
     return value as T;
   };
-}
-
-/** The account the command acts as: the service checks what it may do, and the audit names it. */
-async function actorFor(db: Database['db'], email: string): Promise<Actor> {
-  const [row] = await queryRows<{ id: number }>(
-    db,
-    sql`select id from app_user where lower(email) = lower(${email})`,
-  );
-  const actor = row ? await loadActor(db, row.id) : null;
-  if (!actor)
-    throw new ServiceError(`There is no account with the email ${email}`, 422, 'NO_ACCOUNT');
-  return actor;
-}
-
-/** A refusal the operator can act on (field errors are in the message): stderr, exit code 2. */
-async function refusing(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (!(error instanceof ServiceError)) throw error;
-    console.error(`Refused: ${error.message}`);
-    if (error instanceof PolicyRefusalError) {
-      for (const r of error.decision.reasons.filter((x) => !x.met)) {
-        console.error(`  ${r.code} (policy ${r.clause}): ${r.message}`);
-      }
-    }
-    process.exitCode = 2;
-  }
 }
 
 /** `--set field=value`, repeatable: the edit form's fields and values (the threshold as a %). */

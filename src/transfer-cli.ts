@@ -5,7 +5,6 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { SYSTEM } from './services/actor.js';
-import { ServiceError } from './services/errors.js';
 import { importTransferPackage } from './services/transfers/import.js';
 import {
   createSigningKey,
@@ -19,6 +18,7 @@ import {
   type KeyAlgorithm,
 } from './services/transfers/keys.js';
 import { MAX_PACKAGE_BYTES } from './services/transfers/verify.js';
+import { refusing } from './cli-acting.js';
 
 type WithDatabase = <T>(config: Config, work: (database: Database) => Promise<T>) => Promise<T>;
 
@@ -32,17 +32,6 @@ function algorithm(value: string): KeyAlgorithm {
   if (!(KEY_ALGORITHMS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`must be one of ${KEY_ALGORITHMS.join(', ')}`);
   return value as KeyAlgorithm;
-}
-
-/** A refusal the operator can act on: its message on stderr, exit code 2. */
-async function refusing(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (!(error instanceof ServiceError)) throw error;
-    console.error(`Refused: ${error.message}`);
-    process.exitCode = 2;
-  }
 }
 
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
