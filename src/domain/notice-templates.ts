@@ -128,7 +128,16 @@ export const NOTICE_TEMPLATES = {
       '',
       'See what is left to do: ((link))',
     ].join('\n'),
-    placeholders: ['name', 'weeks', 'programme', 'threshold', 'deadline', 'figure', 'advice', 'link'],
+    placeholders: [
+      'name',
+      'weeks',
+      'programme',
+      'threshold',
+      'deadline',
+      'figure',
+      'advice',
+      'link',
+    ],
   },
   notice_unreachable: {
     subject: '((threshold)) engagement can no longer be reached',
