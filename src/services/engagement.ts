@@ -62,8 +62,8 @@ type Executor = Pick<Db, 'execute'>;
 const INGEST_ROLES: readonly Role[] = ['admin', 'programme_team', 'delivery_partner_staff'];
 const EVENT_KINDS: readonly ActivityKind[] = ['clinic', 'community_session', 'conference'];
 const INGEST_CHUNK = 5_000;
-/** Rows per staging COPY and transaction in ingestEngagement. */
-const COPY_CHUNK = 25_000;
+/** Rows per staging COPY and transaction in ingestEngagement (the import runner's page, too). */
+export const COPY_CHUNK = 25_000;
 
 /** The source event id of a platform completion: the same session completed twice lands once. */
 export const sessionEventId = (participantId: number, activityId: number) =>

@@ -4,7 +4,7 @@ import { isConnectionError } from '../../db/connection-errors.js';
 import { londonDateOf } from '../../policy/index.js';
 import { actorLabel, loadActor, type Actor } from '../actor.js';
 import { audit } from '../audit.js';
-import { ENGAGEMENT_CSV_COLUMNS, ingestEngagement } from '../engagement.js';
+import { COPY_CHUNK, ENGAGEMENT_CSV_COLUMNS, ingestEngagement } from '../engagement.js';
 import { importParticipantRecords } from '../participant-import.js';
 import type { ServiceDeps } from '../participants.js';
 import { participantImportScope } from '../staff-dashboard.js';
@@ -26,7 +26,11 @@ export interface ImportProcessDeps extends ServiceDeps {
   publicUrl: string;
 }
 
-/** Staged rows read per page, and given to the import at once. */
+/**
+ * Staged rows read per page, and given to the import at once: a participant import's page. An
+ * engagement import reads pages of ingestEngagement's own chunk (COPY_CHUNK, 25,000 rows), so each
+ * page is one staging COPY and one transaction.
+ */
 export const PROCESS_PAGE = 5_000;
 
 interface StagedRow {
@@ -89,13 +93,17 @@ export async function processImportJob(deps: ImportProcessDeps, jobId: number): 
   return true;
 }
 
-async function* stagedPages(deps: ServiceDeps, jobId: number): AsyncGenerator<StagedRow[]> {
+async function* stagedPages(
+  deps: ServiceDeps,
+  jobId: number,
+  pageSize = PROCESS_PAGE,
+): AsyncGenerator<StagedRow[]> {
   let after = 0;
   for (;;) {
     const page = await queryRows<StagedRow>(
       deps.db,
       sql`select line, record from import_row where job_id = ${jobId} and line > ${after}
-          order by line limit ${PROCESS_PAGE}`,
+          order by line limit ${pageSize}`,
     );
     if (page.length === 0) return;
     after = page[page.length - 1]!.line;
@@ -112,7 +120,7 @@ async function processEngagement(
   jobId: number,
   counts: Counts,
 ): Promise<void> {
-  for await (const page of stagedPages(deps, jobId)) {
+  for await (const page of stagedPages(deps, jobId, COPY_CHUNK)) {
     const errors: { line: number; field: string; message: string }[] = [];
     const rows: Record<string, string>[] = [];
     const lines: number[] = [];
