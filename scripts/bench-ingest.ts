@@ -25,7 +25,8 @@ import { copyRows, type CopyRow } from '../src/db/copy.js';
 import { DEFAULT_DEMO_NOW } from '../src/db/seed/demo.js';
 import { fixedClock } from '../src/clock.js';
 import { loadActor, type Actor } from '../src/services/actor.js';
-import { ingestEngagement, type IngestResult } from '../src/services/engagement.js';
+import { ingestEngagement } from '../src/services/engagement/ingest.js';
+import type { IngestResult } from '../src/services/engagement/ingest-rows.js';
 
 const COLUMNS =
   '(participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)';

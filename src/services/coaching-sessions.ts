@@ -16,7 +16,7 @@ import {
   type CoachingRow,
   type CoachingSessionView,
 } from './bookings.js';
-import { recordAttendance } from './engagement.js';
+import { recordAttendance } from './engagement/attendance.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { ServiceDeps } from './participants.js';
 

@@ -36,7 +36,7 @@ import {
   type CurrentDeferralRow,
 } from './deferral-status.js';
 import { registerInForce } from './policy-register.js';
-import { engagementOf, type EnrolmentEngagement } from './engagement.js';
+import { engagementOf, type EnrolmentEngagement } from './engagement/read.js';
 import {
   OPEN_ALERTS_SELECT,
   toOpenAlert,

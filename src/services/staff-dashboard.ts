@@ -28,7 +28,7 @@ import { registerInForce } from './policy-register.js';
 import { actorLabel, isStaff, type Actor } from './actor.js';
 import { participantAuditLog, type AuditEventView } from './audit-log.js';
 import { cohortVisibleTo, enrolmentVisibleTo, requireParticipant } from './authorisation.js';
-import { getEnrolmentEngagement, type EnrolmentEngagement } from './engagement.js';
+import { getEnrolmentEngagement, type EnrolmentEngagement } from './engagement/read.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import {
   PARTICIPANT_CSV_COLUMNS,

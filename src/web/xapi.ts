@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { recordXapiStatements } from '../services/engagement.js';
+import { recordXapiStatements } from '../services/engagement/xapi.js';
 import { ServiceError, UnauthenticatedError, ValidationError } from '../services/errors.js';
 import type { ApiDeps } from './api/plugin.js';
 import { replyIfUnavailable } from './unavailable.js';

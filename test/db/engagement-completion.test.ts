@@ -9,11 +9,9 @@ import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { DEFAULT_DEMO_NOW, seedDemo } from '../../src/db/seed/demo.js';
 import { londonDateOf } from '../../src/policy/index.js';
-import {
-  completeStudySession,
-  getEnrolmentEngagement,
-  ingestEngagement,
-} from '../../src/services/engagement.js';
+import { completeStudySession } from '../../src/services/engagement/completion.js';
+import { ingestEngagement } from '../../src/services/engagement/ingest.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import { saveRegister } from '../../src/services/registers.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 import { completionsOfRecords, storedCompletions } from '../support/engagement-completion.js';

@@ -5,7 +5,7 @@ import { queryRows } from '../../src/db/client.js';
 import { copyRows } from '../../src/db/copy.js';
 import { DEFAULT_DEMO_NOW } from '../../src/db/seed/demo.js';
 import type { Actor } from '../../src/services/actor.js';
-import { ingestEngagement } from '../../src/services/engagement.js';
+import { ingestEngagement } from '../../src/services/engagement/ingest.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';
 import { completionsOfRecords, storedCompletions } from '../support/engagement-completion.js';
 

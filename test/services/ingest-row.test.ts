@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIVITY_KINDS, ENGAGEMENT_SOURCES } from '../../src/domain/catalogue.js';
-import { IngestRowSchema, quickIngestRow } from '../../src/services/engagement.js';
+import { IngestRowSchema, quickIngestRow } from '../../src/services/engagement/ingest-rows.js';
 import { csvCellProblem } from '../../src/domain/text.js';
 
 /**

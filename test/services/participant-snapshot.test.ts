@@ -6,7 +6,7 @@ import type { Actor } from '../../src/services/actor.js';
 import { listBookings } from '../../src/services/bookings.js';
 import { runDailyProcessing } from '../../src/services/daily.js';
 import { currentDeferralOf } from '../../src/services/deferral-status.js';
-import { getEnrolmentEngagement } from '../../src/services/engagement.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import { openAlertsForEnrolments } from '../../src/services/engagement-alerts.js';
 import { NotFoundError } from '../../src/services/errors.js';
 import { contactDetailsFor } from '../../src/services/organisations/contacts.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { CompactSign, generateKeyPair } from 'jose';
 import { queryRows } from '../../src/db/client.js';
-import { getEnrolmentEngagement } from '../../src/services/engagement.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import {
   importTransferPackage,
   previewTransferImport,

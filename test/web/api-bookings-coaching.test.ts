@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import { recordAttendance } from '../../src/services/engagement.js';
+import { recordAttendance } from '../../src/services/engagement/attendance.js';
 import { fixedClock } from '../../src/clock.js';
 import { offerSlot } from '../support/coaching.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';

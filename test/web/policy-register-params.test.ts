@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { generateCohortDraft } from '../../src/services/cohort-setup.js';
-import { getEnrolmentEngagement } from '../../src/services/engagement.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import { getEnrolment } from '../../src/services/participants.js';
 import { enrolmentHeader } from '../../src/services/staff-dashboard.js';
 import { formFields } from '../support/forms.js';

@@ -6,11 +6,9 @@ import type { Decision } from '../../src/policy/index.js';
 import { assign } from '../../src/services/assignments.js';
 import { bookEvent, listClinicSlots } from '../../src/services/bookings.js';
 import { bookCoaching } from '../../src/services/coaching-bookings.js';
-import {
-  completeStudySession,
-  getEnrolmentEngagement,
-  recordAttendance,
-} from '../../src/services/engagement.js';
+import { recordAttendance } from '../../src/services/engagement/attendance.js';
+import { completeStudySession } from '../../src/services/engagement/completion.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import { PolicyRefusalError } from '../../src/services/errors.js';
 import { clinicNextForTwo } from '../support/clinic-candidates.js';
 import { createDemoWorld, type DemoWorld } from '../support/demo-world.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import { getEnrolmentEngagement } from '../../src/services/engagement.js';
+import { getEnrolmentEngagement } from '../../src/services/engagement/read.js';
 import { createDemoWorld, pageText, type DemoWorld, type Session } from '../support/demo-world.js';
 import { formFields } from '../support/forms.js';
 

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { arrayParam, queryRows } from '../../db/client.js';
 import { csvCellProblem } from '../../domain/text.js';
 import type { Actor } from '../actor.js';
-import { ENGAGEMENT_CSV_COLUMNS } from '../engagement.js';
+import { ENGAGEMENT_CSV_COLUMNS } from '../engagement/ingest-rows.js';
 import { ServiceError, ValidationError } from '../errors.js';
 import { PARTICIPANT_CSV_COLUMNS } from '../participant-import.js';
 import type { ServiceDeps } from '../participants.js';

@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { ACTIVITY_KINDS, ENGAGEMENT_SOURCES } from '../../domain/catalogue.js';
-import {
-  completeStudySession,
-  getEnrolmentEngagement,
-  importEngagementCsv,
-  ingestEngagement,
-  recordAttendance,
-} from '../../services/engagement.js';
+import { recordAttendance } from '../../services/engagement/attendance.js';
+import { completeStudySession } from '../../services/engagement/completion.js';
+import { importEngagementCsv, ingestEngagement } from '../../services/engagement/ingest.js';
+import { getEnrolmentEngagement } from '../../services/engagement/read.js';
 import { ALERT_KINDS, openAlertsForEnrolments } from '../../services/engagement-alerts.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
 import { Id, IdParam, IdString, IsoDate, PolicyDecision, writeErrors } from './schemas.js';

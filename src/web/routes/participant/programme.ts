@@ -5,12 +5,12 @@ import {
   isCoachingCourse,
   londonDateOf,
 } from '../../../policy/index.js';
+import { completeStudySession } from '../../../services/engagement/completion.js';
 import {
-  completeStudySession,
   getEnrolmentEngagement,
   type EnrolmentEngagement,
   type SessionAccessView,
-} from '../../../services/engagement.js';
+} from '../../../services/engagement/read.js';
 import { loadParticipantSnapshot } from '../../../services/participant-snapshot.js';
 import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';

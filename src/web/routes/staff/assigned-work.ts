@@ -5,7 +5,7 @@ import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
 import { assessorWork, coachWork } from '../../../services/assigned-work.js';
 import { markingQueue } from '../../../services/assessment-queues.js';
-import { recordAttendance } from '../../../services/engagement.js';
+import { recordAttendance } from '../../../services/engagement/attendance.js';
 import { whenText } from './assignments.js';
 import { pagination } from './participants.js';
 import { idParam, notFound, page, requireStaffPage, submit, type FormFailure } from './support.js';

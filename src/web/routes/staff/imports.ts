@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiDeps } from '../../api/plugin.js';
 import type { Actor } from '../../../services/actor.js';
-import { ENGAGEMENT_CSV_COLUMNS, importEngagementCsv } from '../../../services/engagement.js';
+import { importEngagementCsv } from '../../../services/engagement/ingest.js';
+import { ENGAGEMENT_CSV_COLUMNS } from '../../../services/engagement/ingest-rows.js';
 import { ValidationError } from '../../../services/errors.js';
 import { PARTICIPANT_CSV_COLUMNS } from '../../../services/participant-import.js';
 import { importParticipantsCsvText, requireImporter } from '../../../services/staff-dashboard.js';
