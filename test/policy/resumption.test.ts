@@ -145,7 +145,7 @@ describe('evaluateResumeTiming (2.3.5)', () => {
     });
   });
 
-  it('2.3.5 property: allowed from the re-join date on, earlier only with a recorded reason', () => {
+  it('2.3.5-2.3.6 property: allowed from the re-join date on, earlier only with a recorded reason', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: -400, max: 400 }),
