@@ -65,6 +65,7 @@ export function datedActivities(
   const position = new Map<string, { k: number; n: number }>();
   for (const sessions of byModule.values()) {
     const ordered = [...sessions].sort(
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: `a.id > b.id` only picks 1 or 0 for a pair not in order, and V8's sort only asks whether the result is < 0 (ids are unique). The same mutators on `a.id < b.id` are killed by test/policy/activity-dates.test.ts (programme order).
       (a, b) => a.sequence - b.sequence || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
     ordered.forEach((s, i) => position.set(s.id, { k: i + 1, n: ordered.length }));

@@ -247,3 +247,112 @@ describe('a participant who keeps to the windows is never at risk (property)', (
     );
   });
 });
+
+/** Every order of `xs` (for inputs arriving shuffled). */
+function permutations<T>(xs: readonly T[]): T[][] {
+  if (xs.length <= 1) return [[...xs]];
+  return xs.flatMap((x, i) =>
+    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]),
+  );
+}
+
+describe('the dates follow programme order and the ideal window exactly (2.2.1.1, 2.2.1.3)', () => {
+  const MX: StudyModule = {
+    id: 'mx',
+    sequence: 1,
+    releasedOn: '2025-10-01',
+    scheduledStartOn: START,
+  };
+  const session = (id: string, sequence: number): UndatedActivity => ({
+    id,
+    kind: 'study_session',
+    sequence,
+    plannedMinutes: 50,
+    moduleId: 'mx',
+  });
+  // Programme order: by sequence (s-b before s-a), then by id among equal sequences.
+  const SESSIONS = [
+    session('t-c', 3),
+    session('s-a', 2),
+    session('t-a', 3),
+    session('s-b', 1),
+    session('t-b', 3),
+  ];
+  // Five sessions over 14 days: slice ends 3, 6, 9, 12 and 14 days in.
+  const EXPECTED_DUE = { 's-b': 2, 's-a': 5, 't-a': 8, 't-b': 11, 't-c': 13 };
+
+  it('session k of n is due at the end of slice k in sequence-then-id order, whatever order the sessions arrive in', () => {
+    for (const order of permutations(SESSIONS)) {
+      const dated = datedActivities({
+        activities: order,
+        modules: [MX],
+        slotDays: {},
+        deadline: DEADLINE,
+      });
+      expect(Object.fromEntries(dated.map((a) => [a.id, a.dueOn]))).toEqual(
+        Object.fromEntries(Object.entries(EXPECTED_DUE).map(([id, d]) => [id, addDays(START, d)])),
+      );
+      expect(dated.every((a) => a.scheduledOn === MX.releasedOn)).toBe(true);
+    }
+  });
+
+  it("coaching and events of a module do not count among its sessions; unbooked coaching is open from the release and due on the window's last day", () => {
+    const coaching: UndatedActivity = {
+      id: 'coach',
+      kind: 'coaching',
+      sequence: 0,
+      plannedMinutes: 60,
+      moduleId: 'mx',
+    };
+    const clinic: UndatedActivity = {
+      id: 'clin',
+      kind: 'clinic',
+      sequence: 4,
+      plannedMinutes: 60,
+      moduleId: 'mx',
+    };
+    const orphan: UndatedActivity = {
+      id: 'orphan',
+      kind: 'coaching',
+      sequence: 5,
+      plannedMinutes: 60,
+    };
+    const dated = datedActivities({
+      activities: [coaching, session('only', 1), clinic, orphan],
+      modules: [MX],
+      slotDays: { clin: [] },
+      deadline: DEADLINE,
+    });
+    const lastDay = addDays(START, 13);
+    expect(dated).toEqual([
+      { ...coaching, scheduledOn: '2025-10-01', dueOn: lastDay },
+      // The module's only session is due on the window's last day, as is the coaching.
+      { ...session('only', 1), scheduledOn: '2025-10-01', dueOn: lastDay },
+      // A clinic with no slot and no booking, and coaching with no module, have no dates.
+      clinic,
+      orphan,
+    ]);
+    expect(sessionDueOn(START, 1, 1)).toBe(lastDay);
+  });
+
+  it("slot and booked days may arrive in any order and are not reordered in the caller's hands", () => {
+    const slots = Object.freeze(['2025-11-26', '2026-06-01', '2025-11-25'] as const);
+    const booked = Object.freeze(['2025-10-30', '2025-10-29'] as const);
+    const dated = datedActivities({
+      activities: [
+        { id: 'c1', kind: 'clinic', sequence: 1, plannedMinutes: 60 },
+        { id: 'c2', kind: 'clinic', sequence: 2, plannedMinutes: 60 },
+      ],
+      modules: [],
+      slotDays: { c1: slots, c2: slots },
+      bookedDays: Object.freeze({ c1: booked }),
+      deadline: DEADLINE,
+    });
+    expect(dated.map((a) => [a.scheduledOn, a.dueOn])).toEqual([
+      ['2025-10-30', '2025-10-30'],
+      ['2025-11-25', '2025-11-26'],
+    ]);
+    expect(slots).toEqual(['2025-11-26', '2026-06-01', '2025-11-25']);
+    expect(booked).toEqual(['2025-10-30', '2025-10-29']);
+  });
+});
