@@ -13,9 +13,11 @@ import { expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import type { PGlite } from '@electric-sql/pglite';
+import { openPgliteMemory, usePglite, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
+import { restoreSnapshot, takeSnapshot, type Snapshot } from './database-snapshot.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -48,14 +50,7 @@ export interface BrowserWorld {
 export async function startBrowserWorld(
   options: { participants?: number; env?: Record<string, string>; now?: Date } = {},
 ): Promise<BrowserWorld> {
-  const database = await openDatabase({});
-  await migrate(database.db);
-  // seedDemo seeds the catalogue first, in the same transaction.
-  await seedDemo(database.db, {
-    participants: options.participants ?? 40,
-    withUsers: true,
-    now: DEFAULT_DEMO_NOW,
-  });
+  const database = await demoDatabase(options.participants ?? 40);
   const { app, baseUrl } = await listenOnFreePort(database, options);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
@@ -82,9 +77,51 @@ export async function startBrowserWorld(
     async close() {
       await browser.close();
       await app.close();
-      await database.close();
+      // The worker's database stays open for its next file, which puts its tables back first.
     },
   };
+}
+
+/**
+ * One in-memory database per worker (the config keeps a worker's modules from file to file), with
+ * a snapshot of the migrated, empty tables and one of each demo size seeded so far. Each file gets
+ * the demo it asks for by putting every table and sequence back to that snapshot
+ * (database-snapshot.ts), which takes a fraction of a second; opening, migrating and seeding a new
+ * database took 10 to 25 s per file on a busy machine (docs/readme/browser-speed.md). Nothing a file
+ * wrote is left for the next one.
+ */
+interface WorkerDatabase {
+  client: PGlite;
+  database: Database;
+  migrated: Snapshot;
+  seeded: Map<number, Snapshot>;
+}
+let workerDatabase: Promise<WorkerDatabase> | undefined;
+
+async function openWorkerDatabase(): Promise<WorkerDatabase> {
+  const client = await openPgliteMemory();
+  const database = await usePglite(client);
+  await migrate(database.db);
+  const migrated = await takeSnapshot(client, 'browser_snapshot_migrated');
+  return { client, database, migrated, seeded: new Map() };
+}
+
+async function demoDatabase(participants: number): Promise<Database> {
+  workerDatabase ??= openWorkerDatabase();
+  const worker = await workerDatabase;
+  const seeded = worker.seeded.get(participants);
+  if (seeded) {
+    await restoreSnapshot(worker.client, seeded);
+  } else {
+    await restoreSnapshot(worker.client, worker.migrated);
+    // seedDemo seeds the catalogue first, in the same transaction.
+    await seedDemo(worker.database.db, { participants, withUsers: true, now: DEFAULT_DEMO_NOW });
+    worker.seeded.set(
+      participants,
+      await takeSnapshot(worker.client, `browser_snapshot_${participants}`),
+    );
+  }
+  return worker.database;
 }
 
 /**
