@@ -52,7 +52,7 @@ export async function startBrowserWorld(
 ): Promise<BrowserWorld> {
   const database = await demoDatabase(options.participants ?? 40);
   const { app, baseUrl } = await listenOnFreePort(database, options);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await workerBrowser();
   return {
     baseUrl,
     app,
@@ -75,11 +75,27 @@ export async function startBrowserWorld(
       await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
     },
     async close() {
-      await browser.close();
+      // The worker's Chromium stays for its next file; nothing this file opened in it does.
+      await Promise.all(browser.contexts().map((context) => context.close()));
       await app.close();
       // The worker's database stays open for its next file, which puts its tables back first.
     },
   };
+}
+
+/**
+ * One Chromium per worker (the config keeps a worker's modules from file to file): launching it
+ * took 2 to 3 s per file on a busy machine. Every page still has a browser context of its own, and
+ * a file's contexts are closed when it ends. Playwright ends the browser when the worker exits. If
+ * it has gone (a crash), the next file launches another.
+ */
+let launched: Promise<Browser> | undefined;
+
+async function workerBrowser(): Promise<Browser> {
+  const current = await launched?.catch(() => undefined);
+  if (current?.isConnected()) return current;
+  launched = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return launched;
 }
 
 /**
