@@ -6,16 +6,18 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
+import axe from 'axe-core';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { fixedClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import type { PGlite } from '@electric-sql/pglite';
+import { openPgliteMemory, usePglite, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
+import { restoreSnapshot, takeSnapshot, type Snapshot } from './database-snapshot.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -48,16 +50,9 @@ export interface BrowserWorld {
 export async function startBrowserWorld(
   options: { participants?: number; env?: Record<string, string>; now?: Date } = {},
 ): Promise<BrowserWorld> {
-  const database = await openDatabase({});
-  await migrate(database.db);
-  // seedDemo seeds the catalogue first, in the same transaction.
-  await seedDemo(database.db, {
-    participants: options.participants ?? 40,
-    withUsers: true,
-    now: DEFAULT_DEMO_NOW,
-  });
+  const database = await demoDatabase(options.participants ?? 40);
   const { app, baseUrl } = await listenOnFreePort(database, options);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await workerBrowser();
   return {
     baseUrl,
     app,
@@ -80,11 +75,69 @@ export async function startBrowserWorld(
       await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
     },
     async close() {
-      await browser.close();
+      // The worker's Chromium stays for its next file; nothing this file opened in it does.
+      await Promise.all(browser.contexts().map((context) => context.close()));
       await app.close();
-      await database.close();
+      // The worker's database stays open for its next file, which puts its tables back first.
     },
   };
+}
+
+/**
+ * One Chromium per worker (the config keeps a worker's modules from file to file): launching it
+ * took 2 to 3 s per file on a busy machine. Every page still has a browser context of its own, and
+ * a file's contexts are closed when it ends. Playwright ends the browser when the worker exits. If
+ * it has gone (a crash), the next file launches another.
+ */
+let launched: Promise<Browser> | undefined;
+
+async function workerBrowser(): Promise<Browser> {
+  const current = await launched?.catch(() => undefined);
+  if (current?.isConnected()) return current;
+  launched = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return launched;
+}
+
+/**
+ * One in-memory database per worker (the config keeps a worker's modules from file to file), with
+ * a snapshot of the migrated, empty tables and one of each demo size seeded so far. Each file gets
+ * the demo it asks for by putting every table and sequence back to that snapshot
+ * (database-snapshot.ts), which takes a fraction of a second; opening, migrating and seeding a new
+ * database took 10 to 25 s per file on a busy machine (docs/readme/browser-speed.md). Nothing a file
+ * wrote is left for the next one.
+ */
+interface WorkerDatabase {
+  client: PGlite;
+  database: Database;
+  migrated: Snapshot;
+  seeded: Map<number, Snapshot>;
+}
+let workerDatabase: Promise<WorkerDatabase> | undefined;
+
+async function openWorkerDatabase(): Promise<WorkerDatabase> {
+  const client = await openPgliteMemory();
+  const database = await usePglite(client);
+  await migrate(database.db);
+  const migrated = await takeSnapshot(client, 'browser_snapshot_migrated');
+  return { client, database, migrated, seeded: new Map() };
+}
+
+async function demoDatabase(participants: number): Promise<Database> {
+  workerDatabase ??= openWorkerDatabase();
+  const worker = await workerDatabase;
+  const seeded = worker.seeded.get(participants);
+  if (seeded) {
+    await restoreSnapshot(worker.client, seeded);
+  } else {
+    await restoreSnapshot(worker.client, worker.migrated);
+    // seedDemo seeds the catalogue first, in the same transaction.
+    await seedDemo(worker.database.db, { participants, withUsers: true, now: DEFAULT_DEMO_NOW });
+    worker.seeded.set(
+      participants,
+      await takeSnapshot(worker.client, `browser_snapshot_${participants}`),
+    );
+  }
+  return worker.database;
 }
 
 /**
@@ -150,13 +203,37 @@ function notGovukConditionalReveal(violation: {
   );
 }
 
+/** The rules checked: WCAG 2.0, 2.1 and 2.2, levels A and AA. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * axe-core run in the page itself. The harness used @axe-core/playwright before: it ran axe frame
+ * by frame and combined the results in a blank page it opened for each scan. The app has no frames
+ * (its CSP allows none), so that adds nothing here: the same rules run on the same document. What
+ * changed is the cost (docs/readme/browser-speed.md): axe's half-megabyte source goes to a document
+ * once, not two or three times per scan; no page is opened per scan; and only the violations come
+ * back, not every passing node of every rule, which this harness never looked at.
+ */
+async function runAxe(page: Page): Promise<axe.AxeResults> {
+  const loaded = await page.evaluate(() => typeof (window as { axe?: unknown }).axe === 'object');
+  if (!loaded) await page.evaluate(axe.source);
+  return page.evaluate(
+    (tags) =>
+      (window as unknown as { axe: typeof axe }).axe.run(document, {
+        runOnly: { type: 'tag', values: tags },
+        resultTypes: ['violations'],
+      }),
+    AXE_TAGS,
+  );
+}
+
 /** WCAG 2.2 AA by axe-core: every page of every journey must have zero violations. */
 export async function expectNoAxeViolations(page: Page): Promise<void> {
   // axe runs inside the page with no timeout of its own: bound it, so a stuck run fails here with
   // the page's address instead of as an anonymous test timeout.
   let timer: NodeJS.Timeout | undefined;
   const results = await Promise.race([
-    new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']).analyze(),
+    runAxe(page),
     new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`axe did not finish within 60 s on ${page.url()}`)),
