@@ -166,7 +166,9 @@ function alertKind(r: EnrolmentEngagementRow): string | null {
 function alertsKey(register: PolicyRegister): string {
   return fingerprint(
     JSON.stringify(register),
-    statementText(engagementSql({ cohorts: sql`true`, today: '2000-01-01', visibleTo: sql`true`, register })),
+    statementText(
+      engagementSql({ cohorts: sql`true`, today: '2000-01-01', visibleTo: sql`true`, register }),
+    ),
     toEngagementRow.toString(),
     alertKind.toString(),
   );
