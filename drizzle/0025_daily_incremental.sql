@@ -14,6 +14,9 @@ CREATE TABLE "daily_step_run" (
 CREATE INDEX "daily_change_step_idx" ON "daily_change" USING btree ("step");--> statement-breakpoint
 CREATE INDEX "coaching_session_starts_idx" ON "coaching_session" USING btree ("starts_at");--> statement-breakpoint
 CREATE INDEX "email_message_behind_window_idx" ON "email_message" USING btree ("created_at") WHERE "email_message"."template" = 'notice_behind_window';--> statement-breakpoint
+CREATE INDEX "enrolment_status_changed_idx" ON "enrolment" USING btree ("status_changed_at");--> statement-breakpoint
+CREATE INDEX "participant_created_idx" ON "participant" USING btree ("created_at");
+--> statement-breakpoint
 -- The daily job's incremental steps (issue 13) read what changed since they last ran from
 -- daily_change, written here by statement triggers in the same transaction as every change that
 -- can alter their result, whatever sends it (services, imports, the seed, a hand-written

@@ -372,6 +372,8 @@ export const participant = pgTable(
   (t) => [
     uniqueIndex('participant_email_uq').on(sql`lower(${t.email})`),
     index('participant_school_idx').on(t.currentSchoolId),
+    // Retention finds those created long enough ago without reading everyone (issue 13).
+    index('participant_created_idx').on(t.createdAt),
     check(
       'participant_has_identifier',
       sql`${t.trn} is not null or ${t.dfeRegistrationId} is not null`,
@@ -436,6 +438,8 @@ export const enrolment = pgTable(
   (t) => [
     uniqueIndex('enrolment_participant_cohort_uq').on(t.participantId, t.cohortId),
     index('enrolment_cohort_status_idx').on(t.cohortId, t.status),
+    // Retention finds enrolments that ended long enough ago without reading every one (issue 13).
+    index('enrolment_status_changed_idx').on(t.statusChangedAt),
     index('enrolment_delivery_partner_idx').on(t.deliveryPartnerId),
     check('enrolment_status_valid', oneOf('status', ENROLMENT_STATUSES)),
     // The number of attempts is a policy parameter (2.5.1), so the database only keeps it whole.
