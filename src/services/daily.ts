@@ -297,6 +297,10 @@ export async function raiseEngagementAlerts(
           select f.kind, f.enrolment_id, ${today}::date, f.details::jsonb
           from unnest(${kinds}::text[], ${ids}::int[],
                       ${arrayParam(found.map((f) => f.details))}::text[]) as f(kind, enrolment_id, details)
+          -- Alerts already open are left alone without taking their rows' locks (as the upsert's
+          -- condition would leave them, after locking each).
+          where not exists (select 1 from engagement_alert x
+                            where x.kind = f.kind and x.enrolment_id = f.enrolment_id and x.cleared_on is null)
           on conflict (kind, enrolment_id) do update
             set raised_on = excluded.raised_on, details = excluded.details, cleared_on = null
             where engagement_alert.cleared_on is not null
