@@ -301,12 +301,15 @@ async function apply(change: Change, day: string): Promise<boolean> {
       return true;
     }
     case 'policy': {
+      // The test versions are reviewed on 1 July 2027 (editOf) and must come into force before.
+      const issuedOn = addDays(day < DEMO_TODAY ? DEMO_TODAY : day, change.inDays);
+      if (issuedOn >= '2027-06-30') return false;
       serial += 1;
       await approveVersion(
         w,
         `9.${serial}`,
         { engagementThresholdBp: String(change.thresholdPercent) },
-        addDays(day < DEMO_TODAY ? DEMO_TODAY : day, change.inDays),
+        issuedOn,
       );
       return true;
     }
@@ -488,6 +491,37 @@ describe('the daily job, incremental (issue 13)', () => {
     expect(engagement).toHaveLength(1);
   });
 
+  it('nudges next day someone nudged today who then changed their address, as a full run does', async () => {
+    const [nudged] = await queryRows<{ participant_id: number }>(
+      w.t.db,
+      sql`select p.id as participant_id from participant p
+          join email_message m on m.notice_key = 'behind_window:' || p.id || ':' || ${day}
+          where exists (
+            -- Still behind tomorrow: a session of a module whose window has ended, not done.
+            select 1 from enrolment e
+            join cohort_module_release r on r.cohort_id = e.cohort_id and r.ideal_window_end < ${day}::date
+            join programme_activity a on a.module_id = r.module_id and a.kind = 'study_session' and a.required
+            where e.participant_id = p.id and e.status = 'active'
+              and not exists (select 1 from engagement_completion d
+                              where d.participant_id = p.id and d.activity_id = a.id))
+          order by p.id limit 1`,
+    );
+    expect(nudged).toBeDefined();
+    await w.t.db.execute(
+      sql`update participant set email = 'a-new-address@example.test' where id = ${nudged!.participant_id}`,
+    );
+    // Today's key is taken: no second nudge today, at either address.
+    await expectSameAsFull(day);
+    day = addDays(day, 1);
+    const { after } = await expectSameAsFull(day);
+    expect(after.notices).toContainEqual(
+      expect.objectContaining({
+        notice_key: `behind_window:${nudged!.participant_id}:${day}`,
+        to_email: 'a-new-address@example.test',
+      }),
+    );
+  });
+
   it('as days pass with nothing written, finds what fell due exactly as a full run does', async () => {
     let found = 0;
     for (let i = 0; i < 21; i += 1) {
@@ -526,7 +560,7 @@ describe('the daily job, incremental (issue 13)', () => {
           await expectSameAsFull(day);
         },
       ),
-      { numRuns: 40, endOnFailure: true },
+      { numRuns: 60, endOnFailure: true },
     );
   }, 900_000);
 

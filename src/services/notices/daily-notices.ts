@@ -8,7 +8,7 @@
  * the keys stop a notice from being sent twice either way.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows } from '../../db/client.js';
+import { arrayParam, queryRows } from '../../db/client.js';
 import { cohortEngagement } from '../../db/queries/cohort-engagement.js';
 import { eventWhen, londonDay, percentText } from '../../domain/notices.js';
 import { addDays, formatLongDate, formatThreshold } from '../../policy/index.js';
@@ -198,6 +198,17 @@ async function behindWindow(tx: Tx, { today, everything }: NoticeRunInput): Prom
     tx,
     behindWindowSql(today, enrolmentsIn(scope)),
   );
+  // Due a nudge, but today's key is taken (nudged earlier today at an address they have since
+  // changed): nothing is queued and nothing blocks them, so they are looked at again next run.
+  if (rows.length > 0) {
+    await tx.execute(
+      sql`insert into daily_change (step, participant_id)
+          select 'behind_window', r.id
+          from unnest(${arrayParam(rows.map((r) => r.participant_id))}::int[]) as r(id)
+          where exists (select 1 from email_message m
+                        where m.notice_key = 'behind_window:' || r.id || ':' || ${today})`,
+    );
+  }
   return rows.map((r) => ({
     template: 'notice_behind_window',
     to: r.email,
