@@ -1,6 +1,9 @@
 /**
  * Times each step of the daily job on a kept bench schema (issue 13: "a second run with nothing to
  * do finishes in under 1 s"). npx tsx scripts/profile-daily.ts --schema bench_<id> [--day YYYY-MM-DD]
+ * [--slow MS] [--everything]. The engagement alerts and nudges look only at what changed or fell
+ * due since they last ran (docs/readme/daily-incremental.md); --everything makes them look at
+ * every participant, as a first run does.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     day: { type: 'string' },
     /** Also print each statement that took this long or more (ms), roughly: until the next was sent. */
     slow: { type: 'string' },
+    everything: { type: 'boolean', default: false },
   },
 });
 let last: { text: string; at: number } | null = null;
@@ -53,6 +57,7 @@ const db: Db = database.db;
 const at = values.day ? new Date(`${values.day}T02:15:00Z`) : DEFAULT_DEMO_NOW;
 const today = londonDateOf(at);
 const clock = fixedClock(at);
+const everything = values.everything ? { everything: true } : {};
 const steps: [string, () => Promise<unknown>][] = [
   ['intent contacts', () => db.transaction((tx) => openIntentContacts(tx, today, at))],
   ['non-returners', () => db.transaction((tx) => withdrawNonReturners(tx, today, at))],
@@ -62,14 +67,17 @@ const steps: [string, () => Promise<unknown>][] = [
     () => db.transaction((tx) => closeDueAssessmentWindows({ db: tx, clock }, today)),
   ],
   ['exhausted attempts', () => db.transaction((tx) => completeExhaustedAttempts(tx, at))],
-  ['engagement alerts', () => db.transaction((tx) => raiseEngagementAlerts(tx, today))],
+  ['engagement alerts', () => db.transaction((tx) => raiseEngagementAlerts(tx, today, everything))],
   [
     'policy review',
     () => db.transaction((tx) => raisePolicyReviewDue(tx, { today, at, publicUrl: undefined })),
   ],
   [
     'notices',
-    () => db.transaction((tx) => queueDueNotices(tx, { today, at, publicUrl: undefined })),
+    () =>
+      db.transaction((tx) =>
+        queueDueNotices(tx, { today, at, publicUrl: undefined, ...everything }),
+      ),
   ],
   ['purge', () => db.transaction((tx) => purgeShortLivedRows(tx, { at, wallNow: new Date() }))],
   [

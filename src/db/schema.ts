@@ -372,6 +372,8 @@ export const participant = pgTable(
   (t) => [
     uniqueIndex('participant_email_uq').on(sql`lower(${t.email})`),
     index('participant_school_idx').on(t.currentSchoolId),
+    // Retention finds those created long enough ago without reading everyone (issue 13).
+    index('participant_created_idx').on(t.createdAt),
     check(
       'participant_has_identifier',
       sql`${t.trn} is not null or ${t.dfeRegistrationId} is not null`,
@@ -436,6 +438,8 @@ export const enrolment = pgTable(
   (t) => [
     uniqueIndex('enrolment_participant_cohort_uq').on(t.participantId, t.cohortId),
     index('enrolment_cohort_status_idx').on(t.cohortId, t.status),
+    // Retention finds enrolments that ended long enough ago without reading every one (issue 13).
+    index('enrolment_status_changed_idx').on(t.statusChangedAt),
     index('enrolment_delivery_partner_idx').on(t.deliveryPartnerId),
     check('enrolment_status_valid', oneOf('status', ENROLMENT_STATUSES)),
     // The number of attempts is a policy parameter (2.5.1), so the database only keeps it whole.
@@ -670,6 +674,10 @@ export const emailMessage = pgTable(
       .where(sql`${t.status} = 'pending'`),
     index('email_message_subject_idx').on(t.subjectType, t.subjectId),
     index('email_message_to_idx').on(sql`lower(${t.toEmail})`),
+    // The daily job finds the nudges whose fortnight has just passed (issue 13, incremental runs).
+    index('email_message_behind_window_idx')
+      .on(t.createdAt)
+      .where(sql`${t.template} = 'notice_behind_window'`),
     check('email_message_status_valid', oneOf('status', ['pending', 'sending', 'sent', 'failed'])),
   ],
 );
@@ -898,6 +906,8 @@ export const coachingSession = pgTable(
   (t) => [
     index('coaching_session_coach_idx').on(t.coachUserId, t.startsAt),
     index('coaching_session_participant_idx').on(t.participantId, t.startsAt),
+    // The daily job finds the sessions whose day has come since its last run (issue 13).
+    index('coaching_session_starts_idx').on(t.startsAt),
     check('coaching_session_times', sql`${t.startsAt} < ${t.endsAt}`),
     check(
       'coaching_session_status_valid',
@@ -1697,4 +1707,34 @@ export const policyVersion = pgTable(
       .where(sql`${t.status} = 'draft'`),
     index('policy_version_in_force_idx').on(t.status, t.issuedOn),
   ],
+);
+
+/**
+ * The daily job's incremental steps (issue 13): when each last ran, for which London day, and under
+ * which policy version (a fingerprint of the register in force). A step with no row, or run for an
+ * earlier day than its row, or under another version, does everything.
+ */
+export const dailyStepRun = pgTable('daily_step_run', {
+  step: text('step').primaryKey(),
+  lastRunDay: date('last_run_day').notNull(),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true }).notNull(),
+  registerKey: text('register_key').notNull(),
+});
+
+/**
+ * What changed since each incremental step of the daily job last took its changes (issue 13):
+ * written by statement triggers (drizzle/0025_daily_incremental.sql) in the same transaction as the
+ * change, one row per step per participant or cohort touched; both null means "everything". A step
+ * deletes the rows it reads, in the transaction that acts on them, so a change committed meanwhile
+ * stays for the next run. Not deduplicated on purpose: a unique key would let a concurrent writer's
+ * row be absorbed by one the step is about to delete.
+ */
+export const dailyChange = pgTable(
+  'daily_change',
+  {
+    step: text('step').notNull(),
+    participantId: integer('participant_id'),
+    cohortId: integer('cohort_id'),
+  },
+  (t) => [index('daily_change_step_idx').on(t.step)],
 );

@@ -78,29 +78,24 @@ export interface EngagementSqlOptions {
   countersAsOf?: string;
 }
 
-/**
- * The engagement figures of every enrolment visible in the cohorts chosen, one row each (see Row),
- * with the enrolment's cohort, deferrals and attempts used: one statement however many cohorts.
- */
-export function engagementSql(options: EngagementSqlOptions): SQL {
-  const register = options.register ?? POLICY_REGISTER;
+/** The cohorts chosen (`cohorts`, a condition over cohort `c`), as the CTE body `c`. */
+function cohortsCte(cohorts: SQL, register: PolicyRegister): SQL {
   const coachingCourses = [...register.parameters.coachingCourses];
-  const windowDays = register.parameters.idealModuleWindowDays;
-  const counters = options.countersAsOf ? countersAsOf(options.countersAsOf) : null;
-  return sql`with c as (
-          select c.id, c.programme_id, c.engagement_deadline as deadline, c.lead_provider_id,
+  return sql`select c.id, c.programme_id, c.engagement_deadline as deadline, c.lead_provider_id,
                  co.identifier = any(${arrayParam(coachingCourses)}::text[]) as coaching_counts
           from cohort c join programme p on p.id = c.programme_id join course co on co.id = p.course_id
-          where (${options.cohorts})
-        ),
-        e as (
-          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
-                 ${counters ? counters.columns : sql`e.deferral_count, e.assessment_attempts_used`}
-          from enrolment e join c on c.id = e.cohort_id
-          ${counters ? counters.joins : sql``}
-          where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
-        ),
-        slotted as (
+          where (${cohorts})`;
+}
+
+/**
+ * The CTEs `slotted`, `dated` and `act`: every required activity of the cohorts in `c` with the
+ * dates it has for a participant who booked nothing of it, and whether it is still possible and due
+ * on `today`. The only place `today` enters the figures besides the days of a participant's own
+ * bookings (see `rebooked`): the daily job relies on this to know when a date fell due.
+ */
+function activityCtes(today: string, register: PolicyRegister): SQL {
+  const windowDays = register.parameters.idealModuleWindowDays;
+  return sql`slotted as (
           select c.id as cohort_id, c.deadline, a.id, a.kind, coalesce(a.weight, a.planned_minutes)::bigint as w,
                  r.release_date, r.ideal_window_start,
                  row_number() over (partition by c.id, a.kind, a.module_id order by a.position, a.id::text) as k,
@@ -137,16 +132,49 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
         act as (
           select d.cohort_id, d.id, d.kind, d.w, d.deadline,
                  case
-                   when d.deadline < ${options.today}::date then false
+                   when d.deadline < ${today}::date then false
                    when d.kind in ('study_session', 'coaching')
                      then d.on_day is null or d.on_day <= d.deadline
                    when coalesce(d.due_on, d.on_day) is null then true
                    else coalesce(d.due_on, d.on_day) <= d.deadline
-                        and coalesce(d.due_on, d.on_day) >= ${options.today}::date
+                        and coalesce(d.due_on, d.on_day) >= ${today}::date
                  end as possible,
-                 coalesce(coalesce(d.due_on, d.on_day) <= ${options.today}::date, false) as due
+                 coalesce(coalesce(d.due_on, d.on_day) <= ${today}::date, false) as due
           from dated d
+        )`;
+}
+
+/**
+ * Every required activity of the cohorts chosen, one row each, as it stands on `today` for a
+ * participant who booked nothing of it: its weight, and whether it is still possible and due. The
+ * daily job compares two days' rows to find the cohorts where a date fell due in between.
+ */
+export function cohortActivitiesSql(options: {
+  cohorts: SQL;
+  today: string;
+  register: PolicyRegister;
+}): SQL {
+  return sql`with c as (${cohortsCte(options.cohorts, options.register)}),
+        ${activityCtes(options.today, options.register)}
+        select cohort_id, id, kind, w, deadline, possible, due from act`;
+}
+
+/**
+ * The engagement figures of every enrolment visible in the cohorts chosen, one row each (see Row),
+ * with the enrolment's cohort, deferrals and attempts used: one statement however many cohorts.
+ */
+export function engagementSql(options: EngagementSqlOptions): SQL {
+  const register = options.register ?? POLICY_REGISTER;
+  const counters = options.countersAsOf ? countersAsOf(options.countersAsOf) : null;
+  return sql`with c as (${cohortsCte(options.cohorts, register)}),
+        e as (
+          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
+                 ${counters ? counters.columns : sql`e.deferral_count, e.assessment_attempts_used`}
+          from enrolment e join c on c.id = e.cohort_id
+          ${counters ? counters.joins : sql``}
+          where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
         ),
+        ${activityCtes(options.today, register)},
         cohort_totals as (
           select cohort_id, sum(w) as total,
                  coalesce(sum(w) filter (where possible), 0) as possible,

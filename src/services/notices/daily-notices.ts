@@ -8,12 +8,22 @@
  * the keys stop a notice from being sent twice either way.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows } from '../../db/client.js';
+import { arrayParam, queryRows } from '../../db/client.js';
 import { cohortEngagement } from '../../db/queries/cohort-engagement.js';
 import { eventWhen, londonDay, percentText } from '../../domain/notices.js';
 import { addDays, formatLongDate, formatThreshold } from '../../policy/index.js';
 import { registerInForce } from '../policy-register.js';
 import type { Tx } from '../withdrawals.js';
+import {
+  enrolmentsIn,
+  fingerprint,
+  isEmpty,
+  londonDayStart,
+  recordRun,
+  statementText,
+  takeScope,
+  widened,
+} from '../daily-changes.js';
 import { coachingReminders } from './coaching.js';
 import { queueNotices, recipientsOf, type Notice } from './queue.js';
 
@@ -21,6 +31,8 @@ export interface NoticeRunInput {
   today: string;
   at: Date;
   publicUrl?: string | undefined;
+  /** Look at every participant, not only those where something changed or fell due (issue 13). */
+  everything?: boolean | undefined;
 }
 
 export type NoticeReport = Record<string, number>;
@@ -105,19 +117,14 @@ async function moduleReleased(tx: Tx, { today }: NoticeRunInput): Promise<Notice
   }));
 }
 
-/**
- * A gentle nudge for study sessions left in modules whose ideal two weeks have passed; at most
- * once a fortnight, and not for those who turned nudges off.
- */
-async function behindWindow(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]> {
-  const rows = await queryRows<PersonRow & { sessions: number }>(
-    tx,
-    sql`with behind as (
+/** Who is behind their ideal window today and may be nudged, among the enrolments `within`. */
+function behindWindowSql(today: string, within: SQL): SQL {
+  return sql`with behind as (
           select e.participant_id, count(*)::int as sessions
           from enrolment e
           join cohort_module_release r on r.cohort_id = e.cohort_id and r.ideal_window_end < ${today}::date
           join programme_activity a on a.module_id = r.module_id and a.kind = 'study_session' and a.required
-          where e.status = 'active'
+          where e.status = 'active' and ${within}
             and not exists (select 1 from engagement_completion done
                             where done.participant_id = e.participant_id and done.activity_id = a.id)
           group by e.participant_id)
@@ -128,8 +135,80 @@ async function behindWindow(tx: Tx, { today }: NoticeRunInput): Promise<Notice[]
           and not exists (
             select 1 from email_message m
             where lower(m.to_email) = lower(p.email) and m.template = 'notice_behind_window'
-              and (m.created_at at time zone 'Europe/London')::date > ${addDays(today, -NUDGE_INTERVAL_DAYS)}::date)`,
+              and (m.created_at at time zone 'Europe/London')::date > ${addDays(today, -NUDGE_INTERVAL_DAYS)}::date)`;
+}
+
+/** What the nudges depend on besides the data: when it changes, the step looks at everyone. */
+const BEHIND_WINDOW_KEY = fingerprint(
+  statementText(behindWindowSql('2000-01-01', sql`true`)),
+  String(NUDGE_INTERVAL_DAYS),
+);
+
+/**
+ * Since the step last ran for `lastRunDay`, who may have become due a nudge by the passing of
+ * time alone: the cohorts where a module's ideal window ended (its sessions became "behind"), and
+ * whoever has the address of a nudge whose fortnight has now passed.
+ */
+async function behindWindowFellDue(
+  tx: Tx,
+  lastRunDay: string,
+  today: string,
+): Promise<{ participantIds: number[]; cohortIds: number[] }> {
+  const cohorts = await queryRows<{ id: number }>(
+    tx,
+    sql`select distinct cohort_id as id from cohort_module_release
+        where ideal_window_end >= ${lastRunDay}::date and ideal_window_end < ${today}::date`,
   );
+  // A nudge of London day D blocks while D > day - 14: those of days (last - 14, today - 14] have
+  // stopped blocking since the last run.
+  const participants = await queryRows<{ id: number }>(
+    tx,
+    sql`select p.id from participant p
+        where lower(p.email) in (
+          select lower(m.to_email) from email_message m
+          where m.template = 'notice_behind_window'
+            and m.created_at >= ${londonDayStart(addDays(lastRunDay, 1 - NUDGE_INTERVAL_DAYS))}
+            and m.created_at < ${londonDayStart(addDays(today, 1 - NUDGE_INTERVAL_DAYS))})`,
+  );
+  return { participantIds: participants.map((r) => r.id), cohortIds: cohorts.map((r) => r.id) };
+}
+
+/**
+ * A gentle nudge for study sessions left in modules whose ideal two weeks have passed; at most
+ * once a fortnight, and not for those who turned nudges off.
+ *
+ * Incremental (issue 13): only participants where something changed, or a window ended or a
+ * fortnight passed, since the step last ran are looked at (see daily-changes.ts). Anyone else was
+ * either nudged on an earlier run (and is still within the fortnight) or was not due one then and
+ * nothing that decides it has changed since.
+ */
+async function behindWindow(tx: Tx, { today, everything }: NoticeRunInput): Promise<Notice[]> {
+  let scope = await takeScope(tx, 'behind_window', {
+    today,
+    key: BEHIND_WINDOW_KEY,
+    ...(everything === undefined ? {} : { everything }),
+  });
+  if (!scope.everything && scope.lastRunDay < today) {
+    const due = await behindWindowFellDue(tx, scope.lastRunDay, today);
+    scope = widened(scope, due.participantIds, due.cohortIds);
+  }
+  await recordRun(tx, 'behind_window', today, BEHIND_WINDOW_KEY);
+  if (isEmpty(scope)) return [];
+  const rows = await queryRows<PersonRow & { sessions: number }>(
+    tx,
+    behindWindowSql(today, enrolmentsIn(scope)),
+  );
+  // Due a nudge, but today's key is taken (nudged earlier today at an address they have since
+  // changed): nothing is queued and nothing blocks them, so they are looked at again next run.
+  if (rows.length > 0) {
+    await tx.execute(
+      sql`insert into daily_change (step, participant_id)
+          select 'behind_window', r.id
+          from unnest(${arrayParam(rows.map((r) => r.participant_id))}::int[]) as r(id)
+          where exists (select 1 from email_message m
+                        where m.notice_key = 'behind_window:' || r.id || ':' || ${today})`,
+    );
+  }
   return rows.map((r) => ({
     template: 'notice_behind_window',
     to: r.email,

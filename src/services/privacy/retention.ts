@@ -32,6 +32,7 @@ async function dueParticipants(
   years: number,
 ): Promise<{ id: number; last_ended_on: string }[]> {
   const cutoff = retentionCutoff(today, years);
+  const cutoffStart = sql`(${cutoff}::date::timestamp at time zone 'Europe/London')`;
   const ended = textArray(ENDED_ENROLMENT_STATUSES);
   return queryRows(
     tx,
@@ -47,6 +48,12 @@ async function dueParticipants(
         where p.dfe_registration_id is distinct from 'erased-' || p.id::text
           and ends.open_enrolments = 0
           and ends.last_ended_on < ${cutoff}::date
+          -- Only those who can be due (issue 13: a run with nothing to do reads next to nothing):
+          -- a last end before the cutoff means an enrolment whose status changed before it, or,
+          -- with no enrolment, a record created before it (both found by an index).
+          and p.id in (select e.participant_id from enrolment e where e.status_changed_at < ${cutoffStart}
+                       union all
+                       select c.id from participant c where c.created_at < ${cutoffStart})
         order by p.id
         for update of p`,
   );
