@@ -151,13 +151,26 @@ const parts = (s: ParticipantSnapshot) => ({
 });
 
 describe('participant snapshot', () => {
-  it('answers, for every enrolment, what the separate services answer', async () => {
+  // Every enrolment is compared, a quarter per test, so that no one test grows with the demo and
+  // each stays well inside its time limit on a busy machine (issue 17).
+  it.each([0, 1, 2, 3])(
+    'answers, for every enrolment (quarter %i), what the separate services answer',
+    async (quarter) => {
+      const slice = enrolments.filter((_, i) => i % 4 === quarter);
+      expect(slice.length).toBeGreaterThan(0);
+      for (const e of slice) {
+        const snapshot = await loadParticipantSnapshot(deps(), admin, e.id);
+        expect(parts(snapshot), `enrolment ${e.id}`).toEqual(
+          await separately(admin, e.id, e.cohort_id),
+        );
+      }
+    },
+  );
+
+  it('the enrolments compared have every part filled somewhere, not only empty lists', async () => {
     const seen = { events: 0, coaching: 0, alerts: 0, deferrals: 0, caseless: 0, rejoins: 0 };
     for (const e of enrolments) {
       const snapshot = await loadParticipantSnapshot(deps(), admin, e.id);
-      expect(parts(snapshot), `enrolment ${e.id}`).toEqual(
-        await separately(admin, e.id, e.cohort_id),
-      );
       seen.events += snapshot.bookings.events.length > 0 ? 1 : 0;
       seen.coaching += snapshot.bookings.coaching.length > 0 ? 1 : 0;
       seen.alerts += snapshot.alerts.length > 0 ? 1 : 0;
@@ -165,7 +178,6 @@ describe('participant snapshot', () => {
       seen.caseless += snapshot.currentDeferral && snapshot.currentDeferral.caseId === null ? 1 : 0;
       seen.rejoins += snapshot.rejoin ? 1 : 0;
     }
-    // The comparison covered every part with something in it, not only empty lists.
     expect(
       Object.values(seen).every((n) => n > 0),
       JSON.stringify(seen),
