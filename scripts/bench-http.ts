@@ -10,18 +10,23 @@
  * - the engagement API (`GET /api/v1/enrolments/{id}/engagement`, bearer token): goal ≥ 50% of
  *   the bare route's requests/s, p99 < 50 ms;
  * - My programme (`GET /my-programme`, signed in as the participant): goal ≥ 30%, p99 < 50 ms.
+ *
+ * Then the staff cohort dashboard of the largest cohort once, and the app process's resident
+ * memory (and its peak): goal < 300 MiB.
+ *
+ * The app runs in a process of its own as `npm start` runs it, compiled (dist/, made by
+ * `npm install`), through scripts/bench-http-server.mjs; the bare route runs in this one.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { createApp } from '../src/app.js';
-import { fixedClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase, queryRows, type Db } from '../src/db/client.js';
+import { queryRows, type Db } from '../src/db/client.js';
 import { DEFAULT_DEMO_NOW } from '../src/db/seed/demo.js';
 import { createApiToken, hashPassword } from '../src/services/auth.js';
 
@@ -82,6 +87,43 @@ async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
+/** The app in its own process (compiled code, production settings); its URL and pid. */
+async function appServer(databaseUrl: string, schema: string) {
+  const script = fileURLToPath(new URL('./bench-http-server.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, databaseUrl, schema], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      reject(new Error(`bench-http: the app exited ${code} (is dist/ built? npm run build)`)),
+    );
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A process's resident memory now and at its peak, in MiB (Linux: /proc/PID/status). */
+async function residentMemory(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
 /** The bare route: Fastify and a pool of ten, one primary-key SELECT. */
 async function bareServer(databaseUrl: string, schema: string) {
   const pool = new pg.Pool({
@@ -113,7 +155,14 @@ async function credentials(db: Db, participantId: number) {
     { email: `bench.admin.${Date.now()}@npq-ops.test`, role: 'admin' },
     DEFAULT_DEMO_NOW,
   );
-  return { email, password, token };
+  // A programmes-team admin who signs in to the staff cohort dashboard (the memory figure).
+  const adminEmail = `bench.staff.${participantId}@npq-ops.test`;
+  await db.execute(
+    sql`insert into app_user (email, display_name, password_hash, role)
+        values (${adminEmail}, 'Bench admin', ${await hashPassword(password)}, 'admin')
+        on conflict (lower(email)) do update set password_hash = excluded.password_hash`,
+  );
+  return { email, password, token, adminEmail };
 }
 
 async function signIn(base: string, email: string, password: string): Promise<string> {
@@ -143,27 +192,17 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
         where c.year = 2025 and e.status = 'active' order by e.id limit 1`,
   );
   if (!target) throw new Error('bench-http: no active 2025 enrolment');
-  const { email, password, token } = await credentials(db, target.participant_id);
+  const { email, password, token, adminEmail } = await credentials(db, target.participant_id);
+  const [largest] = await queryRows<{ id: number }>(
+    db,
+    sql`select cohort_id as id from enrolment group by cohort_id order by count(*) desc, cohort_id limit 1`,
+  );
+  if (!largest) throw new Error('bench-http: no cohort');
 
-  const appDb = await openDatabase({
-    databaseUrl: options.databaseUrl,
-    schema: options.schema,
-    maxConnections: 10,
-  });
-  const app = await createApp({
-    db: appDb.db,
-    clock: fixedClock(DEFAULT_DEMO_NOW),
-    config: loadConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: options.databaseUrl,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      PUBLIC_URL: 'http://127.0.0.1',
-      LOG_LEVEL: 'warn',
-    }),
-  });
+  const server = await appServer(options.databaseUrl, options.schema);
   const bare = await bareServer(options.databaseUrl, options.schema);
   try {
-    const appBase = await listen(app);
+    const appBase = server.url;
     const bareBase = await listen(bare.app);
     const cookie = await signIn(appBase, email, password);
     const targets = {
@@ -216,6 +255,25 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
         p99 < 50 ? 'yes' : 'no',
       ]);
     }
+    // Memory (issue 13: server RSS after the HTTP load and a dashboard request, < 300 MiB), read
+    // from the app's own process.
+    const staffCookie = await signIn(appBase, adminEmail, password);
+    const dashboard = await fetch(`${appBase}/cohorts/${largest.id}`, {
+      headers: { cookie: staffCookie },
+      redirect: 'manual',
+    });
+    if (dashboard.status !== 200)
+      throw new Error(`bench-http: dashboard answered ${dashboard.status}`);
+    await dashboard.arrayBuffer();
+    const memory = await residentMemory(server.pid);
+    rows.push([
+      'server RSS MiB (peak)',
+      `${memory.rss.toFixed(0)} (${memory.peak.toFixed(0)})`,
+      '',
+      '',
+      '< 300',
+      memory.rss < 300 ? 'yes' : 'no',
+    ]);
     const errors = Object.entries(results)
       .map(([n, ms]) => `${n} ${ms.reduce((s, m) => s + m.errors, 0)}`)
       .join(', ');
@@ -231,8 +289,7 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
     // autocannon ends its connections with requests still in the app's hands: let them finish
     // before the pool closes under them (p99 is well under a second).
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await app.close();
-    await appDb.close();
+    await server.stop();
     await bare.close();
   }
 }

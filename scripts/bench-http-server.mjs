@@ -1,0 +1,41 @@
+/**
+ * The app as `npm start` runs it (compiled JavaScript from dist/, production settings), in a
+ * process of its own, on the bench schema, for `scripts/bench-http.ts`: its requests/s and its
+ * memory are then the server's alone, not shared with the bench or the bare route.
+ *
+ *   node scripts/bench-http-server.mjs DATABASE_URL SCHEMA
+ *
+ * Prints one line of JSON, {"url": …}, once it listens on a free port; stops on SIGTERM.
+ * The clock is the demo's fixed day, as for the rest of the bench.
+ */
+import { randomBytes } from 'node:crypto';
+import process from 'node:process';
+import { createApp } from '../dist/app.js';
+import { fixedClock } from '../dist/clock.js';
+import { loadConfig } from '../dist/config.js';
+import { openDatabase } from '../dist/db/client.js';
+import { DEFAULT_DEMO_NOW } from '../dist/db/seed/demo.js';
+
+const [databaseUrl, schema] = process.argv.slice(2);
+if (!databaseUrl || !schema) throw new Error('usage: bench-http-server.mjs DATABASE_URL SCHEMA');
+
+const database = await openDatabase({ databaseUrl, schema, maxConnections: 10 });
+const app = await createApp({
+  db: database.db,
+  clock: fixedClock(DEFAULT_DEMO_NOW),
+  config: loadConfig({
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    PUBLIC_URL: 'http://127.0.0.1',
+    LOG_LEVEL: 'warn',
+  }),
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+const { port } = app.server.address();
+process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+process.on('SIGTERM', async () => {
+  await app.close();
+  await database.close();
+  process.exit(0);
+});
