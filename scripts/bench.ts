@@ -43,6 +43,7 @@ import { DEFAULT_DEMO_NOW, seedDemo } from '../src/db/seed/demo.js';
 import { cohortEngagement, engagementSql } from '../src/db/queries/cohort-engagement.js';
 import { londonDateOf } from '../src/policy/index.js';
 import { fixedClock } from '../src/clock.js';
+import { refreshEngagementSummary } from '../src/services/engagement/summary.js';
 import { runDailyProcessing } from '../src/services/daily.js';
 import { benchGias } from './bench-gias.js';
 import { benchUpload } from './bench-upload.js';
@@ -111,7 +112,8 @@ const countsPerCohort = sql`
  * weight is aggregated per participant and programme once (materialized), then joined to
  * enrolments; letting the planner inline it re-ran the aggregate per cohort (25 s at 100,000).
  */
-const engagementAllCohorts = sql`
+function engagementByHand(cohorts: SQL) {
+  return sql`
   with req as (
     select id, programme_id, coalesce(weight, planned_minutes) as w from programme_activity where required
   ), totals as (select programme_id, sum(w) as total from req group by programme_id),
@@ -126,7 +128,10 @@ const engagementAllCohorts = sql`
   from cohort c join totals t on t.programme_id = c.programme_id
   left join enrolment e on e.cohort_id = c.id
   left join done d on d.participant_id = e.participant_id and d.programme_id = c.programme_id
+  where ${cohorts}
   group by c.id, c.name order by c.id`;
+}
+const engagementAllCohorts = engagementByHand(sql`true`);
 
 /** One participant's timeline (their dashboard page). */
 function participantTimeline(participantId: number): SQL {
@@ -217,6 +222,16 @@ async function main() {
           order by id limit 1`,
     );
 
+    // The per-enrolment engagement summary (enrolment_engagement), worked out from empty for the
+    // whole deployment as the job runner does, then again with nothing to do.
+    const clock = fixedClock(DEFAULT_DEMO_NOW);
+    await db.execute(sql`delete from enrolment_engagement`);
+    const [fromEmpty, fromEmptyMs] = await time(() => refreshEngagementSummary({ db, clock }));
+    const [again, againMs] = await time(() => refreshEngagementSummary({ db, clock }));
+    console.log(
+      `Engagement summary refreshed from empty: ${fmt(fromEmpty.stored)} enrolments in ${ms(fromEmptyMs)} ms; again with nothing to do: ${fmt(again.stored)} in ${ms(againMs)} ms\n`,
+    );
+
     // The dashboard's own query (src/db/queries/cohort-engagement.ts), exactly as the app runs it.
     const today = londonDateOf(DEFAULT_DEMO_NOW);
     const everyone = sql`true`;
@@ -225,6 +240,21 @@ async function main() {
       [
         `engagement per enrolment (${cohort.name}, ${fmt(Number(cohort.n))})`,
         () => cohortEngagement(db, { cohortId: cohort.id, today, visibleTo: everyone }),
+      ],
+      [
+        `the same worked out live (no summary)`,
+        raw(
+          engagementSql({
+            cohorts: sql`c.id = ${cohort.id}`,
+            today,
+            visibleTo: everyone,
+            live: true,
+          }),
+        ),
+      ],
+      [
+        `average engagement (${cohort.name}), hand-written`,
+        raw(engagementByHand(sql`c.id = ${cohort.id}`)),
       ],
       [
         `at-risk list (${cohort.name})`,
@@ -236,6 +266,10 @@ async function main() {
       [
         'engagement per enrolment, every cohort (the whole deployment)',
         raw(engagementSql({ cohorts: sql`true`, today, visibleTo: everyone })),
+      ],
+      [
+        'the same worked out live (no summary)',
+        raw(engagementSql({ cohorts: sql`true`, today, visibleTo: everyone, live: true })),
       ],
       ['participant counts per cohort', raw(countsPerCohort)],
       ['average engagement, every cohort', raw(engagementAllCohorts)],
@@ -249,6 +283,7 @@ async function main() {
         : []),
     ];
     const results: string[][] = [];
+    const medians: number[] = [];
     for (const [name, run] of queries) {
       await run(); // warm-up
       const times: number[] = [];
@@ -258,6 +293,7 @@ async function main() {
         times.push(t);
         returned = rowsOut.length;
       }
+      medians.push(median(times));
       results.push([
         name,
         fmt(returned),
@@ -270,7 +306,44 @@ async function main() {
       `\n${table(['Query (' + runs + ' runs after a warm-up)', 'rows', 'median ms', 'min ms', 'max ms'], results)}`,
     );
     // The dashboard page itself over HTTP, first page and last (PostgreSQL: the app needs a URL).
-    if (schema) await benchDashboard(db, { databaseUrl: url, schema, runs });
+    const dashboardMs = schema
+      ? await benchDashboard(db, { databaseUrl: url, schema, runs })
+      : null;
+    // Issue 13's cohort figures against their goals (the order of `queries` above).
+    const [largest, , largestByHand, , whole, , , byHand] = medians as number[];
+    const goals = [
+      [
+        `engagement per enrolment (${cohort.name})`,
+        ms(largest!),
+        ms(largestByHand!),
+        (largest! / largestByHand!).toFixed(2),
+        '≤ 1.5× and < 300 ms',
+        largest! <= 1.5 * largestByHand! && largest! < 300 ? 'yes' : 'no',
+      ],
+      [
+        'engagement per enrolment, whole deployment',
+        ms(whole!),
+        ms(byHand!),
+        (whole! / byHand!).toFixed(2),
+        '< 1,000 ms',
+        whole! < 1000 ? 'yes' : 'no',
+      ],
+      ...(dashboardMs === null
+        ? []
+        : [
+            [
+              'staff cohort dashboard, first page',
+              ms(dashboardMs),
+              '',
+              '',
+              '< 200 ms',
+              dashboardMs < 200 ? 'yes' : 'no',
+            ],
+          ]),
+    ];
+    console.log(
+      `\n${table(['Cohort figures (median ms)', 'product', 'hand-written', 'ratio', 'goal', 'met'], goals)}`,
+    );
     const whatIf = await benchWhatIf(db, runs);
     console.log(
       `\nPolicy what-if (95% draft, whole lead provider): ${fmt(whatIf.enrolments)} open enrolments, ${fmt(whatIf.changed)} would change; median ${ms(whatIf.medianMs)} ms (min ${ms(whatIf.minMs)}, max ${ms(whatIf.maxMs)})`,

@@ -21,6 +21,10 @@ import { startDeliveryLoop } from './services/email/runner.js';
 import { startImportWorker } from './services/imports/runner.js';
 import { createDfeClient } from './services/dfe/client.js';
 import { startDfeOutboxLoop } from './services/dfe/outbox/runner.js';
+import {
+  refreshEngagementSummary,
+  startEngagementSummaryLoop,
+} from './services/engagement/summary.js';
 import { registerTransferCommands } from './transfer-cli.js';
 import { registerCohortCommands } from './cohort-cli.js';
 import { registerPolicyCommands } from './policy-cli.js';
@@ -211,7 +215,15 @@ export function buildCli(config: Config): Command {
               logger: app.log,
             })
           : async () => undefined;
+      // Every minute, on either database: the per-enrolment engagement figures that evidence,
+      // bookings or a date falling due left missing are worked out again (cohort pages read them).
+      const stopSummary = startEngagementSummaryLoop({
+        db: database.db,
+        clock: systemClock,
+        logger: app.log,
+      });
       const shutdown = async () => {
+        await stopSummary();
         await stopDfeOutbox();
         await stopDelivery();
         await stopDfeSync();
@@ -265,8 +277,27 @@ export function buildCli(config: Config): Command {
         });
         if (opts.asOf) console.log(`Daily processing as of ${opts.asOf} (not today's date).`);
         console.log('Daily processing done:', report);
+        const summary = await refreshEngagementSummary({ db, clock });
+        console.log(`Engagement summary: ${summary.stored} enrolments' figures worked out again.`);
       });
     });
+
+  program
+    .command('engagement-summary')
+    .description(
+      'work out now the engagement figures of every enrolment whose stored figures no longer hold (the server does this every minute; cohort pages read them)',
+    )
+    .action(() =>
+      withDatabase(config, async ({ db }) => {
+        await migrate(db);
+        const report = await refreshEngagementSummary({ db, clock: systemClock });
+        console.log(
+          report.deferred
+            ? `Engagement summary: ${report.stored} enrolments' figures worked out; a change under way holds the rest until the next run.`
+            : `Engagement summary: ${report.stored} enrolments' figures worked out; every enrolment's are current.`,
+        );
+      }),
+    );
 
   registerTokenCommands(program, config, withDatabase);
   registerPrivacyCommands(program, config, withDatabase);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows } from '../src/db/client.js';
+import { londonDateOf } from '../src/policy/index.js';
 import { assertTestDatabaseUrl } from './support/test-database.js';
 
 const run = promisify(execFile);
@@ -149,6 +150,42 @@ describe('npq-ops daily --as-of', () => {
       expect(after.stdout).toMatch(/assessmentResultsProcessed: [1-9]/);
       // Every participant entered has a result: the window is closed.
       expect(await count('assessment_window_result', id)).toBe(entered);
+      // The daily run left each enrolment's engagement figures stored for its day.
+      expect(after.stdout).toMatch(
+        /Engagement summary: [1-9]\d* enrolments' figures worked out again/,
+      );
+    },
+  );
+});
+
+describe('npq-ops engagement-summary', () => {
+  it(
+    "stores every enrolment's figures for today, then finds nothing left to do",
+    { timeout: 120_000 },
+    async () => {
+      // The demo seeded above (the test before this one).
+      const first = await cli(['engagement-summary']);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(
+        /Engagement summary: [1-9]\d* enrolments' figures worked out; every enrolment's are current/,
+      );
+      const database = await openDatabase(
+        databaseUrl ? { databaseUrl, maxConnections: 1 } : { dataDir },
+      );
+      try {
+        const today = londonDateOf(new Date());
+        const [row] = await queryRows<{ missing: number }>(
+          database.db,
+          sql`select count(*)::int as missing from enrolment e
+              where not exists (select 1 from enrolment_engagement s where s.enrolment_id = e.id
+                                and s.valid_from <= ${today} and s.valid_until > ${today})`,
+        );
+        expect(row!.missing).toBe(0);
+      } finally {
+        await database.close();
+      }
+      const again = await cli(['engagement-summary']);
+      expect(again.stdout).toContain("Engagement summary: 0 enrolments' figures worked out");
     },
   );
 });

@@ -506,6 +506,28 @@ export const engagementCompletion = pgTable(
   (t) => [primaryKey({ columns: [t.participantId, t.activityId] })],
 );
 
+/**
+ * Each enrolment's engagement figures (policy 2.1.1) as `engagementSql` works them out, kept so the
+ * cohort-wide figures read one row per enrolment. A row holds for every day from `valid_from` up to
+ * (not including) `valid_until`, the first day one of the enrolment's activities falls due or stops
+ * being possible, and for the register parameters named by `register_key`. Triggers (migration
+ * 0026) delete an enrolment's row in the same transaction as any change to what it was worked out
+ * from (evidence, bookings, the cohort's dates and activities, the enrolment's cohort); the job
+ * runner works out missing rows again (`refreshEngagementSummary`). A reader uses a row only while
+ * it holds and works out the rest live, so a missing or expired row is slower, never wrong.
+ */
+export const enrolmentEngagement = pgTable('enrolment_engagement', {
+  enrolmentId: integer('enrolment_id').primaryKey(),
+  registerKey: text('register_key').notNull(),
+  validFrom: date('valid_from').notNull(),
+  validUntil: date('valid_until').notNull(),
+  completed: bigint('completed', { mode: 'number' }).notNull(),
+  total: bigint('total', { mode: 'number' }).notNull(),
+  stillPossible: bigint('still_possible', { mode: 'number' }).notNull(),
+  due: bigint('due', { mode: 'number' }).notNull(),
+  completedDue: bigint('completed_due', { mode: 'number' }).notNull(),
+});
+
 /** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */
 export const appUser = pgTable(
   'app_user',

@@ -130,7 +130,7 @@ function activityCtes(today: string, register: PolicyRegister): SQL {
           from slotted s
         ),
         act as (
-          select d.cohort_id, d.id, d.kind, d.w, d.deadline,
+          select d.cohort_id, d.id, d.kind, d.w, d.deadline, coalesce(d.due_on, d.on_day) as day,
                  case
                    when d.deadline < ${today}::date then false
                    when d.kind in ('study_session', 'coaching')
@@ -160,21 +160,36 @@ export function cohortActivitiesSql(options: {
 }
 
 /**
- * The engagement figures of every enrolment visible in the cohorts chosen, one row each (see Row),
- * with the enrolment's cohort, deferrals and attempts used: one statement however many cohorts.
+ * The register parameters the figures depend on (the ideal window and the coaching courses): a
+ * stored figure (enrolment_engagement) is read only under the same parameters it was worked out with.
  */
-export function engagementSql(options: EngagementSqlOptions): SQL {
-  const register = options.register ?? POLICY_REGISTER;
-  const counters = options.countersAsOf ? countersAsOf(options.countersAsOf) : null;
-  return sql`with c as (${cohortsCte(options.cohorts, register)}),
-        e as (
-          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
-                 ${counters ? counters.columns : sql`e.deferral_count, e.assessment_attempts_used`}
-          from enrolment e join c on c.id = e.cohort_id
-          ${counters ? counters.joins : sql``}
-          where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
+export function engagementRegisterKey(register: PolicyRegister): string {
+  const { idealModuleWindowDays, coachingCourses } = register.parameters;
+  return `${idealModuleWindowDays}|${[...coachingCourses].sort().join(',')}`;
+}
+
+/**
+ * The CTEs from `act` on, over the cohorts `c` and the enrolments `e` defined before them:
+ * `stored`, the enrolments whose figures enrolment_engagement holds for `today` (none when
+ * `stored` is false); `le`, the rest, whose figures `live` works out; and, for the refresh,
+ * `next_change`, the first day after `today` on which an enrolment of `le`'s figures can change.
+ */
+function figureCtes(options: {
+  today: string;
+  register: PolicyRegister;
+  completedBy?: string | undefined;
+  stored: boolean;
+}): SQL {
+  const { today, register, completedBy } = options;
+  return sql`stored as materialized (
+          select s.enrolment_id, s.completed, s.total, s.still_possible, s.due, s.completed_due
+          from enrolment_engagement s join e on e.id = s.enrolment_id
+          where ${options.stored ? sql`true` : sql`false`}
+            and s.register_key = ${engagementRegisterKey(register)}
+            and s.valid_from <= ${today}::date and s.valid_until > ${today}::date
         ),
-        ${activityCtes(options.today, register)},
+        le as (select e.* from e where not exists (select 1 from stored s where s.enrolment_id = e.id)),
+        ${activityCtes(today, register)},
         cohort_totals as (
           select cohort_id, sum(w) as total,
                  coalesce(sum(w) filter (where possible), 0) as possible,
@@ -185,38 +200,38 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
           select participant_id, cohort_id, activity_id, max(d) as d from (
             select b.participant_id, ev.cohort_id, ev.activity_id, (ev.starts_at at time zone 'Europe/London')::date as d
             from event_booking b join cohort_event ev on ev.id = b.cohort_event_id
-            where b.participant_id in (select participant_id from e)
+            where b.participant_id in (select participant_id from le)
               and ev.cohort_id in (select id from c) and b.status in ('booked', 'attended')
             union all
             -- Coaching belongs to no cohort's events: it counts for each enrolment of the participant.
             select s.participant_id, null::int, s.activity_id, (s.starts_at at time zone 'Europe/London')::date
             from coaching_session s
-            where s.participant_id in (select participant_id from e) and s.status in ('scheduled', 'attended')
+            where s.participant_id in (select participant_id from le) and s.status in ('scheduled', 'attended')
           ) x group by participant_id, cohort_id, activity_id
         ),
         -- What each participant has done: one row per activity done (engagement_completion), read
         -- participant by participant before anything is joined to it.
         done_pairs as materialized (
-          select e.id as enrolment_id, e.cohort_id, r.activity_id
-          from e join engagement_completion r on r.participant_id = e.participant_id
-          ${options.completedBy ? sql`where r.first_completed_on <= ${options.completedBy}::date` : sql``}
+          select le.id as enrolment_id, le.cohort_id, r.activity_id
+          from le join engagement_completion r on r.participant_id = le.participant_id
+          ${completedBy ? sql`where r.first_completed_on <= ${completedBy}::date` : sql``}
         ),
         -- An activity the participant booked is on the booked day instead (its only day and due
         -- day): what that changes, booking by booking, done or not.
         rebooked as (
-          select e.id as enrolment_id, act.w,
+          select le.id as enrolment_id, act.w, bk.d,
                  (case
-                    when act.deadline < ${options.today}::date then false
+                    when act.deadline < ${today}::date then false
                     when act.kind = 'coaching' then bk.d <= act.deadline
-                    else bk.d <= act.deadline and bk.d >= ${options.today}::date
+                    else bk.d <= act.deadline and bk.d >= ${today}::date
                   end)::int - act.possible::int as possible_change,
-                 (bk.d <= ${options.today}::date)::int - act.due::int as due_change,
+                 (bk.d <= ${today}::date)::int - act.due::int as due_change,
                  exists (select 1 from engagement_completion r
-                         where r.participant_id = e.participant_id and r.activity_id = act.id
-                         ${options.completedBy ? sql`and r.first_completed_on <= ${options.completedBy}::date` : sql``}) as done
+                         where r.participant_id = le.participant_id and r.activity_id = act.id
+                         ${completedBy ? sql`and r.first_completed_on <= ${completedBy}::date` : sql``}) as done
           from booked bk
-          join e on e.participant_id = bk.participant_id and (bk.cohort_id is null or bk.cohort_id = e.cohort_id)
-          join act on act.cohort_id = e.cohort_id and act.id = bk.activity_id and act.kind <> 'study_session'
+          join le on le.participant_id = bk.participant_id and (bk.cohort_id is null or bk.cohort_id = le.cohort_id)
+          join act on act.cohort_id = le.cohort_id and act.id = bk.activity_id and act.kind <> 'study_session'
         ),
         -- Each enrolment's figures: the cohort's, what its bookings change, and what was done.
         figures as (
@@ -224,9 +239,9 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
                  sum(completed) as completed, sum(completed_possible) as completed_possible,
                  sum(completed_due) as completed_due
           from (
-            select e.id as enrolment_id, t.total::bigint, t.possible::bigint, t.due::bigint,
+            select le.id as enrolment_id, t.total::bigint, t.possible::bigint, t.due::bigint,
                    0::bigint as completed, 0::bigint as completed_possible, 0::bigint as completed_due
-            from e join cohort_totals t on t.cohort_id = e.cohort_id
+            from le join cohort_totals t on t.cohort_id = le.cohort_id
             union all
             select rb.enrolment_id, 0, rb.w * rb.possible_change, rb.w * rb.due_change, 0,
                    case when rb.done then rb.w * rb.possible_change else 0 end,
@@ -238,16 +253,106 @@ export function engagementSql(options: EngagementSqlOptions): SQL {
                    case when act.due then act.w else 0 end
             from done_pairs dp join act on act.cohort_id = dp.cohort_id and act.id = dp.activity_id
           ) x group by enrolment_id
-        )
+        ),
+        live as (
+          select le.id as enrolment_id, coalesce(f.completed, 0)::bigint as completed,
+                 coalesce(f.total, 0)::bigint as total,
+                 coalesce(f.possible - f.completed_possible, 0)::bigint as still_possible,
+                 coalesce(f.due, 0)::bigint as due, coalesce(f.completed_due, 0)::bigint as completed_due
+          from le left join figures f on f.enrolment_id = le.id
+        ),
+        -- The figures change only when today reaches an activity's day (it falls due), the day
+        -- after it (it stops being possible), or the day after the deadline; a booked activity's
+        -- day likewise. The first such day after today, for each enrolment of le.
+        cohort_next as (
+          select cohort_id, min(x) as x from (
+            select cohort_id, day as x from act
+            union all select cohort_id, day + 1 from act
+            union all select cohort_id, deadline + 1 from act
+          ) y where x > ${today}::date group by cohort_id
+        ),
+        booking_next as (
+          select enrolment_id, min(x) as x from (
+            select enrolment_id, d as x from rebooked union all select enrolment_id, d + 1 from rebooked
+          ) y where x > ${today}::date group by enrolment_id
+        ),
+        next_change as (
+          select le.id as enrolment_id,
+                 coalesce(least(cn.x, bn.x), 'infinity'::date) as valid_until
+          from le left join cohort_next cn on cn.cohort_id = le.cohort_id
+          left join booking_next bn on bn.enrolment_id = le.id
+        )`;
+}
+
+/**
+ * The engagement figures of every enrolment visible in the cohorts chosen, one row each (see Row),
+ * with the enrolment's cohort, deferrals and attempts used: one statement however many cohorts.
+ * An enrolment's figures are read from enrolment_engagement while its row holds for `today` and
+ * the register, else worked out (never stored figures with `completedBy`, or with `live`).
+ */
+export function engagementSql(options: EngagementSqlOptions & { live?: boolean }): SQL {
+  const register = options.register ?? POLICY_REGISTER;
+  const counters = options.countersAsOf ? countersAsOf(options.countersAsOf) : null;
+  return sql`with c as (${cohortsCte(options.cohorts, register)}),
+        e as (
+          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id,
+                 ${counters ? counters.columns : sql`e.deferral_count, e.assessment_attempts_used`}
+          from enrolment e join c on c.id = e.cohort_id
+          ${counters ? counters.joins : sql``}
+          where (${options.visibleTo}) ${counters ? sql`and ${counters.existed}` : sql``}
+        ),
+        ${figureCtes({
+          today: options.today,
+          register,
+          completedBy: options.completedBy,
+          stored: !options.completedBy && !options.live,
+        })}
         select e.id as enrolment_id, e.participant_id, p.full_name, dp.name as delivery_partner, e.status,
                e.cohort_id, e.deferral_count, e.assessment_attempts_used,
-               coalesce(f.completed, 0)::bigint as completed, coalesce(f.total, 0)::bigint as total,
-               coalesce(f.possible - f.completed_possible, 0)::bigint as still_possible,
-               coalesce(f.due, 0)::bigint as due, coalesce(f.completed_due, 0)::bigint as completed_due
-        from e left join figures f on f.enrolment_id = e.id
+               f.completed, f.total, f.still_possible, f.due, f.completed_due
+        from e join (select * from live union all select * from stored) f on f.enrolment_id = e.id
         join participant p on p.id = e.participant_id
         join delivery_partner dp on dp.id = e.delivery_partner_id
         order by p.full_name, e.id`;
+}
+
+/**
+ * Works out and stores the figures of the enrolments of the cohorts chosen that have no row
+ * holding for `today` under `register` (at most `limit` of them, in enrolment order), each valid
+ * until the first day they can change. Returns how many were stored.
+ */
+export function engagementRefreshSql(options: {
+  cohorts: SQL;
+  today: string;
+  register: PolicyRegister;
+  limit: number;
+}): SQL {
+  const { today, register } = options;
+  const key = engagementRegisterKey(register);
+  return sql`with c as (${cohortsCte(options.cohorts, register)}),
+        e as (
+          select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id
+          from enrolment e join c on c.id = e.cohort_id
+          where not exists (select 1 from enrolment_engagement s
+                            where s.enrolment_id = e.id and s.register_key = ${key}
+                              and s.valid_from <= ${today}::date and s.valid_until > ${today}::date)
+          order by e.id limit ${options.limit}
+        ),
+        ${figureCtes({ today, register, stored: false })},
+        written as (
+          insert into enrolment_engagement (enrolment_id, register_key, valid_from, valid_until,
+                                            completed, total, still_possible, due, completed_due)
+          select l.enrolment_id, ${key}, ${today}::date, n.valid_until,
+                 l.completed, l.total, l.still_possible, l.due, l.completed_due
+          from live l join next_change n on n.enrolment_id = l.enrolment_id
+          on conflict (enrolment_id) do update
+            set register_key = excluded.register_key, valid_from = excluded.valid_from,
+                valid_until = excluded.valid_until, completed = excluded.completed,
+                total = excluded.total, still_possible = excluded.still_possible,
+                due = excluded.due, completed_due = excluded.completed_due
+          returning 1
+        )
+        select count(*)::int as stored from written`;
 }
 
 export async function cohortEngagement(
