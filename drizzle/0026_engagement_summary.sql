@@ -1,5 +1,6 @@
 CREATE TABLE "enrolment_engagement" (
 	"enrolment_id" integer PRIMARY KEY NOT NULL,
+	"cohort_id" integer NOT NULL,
 	"register_key" text NOT NULL,
 	"valid_from" date NOT NULL,
 	"valid_until" date NOT NULL,
@@ -10,6 +11,8 @@ CREATE TABLE "enrolment_engagement" (
 	"completed_due" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX "enrolment_engagement_cohort_idx" ON "enrolment_engagement" USING btree ("cohort_id");
+--> statement-breakpoint
 -- enrolment_engagement: each enrolment's engagement figures as engagementSql works them out, valid
 -- from valid_from up to (not including) valid_until. The job runner fills it; a reader uses a row
 -- only while it holds and works the rest out live. These triggers delete the rows of every
@@ -17,9 +20,10 @@ CREATE TABLE "enrolment_engagement" (
 -- per statement, never per row.
 --
 -- Every such delete first takes the summary's advisory lock (7261 and the table's oid, so each
--- schema has its own) in shared mode, held until its transaction ends. The refresh takes it exclusively (and only if free), so it never works out
--- figures while a change it cannot yet see is under way, and a change waits for a refresh in
--- progress to commit before deleting what that refresh wrote: a row is never left stale.
+-- schema has its own) in shared mode, held until its transaction ends. The refresh takes it
+-- exclusively (and only if free), so it never works out figures while a change it cannot yet see
+-- is under way, and a change waits for a refresh in progress to commit before deleting what that
+-- refresh wrote: a row is never left stale.
 CREATE FUNCTION enrolment_engagement_forget_participants() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(7261, 'enrolment_engagement'::regclass::oid::int);

@@ -516,17 +516,24 @@ export const engagementCompletion = pgTable(
  * runner works out missing rows again (`refreshEngagementSummary`). A reader uses a row only while
  * it holds and works out the rest live, so a missing or expired row is slower, never wrong.
  */
-export const enrolmentEngagement = pgTable('enrolment_engagement', {
-  enrolmentId: integer('enrolment_id').primaryKey(),
-  registerKey: text('register_key').notNull(),
-  validFrom: date('valid_from').notNull(),
-  validUntil: date('valid_until').notNull(),
-  completed: bigint('completed', { mode: 'number' }).notNull(),
-  total: bigint('total', { mode: 'number' }).notNull(),
-  stillPossible: bigint('still_possible', { mode: 'number' }).notNull(),
-  due: bigint('due', { mode: 'number' }).notNull(),
-  completedDue: bigint('completed_due', { mode: 'number' }).notNull(),
-});
+export const enrolmentEngagement = pgTable(
+  'enrolment_engagement',
+  {
+    enrolmentId: integer('enrolment_id').primaryKey(),
+    /** The enrolment's cohort when the row was worked out (a move to another cohort deletes it). */
+    cohortId: integer('cohort_id').notNull(),
+    registerKey: text('register_key').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validUntil: date('valid_until').notNull(),
+    completed: bigint('completed', { mode: 'number' }).notNull(),
+    total: bigint('total', { mode: 'number' }).notNull(),
+    stillPossible: bigint('still_possible', { mode: 'number' }).notNull(),
+    due: bigint('due', { mode: 'number' }).notNull(),
+    completedDue: bigint('completed_due', { mode: 'number' }).notNull(),
+  },
+  // A cohort's rows are read together (its dashboard, the daily job).
+  (t) => [index('enrolment_engagement_cohort_idx').on(t.cohortId)],
+);
 
 /** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */
 export const appUser = pgTable(

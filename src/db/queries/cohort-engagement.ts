@@ -183,9 +183,9 @@ function figureCtes(options: {
   const { today, register, completedBy } = options;
   return sql`stored as materialized (
           select s.enrolment_id, s.completed, s.total, s.still_possible, s.due, s.completed_due
-          from enrolment_engagement s join e on e.id = s.enrolment_id
+          from enrolment_engagement s join e on e.id = s.enrolment_id and e.cohort_id = s.cohort_id
           where ${options.stored ? sql`true` : sql`false`}
-            and s.register_key = ${engagementRegisterKey(register)}
+            and s.cohort_id in (select id from c) and s.register_key = ${engagementRegisterKey(register)}
             and s.valid_from <= ${today}::date and s.valid_until > ${today}::date
         ),
         le as (select e.* from e where not exists (select 1 from stored s where s.enrolment_id = e.id)),
@@ -340,13 +340,15 @@ export function engagementRefreshSql(options: {
         ),
         ${figureCtes({ today, register, stored: false })},
         written as (
-          insert into enrolment_engagement (enrolment_id, register_key, valid_from, valid_until,
+          insert into enrolment_engagement (enrolment_id, cohort_id, register_key, valid_from, valid_until,
                                             completed, total, still_possible, due, completed_due)
-          select l.enrolment_id, ${key}, ${today}::date, n.valid_until,
+          select l.enrolment_id, le.cohort_id, ${key}, ${today}::date, n.valid_until,
                  l.completed, l.total, l.still_possible, l.due, l.completed_due
           from live l join next_change n on n.enrolment_id = l.enrolment_id
+          join le on le.id = l.enrolment_id
           on conflict (enrolment_id) do update
-            set register_key = excluded.register_key, valid_from = excluded.valid_from,
+            set cohort_id = excluded.cohort_id, register_key = excluded.register_key,
+                valid_from = excluded.valid_from,
                 valid_until = excluded.valid_until, completed = excluded.completed,
                 total = excluded.total, still_possible = excluded.still_possible,
                 due = excluded.due, completed_due = excluded.completed_due

@@ -56,9 +56,16 @@ export async function refreshEngagementSummary(
     });
     if (batch === null) return { stored, deferred: true };
     stored += batch;
-    if (batch < batchSize) return { stored, deferred: false };
+    if (batch < batchSize) break;
   }
+  // After many rows (the first run, or the day a date falls due in a large cohort) the planner
+  // should know the table's new size at once rather than when autovacuum next looks at it.
+  if (stored >= ANALYZE_AFTER) await deps.db.execute(sql`analyze enrolment_engagement`);
+  return { stored, deferred: false };
 }
+
+/** How many rows stored in one refresh make it worth updating the table's statistics. */
+const ANALYZE_AFTER = 10_000;
 
 export interface SummaryLoopLogger {
   info(obj: object, msg?: string): void;
