@@ -164,7 +164,13 @@ describe('the refresh', () => {
       info: (obj: object, msg?: string) => logged.push({ obj, ...(msg ? { msg } : {}) }),
       error: (obj: object, msg?: string) => logged.push({ obj, ...(msg ? { msg } : {}) }),
     };
-    const stop = startEngagementSummaryLoop({ db: t.db, clock, logger, intervalMs: 50 });
+    const stop = startEngagementSummaryLoop({
+      db: t.db,
+      clock,
+      logger,
+      intervalMs: 60_000,
+      firstRunAfterMs: 50,
+    });
     await vi.waitFor(() => expect(logged.length).toBeGreaterThan(0), { timeout: 20_000 });
     await stop();
     const [all] = await queryRows<{ n: number }>(

@@ -282,10 +282,9 @@ async function compareOnGenerated(db: Db, g: Generated): Promise<number> {
       await compareRows(tx, cohortId, today, enrolments.length);
       await tx.execute(
         engagementRefreshSql({
-          cohorts: sql`c.id = ${cohortId}`,
+          enrolmentIds: enrolments.map((e) => e.id),
           today: storedOn,
           register: POLICY_REGISTER,
-          limit: 1_000,
         }),
       );
       const [held] = await queryRows<{ n: number }>(

@@ -317,26 +317,46 @@ export function engagementSql(options: EngagementSqlOptions & { live?: boolean }
 }
 
 /**
- * Works out and stores the figures of the enrolments of the cohorts chosen that have no row
- * holding for `today` under `register` (at most `limit` of them, in enrolment order), each valid
- * until the first day they can change. Returns how many were stored.
+ * The enrolments of the cohorts chosen that have no row of enrolment_engagement holding for
+ * `today` under `register`: at most `limit` of them, in enrolment order.
  */
-export function engagementRefreshSql(options: {
+export function staleEnrolmentsSql(options: {
   cohorts: SQL;
   today: string;
   register: PolicyRegister;
   limit: number;
 }): SQL {
   const { today, register } = options;
+  return sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id
+          where (${options.cohorts})
+            and not exists (select 1 from enrolment_engagement s
+                            where s.enrolment_id = e.id and s.register_key = ${engagementRegisterKey(register)}
+                              and s.valid_from <= ${today}::date and s.valid_until > ${today}::date)
+          order by e.id limit ${options.limit}`;
+}
+
+/**
+ * Works out and stores the figures of these enrolments (see staleEnrolmentsSql), each valid until
+ * the first day they can change. Returns how many were stored. The enrolments are given by id,
+ * so the planner knows how many there are: estimated from the summary's statistics instead, a
+ * batch of thousands planned as a handful took seconds.
+ */
+export function engagementRefreshSql(options: {
+  enrolmentIds: readonly number[];
+  today: string;
+  register: PolicyRegister;
+}): SQL {
+  const { today, register } = options;
   const key = engagementRegisterKey(register);
-  return sql`with c as (${cohortsCte(options.cohorts, register)}),
+  const ids = sql`${arrayParam(options.enrolmentIds)}::int[]`;
+  return sql`with c as (${cohortsCte(
+    sql`c.id in (select cohort_id from enrolment where id = any(${ids}))`,
+    register,
+  )}),
         e as (
           select e.id, e.participant_id, e.status, e.delivery_partner_id, e.cohort_id
           from enrolment e join c on c.id = e.cohort_id
-          where not exists (select 1 from enrolment_engagement s
-                            where s.enrolment_id = e.id and s.register_key = ${key}
-                              and s.valid_from <= ${today}::date and s.valid_until > ${today}::date)
-          order by e.id limit ${options.limit}
+          where e.id = any(${ids})
         ),
         ${figureCtes({ today, register, stored: false })},
         written as (

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import { queryRows, type Db } from '../../db/client.js';
 import { describeError } from '../../db/connection-errors.js';
-import { engagementRefreshSql } from '../../db/queries/cohort-engagement.js';
+import { engagementRefreshSql, staleEnrolmentsSql } from '../../db/queries/cohort-engagement.js';
 import { londonDateOf } from '../../policy/index.js';
 import { registerInForce } from '../policy-register.js';
 
@@ -48,9 +48,14 @@ export async function refreshEngagementSummary(
         sql`select pg_try_advisory_xact_lock(${ENGAGEMENT_SUMMARY_LOCK}) as got`,
       );
       if (!lock?.got) return null;
+      const stale = await queryRows<{ id: number }>(
+        tx,
+        staleEnrolmentsSql({ cohorts: sql`true`, today, register, limit: batchSize }),
+      );
+      if (stale.length === 0) return 0;
       const [row] = await queryRows<{ stored: number }>(
         tx,
-        engagementRefreshSql({ cohorts: sql`true`, today, register, limit: batchSize }),
+        engagementRefreshSql({ enrolmentIds: stale.map((r) => r.id), today, register }),
       );
       return row?.stored ?? 0;
     });
@@ -73,15 +78,18 @@ export interface SummaryLoopLogger {
 }
 
 /**
- * Refreshes the summary in this process every `intervalMs` (default a minute), on either
- * database; with several app instances the lock lets one work while the others skip. Runs never
- * overlap; the returned function stops the loop and waits for a run in progress.
+ * Refreshes the summary in this process every `intervalMs` (default a minute, the first time
+ * `firstRunAfterMs` after start-up), on either database; with several app instances the lock
+ * lets one work while the others skip. Runs never overlap; the returned function stops the loop
+ * and waits for a run in progress.
  */
 export function startEngagementSummaryLoop(options: {
   db: Db;
   clock: Clock;
   logger: SummaryLoopLogger;
   intervalMs?: number;
+  /** The first run, after start-up (default 5 s: the first pages are served before it). */
+  firstRunAfterMs?: number;
 }): () => Promise<void> {
   let running: Promise<void> | null = null;
   const tick = () => {
@@ -102,8 +110,10 @@ export function startEngagementSummaryLoop(options: {
   };
   const timer = setInterval(tick, options.intervalMs ?? 60_000);
   timer.unref();
-  tick();
+  const first = setTimeout(tick, options.firstRunAfterMs ?? 5_000);
+  first.unref();
   return async () => {
+    clearTimeout(first);
     clearInterval(timer);
     await running;
   };
