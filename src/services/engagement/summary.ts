@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import { queryRows, type Db } from '../../db/client.js';
-import { describeError } from '../../db/connection-errors.js';
 import { engagementRefreshSql, staleEnrolmentsSql } from '../../db/queries/cohort-engagement.js';
 import { londonDateOf } from '../../policy/index.js';
 import { registerInForce } from '../policy-register.js';
+import { startRepeatingRun, type RepeatingRunLogger } from '../repeating-run.js';
 
 /**
  * The per-enrolment engagement summary (enrolment_engagement): each enrolment's figures stored
@@ -72,11 +72,6 @@ export async function refreshEngagementSummary(
 /** How many rows stored in one refresh make it worth updating the table's statistics. */
 const ANALYZE_AFTER = 10_000;
 
-export interface SummaryLoopLogger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /**
  * Refreshes the summary in this process every `intervalMs` (default a minute, the first time
  * `firstRunAfterMs` after start-up), on either database; with several app instances the lock
@@ -86,35 +81,19 @@ export interface SummaryLoopLogger {
 export function startEngagementSummaryLoop(options: {
   db: Db;
   clock: Clock;
-  logger: SummaryLoopLogger;
+  logger: RepeatingRunLogger;
   intervalMs?: number;
   /** The first run, after start-up (default 5 s: the first pages are served before it). */
   firstRunAfterMs?: number;
 }): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = refreshEngagementSummary(options)
-      .then((report) => {
-        if (report.stored > 0) options.logger.info({ report }, 'Engagement summary refreshed');
-      })
-      .catch((error: unknown) =>
-        options.logger.error(
-          describeError(error),
-          'Engagement summary refresh failed; trying again shortly',
-        ),
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs ?? 60_000);
-  timer.unref();
-  const first = setTimeout(tick, options.firstRunAfterMs ?? 5_000);
-  first.unref();
-  return async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
-  };
+  return startRepeatingRun({
+    run: () => refreshEngagementSummary(options),
+    onDone: (report) => {
+      if (report.stored > 0) options.logger.info({ report }, 'Engagement summary refreshed');
+    },
+    failureMessage: 'Engagement summary refresh failed; trying again shortly',
+    logger: options.logger,
+    intervalMs: options.intervalMs ?? 60_000,
+    firstRunAfterMs: options.firstRunAfterMs ?? 5_000,
+  });
 }
