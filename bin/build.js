@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * The build, run by `npm install` (prepare), `npm run build`, and before `npm start`:
+ * The build, run by `npm install` (prepare), `npm run build`, and by `npm start` (`serve`, see
+ * bin/npq-ops.js) when a source changed since:
  *   1. compiles src/ to dist/ (`tsc -b tsconfig.build.json`, incremental), so the app starts from
  *      JavaScript instead of loading TypeScript through tsx;
- *   2. makes dist/pglite-template/, a PGlite data directory already initialised and migrated,
- *      which a new embedded database is unpacked from (src/db/pglite-template.ts);
- *   3. bundles the compiled CLI and its packages into dist/bundle/ with esbuild (bin/bundle.js),
+ *   2. bundles the compiled CLI and its packages into dist/bundle/ with esbuild (bin/bundle.js),
  *      which bin/npq-ops.js runs: a few files to load at start-up instead of 800-odd;
+ *   3. makes dist/pglite-template/, a PGlite database already initialised and migrated, as a
+ *      tarball and as a data directory, which a new embedded database is loaded or copied from
+ *      (src/db/pglite-template.ts);
  *   4. writes dist/.built, dated when the build began.
  *
  * `--if-stale` does nothing when no input is newer than dist/.built (a few milliseconds of
- * stat calls), and when the build fails only warns: `npm start` then runs the sources through
- * tsx, as bin/npq-ops.js does whenever the compiled code is older than its sources.
+ * stat calls), and when the build fails only warns: the CLI then runs the sources through tsx,
+ * as bin/npq-ops.js does whenever the compiled code is older than its sources.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -91,7 +93,7 @@ export function buildIsStale() {
   return inputs >= builtAt();
 }
 
-async function build() {
+export async function build() {
   const started = new Date();
   const require = createRequire(import.meta.url);
   let tsc;

@@ -15,13 +15,13 @@ import { fixedClock } from '../dist/clock.js';
 import { loadConfig } from '../dist/config.js';
 import { openDatabase } from '../dist/db/client.js';
 import { DEFAULT_DEMO_NOW } from '../dist/db/seed/demo.js';
-import { tuneServerHeap } from '../dist/server-heap.js';
+import { tuneServerRuntime } from '../dist/server-runtime.js';
 
 const [databaseUrl, schema] = process.argv.slice(2);
 if (!databaseUrl || !schema) throw new Error('usage: bench-http-server.mjs DATABASE_URL SCHEMA');
 
-// The heap as `serve` sets it (src/server-heap.ts).
-tuneServerHeap();
+// The heap as `serve` sets it (src/server-runtime.ts).
+tuneServerRuntime();
 const database = await openDatabase({ databaseUrl, schema, maxConnections: 10 });
 const app = await createApp({
   db: database.db,

@@ -28,7 +28,7 @@ import {
 import { registerTransferCommands } from './transfer-cli.js';
 import { registerCohortCommands } from './cohort-cli.js';
 import { registerPolicyCommands } from './policy-cli.js';
-import { tuneServerHeap } from './server-heap.js';
+import { tuneServerRuntime } from './server-runtime.js';
 import { AdminExistsError, createFirstAdmin } from './services/accounts/bootstrap.js';
 import { ValidationError } from './services/errors.js';
 import { importSchoolsFile } from './services/schools-import-cli.js';
@@ -137,7 +137,7 @@ export function buildCli(config: Config): Command {
     .command('serve')
     .description(`serve the web app on HOST:PORT (default localhost:3000)`)
     .action(async () => {
-      tuneServerHeap();
+      tuneServerRuntime();
       if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
       // Lost connections are logged and replaced; they never end the process (see src/db/client.ts).
       const dbLog = createLogger(config).child({ component: 'database' });

@@ -5,7 +5,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
-import { isEmptyDataDir, usableTemplate } from './pglite-template.js';
+import { copyTemplateInto, isEmptyDataDir, usableTemplate } from './pglite-template.js';
 
 /** One query layer for both engines: code above src/db never knows which one it talks to. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -97,7 +97,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
  * current one (pglite-template.ts), which saves initdb and the migrations on a first start.
  */
 async function openPgliteDir(dataDir: string): Promise<PGlite> {
-  const template = isEmptyDataDir(dataDir) ? await usableTemplate() : undefined;
+  // Copied from the template's directory when there is one; else unpacked from its tarball.
+  const empty = isEmptyDataDir(dataDir) && !(await copyTemplateInto(dataDir));
+  const template = empty ? await usableTemplate() : undefined;
   return new PGlite(dataDir, {
     ...(template ? { loadDataDir: template } : {}),
     startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],

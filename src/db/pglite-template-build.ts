@@ -6,8 +6,8 @@ import { currentManifest, TEMPLATE_DIR, templateFiles } from './pglite-template.
 
 /**
  * Builds the embedded database's template (see pglite-template.ts): a new PGlite in memory, every
- * migration applied, its data directory dumped to a tarball next to a manifest of what it was
- * built from. Run by the build (bin/build.js), never by the app.
+ * migration applied, its data directory dumped to a tarball and unpacked into a directory, next
+ * to a manifest of what it was built from. Run by the build (bin/build.js), never by the app.
  */
 export async function buildPgliteTemplate(dir = TEMPLATE_DIR): Promise<{ bytes: number }> {
   const manifest = await currentManifest();
@@ -24,6 +24,15 @@ export async function buildPgliteTemplate(dir = TEMPLATE_DIR): Promise<{ bytes: 
     await rm(files.manifest, { force: true });
     await writeFile(`${files.tarball}.tmp`, tarball);
     await rename(`${files.tarball}.tmp`, files.tarball);
+    // The same database as a directory (what a new DATA_DIR is copied from): unpacked by PGlite
+    // itself and closed cleanly, so it opens like any directory a server stopped with.
+    const unpacking = `${files.directory}.tmp`;
+    await rm(unpacking, { recursive: true, force: true });
+    const unpacked = new PGlite(unpacking, { loadDataDir: new Blob([tarball]) });
+    await unpacked.waitReady;
+    await unpacked.close();
+    await rm(files.directory, { recursive: true, force: true });
+    await rename(unpacking, files.directory);
     await writeFile(`${files.manifest}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(`${files.manifest}.tmp`, files.manifest);
     return { bytes: tarball.length };

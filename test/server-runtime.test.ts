@@ -11,7 +11,7 @@ async function largestHeap(mode: 'tuned' | 'default'): Promise<number> {
   return (JSON.parse(stdout) as { heapTotalMiB: number }).heapTotalMiB;
 }
 
-describe("serve's heap tuning (src/server-heap.ts)", () => {
+describe("serve's heap tuning (src/server-runtime.ts)", () => {
   it('keeps the heap V8 reserves for the same live data and garbage far smaller than its default', async () => {
     const [tuned, untuned] = await Promise.all([largestHeap('tuned'), largestHeap('default')]);
     // Measured here: about 110 against 220 MiB. V8's default lets the heap grow to several times
