@@ -11,20 +11,19 @@
  * are the same from the bundle.
  *
  * Left as packages of their own (imported from node_modules at run time, as without the bundle):
- * those that find files beside their own code (PGlite's WebAssembly, native add-ons, a package
- * reading its own package.json), those loaded only on demand (pg-boss on a PostgreSQL server,
+ * those that find files beside their own code through `import.meta.url` or a loader of their own
+ * (PGlite's WebAssembly, Argon2's native add-on), those loaded only on demand (pg-boss on a PostgreSQL server,
  * GOV.UK Notify's client, the chart libraries), and pino, whose transports start worker threads
  * from files of its own.
  */
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const EXTERNAL = [
   '@electric-sql/pglite',
   '@electric-sql/pglite/*',
   '@node-rs/argon2',
-  'sodium-native',
-  '@fastify/swagger',
   'pg-native',
   'pg-boss',
   'notifications-node-client',
@@ -56,13 +55,46 @@ export async function bundleCli(root) {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    // CommonJS packages inside an ES module bundle still `require` Node's own modules.
+    // CommonJS packages inside an ES module bundle still `require` Node's own modules, and find
+    // their files from where they were installed (sourcePaths).
     banner: {
-      js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __bundleRequire } from 'node:module';",
+        "import { fileURLToPath as __bundleFileUrlToPath } from 'node:url';",
+        'const require = __bundleRequire(import.meta.url);',
+        "const __bundleRoot = __bundleFileUrlToPath(new URL('../../', import.meta.url));",
+      ].join(' '),
     },
+    plugins: [sourcePaths(root)],
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'warning',
   });
   return true;
+}
+
+/**
+ * In a bundle, `__dirname` and `__filename` would name the bundle, not the package file that uses
+ * them (a package reading its own package.json, a native add-on found beside its loader). Each is
+ * replaced by that file's own path, relative to the project, so the bundle still works when the
+ * project is moved after the build. test/bundle.test.ts checks that none is left.
+ */
+function sourcePaths(root) {
+  return {
+    name: 'source-paths',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
+        const at = (file) =>
+          `(__bundleRoot + ${JSON.stringify(path.relative(root, file).split(path.sep).join('/'))})`;
+        return {
+          contents: text
+            .replace(/\b__dirname\b/g, at(path.dirname(args.path)))
+            .replace(/\b__filename\b/g, at(args.path)),
+          loader: 'js',
+        };
+      });
+    },
+  };
 }

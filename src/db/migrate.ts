@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -24,24 +24,27 @@ export interface MigrationResult {
 // Any fixed number works; it only has to be the same for every process migrating one database.
 const MIGRATION_LOCK_KEY = 7_262_011;
 
+/**
+ * Read synchronously: a few dozen small files, read once at start-up. Read through fs/promises,
+ * they waited behind the embedded database's file work in libuv's thread pool and held up every
+ * start by 0.2–0.4 s (issue 13, session 13).
+ */
 export async function readMigrations(
   dir = MIGRATIONS_DIR,
 ): Promise<{ tag: string; statements: string[] }[]> {
-  const journal = JSON.parse(await readFile(path.join(dir, 'meta', '_journal.json'), 'utf8')) as {
+  const journal = JSON.parse(readFileSync(path.join(dir, 'meta', '_journal.json'), 'utf8')) as {
     entries: JournalEntry[];
   };
   const entries = [...journal.entries].sort((a, b) => a.idx - b.idx);
-  return Promise.all(
-    entries.map(async (entry) => {
-      const text = await readFile(path.join(dir, `${entry.tag}.sql`), 'utf8');
-      const statements = text
-        .replaceAll('"public".', '')
-        .split('--> statement-breakpoint')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-      return { tag: entry.tag, statements };
-    }),
-  );
+  return entries.map((entry) => {
+    const text = readFileSync(path.join(dir, `${entry.tag}.sql`), 'utf8');
+    const statements = text
+      .replaceAll('"public".', '')
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    return { tag: entry.tag, statements };
+  });
 }
 
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
