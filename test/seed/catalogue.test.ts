@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
 import { COACHING_COURSES, COURSE_IDENTIFIERS } from '../../src/domain/catalogue.js';
-import { seedCatalogue } from '../../src/db/seed/catalogue.js';
+import { catalogueFingerprint, seedCatalogue } from '../../src/db/seed/catalogue.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let t: TestDatabase;
@@ -127,5 +127,39 @@ describe('seedCatalogue', () => {
     await seedCatalogue(t.db);
     await seedCatalogue(t.db);
     expect(await fingerprint()).toEqual(before);
+  });
+
+  it('records what it seeded, and then only reads that at start-up (one statement)', async () => {
+    const [seeded] = await queryRows<{ fingerprint: string }>(
+      t.db,
+      sql`select fingerprint from catalogue_seed where name = 'npq'`,
+    );
+    expect(seeded?.fingerprint).toBe(catalogueFingerprint());
+    const statements: unknown[] = [];
+    await seedCatalogue({ execute: (query) => (statements.push(query), t.db.execute(query)) });
+    expect(statements).toHaveLength(1);
+  });
+
+  it('seeds again when the catalogue it recorded is not this code’s, putting back what is missing', async () => {
+    const count = sql`select count(*)::int as n from programme_activity`;
+    const [all] = await queryRows<{ n: number }>(t.db, count);
+    const before = await fingerprint();
+    await t.db.execute(
+      sql`delete from programme_activity where id = (select max(id) from programme_activity)`,
+    );
+    await t.db.execute(sql`update catalogue_seed set fingerprint = 'an older catalogue'`);
+    const statements: unknown[] = [];
+    await seedCatalogue({ execute: (query) => (statements.push(query), t.db.execute(query)) });
+    expect(statements.length).toBeGreaterThan(1);
+    const [after] = await queryRows<{ n: number }>(t.db, count);
+    expect(after?.n).toBe(all?.n);
+    const { activity_hash: _changed, ...rest } = (await fingerprint())!;
+    const { activity_hash: _was, ...restBefore } = before!;
+    expect(rest).toEqual(restBefore);
+    const [seeded] = await queryRows<{ fingerprint: string }>(
+      t.db,
+      sql`select fingerprint from catalogue_seed`,
+    );
+    expect(seeded?.fingerprint).toBe(catalogueFingerprint());
   });
 });
