@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import process from 'node:process';
-import { createApp } from '../dist/app.js';
+import { createApp, startEngagementAnswerWarmer } from '../dist/app.js';
 import { fixedClock } from '../dist/clock.js';
 import { loadConfig } from '../dist/config.js';
 import { openDatabase } from '../dist/db/client.js';
@@ -23,9 +23,17 @@ if (!databaseUrl || !schema) throw new Error('usage: bench-http-server.mjs DATAB
 // The heap as `serve` sets it (src/server-runtime.ts).
 tuneServerRuntime();
 const database = await openDatabase({ databaseUrl, schema, maxConnections: 10 });
+const clock = fixedClock(DEFAULT_DEMO_NOW);
+// The engagement API's answer warmer, as `serve` runs it.
+const engagementAnswers = startEngagementAnswerWarmer({
+  db: database.db,
+  clock,
+  logger: { info: () => undefined, error: (obj, msg) => process.stderr.write(`${msg}\n`) },
+});
 const app = await createApp({
   db: database.db,
-  clock: fixedClock(DEFAULT_DEMO_NOW),
+  clock,
+  engagementAnswers,
   config: loadConfig({
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
@@ -38,6 +46,7 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 const { port } = app.server.address();
 process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
 process.on('SIGTERM', async () => {
+  await engagementAnswers.stop();
   await app.close();
   await database.close();
   process.exit(0);

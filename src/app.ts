@@ -31,6 +31,13 @@ import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
 import { clientErrorHandler } from './web/client-errors.js';
 import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
+import {
+  createEngagementAnswerWarmer,
+  type EngagementAnswerQueue,
+  type EngagementAnswerWarmer,
+} from './services/engagement/answers.js';
+import { serializeEngagementAnswer } from './web/api/engagement.js';
+import type { RepeatingRunLogger } from './services/repeating-run.js';
 
 export interface AppDependencies {
   db: Db;
@@ -43,6 +50,12 @@ export interface AppDependencies {
   importQueue?: ImportQueue;
   /** The clock sign-in sessions start and expire on: the wall clock unless a test gives its own. */
   sessionClock?: Clock;
+  /**
+   * Stores the engagement API's answers of enrolments it worked out live (issue 13): `serve` gives
+   * one that runs every second in this process; without one, answers are stored by nothing and
+   * every read works them out live.
+   */
+  engagementAnswers?: EngagementAnswerQueue;
 }
 
 declare module 'fastify' {
@@ -54,6 +67,23 @@ declare module 'fastify' {
   interface FastifyReply {
     view(template: string, context?: Record<string, unknown>): FastifyReply;
   }
+}
+
+/**
+ * The engagement API's answer warmer as `serve` runs it (issue 13): every second, it stores the
+ * answers of the enrolments the API worked out live since (services/engagement/answers.ts),
+ * serialized as the API sends them. Give it to createApp; stop it before closing the database.
+ */
+export function startEngagementAnswerWarmer(options: {
+  db: Db;
+  clock: Clock;
+  logger: RepeatingRunLogger;
+}): EngagementAnswerWarmer {
+  return createEngagementAnswerWarmer({
+    ...options,
+    serialize: serializeEngagementAnswer,
+    intervalMs: 1_000,
+  });
 }
 
 /**
@@ -162,6 +192,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       notifyConfigured: config.notify !== null,
       retentionYearsAfterEnd: config.retentionYearsAfterEnd,
       imports,
+      ...(deps.engagementAnswers ? { engagementAnswers: deps.engagementAnswers } : {}),
       dfeApi: config.dfeApi,
       // X-With-Server-Date: for tests, training and demos; refused in production.
       serverDateHeader: config.env !== 'production',

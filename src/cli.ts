@@ -144,7 +144,7 @@ export function buildCli(config: Config): Command {
       guardConnectionFaults(dbLog);
       // The web app's modules load while the database opens (PGlite compiles its WebAssembly
       // off the main thread meanwhile): start-up is the longer of the two, not their sum.
-      const [database, { createApp }] = await Promise.all([
+      const [database, { createApp, startEngagementAnswerWarmer }] = await Promise.all([
         openDatabase({
           databaseUrl: config.databaseUrl,
           dataDir: config.dataDir,
@@ -164,10 +164,17 @@ export function buildCli(config: Config): Command {
             logger: dbLog,
           })
         : undefined;
+      // The engagement API's answers of enrolments read, stored every second (issue 13).
+      const engagementAnswers = startEngagementAnswerWarmer({
+        db: database.db,
+        clock: systemClock,
+        logger: dbLog,
+      });
       const app = await createApp({
         db: database.db,
         clock: systemClock,
         config,
+        engagementAnswers,
         ...(importQueue ? { importQueue } : {}),
       });
       // With no Notify key nothing is sent: emails wait in the outbox (the mailbox page shows them).
@@ -226,6 +233,7 @@ export function buildCli(config: Config): Command {
       });
       const shutdown = async () => {
         await stopSummary();
+        await engagementAnswers.stop();
         await stopDfeOutbox();
         await stopDelivery();
         await stopDfeSync();

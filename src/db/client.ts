@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
 import { copyTemplateInto, isEmptyDataDir, usableTemplate } from './pglite-template.js';
@@ -152,6 +153,24 @@ export function arrayParam<T>(values: readonly T[]): SQL {
 /** Run raw SQL and get its rows, whichever engine is underneath. */
 export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * queryRows for a statement run on every request of a hot path: sent as a named statement (its
+ * name a digest of its text), which on a PostgreSQL server each connection parses and plans once
+ * and then only binds and runs (issue 13: on the engagement API, planning cost more than running).
+ * The same text always has the same name, so a statement whose text varies (by role, say) is one
+ * prepared statement per variant. On PGlite it is queryRows.
+ */
+export async function queryRowsPrepared<T>(db: Pick<Db, '_'>, query: SQL): Promise<T[]> {
+  const built = dialect.sqlToQuery(query);
+  const name = `npq_${createHash('sha1').update(built.sql).digest('hex').slice(0, 24)}`;
+  const result = (await db._.session.prepareQuery(built, undefined, name, false).execute()) as {
+    rows: T[];
+  };
   return result.rows;
 }
 

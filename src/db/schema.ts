@@ -535,6 +535,21 @@ export const enrolmentEngagement = pgTable(
   (t) => [index('enrolment_engagement_cohort_idx').on(t.cohortId)],
 );
 
+/**
+ * The engagement API's answer for an enrolment (GET /api/v1/enrolments/{id}/engagement), stored
+ * ready to send for the London day it was worked out (issue 13): the JSON of everything but its
+ * open alerts, which are read live. Triggers (drizzle/0028_engagement_answer.sql) delete an
+ * enrolment's row in the same transaction as any change to what it was worked out from; the
+ * answer warmer (src/services/engagement/answers.ts) stores the rows of enrolments read.
+ */
+export const enrolmentEngagementAnswer = pgTable('enrolment_engagement_answer', {
+  enrolmentId: integer('enrolment_id')
+    .primaryKey()
+    .references(() => enrolment.id, { onDelete: 'cascade' }),
+  answeredOn: date('answered_on').notNull(),
+  body: text('body').notNull(),
+});
+
 /** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */
 export const appUser = pgTable(
   'app_user',

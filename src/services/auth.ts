@@ -44,6 +44,29 @@ function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * A valid token and its user. Prepared: built once rather than at every API request, and on a
+ * PostgreSQL server a named statement each connection plans once (on the engagement API, building
+ * and planning it cost more than running it).
+ */
+function prepareTokenLookup(db: Db) {
+  return db
+    .select({ ...ACTOR_COLUMNS, tokenId: apiToken.id, lastUsedAt: apiToken.lastUsedAt })
+    .from(apiToken)
+    .innerJoin(appUser, eq(appUser.id, apiToken.userId))
+    .where(
+      and(
+        eq(apiToken.tokenHash, sql.placeholder('hash')),
+        isNull(apiToken.revokedAt),
+        gt(apiToken.expiresAt, sql`${sql.placeholder('now')}::timestamptz`),
+        // A deactivated account's tokens stop working at once.
+        isNull(appUser.deactivatedAt),
+      ),
+    )
+    .prepare('npq_ops_token_lookup');
+}
+const tokenLookups = new WeakMap<Db, ReturnType<typeof prepareTokenLookup>>();
+
 /** last_used_at is written at most this often per token: a write on every request queues them on the row lock. */
 export const TOKEN_LAST_USED_RESOLUTION_MS = 3_600_000;
 
@@ -52,20 +75,10 @@ export const TOKEN_LAST_USED_RESOLUTION_MS = 3_600_000;
  * last used, to the hour: only the first request of an hour writes, so busy clients do not queue.
  */
 export async function authenticateToken(db: Db, token: string, now: Date): Promise<Actor | null> {
-  // The token and its user in one statement.
-  const [row] = await db
-    .select({ ...ACTOR_COLUMNS, tokenId: apiToken.id, lastUsedAt: apiToken.lastUsedAt })
-    .from(apiToken)
-    .innerJoin(appUser, eq(appUser.id, apiToken.userId))
-    .where(
-      and(
-        eq(apiToken.tokenHash, tokenDigest(token)),
-        isNull(apiToken.revokedAt),
-        gt(apiToken.expiresAt, now),
-        // A deactivated account's tokens stop working at once.
-        isNull(appUser.deactivatedAt),
-      ),
-    );
+  // The token and its user in one statement, prepared once per database (issue 13).
+  let lookup = tokenLookups.get(db);
+  if (!lookup) tokenLookups.set(db, (lookup = prepareTokenLookup(db)));
+  const [row] = await lookup.execute({ hash: tokenDigest(token), now: now.toISOString() });
   if (!row) return null;
   const { tokenId, lastUsedAt, ...user } = row;
   const staleBefore = new Date(now.getTime() - TOKEN_LAST_USED_RESOLUTION_MS);

@@ -7,6 +7,7 @@ import { queryRows } from '../../src/db/client.js';
 import { DEFAULT_DEMO_NOW, DEMO_PASSWORD, seedDemo } from '../../src/db/seed/demo.js';
 import { loadActor, type Actor } from '../../src/services/actor.js';
 import type { ImportQueue } from '../../src/services/imports/runner.js';
+import type { EngagementAnswerQueue } from '../../src/services/engagement/answers.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
@@ -54,6 +55,8 @@ export async function createDemoWorld(
     importQueue?: (deps: { db: TestDatabase['db']; clock: Clock }) => ImportQueue;
     /** Told the text of every statement the app sends (to count a request's statements). */
     onQuery?: (statement: string) => void;
+    /** The engagement API's answer warmer, on the world's database and clock (default: none). */
+    engagementAnswers?: (deps: { db: TestDatabase['db']; clock: Clock }) => EngagementAnswerQueue;
   } = {},
 ): Promise<DemoWorld> {
   const t = await createTestDatabase({
@@ -74,6 +77,9 @@ export async function createDemoWorld(
     config: loadConfig({ NODE_ENV: 'test', ...options.env }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.importQueue ? { importQueue: options.importQueue({ db: t.db, clock }) } : {}),
+    ...(options.engagementAnswers
+      ? { engagementAnswers: options.engagementAnswers({ db: t.db, clock }) }
+      : {}),
   });
 
   const cookiesOf = (res: LightMyRequestResponse) =>

@@ -3,8 +3,13 @@ import { ACTIVITY_KINDS, ENGAGEMENT_SOURCES } from '../../domain/catalogue.js';
 import { recordAttendance } from '../../services/engagement/attendance.js';
 import { completeStudySession } from '../../services/engagement/completion.js';
 import { importEngagementCsv, ingestEngagement } from '../../services/engagement/ingest.js';
-import { getEnrolmentEngagement } from '../../services/engagement/read.js';
-import { ALERT_KINDS, openAlertsForEnrolments } from '../../services/engagement-alerts.js';
+import { readStoredEngagementAnswer } from '../../services/engagement/answers.js';
+import {
+  getEnrolmentEngagement,
+  type EnrolmentEngagement as Engagement,
+} from '../../services/engagement/read.js';
+import { ALERT_KINDS, type OpenAlert } from '../../services/engagement-alerts.js';
+import { londonDateOf } from '../../policy/index.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
 import { Id, IdParam, IdString, IsoDate, PolicyDecision, writeErrors } from './schemas.js';
 import {
@@ -93,6 +98,19 @@ const KindBreakdown = z.object({
   countsTowardsEngagement: z.boolean(),
 });
 
+const OpenAlerts = z
+  .array(
+    z.object({
+      kind: z.enum(ALERT_KINDS),
+      label: z.string(),
+      raisedOn: IsoDate,
+    }),
+  )
+  .meta({
+    description:
+      'Engagement alerts the daily job raised and has not cleared (policy 2.1.1), on an active enrolment: engagement_unreachable (the engagement threshold in force, 90% in v2.2, can no longer be reached) or engagement_behind (projected below it at the current pace), with the day raised and a label naming the threshold it was raised against.',
+  });
+
 const EnrolmentEngagement = z
   .object({
     enrolmentId: z.number(),
@@ -110,20 +128,37 @@ const EnrolmentEngagement = z
         decision: PolicyDecision,
       }),
     ),
-    openAlerts: z
-      .array(
-        z.object({
-          kind: z.enum(ALERT_KINDS),
-          label: z.string(),
-          raisedOn: IsoDate,
-        }),
-      )
-      .meta({
-        description:
-          'Engagement alerts the daily job raised and has not cleared (policy 2.1.1), on an active enrolment: engagement_unreachable (the engagement threshold in force, 90% in v2.2, can no longer be reached) or engagement_behind (projected below it at the current pace), with the day raised and a label naming the threshold it was raised against.',
-      }),
+    // Last: a stored answer is everything before it (serializeEngagementAnswer).
+    openAlerts: OpenAlerts,
   })
   .meta({ id: 'EnrolmentEngagement' });
+
+const alertsView = (alerts: readonly OpenAlert[]) =>
+  alerts.map((a) => ({ kind: a.kind, label: a.label, raisedOn: a.raisedOn }));
+
+/** The API's view of an enrolment's engagement: the version in force decided; its register is not sent. */
+function engagementView(engagement: Engagement, alerts: readonly OpenAlert[]) {
+  const { register: _register, ...view } = engagement;
+  return { ...view, openAlerts: alertsView(alerts) };
+}
+
+const NO_ALERTS = ',"openAlerts":[]}';
+
+/**
+ * The answer as stored for the warmer (services/engagement/answers.ts): the JSON this route sends,
+ * through the same schema, without its closing open alerts, which are added when it is sent.
+ */
+export function serializeEngagementAnswer(engagement: Engagement): string {
+  const json = JSON.stringify(z.encode(EnrolmentEngagement, engagementView(engagement, [])));
+  if (!json.endsWith(NO_ALERTS))
+    throw new Error('openAlerts must come last in EnrolmentEngagement');
+  return json.slice(0, -NO_ALERTS.length);
+}
+
+/** A stored answer with the open alerts read with it: the bytes the route would have serialized. */
+function withAlerts(stored: string, alerts: readonly OpenAlert[]): string {
+  return `${stored},"openAlerts":${JSON.stringify(z.encode(OpenAlerts, alertsView(alerts)))}}`;
+}
 
 /** Engagement: completing study sessions, attendance, bulk feeds and the engagement breakdown. */
 export const engagementApi: ApiModule = async (app, deps) => {
@@ -170,17 +205,28 @@ export const engagementApi: ApiModule = async (app, deps) => {
         response: { 200: EnrolmentEngagement, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const actor = actorOf(request);
-      // Authorisation first (a record the actor may not see is a 404), then its open alerts: reads only.
-      const engagement = await getEnrolmentEngagement(deps, actor, request.params.id);
-      const alerts = await openAlertsForEnrolments(deps.db, actor, [request.params.id]);
-      // The version in force decided (the decision carries its number); the register is not sent.
-      const { register: _register, ...view } = engagement;
-      return {
-        ...view,
-        openAlerts: alerts.map((a) => ({ kind: a.kind, label: a.label, raisedOn: a.raisedOn })),
-      };
+      const enrolmentId = request.params.id;
+      // One statement: the enrolment if the actor may see it (else 404), its open alerts, and the
+      // answer stored for today, sent as it is (services/engagement/answers.ts). Reads only.
+      const today = londonDateOf(deps.clock.now());
+      const { stored, alerts } = await readStoredEngagementAnswer(
+        deps.db,
+        actor,
+        enrolmentId,
+        today,
+      );
+      // A string with a JSON content type is sent as it is, not serialized again (already
+      // serialized through this route's schema when stored); the type provider cannot know that.
+      if (stored !== null)
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(withAlerts(stored, alerts) as never);
+      // None stored: worked out live, and the enrolment queued for the server's warmer.
+      const engagement = await getEnrolmentEngagement(deps, actor, enrolmentId);
+      deps.engagementAnswers?.enqueue(enrolmentId);
+      return engagementView(engagement, alerts);
     },
   );
 

@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../../services/storage/index.js';
 import type { ImportQueue } from '../../services/imports/runner.js';
+import type { EngagementAnswerQueue } from '../../services/engagement/answers.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
@@ -59,6 +60,8 @@ export interface ApiDeps {
   dfeApi?: { readonly url: string; readonly token: string } | null;
   /** DfE sync is configured (config.dfeApi): pages that mention the DfE say whether it is on. */
   dfeSyncOn?: boolean;
+  /** Enrolments whose engagement was worked out live, for the answer warmer (issue 13). */
+  engagementAnswers?: EngagementAnswerQueue;
   /** Where uploaded files live (config.objectStore); PostgreSQL when absent. */
   objectStore?: ObjectStore;
   /**

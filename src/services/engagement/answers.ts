@@ -1,0 +1,189 @@
+/**
+ * The engagement API's answers stored ready to send (issue 13). Working out an enrolment's
+ * engagement takes its facts (one statement the planner spends about a millisecond on), the policy
+ * version in force and a few milliseconds of policy arithmetic, about 8 ms of CPU per request in
+ * all; sending the JSON stored for today takes one small read.
+ *
+ * - Reading: one statement finds the enrolment the actor may see, its open alerts and the answer
+ *   stored for today (enrolment_engagement_answer). With no stored answer the caller works it out
+ *   live, as before, and the enrolment is queued for the warmer. Reads never write.
+ * - Forgetting: triggers (drizzle/0028_engagement_answer.sql) delete an enrolment's answer in the
+ *   same transaction as any change to what it was worked out from; an answer is only read for the
+ *   London day it was worked out (every decision names its day), and a change to the policy
+ *   register deletes them all.
+ * - Warming: a loop in the server stores the answers of the enrolments read since its last run,
+ *   under the answers' advisory lock (taken shared by the triggers), so an answer worked out while
+ *   a change was under way is never kept.
+ */
+import { sql } from 'drizzle-orm';
+import type { Clock } from '../../clock.js';
+import { arrayParam, queryRows, queryRowsPrepared, type Db } from '../../db/client.js';
+import {
+  enrolmentFactsStatement,
+  factsFromRow,
+  type FactsRow,
+} from '../../db/queries/enrolment-facts.js';
+import { londonDateOf } from '../../policy/index.js';
+import type { Actor } from '../actor.js';
+import { enrolmentVisibleTo } from '../authorisation.js';
+import {
+  ALERT_KINDS,
+  toOpenAlert,
+  type OpenAlert,
+  type OpenAlertRow,
+} from '../engagement-alerts.js';
+import { NotFoundError } from '../errors.js';
+import { registerInForce } from '../policy-register.js';
+import { startRepeatingRun, type RepeatingRunLogger } from '../repeating-run.js';
+import { engagementOf, type EnrolmentEngagement } from './read.js';
+
+/** The answers' advisory lock: taken shared by the triggers that delete answers, exclusively here. */
+const ANSWER_LOCK = sql`7263, 'enrolment_engagement_answer'::regclass::oid::int`;
+
+export interface StoredEngagementAnswer {
+  /** The answer stored for today (JSON without its open alerts), or null: work it out live. */
+  stored: string | null;
+  /** The enrolment's open alerts, read live. */
+  alerts: OpenAlert[];
+}
+
+/**
+ * An enrolment the actor may see (else not found): its open alerts and the answer stored for
+ * `today`, in one statement.
+ */
+export async function readStoredEngagementAnswer(
+  db: Db,
+  actor: Actor,
+  enrolmentId: number,
+  today: string,
+): Promise<StoredEngagementAnswer> {
+  // Open alerts as openAlertsForEnrolments reads them (on an active enrolment, by the unique
+  // (kind, enrolment_id) index), with the enrolment and cohort already at hand: a statement the
+  // planner spends a fraction of a millisecond on, since planning is most of its cost.
+  const [row] = await queryRowsPrepared<{
+    body: string | null;
+    alerts: Omit<OpenAlertRow, 'enrolment_id' | 'cohort_name'>[] | null;
+    cohort_name: string;
+  }>(
+    db,
+    sql`select s.body, c.name as cohort_name,
+               case when e.status = 'active' then
+                 (select json_agg(json_build_object('kind', a.kind, 'raised_on', a.raised_on::text,
+                                                    'threshold_bp', (a.details->>'thresholdBp')::int)
+                                  order by a.raised_on, a.kind)
+                  from engagement_alert a
+                  where a.kind = any(${arrayParam([...ALERT_KINDS])}::text[])
+                    and a.enrolment_id = e.id and a.cleared_on is null)
+               end as alerts
+        from enrolment e join cohort c on c.id = e.cohort_id
+        left join enrolment_engagement_answer s on s.enrolment_id = e.id and s.answered_on = ${today}::date
+        where e.id = ${enrolmentId} and (${enrolmentVisibleTo(actor)})`,
+  );
+  if (!row) throw new NotFoundError('Enrolment not found');
+  const alerts = (row.alerts ?? []).map((a) =>
+    toOpenAlert({ ...a, enrolment_id: enrolmentId, cohort_name: row.cohort_name }),
+  );
+  return { stored: row.body, alerts };
+}
+
+/** Queues enrolments whose answers were worked out live, for the warmer to store. */
+export interface EngagementAnswerQueue {
+  enqueue(enrolmentId: number): void;
+}
+
+/** How the answer is sent, without its open alerts (the API's serializer; see web/api/engagement.ts). */
+export type AnswerSerializer = (engagement: EnrolmentEngagement) => string;
+
+export interface EngagementAnswerWarmer extends EngagementAnswerQueue {
+  /** Stores the answers of the enrolments queued; how many were stored. */
+  flush(): Promise<number>;
+  /** Stops the loop (if started) and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/** At most this many enrolments wait to be warmed; more are dropped (read live until queued again). */
+const MAX_QUEUED = 10_000;
+/** Enrolments per transaction: the triggers' writers wait for at most one batch. */
+const BATCH = 50;
+
+/**
+ * The warmer: `enqueue` remembers an enrolment; `flush` works out and stores the answers of those
+ * remembered, a batch per transaction, each under the answers' lock taken exclusively only if no
+ * change holds it (else the batch waits for the next run). With `intervalMs` it flushes in this
+ * process on a timer (the server's loop); without, only when asked (tests).
+ */
+export function createEngagementAnswerWarmer(options: {
+  db: Db;
+  clock: Clock;
+  serialize: AnswerSerializer;
+  logger?: RepeatingRunLogger;
+  intervalMs?: number;
+}): EngagementAnswerWarmer {
+  const queued = new Set<number>();
+  const flush = async (): Promise<number> => {
+    let stored = 0;
+    while (queued.size > 0) {
+      const batch = [...queued].slice(0, BATCH);
+      const done = await storeAnswers(options, batch);
+      if (done === null) return stored;
+      for (const id of batch) queued.delete(id);
+      stored += done;
+    }
+    return stored;
+  };
+  const stopLoop =
+    options.intervalMs && options.logger
+      ? startRepeatingRun({
+          run: flush,
+          onDone: () => undefined,
+          failureMessage: 'Storing engagement answers failed; trying again shortly',
+          logger: options.logger,
+          intervalMs: options.intervalMs,
+          firstRunAfterMs: options.intervalMs,
+        })
+      : async () => undefined;
+  return {
+    enqueue(enrolmentId) {
+      if (queued.size < MAX_QUEUED) queued.add(enrolmentId);
+    },
+    flush,
+    stop: stopLoop,
+  };
+}
+
+/**
+ * Works out and stores the answers of these enrolments for today, in one transaction under the
+ * answers' lock; null when a change holds the lock (nothing stored). One facts statement per
+ * enrolment and one insert for the batch.
+ */
+async function storeAnswers(
+  options: { db: Db; clock: Clock; serialize: AnswerSerializer },
+  enrolmentIds: readonly number[],
+): Promise<number | null> {
+  const today = londonDateOf(options.clock.now());
+  return options.db.transaction(async (tx) => {
+    const [lock] = await queryRows<{ got: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(${ANSWER_LOCK}) as got`,
+    );
+    if (!lock?.got) return null;
+    const register = await registerInForce(tx, today);
+    const ids: number[] = [];
+    const bodies: string[] = [];
+    for (const id of enrolmentIds) {
+      const [row] = await queryRows<FactsRow>(tx, enrolmentFactsStatement(id));
+      const facts = row ? factsFromRow(row) : null;
+      if (!facts) continue;
+      ids.push(id);
+      bodies.push(options.serialize(engagementOf(facts, today, register)));
+    }
+    if (ids.length === 0) return 0;
+    await tx.execute(sql`
+      insert into enrolment_engagement_answer (enrolment_id, answered_on, body)
+      select u.id, ${today}::date, u.body
+      from unnest(${arrayParam(ids)}::int[], ${arrayParam(bodies)}::text[]) as u(id, body)
+      join enrolment e on e.id = u.id
+      on conflict (enrolment_id) do update set answered_on = excluded.answered_on, body = excluded.body`);
+    return ids.length;
+  });
+}
