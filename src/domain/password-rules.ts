@@ -1,4 +1,8 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import type { dictionary as Dictionary } from '@zxcvbn-ts/language-common';
+import { lazyRequire } from '../lazy-require.js';
+
+/** The package decompresses its lists when loaded: on the first password checked, not at start-up. */
+const zxcvbnCommon = lazyRequire<{ dictionary: typeof Dictionary }>('@zxcvbn-ts/language-common');
 
 /**
  * What a password must be (the issue's rules; NCSC and NIST SP 800-63B advice): long enough, and
@@ -14,14 +18,18 @@ export const COMMON_PASSWORD_COUNT = 10_000;
  * The 10,000 most common passwords, most common first, from the frequency-ranked list that
  * @zxcvbn-ts/language-common (MIT) ships as 'passwords-common'. Compared without regard to case.
  */
-const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
-  dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT).map((p) => p.toLowerCase()),
-);
+let commonPasswords: ReadonlySet<string> | undefined;
+const COMMON_PASSWORDS = (): ReadonlySet<string> =>
+  (commonPasswords ??= new Set(
+    zxcvbnCommon()
+      .dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT)
+      .map((p) => p.toLowerCase()),
+  ));
 
 export const PASSWORD_HINT = `Use at least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words together make a password that is easy to remember and hard to guess. Do not use a common password.`;
 
 export function isCommonPassword(password: string): boolean {
-  return COMMON_PASSWORDS.has(password.toLowerCase());
+  return COMMON_PASSWORDS().has(password.toLowerCase());
 }
 
 /** The first thing wrong with a new password, in plain English, or null when it is fine. */

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { marked } from 'marked';
-import sanitizeHtml from 'sanitize-html';
+import type SanitizeHtml from 'sanitize-html';
+import { lazyRequire } from '../../../lazy-require.js';
 import type { Actor } from '../../../services/actor.js';
 import {
   ForbiddenError,
@@ -188,8 +189,11 @@ export function formFailureOf(error: unknown, fallbackField: string): FormFailur
   return null;
 }
 
+/** The HTML sanitiser (and the HTML and CSS parsers beneath it), loaded with the first content shown. */
+const sanitizer = lazyRequire<typeof SanitizeHtml>('sanitize-html');
+
 /** Study content is authored as Markdown; only plain formatting survives, never scripts or styles. */
-const SANITIZE: sanitizeHtml.IOptions = {
+const sanitizeOptions = (sanitizeHtml: typeof SanitizeHtml): SanitizeHtml.IOptions => ({
   allowedTags: [
     'h1',
     'h2',
@@ -232,12 +236,14 @@ const SANITIZE: sanitizeHtml.IOptions = {
     a: ['govuk-link'],
     blockquote: ['govuk-inset-text'],
   },
-};
+});
+let sanitize: SanitizeHtml.IOptions | undefined;
 
 export function renderMarkdown(markdown: string | null | undefined): string {
   if (!markdown) return '';
   const html = marked.parse(markdown, { async: false, gfm: true });
-  return sanitizeHtml(html, SANITIZE);
+  const sanitizeHtml = sanitizer();
+  return sanitizeHtml(html, (sanitize ??= sanitizeOptions(sanitizeHtml)));
 }
 
 const DATE_TIME = new Intl.DateTimeFormat('en-GB', {
