@@ -73,6 +73,10 @@ export async function bundleCli(root) {
   return true;
 }
 
+/** `import('package')` of a package by name (not a relative file). */
+const BUNDLED_DYNAMIC_IMPORT = /\bimport\(\s*(['"])([^'"./][^'"]*)\1\s*\)/;
+const BUNDLED_DYNAMIC_IMPORT_ALL = new RegExp(BUNDLED_DYNAMIC_IMPORT.source, 'g');
+
 /**
  * In a bundle, `__dirname` and `__filename` would name the bundle, not the package file that uses
  * them (a package reading its own package.json, a native add-on found beside its loader). Each is
@@ -85,15 +89,26 @@ function sourcePaths(root) {
     setup(build) {
       build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, async (args) => {
         const text = await readFile(args.path, 'utf8');
-        if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
+        const paths = /\b__(dirname|filename)\b/.test(text);
+        const imports = BUNDLED_DYNAMIC_IMPORT.test(text);
+        if (!paths && !imports) return undefined;
         const at = (file) =>
           `(__bundleRoot + ${JSON.stringify(path.relative(root, file).split(path.sep).join('/'))})`;
-        return {
-          contents: text
+        let contents = text;
+        if (paths)
+          contents = contents
             .replace(/\b__dirname\b/g, at(path.dirname(args.path)))
-            .replace(/\b__filename\b/g, at(args.path)),
-          loader: 'js',
-        };
+            .replace(/\b__filename\b/g, at(args.path));
+        // A package that loads another with `import()` (@fastify/cookie loads `cookie` when it
+        // registers, at every start) would load it as a chunk of its own, through Node's module
+        // loader, while the app starts: it is required from the bundle instead.
+        if (imports)
+          contents = contents.replace(BUNDLED_DYNAMIC_IMPORT_ALL, (call, quote, id) =>
+            EXTERNAL.some((e) => e === id || (e.endsWith('/*') && id.startsWith(e.slice(0, -1))))
+              ? call
+              : `Promise.resolve().then(() => require(${quote}${id}${quote}))`,
+          );
+        return { contents, loader: 'js' };
       });
     },
   };

@@ -2,11 +2,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { usePglite } from './client.js';
 import { migrate } from './migrate.js';
+import { seedCatalogue } from './seed/catalogue.js';
 import { currentManifest, TEMPLATE_DIR, templateFiles } from './pglite-template.js';
 
 /**
  * Builds the embedded database's template (see pglite-template.ts): a new PGlite in memory, every
- * migration applied, its data directory dumped to a tarball and unpacked into a directory, next
+ * migration applied and the NPQ catalogue seeded, its data directory dumped to a tarball and unpacked into a directory, next
  * to a manifest of what it was built from. Run by the build (bin/build.js), never by the app.
  */
 export async function buildPgliteTemplate(dir = TEMPLATE_DIR): Promise<{ bytes: number }> {
@@ -15,6 +16,10 @@ export async function buildPgliteTemplate(dir = TEMPLATE_DIR): Promise<{ bytes: 
   try {
     const database = await usePglite(client);
     await migrate(database.db);
+    // The NPQ catalogue too, with the fingerprint that tells start-up it is current: a first start
+    // then only reads that (the seed took about a quarter of a second of it). A later catalogue in
+    // the code seeds what is missing at start-up, as on any database.
+    await seedCatalogue(database.db);
     await client.exec('checkpoint');
     // Uncompressed: unpacking a gzipped tarball at every first start costs more than it saves.
     const tarball = Buffer.from(await (await client.dumpDataDir('none')).arrayBuffer());

@@ -11,7 +11,7 @@ const run = promisify(execFile);
 
 /**
  * The embedded database's starting point. Creating a PGlite data directory from nothing (initdb,
- * then every migration) takes seconds; the build (`npm install`, `npm run build`) does it once and
+ * then every migration and the NPQ catalogue) takes seconds; the build (`npm install`, `npm run build`) does it once and
  * keeps the result twice: as a tarball, which an in-memory database is loaded from, and as a data
  * directory, which a new on-disk database (`npm start`'s DATA_DIR) is copied from: a copy by the
  * operating system takes tens of milliseconds where unpacking the tarball through PGlite took
