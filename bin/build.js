@@ -6,10 +6,12 @@
  *      JavaScript instead of loading TypeScript through tsx;
  *   2. bundles the compiled CLI and its packages into dist/bundle/ with esbuild (bin/bundle.js),
  *      which bin/npq-ops.js runs: a few files to load at start-up instead of 800-odd;
- *   3. makes dist/pglite-template/, a PGlite database already initialised and migrated, as a
- *      tarball and as a data directory, which a new embedded database is loaded or copied from
- *      (src/db/pglite-template.ts);
- *   4. writes dist/.built, dated when the build began.
+ *   3. compiles every page template to JavaScript in dist/compiled-templates/
+ *      (src/web/compiled-templates.ts), so no page compiles its templates when first shown;
+ *   4. makes dist/pglite-template/, a PGlite database already initialised, migrated and holding
+ *      the NPQ catalogue, as a tarball and as a data directory, which a new embedded database is
+ *      loaded or copied from (src/db/pglite-template.ts);
+ *   5. writes dist/.built, dated when the build began.
  *
  * `--if-stale` does nothing when no input is newer than dist/.built (a few milliseconds of
  * stat calls), and when the build fails only warns: the CLI then runs the sources through tsx,
@@ -123,6 +125,17 @@ export async function build() {
     console.error(`npq-ops build: bundling failed (${error}); npq-ops will run dist/cli.js.`);
     bundled = false;
   }
+  // Every page template compiled ahead (src/web/compiled-templates.ts): a failure only warns, as
+  // templates are then compiled when first shown.
+  let templates = 0;
+  try {
+    const { compileViewTemplates } = await import(
+      pathToFileURL(path.join(DIST, 'web', 'render.js')).href
+    );
+    templates = compileViewTemplates();
+  } catch (error) {
+    console.warn(`npq-ops build: templates not compiled ahead (${error}).`);
+  }
   const { buildPgliteTemplate } = await import(
     pathToFileURL(path.join(DIST, 'db', 'pglite-template-build.js')).href
   );
@@ -132,7 +145,7 @@ export async function build() {
   // Dated when the build began: a source saved while it ran is newer, so the next start rebuilds.
   utimesSync(STAMP, started, started);
   console.log(
-    `npq-ops build: dist/ compiled${bundled ? ' and bundled' : ''}; embedded database template ${(bytes / 2 ** 20).toFixed(1)} MiB (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s).`,
+    `npq-ops build: dist/ compiled${bundled ? ' and bundled' : ''}; ${templates} page templates compiled; embedded database template ${(bytes / 2 ** 20).toFixed(1)} MiB (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s).`,
   );
   return true;
 }

@@ -7,6 +7,7 @@ import { clauseAnchor, clauseLink } from './clause-link.js';
 import { aboutParticipant } from '../domain/third-person.js';
 import { formatBasisPoints, formatThreshold } from '../policy/engagement.js';
 import { countWord, noticePeriodsText } from './policy-words.js';
+import { CompiledTemplateLoader, compileTemplates } from './compiled-templates.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +20,15 @@ export const GOVUK_FRONTEND_DIST = path.resolve(
 // through the project folder so it is the same from src/web/render.ts and dist/web/render.js.
 export const VIEWS_DIR = fileURLToPath(new URL('../../src/web/views/', import.meta.url));
 export const PUBLIC_DIR = fileURLToPath(new URL('../../src/web/public/', import.meta.url));
+
+/** Where templates are found: ours, then GOV.UK Frontend's macros. */
+export const TEMPLATE_SEARCH_PATHS = [VIEWS_DIR, GOVUK_FRONTEND_DIST];
+export const COMPILE_SETTINGS = { throwOnUndefined: false };
+
+/** The build's step (bin/build.js): every template compiled ahead (compiled-templates.ts). */
+export function compileViewTemplates(): number {
+  return compileTemplates(TEMPLATE_SEARCH_PATHS, COMPILE_SETTINGS);
+}
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', {
   day: 'numeric',
@@ -35,9 +45,10 @@ export function govukDate(value: string | Date | null | undefined): string {
 }
 
 export function createViewEnvironment(): nunjucks.Environment {
+  // Compiled by the build where it could be (compiled-templates.ts), else when first rendered.
   const env = new nunjucks.Environment(
-    new nunjucks.FileSystemLoader([VIEWS_DIR, GOVUK_FRONTEND_DIST], { noCache: false }),
-    { autoescape: true, throwOnUndefined: false },
+    new CompiledTemplateLoader(TEMPLATE_SEARCH_PATHS, COMPILE_SETTINGS),
+    { autoescape: true, ...COMPILE_SETTINGS },
   );
   env.addFilter('govukDate', govukDate);
   // Basis points as the engagement figures are shown: rounded down to one decimal place.
