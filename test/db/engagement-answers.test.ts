@@ -7,6 +7,7 @@ import {
   type EngagementAnswerWarmer,
 } from '../../src/services/engagement/answers.js';
 import { serializeEngagementAnswer } from '../../src/web/api/engagement.js';
+import { checkRolledBack } from '../support/rolled-back.js';
 import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
 
 /**
@@ -165,26 +166,9 @@ describe('reading, storing and sending', () => {
   });
 });
 
-class Rollback extends Error {}
-
 /** Runs `change` in a transaction that is rolled back, checking what it left before that. */
-async function afterChange(
-  change: (tx: Db) => Promise<void>,
-  check: (tx: Db) => Promise<void>,
-): Promise<void> {
-  let checked = false;
-  try {
-    await w.t.db.transaction(async (tx) => {
-      await change(tx);
-      await check(tx);
-      checked = true;
-      throw new Rollback();
-    });
-  } catch (error) {
-    if (!(error instanceof Rollback)) throw error;
-  }
-  expect(checked).toBe(true);
-}
+const afterChange = (change: (tx: Db) => Promise<void>, check: (tx: Db) => Promise<void>) =>
+  checkRolledBack(w.t.db, change, check);
 
 /** The statement touches at least one row and deletes exactly the answers of `affected`. */
 async function expectForgotten(change: SQL, affected: SQL): Promise<void> {

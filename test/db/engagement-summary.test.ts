@@ -11,6 +11,7 @@ import {
   refreshEngagementSummary,
   startEngagementSummaryLoop,
 } from '../../src/services/engagement/summary.js';
+import { checkRolledBack } from '../support/rolled-back.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -81,26 +82,9 @@ async function readAndLive(db: Pick<Db, 'execute'>) {
   return { read, live };
 }
 
-class Rollback extends Error {}
-
-/** Runs `change` in a transaction, checks what it left, and rolls it back. */
-async function afterChange(
-  change: (tx: Db) => Promise<void>,
-  check: (tx: Db) => Promise<void>,
-): Promise<void> {
-  let checked = false;
-  try {
-    await t.db.transaction(async (tx) => {
-      await change(tx);
-      await check(tx);
-      checked = true;
-      throw new Rollback();
-    });
-  } catch (error) {
-    if (!(error instanceof Rollback)) throw error;
-  }
-  expect(checked).toBe(true);
-}
+/** Runs `change` in a transaction that is rolled back, checking what it left before that. */
+const afterChange = (change: (tx: Db) => Promise<void>, check: (tx: Db) => Promise<void>) =>
+  checkRolledBack(t.db, change, check);
 
 /** The change deletes exactly the rows of `affected`, and the read still equals the live figures. */
 async function expectForgotten(
