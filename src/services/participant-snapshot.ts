@@ -7,7 +7,7 @@
  * may see the enrolment as its condition (an enrolment the actor may not see is not found).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows } from '../db/client.js';
+import { queryRowsPrepared } from '../db/client.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -115,7 +115,8 @@ export async function loadParticipantSnapshot(
   const today = londonDateOf(clock.now());
   // The version of the policy in force today decides (3.1.1); loaded alongside the snapshot.
   const [[row], register] = await Promise.all([
-    queryRows<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId)),
+    // A named statement: each PostgreSQL connection plans it once (it planned in about 3 ms).
+    queryRowsPrepared<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId)),
     registerInForce(db, today),
   ]);
   const facts = row ? factsFromRow(row) : null;
