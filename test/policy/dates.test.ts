@@ -13,6 +13,7 @@ import {
   londonDateOf,
   maxDate,
 } from '../../src/policy/index.js';
+import { londonDateByFormatter } from '../../src/policy/dates.js';
 
 describe('calendar dates used by the rules', () => {
   it.each([
@@ -62,6 +63,28 @@ describe('date comparisons the rules decide with', () => {
     expect(isIsoDate('2028-02-29')).toBe(true);
     expect(() => dayNumber('2026-02-30')).toThrow('No such calendar date: 2026-02-30');
     expect(() => dayNumber('x')).toThrow('Not an ISO calendar date (YYYY-MM-DD): "x"');
+  });
+
+  it('keeps the last hour’s day only where that is exact: every instant’s day is the formatter’s', () => {
+    const hour = 3_600_000;
+    // Instants from 1800 to 2200, each with the hour's first and last millisecond and its
+    // neighbours, asked in random order so the kept hour is both hit and missed.
+    const instant = fc.integer({ min: Date.UTC(1800, 0, 1), max: Date.UTC(2200, 0, 1) });
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (instants) => {
+        const edges = instants.flatMap((ms) => {
+          const start = Math.floor(ms / hour) * hour;
+          return [ms, start, start - 1, start + hour - 1, start + hour];
+        });
+        for (const ms of edges)
+          expect(londonDateOf(new Date(ms))).toBe(londonDateByFormatter(new Date(ms)));
+      }),
+      { numRuns: 300 },
+    );
+    // London mean time, before 1848: 00:00:30 UTC on 1 January 1800 was still 31 December.
+    expect(londonDateOf(new Date('1800-01-01T00:30:00Z'))).toBe('1800-01-01');
+    expect(londonDateOf(new Date('1800-01-01T00:00:30Z'))).toBe('1799-12-31');
+    expect(londonDateOf(new Date('1800-01-01T00:00:50Z'))).toBe('1799-12-31');
   });
 
   it('a London day is padded and follows British Summer Time', () => {
