@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -6,6 +6,7 @@ import { apiToken, appUser, deliveryPartner, leadProvider, userSession } from '.
 import { ROLES, type Role } from '../domain/catalogue.js';
 import { ACTOR_COLUMNS, actorFromRow, loadActor, type Actor } from './actor.js';
 import { audit } from './audit.js';
+import { rememberToken, tokenDigest } from './recent-tokens.js';
 import { ValidationError } from './errors.js';
 
 // Verifying against this when the email is unknown keeps the answer time the same either way.
@@ -38,10 +39,6 @@ export async function authenticatePassword(
   const usable = user?.passwordHash != null && user.deactivatedAt === null;
   const ok = await verify(usable ? user.passwordHash! : unknownUser, password).catch(() => false);
   return ok && usable ? loadActor(db, user.id) : null;
-}
-
-function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /**
@@ -78,10 +75,12 @@ export async function authenticateToken(db: Db, token: string, now: Date): Promi
   // The token and its user in one statement, prepared once per database (issue 13).
   let lookup = tokenLookups.get(db);
   if (!lookup) tokenLookups.set(db, (lookup = prepareTokenLookup(db)));
-  const [row] = await lookup.execute({ hash: tokenDigest(token), now: now.toISOString() });
+  const digest = tokenDigest(token);
+  const [row] = await lookup.execute({ hash: digest, now: now.toISOString() });
   if (!row) return null;
   const { tokenId, lastUsedAt, ...user } = row;
-  const staleBefore = new Date(now.getTime() - TOKEN_LAST_USED_RESOLUTION_MS);
+  const staleBefore = tokenUseStaleBefore(now);
+  const actor = actorFromRow(user);
   if (lastUsedAt === null || lastUsedAt < staleBefore) {
     // Conditional, so of several requests arriving together only one writes.
     await db
@@ -94,7 +93,18 @@ export async function authenticateToken(db: Db, token: string, now: Date): Promi
         ),
       );
   }
-  return actorFromRow(user);
+  // For routes that check the token again in their own statement (services/recent-tokens.ts).
+  rememberToken(db, digest, {
+    tokenId,
+    actor,
+    lastUsedAt: lastUsedAt === null || lastUsedAt < staleBefore ? now : lastUsedAt,
+  });
+  return actor;
+}
+
+/** A token last used before this instant is due a last_used_at write. */
+export function tokenUseStaleBefore(now: Date): Date {
+  return new Date(now.getTime() - TOKEN_LAST_USED_RESOLUTION_MS);
 }
 
 /** How long a token works unless `--expires-in-days` says otherwise, and the longest allowed. */

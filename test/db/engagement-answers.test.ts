@@ -13,7 +13,8 @@ import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-w
 /**
  * The engagement API's stored answers (issue 13, migration 0028): a read with nothing stored works
  * the answer out live and queues the enrolment; the warmer stores it; later reads send the stored
- * bytes, the same as the live answer, in one statement after the token; the triggers delete an
+ * bytes, the same as the live answer, in one statement that also checks the token again; the
+ * triggers delete an
  * enrolment's answer with any change to what it was worked out from, and nothing else's.
  */
 let w: DemoWorld;
@@ -100,8 +101,8 @@ describe('reading, storing and sending', () => {
     expect(stored.res.statusCode).toBe(200);
     expect(stored.res.body).toBe(live.res.body);
     expect(stored.res.headers['content-type']).toBe(live.res.headers['content-type']);
-    // The token and its user, then the enrolment with its alerts and stored answer.
-    expect(stored.statements).toHaveLength(2);
+    // The token, checked again, with the enrolment, its alerts and stored answer.
+    expect(stored.statements).toHaveLength(1);
     expect(live.statements.length).toBeGreaterThan(stored.statements.length);
   });
 
@@ -153,7 +154,7 @@ describe('reading, storing and sending', () => {
       values (${enrolmentId}, 'engagement_behind', '2026-03-10', '{"thresholdBp": 9000}')`);
     try {
       const stored = await get(enrolmentId);
-      expect(stored.statements).toHaveLength(2);
+      expect(stored.statements).toHaveLength(1);
       const body = stored.res.json() as { openAlerts: { kind: string; raisedOn: string }[] };
       expect(body.openAlerts).toEqual([
         expect.objectContaining({ kind: 'engagement_behind', raisedOn: '2026-03-10' }),
@@ -163,6 +164,88 @@ describe('reading, storing and sending', () => {
     } finally {
       await w.t.db.execute(sql`delete from engagement_alert where enrolment_id = ${enrolmentId}`);
     }
+  });
+});
+
+describe('a bearer token checked again in the read itself (services/recent-tokens.ts)', () => {
+  let own: string;
+  let userId: number;
+  const read = async () => {
+    recording = [];
+    const res = await w.app.inject({
+      method: 'GET',
+      url: url(enrolmentId),
+      headers: { authorization: `Bearer ${own}` },
+    });
+    const statements = recording;
+    recording = null;
+    return { status: res.statusCode, statements: statements.length };
+  };
+  const setUser = (change: SQL) =>
+    w.t.db.execute(sql`update app_user set ${change} where id = ${userId}`);
+
+  beforeAll(async () => {
+    ({ token: own } = await createApiToken(
+      w.t.db,
+      { email: 'recheck.admin@demo.npq-ops.test', role: 'admin' },
+      w.clock.now(),
+    ));
+    const [row] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select id from app_user where email = 'recheck.admin@demo.npq-ops.test'`,
+    );
+    userId = row!.id;
+  });
+  beforeEach(async () => {
+    // A stored answer, and the token seen once: later reads are one statement.
+    await get(enrolmentId);
+    await warmer.flush();
+    expect((await read()).status).toBe(200);
+    expect(await read()).toEqual({ status: 200, statements: 1 });
+  });
+
+  it('refuses a token revoked since, at the next request', async () => {
+    await w.t.db.execute(sql`update api_token set revoked_at = now() where user_id = ${userId}`);
+    try {
+      expect((await read()).status).toBe(401);
+      expect((await read()).status).toBe(401);
+    } finally {
+      await w.t.db.execute(sql`update api_token set revoked_at = null where user_id = ${userId}`);
+    }
+    // Looked up the usual way again, then remembered.
+    expect((await read()).statements).toBeGreaterThan(1);
+    expect(await read()).toEqual({ status: 200, statements: 1 });
+  });
+
+  it('refuses the token of an account deactivated since', async () => {
+    await setUser(sql`deactivated_at = now()`);
+    try {
+      expect((await read()).status).toBe(401);
+    } finally {
+      await setUser(sql`deactivated_at = null`);
+    }
+    expect((await read()).status).toBe(200);
+  });
+
+  it('reads the user again when they changed: a narrower role sees less at once', async () => {
+    const [partner] = await queryRows<{ id: number }>(
+      w.t.db,
+      sql`select id from delivery_partner where id <> (select delivery_partner_id from enrolment where id = ${enrolmentId}) order by id limit 1`,
+    );
+    await setUser(sql`role = 'delivery_partner_staff', delivery_partner_id = ${partner!.id}`);
+    try {
+      // The check fails, the token is looked up again, and the read runs for the new actor.
+      const narrowed = await read();
+      expect(narrowed.status).toBe(404);
+      expect(narrowed.statements).toBeGreaterThan(2);
+      expect((await read()).status).toBe(404);
+    } finally {
+      await setUser(sql`role = 'admin', delivery_partner_id = null`);
+    }
+    expect((await read()).status).toBe(200);
+    await setUser(sql`display_name = 'Renamed admin'`);
+    expect((await read()).statements).toBeGreaterThan(2);
+    expect(await read()).toEqual({ status: 200, statements: 1 });
   });
 });
 

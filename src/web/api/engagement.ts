@@ -10,6 +10,7 @@ import {
 } from '../../services/engagement/read.js';
 import { ALERT_KINDS, type OpenAlert } from '../../services/engagement-alerts.js';
 import { londonDateOf } from '../../policy/index.js';
+import { tokenRecheckFailed } from '../plugins/auth.js';
 import { actorOf, ErrorBody, type ApiApp, type ApiModule, type ApiDeps } from './plugin.js';
 import { Id, IdParam, IdString, IsoDate, PolicyDecision, writeErrors } from './schemas.js';
 import {
@@ -204,19 +205,28 @@ export const engagementApi: ApiModule = async (app, deps) => {
         params: IdParam,
         response: { 200: EnrolmentEngagement, 401: ErrorBody, 404: ErrorBody },
       },
+      // The bearer token is checked in the route's one statement (services/recent-tokens.ts).
+      config: { recheckToken: true },
     },
     async (request, reply) => {
-      const actor = actorOf(request);
+      let actor = actorOf(request);
       const enrolmentId = request.params.id;
       // One statement: the enrolment if the actor may see it (else 404), its open alerts, and the
-      // answer stored for today, sent as it is (services/engagement/answers.ts). Reads only.
+      // answer stored for today, sent as it is (services/engagement/answers.ts). Reads only. A
+      // bearer token this server checked recently is checked again in the same statement.
       const today = londonDateOf(deps.clock.now());
-      const { stored, alerts } = await readStoredEngagementAnswer(
+      let answer = await readStoredEngagementAnswer(
         deps.db,
         actor,
         enrolmentId,
         today,
+        request.tokenRecheck,
       );
+      if (!answer.tokenValid) {
+        actor = await tokenRecheckFailed(request, deps.db);
+        answer = await readStoredEngagementAnswer(deps.db, actor, enrolmentId, today);
+      }
+      const { stored, alerts } = answer;
       // A string with a JSON content type is sent as it is, not serialized again (already
       // serialized through this route's schema when stored); the type provider cannot know that.
       if (stored !== null)

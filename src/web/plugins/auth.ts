@@ -13,7 +13,10 @@ import {
   loadSessionActor,
   sessionOwner,
   startSession,
+  tokenUseStaleBefore,
 } from '../../services/auth.js';
+import { UnauthenticatedError } from '../../services/errors.js';
+import { forgetToken, recentToken, type TokenRecheck } from '../../services/recent-tokens.js';
 import { encodeKeptForm, keepForm } from '../kept-form.js';
 
 declare module 'fastify' {
@@ -22,6 +25,15 @@ declare module 'fastify' {
     authMethod: 'session' | 'token' | null;
     /** For a form sent after its session ended: whose session it was (null if unknown). */
     endedSessionUserId: number | null;
+    /**
+     * On a route with `config.recheckToken`: the bearer token's actor as this server last found
+     * it, not looked up again; the route must check it in its own statement (services/recent-tokens.ts).
+     */
+    tokenRecheck: TokenRecheck | null;
+  }
+  interface FastifyContextConfig {
+    /** The route checks a recently seen bearer token in its own statement (see tokenRecheck). */
+    recheckToken?: boolean;
   }
 }
 
@@ -82,17 +94,20 @@ export async function registerAuth(
   app.decorateRequest('actor', null);
   app.decorateRequest('authMethod', null);
   app.decorateRequest('endedSessionUserId', null);
+  app.decorateRequest('tokenRecheck', null);
 
   app.addHook('onRequest', async (request) => {
     // Stylesheets, scripts, fonts and the health check never need to know who is asking.
     if (PUBLIC_PREFIXES.some((prefix) => request.url.startsWith(prefix))) return;
     const authorization = request.headers.authorization;
     if (authorization?.startsWith('Bearer ')) {
-      request.actor = await authenticateToken(
-        deps.db,
-        authorization.slice(7).trim(),
-        deps.clock.now(),
-      );
+      const token = authorization.slice(7).trim();
+      const now = deps.clock.now();
+      const recheck = request.routeOptions.config.recheckToken
+        ? recentToken(deps.db, token, now, tokenUseStaleBefore(now))
+        : null;
+      request.tokenRecheck = recheck;
+      request.actor = recheck ? recheck.actor : await authenticateToken(deps.db, token, now);
       request.authMethod = request.actor ? 'token' : null;
       return;
     }
@@ -150,6 +165,24 @@ export async function registerAuth(
     if (SAFE_METHODS.has(request.method) || request.authMethod === 'token') return done();
     app.csrfProtection(request, reply, done);
   });
+}
+
+/**
+ * A route's own statement found the token of `request.tokenRecheck` changed (revoked, expired, its
+ * account deactivated or its user changed): forget it and authenticate the usual way. The actor
+ * now behind the token; throws UnauthenticatedError (401) if none.
+ */
+export async function tokenRecheckFailed(request: FastifyRequest, db: Db): Promise<Actor> {
+  const check = request.tokenRecheck;
+  const token = request.headers.authorization?.slice(7).trim() ?? '';
+  forgetToken(db, token);
+  request.tokenRecheck = null;
+  request.actor = check ? await authenticateToken(db, token, check.now) : null;
+  if (!request.actor) {
+    request.authMethod = null;
+    throw new UnauthenticatedError();
+  }
+  return request.actor;
 }
 
 export async function signIn(
