@@ -27,7 +27,7 @@ import { londonDateOf } from '../../policy/index.js';
 import type { Actor } from '../actor.js';
 import { enrolmentVisibleTo } from '../authorisation.js';
 import {
-  ALERT_KINDS,
+  ALERT_KINDS_SQL,
   toOpenAlert,
   type OpenAlert,
   type OpenAlertRow,
@@ -40,19 +40,6 @@ import { engagementOf, type EnrolmentEngagement } from './read.js';
 
 /** The answers' advisory lock: taken shared by the triggers that delete answers, exclusively here. */
 const ANSWER_LOCK = sql`7263, 'enrolment_engagement_answer'::regclass::oid::int`;
-
-/**
- * The alert kinds written into the statement rather than sent as a parameter: with an array
- * parameter of unknown length PostgreSQL judged its generic plan dearer and planned the statement
- * afresh at every request (0.2–0.3 ms, more than running it); with the literal it plans it once
- * per connection. Code constants, checked to be plain words.
- */
-const ALERT_KINDS_LITERAL = sql.raw(
-  `'{${ALERT_KINDS.map((k) => {
-    if (!/^[a-z_]+$/.test(k)) throw new Error(`alert kind ${k} cannot be written as a literal`);
-    return k;
-  }).join(',')}}'::text[]`,
-);
 
 export interface StoredEngagementAnswer {
   /** The answer stored for today (JSON without its open alerts), or null: work it out live. */
@@ -94,7 +81,7 @@ export async function readStoredEngagementAnswer(
                                                       'threshold_bp', (a.details->>'thresholdBp')::int)
                                     order by a.raised_on, a.kind)
                     from engagement_alert a
-                    where a.kind = any(${ALERT_KINDS_LITERAL})
+                    where a.kind = any(${ALERT_KINDS_SQL})
                       and a.enrolment_id = e.id and a.cleared_on is null)
                  end as alerts
           from enrolment e join cohort c on c.id = e.cohort_id
