@@ -166,12 +166,41 @@ const dialect = new PgDialect();
  * prepared statement per variant. On PGlite it is queryRows.
  */
 export async function queryRowsPrepared<T>(db: Pick<Db, '_'>, query: SQL): Promise<T[]> {
+  const result = (await prepareNamed(db, query).execute()) as { rows: T[] };
+  return result.rows;
+}
+
+function prepareNamed(db: Pick<Db, '_'>, query: SQL) {
   const built = dialect.sqlToQuery(query);
   const name = `npq_${createHash('sha1').update(built.sql).digest('hex').slice(0, 24)}`;
-  const result = (await db._.session.prepareQuery(built, undefined, name, false).execute()) as {
-    rows: T[];
+  return db._.session.prepareQuery(built, undefined, name, false);
+}
+
+/**
+ * Named statements built once per key and kept (at most `limit` per database, the oldest dropped),
+ * run with the values of their placeholders (`sql.placeholder(name)`): for the hottest reads, where
+ * building the SQL text and naming it cost as much as the database's work. The key must say
+ * everything the built text and its fixed parameters depend on (the actor, say); what varies per
+ * request goes in placeholders.
+ */
+export function keptStatements<V extends Record<string, unknown>>(limit = 1_000) {
+  const byDb = new WeakMap<object, Map<string, ReturnType<typeof prepareNamed>>>();
+  return async function run<T>(
+    db: Pick<Db, '_'>,
+    key: string,
+    build: () => SQL,
+    values: V,
+  ): Promise<T[]> {
+    let kept = byDb.get(db);
+    if (!kept) byDb.set(db, (kept = new Map()));
+    let statement = kept.get(key);
+    if (!statement) {
+      if (kept.size >= limit) kept.delete(kept.keys().next().value!);
+      kept.set(key, (statement = prepareNamed(db, build())));
+    }
+    const result = (await statement.execute(values)) as { rows: T[] };
+    return result.rows;
   };
-  return result.rows;
 }
 
 export async function ping(db: Db): Promise<void> {

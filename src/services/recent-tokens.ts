@@ -14,7 +14,7 @@
  * the usual lookup still records use to the hour. Bounded: the oldest entries go first.
  */
 import { createHash } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Actor } from './actor.js';
 
@@ -71,14 +71,18 @@ export function recentToken(
 
 /**
  * True while the token still works and its user is still the actor remembered: the lookup's
- * conditions (authenticateToken) and every column the actor was made of.
+ * conditions (authenticateToken) and every column the actor was made of. `now` is the instant the
+ * token must be unexpired at (check.now, or a placeholder for it in a kept statement).
  */
-export function tokenStillValid(check: TokenRecheck): SQL {
+export function tokenStillValid(
+  check: Pick<TokenRecheck, 'tokenId' | 'actor'>,
+  now: SQL | Placeholder,
+): SQL {
   const a = check.actor;
   return sql`exists (
     select 1 from api_token t join app_user u on u.id = t.user_id
     where t.id = ${check.tokenId} and t.revoked_at is null
-      and t.expires_at > ${check.now.toISOString()}::timestamptz and u.deactivated_at is null
+      and t.expires_at > ${now}::timestamptz and u.deactivated_at is null
       and u.id = ${a.userId} and u.email = ${a.email} and u.display_name = ${a.displayName}
       and u.role = ${a.role}
       and u.lead_provider_id is not distinct from ${a.leadProviderId}::int

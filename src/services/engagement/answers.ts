@@ -15,9 +15,9 @@
  *   under the answers' advisory lock (taken shared by the triggers), so an answer worked out while
  *   a change was under way is never kept.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
-import { arrayParam, queryRows, queryRowsPrepared, type Db } from '../../db/client.js';
+import { arrayParam, keptStatements, queryRows, type Db } from '../../db/client.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -61,19 +61,52 @@ export async function readStoredEngagementAnswer(
   today: string,
   recheck: TokenRecheck | null = null,
 ): Promise<StoredEngagementAnswer & { tokenValid: boolean }> {
-  // Open alerts as openAlertsForEnrolments reads them (on an active enrolment, by the unique
-  // (kind, enrolment_id) index), with the enrolment and cohort already at hand: a statement the
-  // planner spends a fraction of a millisecond on, since planning is most of its cost.
-  const [row] = await queryRowsPrepared<{
-    token_ok: boolean;
-    found: boolean | null;
-    body: string | null;
-    alerts: Omit<OpenAlertRow, 'enrolment_id' | 'cohort_name'>[] | null;
-    cohort_name: string | null;
-  }>(
-    db,
-    sql`select k.token_ok, x.found, x.body, x.cohort_name, x.alerts
-        from (select ${recheck ? tokenStillValid(recheck) : sql`true`} as token_ok) k
+  // Built once per actor (and token) and kept: building and naming it cost as much as running it.
+  const key =
+    recheck && recheck.actor !== actor
+      ? JSON.stringify([actor, recheck.tokenId, recheck.actor])
+      : `${actorKey(actor)}#${recheck?.tokenId ?? ''}`;
+  const [row] = await answerReads<AnswerRow>(db, key, () => answerStatement(actor, recheck), {
+    enrolmentId,
+    today,
+    now: (recheck?.now ?? new Date(0)).toISOString(),
+  });
+  if (!row?.token_ok) return { tokenValid: false, stored: null, alerts: [] };
+  if (!row.found) throw new NotFoundError('Enrolment not found');
+  const cohortName = row.cohort_name!;
+  const alerts = (row.alerts ?? []).map((a) =>
+    toOpenAlert({ ...a, enrolment_id: enrolmentId, cohort_name: cohortName }),
+  );
+  return { tokenValid: true, stored: row.body, alerts };
+}
+
+interface AnswerRow {
+  token_ok: boolean;
+  found: boolean | null;
+  body: string | null;
+  alerts: Omit<OpenAlertRow, 'enrolment_id' | 'cohort_name'>[] | null;
+  cohort_name: string | null;
+}
+
+/** An actor as a key (a remembered token's actor is the same object at every request). */
+const actorKeys = new WeakMap<Actor, string>();
+function actorKey(actor: Actor): string {
+  let key = actorKeys.get(actor);
+  if (key === undefined) actorKeys.set(actor, (key = JSON.stringify(actor)));
+  return key;
+}
+
+const answerReads = keptStatements<{ enrolmentId: number; today: string; now: string }>();
+
+/**
+ * The read's statement for this actor (and token to check again): the enrolment, today and the
+ * token's instant are placeholders. Open alerts as openAlertsForEnrolments reads them (on an active
+ * enrolment, by the unique (kind, enrolment_id) index), with the enrolment and cohort at hand.
+ */
+function answerStatement(actor: Actor, recheck: TokenRecheck | null): SQL {
+  const tokenOk = recheck ? tokenStillValid(recheck, sql.placeholder('now')) : sql`true`;
+  return sql`select k.token_ok, x.found, x.body, x.cohort_name, x.alerts
+        from (select ${tokenOk} as token_ok) k
         left join lateral (
           select true as found, s.body, c.name as cohort_name,
                  case when e.status = 'active' then
@@ -85,17 +118,10 @@ export async function readStoredEngagementAnswer(
                       and a.enrolment_id = e.id and a.cleared_on is null)
                  end as alerts
           from enrolment e join cohort c on c.id = e.cohort_id
-          left join enrolment_engagement_answer s on s.enrolment_id = e.id and s.answered_on = ${today}::date
-          where e.id = ${enrolmentId} and (${enrolmentVisibleTo(actor)})
-        ) x on k.token_ok`,
-  );
-  if (!row?.token_ok) return { tokenValid: false, stored: null, alerts: [] };
-  if (!row.found) throw new NotFoundError('Enrolment not found');
-  const cohortName = row.cohort_name!;
-  const alerts = (row.alerts ?? []).map((a) =>
-    toOpenAlert({ ...a, enrolment_id: enrolmentId, cohort_name: cohortName }),
-  );
-  return { tokenValid: true, stored: row.body, alerts };
+          left join enrolment_engagement_answer s
+            on s.enrolment_id = e.id and s.answered_on = ${sql.placeholder('today')}::date
+          where e.id = ${sql.placeholder('enrolmentId')}::int and (${enrolmentVisibleTo(actor)})
+        ) x on k.token_ok`;
 }
 
 /** Queues enrolments whose answers were worked out live, for the warmer to store. */
