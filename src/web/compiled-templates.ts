@@ -65,6 +65,16 @@ export class CompiledTemplateLoader extends nunjucks.FileSystemLoader {
     super(searchPaths, { noCache: false });
   }
 
+  /** Relative imports resolved once each (govuk-frontend's macros import relatively at every render). */
+  private readonly resolved = new Map<string, string>();
+
+  override resolve(from: string, to: string): string {
+    const key = `${from}\0${to}`;
+    let resolved = this.resolved.get(key);
+    if (resolved === undefined) this.resolved.set(key, (resolved = super.resolve(from, to)));
+    return resolved;
+  }
+
   override getSource(name: string): nunjucks.LoaderSource {
     const source = super.getSource(name);
     if (!source) return source;

@@ -6,6 +6,7 @@ import nunjucks from 'nunjucks';
 import { clauseAnchor, clauseLink } from './clause-link.js';
 import { aboutParticipant } from '../domain/third-person.js';
 import { formatBasisPoints, formatThreshold } from '../policy/engagement.js';
+import { formatLongDate, isIsoDate } from '../policy/dates.js';
 import { countWord, noticePeriodsText } from './policy-words.js';
 import { CompiledTemplateLoader, compileTemplates } from './compiled-templates.js';
 
@@ -40,6 +41,12 @@ const dateFormat = new Intl.DateTimeFormat('en-GB', {
 /** "2025-09-01" or a Date, shown the GOV.UK way: 1 September 2025. */
 export function govukDate(value: string | Date | null | undefined): string {
   if (value === null || value === undefined || value === '') return '';
+  // A calendar date (or a date-time, by its date) by arithmetic: the same words, without the
+  // formatter (a page shows dozens of dates).
+  if (typeof value === 'string') {
+    const day = value.slice(0, 10);
+    if (isIsoDate(day)) return formatLongDate(day);
+  }
   const d = typeof value === 'string' ? new Date(`${value.slice(0, 10)}T12:00:00Z`) : value;
   return Number.isNaN(d.getTime()) ? String(value) : dateFormat.format(d);
 }

@@ -13,7 +13,7 @@ import {
   londonDateOf,
   maxDate,
 } from '../../src/policy/index.js';
-import { londonDateByFormatter } from '../../src/policy/dates.js';
+import { formatLongDateByFormatter, londonDateByFormatter } from '../../src/policy/dates.js';
 
 describe('calendar dates used by the rules', () => {
   it.each([
@@ -85,6 +85,70 @@ describe('date comparisons the rules decide with', () => {
     expect(londonDateOf(new Date('1800-01-01T00:30:00Z'))).toBe('1800-01-01');
     expect(londonDateOf(new Date('1800-01-01T00:00:30Z'))).toBe('1799-12-31');
     expect(londonDateOf(new Date('1800-01-01T00:00:50Z'))).toBe('1799-12-31');
+  });
+
+  it('dates by arithmetic are the dates Date gives, and the same strings are refused', () => {
+    const MS = 86_400_000;
+    // The implementation before session 15: a Date round trip for each.
+    const byDate = (day: number) => new Date(day * MS).toISOString().slice(0, 10);
+    const dayByDate = (date: string) => {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+      if (!match) return 'malformed';
+      const day = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / MS;
+      return byDate(day) === date ? day : 'no such date';
+    };
+    const outcome = (date: string) => {
+      try {
+        return dayNumber(date);
+      } catch (error) {
+        return String((error as Error).message).startsWith('Not an ISO')
+          ? 'malformed'
+          : 'no such date';
+      }
+    };
+    // Every day from 0001 to 9999 and a little beyond, whole and not.
+    const day = fc.oneof(
+      fc.integer({ min: -800_000, max: 3_000_000 }),
+      fc.double({ min: -800_000, max: 3_000_000, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(day, (d) => {
+        expect(fromDayNumber(d)).toBe(byDate(d));
+      }),
+      { numRuns: 2_000 },
+    );
+    // Strings shaped like dates, most of them impossible (31 April, 29 February of 1900 or 2100).
+    const digits = (n: number, max: number) =>
+      fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+    const date = fc
+      .tuple(digits(4, 9999), digits(2, 13), digits(2, 32))
+      .map(([y, m, d]) => `${y}-${m}-${d}`);
+    fc.assert(
+      fc.property(date, (text) => {
+        expect(outcome(text)).toBe(dayByDate(text));
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const text of [
+      '1900-02-29',
+      '2000-02-29',
+      '2100-02-29',
+      '2024-02-29',
+      '2026-04-31',
+      '0050-01-01',
+    ])
+      expect(outcome(text), text).toBe(dayByDate(text));
+  });
+
+  it('writes a long date as the en-GB formatter does, every day from 0100 to 9999', () => {
+    const day = fc.integer({ min: -680_000, max: 2_900_000 });
+    fc.assert(
+      fc.property(day, (d) => {
+        const date = fromDayNumber(d);
+        expect(formatLongDate(date)).toBe(formatLongDateByFormatter(date));
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   it('a London day is padded and follows British Summer Time', () => {

@@ -158,6 +158,8 @@ export function serializeEngagementAnswer(engagement: Engagement): string {
 
 /** A stored answer with the open alerts read with it: the bytes the route would have serialized. */
 function withAlerts(stored: string, alerts: readonly OpenAlert[]): string {
+  // Most enrolments have none: their ending is a constant.
+  if (alerts.length === 0) return `${stored}${NO_ALERTS}`;
   return `${stored},"openAlerts":${JSON.stringify(z.encode(OpenAlerts, alertsView(alerts)))}}`;
 }
 
