@@ -77,8 +77,11 @@ describe('SQL statements per request', () => {
     // The first request of the hour also records last_used_at; the next one does not write.
     expect(first.statements.filter((s) => /^update "api_token"/i.test(s))).toHaveLength(1);
     expect(second.statements.some((s) => /^update/i.test(s))).toBe(false);
-    // 3 with the snapshot (issue 13), one more since the version in force decides (issue 16).
-    expect(second.statements.length).toBeLessThanOrEqual(4);
+    // 3 with the snapshot (issue 13), one more since the version in force decides (issue 16);
+    // 3 again since the token the server has just checked is checked inside the route's first
+    // statement (session 15; with a stored answer that statement is all: engagement-answers.test.ts).
+    expect(first.statements.length).toBeLessThanOrEqual(5);
+    expect(second.statements.length).toBeLessThanOrEqual(3);
   });
 
   it.each([
