@@ -174,7 +174,8 @@ export function formatLongDate(date: IsoDate): string {
   return LONG_DATE.format(new Date(day * MS_PER_DAY));
 }
 
-const MONTH_NAMES = [
+/** The months' names, January first. */
+export const MONTH_NAMES: readonly string[] = [
   'January',
   'February',
   'March',

@@ -11,6 +11,7 @@ import {
   type FakeDfeState,
   type FakeStatement,
 } from './state.js';
+import { MONTH_NAMES } from '../../../policy/dates.js';
 
 export interface FakeOffer {
   courseIdentifier: CourseIdentifier;
@@ -172,20 +173,7 @@ export function seedStatements(
   seed = 1,
 ): FakeStatement[] {
   const made: FakeStatement[] = [];
-  const months = [
-    'January',
-    'February',
-    'March',
-    'April',
-    'May',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December',
-  ];
+  const months = MONTH_NAMES;
   for (const year of [...new Set(cohortYears)]) {
     // Statements run from the cohort's autumn to the end of its third year.
     for (let i = 0; i < 30; i += 1) {
