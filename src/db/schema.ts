@@ -548,6 +548,13 @@ export const enrolmentEngagementAnswer = pgTable('enrolment_engagement_answer', 
     .references(() => enrolment.id, { onDelete: 'cascade' }),
   answeredOn: date('answered_on').notNull(),
   body: text('body').notNull(),
+  /**
+   * The body's MD5, kept by PostgreSQL: a server holding this body in memory is sent only the
+   * digest to compare, not the 25 KB again (services/engagement/answers.ts).
+   */
+  digest: text('digest')
+    .notNull()
+    .generatedAlwaysAs(sql`md5(body)`),
 });
 
 /** Sign-ins. Staff are scoped to a lead provider or to one delivery partner. */

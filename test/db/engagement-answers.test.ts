@@ -136,6 +136,28 @@ describe('reading, storing and sending', () => {
     expect((await partner.request({ method: 'GET', url: url(north!.id) })).statusCode).toBe(404);
   });
 
+  it('sends a body held in memory only while it is the one stored (by its digest)', async () => {
+    await get(enrolmentId);
+    await warmer.flush();
+    const first = await get(enrolmentId);
+    const again = await get(enrolmentId);
+    expect(again.res.body).toBe(first.res.body);
+    expect(again.statements).toHaveLength(1);
+    // The stored body changes under the server (its digest with it): the new one is sent.
+    await w.t.db.execute(sql`update enrolment_engagement_answer
+      set body = replace(body, '"today":"', '"today": "') where enrolment_id = ${enrolmentId}`);
+    const changed = await get(enrolmentId);
+    expect(changed.statements).toHaveLength(1);
+    expect(changed.res.body).not.toBe(first.res.body);
+    expect(changed.res.body).toContain('"today": "');
+    expect((await get(enrolmentId)).res.body).toBe(changed.res.body);
+    const [row] = await queryRows<{ same: boolean }>(
+      w.t.db,
+      sql`select digest = md5(body) as same from enrolment_engagement_answer where enrolment_id = ${enrolmentId}`,
+    );
+    expect(row?.same).toBe(true);
+  });
+
   it('uses an answer only on the day it was worked out', async () => {
     await get(enrolmentId);
     await warmer.flush();

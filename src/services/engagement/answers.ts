@@ -5,8 +5,10 @@
  * all; sending the JSON stored for today takes one small read.
  *
  * - Reading: one statement finds the enrolment the actor may see, its open alerts and the answer
- *   stored for today (enrolment_engagement_answer). With no stored answer the caller works it out
- *   live, as before, and the enrolment is queued for the warmer. Reads never write.
+ *   stored for today (enrolment_engagement_answer); it checks a remembered bearer token again
+ *   (services/recent-tokens.ts), and sends the body only if it differs from the one this server
+ *   holds (by digest). With no stored answer the caller works it out live, as before, and the
+ *   enrolment is queued for the warmer. Reads never write.
  * - Forgetting: triggers (drizzle/0028_engagement_answer.sql) delete an enrolment's answer in the
  *   same transaction as any change to what it was worked out from; an answer is only read for the
  *   London day it was worked out (every decision names its day), and a change to the policy
@@ -66,10 +68,13 @@ export async function readStoredEngagementAnswer(
     recheck && recheck.actor !== actor
       ? JSON.stringify([actor, recheck.tokenId, recheck.actor])
       : `${actorKey(actor)}#${recheck?.tokenId ?? ''}`;
+  const held = heldAnswers(db);
+  const known = held.get(enrolmentId);
   const [row] = await answerReads<AnswerRow>(db, key, () => answerStatement(actor, recheck), {
     enrolmentId,
     today,
     now: (recheck?.now ?? new Date(0)).toISOString(),
+    held: known?.digest ?? '',
   });
   if (!row?.token_ok) return { tokenValid: false, stored: null, alerts: [] };
   if (!row.found) throw new NotFoundError('Enrolment not found');
@@ -77,13 +82,69 @@ export async function readStoredEngagementAnswer(
   const alerts = (row.alerts ?? []).map((a) =>
     toOpenAlert({ ...a, enrolment_id: enrolmentId, cohort_name: cohortName }),
   );
-  return { tokenValid: true, stored: row.body, alerts };
+  // The body as stored, sent when it differs from the one held here; none stored: null.
+  let stored: string | null = null;
+  if (row.body !== null && row.digest !== null) {
+    stored = row.body;
+    held.set(enrolmentId, { digest: row.digest, body: row.body });
+  } else if (row.digest !== null && known?.digest === row.digest) {
+    stored = known.body;
+  }
+  return { tokenValid: true, stored, alerts };
+}
+
+/**
+ * Answers this server has read lately, by enrolment, with their digests (the table's generated
+ * `md5(body)`, migration 0029). The read sends the digest it holds and PostgreSQL sends the body
+ * only if the one stored differs: reading 25 KB out of its compressed store and sending it over the
+ * connection at every request was about a third of the request's database work. What is sent is
+ * still exactly what is stored for today (the same digest, the same bytes), checked in the same
+ * statement as who may see it. At most HELD_CHARS characters in all, the oldest dropped.
+ */
+interface HeldAnswer {
+  digest: string;
+  body: string;
+}
+const HELD_CHARS = 16 * 1024 * 1024;
+
+class HeldAnswers {
+  private readonly answers = new Map<number, HeldAnswer>();
+  private chars = 0;
+
+  get(enrolmentId: number): HeldAnswer | undefined {
+    return this.answers.get(enrolmentId);
+  }
+
+  set(enrolmentId: number, answer: HeldAnswer): void {
+    this.drop(enrolmentId);
+    if (answer.body.length > HELD_CHARS) return;
+    while (this.chars + answer.body.length > HELD_CHARS)
+      this.drop(this.answers.keys().next().value!);
+    this.answers.set(enrolmentId, answer);
+    this.chars += answer.body.length;
+  }
+
+  private drop(enrolmentId: number): void {
+    const old = this.answers.get(enrolmentId);
+    if (!old) return;
+    this.answers.delete(enrolmentId);
+    this.chars -= old.body.length;
+  }
+}
+
+const heldByDb = new WeakMap<Pick<Db, '_'>, HeldAnswers>();
+function heldAnswers(db: Pick<Db, '_'>): HeldAnswers {
+  let held = heldByDb.get(db);
+  if (!held) heldByDb.set(db, (held = new HeldAnswers()));
+  return held;
 }
 
 interface AnswerRow {
   token_ok: boolean;
   found: boolean | null;
+  /** Null when none is stored for today, or when the one stored is the one held (`digest`). */
   body: string | null;
+  digest: string | null;
   alerts: Omit<OpenAlertRow, 'enrolment_id' | 'cohort_name'>[] | null;
   cohort_name: string | null;
 }
@@ -96,7 +157,12 @@ function actorKey(actor: Actor): string {
   return key;
 }
 
-const answerReads = keptStatements<{ enrolmentId: number; today: string; now: string }>();
+const answerReads = keptStatements<{
+  enrolmentId: number;
+  today: string;
+  now: string;
+  held: string;
+}>();
 
 /**
  * The read's statement for this actor (and token to check again): the enrolment, today and the
@@ -105,10 +171,11 @@ const answerReads = keptStatements<{ enrolmentId: number; today: string; now: st
  */
 function answerStatement(actor: Actor, recheck: TokenRecheck | null): SQL {
   const tokenOk = recheck ? tokenStillValid(recheck, sql.placeholder('now')) : sql`true`;
-  return sql`select k.token_ok, x.found, x.body, x.cohort_name, x.alerts
+  return sql`select k.token_ok, x.found, x.body, x.digest, x.cohort_name, x.alerts
         from (select ${tokenOk} as token_ok) k
         left join lateral (
-          select true as found, s.body, c.name as cohort_name,
+          select true as found, s.digest, c.name as cohort_name,
+                 case when s.digest = ${sql.placeholder('held')}::text then null else s.body end as body,
                  case when e.status = 'active' then
                    (select json_agg(json_build_object('kind', a.kind, 'raised_on', a.raised_on::text,
                                                       'threshold_bp', (a.details->>'thresholdBp')::int)

@@ -1,0 +1,1 @@
+ALTER TABLE "enrolment_engagement_answer" ADD COLUMN "digest" text GENERATED ALWAYS AS (md5(body)) STORED NOT NULL;
