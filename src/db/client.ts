@@ -4,6 +4,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import * as schema from './schema.js';
 import { copyTemplateInto, isEmptyDataDir, usableTemplate } from './pglite-template.js';
@@ -177,14 +178,15 @@ function prepareNamed(db: Pick<Db, '_'>, query: SQL) {
 }
 
 /**
- * Named statements built once per key and kept (at most `limit` per database, the oldest dropped),
+ * Named statements built once per key and kept (at most `limit` per database, the least recently
+ * used dropped),
  * run with the values of their placeholders (`sql.placeholder(name)`): for the hottest reads, where
  * building the SQL text and naming it cost as much as the database's work. The key must say
  * everything the built text and its fixed parameters depend on (the actor, say); what varies per
  * request goes in placeholders.
  */
 export function keptStatements<V extends Record<string, unknown>>(limit = 1_000) {
-  const byDb = new WeakMap<object, Map<string, ReturnType<typeof prepareNamed>>>();
+  const byDb = new WeakMap<object, LRUCache<string, ReturnType<typeof prepareNamed>>>();
   return async function run<T>(
     db: Pick<Db, '_'>,
     key: string,
@@ -192,12 +194,9 @@ export function keptStatements<V extends Record<string, unknown>>(limit = 1_000)
     values: V,
   ): Promise<T[]> {
     let kept = byDb.get(db);
-    if (!kept) byDb.set(db, (kept = new Map()));
+    if (!kept) byDb.set(db, (kept = new LRUCache({ max: limit })));
     let statement = kept.get(key);
-    if (!statement) {
-      if (kept.size >= limit) kept.delete(kept.keys().next().value!);
-      kept.set(key, (statement = prepareNamed(db, build())));
-    }
+    if (!statement) kept.set(key, (statement = prepareNamed(db, build())));
     const result = (await statement.execute(values)) as { rows: T[] };
     return result.rows;
   };

@@ -11,10 +11,11 @@
  * entry and authenticates the usual way.
  *
  * An entry is only used while the token's last_used_at needs no write (see authenticateToken), so
- * the usual lookup still records use to the hour. Bounded: the oldest entries go first.
+ * the usual lookup still records use to the hour. Bounded: the least recently used go first.
  */
 import { createHash } from 'node:crypto';
 import { sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/client.js';
 import type { Actor } from './actor.js';
 
@@ -34,7 +35,7 @@ interface RecentToken {
 }
 
 const MAX_RECENT_TOKENS = 1_000;
-const recent = new WeakMap<Pick<Db, '_'>, Map<string, RecentToken>>();
+const recent = new WeakMap<Pick<Db, '_'>, LRUCache<string, RecentToken>>();
 
 export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -43,9 +44,7 @@ export function tokenDigest(token: string): string {
 /** Remembers a token the lookup found valid (with last_used_at as it now stands). */
 export function rememberToken(db: Pick<Db, '_'>, digest: string, entry: RecentToken): void {
   let tokens = recent.get(db);
-  if (!tokens) recent.set(db, (tokens = new Map()));
-  tokens.delete(digest);
-  if (tokens.size >= MAX_RECENT_TOKENS) tokens.delete(tokens.keys().next().value!);
+  if (!tokens) recent.set(db, (tokens = new LRUCache({ max: MAX_RECENT_TOKENS })));
   tokens.set(digest, entry);
 }
 

@@ -7,6 +7,7 @@
  */
 import type * as Vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Vega and Vega-Lite load with the first chart, not with the app: together they took about 0.4 s
@@ -71,8 +72,8 @@ const CONFIG = {
 const runtimes = new Map<string, Vega.Runtime>();
 
 /** The last drawings, by spec and data: the same figures draw the same SVG (a page reloaded). */
-const drawings = new Map<string, string>();
 const MAX_DRAWINGS = 200;
+const drawings = new LRUCache<string, string>({ max: MAX_DRAWINGS });
 
 /** Forgets the drawings (the bench times a page's charts drawn afresh). */
 export function forgetDrawings(): void {
@@ -99,7 +100,6 @@ async function render(spec: TopLevelSpec, values: readonly object[]): Promise<st
   );
   const svg = await view.toSVG();
   view.finalize();
-  if (drawings.size >= MAX_DRAWINGS) drawings.delete(drawings.keys().next().value!);
   drawings.set(drawingKey, svg);
   return svg;
 }

@@ -7,6 +7,7 @@ import {
   recordSignInSuccess,
   type SignInClaim,
 } from '../services/sign-in-throttle.js';
+import { LRUCache } from 'lru-cache';
 
 const MINUTE = 60_000;
 
@@ -54,7 +55,10 @@ export function perAddress(limit: { max: number; timeWindow: number }) {
  */
 function clockedStore(clock: Clock, capacity = 20_000) {
   return class ClockedStore implements FastifyRateLimitStore {
-    private readonly windows = new Map<string, { count: number; startedAt: number }>();
+    // The least recently counted keys go first when there are more than `capacity`.
+    private readonly windows = new LRUCache<string, { count: number; startedAt: number }>({
+      max: capacity,
+    });
     incr(
       key: string,
       callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
@@ -63,9 +67,7 @@ function clockedStore(clock: Clock, capacity = 20_000) {
       const now = clock.now().getTime();
       let w = this.windows.get(key);
       if (!w || w.startedAt + timeWindow <= now) {
-        this.windows.delete(key);
         w = { count: 0, startedAt: now };
-        if (this.windows.size >= capacity) this.windows.delete(this.windows.keys().next().value!);
         this.windows.set(key, w);
       }
       w.count += 1;

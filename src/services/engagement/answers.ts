@@ -19,6 +19,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
+import { LRUCache } from 'lru-cache';
 import { arrayParam, keptStatements, queryRows, type Db } from '../../db/client.js';
 import {
   enrolmentFactsStatement,
@@ -64,10 +65,9 @@ export async function readStoredEngagementAnswer(
   recheck: TokenRecheck | null = null,
 ): Promise<StoredEngagementAnswer & { tokenValid: boolean }> {
   // Built once per actor (and token) and kept: building and naming it cost as much as running it.
-  const key =
-    recheck && recheck.actor !== actor
-      ? JSON.stringify([actor, recheck.tokenId, recheck.actor])
-      : `${actorKey(actor)}#${recheck?.tokenId ?? ''}`;
+  const key = recheck
+    ? `${actorKey(actor)}#${recheck.tokenId}#${actorKey(recheck.actor)}`
+    : actorKey(actor);
   const held = heldAnswers(db);
   const known = held.get(enrolmentId);
   const [row] = await answerReads<AnswerRow>(db, key, () => answerStatement(actor, recheck), {
@@ -99,7 +99,8 @@ export async function readStoredEngagementAnswer(
  * only if the one stored differs: reading 25 KB out of its compressed store and sending it over the
  * connection at every request was about a third of the request's database work. What is sent is
  * still exactly what is stored for today (the same digest, the same bytes), checked in the same
- * statement as who may see it. At most HELD_CHARS characters in all, the oldest dropped.
+ * statement as who may see it. At most HELD_CHARS characters in all, the least recently read
+ * dropped.
  */
 interface HeldAnswer {
   digest: string;
@@ -107,35 +108,16 @@ interface HeldAnswer {
 }
 const HELD_CHARS = 16 * 1024 * 1024;
 
-class HeldAnswers {
-  private readonly answers = new Map<number, HeldAnswer>();
-  private chars = 0;
-
-  get(enrolmentId: number): HeldAnswer | undefined {
-    return this.answers.get(enrolmentId);
-  }
-
-  set(enrolmentId: number, answer: HeldAnswer): void {
-    this.drop(enrolmentId);
-    if (answer.body.length > HELD_CHARS) return;
-    while (this.chars + answer.body.length > HELD_CHARS)
-      this.drop(this.answers.keys().next().value!);
-    this.answers.set(enrolmentId, answer);
-    this.chars += answer.body.length;
-  }
-
-  private drop(enrolmentId: number): void {
-    const old = this.answers.get(enrolmentId);
-    if (!old) return;
-    this.answers.delete(enrolmentId);
-    this.chars -= old.body.length;
-  }
-}
-
-const heldByDb = new WeakMap<Pick<Db, '_'>, HeldAnswers>();
-function heldAnswers(db: Pick<Db, '_'>): HeldAnswers {
+const heldByDb = new WeakMap<Pick<Db, '_'>, LRUCache<number, HeldAnswer>>();
+function heldAnswers(db: Pick<Db, '_'>): LRUCache<number, HeldAnswer> {
   let held = heldByDb.get(db);
-  if (!held) heldByDb.set(db, (held = new HeldAnswers()));
+  if (!held) {
+    held = new LRUCache({
+      maxSize: HELD_CHARS,
+      sizeCalculation: (a) => Math.max(1, a.body.length),
+    });
+    heldByDb.set(db, held);
+  }
   return held;
 }
 
