@@ -1,7 +1,12 @@
 import { objectStoreFor } from './services/storage/choose.js';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Db } from './db/client.js';
 import type { Clock } from './clock.js';
@@ -31,6 +36,7 @@ import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
 import { clientErrorHandler } from './web/client-errors.js';
 import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
+import { fillHeldPage, HELD_PAGE_HOLES } from './web/held-pages.js';
 import {
   createEngagementAnswerWarmer,
   type EngagementAnswerQueue,
@@ -66,6 +72,13 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     view(template: string, context?: Record<string, unknown>): FastifyReply;
+    /**
+     * A page as `view` renders it, as a string to hold (src/web/held-pages.ts), with holes where
+     * this request's CSRF token and CSP nonce go; send it (now or later) with sendHeldPage.
+     */
+    renderHeldPage(template: string, context?: Record<string, unknown>): string;
+    /** Sends a page renderHeldPage made, with this request's CSRF token and nonce in its holes. */
+    sendHeldPage(html: string): FastifyReply;
   }
 }
 
@@ -152,28 +165,44 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
 
   const views = createViewEnvironment();
+  // Every page shows who is signed in and offers a CSRF-protected sign-out.
+  const pageLocals = (reply: FastifyReply, holes: boolean) => {
+    const actor = reply.request.actor;
+    return {
+      navigation: navigationFor(actor, reply.request.url.split('?')[0] ?? '/').map((n) => ({
+        ...n,
+        current: n.active,
+      })),
+      ...(actor ? { actor, csrfToken: holes ? HELD_PAGE_HOLES.csrf : reply.generateCsrf() } : {}),
+      // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
+      cspNonce: holes ? HELD_PAGE_HOLES.nonce : reply.cspNonce?.script,
+      shell: reply.request.shell ?? { providerName: null },
+      // Pages that mention the DfE say plainly when nothing is sent to it.
+      dfeSyncOn: config.dfeApi !== null,
+    };
+  };
   app.decorateReply(
     'view',
     function (this, template: string, context: Record<string, unknown> = {}) {
-      const actor = this.request.actor;
-      // Every page shows who is signed in and offers a CSRF-protected sign-out.
-      const common = {
-        navigation: navigationFor(actor, this.request.url.split('?')[0] ?? '/').map((n) => ({
-          ...n,
-          current: n.active,
-        })),
-        ...(actor ? { actor, csrfToken: this.generateCsrf() } : {}),
-        // GOV.UK Frontend's template and our own inline scripts carry the CSP nonce.
-        cspNonce: this.cspNonce?.script,
-        shell: this.request.shell ?? { providerName: null },
-        // Pages that mention the DfE say plainly when nothing is sent to it.
-        dfeSyncOn: config.dfeApi !== null,
-      };
       return this.type('text/html; charset=utf-8').send(
-        views.render(template, { ...common, ...context }),
+        views.render(template, { ...pageLocals(this, false), ...context }),
       );
     },
   );
+  app.decorateReply(
+    'renderHeldPage',
+    function (this, template: string, context: Record<string, unknown> = {}) {
+      return views.render(template, { ...pageLocals(this, true), ...context });
+    },
+  );
+  app.decorateReply('sendHeldPage', function (this, html: string) {
+    return this.type('text/html; charset=utf-8').send(
+      fillHeldPage(html, {
+        csrf: () => this.generateCsrf(),
+        nonce: () => this.cspNonce?.script ?? '',
+      }),
+    );
+  });
 
   const imports =
     deps.importQueue ??
@@ -207,6 +236,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await participantRoutes(app, {
     db,
     clock: deps.clock,
+    ...(deps.engagementAnswers ? { engagementAnswers: deps.engagementAnswers } : {}),
     objectStore,
     publicUrl: config.publicUrl,
     retentionYearsAfterEnd: config.retentionYearsAfterEnd,

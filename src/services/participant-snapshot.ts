@@ -7,7 +7,7 @@
  * may see the enrolment as its condition (an enrolment the actor may not see is not found).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRowsPrepared } from '../db/client.js';
+import { keptStatements, queryRowsPrepared } from '../db/client.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -70,6 +70,13 @@ export interface ParticipantSnapshot {
   contact: ContactDetails | null;
   /** A deferred enrolment's re-joined cohort and day (its deadline and pace come from there). */
   rejoin: { cohortName: string; on: string } | null;
+  /**
+   * The version (xmin) of the engagement answer stored for today, read in the same statement as
+   * everything above, or null when none is stored: what the page was worked out from stays the
+   * same exactly as long as that row does (its triggers, drizzle/0028 and 0030, delete it with any
+   * change to what the page shows). src/web/held-pages.ts holds the page under it.
+   */
+  answerVersion: string | null;
 }
 
 interface SnapshotRow extends FactsRow {
@@ -79,6 +86,7 @@ interface SnapshotRow extends FactsRow {
   deferral_row: CurrentDeferralRow | null;
   contact_row: ContactRow | null;
   rejoin_row: { cohort_name: string; rejoin_date: string } | null;
+  answer_version: string | null;
 }
 
 /**
@@ -98,13 +106,44 @@ const SNAPSHOT_COLUMNS = sql`
        and dc.status in ('deferred', 'intent_contact_due', 'confirmed')
      order by dc.id desc limit 1) x) as rejoin_row`;
 
+/** The version of the answer stored for `today` (see ParticipantSnapshot.answerVersion). */
+const answerVersionColumn = (today: string) => sql`
+  (select s.xmin::text from enrolment_engagement_answer s
+   where s.enrolment_id = e.id and s.answered_on = ${today}::date) as answer_version`;
+
 /** The snapshot's one statement: no row when the actor may not see the enrolment. */
-export function participantSnapshotStatement(actor: Actor, enrolmentId: number): SQL {
+export function participantSnapshotStatement(
+  actor: Actor,
+  enrolmentId: number,
+  today: string,
+): SQL {
   return enrolmentFactsStatement(enrolmentId, {
-    columns: SNAPSHOT_COLUMNS,
+    columns: sql`${SNAPSHOT_COLUMNS}, ${answerVersionColumn(today)}`,
     where: enrolmentVisibleTo(actor),
   });
 }
+
+/**
+ * The version of the engagement answer stored for `today` for an enrolment (xmin, as
+ * ParticipantSnapshot.answerVersion), or null: one small named statement by the primary key.
+ * Who may see the enrolment is not checked here: only compare it with a version a snapshot read.
+ */
+export async function storedAnswerVersion(
+  db: ServiceDeps['db'],
+  enrolmentId: number,
+  today: string,
+): Promise<string | null> {
+  const [row] = await versionReads<{ v: string }>(db, 'answer-version', versionStatement, {
+    enrolmentId,
+    today,
+  });
+  return row?.v ?? null;
+}
+
+const versionReads = keptStatements<{ enrolmentId: number; today: string }>();
+const versionStatement = () => sql`select s.xmin::text as v from enrolment_engagement_answer s
+  where s.enrolment_id = ${sql.placeholder('enrolmentId')}::int
+    and s.answered_on = ${sql.placeholder('today')}::date`;
 
 /** The snapshot of an enrolment the actor may see, in one statement; else NotFoundError. */
 export async function loadParticipantSnapshot(
@@ -113,12 +152,16 @@ export async function loadParticipantSnapshot(
   enrolmentId: number,
 ): Promise<ParticipantSnapshot> {
   const today = londonDateOf(clock.now());
-  // The version of the policy in force today decides (3.1.1); loaded alongside the snapshot.
-  const [[row], register] = await Promise.all([
-    // A named statement: each PostgreSQL connection plans it once (it planned in about 3 ms).
-    queryRowsPrepared<SnapshotRow>(db, participantSnapshotStatement(actor, enrolmentId)),
-    registerInForce(db, today),
-  ]);
+  // A named statement: each PostgreSQL connection plans it once (it planned in about 3 ms).
+  const [row] = await queryRowsPrepared<SnapshotRow>(
+    db,
+    participantSnapshotStatement(actor, enrolmentId, today),
+  );
+  // The version of the policy in force today decides (3.1.1). Read after the snapshot, never
+  // beside it: a change to the register deletes the stored answer, so a register read later than
+  // the answer's version is never older than it (a page held under that version is never worked
+  // out from a register replaced before the version was stored).
+  const register = await registerInForce(db, today);
   const facts = row ? factsFromRow(row) : null;
   if (!row || !facts) throw new NotFoundError('Enrolment not found');
   const currentDeferral = row.deferral_row ? toCurrentDeferral(row.deferral_row, today) : null;
@@ -135,5 +178,6 @@ export async function loadParticipantSnapshot(
       facts.enrolment.status === 'deferred' && row.rejoin_row
         ? { cohortName: row.rejoin_row.cohort_name, on: row.rejoin_row.rejoin_date }
         : null,
+    answerVersion: row.answer_version,
   };
 }

@@ -175,6 +175,10 @@ describe('reading, storing and sending', () => {
     await w.t.db.execute(sql`insert into engagement_alert (enrolment_id, kind, raised_on, details)
       values (${enrolmentId}, 'engagement_behind', '2026-03-10', '{"thresholdBp": 9000}')`);
     try {
+      // An alert raised forgets the answer (My programme shows alerts: drizzle/0030); stored again.
+      expect(await storedIds()).toEqual(new Set());
+      await get(enrolmentId);
+      expect(await warmer.flush()).toBe(1);
       const stored = await get(enrolmentId);
       expect(stored.statements).toHaveLength(1);
       const body = stored.res.json() as { openAlerts: { kind: string; raisedOn: string }[] };
@@ -404,6 +408,89 @@ describe('forgetting an answer when what it was worked out from changes', () => 
       sql`update programme_module set title = title where programme_id = ${programme}`,
       ofProgramme,
     );
+  });
+
+  it('what My programme shows beside the facts: alerts, a coach, a slot, a re-joined cohort (drizzle/0030)', async () => {
+    // An enrolment on a programme with coaching (NPQEL, EHCO), to book a coaching session.
+    const enrolment = await first(
+      sql`select e.id from enrolment e join cohort c on c.id = e.cohort_id
+          where exists (select 1 from programme_activity a where a.programme_id = c.programme_id and a.kind = 'coaching')
+          order by e.id limit 1`,
+    );
+    await expectForgotten(
+      sql`insert into engagement_alert (enrolment_id, kind, raised_on, details)
+          values (${enrolment}, 'engagement_behind', '2026-03-10', '{"thresholdBp": 9000}')`,
+      sql`e.id = ${enrolment}`,
+    );
+    // A coaching session in a slot, and a deferral re-joining another cohort at a session: set up,
+    // stored again, then each thing the page names changed.
+    const [setUp] = await queryRows<{
+      coach: number;
+      slot: number;
+      target: number;
+      activity: number;
+    }>(
+      w.t.db,
+      sql`with coach as (select min(id) as id from app_user),
+          slot as (insert into coaching_slot (coach_user_id, starts_at, ends_at, mode, place)
+                   select id, '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z', 'online', 'https://meet.test/a'
+                   from coach returning id, coach_user_id),
+          act as (select a.id from enrolment e join cohort c on c.id = e.cohort_id
+                  join programme_activity a on a.programme_id = c.programme_id and a.kind = 'coaching'
+                  where e.id = ${enrolment} order by a.position limit 1),
+          target as (select c.id from cohort c where c.id <> (select cohort_id from enrolment where id = ${enrolment})
+                     order by c.id limit 1),
+          booked as (insert into coaching_session (enrolment_id, participant_id, coach_user_id, activity_id, starts_at, ends_at, slot_id)
+                     select e.id, e.participant_id, slot.coach_user_id, act.id, '2026-03-20T10:00:00Z', '2026-03-20T11:00:00Z', slot.id
+                     from enrolment e, slot, act where e.id = ${enrolment} returning id),
+          rejoin as (select min(a.id) as id from programme_activity a)
+          select slot.coach_user_id as coach, slot.id as slot, target.id as target, rejoin.id as activity
+          from slot, target, rejoin, (select count(*) from booked) b`,
+    );
+    await w.t.db
+      .execute(sql`insert into deferral_case (enrolment_id, participant_id, circumstance, description,
+        dfe_reason, requested_on, requested_by, target_cohort_id, rejoin_activity_id)
+      select e.id, e.participant_id, 'illness', 'A test case', 'other', '2026-03-10', ${setUp!.coach},
+             ${setUp!.target}, ${setUp!.activity}
+      from enrolment e where e.id = ${enrolment}`);
+    try {
+      expect(await storeAll()).toBeGreaterThan(0);
+      await expectForgotten(
+        sql`update app_user set display_name = display_name || ' (renamed)' where id = ${setUp!.coach}`,
+        sql`e.id = ${enrolment}`,
+      );
+      await expectForgotten(
+        sql`update coaching_slot set place = 'https://meet.test/b' where id = ${setUp!.slot}`,
+        sql`e.id = ${enrolment}`,
+      );
+      await expectForgotten(
+        sql`update cohort set name = name where id = ${setUp!.target}`,
+        sql`e.cohort_id = ${setUp!.target} or e.id = ${enrolment}`,
+      );
+      await expectForgotten(
+        sql`update programme_activity set title = title where id = ${setUp!.activity}`,
+        sql`e.id = ${enrolment} or c.programme_id = (select programme_id from programme_activity where id = ${setUp!.activity})`,
+      );
+      // Signing in (or any other change to a coach's account) leaves their coachees' answers.
+      const before = await storedIds();
+      await afterChange(
+        (tx) =>
+          tx
+            .execute(sql`update app_user set email = email where id = ${setUp!.coach}`)
+            .then(() => undefined),
+        async (tx) => expect(await storedIds(tx)).toEqual(before),
+      );
+    } finally {
+      await w.t.db.execute(
+        sql`delete from deferral_case where enrolment_id = ${enrolment} and description = 'A test case'`,
+      );
+      await w.t.db.execute(sql`delete from coaching_session where slot_id = ${setUp!.slot}`);
+      await w.t.db.execute(sql`delete from coaching_slot where id = ${setUp!.slot}`);
+    }
+  });
+
+  it('the lead provider (a national partner’s contact): every answer', async () => {
+    await expectForgotten(sql`update lead_provider set name = name`, sql`true`);
   });
 
   it('a course, the policy register, or a table emptied: every answer', async () => {

@@ -11,7 +11,11 @@ import {
   type EnrolmentEngagement,
   type SessionAccessView,
 } from '../../../services/engagement/read.js';
-import { loadParticipantSnapshot } from '../../../services/participant-snapshot.js';
+import {
+  loadParticipantSnapshot,
+  storedAnswerVersion,
+} from '../../../services/participant-snapshot.js';
+import { createHeldPages, heldUntil, stillHeld } from '../../held-pages.js';
 import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
 import {
@@ -48,13 +52,26 @@ function sessionItem(s: SessionAccessView) {
 }
 
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
+  // My programme held ready to send while nothing it shows has changed (src/web/held-pages.ts).
+  const heldPages = createHeldPages();
   app.get('/my-programme', (request, reply) =>
     participantPage(deps, request, reply, async ({ actor, enrolment }) => {
+      const flash = takeFlash(request);
+      const now = deps.clock.now();
+      const today = londonDateOf(now);
+      // Everything the request brings that the page shows; a flash message is shown once, live.
+      const key = flash ? null : JSON.stringify([actor, enrolment, request.shell.providerName]);
+      const held = key === null ? undefined : heldPages.get(key);
+      if (
+        stillHeld(held, today, now) &&
+        (await storedAnswerVersion(deps.db, enrolment.id, today)) === held.version
+      ) {
+        return reply.sendHeldPage(held.html);
+      }
       // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
       // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
       const snapshot = await loadParticipantSnapshot(deps, actor, enrolment.id);
       const { engagement, modules, bookings, alerts, rejoin } = snapshot;
-      const today = londonDateOf(deps.clock.now());
       const sessions = engagement.sessions.map(sessionItem);
       const continueWith = sessions.find((s) => s.state === 'open');
       const details = engagement.decision.details;
@@ -82,10 +99,10 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
           done: own.filter((s) => s.state === 'done').length,
         };
       });
-      return reply.view('participant/my-programme.njk', {
+      const context = {
         currentDeferral: snapshot.currentDeferral,
         contact: snapshot.contact,
-        flash: takeFlash(request),
+        flash,
         cohort: snapshot.cohort,
         enrolment,
         deferred,
@@ -108,11 +125,11 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         continueWith,
         modules: moduleViews,
         currentModuleId: currentModuleId(sessions, moduleViews),
-        nextThings: nextThings({ sessions, modules, bookings, now: deps.clock.now() }),
+        nextThings: nextThings({ sessions, modules, bookings, now }),
         // NPQEL and EHCO (2.2.1.3): the coaching booked from now on, soonest first.
         coaching: isCoachingCourse(snapshot.cohort.course)
           ? bookings.coaching
-              .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > deps.clock.now())
+              .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > now)
               .map((c) => ({
                 title: `${c.title} with ${c.coachName}`,
                 when: govukDateTimeRange(c.startsAt, c.endsAt),
@@ -122,7 +139,22 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
         thresholdPercent: engagement.register.parameters.engagementThresholdBp / 100,
         byKind: engagement.byKind,
+      };
+      const template = 'participant/my-programme.njk';
+      // Nothing stored for today yet: the warmer stores it, and the next request holds the page.
+      if (snapshot.answerVersion === null) deps.engagementAnswers?.enqueue(enrolment.id);
+      if (key === null || snapshot.answerVersion === null) return reply.view(template, context);
+      const html = reply.renderHeldPage(template, context);
+      heldPages.set(key, {
+        version: snapshot.answerVersion,
+        day: today,
+        until: heldUntil(
+          now,
+          [...bookings.events, ...bookings.coaching].flatMap((b) => [b.startsAt, b.endsAt]),
+        ),
+        html,
       });
+      return reply.sendHeldPage(html);
     }),
   );
 

@@ -1,0 +1,80 @@
+/**
+ * Pages held ready to send (issue 13): My programme renders from one snapshot of the enrolment,
+ * but rendering it (GOV.UK task lists, summary lists and dates for every module) took about 5 ms of
+ * CPU, twenty times the rest of the request. A page is held here, rendered with holes for what
+ * differs per request (the CSRF token and the CSP nonce), under:
+ *
+ * - a key of everything else the page is worked out from that the request brings: who is signed
+ *   in (as the session read them), the enrolment as the request found it, the lead provider's name;
+ * - the version of the enrolment's engagement answer stored for today (its xmin), read in the same
+ *   statement as the snapshot the page was worked out from. Triggers delete that row with any
+ *   change to what the page shows (drizzle/0028 and 0030), so while a request finds the same
+ *   version, the page is the one it would render;
+ * - the London day, and the first instant after which the page would say something else (a booked
+ *   event or coaching session starting: it leaves "what is next").
+ *
+ * A request with a flash message renders live. At most HELD_CHARS characters in all, the least
+ * recently used dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/** Where the request's own values go: random per process, so no page text can look like one. */
+export const HELD_PAGE_HOLES = {
+  csrf: `csrf${randomBytes(12).toString('hex')}`,
+  nonce: `nonce${randomBytes(12).toString('hex')}`,
+} as const;
+
+/** A held page with its holes filled: each filler is called once, only if its hole is there. */
+export function fillHeldPage(
+  html: string,
+  fill: { csrf: () => string; nonce: () => string },
+): string {
+  // The nonce is drawn whether or not the page uses it, as a live render does (the CSP header).
+  const nonce = fill.nonce();
+  let out = html.includes(HELD_PAGE_HOLES.csrf)
+    ? html.split(HELD_PAGE_HOLES.csrf).join(fill.csrf())
+    : html;
+  if (out.includes(HELD_PAGE_HOLES.nonce)) out = out.split(HELD_PAGE_HOLES.nonce).join(nonce);
+  return out;
+}
+
+export interface HeldPage {
+  /** The engagement answer's version the page was worked out beside (see above). */
+  version: string;
+  /** The London day it was worked out for. */
+  day: string;
+  /** Held until this instant (ms since the epoch), when the page would say something else. */
+  until: number;
+  html: string;
+}
+
+const HELD_CHARS = 8 * 1024 * 1024;
+
+export type HeldPages = LRUCache<string, HeldPage>;
+
+export function createHeldPages(maxChars = HELD_CHARS): HeldPages {
+  return new LRUCache<string, HeldPage>({
+    maxSize: maxChars,
+    sizeCalculation: (p) => Math.max(1, p.html.length),
+  });
+}
+
+/** The held page for `key` if it is still the one to send on `day` at `now` for `version`. */
+export function stillHeld(page: HeldPage | undefined, day: string, now: Date): page is HeldPage {
+  return page !== undefined && page.day === day && now.getTime() < page.until;
+}
+
+/**
+ * The first instant after `now` at which something dated (a booking's start or end) passes, or
+ * Infinity: pages compare such instants with the time, so they may change then.
+ */
+export function heldUntil(now: Date, instants: Iterable<string>): number {
+  const t = now.getTime();
+  let until = Number.POSITIVE_INFINITY;
+  for (const iso of instants) {
+    const at = Date.parse(iso);
+    if (!Number.isNaN(at) && at > t && at < until) until = at;
+  }
+  return until;
+}

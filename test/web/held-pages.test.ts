@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  createHeldPages,
+  fillHeldPage,
+  heldUntil,
+  HELD_PAGE_HOLES,
+  stillHeld,
+} from '../../src/web/held-pages.js';
+
+describe('held pages (src/web/held-pages.ts)', () => {
+  const now = new Date('2026-03-16T09:00:00Z');
+
+  it.each([
+    ['nothing dated', [], Number.POSITIVE_INFINITY],
+    [
+      'only instants passed',
+      ['2026-03-15T10:00:00Z', '2026-03-16T09:00:00Z'],
+      Number.POSITIVE_INFINITY,
+    ],
+    [
+      'the first instant to come',
+      ['2026-03-20T10:00:00Z', '2026-03-16T09:00:01Z', 'not a date'],
+      Date.parse('2026-03-16T09:00:01Z'),
+    ],
+  ])('is held until the first booking instant after now: %s', (_, instants, until) => {
+    expect(heldUntil(now, instants)).toBe(until);
+  });
+
+  it('is still held only on its day and before its instant', () => {
+    const page = { version: '1', day: '2026-03-16', until: now.getTime() + 1, html: '' };
+    expect(stillHeld(page, '2026-03-16', now)).toBe(true);
+    expect(stillHeld(page, '2026-03-17', now)).toBe(false);
+    expect(stillHeld(page, '2026-03-16', new Date(now.getTime() + 1))).toBe(false);
+    expect(stillHeld(undefined, '2026-03-16', now)).toBe(false);
+  });
+
+  it('fills every hole with the request’s own values, and draws the nonce even with no hole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', '<p>', HELD_PAGE_HOLES.csrf, HELD_PAGE_HOLES.nonce)),
+        (parts) => {
+          let drawn = 0;
+          let csrfCalls = 0;
+          const out = fillHeldPage(parts.join(''), {
+            csrf: () => (csrfCalls++, 'TOKEN'),
+            nonce: () => (drawn++, 'NONCE'),
+          });
+          const expected = parts
+            .map((p) =>
+              p === HELD_PAGE_HOLES.csrf ? 'TOKEN' : p === HELD_PAGE_HOLES.nonce ? 'NONCE' : p,
+            )
+            .join('');
+          expect(out).toBe(expected);
+          expect(drawn).toBe(1);
+          expect(csrfCalls).toBe(parts.includes(HELD_PAGE_HOLES.csrf) ? 1 : 0);
+        },
+      ),
+    );
+  });
+
+  it('keeps at most its size in characters, dropping the least recently used', () => {
+    const pages = createHeldPages(10);
+    const page = (html: string) => ({ version: '1', day: 'd', until: 1, html });
+    pages.set('a', page('12345'));
+    pages.set('b', page('12345'));
+    pages.get('a');
+    pages.set('c', page('123'));
+    expect([...pages.keys()].sort()).toEqual(['a', 'c']);
+  });
+});
