@@ -5,7 +5,8 @@
  * builds it, production settings) and a bare Fastify + node-postgres route doing one primary-key
  * SELECT of a participant — the most a route on this stack can serve. autocannon runs in its own
  * process (so the load generator does not share a core with the server it measures) against each
- * target in turn, alternating, and the medians are compared as ratios:
+ * target in turn (each first warmed up for 2 s, not timed), alternating, and the medians are
+ * compared as ratios:
  *
  * - the engagement API (`GET /api/v1/enrolments/{id}/engagement`, bearer token): goal ≥ 50% of
  *   the bare route's requests/s, p99 < 50 ms;
@@ -218,6 +219,11 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
       const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' });
       if (res.status !== 200) throw new Error(`bench-http: ${name} answered ${res.status}`);
     }
+    // A warm-up, not timed: each target for two seconds, as a server in use has run for a while
+    // (compiled hot code, planned statements, the answers and pages it stores and holds).
+    for (const t of Object.values(targets)) {
+      await autocannon(t.url, t.headers, 2, options.connections);
+    }
     const results: Record<keyof typeof targets, Measured[]> = { bare: [], api: [], page: [] };
     for (let run = 0; run < options.runs; run++) {
       for (const name of ['bare', 'api', 'page'] as const) {
@@ -281,7 +287,7 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
     const line = (cells: string[]) =>
       cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     console.log(
-      `\nHTTP at ${options.connections} connections, ${options.seconds} s per target, median of ${options.runs} alternating runs (errors: ${errors})`,
+      `\nHTTP at ${options.connections} connections, ${options.seconds} s per target after a 2 s warm-up, median of ${options.runs} alternating runs (errors: ${errors})`,
     );
     console.log(line(['Figure', 'product', 'bare', 'ratio', 'goal', 'met']));
     for (const r of rows) console.log(line(r));

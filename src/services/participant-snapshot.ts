@@ -7,7 +7,7 @@
  * may see the enrolment as its condition (an enrolment the actor may not see is not found).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { keptStatements, queryRowsPrepared } from '../db/client.js';
+import { queryRowsPrepared } from '../db/client.js';
 import {
   enrolmentFactsStatement,
   factsFromRow,
@@ -122,28 +122,6 @@ export function participantSnapshotStatement(
     where: enrolmentVisibleTo(actor),
   });
 }
-
-/**
- * The version of the engagement answer stored for `today` for an enrolment (xmin, as
- * ParticipantSnapshot.answerVersion), or null: one small named statement by the primary key.
- * Who may see the enrolment is not checked here: only compare it with a version a snapshot read.
- */
-export async function storedAnswerVersion(
-  db: ServiceDeps['db'],
-  enrolmentId: number,
-  today: string,
-): Promise<string | null> {
-  const [row] = await versionReads<{ v: string }>(db, 'answer-version', versionStatement, {
-    enrolmentId,
-    today,
-  });
-  return row?.v ?? null;
-}
-
-const versionReads = keptStatements<{ enrolmentId: number; today: string }>();
-const versionStatement = () => sql`select s.xmin::text as v from enrolment_engagement_answer s
-  where s.enrolment_id = ${sql.placeholder('enrolmentId')}::int
-    and s.answered_on = ${sql.placeholder('today')}::date`;
 
 /** The snapshot of an enrolment the actor may see, in one statement; else NotFoundError. */
 export async function loadParticipantSnapshot(

@@ -172,6 +172,8 @@ export interface ParticipantEnrolment {
   deliveryPartner: string;
   status: string;
   commencedAt: string | null;
+  /** Asked for with `answersOn`: the version of the engagement answer stored for that day (xmin). */
+  answerVersion?: string | null;
 }
 
 /**
@@ -182,7 +184,13 @@ export async function enrolmentsOf(
   db: Pick<Db, 'execute'>,
   actor: Actor,
   participantId: number,
+  /**
+   * With a London day: each enrolment's stored engagement answer's version for it, in the same
+   * statement (My programme's held page, src/web/held-pages.ts).
+   */
+  options: { answersOn?: string } = {},
 ): Promise<ParticipantEnrolment[]> {
+  const { answersOn } = options;
   const rows = await queryRows<{
     id: number;
     cohort_id: number;
@@ -190,9 +198,15 @@ export async function enrolmentsOf(
     delivery_partner: string;
     status: string;
     commenced_at: string | Date | null;
+    answer_version?: string | null;
   }>(
     db,
-    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at
+    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at${
+      answersOn === undefined
+        ? sql``
+        : sql`, (select s.xmin::text from enrolment_engagement_answer s
+                 where s.enrolment_id = e.id and s.answered_on = ${answersOn}::date) as answer_version`
+    }
         from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
         where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}) order by c.start_date`,
   );
@@ -203,6 +217,7 @@ export async function enrolmentsOf(
     deliveryPartner: e.delivery_partner,
     status: e.status,
     commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
+    ...(answersOn === undefined ? {} : { answerVersion: e.answer_version ?? null }),
   }));
 }
 

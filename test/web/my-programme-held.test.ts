@@ -72,8 +72,9 @@ describe('My programme held ready to send', () => {
     const held = await page();
     expect(normal(holding.body)).toBe(normal(live.body));
     expect(normal(held.body)).toBe(normal(live.body));
-    // The session, the enrolments and the answer's version: no snapshot, no register.
+    // The shell, the session, the enrolments with the answer’s version: no snapshot, no register.
     expect(held.statements.length).toBeLessThan(live.statements.length);
+    expect(held.statements.length).toBeLessThanOrEqual(3);
     expect(held.statements.filter((s) => /xmin/.test(s))).toHaveLength(1);
     expect(held.statements.some((s) => /policy_version/.test(s))).toBe(false);
     for (const r of [holding, held]) {

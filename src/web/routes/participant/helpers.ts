@@ -78,6 +78,8 @@ export interface CurrentEnrolment {
   cohortName: string;
   deliveryPartner: string;
   status: string;
+  /** Only when the page asked (`answersOn`): see enrolmentsOf. */
+  answerVersion?: string | null;
 }
 
 /** Enrolments that are under way; a participant with several sees the one they are on now. */
@@ -90,10 +92,16 @@ const CURRENT_STATUSES = ['active', 'deferred'];
 export async function currentEnrolment(
   deps: PageDeps,
   actor: Actor,
+  options: { answersOn?: string } = {},
 ): Promise<CurrentEnrolment | null> {
   if (actor.participantId === null) return null;
   // One statement: the participant's own enrolments (none is "not found", as before).
-  const enrolments: CurrentEnrolment[] = await enrolmentsOf(deps.db, actor, actor.participantId);
+  const enrolments: CurrentEnrolment[] = await enrolmentsOf(
+    deps.db,
+    actor,
+    actor.participantId,
+    options,
+  );
   return (
     enrolments.filter((e) => CURRENT_STATUSES.includes(e.status)).at(-1) ??
     enrolments.at(-1) ??
@@ -115,12 +123,14 @@ export async function participantPage(
   request: FastifyRequest,
   reply: FastifyReply,
   handler: (ctx: ParticipantContext) => Promise<FastifyReply | void>,
+  /** `answersOn`: the enrolment comes with its stored answer's version for that day. */
+  options: { answersOn?: string } = {},
 ): Promise<FastifyReply | void> {
   const actor = requireSignedIn(request, reply);
   if (!actor) return reply;
   if (actor.role !== 'participant') return renderForbidden(reply);
   try {
-    const enrolment = await currentEnrolment(deps, actor);
+    const enrolment = await currentEnrolment(deps, actor, options);
     if (!enrolment) return renderNotFound(reply);
     return await handler({ actor, enrolment });
   } catch (error) {

@@ -11,10 +11,7 @@ import {
   type EnrolmentEngagement,
   type SessionAccessView,
 } from '../../../services/engagement/read.js';
-import {
-  loadParticipantSnapshot,
-  storedAnswerVersion,
-} from '../../../services/participant-snapshot.js';
+import { loadParticipantSnapshot } from '../../../services/participant-snapshot.js';
 import { createHeldPages, heldUntil, stillHeld } from '../../held-pages.js';
 import { currentModuleId, nextThings } from './programme-summary.js';
 import type { FormErrors } from '../../forms.js';
@@ -54,109 +51,114 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   // My programme held ready to send while nothing it shows has changed (src/web/held-pages.ts).
   const heldPages = createHeldPages();
-  app.get('/my-programme', (request, reply) =>
-    participantPage(deps, request, reply, async ({ actor, enrolment }) => {
-      const flash = takeFlash(request);
-      const now = deps.clock.now();
-      const today = londonDateOf(now);
-      // Everything the request brings that the page shows; a flash message is shown once, live.
-      const key = flash ? null : JSON.stringify([actor, enrolment, request.shell.providerName]);
-      const held = key === null ? undefined : heldPages.get(key);
-      if (
-        stillHeld(held, today, now) &&
-        (await storedAnswerVersion(deps.db, enrolment.id, today)) === held.version
-      ) {
-        return reply.sendHeldPage(held.html);
-      }
-      // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
-      // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
-      const snapshot = await loadParticipantSnapshot(deps, actor, enrolment.id);
-      const { engagement, modules, bookings, alerts, rejoin } = snapshot;
-      const sessions = engagement.sessions.map(sessionItem);
-      const continueWith = sessions.find((s) => s.state === 'open');
-      const details = engagement.decision.details;
-      const threshold = formatThreshold(engagement.register.parameters.engagementThresholdBp);
-      // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
-      const deferred = enrolment.status === 'deferred';
-      const unreachable = deferred
-        ? undefined
-        : engagement.decision.reasons.find((r) => r.code === 'ENGAGEMENT.NOT_REACHABLE');
-      // The pace (2.1.1, 2.2.1.1): what was due by today session by session across each module's
-      // ideal window and on each event's day; the set-based staff query gives the same figures.
-      const pace = details.projection;
-      const behindPace = !deferred && pace.reachable && pace.atRisk;
-      const behindModules = modules.filter((m) =>
-        sessions.some((s) => s.behind && s.moduleId === m.id),
-      );
-      const moduleViews = modules.map((m) => {
-        const own = sessions.filter((s) => s.moduleId === m.id);
-        return {
-          ...m,
-          sessions: own,
-          released: m.releaseDate <= today,
-          // Released ahead of its ideal window (2.2.1.1): available now, ideally done within the window.
-          ahead: m.releaseDate <= today && today < m.idealWindowStart,
-          done: own.filter((s) => s.state === 'done').length,
-        };
-      });
-      const context = {
-        currentDeferral: snapshot.currentDeferral,
-        contact: snapshot.contact,
-        flash,
-        cohort: snapshot.cohort,
-        enrolment,
-        deferred,
-        rejoin: deferred ? rejoin : null,
-        threshold,
-        engagement: engagement.decision,
-        percentage: details.percentage,
-        bestPossible: formatBasisPoints(details.projection.bestPossibleBasisPoints),
-        projected: formatBasisPoints(pace.projectedBasisPoints),
-        expected: formatBasisPoints(pace.expectedBasisPoints),
-        aheadOfExpected: details.basisPoints >= pace.expectedBasisPoints,
-        meetsThreshold: details.meetsThreshold,
-        // A stored alert says it once, with its date; the live warning of the same kind is not repeated.
-        alerts: alerts.map((a) => ({ kind: a.kind, raisedOn: a.raisedOn })),
-        unreachable: alerts.some((a) => a.kind === 'engagement_unreachable')
+  app.get('/my-programme', (request, reply) => {
+    const now = deps.clock.now();
+    const today = londonDateOf(now);
+    // The enrolment comes with the version of its answer stored for today, in the same statement.
+    return participantPage(
+      deps,
+      request,
+      reply,
+      async ({ actor, enrolment: found }) => {
+        const { answerVersion, ...enrolment } = found;
+        const flash = takeFlash(request);
+        // Everything the request brings that the page shows; a flash message is shown once, live.
+        const key = flash ? null : JSON.stringify([actor, enrolment, request.shell.providerName]);
+        const held = key === null ? undefined : heldPages.get(key);
+        if (stillHeld(held, today, now) && answerVersion === held.version) {
+          return reply.sendHeldPage(held.html);
+        }
+        // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
+        // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
+        const snapshot = await loadParticipantSnapshot(deps, actor, enrolment.id);
+        const { engagement, modules, bookings, alerts, rejoin } = snapshot;
+        const sessions = engagement.sessions.map(sessionItem);
+        const continueWith = sessions.find((s) => s.state === 'open');
+        const details = engagement.decision.details;
+        const threshold = formatThreshold(engagement.register.parameters.engagementThresholdBp);
+        // A deferred participant's deadline and pace come from the cohort they re-join, not this one.
+        const deferred = enrolment.status === 'deferred';
+        const unreachable = deferred
           ? undefined
-          : unreachable,
-        behindPace: behindPace && !alerts.some((a) => a.kind === 'engagement_behind'),
-        behindModules,
-        continueWith,
-        modules: moduleViews,
-        currentModuleId: currentModuleId(sessions, moduleViews),
-        nextThings: nextThings({ sessions, modules, bookings, now }),
-        // NPQEL and EHCO (2.2.1.3): the coaching booked from now on, soonest first.
-        coaching: isCoachingCourse(snapshot.cohort.course)
-          ? bookings.coaching
-              .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > now)
-              .map((c) => ({
-                title: `${c.title} with ${c.coachName}`,
-                when: govukDateTimeRange(c.startsAt, c.endsAt),
-              }))
-          : null,
-        // The bar's width: the figure, rounded down like the figure itself, at most 100.
-        barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
-        thresholdPercent: engagement.register.parameters.engagementThresholdBp / 100,
-        byKind: engagement.byKind,
-      };
-      const template = 'participant/my-programme.njk';
-      // Nothing stored for today yet: the warmer stores it, and the next request holds the page.
-      if (snapshot.answerVersion === null) deps.engagementAnswers?.enqueue(enrolment.id);
-      if (key === null || snapshot.answerVersion === null) return reply.view(template, context);
-      const html = reply.renderHeldPage(template, context);
-      heldPages.set(key, {
-        version: snapshot.answerVersion,
-        day: today,
-        until: heldUntil(
-          now,
-          [...bookings.events, ...bookings.coaching].flatMap((b) => [b.startsAt, b.endsAt]),
-        ),
-        html,
-      });
-      return reply.sendHeldPage(html);
-    }),
-  );
+          : engagement.decision.reasons.find((r) => r.code === 'ENGAGEMENT.NOT_REACHABLE');
+        // The pace (2.1.1, 2.2.1.1): what was due by today session by session across each module's
+        // ideal window and on each event's day; the set-based staff query gives the same figures.
+        const pace = details.projection;
+        const behindPace = !deferred && pace.reachable && pace.atRisk;
+        const behindModules = modules.filter((m) =>
+          sessions.some((s) => s.behind && s.moduleId === m.id),
+        );
+        const moduleViews = modules.map((m) => {
+          const own = sessions.filter((s) => s.moduleId === m.id);
+          return {
+            ...m,
+            sessions: own,
+            released: m.releaseDate <= today,
+            // Released ahead of its ideal window (2.2.1.1): available now, ideally done within the window.
+            ahead: m.releaseDate <= today && today < m.idealWindowStart,
+            done: own.filter((s) => s.state === 'done').length,
+          };
+        });
+        const context = {
+          currentDeferral: snapshot.currentDeferral,
+          contact: snapshot.contact,
+          flash,
+          cohort: snapshot.cohort,
+          enrolment,
+          deferred,
+          rejoin: deferred ? rejoin : null,
+          threshold,
+          engagement: engagement.decision,
+          percentage: details.percentage,
+          bestPossible: formatBasisPoints(details.projection.bestPossibleBasisPoints),
+          projected: formatBasisPoints(pace.projectedBasisPoints),
+          expected: formatBasisPoints(pace.expectedBasisPoints),
+          aheadOfExpected: details.basisPoints >= pace.expectedBasisPoints,
+          meetsThreshold: details.meetsThreshold,
+          // A stored alert says it once, with its date; the live warning of the same kind is not repeated.
+          alerts: alerts.map((a) => ({ kind: a.kind, raisedOn: a.raisedOn })),
+          unreachable: alerts.some((a) => a.kind === 'engagement_unreachable')
+            ? undefined
+            : unreachable,
+          behindPace: behindPace && !alerts.some((a) => a.kind === 'engagement_behind'),
+          behindModules,
+          continueWith,
+          modules: moduleViews,
+          currentModuleId: currentModuleId(sessions, moduleViews),
+          nextThings: nextThings({ sessions, modules, bookings, now }),
+          // NPQEL and EHCO (2.2.1.3): the coaching booked from now on, soonest first.
+          coaching: isCoachingCourse(snapshot.cohort.course)
+            ? bookings.coaching
+                .filter((c) => c.status === 'scheduled' && new Date(c.startsAt) > now)
+                .map((c) => ({
+                  title: `${c.title} with ${c.coachName}`,
+                  when: govukDateTimeRange(c.startsAt, c.endsAt),
+                }))
+            : null,
+          // The bar's width: the figure, rounded down like the figure itself, at most 100.
+          barPercent: Math.min(100, Math.floor(details.basisPoints / 100)),
+          thresholdPercent: engagement.register.parameters.engagementThresholdBp / 100,
+          byKind: engagement.byKind,
+        };
+        const template = 'participant/my-programme.njk';
+        // Nothing stored for today yet: the warmer stores it, and the next request holds the page.
+        if (snapshot.answerVersion === null) deps.engagementAnswers?.enqueue(enrolment.id);
+        if (key === null || snapshot.answerVersion === null) return reply.view(template, context);
+        const html = reply.renderHeldPage(template, context);
+        heldPages.set(key, {
+          version: snapshot.answerVersion,
+          day: today,
+          until: heldUntil(
+            now,
+            [...bookings.events, ...bookings.coaching].flatMap((b) => [b.startsAt, b.endsAt]),
+          ),
+          html,
+        });
+        return reply.sendHeldPage(html);
+      },
+      { answersOn: today },
+    );
+  });
 
   app.get<{ Params: { activityId: string } }>('/sessions/:activityId', (request, reply) =>
     participantPage(deps, request, reply, async (ctx) => {
