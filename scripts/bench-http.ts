@@ -180,6 +180,21 @@ async function signIn(base: string, email: string, password: string): Promise<st
   return (res.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
 }
 
+/** The cookies a browser would send next: those it had, with those the response set in their place. */
+function keptCookie(cookie: string, res: Response): string {
+  const jar = new Map(
+    cookie
+      .split('; ')
+      .filter(Boolean)
+      .map((c) => [c.split('=')[0]!, c] as const),
+  );
+  for (const set of res.headers.getSetCookie?.() ?? []) {
+    const pair = set.split(';')[0]!;
+    jar.set(pair.split('=')[0]!, pair);
+  }
+  return [...jar.values()].join('; ');
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -215,9 +230,12 @@ export async function benchHttp(db: Db, options: HttpBenchOptions): Promise<void
       page: { url: `${appBase}/my-programme`, headers: { cookie } },
     };
     // A check that each target answers 200 before it is timed: a 302 to sign-in would look fast.
+    // The page's cookie is then the one it set, as a browser keeps it (the session's CSRF secret is
+    // added by the first page after signing in; a cookie without it is sealed again every time).
     for (const [name, t] of Object.entries(targets)) {
       const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' });
       if (res.status !== 200) throw new Error(`bench-http: ${name} answered ${res.status}`);
+      if (name === 'page') targets.page.headers.cookie = keptCookie(cookie, res);
     }
     // A warm-up, not timed: each target for two seconds, as a server in use has run for a while
     // (compiled hot code, planned statements, the answers and pages it stores and holds).

@@ -36,7 +36,7 @@ import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
 import { clientErrorHandler } from './web/client-errors.js';
 import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
-import { fillHeldPage, HELD_PAGE_HOLES } from './web/held-pages.js';
+import { compactHtml, fillHeldPage, HELD_PAGE_HOLES } from './web/held-pages.js';
 import {
   createEngagementAnswerWarmer,
   type EngagementAnswerQueue,
@@ -74,7 +74,8 @@ declare module 'fastify' {
     view(template: string, context?: Record<string, unknown>): FastifyReply;
     /**
      * A page as `view` renders it, as a string to hold (src/web/held-pages.ts), with holes where
-     * this request's CSRF token and CSP nonce go; send it (now or later) with sendHeldPage.
+     * this request's CSRF token and CSP nonce go and without its template's indentation
+     * (compactHtml); send it (now or later) with sendHeldPage.
      */
     renderHeldPage(template: string, context?: Record<string, unknown>): string;
     /** Sends a page renderHeldPage made, with this request's CSRF token and nonce in its holes. */
@@ -122,7 +123,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   // Set before any route is added: Fastify gives each route the error handler in force when the
   // route is registered, so a handler set at the end would never see the routes' own errors.
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     // The database went away (restart, failover): 503 with Retry-After, never a 500.
     const as = wantsJson(request.headers.accept, request.url) ? 'json' : 'page';
     if (replyIfUnavailable(error, request, reply, as)) return reply;
@@ -140,8 +141,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       });
     }
     // A body over a route's limit: say so on a page, never a raw message.
+    if (status < 500 && status !== 413) return reply.send({ error: error.message });
+    // A route that reads the shell itself may not have yet (src/web/shell.ts).
+    await request.loadShell();
     if (status === 413) return reply.view('too-large.njk');
-    if (status < 500) return reply.send({ error: error.message });
     return reply.view('error.njk', { reference: request.id, detail });
   });
 
@@ -192,7 +195,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.decorateReply(
     'renderHeldPage',
     function (this, template: string, context: Record<string, unknown> = {}) {
-      return views.render(template, { ...pageLocals(this, true), ...context });
+      return compactHtml(views.render(template, { ...pageLocals(this, true), ...context }));
     },
   );
   app.decorateReply('sendHeldPage', function (this, html: string) {

@@ -172,8 +172,29 @@ export interface ParticipantEnrolment {
   deliveryPartner: string;
   status: string;
   commencedAt: string | null;
-  /** Asked for with `answersOn`: the version of the engagement answer stored for that day (xmin). */
-  answerVersion?: string | null;
+}
+
+/** The columns enrolmentsOf (and own-enrolments.ts) select, and the enrolment they make. */
+export interface EnrolmentRow {
+  id: number;
+  cohort_id: number;
+  cohort_name: string;
+  delivery_partner: string;
+  status: string;
+  commenced_at: string | Date | null;
+}
+export const ENROLMENT_COLUMNS = sql`e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at`;
+export const ENROLMENT_JOINS = sql`enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id`;
+
+export function enrolmentFromRow(e: EnrolmentRow): ParticipantEnrolment {
+  return {
+    id: e.id,
+    cohortId: e.cohort_id,
+    cohortName: e.cohort_name,
+    deliveryPartner: e.delivery_partner,
+    status: e.status,
+    commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
+  };
 }
 
 /**
@@ -184,41 +205,13 @@ export async function enrolmentsOf(
   db: Pick<Db, 'execute'>,
   actor: Actor,
   participantId: number,
-  /**
-   * With a London day: each enrolment's stored engagement answer's version for it, in the same
-   * statement (My programme's held page, src/web/held-pages.ts).
-   */
-  options: { answersOn?: string } = {},
 ): Promise<ParticipantEnrolment[]> {
-  const { answersOn } = options;
-  const rows = await queryRows<{
-    id: number;
-    cohort_id: number;
-    cohort_name: string;
-    delivery_partner: string;
-    status: string;
-    commenced_at: string | Date | null;
-    answer_version?: string | null;
-  }>(
+  const rows = await queryRows<EnrolmentRow>(
     db,
-    sql`select e.id, c.id as cohort_id, c.name as cohort_name, dp.name as delivery_partner, e.status, e.commenced_at${
-      answersOn === undefined
-        ? sql``
-        : sql`, (select s.xmin::text from enrolment_engagement_answer s
-                 where s.enrolment_id = e.id and s.answered_on = ${answersOn}::date) as answer_version`
-    }
-        from enrolment e join cohort c on c.id = e.cohort_id join delivery_partner dp on dp.id = e.delivery_partner_id
+    sql`select ${ENROLMENT_COLUMNS} from ${ENROLMENT_JOINS}
         where e.participant_id = ${participantId} and (${enrolmentVisibleTo(actor)}) order by c.start_date`,
   );
-  return rows.map((e) => ({
-    id: e.id,
-    cohortId: e.cohort_id,
-    cohortName: e.cohort_name,
-    deliveryPartner: e.delivery_partner,
-    status: e.status,
-    commencedAt: e.commenced_at === null ? null : new Date(e.commenced_at).toISOString(),
-    ...(answersOn === undefined ? {} : { answerVersion: e.answer_version ?? null }),
-  }));
+  return rows.map(enrolmentFromRow);
 }
 
 /** An enrolment with where the participant stands against the engagement requirement (2.1.1). */

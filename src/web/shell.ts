@@ -20,6 +20,18 @@ export interface Shell {
 declare module 'fastify' {
   interface FastifyRequest {
     shell: Shell;
+    /**
+     * On a route with `config.shellByRoute`: reads the shell before anything is rendered (a no-op
+     * once read, and on every other route, whose shell is read before the route runs).
+     */
+    loadShell(): Promise<void>;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route reads the shell itself (request.loadShell) before it renders a page: a page held
+     * ready to send carries the shell it was rendered with (My programme, src/web/held-pages.ts).
+     */
+    shellByRoute?: boolean;
   }
 }
 
@@ -53,12 +65,12 @@ const NO_SHELL_PREFIXES = [
 /**
  * Every page names the lead provider: read it once per page request (one row). A database that
  * cannot answer leaves the shell saying "npq-ops"; the route itself then answers as it must.
+ * A route with `config.shellByRoute` reads it only when it renders (request.loadShell).
  */
 export function registerShell(app: FastifyInstance, db: Db): void {
-  app.decorateRequest('shell', null as unknown as Shell);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    request.shell = { providerName: null };
-    if (NO_SHELL_PREFIXES.some((p) => request.url.startsWith(p))) return;
+  const pending = new WeakSet<FastifyRequest>();
+  const read = async (request: FastifyRequest) => {
+    pending.delete(request);
     try {
       const [row] = await queryRows<{ name: string }>(
         db,
@@ -68,6 +80,19 @@ export function registerShell(app: FastifyInstance, db: Db): void {
     } catch {
       // The shell falls back to "npq-ops"; the page's own queries report the outage.
     }
+  };
+  app.decorateRequest('shell', null as unknown as Shell);
+  app.decorateRequest('loadShell', function (this: FastifyRequest) {
+    return pending.has(this) ? read(this) : Promise.resolve();
+  });
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    request.shell = { providerName: null };
+    if (NO_SHELL_PREFIXES.some((p) => request.url.startsWith(p))) return;
+    if (request.routeOptions.config.shellByRoute) {
+      pending.add(request);
+      return;
+    }
+    await read(request);
   });
 
   const css = brandFreeStylesheet();

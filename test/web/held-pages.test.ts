@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  compactHtml,
   createHeldPages,
   fillHeldPage,
   heldUntil,
@@ -67,5 +68,39 @@ describe('held pages (src/web/held-pages.ts)', () => {
     pages.get('a');
     pages.set('c', page('123'));
     expect([...pages.keys()].sort()).toEqual(['a', 'c']);
+  });
+  it('drops template indentation but keeps what <pre> and <textarea> show', () => {
+    const page = [
+      '<ul>\n    <li>One</li>\n\n    <li>Two words</li>\n</ul>',
+      '<pre class="x">  a\n    b\n</pre>',
+      '<p>\n  Text\n  <textarea name="t">line\n    indented</textarea>\n</p>',
+    ].join('\n  ');
+    expect(compactHtml(page)).toBe(
+      '<ul>\n<li>One</li>\n<li>Two words</li>\n</ul>\n' +
+        '<pre class="x">  a\n    b\n</pre>\n' +
+        '<p>\nText\n<textarea name="t">line\n    indented</textarea>\n</p>',
+    );
+  });
+
+  it('shows the same text once white space is collapsed as HTML does', () => {
+    const collapse = (html: string) => html.replace(/\s+/g, ' ');
+    const chunk = fc.constantFrom(
+      '<p>',
+      '</p>',
+      'word',
+      ' ',
+      '\n',
+      '\n   ',
+      '\t',
+      '<a href="/x">',
+      '</a>',
+    );
+    fc.assert(
+      fc.property(fc.array(chunk, { maxLength: 40 }), (chunks) => {
+        const html = chunks.join('');
+        expect(collapse(compactHtml(html))).toBe(collapse(html));
+        expect(compactHtml(compactHtml(html))).toBe(compactHtml(html));
+      }),
+    );
   });
 });

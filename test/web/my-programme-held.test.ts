@@ -72,9 +72,11 @@ describe('My programme held ready to send', () => {
     const held = await page();
     expect(normal(holding.body)).toBe(normal(live.body));
     expect(normal(held.body)).toBe(normal(live.body));
-    // The shell, the session, the enrolments with the answer’s version: no snapshot, no register.
+    // One statement: the remembered session checked again beside the enrolments with the answer’s
+    // version; no shell, no snapshot, no register.
     expect(held.statements.length).toBeLessThan(live.statements.length);
-    expect(held.statements.length).toBeLessThanOrEqual(3);
+    expect(held.statements).toHaveLength(1);
+    expect(held.statements[0]).toMatch(/user_session/);
     expect(held.statements.filter((s) => /xmin/.test(s))).toHaveLength(1);
     expect(held.statements.some((s) => /policy_version/.test(s))).toBe(false);
     for (const r of [holding, held]) {
@@ -149,5 +151,93 @@ describe('My programme held ready to send', () => {
     const mineAgain = await page(p1);
     expect(normal(theirs.body)).not.toBe(normal(mineAgain.body));
     expect(normal(mineAgain.body)).toBe(normal(mine.body));
+  });
+});
+
+/** The lead provider's name, as the shell shows it. */
+async function providerName(): Promise<string> {
+  const [row] = await queryRows<{ name: string }>(
+    w.t.db,
+    sql`select name from lead_provider order by id limit 1`,
+  );
+  return row!.name;
+}
+
+describe('My programme with the session remembered (services/recent-sessions.ts)', () => {
+  it('still sends a signed-out person to sign in at once: signed out elsewhere, ended or deactivated', async () => {
+    const ended = [
+      // Signed out in another tab (the same cookie).
+      async (s: Session) => {
+        const out = await s.request({ method: 'POST', url: '/sign-out', payload: {} });
+        expect(out.statusCode).toBe(303);
+      },
+      // Ended on the server (every session of the account, say).
+      async () => {
+        await w.t.db.execute(sql`update user_session set revoked_at = now()
+          where user_id = (select id from app_user where email = 'participant2@demo.npq-ops.test')`);
+      },
+      // Expired.
+      async () => {
+        await w.t.db.execute(sql`update user_session set expires_at = '2000-01-01'
+          where user_id = (select id from app_user where email = 'participant2@demo.npq-ops.test')`);
+      },
+    ];
+    for (const end of ended) {
+      const s = await w.signIn('participant2@demo.npq-ops.test');
+      await holdPage(s);
+      expect((await page(s)).statements).toHaveLength(1);
+      await end(s);
+      const after = await s.request({ method: 'GET', url: '/my-programme' });
+      expect(after.statusCode).toBe(302);
+      expect(after.headers.location).toMatch(/^\/sign-in/);
+    }
+    const s = await w.signIn('participant2@demo.npq-ops.test');
+    await holdPage(s);
+    await w.t.db.execute(sql`update app_user set deactivated_at = now()
+      where email = 'participant2@demo.npq-ops.test'`);
+    try {
+      const after = await s.request({ method: 'GET', url: '/my-programme' });
+      expect(after.statusCode).toBe(302);
+      expect(after.headers.location).toMatch(/^\/sign-in/);
+    } finally {
+      await w.t.db.execute(sql`update app_user set deactivated_at = null
+        where email = 'participant2@demo.npq-ops.test'`);
+    }
+  });
+
+  it('shows a changed name at once, and then holds the page again', async () => {
+    const s = await w.signIn('participant2@demo.npq-ops.test');
+    await holdPage(s);
+    await w.t.db.execute(sql`update app_user set display_name = display_name || ' Renamed'
+      where email = 'participant2@demo.npq-ops.test'`);
+    try {
+      const renamed = await page(s);
+      expect(renamed.body).toContain(' Renamed');
+      const again = await page(s);
+      expect(again.body).toContain(' Renamed');
+      expect(again.statements).toHaveLength(1);
+    } finally {
+      await w.t.db
+        .execute(sql`update app_user set display_name = replace(display_name, ' Renamed', '')
+        where email = 'participant2@demo.npq-ops.test'`);
+    }
+  });
+
+  it('names the lead provider on every other page the address answers', async () => {
+    const name = await providerName();
+    const staff = await w.signIn('programme.team@demo.npq-ops.test');
+    for (let i = 0; i < 2; i++) {
+      // Forbidden to staff, the session looked up then remembered.
+      const forbidden = await staff.request({ method: 'GET', url: '/my-programme' });
+      expect(forbidden.statusCode).toBe(403);
+      expect(forbidden.body).toContain(name);
+    }
+    // Refused at the edge: a broken character, a web address too long.
+    const broken = await p1.request({ method: 'GET', url: '/my-programme?q=%00' });
+    expect(broken.statusCode).toBe(422);
+    expect(broken.body).toContain(name);
+    const long = await p1.request({ method: 'GET', url: `/my-programme?q=${'x'.repeat(9000)}` });
+    expect(long.statusCode).toBe(414);
+    expect(long.body).toContain(name);
   });
 });

@@ -17,9 +17,19 @@ import {
 } from '../../services/auth.js';
 import { UnauthenticatedError } from '../../services/errors.js';
 import { forgetToken, recentToken, type TokenRecheck } from '../../services/recent-tokens.js';
+import {
+  forgetSession,
+  recentSession,
+  rememberSession,
+  type SessionRecheck,
+} from '../../services/recent-sessions.js';
 import { encodeKeptForm, keepForm } from '../kept-form.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Looks the session up (services/auth.ts loadSessionActor), as every signed-in request does. */
+    lookUpSession(request: FastifyRequest, sid: string): Promise<void>;
+  }
   interface FastifyRequest {
     actor: Actor | null;
     authMethod: 'session' | 'token' | null;
@@ -30,10 +40,17 @@ declare module 'fastify' {
      * it, not looked up again; the route must check it in its own statement (services/recent-tokens.ts).
      */
     tokenRecheck: TokenRecheck | null;
+    /**
+     * On a route with `config.recheckSession`: the session's actor as this server last found it,
+     * not looked up again; the route must check it in its own statement (services/recent-sessions.ts).
+     */
+    sessionRecheck: SessionRecheck | null;
   }
   interface FastifyContextConfig {
     /** The route checks a recently seen bearer token in its own statement (see tokenRecheck). */
     recheckToken?: boolean;
+    /** The route checks a recently seen session in its own statement (see sessionRecheck). */
+    recheckSession?: boolean;
   }
 }
 
@@ -95,6 +112,7 @@ export async function registerAuth(
   app.decorateRequest('authMethod', null);
   app.decorateRequest('endedSessionUserId', null);
   app.decorateRequest('tokenRecheck', null);
+  app.decorateRequest('sessionRecheck', null);
 
   app.addHook('onRequest', async (request) => {
     // Stylesheets, scripts, fonts and the health check never need to know who is asking.
@@ -113,18 +131,37 @@ export async function registerAuth(
     }
     const sid = request.session.get('sid');
     if (typeof sid === 'string') {
-      request.actor = await loadSessionActor(deps.db, sid, sessionClock.now());
-      request.authMethod = request.actor ? 'session' : null;
-      // Ended or expired: forget it, but keep the cookie usable so the "signed out" and sign-in
-      // pages answered now can set a fresh CSRF secret (a deleted session could hold none).
-      if (!request.actor) {
-        // A form sent now is kept for its author only: remember whose session it was.
-        if (!SAFE_METHODS.has(request.method))
-          request.endedSessionUserId = await sessionOwner(deps.db, sid);
-        request.session.regenerate();
+      const recheck = request.routeOptions.config.recheckSession
+        ? recentSession(deps.db, sid, sessionClock.now())
+        : null;
+      if (recheck) {
+        request.sessionRecheck = recheck;
+        request.actor = recheck.actor;
+        request.authMethod = 'session';
+        return;
       }
+      await lookUpSession(request, sid);
     }
   });
+
+  /** The session's actor, looked up; an ended or expired one is forgotten. */
+  const lookUpSession = async (request: FastifyRequest, sid: string) => {
+    request.actor = await loadSessionActor(deps.db, sid, sessionClock.now());
+    request.authMethod = request.actor ? 'session' : null;
+    if (request.actor) {
+      // For routes that check the session again in their own statement (services/recent-sessions.ts).
+      rememberSession(deps.db, sid, request.actor);
+      return;
+    }
+    forgetSession(deps.db, sid);
+    // Ended or expired: forget it, but keep the cookie usable so the "signed out" and sign-in
+    // pages answered now can set a fresh CSRF secret (a deleted session could hold none).
+    // A form sent now is kept for its author only: remember whose session it was.
+    if (!SAFE_METHODS.has(request.method))
+      request.endedSessionUserId = await sessionOwner(deps.db, sid);
+    request.session.regenerate();
+  };
+  app.decorate('lookUpSession', lookUpSession);
 
   // A form sent after its session ended (expired, signed out in another tab, or the cookie gone):
   // its CSRF token cannot match any more, so instead of a refusal say what happened, offer to sign
@@ -185,6 +222,21 @@ export async function tokenRecheckFailed(request: FastifyRequest, db: Db): Promi
   return request.actor;
 }
 
+/**
+ * A route's own statement found the session of `request.sessionRecheck` no longer holding (ended,
+ * expired, its account deactivated or its user changed): forget it and look it up the usual way.
+ * The actor now behind the session, or null (the session is then forgotten, as the lookup does).
+ */
+export async function sessionRecheckFailed(request: FastifyRequest): Promise<Actor | null> {
+  const check = request.sessionRecheck;
+  request.sessionRecheck = null;
+  request.actor = null;
+  request.authMethod = null;
+  // The lookup remembers the actor it finds (a changed name, say) or forgets the session.
+  if (check) await request.server.lookUpSession(request, check.sessionId);
+  return request.actor;
+}
+
 export async function signIn(
   request: FastifyRequest,
   actor: Actor,
@@ -203,7 +255,10 @@ export async function signOut(
   deps: { db: Db; clock: Clock },
 ): Promise<void> {
   const sid = request.session.get('sid');
-  if (typeof sid === 'string') await endSession(deps.db, sid, request.server.sessionClock.now());
+  if (typeof sid === 'string') {
+    forgetSession(deps.db, sid);
+    await endSession(deps.db, sid, request.server.sessionClock.now());
+  }
   request.session.delete();
 }
 

@@ -27,6 +27,7 @@ export function registerEdgeChecks(app: FastifyInstance): void {
         errors: [{ path: 'url', message: `Use at most ${MAX_URL_LENGTH} characters` }],
       });
     }
+    await request.loadShell();
     return reply.view('refused.njk', {
       heading: 'The web address is too long',
       advice: `A web address can have at most ${MAX_URL_LENGTH} characters. Shorten your search.`,
@@ -40,7 +41,9 @@ export function registerEdgeChecks(app: FastifyInstance): void {
       firstTextProblem(request.params, 'params') ??
       firstTextProblem(request.query, 'querystring') ??
       firstTextProblem(request.body, 'body');
-    if (problem) return refuse(request, reply, problem);
+    if (!problem) return;
+    if (!isJson(request)) await request.loadShell();
+    return refuse(request, reply, problem);
   });
 }
 

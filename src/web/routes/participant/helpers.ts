@@ -14,7 +14,8 @@ import { enrolmentsOf } from '../../../services/participants.js';
 import type { Decision } from '../../../policy/index.js';
 import type { ApiDeps } from '../../api/plugin.js';
 import { formErrors, type FormErrors } from '../../forms.js';
-import { requireSignedIn } from '../../plugins/auth.js';
+import { requireSignedIn, sessionRecheckFailed } from '../../plugins/auth.js';
+import { ownEnrolments } from '../../../services/own-enrolments.js';
 import { londonInstant as londonWallClock } from '../../../domain/london-time.js';
 
 export type PageDeps = ApiDeps;
@@ -78,7 +79,7 @@ export interface CurrentEnrolment {
   cohortName: string;
   deliveryPartner: string;
   status: string;
-  /** Only when the page asked (`answersOn`): see enrolmentsOf. */
+  /** Only when the page asked (`answersOn`): see services/own-enrolments.ts. */
   answerVersion?: string | null;
 }
 
@@ -89,24 +90,44 @@ const CURRENT_STATUSES = ['active', 'deferred'];
  * The enrolment a participant's pages are about: the latest active or deferred one, else the
  * latest of any status (so a finished participant still sees their record).
  */
-export async function currentEnrolment(
-  deps: PageDeps,
-  actor: Actor,
-  options: { answersOn?: string } = {},
-): Promise<CurrentEnrolment | null> {
-  if (actor.participantId === null) return null;
-  // One statement: the participant's own enrolments (none is "not found", as before).
-  const enrolments: CurrentEnrolment[] = await enrolmentsOf(
-    deps.db,
-    actor,
-    actor.participantId,
-    options,
-  );
+function currentOf<E extends { status: string }>(enrolments: readonly E[]): E | null {
   return (
     enrolments.filter((e) => CURRENT_STATUSES.includes(e.status)).at(-1) ??
     enrolments.at(-1) ??
     null
   );
+}
+
+export async function currentEnrolment(
+  deps: PageDeps,
+  actor: Actor,
+): Promise<CurrentEnrolment | null> {
+  if (actor.participantId === null) return null;
+  // One statement: the participant's own enrolments (none is "not found", as before).
+  return currentOf(await enrolmentsOf(deps.db, actor, actor.participantId));
+}
+
+/**
+ * The current enrolment with its answer version for `today`, in one kept statement that also
+ * checks a remembered session again (services/own-enrolments.ts). When that session no longer
+ * holds it is looked up the usual way: the actor then is whoever is signed in now (or null).
+ */
+async function currentEnrolmentWithAnswer(
+  deps: PageDeps,
+  request: FastifyRequest,
+  actor: Actor,
+  today: string,
+): Promise<{ actor: Actor | null; enrolment: CurrentEnrolment | null }> {
+  const recheck = request.sessionRecheck;
+  if (recheck && actor.participantId !== null && actor.role === 'participant') {
+    const own = await ownEnrolments(deps.db, actor, actor.participantId, today, recheck);
+    if (own.sessionOk) return { actor, enrolment: currentOf(own.enrolments) };
+  }
+  const now = recheck ? await sessionRecheckFailed(request) : actor;
+  if (!now || now.participantId === null || now.role !== 'participant')
+    return { actor: now, enrolment: null };
+  const own = await ownEnrolments(deps.db, now, now.participantId, today, null);
+  return { actor: now, enrolment: currentOf(own.enrolments) };
 }
 
 export interface ParticipantContext {
@@ -123,17 +144,41 @@ export async function participantPage(
   request: FastifyRequest,
   reply: FastifyReply,
   handler: (ctx: ParticipantContext) => Promise<FastifyReply | void>,
-  /** `answersOn`: the enrolment comes with its stored answer's version for that day. */
+  /**
+   * `answersOn`: the enrolment comes with its stored answer's version for that day, and a session
+   * the route rechecks (config.recheckSession) is checked in the same statement.
+   */
   options: { answersOn?: string } = {},
 ): Promise<FastifyReply | void> {
-  const actor = requireSignedIn(request, reply);
+  let actor = requireSignedIn(request, reply);
   if (!actor) return reply;
-  if (actor.role !== 'participant') return renderForbidden(reply);
   try {
-    const enrolment = await currentEnrolment(deps, actor, options);
-    if (!enrolment) return renderNotFound(reply);
+    let enrolment: CurrentEnrolment | null = null;
+    if (options.answersOn !== undefined) {
+      ({ actor, enrolment } = await currentEnrolmentWithAnswer(
+        deps,
+        request,
+        actor,
+        options.answersOn,
+      ));
+      // The remembered session had ended: as for any page asked for signed out.
+      if (!actor) {
+        requireSignedIn(request, reply);
+        return reply;
+      }
+    }
+    if (actor.role !== 'participant') {
+      await request.loadShell();
+      return renderForbidden(reply);
+    }
+    if (options.answersOn === undefined) enrolment = await currentEnrolment(deps, actor);
+    if (!enrolment) {
+      await request.loadShell();
+      return renderNotFound(reply);
+    }
     return await handler({ actor, enrolment });
   } catch (error) {
+    await request.loadShell();
     return renderServiceError(reply, error);
   }
 }

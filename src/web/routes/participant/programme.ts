@@ -51,7 +51,12 @@ function sessionItem(s: SessionAccessView) {
 export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
   // My programme held ready to send while nothing it shows has changed (src/web/held-pages.ts).
   const heldPages = createHeldPages();
-  app.get('/my-programme', (request, reply) => {
+  // Held requests are one statement: the session (remembered, checked again in the route's own
+  // statement: services/recent-sessions.ts) and the enrolment with its answer version; the shell is
+  // read only when the page is rendered (the held page carries it, and a change to the lead
+  // provider forgets every answer).
+  const config = { recheckSession: true, shellByRoute: true };
+  app.get('/my-programme', { config }, (request, reply) => {
     const now = deps.clock.now();
     const today = londonDateOf(now);
     // The enrolment comes with the version of its answer stored for today, in the same statement.
@@ -63,7 +68,9 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         const { answerVersion, ...enrolment } = found;
         const flash = takeFlash(request);
         // Everything the request brings that the page shows; a flash message is shown once, live.
-        const key = flash ? null : JSON.stringify([actor, enrolment, request.shell.providerName]);
+        // The shell (the lead provider's name) is not part of it: its change forgets every stored
+        // answer (migration 0030), so no held page outlives it.
+        const key = flash ? null : JSON.stringify([actor, enrolment]);
         const held = key === null ? undefined : heldPages.get(key);
         if (stillHeld(held, today, now) && answerVersion === held.version) {
           return reply.sendHeldPage(held.html);
@@ -71,6 +78,8 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
         // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
         const snapshot = await loadParticipantSnapshot(deps, actor, enrolment.id);
+        // Read after the snapshot, as the register is: never older than the answer version.
+        await request.loadShell();
         const { engagement, modules, bookings, alerts, rejoin } = snapshot;
         const sessions = engagement.sessions.map(sessionItem);
         const continueWith = sessions.find((s) => s.state === 'open');
@@ -143,8 +152,9 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         const template = 'participant/my-programme.njk';
         // Nothing stored for today yet: the warmer stores it, and the next request holds the page.
         if (snapshot.answerVersion === null) deps.engagementAnswers?.enqueue(enrolment.id);
-        if (key === null || snapshot.answerVersion === null) return reply.view(template, context);
+        // Rendered as a held page is, held or not, so the two are always the same.
         const html = reply.renderHeldPage(template, context);
+        if (key === null || snapshot.answerVersion === null) return reply.sendHeldPage(html);
         heldPages.set(key, {
           version: snapshot.answerVersion,
           day: today,
