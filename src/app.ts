@@ -36,7 +36,13 @@ import { registerShell } from './web/shell.js';
 import { publicPageRoutes } from './web/routes/public/index.js';
 import { clientErrorHandler } from './web/client-errors.js';
 import { startImportLoop, type ImportQueue } from './services/imports/runner.js';
-import { compactHtml, fillHeldPage, HELD_PAGE_HOLES } from './web/held-pages.js';
+import {
+  compactHtml,
+  fillHeldPage,
+  HELD_PAGE_HOLES,
+  prepareHeldPage,
+  type PreparedPage,
+} from './web/held-pages.js';
 import {
   createEngagementAnswerWarmer,
   type EngagementAnswerQueue,
@@ -77,9 +83,9 @@ declare module 'fastify' {
      * this request's CSRF token and CSP nonce go and without its template's indentation
      * (compactHtml); send it (now or later) with sendHeldPage.
      */
-    renderHeldPage(template: string, context?: Record<string, unknown>): string;
+    renderHeldPage(template: string, context?: Record<string, unknown>): PreparedPage;
     /** Sends a page renderHeldPage made, with this request's CSRF token and nonce in its holes. */
-    sendHeldPage(html: string): FastifyReply;
+    sendHeldPage(page: PreparedPage): FastifyReply;
   }
 }
 
@@ -195,12 +201,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.decorateReply(
     'renderHeldPage',
     function (this, template: string, context: Record<string, unknown> = {}) {
-      return compactHtml(views.render(template, { ...pageLocals(this, true), ...context }));
+      return prepareHeldPage(
+        compactHtml(views.render(template, { ...pageLocals(this, true), ...context })),
+      );
     },
   );
-  app.decorateReply('sendHeldPage', function (this, html: string) {
+  app.decorateReply('sendHeldPage', function (this, page: PreparedPage) {
     return this.type('text/html; charset=utf-8').send(
-      fillHeldPage(html, {
+      fillHeldPage(page, {
         csrf: () => this.generateCsrf(),
         nonce: () => this.cspNonce?.script ?? '',
       }),

@@ -13,8 +13,8 @@
  * - the London day, and the first instant after which the page would say something else (a booked
  *   event or coaching session starting: it leaves "what is next").
  *
- * A request with a flash message renders live. At most HELD_CHARS characters in all, the least
- * recently used dropped.
+ * A request with a flash message renders live. At most HELD_BYTES bytes in all, the least
+ * recently used dropped. A page is held as the bytes between its holes (PreparedPage).
  */
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -38,18 +38,46 @@ export function compactHtml(html: string): string {
     .join('');
 }
 
+type Hole = keyof typeof HELD_PAGE_HOLES;
+const HOLE_PATTERN = new RegExp(`(${HELD_PAGE_HOLES.csrf}|${HELD_PAGE_HOLES.nonce})`);
+
+/** A page with holes, as the bytes between them: filled without searching or re-encoding it. */
+export interface PreparedPage {
+  /** One more than `holes`: the bytes before each hole, then the rest. */
+  readonly chunks: readonly Buffer[];
+  readonly holes: readonly Hole[];
+  readonly bytes: number;
+}
+
+export function prepareHeldPage(html: string): PreparedPage {
+  const parts = html.split(HOLE_PATTERN);
+  const chunks: Buffer[] = [];
+  const holes: Hole[] = [];
+  parts.forEach((part, i) => {
+    if (i % 2 === 0) chunks.push(Buffer.from(part));
+    else holes.push(part === HELD_PAGE_HOLES.csrf ? 'csrf' : 'nonce');
+  });
+  return { chunks, holes, bytes: chunks.reduce((n, c) => n + c.length, 0) };
+}
+
 /** A held page with its holes filled: each filler is called once, only if its hole is there. */
 export function fillHeldPage(
-  html: string,
+  page: PreparedPage,
   fill: { csrf: () => string; nonce: () => string },
-): string {
+): Buffer {
   // The nonce is drawn whether or not the page uses it, as a live render does (the CSP header).
-  const nonce = fill.nonce();
-  let out = html.includes(HELD_PAGE_HOLES.csrf)
-    ? html.split(HELD_PAGE_HOLES.csrf).join(fill.csrf())
-    : html;
-  if (out.includes(HELD_PAGE_HOLES.nonce)) out = out.split(HELD_PAGE_HOLES.nonce).join(nonce);
-  return out;
+  const values: Partial<Record<Hole, Buffer>> = { nonce: Buffer.from(fill.nonce()) };
+  const out: Buffer[] = [];
+  let bytes = page.bytes;
+  page.chunks.forEach((chunk, i) => {
+    out.push(chunk);
+    const hole = page.holes[i];
+    if (hole === undefined) return;
+    const value = (values[hole] ??= Buffer.from(fill[hole]()));
+    out.push(value);
+    bytes += value.length;
+  });
+  return Buffer.concat(out, bytes);
 }
 
 export interface HeldPage {
@@ -59,17 +87,17 @@ export interface HeldPage {
   day: string;
   /** Held until this instant (ms since the epoch), when the page would say something else. */
   until: number;
-  html: string;
+  page: PreparedPage;
 }
 
-const HELD_CHARS = 8 * 1024 * 1024;
+const HELD_BYTES = 8 * 1024 * 1024;
 
 export type HeldPages = LRUCache<string, HeldPage>;
 
-export function createHeldPages(maxChars = HELD_CHARS): HeldPages {
+export function createHeldPages(maxBytes = HELD_BYTES): HeldPages {
   return new LRUCache<string, HeldPage>({
-    maxSize: maxChars,
-    sizeCalculation: (p) => Math.max(1, p.html.length),
+    maxSize: maxBytes,
+    sizeCalculation: (p) => Math.max(1, p.page.bytes),
   });
 }
 

@@ -6,6 +6,7 @@ import {
   fillHeldPage,
   heldUntil,
   HELD_PAGE_HOLES,
+  prepareHeldPage,
   stillHeld,
 } from '../../src/web/held-pages.js';
 
@@ -29,7 +30,12 @@ describe('held pages (src/web/held-pages.ts)', () => {
   });
 
   it('is still held only on its day and before its instant', () => {
-    const page = { version: '1', day: '2026-03-16', until: now.getTime() + 1, html: '' };
+    const page = {
+      version: '1',
+      day: '2026-03-16',
+      until: now.getTime() + 1,
+      page: prepareHeldPage(''),
+    };
     expect(stillHeld(page, '2026-03-16', now)).toBe(true);
     expect(stillHeld(page, '2026-03-17', now)).toBe(false);
     expect(stillHeld(page, '2026-03-16', new Date(now.getTime() + 1))).toBe(false);
@@ -39,11 +45,11 @@ describe('held pages (src/web/held-pages.ts)', () => {
   it('fills every hole with the request’s own values, and draws the nonce even with no hole', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom('a', '<p>', HELD_PAGE_HOLES.csrf, HELD_PAGE_HOLES.nonce)),
+        fc.array(fc.constantFrom('a', '<p>', 'é’', HELD_PAGE_HOLES.csrf, HELD_PAGE_HOLES.nonce)),
         (parts) => {
           let drawn = 0;
           let csrfCalls = 0;
-          const out = fillHeldPage(parts.join(''), {
+          const out = fillHeldPage(prepareHeldPage(parts.join('')), {
             csrf: () => (csrfCalls++, 'TOKEN'),
             nonce: () => (drawn++, 'NONCE'),
           });
@@ -52,7 +58,7 @@ describe('held pages (src/web/held-pages.ts)', () => {
               p === HELD_PAGE_HOLES.csrf ? 'TOKEN' : p === HELD_PAGE_HOLES.nonce ? 'NONCE' : p,
             )
             .join('');
-          expect(out).toBe(expected);
+          expect(out.toString('utf8')).toBe(expected);
           expect(drawn).toBe(1);
           expect(csrfCalls).toBe(parts.includes(HELD_PAGE_HOLES.csrf) ? 1 : 0);
         },
@@ -60,15 +66,21 @@ describe('held pages (src/web/held-pages.ts)', () => {
     );
   });
 
-  it('keeps at most its size in characters, dropping the least recently used', () => {
+  it('keeps at most its size in bytes, dropping the least recently used', () => {
     const pages = createHeldPages(10);
-    const page = (html: string) => ({ version: '1', day: 'd', until: 1, html });
+    const page = (html: string) => ({
+      version: '1',
+      day: 'd',
+      until: 1,
+      page: prepareHeldPage(html),
+    });
     pages.set('a', page('12345'));
     pages.set('b', page('12345'));
     pages.get('a');
     pages.set('c', page('123'));
     expect([...pages.keys()].sort()).toEqual(['a', 'c']);
   });
+
   it('drops template indentation but keeps what <pre> and <textarea> show', () => {
     const page = [
       '<ul>\n    <li>One</li>\n\n    <li>Two words</li>\n</ul>',

@@ -73,7 +73,7 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         const key = flash ? null : JSON.stringify([actor, enrolment]);
         const held = key === null ? undefined : heldPages.get(key);
         if (stillHeld(held, today, now) && answerVersion === held.version) {
-          return reply.sendHeldPage(held.html);
+          return reply.sendHeldPage(held.page);
         }
         // Everything the page shows about the enrolment, in one statement (issue 13). The alerts are
         // the ones the daily job raised and has not cleared (2.1.1): shown with the day raised.
@@ -153,8 +153,8 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
         // Nothing stored for today yet: the warmer stores it, and the next request holds the page.
         if (snapshot.answerVersion === null) deps.engagementAnswers?.enqueue(enrolment.id);
         // Rendered as a held page is, held or not, so the two are always the same.
-        const html = reply.renderHeldPage(template, context);
-        if (key === null || snapshot.answerVersion === null) return reply.sendHeldPage(html);
+        const page = reply.renderHeldPage(template, context);
+        if (key === null || snapshot.answerVersion === null) return reply.sendHeldPage(page);
         heldPages.set(key, {
           version: snapshot.answerVersion,
           day: today,
@@ -162,9 +162,9 @@ export function programmeRoutes(app: FastifyInstance, deps: PageDeps): void {
             now,
             [...bookings.events, ...bookings.coaching].flatMap((b) => [b.startsAt, b.endsAt]),
           ),
-          html,
+          page,
         });
-        return reply.sendHeldPage(html);
+        return reply.sendHeldPage(page);
       },
       { answersOn: today },
     );
