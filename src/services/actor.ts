@@ -57,3 +57,14 @@ export const STAFF_ROLES: readonly Role[] = [
 export function isStaff(actor: Actor): boolean {
   return STAFF_ROLES.includes(actor.role);
 }
+
+/**
+ * An actor as a key, for statements kept per actor (a remembered token's or session's actor is
+ * the same object at every request, so it is written out once).
+ */
+const actorKeys = new WeakMap<Actor, string>();
+export function actorKey(actor: Actor): string {
+  let key = actorKeys.get(actor);
+  if (key === undefined) actorKeys.set(actor, (key = JSON.stringify(actor)));
+  return key;
+}

@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { keptStatements, type Db } from '../db/client.js';
-import type { Actor } from './actor.js';
+import { actorKey, type Actor } from './actor.js';
 import { enrolmentVisibleTo } from './authorisation.js';
 import {
   ENROLMENT_COLUMNS,
@@ -35,14 +35,6 @@ type Row = { session_ok: boolean; answer_version: string | null } & (
 );
 
 const reads = keptStatements<{ today: string; sessionId: string; sessionNow: string }>();
-
-/** An actor as a key (a remembered session's actor is the same object at every request). */
-const actorKeys = new WeakMap<Actor, string>();
-function actorKey(actor: Actor): string {
-  let key = actorKeys.get(actor);
-  if (key === undefined) actorKeys.set(actor, (key = JSON.stringify(actor)));
-  return key;
-}
 
 /**
  * The participant's enrolments the actor may see, each with its answer version for `today`; with

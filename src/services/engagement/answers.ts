@@ -27,7 +27,7 @@ import {
   type FactsRow,
 } from '../../db/queries/enrolment-facts.js';
 import { londonDateOf } from '../../policy/index.js';
-import type { Actor } from '../actor.js';
+import { actorKey, type Actor } from '../actor.js';
 import { enrolmentVisibleTo } from '../authorisation.js';
 import {
   ALERT_KINDS_SQL,
@@ -129,14 +129,6 @@ interface AnswerRow {
   digest: string | null;
   alerts: Omit<OpenAlertRow, 'enrolment_id' | 'cohort_name'>[] | null;
   cohort_name: string | null;
-}
-
-/** An actor as a key (a remembered token's actor is the same object at every request). */
-const actorKeys = new WeakMap<Actor, string>();
-function actorKey(actor: Actor): string {
-  let key = actorKeys.get(actor);
-  if (key === undefined) actorKeys.set(actor, (key = JSON.stringify(actor)));
-  return key;
 }
 
 const answerReads = keptStatements<{
