@@ -10,7 +10,12 @@
  *   (b) a raw COPY of the finished rows straight into engagement_record (its indexes, foreign keys,
  *       checks and the engagement_completion trigger), in a transaction rolled back;
  *   (c) a raw COPY of the same rows into a bare table with the same columns (no index, key,
- *       check or trigger), created in a transaction rolled back.
+ *       check or trigger), created in a transaction rolled back;
+ *   (d) the floor of the design the issue prescribes, for (c)'s goal: a COPY into a temporary
+ *       staging table and one INSERT … SELECT … ON CONFLICT (source, source_event_id) DO NOTHING
+ *       into a new table with only the identity primary key and that unique key (no foreign key,
+ *       read index, check or trigger, nothing resolved or checked), in a transaction rolled back.
+ *       What no import through staging with conflict handling can beat.
  *
  * Goals: a ≥ 75% of b and ≥ 50% of c in rows/s (medians). Then an idempotent re-run of (a).
  * `npm run bench` runs it on its seeded schema (PostgreSQL; on PGlite the COPYs go through
@@ -32,6 +37,20 @@ const COLUMNS =
   '(participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at)';
 const BARE = `create table engagement_record_bare (participant_id int, activity_id int, kind text,
   occurred_at timestamptz, source text, source_event_id text, recorded_at timestamptz)`;
+
+/** (d): the staging table and a table with only the keys conflict handling and rows need. */
+const FLOOR = [
+  `create temporary table engagement_stage_floor (participant_id int, activity_id int, kind text,
+    occurred_at timestamptz, source text, source_event_id text, recorded_at timestamptz) on commit drop`,
+  `create table engagement_record_floor (id bigint generated always as identity primary key,
+    participant_id int not null, activity_id int not null, kind text not null,
+    occurred_at timestamptz not null, source text not null, source_event_id text not null,
+    recorded_at timestamptz not null)`,
+  `create unique index engagement_record_floor_uq on engagement_record_floor (source, source_event_id)`,
+];
+const FLOOR_INSERT = `insert into engagement_record_floor ${COLUMNS}
+  select participant_id, activity_id, kind, occurred_at, source, source_event_id, recorded_at
+  from engagement_stage_floor on conflict (source, source_event_id) do nothing`;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -84,6 +103,8 @@ export interface IngestBench {
   productMs: number;
   tableCopyMs: number;
   bareCopyMs: number;
+  /** (d), the prescribed design's floor. */
+  floorMs: number;
   first: IngestResult;
   again: IngestResult;
   againMs: number;
@@ -122,7 +143,12 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
     recordedAt,
   ]);
   const deps = { db, clock: fixedClock(DEFAULT_DEMO_NOW) };
-  const times = { product: [] as number[], table: [] as number[], bare: [] as number[] };
+  const times = {
+    product: [] as number[],
+    table: [] as number[],
+    bare: [] as number[],
+    floor: [] as number[],
+  };
   let first: IngestResult | null = null;
   for (let run = 0; run < runs; run++) {
     times.table.push(
@@ -132,6 +158,13 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
       await timedRollback(db, async (tx) => {
         await tx.execute(sql.raw(BARE));
         return copyRows(tx, `engagement_record_bare ${COLUMNS}`, finished);
+      }),
+    );
+    times.floor.push(
+      await timedRollback(db, async (tx) => {
+        for (const statement of FLOOR) await tx.execute(sql.raw(statement));
+        await copyRows(tx, `engagement_stage_floor ${COLUMNS}`, finished);
+        await tx.execute(sql.raw(FLOOR_INSERT));
       }),
     );
     const start = performance.now();
@@ -155,6 +188,7 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
   const productMs = median(times.product);
   const tableCopyMs = median(times.table);
   const bareCopyMs = median(times.bare);
+  const floorMs = median(times.floor);
   const widths = [58, 9, 9, 7, 6, 4];
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -162,15 +196,16 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
     `\nEngagement import, ${fmt(input.length)} new rows, rows/s, median of ${runs} alternating runs`,
   );
   console.log(line(['Figure', 'product', 'baseline', 'ratio', 'goal', 'met']));
-  for (const [label, baselineMs, goal] of [
-    ['import (API path) vs raw COPY into engagement_record', tableCopyMs, 0.75],
-    ['import (API path) vs raw COPY into a bare table', bareCopyMs, 0.5],
+  for (const [label, measuredMs, baselineMs, goal] of [
+    ['import (API path) vs raw COPY into engagement_record', productMs, tableCopyMs, 0.75],
+    ['import (API path) vs raw COPY into a bare table', productMs, bareCopyMs, 0.5],
+    ["the design's floor (staging + ON CONFLICT, keys only) vs bare", floorMs, bareCopyMs, 0.5],
   ] as const) {
-    const ratio = rate(productMs) / rate(baselineMs);
+    const ratio = rate(measuredMs) / rate(baselineMs);
     console.log(
       line([
         label,
-        fmt(rate(productMs)),
+        fmt(rate(measuredMs)),
         fmt(rate(baselineMs)),
         `${(ratio * 100).toFixed(1)}%`,
         `≥ ${goal * 100}%`,
@@ -180,7 +215,7 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
   }
   const ms = (xs: number[]) => xs.map((x) => fmt(x)).join(', ');
   console.log(
-    `runs (ms): product ${ms(times.product)}; COPY into engagement_record ${ms(times.table)}; COPY into a bare table ${ms(times.bare)}`,
+    `runs (ms): product ${ms(times.product)}; COPY into engagement_record ${ms(times.table)}; COPY into a bare table ${ms(times.bare)}; the design's floor ${ms(times.floor)}`,
   );
   console.log(
     `re-run of the same rows (idempotent): ${fmt(again.inserted)} inserted, ${fmt(again.duplicates)} already there, ${(againMs / 1000).toFixed(2)} s, ${fmt(rate(againMs))} rows/s`,
@@ -191,6 +226,7 @@ export async function benchIngest(db: Db, wanted: number, runs: number): Promise
     productMs,
     tableCopyMs,
     bareCopyMs,
+    floorMs,
     first: first!,
     again,
     againMs,
