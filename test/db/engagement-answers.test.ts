@@ -2,13 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, type SQL } from 'drizzle-orm';
 import { openDatabase, queryRows, type Database, type Db } from '../../src/db/client.js';
 import { createApiToken } from '../../src/services/auth.js';
-import {
-  createEngagementAnswerWarmer,
-  type EngagementAnswerWarmer,
-} from '../../src/services/engagement/answers.js';
-import { serializeEngagementAnswer } from '../../src/web/api/engagement.js';
+import type { EngagementAnswerWarmer } from '../../src/services/engagement/answers.js';
 import { checkRolledBack } from '../support/rolled-back.js';
-import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+import type { DemoWorld, Session } from '../support/demo-world.js';
+import { createAnsweringWorld, type AnsweringWorld } from '../support/answering-world.js';
 
 /**
  * The engagement API's stored answers (issue 13, migration 0028): a read with nothing stored works
@@ -19,17 +16,13 @@ import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-w
  */
 let w: DemoWorld;
 let warmer: EngagementAnswerWarmer;
-let recording: string[] | null = null;
+let recorded: AnsweringWorld['recorded'];
 let token: string;
 let enrolmentId: number;
 let participant: Session;
 
 beforeAll(async () => {
-  w = await createDemoWorld({
-    onQuery: (statement) => recording?.push(statement),
-    engagementAnswers: ({ db, clock }) =>
-      (warmer = createEngagementAnswerWarmer({ db, clock, serialize: serializeEngagementAnswer })),
-  });
+  ({ w, warmer, recorded } = await createAnsweringWorld());
   ({ token } = await createApiToken(
     w.t.db,
     { email: 'admin@demo.npq-ops.test', role: 'admin' },
@@ -50,14 +43,13 @@ afterAll(async () => {
 const url = (id: number) => `/api/v1/enrolments/${id}/engagement`;
 
 async function get(id: number, headers: Record<string, string> = {}) {
-  recording = [];
-  const res = await w.app.inject({
-    method: 'GET',
-    url: url(id),
-    headers: { authorization: `Bearer ${token}`, ...headers },
-  });
-  const statements = recording;
-  recording = null;
+  const { result: res, statements } = await recorded(() =>
+    w.app.inject({
+      method: 'GET',
+      url: url(id),
+      headers: { authorization: `Bearer ${token}`, ...headers },
+    }),
+  );
   return { res, statements };
 }
 
@@ -197,14 +189,13 @@ describe('a bearer token checked again in the read itself (services/recent-token
   let own: string;
   let userId: number;
   const read = async () => {
-    recording = [];
-    const res = await w.app.inject({
-      method: 'GET',
-      url: url(enrolmentId),
-      headers: { authorization: `Bearer ${own}` },
-    });
-    const statements = recording;
-    recording = null;
+    const { result: res, statements } = await recorded(() =>
+      w.app.inject({
+        method: 'GET',
+        url: url(enrolmentId),
+        headers: { authorization: `Bearer ${own}` },
+      }),
+    );
     return { status: res.statusCode, statements: statements.length };
   };
   const setUser = (change: SQL) =>

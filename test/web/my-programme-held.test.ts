@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/db/client.js';
-import {
-  createEngagementAnswerWarmer,
-  type EngagementAnswerWarmer,
-} from '../../src/services/engagement/answers.js';
-import { serializeEngagementAnswer } from '../../src/web/api/engagement.js';
 import { HELD_PAGE_HOLES } from '../../src/web/held-pages.js';
-import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-world.js';
+import type { EngagementAnswerWarmer } from '../../src/services/engagement/answers.js';
+import type { DemoWorld, Session } from '../support/demo-world.js';
+import { createAnsweringWorld, type AnsweringWorld } from '../support/answering-world.js';
 
 /**
  * My programme held ready to send (issue 13, src/web/held-pages.ts): once the enrolment's
@@ -18,16 +15,12 @@ import { createDemoWorld, type DemoWorld, type Session } from '../support/demo-w
  */
 let w: DemoWorld;
 let warmer: EngagementAnswerWarmer;
-let recording: string[] | null = null;
+let recorded: AnsweringWorld['recorded'];
 let p1: Session;
 let enrolmentId: number;
 
 beforeAll(async () => {
-  w = await createDemoWorld({
-    onQuery: (statement) => recording?.push(statement),
-    engagementAnswers: ({ db, clock }) =>
-      (warmer = createEngagementAnswerWarmer({ db, clock, serialize: serializeEngagementAnswer })),
-  });
+  ({ w, warmer, recorded } = await createAnsweringWorld());
   p1 = await w.signIn('participant1@demo.npq-ops.test');
   const [row] = await queryRows<{ id: number }>(
     w.t.db,
@@ -41,10 +34,9 @@ afterAll(async () => {
 });
 
 async function page(who: Session = p1) {
-  recording = [];
-  const res = await who.request({ method: 'GET', url: '/my-programme' });
-  const statements = recording;
-  recording = null;
+  const { result: res, statements } = await recorded(() =>
+    who.request({ method: 'GET', url: '/my-programme' }),
+  );
   expect(res.statusCode).toBe(200);
   return { res, statements, body: res.body };
 }
