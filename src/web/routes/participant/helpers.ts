@@ -98,6 +98,7 @@ function currentOf<E extends { status: string }>(enrolments: readonly E[]): E | 
   );
 }
 
+/** The participant's current enrolment (see currentOf), in one statement. */
 export async function currentEnrolment(
   deps: PageDeps,
   actor: Actor,
@@ -123,11 +124,11 @@ async function currentEnrolmentWithAnswer(
     const own = await ownEnrolments(deps.db, actor, actor.participantId, today, recheck);
     if (own.sessionOk) return { actor, enrolment: currentOf(own.enrolments) };
   }
-  const now = recheck ? await sessionRecheckFailed(request) : actor;
-  if (!now || now.participantId === null || now.role !== 'participant')
-    return { actor: now, enrolment: null };
-  const own = await ownEnrolments(deps.db, now, now.participantId, today, null);
-  return { actor: now, enrolment: currentOf(own.enrolments) };
+  const signedIn = recheck ? await sessionRecheckFailed(request) : actor;
+  if (!signedIn || signedIn.participantId === null || signedIn.role !== 'participant')
+    return { actor: signedIn, enrolment: null };
+  const own = await ownEnrolments(deps.db, signedIn, signedIn.participantId, today, null);
+  return { actor: signedIn, enrolment: currentOf(own.enrolments) };
 }
 
 export interface ParticipantContext {
